@@ -1,0 +1,410 @@
+"""The Matrix side: a nio client, the sync loop, event conversion, joins and sending.
+
+The framework, not nio, owns the sync token: it is saved only after every event of a
+batch has been handled, so a crash replays what was not finished (and the application's
+event ledger turns a replay of what was finished into a no-op).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import nio
+
+from bot.dispatcher import Dispatcher
+from bot.errors import MatrixError, check
+from bot.outbound import Sent
+from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, RedactionEvent, mentions_in
+
+log = logging.getLogger(__name__)
+
+
+class TokenStore(Protocol):
+    async def load(self) -> str | None: ...
+
+    async def save(self, token: str) -> None: ...
+
+
+class MemoryTokenStore:
+    def __init__(self) -> None:
+        self.token: str | None = None
+
+    async def load(self) -> str | None:
+        return self.token
+
+    async def save(self, token: str) -> None:
+        self.token = token
+
+
+@dataclass
+class JoinPolicy:
+    """Whose invitations the bot accepts: listed servers (":office.example") or users."""
+
+    allowed_servers: list[str] = field(default_factory=list)
+    allowed_users: list[str] = field(default_factory=list)
+
+    def allows(self, user_id: str) -> bool:
+        if user_id in self.allowed_users:
+            return True
+        server = user_id.split(":", 1)[1] if ":" in user_id else ""
+        return "*" in self.allowed_servers or server in self.allowed_servers
+
+
+@dataclass
+class ClientOptions:
+    homeserver: str
+    user_id: str
+    password: str | None = None
+    access_token: str | None = None
+    device_id: str | None = None
+    device_name: str = "Zhiban bot"
+    store_dir: Path | None = None
+    e2ee: bool = True
+    encrypt_new_rooms: bool = True
+    join_policy: JoinPolicy = field(default_factory=JoinPolicy)
+    # Commands older than this when they arrive (the bot was down) are not acted on.
+    max_event_age_s: float = 6 * 3600
+    sync_timeout_ms: int = 30_000
+
+
+class BotClient:
+    """Runs the sync loop and is the direct `Outbound` of the framework."""
+
+    def __init__(
+        self,
+        options: ClientOptions,
+        dispatcher: Dispatcher,
+        *,
+        token_store: TokenStore | None = None,
+        on_batch_done: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.options = options
+        self.dispatcher = dispatcher
+        self.token_store = token_store or MemoryTokenStore()
+        self.on_batch_done = on_batch_done
+        store_path = str(options.store_dir) if options.store_dir else ""
+        if options.store_dir:
+            options.store_dir.mkdir(parents=True, exist_ok=True)
+        config = nio.AsyncClientConfig(
+            encryption_enabled=options.e2ee,
+            store_sync_tokens=False,
+            # Without a limit nio retries every 429 forever, silently.
+            max_limit_exceeded=5,
+            max_timeouts=5,
+            request_timeout=options.sync_timeout_ms / 1000 + 30,
+        )
+        self.nio = nio.AsyncClient(
+            options.homeserver,
+            options.user_id,
+            device_id=options.device_id or "",
+            store_path=store_path,
+            config=config,
+        )
+        self.user_id = options.user_id
+        self.direct_rooms: dict[str, list[str]] = {}
+        self.display_name = options.user_id.split(":")[0].lstrip("@")
+        self._stop = asyncio.Event()
+        self._last_checkpoint: asyncio.Task[None] | None = None
+        self._started_ms = int(time.time() * 1000)
+        self.synced = asyncio.Event()
+
+    # -- session -------------------------------------------------------------------------
+    async def login(self) -> None:
+        o = self.options
+        if o.access_token:
+            if not o.device_id:
+                whoami = check(await self.nio.whoami())
+                o.device_id = whoami.device_id
+            self.nio.restore_login(o.user_id, o.device_id or "", o.access_token)
+        elif o.password:
+            response = check(await self.nio.login(o.password, device_name=o.device_name))
+            o.access_token, o.device_id = response.access_token, response.device_id
+        else:
+            raise ValueError("the bot needs a password or an access token")
+        if o.e2ee and self.nio.should_upload_keys:
+            check(await self.nio.keys_upload())
+        profile = await self.nio.get_displayname(o.user_id)
+        if isinstance(profile, nio.ProfileGetDisplayNameResponse) and profile.displayname:
+            self.display_name = profile.displayname
+        direct = await self.nio.list_direct_rooms()
+        if isinstance(direct, nio.DirectRoomsResponse):
+            self.direct_rooms = {user: list(rooms) for user, rooms in direct.rooms.items()}
+
+    # -- the sync loop -------------------------------------------------------------------
+    async def run(self) -> None:
+        token = await self.token_store.load()
+        first_ever = token is None
+        full_state = True
+        backoff = 1.0
+        while not self._stop.is_set():
+            sync = asyncio.ensure_future(
+                self.nio.sync(timeout=self.options.sync_timeout_ms, since=token, full_state=full_state)
+            )
+            stopper = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({sync, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if not sync.done():
+                sync.cancel()
+                break
+            response = sync.result()
+            if isinstance(response, nio.SyncError):
+                log.warning("sync failed: %s; retrying in %.0fs", response.message, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            backoff = 1.0
+            full_state = False
+            futures = self._dispatch(response, history=first_ever)
+            first_ever = False
+            token = response.next_batch
+            self._checkpoint(futures, token)
+            await self._maintain_keys()
+            self.synced.set()
+
+    def _dispatch(self, response: nio.SyncResponse, *, history: bool) -> list[asyncio.Future[Any]]:
+        futures: list[asyncio.Future[Any]] = []
+        for event in response.account_data_events:
+            if getattr(event, "type", None) == "m.direct":
+                self.direct_rooms = {u: list(r) for u, r in event.content.items()}
+        for room_id, info in response.rooms.invite.items():
+            for raw in info.invite_state:
+                if isinstance(raw, nio.InviteMemberEvent) and raw.state_key == self.user_id:
+                    if raw.membership == "invite":
+                        futures.append(asyncio.ensure_future(self._on_invite(room_id, raw)))
+                    break
+        for room_id, info in response.rooms.join.items():
+            if history:
+                # The first sync of a new bot carries old history: nothing in it is addressed to us.
+                continue
+            for raw in info.timeline.events:
+                event = self.convert(room_id, raw)
+                if event is None:
+                    continue
+                futures.append(self.dispatcher.submit(event, {"client": self}))
+        return futures
+
+    def _checkpoint(self, futures: list[asyncio.Future[Any]], token: str) -> None:
+        previous = self._last_checkpoint
+
+        async def save() -> None:
+            if futures:
+                await asyncio.gather(*futures, return_exceptions=True)
+            if previous is not None:
+                await previous
+            await self.token_store.save(token)
+            if self.on_batch_done is not None:
+                await self.on_batch_done()
+
+        self._last_checkpoint = asyncio.ensure_future(save())
+
+    async def _maintain_keys(self) -> None:
+        if not self.options.e2ee:
+            return
+        try:
+            if self.nio.should_upload_keys:
+                await self.nio.keys_upload()
+            if self.nio.should_query_keys:
+                await self.nio.keys_query()
+            if self.nio.should_claim_keys:
+                await self.nio.keys_claim(self.nio.get_users_for_key_claiming())
+            await self.nio.send_to_device_messages()
+        except Exception:
+            log.exception("end-to-end key maintenance failed")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self.dispatcher.wait_idle()
+        if self._last_checkpoint is not None:
+            await asyncio.gather(self._last_checkpoint, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.nio.close()
+
+    # -- invitations ---------------------------------------------------------------------
+    async def _on_invite(self, room_id: str, invite: nio.InviteMemberEvent) -> None:
+        inviter = invite.sender
+        if not self.options.join_policy.allows(inviter):
+            log.info("declining invite to %s from %s: not allowed by the join policy", room_id, inviter)
+            await self.nio.room_leave(room_id)
+            return
+        result = await self.nio.join(room_id)
+        if isinstance(result, nio.JoinError):
+            log.warning("could not join %s: %s", room_id, result.message)
+            return
+        if invite.content.get("is_direct"):
+            await self._remember_direct(inviter, room_id)
+        member = MemberEvent(
+            room_id=room_id,
+            event_id=f"invite:{room_id}:{invite.source.get('origin_server_ts', '')}",
+            sender=inviter,
+            timestamp_ms=int(time.time() * 1000),
+            source=invite.source,
+            is_dm=bool(invite.content.get("is_direct")),
+            client=self,
+            membership="join",
+            state_key=self.user_id,
+            prev_membership="invite",
+            is_direct=bool(invite.content.get("is_direct")),
+        )
+        await self.dispatcher.submit(member, {"client": self})
+
+    # -- converting events ---------------------------------------------------------------
+    def is_dm(self, room_id: str) -> bool:
+        if any(room_id in rooms for rooms in self.direct_rooms.values()):
+            return True
+        room = self.nio.rooms.get(room_id)
+        # Rooms that nobody marked direct but hold just the bot and one person act as DMs.
+        return room is not None and room.member_count == 2 and not room.name
+
+    def convert(self, room_id: str, raw: Any) -> Event | None:
+        """Turn a (decrypted) nio event into a framework event, or None to ignore it."""
+        source = getattr(raw, "source", None) or {}
+        if isinstance(raw, nio.MegolmEvent):
+            log.warning("could not decrypt %s in %s (session %s)", raw.event_id, room_id, raw.session_id)
+            return None
+        sender = source.get("sender") or getattr(raw, "sender", "")
+        if sender == self.user_id:
+            return None
+        ts = int(source.get("origin_server_ts") or getattr(raw, "server_timestamp", 0) or 0)
+        if ts and ts < self._started_ms - self.options.max_event_age_s * 1000:
+            return None
+        common: dict[str, Any] = {
+            "room_id": room_id,
+            "event_id": source.get("event_id") or getattr(raw, "event_id", ""),
+            "sender": sender,
+            "timestamp_ms": ts,
+            "source": source,
+            "is_dm": self.is_dm(room_id),
+            "client": self,
+        }
+        etype = source.get("type")
+        content = source.get("content") or {}
+        if not isinstance(content, dict):
+            return None
+        if etype == "m.reaction" or isinstance(raw, nio.ReactionEvent):
+            rel = content.get("m.relates_to") or {}
+            if not isinstance(rel, dict) or not rel.get("key") or not rel.get("event_id"):
+                return None
+            return ReactionEvent(**common, key=str(rel["key"]), reacts_to=str(rel["event_id"]))
+        if etype == "m.room.redaction":
+            redacts = source.get("redacts") or content.get("redacts") or ""
+            return RedactionEvent(**common, redacts=str(redacts), reason=content.get("reason"))
+        if etype == "m.room.member":
+            return MemberEvent(
+                **common,
+                membership=str(content.get("membership", "")),
+                state_key=str(source.get("state_key", "")),
+                prev_membership=(source.get("unsigned") or {}).get("prev_content", {}).get("membership"),
+                is_direct=bool(content.get("is_direct")),
+            )
+        if etype == "m.room.message":
+            return self._message(common, content)
+        return None
+
+    def _message(self, common: dict[str, Any], content: dict[str, Any]) -> Message | None:
+        msgtype = content.get("msgtype")
+        body = content.get("body")
+        if not isinstance(msgtype, str) or not isinstance(body, str):
+            return None  # malformed: ignore rather than guess
+        rel = content.get("m.relates_to") if isinstance(content.get("m.relates_to"), dict) else {}
+        if rel.get("rel_type") == "m.replace":
+            return None  # edits of earlier messages are not new commands
+        thread_root = rel.get("event_id") if rel.get("rel_type") == "m.thread" else None
+        in_reply = rel.get("m.in_reply_to") if isinstance(rel.get("m.in_reply_to"), dict) else {}
+        reply_to = None if rel.get("is_falling_back") else in_reply.get("event_id")
+        media = None
+        if msgtype in ("m.audio", "m.file", "m.image", "m.video"):
+            info = content.get("info") if isinstance(content.get("info"), dict) else {}
+            file = content.get("file") if isinstance(content.get("file"), dict) else None
+            media = Media(
+                url=(file or {}).get("url") or content.get("url"),
+                mimetype=info.get("mimetype"),
+                size=info.get("size") if isinstance(info.get("size"), int) else None,
+                duration_ms=info.get("duration") if isinstance(info.get("duration"), int) else None,
+                encrypted_file=file,
+            )
+        html = content.get("formatted_body") if content.get("format") == "org.matrix.custom.html" else None
+        body = _strip_reply_fallback(body) if reply_to else body
+        return Message(
+            **common,
+            body=body,
+            html=html if isinstance(html, str) else None,
+            msgtype=msgtype,
+            thread_root=thread_root,
+            reply_to=reply_to,
+            mentions=mentions_in(content),
+            media=media,
+            is_voice=msgtype == "m.audio",
+        )
+
+    # -- sending (the direct Outbound) ---------------------------------------------------
+    async def send(
+        self, room_id: str, content: dict[str, Any], *, event_type: str = "m.room.message", ref: str | None = None
+    ) -> Sent:
+        return Sent(room_id, await self.send_event(room_id, event_type, content))
+
+    async def send_event(
+        self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str | None = None
+    ) -> str:
+        response = check(
+            await self.nio.room_send(room_id, event_type, content, tx_id=txn_id, ignore_unverified_devices=True)
+        )
+        return str(response.event_id)
+
+    async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> None:
+        check(await self.nio.room_redact(room_id, event_id, reason=reason))
+
+    async def dm_room(self, user_id: str) -> str:
+        """The direct-message room with a user, created (and marked direct) when there is none."""
+        for room_id in self.direct_rooms.get(user_id, []):
+            room = self.nio.rooms.get(room_id)
+            if room is not None and (user_id in room.users or user_id in room.invited_users):
+                return room_id
+        initial_state = []
+        if self.options.e2ee and self.options.encrypt_new_rooms:
+            initial_state.append(
+                {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+            )
+        response = check(
+            await self.nio.room_create(
+                is_direct=True,
+                invite=[user_id],
+                preset=nio.RoomPreset.trusted_private_chat,
+                initial_state=initial_state,
+            )
+        )
+        await self._remember_direct(user_id, response.room_id)
+        return str(response.room_id)
+
+    async def _remember_direct(self, user_id: str, room_id: str) -> None:
+        rooms = self.direct_rooms.setdefault(user_id, [])
+        if room_id in rooms:
+            return
+        rooms.insert(0, room_id)
+        path = f"/_matrix/client/v3/user/{quote(self.user_id)}/account_data/m.direct"
+        headers = {"Authorization": f"Bearer {self.nio.access_token}", "Content-Type": "application/json"}
+        response = await self.nio.send("PUT", path, json.dumps(self.direct_rooms), headers=headers)
+        if response.status >= 400:
+            raise MatrixError(f"m.direct update failed with HTTP {response.status}")
+
+    async def download(self, mxc: str) -> bytes:
+        response = check(await self.nio.download(mxc))
+        return bytes(response.body)
+
+
+def _strip_reply_fallback(body: str) -> str:
+    # Replies quote the original as "> <@user> text" lines followed by a blank line.
+    lines = body.splitlines()
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    if lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines) if lines else body

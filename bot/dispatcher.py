@@ -1,0 +1,208 @@
+"""The dispatcher: the root router, its outer middlewares, and ordered concurrent handling.
+
+Each event runs in its own task, so a slow handler never stalls the sync loop; events of the
+same user in the same room run one after another, in the order they arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+from bot.errors import UserFacingError
+from bot.filters import PREFIXES, Command, parsed_command
+from bot.fsm import BaseStorage, FSMContext, MemoryStorage, StorageKey
+from bot.i18n import Catalog
+from bot.router import UNHANDLED, Middleware, NextHandler, Router, _wrap
+from bot.texts import TEXTS
+from bot.types import Event, MemberEvent, Message, ReactionEvent, RedactionEvent
+
+log = logging.getLogger(__name__)
+
+OBSERVER_OF: dict[type, str] = {
+    Message: "message",
+    ReactionEvent: "reaction",
+    MemberEvent: "member",
+    RedactionEvent: "redaction",
+}
+
+
+class Dispatcher(Router):
+    def __init__(
+        self,
+        *,
+        storage: BaseStorage | None = None,
+        catalog: Catalog | None = None,
+        prefixes: tuple[str, ...] = PREFIXES,
+        max_message_chars: int = 8000,
+        **context: Any,
+    ) -> None:
+        super().__init__("dispatcher")
+        self.storage: BaseStorage = storage or MemoryStorage()
+        self.catalog = catalog or Catalog()
+        self.catalog.add(TEXTS)
+        self.prefixes = prefixes
+        self.max_message_chars = max_message_chars
+        # Values every handler may ask for by name (services, settings, the database…).
+        self.context: dict[str, Any] = dict(context)
+        self.outer_middlewares: list[Middleware] = []
+        self._queues: dict[tuple[str, str], asyncio.Queue[tuple[Event, dict[str, Any], asyncio.Future[Any]]]] = {}
+        self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
+
+    def outer_middleware(self, middleware: Middleware) -> Middleware:
+        """Runs for every event before any filter, outermost first."""
+        self.outer_middlewares.append(middleware)
+        return middleware
+
+    # -- running one event -------------------------------------------------------------
+    async def feed(self, event: Event, data: dict[str, Any] | None = None) -> Any:
+        """Run one event through the middlewares and routers, now, in this task."""
+        observer = OBSERVER_OF.get(type(event))
+        if observer is None:
+            return UNHANDLED
+        base = {
+            **self.context,
+            "dispatcher": self,
+            "catalog": self.catalog,
+            "prefixes": self.prefixes,
+            "lang": self.catalog.default_lang,
+            **(data or {}),
+        }
+        return await _wrap(self._route(observer), self.outer_middlewares)(event, base)
+
+    def _route(self, observer: str) -> NextHandler:
+        async def route(event: Event, data: dict[str, Any]) -> Any:
+            lang = data.get("lang")
+            data["t"] = lambda key, **params: self.catalog.t(key, lang, **params)
+            async with AsyncExitStack() as stack:
+                thread = event.thread_root if isinstance(event, Message) else None
+                key = StorageKey.for_event(event, thread_id=thread)
+                # The lock is taken before the state is read, so two events of one user
+                # cannot both act on the same step of a flow.
+                await stack.enter_async_context(self.storage.lock(key))
+                data["state"] = FSMContext(self.storage, key)
+                if isinstance(event, Message) and not event.is_voice:
+                    too_long = self._refuse_oversized(event, data)
+                    if too_long is not None:
+                        return await too_long
+                result = await self.propagate(observer, event, data)
+                if result is UNHANDLED and isinstance(event, Message):
+                    await self._unknown_command(event, data)
+                return result
+
+        return route
+
+    def _refuse_oversized(self, message: Message, data: dict[str, Any]) -> Awaitable[Any] | None:
+        size = len(message.body)
+        if size <= self.max_message_chars or parsed_command(message, data) is None:
+            return None
+        return message.reply(data["t"]("error.too_long", size=size, limit=self.max_message_chars))
+
+    async def _unknown_command(self, message: Message, data: dict[str, Any]) -> None:
+        parsed = parsed_command(message, data)
+        if parsed is None:
+            return
+        t = data["t"]
+        text = t("error.unknown_command", prefix=parsed.prefix, name=parsed.word)
+        names = {name: spec for spec in self.commands() for name in (spec.name, *spec.aliases)}
+        close = difflib.get_close_matches(parsed.word.lower(), list(names), n=1, cutoff=0.6)
+        if close:
+            text += "\n" + t("error.did_you_mean", prefix=parsed.prefix, name=close[0])
+        await message.reply(text)
+
+    async def report_error(self, event: Event, data: dict[str, Any], exc: BaseException) -> None:
+        """Answer a failed event: the user's mistake with usage, anything else with an apology."""
+        handled = await self.error.trigger(event, {**data, "exception": exc})
+        if handled is not UNHANDLED:
+            return
+        t = data.get("t") or (lambda key, **p: self.catalog.t(key, data.get("lang"), **p))
+        if isinstance(exc, UserFacingError):
+            text = t("error.prefix", message=t(exc.key, **exc.params))
+            spec = self.find_command(exc.usage_of) if exc.usage_of else data.get("command_spec")
+            if spec is not None:
+                text += "\n" + usage_text(spec, data.get("lang") or self.catalog.default_lang, t)
+        else:
+            log.error("handler failed for %s", event.event_id, exc_info=exc)
+            text = t("error.internal")
+        if isinstance(event, Message):
+            await event.reply(text)
+        elif isinstance(event, ReactionEvent):
+            from bot.types import text_content
+
+            await event.outbound.send(event.room_id, text_content(text))
+
+    def find_command(self, name: str | None) -> Command | None:
+        if not name:
+            return None
+        for spec in self.commands():
+            if spec.matches_word(name):
+                return spec
+        return None
+
+    # -- running many events, in order per room and user ---------------------------------
+    def submit(self, event: Event, data: dict[str, Any] | None = None) -> asyncio.Future[Any]:
+        """Queue an event; returns a future that completes when it has been handled."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+        if self._seen(event.event_id):
+            done.set_result(UNHANDLED)
+            return done
+        key = (event.room_id, event.sender)
+        queue = self._queues.setdefault(key, asyncio.Queue())
+        queue.put_nowait((event, data or {}, done))
+        if key not in self._workers or self._workers[key].done():
+            self._workers[key] = loop.create_task(self._drain(key, queue))
+        return done
+
+    def _seen(self, event_id: str) -> bool:
+        # A cheap in-memory guard against the same event arriving twice in one run; the
+        # database ledger is what guarantees once-only across restarts.
+        if event_id in self._recent:
+            return True
+        self._recent[event_id] = None
+        if len(self._recent) > 10_000:
+            self._recent.popitem(last=False)
+        return False
+
+    async def _drain(self, key: tuple[str, str], queue: asyncio.Queue[Any]) -> None:
+        while not queue.empty():
+            event, data, done = queue.get_nowait()
+            try:
+                result = await self.feed(event, data)
+                if not done.done():
+                    done.set_result(result)
+            except Exception as exc:  # the sync loop must never see a handler's failure
+                log.exception("event %s failed outside the error handling", event.event_id)
+                if not done.done():
+                    done.set_exception(exc)
+        self._queues.pop(key, None)
+
+    async def wait_idle(self) -> None:
+        """Wait until every queued event has been handled (used on shutdown and in tests)."""
+        while self._workers:
+            workers = [w for w in self._workers.values() if not w.done()]
+            if not workers:
+                self._workers.clear()
+                return
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def emit_startup(self, **data: Any) -> None:
+        await self.notify_all("startup", {**self.context, **data})
+
+    async def emit_shutdown(self, **data: Any) -> None:
+        await self.notify_all("shutdown", {**self.context, **data})
+
+
+def usage_text(spec: Command, lang: str, t: Callable[..., str]) -> str:
+    lines = [t("usage.title")]
+    usage = spec.usage.get(lang) or spec.usage.get("zh") or f"!{spec.name}"
+    lines.extend("  " + line for line in usage.splitlines())
+    if spec.example:
+        lines.append(t("usage.example") + " " + spec.example)
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""Exceptions of the framework.
+
+nio returns error objects instead of raising; the framework turns them into exceptions so
+that a failed send cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MatrixError(Exception):
+    """The homeserver refused a request."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.status_code = getattr(response, "status_code", None)
+        self.errcode = getattr(response, "status_code", None)
+        self.retry_after_ms = getattr(response, "retry_after_ms", None)
+        super().__init__(f"{type(response).__name__}: {getattr(response, 'message', response)}")
+
+
+def check(response: Any) -> Any:
+    """Return a successful nio response, raise MatrixError for an error response."""
+    from nio import ErrorResponse
+
+    if isinstance(response, ErrorResponse):
+        raise MatrixError(response)
+    return response
+
+
+class UserFacingError(Exception):
+    """A mistake of the user's, answered with a short bilingual message (and usage).
+
+    `key` names a text in the translation catalog; `params` fill its placeholders.
+    `usage_of` names the command whose usage is appended to the reply.
+    """
+
+    def __init__(self, key: str, *, usage_of: str | None = None, **params: Any) -> None:
+        self.key = key
+        self.usage_of = usage_of
+        self.params = params
+        super().__init__(key)

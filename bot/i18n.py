@@ -1,0 +1,50 @@
+"""Translations: every text a user reads exists in zh (the default) and en.
+
+Each package keeps its texts as {"key": {"zh": "...", "en": "..."}} and adds them to one
+catalog. A missing language falls back to zh; a missing key is a programming error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+Texts = Mapping[str, Mapping[str, str]]
+
+
+class Catalog:
+    def __init__(self, *texts: Texts, default_lang: str = DEFAULT_LANG) -> None:
+        self.default_lang = default_lang
+        self._texts: dict[str, Mapping[str, str]] = {}
+        for block in texts:
+            self.add(block)
+
+    def add(self, texts: Texts) -> None:
+        for key, variants in texts.items():
+            missing = [lang for lang in LANGS if lang not in variants]
+            if missing:
+                raise ValueError(f"text {key!r} lacks {missing}")
+            self._texts[key] = variants
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._texts
+
+    def t(self, key: str, lang: str | None = None, /, **params: Any) -> str:
+        variants = self._texts[key]
+        template = variants.get(lang or self.default_lang) or variants[self.default_lang]
+        return template.format(**params) if params else template
+
+
+def normalize_lang(value: str | None) -> str | None:
+    """Map what users type (中文, zh-CN, English, en_US…) to a supported language."""
+    if not value:
+        return None
+    v = value.strip().lower().replace("_", "-")
+    if v in ("zh", "zh-cn", "zh-hans", "cn", "中文", "汉语", "简体中文", "chinese"):
+        return "zh"
+    if v in ("en", "en-us", "en-gb", "english", "英文", "英语"):
+        return "en"
+    return None

@@ -1,0 +1,31 @@
+"""The framework's own texts."""
+
+TEXTS = {
+    "error.unknown_command": {
+        "zh": "未知命令 {prefix}{name}。发送 {prefix}帮助 查看全部命令。",
+        "en": "Unknown command {prefix}{name}. Send {prefix}help to list the commands.",
+    },
+    "error.did_you_mean": {"zh": "您是不是想用 {prefix}{name}？", "en": "Did you mean {prefix}{name}?"},
+    "error.internal": {
+        "zh": "⚠️ 处理时出错了，已记录。请稍后再试；如仍有问题请联系管理员。",
+        "en": "⚠️ Something went wrong on our side and it was logged. Please try again later.",
+    },
+    "error.too_long": {
+        "zh": "⚠️ 消息太长（{size} 字），上限为 {limit} 字。请分成几条发送。",
+        "en": "⚠️ That message is too long ({size} characters; the limit is {limit}). Please split it.",
+    },
+    "error.prefix": {"zh": "⚠️ {message}", "en": "⚠️ {message}"},
+    "usage.title": {"zh": "用法：", "en": "Usage:"},
+    "usage.example": {"zh": "示例：", "en": "Example:"},
+    "help.title": {"zh": "📋 值班助手命令", "en": "📋 Zhiban commands"},
+    "help.footer": {
+        "zh": "发送 {prefix}帮助 <命令> 查看用法和示例。也可以用 ！ 代替 !。",
+        "en": "Send {prefix}help <command> for usage and an example. The full-width ！ works too.",
+    },
+    "help.aliases": {"zh": "别名：", "en": "Aliases:"},
+    "help.unknown": {
+        "zh": "没有名为 {name} 的命令。发送 {prefix}帮助 查看全部命令。",
+        "en": "There is no command named {name}. Send {prefix}help to list them.",
+    },
+    "fsm.cancelled": {"zh": "已取消。", "en": "Cancelled."},
+}

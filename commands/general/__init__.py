@@ -1,0 +1,1 @@
+"""Everyday commands every user needs: ping, language, time zone, who am I."""

@@ -1,0 +1,84 @@
+"""dateparser as the fallback for date forms the grammars do not cover.
+
+"Dec 1 3pm", "1 December 2026", "December 1st at 10:00" and many languages'
+month names are what dateparser is good at. It parses whole strings, so we try
+the leading 1..6 words of the text, longest first, and keep the first that
+parses: the rest is the reminder's message.
+
+dateparser is given naive local wall time as its base (RELATIVE_BASE) and
+returns naive wall time, which zones.local_to_utc turns into an instant: its own
+time-zone handling goes through pytz and is easy to get wrong around DST.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from dateparser.date import DateDataParser
+
+from .options import ParseOptions
+from .zones import local_to_utc, to_local
+
+_LANGUAGES = ["en", "zh"]
+_MAX_WORDS = 6
+_WORD = re.compile(r"\S+")
+# Prefixes that are only digits and punctuation are clock times or noise
+# ("16" is the 16th of the month to dateparser): the grammars decide those.
+_NUMERIC_ONLY = re.compile(r"^[\d\s:.,/\-]+$")
+_DEADLINE = re.compile(r"^(?:by|before|until|till)\s", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FallbackMatch:
+    at: datetime  # aware UTC
+    end: int  # index in the original text
+    has_time: bool
+
+
+def _parser(base: datetime, prefer_future: bool) -> DateDataParser:
+    # Building a DateDataParser costs ~20 µs; the expensive part (the language
+    # data, ~70 ms on first use) is cached by dateparser itself, process-wide.
+    # A parser cannot take per-call settings, and RELATIVE_BASE changes per call.
+    return DateDataParser(
+        languages=_LANGUAGES,
+        settings={
+            "RELATIVE_BASE": base,
+            "PREFER_DATES_FROM": "future" if prefer_future else "current_period",
+            "RETURN_TIME_AS_PERIOD": True,
+        },
+    )
+
+
+def warm_up() -> None:
+    """Load dateparser's language data now (about 70 ms) instead of on the first command."""
+    _parser(datetime(2000, 1, 1), True).get_date_data("1 December 2000 10:00")
+
+
+def parse_prefix(
+    text: str, start: int, *, now: datetime, tz: str, prefer_future: bool, options: ParseOptions
+) -> FallbackMatch | None:
+    """The longest leading run of words (at most 6) that dateparser reads as a date."""
+    words = list(_WORD.finditer(text, start))[:_MAX_WORDS]
+    if not words:
+        return None
+    parser = _parser(to_local(now, tz), prefer_future)
+    for word in reversed(words):
+        end = word.end()
+        candidate = text[start:end].strip()
+        if _NUMERIC_ONLY.match(candidate):
+            continue
+        data = parser.get_date_data(candidate)
+        if data.date_obj is None:
+            continue
+        wall: datetime = data.date_obj.replace(tzinfo=None)
+        has_time = data.period == "time"
+        if not has_time:
+            default = options.end_of_day if _DEADLINE.match(candidate) else options.default_time
+            wall = datetime.combine(wall.date(), default)
+        return FallbackMatch(at=local_to_utc(wall, tz), end=end, has_time=has_time)
+    return None
+
+
+__all__ = ["FallbackMatch", "parse_prefix", "warm_up"]

@@ -1,0 +1,99 @@
+"""Text normalisation in front of the grammars, keeping a map back to the original.
+
+Two jobs: NFKC (full-width digits and colons, ``１０：３０`` -> ``10:30``) and
+Chinese numerals -> Arabic digits (``三天后`` -> ``3天后``, ``八点半`` -> ``8点半``)
+using cn2an. The grammars match the normalised text, but the caller must cut
+the *original* text (the reminder's message is the user's own words), so every
+normalised character remembers where it came from.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import cn2an
+
+# A run of Chinese numeral characters. 两 is the colloquial 2 (两点, 两天).
+_NUMERAL_RUN = re.compile(r"[零〇一二两三四五六七八九十百]+")
+# A numeral run is converted only when it is a count or a clock/calendar value:
+# followed by a unit, or standing right after 点/时 (the minutes of 三点二十).
+_UNIT_AFTER = re.compile(r"\s*(?:个|點|点|時|时|天|日|号|號|月|小时|钟头|分|秒|周|星期|礼拜|禮拜|年|刻|:)")
+_CLOCK_BEFORE = ("点", "點", "时", "時")
+# After these, 一..七/日/天 are weekday names (周一, 星期天), never numbers.
+_WEEKDAY_MARKERS = ("周", "星期", "礼拜", "禮拜")
+_DIGIT_CHARS = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+                "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """``text`` is what the grammars see; ``origin[i]`` is the index in the original text
+    of normalised character ``i``, with one extra entry for the end of the text."""
+
+    text: str
+    origin: tuple[int, ...]
+
+    def original_end(self, end: int) -> int:
+        """Index in the original text just after normalised position ``end`` (exclusive)."""
+        return self.origin[end]
+
+
+def _to_arabic(run: str) -> str | None:
+    """Convert one numeral run, or None when it is not a number (e.g. a stray 百)."""
+    if len(run) > 1 and all(ch in _DIGIT_CHARS for ch in run) and run[0] not in "两":
+        # Digit by digit, as in years: 二〇二六 -> 2026 (cn2an would refuse it).
+        if len(run) >= 3:
+            return "".join(_DIGIT_CHARS[ch] for ch in run)
+    try:
+        value = cn2an.cn2an(run, "smart")
+    except (ValueError, KeyError):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return str(int(value))
+
+
+def _convert_numerals(text: str) -> tuple[str, list[int]]:
+    out: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for m in _NUMERAL_RUN.finditer(text):
+        start, end = m.start(), m.end()
+        run = m.group()
+        # 周五十点 = 周五 + 十点: the first character after a weekday marker is the weekday.
+        if any(text.endswith(marker, 0, start) for marker in _WEEKDAY_MARKERS):
+            start += 1
+            run = run[1:]
+        if not run:
+            continue
+        followed = _UNIT_AFTER.match(text, end) is not None
+        after_clock = start > 0 and text[start - 1] in _CLOCK_BEFORE
+        converted = _to_arabic(run) if (followed or after_clock) else None
+        if converted is None:
+            continue
+        out.append(text[pos:start])
+        origin.extend(range(pos, start))
+        out.append(converted)
+        origin.extend([start] * len(converted))
+        pos = end
+    out.append(text[pos:])
+    origin.extend(range(pos, len(text)))
+    origin.append(len(text))
+    return "".join(out), origin
+
+
+def normalize(text: str) -> Normalized:
+    """NFKC per character, then Chinese numerals to digits; keeps the origin map."""
+    chars: list[str] = []
+    nfkc_origin: list[int] = []
+    for i, ch in enumerate(text):
+        folded = unicodedata.normalize("NFKC", ch)
+        chars.append(folded)
+        nfkc_origin.extend([i] * len(folded))
+    nfkc_origin.append(len(text))
+    nfkc = "".join(chars)
+    converted, conv_origin = _convert_numerals(nfkc)
+    origin = tuple(nfkc_origin[j] for j in conv_origin)
+    return Normalized(converted, origin)

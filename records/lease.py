@@ -1,0 +1,36 @@
+"""A database lease so that only one bot instance per Matrix account is active."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from records.clock import Clock
+from records.db import Database
+from records.models import Lease
+
+
+async def acquire(db: Database, name: str, holder: str, ttl: timedelta, clock: Clock) -> bool:
+    """Take or renew the lease; False while someone else holds an unexpired one."""
+    now = clock.now()
+    async with db.transaction() as session:
+        query = select(Lease).where(Lease.name == name)
+        if not db.is_sqlite:
+            query = query.with_for_update()
+        lease = await session.scalar(query)
+        if lease is None:
+            session.add(Lease(name=name, holder=holder, expires_at=now + ttl))
+            return True
+        if lease.holder != holder and lease.expires_at > now:
+            return False
+        lease.holder = holder
+        lease.expires_at = now + ttl
+        return True
+
+
+async def release(db: Database, name: str, holder: str) -> None:
+    async with db.transaction() as session:
+        lease = await session.get(Lease, name)
+        if lease is not None and lease.holder == holder:
+            await session.delete(lease)

@@ -1,0 +1,132 @@
+"""Tables of the shared ground: people, audit trail, outbox, event ledger, timers, bot state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from records.db import Base, UTCDateTime
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for big tables.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Person(Base):
+    """A Matrix user as Zhiban knows them: preferences and roles given by config or by an admin."""
+
+    __tablename__ = "people"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    lang: Mapped[str | None] = mapped_column(String(8))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    quiet_hours: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One link of the append-only, hash-chained audit trail."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_subject", "subject"),)
+
+
+class OutboxMessage(Base):
+    """A Matrix event to send, written in the same transaction as the change that causes it.
+
+    The relay sends it with `txn_id` as the Matrix transaction id, so a resend after a crash
+    is deduplicated by the homeserver.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Either a room, or a user whose direct-message room the relay resolves (and creates).
+    room_id: Mapped[str | None] = mapped_column(String(255))
+    to_user: Mapped[str | None] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(String(128), default="m.room.message")
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # An edit or a reaction aimed at another outbox row whose event id is known only once sent.
+    relates_to_outbox_id: Mapped[int | None] = mapped_column(BigId)
+    relation: Mapped[str | None] = mapped_column(String(32))
+    # A logical name (e.g. "card:A12") so that services can find the event id of what they sent.
+    ref: Mapped[str | None] = mapped_column(String(128), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed", "id"),)
+
+    @property
+    def txn_id(self) -> str:
+        return f"zhiban-{self.id}"
+
+
+class HandledEvent(Base):
+    """The inbound ledger: an event id is recorded in the same transaction as its effects."""
+
+    __tablename__ = "handled_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(255))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Timer(Base):
+    """Something due at a time: a reminder, an escalation, a report clock.
+
+    Redis and rq only carry timers to workers; this row is the copy that counts.
+    """
+
+    __tablename__ = "timers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str | None] = mapped_column(String(191), unique=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
+
+
+class KeyValue(Base):
+    """Small named values the bot keeps: the sync token, the bot's DM rooms."""
+
+    __tablename__ = "kv"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Lease(Base):
+    """Who holds a singleton role (the active bot for an account) and until when."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

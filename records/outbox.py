@@ -1,0 +1,104 @@
+"""The outbox: Matrix events to send, written in the transaction that causes them.
+
+Services and workers never talk to Matrix; they add rows here and the bot relays them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from records.clock import SystemClock
+from records.models import OutboxMessage
+
+# Hooks run after a commit that added outbox rows, so that an in-process relay sends at once
+# instead of on its next poll.
+_wakeups: list[Callable[[], None]] = []
+
+
+def on_new_messages(callback: Callable[[], None]) -> None:
+    _wakeups.append(callback)
+
+
+def wake_relay() -> None:
+    for callback in _wakeups:
+        callback()
+
+
+def text_content(body: str, html: str | None = None, *, msgtype: str = "m.text") -> dict[str, Any]:
+    content: dict[str, Any] = {"msgtype": msgtype, "body": body}
+    if html is not None:
+        content["format"] = "org.matrix.custom.html"
+        content["formatted_body"] = html
+    return content
+
+
+async def enqueue(
+    session: AsyncSession,
+    content: dict[str, Any],
+    *,
+    room_id: str | None = None,
+    to_user: str | None = None,
+    event_type: str = "m.room.message",
+    ref: str | None = None,
+    relates_to_outbox_id: int | None = None,
+    relation: str | None = None,
+) -> OutboxMessage:
+    """Queue one event for a room, or for a user's direct-message room."""
+    if (room_id is None) == (to_user is None):
+        raise ValueError("give exactly one of room_id and to_user")
+    row = OutboxMessage(
+        created_at=SystemClock().now(),
+        room_id=room_id,
+        to_user=to_user,
+        event_type=event_type,
+        content=content,
+        ref=ref,
+        relates_to_outbox_id=relates_to_outbox_id,
+        relation=relation,
+        attempts=0,
+        failed=False,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def enqueue_edit(session: AsyncSession, ref: str, new_content: dict[str, Any]) -> OutboxMessage | None:
+    """Replace the content of the card last sent under `ref` (an m.replace edit)."""
+    original = await latest_with_ref(session, ref)
+    if original is None:
+        return None
+    content = dict(new_content)
+    content["body"] = "* " + str(new_content.get("body", ""))
+    content["m.new_content"] = new_content
+    return await enqueue(
+        session,
+        content,
+        room_id=original.room_id,
+        to_user=original.to_user if original.room_id is None else None,
+        relates_to_outbox_id=original.id,
+        relation="m.replace",
+    )
+
+
+async def latest_with_ref(session: AsyncSession, ref: str) -> OutboxMessage | None:
+    return await session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.ref == ref, OutboxMessage.relation.is_(None))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+async def pending(session: AsyncSession, limit: int = 50) -> list[OutboxMessage]:
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(False))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(rows)

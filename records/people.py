@@ -1,0 +1,64 @@
+"""People and roles.
+
+A person is a Matrix user id. Roles come from the config file (the office's org chart),
+from what an admin granted in chat (stored on the person), and from room power levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from records.clock import SystemClock
+from records.models import Person
+
+
+class Role(StrEnum):
+    LEADER = "leader"  # 领导
+    DUTY_LEADER = "duty_leader"  # 带班领导
+    DUTY_OFFICER = "duty_officer"  # 值班员
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class RoleBook:
+    """Answers "what may this person do?" from config and from the database."""
+
+    def __init__(self, configured: Mapping[str, Iterable[str]] | None = None) -> None:
+        # Config maps a role to the users who have it: {"leader": ["@zhang:office"]}.
+        self._by_user: dict[str, set[str]] = {}
+        for role, users in (configured or {}).items():
+            for user in users:
+                self._by_user.setdefault(user, set()).add(Role(role).value)
+
+    async def roles_of(self, session: AsyncSession, user_id: str, *, power_level: int = 0) -> set[str]:
+        roles = {Role.STAFF.value} | self._by_user.get(user_id, set())
+        person = await session.get(Person, user_id)
+        if person is not None:
+            roles |= set(person.roles or [])
+        if power_level >= 100:
+            roles.add(Role.ADMIN.value)
+        return roles
+
+    async def has_role(self, session: AsyncSession, user_id: str, *roles: str, power_level: int = 0) -> bool:
+        return bool(await self.roles_of(session, user_id, power_level=power_level) & set(roles))
+
+    def configured(self, role: str) -> list[str]:
+        return sorted(user for user, roles in self._by_user.items() if role in roles)
+
+
+async def ensure_person(session: AsyncSession, user_id: str) -> Person:
+    person = await session.get(Person, user_id)
+    if person is None:
+        person = Person(user_id=user_id, roles=[], created_at=SystemClock().now())
+        session.add(person)
+        await session.flush()
+    return person
+
+
+async def preferences(session: AsyncSession, user_id: str) -> tuple[str | None, str | None]:
+    """The user's (language, time zone), None where they kept the default."""
+    person = await session.get(Person, user_id)
+    return (None, None) if person is None else (person.lang, person.tz)

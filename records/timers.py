@@ -1,0 +1,206 @@
+"""Durable timers and the pump that runs them.
+
+A timer is a row with a due time. The pump claims due rows for a while (a lease) and hands
+their ids to a transport (rq in production, a direct call in the bot-less test setup). If the
+transport loses a job, for example because Redis was flushed, the lease lapses and the next
+pump claims the timer again, so nothing scheduled is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from records.clock import Clock
+from records.db import Database
+from records.models import Timer
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class Fired:
+    """What a timer handler may ask for after running: to be run again at a later time."""
+
+    again_at: datetime | None = None
+
+
+TimerHandler = Callable[[AsyncSession, Timer, Clock], Awaitable[Fired | None]]
+
+
+class TimerRegistry:
+    """Maps a timer kind ("task.remind", "report.due" …) to the service function that runs it."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, TimerHandler] = {}
+
+    def register(self, kind: str) -> Callable[[TimerHandler], TimerHandler]:
+        def decorate(handler: TimerHandler) -> TimerHandler:
+            self._handlers[kind] = handler
+            return handler
+
+        return decorate
+
+    def get(self, kind: str) -> TimerHandler | None:
+        return self._handlers.get(kind)
+
+
+async def schedule(
+    session: AsyncSession,
+    kind: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    *,
+    key: str | None = None,
+    clock: Clock,
+) -> Timer:
+    """Add a timer, or move the pending one that has the same key."""
+    if key is not None:
+        existing = await session.scalar(select(Timer).where(Timer.key == key))
+        if existing is not None:
+            existing.due_at = due_at
+            existing.payload = payload or {}
+            existing.status = "pending"
+            existing.claimed_until = None
+            existing.attempts = 0
+            await session.flush()
+            return existing
+    timer = Timer(
+        kind=kind,
+        key=key,
+        due_at=due_at,
+        payload=payload or {},
+        status="pending",
+        attempts=0,
+        created_at=clock.now(),
+    )
+    session.add(timer)
+    await session.flush()
+    return timer
+
+
+async def cancel(session: AsyncSession, key: str) -> bool:
+    result = await session.execute(
+        update(Timer).where(Timer.key == key, Timer.status.in_(("pending", "claimed"))).values(status="cancelled")
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def cancel_prefix(session: AsyncSession, prefix: str) -> int:
+    result = await session.execute(
+        update(Timer)
+        .where(Timer.key.startswith(prefix, autoescape=True), Timer.status.in_(("pending", "claimed")))
+        .values(status="cancelled")
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+async def claim_due(db: Database, clock: Clock, limit: int = 100) -> list[int]:
+    """Claim the due timers (and those whose earlier claim lapsed) and return their ids."""
+    now = clock.now()
+    async with db.transaction() as session:
+        query = (
+            select(Timer)
+            .where(
+                Timer.due_at <= now,
+                or_(
+                    Timer.status == "pending",
+                    (Timer.status == "claimed") & (Timer.claimed_until < now),
+                ),
+            )
+            .order_by(Timer.due_at)
+            .limit(limit)
+        )
+        if not db.is_sqlite:
+            # Several pumps may run (one per worker machine); each row goes to one of them.
+            query = query.with_for_update(skip_locked=True)
+        timers = list(await session.scalars(query))
+        for timer in timers:
+            timer.status = "claimed"
+            timer.claimed_until = now + CLAIM_LEASE
+        return [t.id for t in timers]
+
+
+async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock: Clock) -> str:
+    """Run one claimed timer inside a transaction; its effects and its completion commit together."""
+    try:
+        async with db.transaction() as session:
+            query = select(Timer).where(Timer.id == timer_id)
+            if not db.is_sqlite:
+                query = query.with_for_update()
+            timer = await session.scalar(query)
+            if timer is None or timer.status not in ("claimed", "pending"):
+                return "skipped"
+            handler = registry.get(timer.kind)
+            if handler is None:
+                timer.status = "failed"
+                timer.last_error = f"no handler for timer kind {timer.kind!r}"
+                return "failed"
+            fired = await handler(session, timer, clock)
+            if fired is not None and fired.again_at is not None:
+                timer.due_at = fired.again_at
+                timer.status = "pending"
+                timer.attempts = 0
+            elif timer.status != "cancelled":
+                timer.status = "done"
+                timer.done_at = clock.now()
+            timer.claimed_until = None
+            return "done"
+    except Exception as exc:
+        log.exception("timer %s failed", timer_id)
+        async with db.transaction() as session:
+            timer = await session.get(Timer, timer_id)
+            if timer is not None:
+                timer.attempts += 1
+                timer.last_error = repr(exc)[:2000]
+                if timer.attempts >= MAX_ATTEMPTS:
+                    timer.status = "failed"
+                else:
+                    timer.status = "pending"
+                    timer.due_at = clock.now() + timedelta(seconds=min(600, 5 * 2**timer.attempts))
+                timer.claimed_until = None
+        return "error"
+
+
+Transport = Callable[[int], Awaitable[None]]
+
+
+class TimerPump:
+    """Claims due timers every `interval` seconds and hands them to the transport."""
+
+    def __init__(self, db: Database, clock: Clock, transport: Transport, *, interval: float = 1.0) -> None:
+        self.db = db
+        self.clock = clock
+        self.transport = transport
+        self.interval = interval
+        self._stop = asyncio.Event()
+
+    async def pump_once(self) -> int:
+        ids = await claim_due(self.db, self.clock)
+        for timer_id in ids:
+            await self.transport(timer_id)
+        return len(ids)
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.pump_once()
+            except Exception:
+                log.exception("timer pump failed; retrying")
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,286 @@
+"""Speech-to-text engines behind one small interface.
+
+``FasterWhisperTranscriber`` (CTranslate2, CPU, int8) is the default; ``OpenAIWhisperTranscriber``
+is for users who bring their own openai-whisper checkpoint. Both restrict the language to zh/en:
+Whisper forced to ``zh`` on English audio invents Chinese, and on noisy Mandarin its detector
+sometimes says ``ja``/``yue``; so we detect once, keep whichever of zh/en scored higher, and
+transcribe with that language fixed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from voice.decode import SAMPLE_RATE, duration_of
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+ProgressCallback = Callable[[float], None]
+#: A prompt/hotwords string, or one per language (a Chinese prompt would skew English decoding).
+PerLanguage = str | Mapping[str, str] | None
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One decoded stretch of speech, with the scores used to spot hallucinations."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 1.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str
+    duration: float
+    segments: tuple[Segment, ...] = ()
+    engine: str = ""
+    language_probability: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """What the worker needs from an engine."""
+
+    name: str
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        hotwords: PerLanguage = None,
+        prompt: PerLanguage = None,
+        progress_cb: ProgressCallback | None = None,
+    ) -> Transcript: ...
+
+
+def pick_language(probabilities: Iterable[tuple[str, float]], allowed: Sequence[str] = LANGUAGES) -> str:
+    """The most likely of ``allowed`` (Whisper's ``yue``/``ja`` guesses on Mandarin fall back to zh)."""
+    scores = dict(probabilities)
+    return max(allowed, key=lambda lang: scores.get(lang, 0.0))
+
+
+_ZH_END = tuple("。，！？；：、…,.!?;:")
+
+
+def join_segments(texts: Iterable[str], language: str) -> str:
+    """English segments join with a space; Chinese ones with "，" unless already punctuated."""
+    parts = [t.strip() for t in texts if t.strip()]
+    if language != "zh":
+        return " ".join(parts)
+    return "".join(p if i == len(parts) - 1 or p.endswith(_ZH_END) else p + "，" for i, p in enumerate(parts))
+
+
+def for_language(value: PerLanguage, language: str) -> str | None:
+    """Resolve a per-language prompt/hotwords value."""
+    if value is None or isinstance(value, str):
+        return value or None
+    return value.get(language) or None
+
+
+def _report(progress_cb: ProgressCallback | None, fraction: float) -> None:
+    if progress_cb is not None:
+        progress_cb(min(1.0, max(0.0, fraction)))
+
+
+# One model per (path, compute type, threads) per process: loading costs ~1 s and ~150 MB, and a
+# worker handles many jobs. The lock keeps two threads from loading the same weights twice.
+_MODELS: dict[tuple[str, str, int], WhisperModel] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def load_faster_whisper(model_dir: Path, compute_type: str = "int8", cpu_threads: int = 2) -> WhisperModel:
+    from faster_whisper import WhisperModel
+
+    key = (str(model_dir), compute_type, cpu_threads)
+    with _MODELS_LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            # local_files_only: never reach for the Hugging Face hub at run time.
+            model = WhisperModel(
+                str(model_dir),
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                local_files_only=True,
+            )
+            _MODELS[key] = model
+        return model
+
+
+class FasterWhisperTranscriber:
+    """faster-whisper on the CPU with the base weights assembled by ``voice.model``."""
+
+    name = "faster-whisper/base"
+
+    def __init__(
+        self,
+        model_dir: Path | str | None = None,
+        *,
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        beam_size: int = 5,
+        vad_filter: bool = True,
+        languages: Sequence[str] = LANGUAGES,
+    ) -> None:
+        from voice.model import ensure_model
+
+        self.model_dir = ensure_model(model_dir)
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self.beam_size = beam_size
+        self.vad_filter = vad_filter
+        self.languages = tuple(languages)
+
+    @property
+    def model(self) -> WhisperModel:
+        return load_faster_whisper(self.model_dir, self.compute_type, self.cpu_threads)
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """(chosen language among ``self.languages``, its probability)."""
+        _, _, all_probs = self.model.detect_language(audio, vad_filter=self.vad_filter)
+        lang = pick_language(all_probs, self.languages)
+        return lang, dict(all_probs).get(lang, 0.0)
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        hotwords: PerLanguage = None,
+        prompt: PerLanguage = None,
+        progress_cb: ProgressCallback | None = None,
+    ) -> Transcript:
+        duration = duration_of(audio)
+        _report(progress_cb, 0.0)
+        if audio.size < SAMPLE_RATE // 10:
+            # Under 0.1 s there is nothing to hear, and detect_language would fail on no speech.
+            _report(progress_cb, 1.0)
+            return Transcript("", self.languages[0], duration, (), self.name)
+        language, probability = self.detect_language(audio)
+        segments_iter, _info = self.model.transcribe(
+            audio,
+            language=language,
+            beam_size=self.beam_size,
+            vad_filter=self.vad_filter,
+            initial_prompt=for_language(prompt, language),
+            hotwords=for_language(hotwords, language),
+            # A hallucinated segment otherwise seeds the next window with the same invention.
+            condition_on_previous_text=False,
+        )
+        segments: list[Segment] = []
+        for seg in segments_iter:  # a generator: decoding happens as we iterate
+            segments.append(
+                Segment(
+                    start=seg.start,
+                    end=seg.end,
+                    text=seg.text,
+                    avg_logprob=seg.avg_logprob,
+                    no_speech_prob=seg.no_speech_prob,
+                    compression_ratio=seg.compression_ratio,
+                )
+            )
+            if duration > 0:
+                _report(progress_cb, seg.end / duration)
+        _report(progress_cb, 1.0)
+        return Transcript(
+            text=join_segments((s.text for s in segments), language),
+            language=language,
+            duration=duration,
+            segments=tuple(segments),
+            engine=self.name,
+            language_probability=probability,
+        )
+
+
+class OpenAIWhisperTranscriber:
+    """The reference ``openai-whisper`` implementation, for a user-supplied checkpoint (.pt).
+
+    Imported lazily: openai-whisper pulls in PyTorch, which the default install avoids.
+    It has no VAD and no hotwords, so the glossary goes into the prompt instead.
+    """
+
+    name = "openai-whisper"
+
+    def __init__(self, checkpoint: Path | str, *, languages: Sequence[str] = LANGUAGES) -> None:
+        self.checkpoint = Path(checkpoint).expanduser()
+        if not self.checkpoint.is_file():
+            raise FileNotFoundError(f"openai-whisper checkpoint not found: {self.checkpoint}")
+        self.languages = tuple(languages)
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def available() -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("whisper") is not None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                import whisper
+
+                # load_model accepts a file path and then never downloads anything.
+                self._model = whisper.load_model(str(self.checkpoint), device="cpu")
+            return self._model
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        *,
+        hotwords: PerLanguage = None,
+        prompt: PerLanguage = None,
+        progress_cb: ProgressCallback | None = None,
+    ) -> Transcript:
+        import whisper
+
+        model = self._load()
+        duration = duration_of(audio)
+        _report(progress_cb, 0.0)
+        audio32 = audio.astype(np.float32, copy=False)
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio32), model.dims.n_mels).to(model.device)
+        _, probs = model.detect_language(mel)
+        language = pick_language(probs.items(), self.languages)
+        parts = (for_language(prompt, language), for_language(hotwords, language))
+        merged_prompt = " ".join(p for p in parts if p) or None
+        result = model.transcribe(
+            audio32,
+            language=language,
+            initial_prompt=merged_prompt,
+            fp16=False,
+            condition_on_previous_text=False,
+            verbose=None,
+        )
+        segments = tuple(
+            Segment(
+                start=float(s["start"]),
+                end=float(s["end"]),
+                text=str(s["text"]),
+                avg_logprob=float(s.get("avg_logprob", 0.0)),
+                no_speech_prob=float(s.get("no_speech_prob", 0.0)),
+                compression_ratio=float(s.get("compression_ratio", 1.0)),
+            )
+            for s in result.get("segments", [])
+        )
+        _report(progress_cb, 1.0)
+        return Transcript(
+            text=join_segments((s.text for s in segments), language),
+            language=language,
+            duration=duration,
+            segments=segments,
+            engine=self.name,
+            language_probability=float(probs.get(language, 0.0)),
+        )

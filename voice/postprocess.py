@@ -1,0 +1,249 @@
+"""Mandarin clean-up after Whisper: Simplified script, no invented filler, office words spelled right.
+
+Order matters: convert to Simplified first (the glossary and jieba's dictionary are Simplified),
+then drop filler, then fix homophones, so a removed subtitle credit never gets "corrected".
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from voice.engine import Segment, Transcript, join_segments
+from voice.glossary import DEFAULT_GLOSSARY, Glossary
+
+# --- (a) Traditional -> Simplified ------------------------------------------------------------
+
+
+def to_simplified(text: str) -> str:
+    """zhconv's zh-cn table also maps Taiwan/HK wording (鏈接 -> 链接), not just characters."""
+    import zhconv
+
+    return str(zhconv.convert(text, "zh-cn"))
+
+
+# --- (b) hallucinated filler ------------------------------------------------------------------
+
+#: Phrases Whisper learnt from subtitled videos and produces on silence/noise. They are removed
+#: wherever they appear: no duty officer says them in a voice message.
+FILLER_PATTERNS: tuple[str, ...] = (
+    r"请不吝点赞\s*订阅\s*转发\s*打赏支持明镜与点点栏目",
+    r"明镜与点点栏目",
+    r"字幕由\s*Amara\.org\s*社区提供",
+    r"(中文)?字幕(志愿者|制作|翻译|校对)[:：]?\s*\S{0,12}",
+    r"优优独播剧场.{0,20}",
+    r"(欢迎|请)?(点赞|订阅|关注|转发)(我的|本)?(频道|节目)",
+    r"by\s*索兰娅",
+    r"Subtitles by the Amara\.org community",
+    r"(Thanks|Thank you) for watching[.!]?",
+    r"Please subscribe[^.!?]*[.!?]?",
+)
+#: Phrases that are filler only when they are the *whole* segment (谢谢 alone can be real).
+FILLER_SEGMENTS: frozenset[str] = frozenset(
+    {"谢谢观看", "感谢观看", "谢谢收看", "感谢收看", "谢谢大家观看", "下期再见", "我们下期再见", "thank you", "you"}
+)
+_FILLER_RE = re.compile("|".join(f"(?:{p})" for p in FILLER_PATTERNS), re.IGNORECASE)
+# A unit of 2+ characters repeated 3+ more times, or one character 4+ more times: Whisper's loop.
+_REPEAT_RE = re.compile(r"(.{2,12}?)(?:[\s，,。、]*\1){3,}|(.)\2{4,}")
+_PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+_FILLER_SEGMENTS_BARE = frozenset(_PUNCT_RE.sub("", s).lower() for s in FILLER_SEGMENTS)
+_HALF_TO_FULL = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
+# ASCII punctuation next to a Chinese character (Whisper mixes both styles in one sentence).
+_ASCII_PUNCT_IN_ZH = re.compile(r"(?<=[\u4e00-\u9fff])\s*([,?!;:])\s*|\s*([,?!;:])\s*(?=[\u4e00-\u9fff])")
+
+
+def _bare(text: str) -> str:
+    return _PUNCT_RE.sub("", text).lower()
+
+
+def chinese_punctuation(text: str) -> str:
+    """Full-width ，？！ between Chinese characters, as a Chinese reader expects."""
+    return _ASCII_PUNCT_IN_ZH.sub(lambda m: _HALF_TO_FULL[m.group(1) or m.group(2)], text)
+
+
+def drop_filler(text: str) -> str:
+    """Remove known subtitle credits / sign-offs and collapse runaway repetition."""
+    if _bare(text) in _FILLER_SEGMENTS_BARE:
+        return ""
+    text = _FILLER_RE.sub("", text)
+    text = _REPEAT_RE.sub(lambda m: m.group(1) or m.group(2), text)
+    # Removing a phrase can leave a dangling separator at the start ("，请准时参加").
+    return text.strip().lstrip("，,、 ")
+
+
+@dataclass(frozen=True)
+class FillerThresholds:
+    """Whisper's own "this is silence" rule (no_speech > 0.6 with avg_logprob < -1), plus two
+    outright limits for segments that are gibberish even when the VAD let them through."""
+
+    no_speech_prob: float = 0.6
+    logprob_with_no_speech: float = -1.0
+    min_avg_logprob: float = -1.5
+    max_compression_ratio: float = 2.4
+
+
+def reliable_segments(segments: Iterable[Segment], thresholds: FillerThresholds = FillerThresholds()) -> list[Segment]:
+    """Segments that are probably speech, judged on the decoder's own confidence."""
+    kept = []
+    for seg in segments:
+        silent = seg.no_speech_prob > thresholds.no_speech_prob and seg.avg_logprob < (
+            thresholds.logprob_with_no_speech
+        )
+        if silent or seg.avg_logprob < thresholds.min_avg_logprob:
+            continue
+        if seg.compression_ratio > thresholds.max_compression_ratio:
+            continue
+        kept.append(seg)
+    return kept
+
+
+# --- (d) homophone correction against the glossary --------------------------------------------
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+#: Real words that sound exactly like a glossary term and are common in speech.
+PROTECTED_WORDS: frozenset[str] = frozenset({"既要", "相应", "会上", "同志", "事实", "实施", "报道"})
+#: A span that is a word this common (jieba frequency) is more likely right than a homophone guess.
+COMMON_WORD_FREQ = 100
+
+
+@functools.cache
+def _jieba() -> object:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba.dt
+
+
+def _word_freq(word: str) -> int:
+    """How common ``word`` is in jieba's general dictionary (0 = not a word)."""
+    freq = _jieba().FREQ.get(word)  # type: ignore[attr-defined]
+    return int(freq or 0)
+
+
+@dataclass(frozen=True)
+class _Term:
+    text: str
+    toned: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=32)
+def _index(terms: tuple[str, ...]) -> tuple[dict[tuple[str, ...], list[_Term]], tuple[int, ...]]:
+    """Glossary terms by toneless pinyin; lengths longest first so the longest match wins."""
+    from pypinyin import Style, lazy_pinyin
+
+    by_sound: dict[tuple[str, ...], list[_Term]] = {}
+    for term in terms:
+        if len(term) < 2 or not _CJK_RUN.fullmatch(term):
+            continue  # one character has too many homophones to correct safely
+        toneless = tuple(lazy_pinyin(term, style=Style.NORMAL))
+        toned = tuple(lazy_pinyin(term, style=Style.TONE3))
+        by_sound.setdefault(toneless, []).append(_Term(term, toned))
+    lengths = tuple(sorted({len(k) for k in by_sound}, reverse=True))
+    return by_sound, lengths
+
+
+def _choose(candidates: Sequence[_Term], span: str, toned: tuple[str, ...]) -> str | None:
+    """The term to write instead of ``span``, or None to leave it alone."""
+    if any(c.text == span for c in candidates):
+        return None
+    same_tones = [c for c in candidates if c.toned == toned]
+    freq = _word_freq(span)
+    if freq >= COMMON_WORD_FREQ:
+        return None
+    if freq > 0:
+        # A rare real word (到港, 中报): replace only when even the tones agree.
+        pool = same_tones
+    else:
+        # Not a word at all (防讯, 流手直班): an ASR slip; tones are unreliable in fast speech.
+        pool = same_tones or list(candidates)
+    return pool[0].text if len(pool) == 1 else None
+
+
+def correct_homophones(text: str, glossary: Glossary | Iterable[str] = DEFAULT_GLOSSARY) -> str:
+    """Replace spans that sound like a glossary term but are spelled differently.
+
+    Only whole runs of Chinese characters are scanned (never across punctuation), only terms of
+    2+ characters are used, the longest match wins, and spans that are glossary terms themselves,
+    protected words, or common words are left alone.
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    terms = tuple(glossary.terms if isinstance(glossary, Glossary) else glossary)
+    by_sound, lengths = _index(terms)
+    if not by_sound:
+        return text
+    term_set = frozenset(terms)
+
+    def fix_run(match: re.Match[str]) -> str:
+        run = match.group(0)
+        # Pinyin of the whole run, so polyphonic characters get their reading in context.
+        toneless = lazy_pinyin(run, style=Style.NORMAL)
+        toned = lazy_pinyin(run, style=Style.TONE3)
+        if len(toneless) != len(run):  # pypinyin returned a non-Chinese chunk; stay safe
+            return run
+        out: list[str] = []
+        i = 0
+        while i < len(run):
+            for length in lengths:
+                if i + length > len(run):
+                    continue
+                span = run[i : i + length]
+                candidates = by_sound.get(tuple(toneless[i : i + length]))
+                if not candidates or span in term_set or span in PROTECTED_WORDS:
+                    continue
+                chosen = _choose(candidates, span, tuple(toned[i : i + length]))
+                if chosen is not None:
+                    out.append(chosen)
+                    i += length
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    return _CJK_RUN.sub(fix_run, text)
+
+
+# --- the whole pass ---------------------------------------------------------------------------
+
+
+def postprocess(
+    text: str,
+    glossary: Glossary | Iterable[str] | None = DEFAULT_GLOSSARY,
+    *,
+    simplify: bool = True,
+    filler: bool = True,
+    homophones: bool = True,
+) -> str:
+    """Simplified script -> filler removed -> homophones fixed. Flags exist for the benchmark."""
+    if simplify:
+        text = chinese_punctuation(to_simplified(text))
+    if filler:
+        text = drop_filler(text)
+    if homophones and glossary is not None:
+        text = correct_homophones(text, glossary)
+    return text.strip()
+
+
+def finalize(
+    transcript: Transcript,
+    glossary: Glossary | Iterable[str] | None = DEFAULT_GLOSSARY,
+    *,
+    thresholds: FillerThresholds = FillerThresholds(),
+) -> Transcript:
+    """Apply segment-level filtering and ``postprocess`` to a raw engine transcript."""
+    kept = []
+    for seg in reliable_segments(transcript.segments, thresholds):
+        cleaned = postprocess(seg.text, glossary)
+        if cleaned:
+            kept.append(replace(seg, text=cleaned))
+    return replace(
+        transcript,
+        text=join_segments((s.text for s in kept), transcript.language),
+        segments=tuple(kept),
+    )

@@ -1,0 +1,76 @@
+"""Wiring: the dispatcher with every feature's routers, texts and timers.
+
+This is the only place that knows all the packages; each feature exposes a router, its
+texts and its timer handlers, and this module puts them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
+
+from bot import Catalog, Dispatcher, Router
+from bot.fsm import BaseStorage
+from bot.help import help_router
+from records.clock import Clock, SystemClock
+from records.db import Database
+from records.people import RoleBook
+from records.timers import TimerRegistry
+from zhiban.middlewares import ExactlyOnce
+from zhiban.settings import Settings
+
+# Modules whose tables the migrations know (alembic's env imports them).
+MODEL_MODULES = ["records.models"]
+
+
+def feature_modules() -> list[tuple[ModuleType, ModuleType]]:
+    """(handlers, texts) of each chat feature, in the order their routers are tried."""
+    from commands.general import handlers as general_handlers
+    from commands.general import texts as general_texts
+
+    return [(general_handlers, general_texts)]
+
+
+def build_catalog(settings: Settings, extra: Iterable[ModuleType] = ()) -> Catalog:
+    catalog = Catalog(default_lang=settings.default_lang)
+    for _, texts in feature_modules():
+        catalog.add(texts.TEXTS)
+    for module in extra:
+        catalog.add(module.TEXTS)
+    return catalog
+
+
+def build_timers() -> TimerRegistry:
+    registry = TimerRegistry()
+    return registry
+
+
+def build_dispatcher(
+    settings: Settings,
+    db: Database,
+    *,
+    storage: BaseStorage | None = None,
+    clock: Clock | None = None,
+    extra_context: dict[str, Any] | None = None,
+) -> Dispatcher:
+    roles = RoleBook(settings.roles)
+    dispatcher = Dispatcher(
+        storage=storage,
+        catalog=build_catalog(settings),
+        max_message_chars=settings.matrix.max_message_chars,
+        settings=settings,
+        db=db,
+        roles=roles,
+        clock=clock or SystemClock(),
+        **(extra_context or {}),
+    )
+    dispatcher.outer_middleware(ExactlyOnce(db))
+    dispatcher.include_router(help_router())
+    for handlers, _ in feature_modules():
+        router: Router = handlers.router
+        if router.parent is not None:  # a second dispatcher in one process (tests)
+            router.parent.sub_routers.remove(router)
+            router.parent = None
+        dispatcher.include_router(router)
+    return dispatcher

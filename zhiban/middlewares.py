@@ -1,0 +1,77 @@
+"""The application's middlewares: exactly-once handling, and each user's preferences."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.dispatcher import Dispatcher
+from bot.outbound import current_outbound
+from bot.router import UNHANDLED, NextHandler
+from bot.types import Event
+from records import ledger, outbox, people
+from records.db import Database
+from zhiban.outbox_writer import OutboxWriter
+
+log = logging.getLogger(__name__)
+
+
+class ExactlyOnce:
+    """Runs each event in one transaction that also records the event id and the replies.
+
+    A replayed event (after a restart) finds its id in the ledger and does nothing. A handler
+    that fails leaves nothing half-written: its transaction is rolled back, and the error
+    reply is recorded, with the event id, in a transaction of its own.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __call__(self, handler: NextHandler, event: Event, data: dict[str, Any]) -> Any:
+        dispatcher: Dispatcher = data["dispatcher"]
+        result: Any = UNHANDLED
+        try:
+            async with self.db.transaction() as session:
+                if await ledger.already_handled(session, event.event_id):
+                    return UNHANDLED
+                writer = OutboxWriter(session)
+                token = current_outbound.set(writer)
+                try:
+                    data["session"] = session
+                    await self._load_preferences(session, event, data)
+                    result = await handler(event, data)
+                finally:
+                    current_outbound.reset(token)
+                if result is not UNHANDLED or writer.count:
+                    await ledger.mark_handled(session, event.event_id, event.room_id)
+        except IntegrityError:
+            log.info("event %s was handled concurrently; skipping", event.event_id)
+            return UNHANDLED
+        except Exception as exc:
+            await self._record_failure(event, data, exc, dispatcher)
+            result = None
+        outbox.wake_relay()
+        return result
+
+    async def _record_failure(self, event: Event, data: dict[str, Any], exc: Exception, dispatcher: Dispatcher) -> None:
+        async with self.db.transaction() as session:
+            if await ledger.already_handled(session, event.event_id):
+                return
+            token = current_outbound.set(OutboxWriter(session))
+            try:
+                data["session"] = session
+                await dispatcher.report_error(event, data, exc)
+            finally:
+                current_outbound.reset(token)
+            await ledger.mark_handled(session, event.event_id, event.room_id)
+
+    @staticmethod
+    async def _load_preferences(session: Any, event: Event, data: dict[str, Any]) -> None:
+        lang, tz = await people.preferences(session, event.sender)
+        settings = data.get("settings")
+        data["lang"] = lang or (settings.default_lang if settings else "zh")
+        data["tz"] = tz or (settings.default_tz if settings else "Asia/Shanghai")
+        catalog = data["catalog"]
+        data["t"] = lambda key, **params: catalog.t(key, data["lang"], **params)

@@ -1,0 +1,65 @@
+"""`zhiban worker`: an rq worker for jobs, and the timer pump that feeds it.
+
+Any number of workers may run on any machines; on PostgreSQL each due timer is claimed by
+exactly one pump (FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import redis
+from rq import Queue
+from rq.worker import SimpleWorker
+
+from records.clock import SystemClock
+from records.db import Database
+from records.migrate import upgrade
+from records.timers import TimerPump
+from zhiban.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+
+def rq_transport(queue: Queue):  # type: ignore[no-untyped-def]
+    async def enqueue(timer_id: int) -> None:
+        # Redis is only the carrier: if this job is lost, the claim lapses and it is re-sent.
+        queue.enqueue("zhiban.jobs.fire_timer", timer_id, job_timeout=600, result_ttl=600, failure_ttl=86400)
+
+    return enqueue
+
+
+def _run_pump(settings: Settings, queue: Queue, stop: threading.Event) -> None:
+    async def main() -> None:
+        db = Database(settings.database_url)
+        pump = TimerPump(db, SystemClock(), rq_transport(queue))
+        task = asyncio.create_task(pump.run())
+        while not stop.is_set():
+            await asyncio.sleep(0.5)
+        pump.stop()
+        await task
+        await db.dispose()
+
+    asyncio.run(main())
+
+
+def run_worker(settings: Settings, redis_url: str | None) -> None:
+    if not redis_url:
+        raise ConfigError(
+            "the worker needs Redis: set redis.url in the config (or ZHIBAN_REDIS__URL), "
+            "or start one on localhost:6379. `zhiban up` starts an embedded one for you."
+        )
+    upgrade(settings.database_url)
+    connection = redis.Redis.from_url(redis_url)
+    queue = Queue(settings.redis.queue, connection=connection)
+    stop = threading.Event()
+    pump = threading.Thread(target=_run_pump, args=(settings, queue, stop), name="timer-pump", daemon=True)
+    pump.start()
+    try:
+        worker = SimpleWorker([queue], connection=connection)
+        worker.work(with_scheduler=False)
+    finally:
+        stop.set()
+        pump.join(timeout=5)
