@@ -99,9 +99,7 @@ class BotRuntime:
         storage = await make_storage(self.settings)
         dispatcher = build_dispatcher(self.settings, self.db, storage=storage, clock=clock)
         options = self.options()
-        self.client = client = BotClient(
-            options, dispatcher, token_store=DatabaseTokenStore(self.db, options.user_id)
-        )
+        self.client = client = BotClient(options, dispatcher, token_store=DatabaseTokenStore(self.db, options.user_id))
         dispatcher.context["client"] = client
         await client.login()
         if options.access_token and options.device_id:

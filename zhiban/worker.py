@@ -36,8 +36,7 @@ def _run_pump(settings: Settings, queue: Queue, stop: threading.Event) -> None:
         db = Database(settings.database_url)
         pump = TimerPump(db, SystemClock(), rq_transport(queue))
         task = asyncio.create_task(pump.run())
-        while not stop.is_set():
-            await asyncio.sleep(0.5)
+        await asyncio.to_thread(stop.wait)
         pump.stop()
         await task
         await db.dispose()

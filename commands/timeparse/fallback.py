@@ -25,8 +25,10 @@ _LANGUAGES = ["en", "zh"]
 _MAX_WORDS = 6
 _WORD = re.compile(r"\S+")
 # Prefixes that are only digits and punctuation are clock times or noise
-# ("16" is the 16th of the month to dateparser): the grammars decide those.
-_NUMERIC_ONLY = re.compile(r"^[\d\s:.,/\-]+$")
+# ("16" is the 16th of the month to dateparser, "in 10" is October): the
+# grammars decide those.
+_NUMERIC_ONLY = re.compile(r"^(?:(?:in|at|on|by)\s+)?[\d\s:.,/\-]+$", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 _DEADLINE = re.compile(r"^(?:by|before|until|till)\s", re.IGNORECASE)
 
 
@@ -68,6 +70,9 @@ def parse_prefix(
         end = word.end()
         candidate = text[start:end].strip()
         if _NUMERIC_ONLY.match(candidate):
+            continue
+        if len(candidate.split()) == 1 and not _DIGIT.search(candidate):
+            # A lone word ("may", "march", "second") is far more often the message than a date.
             continue
         data = parser.get_date_data(candidate)
         if data.date_obj is None:

@@ -76,7 +76,7 @@ _PERIODS: dict[str, Period] = {
 _PERIOD = re.compile("|".join(sorted(_PERIODS, key=len, reverse=True)))
 _CLOCK = re.compile(
     r"(\d{1,2})\s*(?:"
-    r"[点點时時](?:\s*(\d{1,2})\s*分?|\s*(半)|\s*([13])\s*刻)?(?:\s*(?:钟|整))?"
+    r"[点點时時](?:\s*([13])\s*刻|\s*(\d{1,2})\s*分?|\s*(半))?(?:\s*(?:钟|整))?"
     r"|:(\d{2})(?::\d{2})?(?!\d))"
 )
 _END_OF_DAY = re.compile(r"(?:下班|收工)\s*(?:之前|以前|前)?")
@@ -144,7 +144,7 @@ def _clock(s: str, pos: int, spec: Spec) -> int | None:
     m = _CLOCK.match(s, pos)
     if m is None:
         return None
-    hour, minute, half, quarter, colon_minute = m.groups()
+    hour, quarter, minute, half, colon_minute = m.groups()
     spec.hour = int(hour)
     if colon_minute is not None:
         spec.minute = int(colon_minute)

@@ -44,7 +44,10 @@ _ZH_WD = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6,
 _ZH_WORKDAYS = re.compile(r"\s*(?:每个?工作日|工作日)(?:每天|每日)?")
 _ZH_WEEKDAYS_RANGE = re.compile(r"\s*每(?:个)?(?:周|星期|礼拜)(?:一|1)\s*(?:到|至|-|~)\s*(?:周|星期|礼拜)?(?:五|5)")
 _ZH_DAILY = re.compile(r"\s*(?:每天|每日|天天)")
-_ZH_WEEKLY = re.compile(r"\s*每个?(?:周|星期|礼拜)((?:[1-7一二三四五六日天]\s*[、,，和及与]?\s*)+)")
+_ZH_WD_ITEM = r"(?:[一二三四五六日天]|[1-7](?![\d:点]))"
+# 每周一、三、五 / 每周一三五 / 每周1,3: items joined by a separator or nothing (never a bare space,
+# which separates the days from the clock time: 每周三、五 16:00).
+_ZH_WEEKLY = re.compile(rf"\s*每个?(?:周|星期|礼拜)({_ZH_WD_ITEM}(?:\s*[、,，和及与]\s*{_ZH_WD_ITEM}|{_ZH_WD_ITEM})*)")
 _ZH_MONTHLY = re.compile(r"\s*每个?月\s*(?:(\d{1,2})\s*[号日號]|(最后[1一]天|底|末))")
 _ZH_INTERVAL = re.compile(r"\s*每(?:隔)?\s*(\d+)?\s*个?\s*(小时|钟头|分钟)")
 _EN_WORKDAYS = re.compile(r"\s*every\s+(?:working\s+day|workday|business\s+day)\b", _I)

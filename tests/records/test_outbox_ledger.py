@@ -1,0 +1,40 @@
+"""The outbox queues in order and links edits to their card; the ledger refuses a second handling."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from records import ledger, outbox
+from records.db import Database
+
+
+async def test_pending_rows_come_in_order_and_edits_point_at_their_card(db: Database) -> None:
+    async with db.transaction() as session:
+        card = await outbox.enqueue(session, outbox.text_content("审批 A1：待审"), room_id="!r:x", ref="card:A1")
+        await outbox.enqueue(session, outbox.text_content("私信"), to_user="@u:x")
+        edit = await outbox.enqueue_edit(session, "card:A1", outbox.text_content("审批 A1：已同意"))
+    assert edit is not None
+    async with db.transaction() as session:
+        rows = await outbox.pending(session)
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    assert rows[2].relates_to_outbox_id == card.id and rows[2].relation == "m.replace"
+    assert rows[2].content["m.new_content"]["body"] == "审批 A1：已同意"
+    assert rows[1].to_user == "@u:x" and rows[1].room_id is None
+
+
+async def test_enqueue_needs_exactly_one_destination(db: Database) -> None:
+    async with db.transaction() as session:
+        with pytest.raises(ValueError):
+            await outbox.enqueue(session, {"body": "x"})
+
+
+async def test_an_event_is_marked_handled_once(db: Database) -> None:
+    async with db.transaction() as session:
+        await ledger.mark_handled(session, "$e1", "!r:x")
+    async with db.transaction() as session:
+        assert await ledger.already_handled(session, "$e1")
+        assert not await ledger.already_handled(session, "$e2")
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await ledger.mark_handled(session, "$e1", "!r:x")

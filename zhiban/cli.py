@@ -1,0 +1,183 @@
+"""The `zhiban` command line. Nothing runs at import time; each command loads the config."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zhiban.settings import ConfigError, Settings, config_path, load_settings
+
+app = typer.Typer(help="Zhiban (值班): a chat-first office and emergency assistant for Matrix.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (default: $ZHIBAN_CONFIG or ./zhiban.toml).")
+]
+
+
+def _settings(config: Path | None, *, required: bool = False) -> Settings:
+    try:
+        return load_settings(config, required=required)
+    except ConfigError as exc:
+        typer.secho(f"Config error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("nio", "aiohttp.access", "peewee", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def up(
+    config: ConfigOption = None,
+    data_dir: Annotated[Path, typer.Option(help="Where the local stack keeps its data.")] = Path("data"),
+    tour: Annotated[bool, typer.Option(help="Play the scripted tour once the stack is up.")] = True,
+    exit_after_tour: Annotated[bool, typer.Option(help="Stop after the tour (for scripts).")] = False,
+) -> None:
+    """Run the whole local stack: Synapse, Redis, the bot, the push server and the worker."""
+    from zhiban.stack import run_stack
+
+    _logging()
+    try:
+        code = asyncio.run(run_stack(config, data_dir, tour=tour, exit_after_tour=exit_after_tour))
+    except ConfigError as exc:
+        typer.secho(f"Config error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+@app.command()
+def bot(config: ConfigOption = None, verbose: bool = False) -> None:
+    """Run the Matrix bot (one active instance per account; others stand by)."""
+    from zhiban.bot_runner import run_bot
+
+    settings = _settings(config, required=True)
+    _logging(verbose)
+    run_bot(settings)
+
+
+@app.command()
+def server(config: ConfigOption = None, host: str | None = None, port: int | None = None) -> None:
+    """Run the push server (FastAPI): push API, Matrix push gateway, sign-in links, dashboard."""
+    import uvicorn
+
+    from records.migrate import upgrade
+    from server.app import create_app
+
+    settings = _settings(config)
+    _logging()
+    upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_level="warning",
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(config: ConfigOption = None) -> None:
+    """Run a job worker and the timer pump (any number, on any machines)."""
+    from zhiban.redis_conn import resolve_url
+    from zhiban.worker import run_worker
+
+    settings = _settings(config)
+    _logging()
+    try:
+        run_worker(settings, resolve_url(settings.redis.url))
+    except ConfigError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def init(
+    config: ConfigOption = None,
+    homeserver: Annotated[str, typer.Option(help="The homeserver's client URL.")] = "http://127.0.0.1:8008",
+    bot_user: Annotated[str, typer.Option(help="The bot's Matrix user id.")] = "@zhiban:localhost",
+    bot_password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="The bot's password.")] = "",
+    force: bool = False,
+) -> None:
+    """Write a config file with fresh secrets and VAPID keys."""
+    from zhiban.config_file import fresh_config, write_config
+
+    path = config_path(config)
+    try:
+        write_config(
+            path, fresh_config(homeserver=homeserver, bot_user=bot_user, bot_password=bot_password), overwrite=force
+        )
+    except FileExistsError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Wrote {path}. Edit the roles, then run `zhiban doctor`.")
+
+
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check the homeserver, database, Redis, ffmpeg and the speech model."""
+    from zhiban.doctor import run_checks
+
+    settings = _settings(config)
+    checks = asyncio.run(run_checks(settings))
+    for check in checks:
+        mark = typer.style("✔", fg=typer.colors.GREEN) if check.ok else typer.style("✘", fg=typer.colors.RED)
+        typer.echo(f"{mark} {check.name}: {check.message}")
+    raise typer.Exit(0 if all(c.ok for c in checks) else 1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None, revision: str = "head") -> None:
+    """Apply the database migrations."""
+    from records.migrate import upgrade
+
+    settings = _settings(config)
+    upgrade(settings.database_url, revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOption = None) -> None:
+    """Prove the audit trail intact: no entry edited, removed or reordered."""
+    from records.audit import verify
+    from records.db import Database
+
+    settings = _settings(config)
+
+    async def run() -> tuple[bool, str]:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                result = await verify(session)
+        finally:
+            await db.dispose()
+        if result.ok:
+            return True, f"audit trail intact: {result.checked} entries verified"
+        return False, f"audit trail BROKEN at entry {result.broken_at}: {result.reason}"
+
+    ok, message = asyncio.run(run())
+    typer.secho(message, fg=typer.colors.GREEN if ok else typer.colors.RED, err=not ok)
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:  # pragma: no cover - the console script entry
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(app())

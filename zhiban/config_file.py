@@ -1,0 +1,41 @@
+"""Writing a fresh config file (`zhiban init`), with new secrets and VAPID keys."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from notifications.webpush.vapid import generate_vapid_keys
+
+
+def fresh_config(*, homeserver: str, bot_user: str, bot_password: str, data_dir: str = "data") -> dict[str, Any]:
+    private, public = generate_vapid_keys()
+    server_name = bot_user.split(":", 1)[1] if ":" in bot_user else "localhost"
+    return {
+        "data_dir": data_dir,
+        "default_lang": "zh",
+        "default_tz": "Asia/Shanghai",
+        "matrix": {
+            "homeserver": homeserver,
+            "user_id": bot_user,
+            "password": bot_password,
+            "allowed_servers": [server_name],
+        },
+        "database": {"url": ""},
+        "redis": {"url": ""},
+        "server": {"secret_key": secrets.token_urlsafe(32)},
+        "push": {"vapid_private_key": private, "vapid_public_key": public},
+        "roles": {"leader": [], "duty_leader": [], "duty_officer": [], "admin": []},
+    }
+
+
+def write_config(path: Path, values: dict[str, Any], *, overwrite: bool = False) -> None:
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = "# Zhiban configuration. Environment variables ZHIBAN_<SECTION>__<KEY> override it.\n"
+    path.write_text(header + tomli_w.dumps(values), encoding="utf-8")
+    path.chmod(0o600)  # it holds secrets
