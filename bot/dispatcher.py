@@ -40,6 +40,7 @@ class Dispatcher(Router):
         catalog: Catalog | None = None,
         prefixes: tuple[str, ...] = PREFIXES,
         max_message_chars: int = 8000,
+        report_errors: bool = True,
         **context: Any,
     ) -> None:
         super().__init__("dispatcher")
@@ -48,6 +49,8 @@ class Dispatcher(Router):
         self.catalog.add(TEXTS)
         self.prefixes = prefixes
         self.max_message_chars = max_message_chars
+        # Off when an outer middleware answers failures itself (after rolling back its work).
+        self.report_errors = report_errors
         # Values every handler may ask for by name (services, settings, the database…).
         self.context: dict[str, Any] = dict(context)
         self.outer_middlewares: list[Middleware] = []
@@ -74,7 +77,14 @@ class Dispatcher(Router):
             "lang": self.catalog.default_lang,
             **(data or {}),
         }
-        return await _wrap(self._route(observer), self.outer_middlewares)(event, base)
+        run = _wrap(self._route(observer), self.outer_middlewares)
+        if not self.report_errors:
+            return await run(event, base)
+        try:
+            return await run(event, base)
+        except Exception as exc:
+            await self.report_error(event, base, exc)
+            return None
 
     def _route(self, observer: str) -> NextHandler:
         async def route(event: Event, data: dict[str, Any]) -> Any:

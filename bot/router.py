@@ -89,8 +89,10 @@ class Observer:
             matched, extra = await handler.check(event, data)
             if not matched:
                 continue
-            merged = {**data, **extra, "handler": handler}
-            return await _wrap(handler.call, self.middlewares)(event, merged)
+            # The matched values join the event's data, so that error reporting sees the command.
+            data.update(extra)
+            data["handler"] = handler
+            return await _wrap(handler.call, self.middlewares)(event, data)
         return UNHANDLED
 
 
