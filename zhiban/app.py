@@ -6,8 +6,6 @@ texts and its timer handlers, and this module puts them together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from types import ModuleType
 from typing import Any
 
 from bot import Catalog, Dispatcher, Router
@@ -17,32 +15,32 @@ from records.clock import Clock, SystemClock
 from records.db import Database
 from records.people import RoleBook
 from records.timers import TimerRegistry
+from zhiban.features import load_features
 from zhiban.middlewares import ExactlyOnce
 from zhiban.settings import Settings
 
-# Modules whose tables the migrations know (alembic's env imports them).
-MODEL_MODULES = ["records.models"]
+BASE_MODEL_MODULES = ["records.models"]
 
 
-def feature_modules() -> list[tuple[ModuleType, ModuleType]]:
-    """(handlers, texts) of each chat feature, in the order their routers are tried."""
-    from commands.general import handlers as general_handlers
-    from commands.general import texts as general_texts
+def model_modules() -> list[str]:
+    """Every module with tables, for the migrations (alembic's env imports them)."""
+    modules = list(BASE_MODEL_MODULES)
+    for feature in load_features():
+        modules.extend(feature.MODEL_MODULES)
+    return modules
 
-    return [(general_handlers, general_texts)]
 
-
-def build_catalog(settings: Settings, extra: Iterable[ModuleType] = ()) -> Catalog:
+def build_catalog(settings: Settings) -> Catalog:
     catalog = Catalog(default_lang=settings.default_lang)
-    for _, texts in feature_modules():
-        catalog.add(texts.TEXTS)
-    for module in extra:
-        catalog.add(module.TEXTS)
+    for feature in load_features():
+        catalog.add(feature.TEXTS)
     return catalog
 
 
 def build_timers() -> TimerRegistry:
     registry = TimerRegistry()
+    for feature in load_features():
+        feature.register_timers(registry)
     return registry
 
 
@@ -68,8 +66,8 @@ def build_dispatcher(
     )
     dispatcher.outer_middleware(ExactlyOnce(db))
     dispatcher.include_router(help_router())
-    for handlers, _ in feature_modules():
-        router: Router = handlers.router
+    for feature in load_features():
+        router: Router = feature.router
         if router.parent is not None:  # a second dispatcher in one process (tests)
             router.parent.sub_routers.remove(router)
             router.parent = None

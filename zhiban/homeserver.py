@@ -263,8 +263,11 @@ class LocalHomeserver:
             "bcrypt_rounds": 4,
             "presence": {"enabled": False},
             "caches": {"sync_response_cache_duration": 0},
-            # Pushers may only call out to these ranges: a local push gateway.
+            # Synapse refuses outbound requests to private ranges (loopback
+            # included); exempt loopback so pushers can reach a local gateway.
             "ip_range_whitelist": ["127.0.0.0/8", "::1/128"],
+            # Let people find the bot and each other by name in the demo.
+            "user_directory": {"enabled": True, "search_all_users": True},
             "federation_domain_whitelist": [],
             "allow_public_rooms_without_auth": False,
             "experimental_features": {},

@@ -7,15 +7,24 @@ Public API (everything else is internal):
 - format_when(dt_utc, *, tz, lang, now, hints), format_duration(seconds, lang)
 - is_working_day(day), add_working_days(start, n), deadline_in_working_days(now, n, tz, end_of_day)
 - TimeParseError (err.key, err.message(lang)), ParseOptions, get_zone, warm_up
+
+How vague words are read (see resolve.py and options.py for the full rules):
+- all calendar words count days in the user's zone (default Asia/Shanghai);
+- a date without a clock time is 09:00; a deadline (周五前, by friday, 下班前,
+  月底前, N个工作日内) is 18:00, the end of the working day (ParseOptions.end_of_day);
+- a time of day alone is today, or tomorrow once passed; a weekday alone is the
+  next one to come; 本周X/this X and 下周X/next X are calendar weeks (Mon-Sun);
+- bare hours 1-6 (3点, at 3) are afternoon hours; 03:00, 凌晨3点, 3am are not;
+- exact offsets (in 30 seconds, 2小时后) are instants: now + delta, never past;
+- times are stored and returned as aware UTC datetimes.
 """
 
 from __future__ import annotations
 
 from .errors import TimeParseError
-from .fallback import warm_up
 from .formatting import format_duration, format_when
 from .options import DEFAULT_OPTIONS, ParseOptions
-from .parse import When, parse_when
+from .parse import When, parse_when, warm_up
 from .recurrence import Recurrence, parse_recurrence, split_recurrence
 from .texts import TEXTS
 from .workdays import add_working_days, deadline_in_working_days, is_working_day

@@ -52,6 +52,7 @@ _WEEK_REFS = {"下下": WeekRef.WEEK_AFTER, "下": WeekRef.NEXT_WEEK, "本": Wee
 _DATE_CN = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号|號)?")
 _DATE_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
 _DATE_MD = re.compile(r"(\d{1,2})[-/](\d{1,2})(?![\d/-])")
+_PERIOD_END = re.compile(r"(?:(本|这个?|下个?)\s*)?月\s*(?:底|末)|(?:(今|明)\s*)?年\s*(?:底|末)")
 _DAY_OF_MONTH = re.compile(r"(\d{1,2})\s*(?:日|号|號)")
 # "11月30日（周一）": a weekday written after a date only repeats it.
 _WEEKDAY_ECHO = re.compile(r"\s*[(（]?\s*(?:周|星期|礼拜)[1-7一二三四五六日天]\s*[)）]?")
@@ -120,6 +121,13 @@ def _date(s: str, pos: int, spec: Spec) -> int | None:
         prefix = m.group(1) or ""
         spec.weekday = _WEEKDAY_CHARS[m.group(2)]
         spec.week_ref = next((ref for key, ref in _WEEK_REFS.items() if prefix.startswith(key)), WeekRef.UPCOMING)
+        return m.end()
+    if m := _PERIOD_END.match(s, pos):
+        if "月" in m.group():
+            spec.month_end = 1 if (m.group(1) or "").startswith("下") else 0
+        else:
+            spec.year_end = 1 if m.group(2) == "明" else 0
+        spec.deadline = True
         return m.end()
     for pattern, has_year in ((_DATE_ISO, True), (_DATE_CN, True), (_DATE_MD, False)):
         if m := pattern.match(s, pos):

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-
-import cn2an
+from functools import lru_cache
 
 # A run of Chinese numeral characters. 两 is the colloquial 2 (两点, 两天).
 _NUMERAL_RUN = re.compile(r"[零〇一二两三四五六七八九十百]+")
@@ -40,6 +39,14 @@ class Normalized:
         return self.origin[end]
 
 
+@lru_cache(maxsize=1)
+def _cn2an():  # type: ignore[no-untyped-def]
+    """cn2an takes ~70 ms to import: load it on the first Chinese numeral, not at start-up."""
+    import cn2an
+
+    return cn2an.cn2an
+
+
 def _to_arabic(run: str) -> str | None:
     """Convert one numeral run, or None when it is not a number (e.g. a stray 百)."""
     if len(run) > 1 and all(ch in _DIGIT_CHARS for ch in run) and run[0] not in "两":
@@ -47,7 +54,7 @@ def _to_arabic(run: str) -> str | None:
         if len(run) >= 3:
             return "".join(_DIGIT_CHARS[ch] for ch in run)
     try:
-        value = cn2an.cn2an(run, "smart")
+        value = _cn2an()(run, "smart")
     except (ValueError, KeyError):
         return None
     if isinstance(value, float) and not value.is_integer():

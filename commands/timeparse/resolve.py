@@ -111,6 +111,15 @@ def _start_day(spec: Spec, today: date, source: str) -> tuple[date, Callable[[da
             return _next_valid(following.year, following.month, dom, step_months=1)
 
         return first, next_month
+    if spec.month_end is not None:
+        last = date(today.year, today.month, 1) + relativedelta(months=spec.month_end + 1, days=-1)
+
+        def next_month_end(d: date) -> date:
+            return date(d.year, d.month, 1) + relativedelta(months=2, days=-1)
+
+        return last, next_month_end if spec.month_end == 0 else None
+    if spec.year_end is not None:
+        return date(today.year + spec.year_end, 12, 31), None
     if spec.end_of_week:
         friday = today + timedelta(days=(4 - today.weekday()) % 7)
         return friday, lambda d: d + timedelta(7)

@@ -68,6 +68,9 @@ class Spec:
     year: int | None = None
     month: int | None = None
     day: int | None = None
+    # 月底 / 年底: the last day of (this + n) month / year. Always a deadline.
+    month_end: int | None = None
+    year_end: int | None = None
     # Clock time.
     period: Period | None = None
     hour: int | None = None
@@ -82,7 +85,16 @@ class Spec:
     def has_date(self) -> bool:
         return any(
             v is not None
-            for v in (self.day_offset, self.month_offset, self.working_days, self.weekday, self.month, self.day)
+            for v in (
+                self.day_offset,
+                self.month_offset,
+                self.working_days,
+                self.weekday,
+                self.month,
+                self.day,
+                self.month_end,
+                self.year_end,
+            )
         )
 
     def is_empty(self) -> bool:
