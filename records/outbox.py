@@ -102,3 +102,10 @@ async def pending(session: AsyncSession, limit: int = 50) -> list[OutboxMessage]
         .limit(limit)
     )
     return list(rows)
+
+
+async def ref_for_event(session: AsyncSession, event_id: str) -> str | None:
+    """The logical name of what the bot sent as `event_id` (e.g. a reaction on "card:A12")."""
+    return await session.scalar(
+        select(OutboxMessage.ref).where(OutboxMessage.event_id == event_id, OutboxMessage.ref.is_not(None)).limit(1)
+    )

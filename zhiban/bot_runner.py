@@ -15,7 +15,7 @@ from typing import Any
 from bot import BotClient, ClientOptions, JoinPolicy, MemoryStorage, RedisStorage
 from bot.fsm import BaseStorage
 from records import lease
-from records.clock import SystemClock
+from records.clock import Clock, SystemClock
 from records.db import Database
 from records.migrate import upgrade_async
 from zhiban.app import build_dispatcher
@@ -59,8 +59,9 @@ async def make_storage(settings: Settings) -> BaseStorage:
 
 
 class BotRuntime:
-    def __init__(self, settings: Settings, *, holder: str | None = None) -> None:
+    def __init__(self, settings: Settings, *, holder: str | None = None, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self.db = Database(settings.database_url)
         self.client: BotClient | None = None
@@ -87,7 +88,7 @@ class BotRuntime:
 
     async def run(self) -> None:
         await upgrade_async(self.settings.database_url)
-        clock = SystemClock()
+        clock = self.clock
         name = f"bot:{self.settings.matrix.user_id}"
         while not await lease.acquire(self.db, name, self.holder, LEASE_TTL, clock):
             log.info("another bot holds %s; standing by", name)
@@ -129,7 +130,7 @@ class BotRuntime:
         await client.close()
         await self.db.dispose()
 
-    async def _renew_lease(self, name: str, clock: SystemClock) -> None:
+    async def _renew_lease(self, name: str, clock: Clock) -> None:
         while True:
             await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
             if not await lease.acquire(self.db, name, self.holder, LEASE_TTL, clock):

@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.dispatcher import Dispatcher
+from bot.errors import UserFacingError
 from bot.outbound import current_outbound
 from bot.router import UNHANDLED, NextHandler
 from bot.types import Event
 from records import ledger, outbox, people
 from records.db import Database
+from records.errors import DomainError
 from zhiban.outbox_writer import OutboxWriter
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ class ExactlyOnce:
             log.info("event %s was handled concurrently; skipping", event.event_id)
             return UNHANDLED
         except Exception as exc:
+            if isinstance(exc, DomainError):
+                exc = UserFacingError(exc.key, **exc.params)
             await self._record_failure(event, data, exc, dispatcher)
             result = None
         outbox.wake_relay()

@@ -12,9 +12,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
+from records.clock import Clock, SystemClock
+from records.db import Database
+from records.timers import TimerPump, run_timer
+from zhiban.app import build_timers
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
 from zhiban.homeserver import LocalHomeserver
@@ -30,10 +33,12 @@ class BotHandle:
     task: asyncio.Task[None] | None = None
     process: subprocess.Popen[bytes] | None = None
 
+    clock: Clock | None = None
+
     async def start(self) -> None:
         if self.process is not None or self.task is not None:
             raise RuntimeError("already running")
-        self.runtime = BotRuntime(self.settings)
+        self.runtime = BotRuntime(self.settings, clock=self.clock)
         self.task = asyncio.create_task(self.runtime.run())
         for _ in range(600):
             if self.task.done():
@@ -43,6 +48,23 @@ class BotHandle:
             await asyncio.sleep(0.05)
         raise TimeoutError("the bot did not finish its first sync")
 
+    async def pump_timers(self) -> int:
+        """Run the due timers now, in this process, on the bot's clock (what a worker would do)."""
+        clock = self.clock or SystemClock()
+        db = Database(self.settings.database_url)
+        registry = build_timers()
+        try:
+
+            async def run(timer_id: int) -> None:
+                await run_timer(db, timer_id, registry, clock)
+
+            count = await TimerPump(db, clock, run).pump_once()
+        finally:
+            await db.dispose()
+        if self.runtime is not None and self.runtime.relay is not None:
+            self.runtime.relay.wake()
+        return count
+
     async def stop(self) -> None:
         if self.runtime is not None and self.task is not None:
             self.runtime.stop()
@@ -51,7 +73,7 @@ class BotHandle:
 
     def spawn(self) -> None:
         """Run the bot as its own process (`zhiban bot`), as in production."""
-        log = open(self.config_path.parent / "bot-process.log", "ab")  # noqa: SIM115 - kept for the process
+        log = open(self.config_path.parent / "bot-process.log", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "zhiban.cli", "bot", "--config", str(self.config_path)],
             stdout=log,
@@ -83,7 +105,9 @@ MakeBot = Callable[..., Awaitable[BotHandle]]
 async def make_bot(homeserver: LocalHomeserver, tmp_path: Path, redis_url: str) -> AsyncIterator[MakeBot]:
     handles: list[BotHandle] = []
 
-    async def factory(*, start: bool = True, e2ee: bool = True, **overrides: object) -> BotHandle:
+    async def factory(
+        *, start: bool = True, e2ee: bool = True, clock: Clock | None = None, **overrides: object
+    ) -> BotHandle:
         localpart = f"zhiban-{secrets.token_hex(3)}"
         password = secrets.token_urlsafe(12)
         user_id = await homeserver.register(localpart, password)
@@ -102,7 +126,7 @@ async def make_bot(homeserver: LocalHomeserver, tmp_path: Path, redis_url: str) 
         }
         config_path = data_dir / "zhiban.toml"
         write_config(config_path, values)
-        handle = BotHandle(load_settings(config_path), config_path, user_id)
+        handle = BotHandle(load_settings(config_path), config_path, user_id, clock=clock)
         handles.append(handle)
         if start:
             await handle.start()
