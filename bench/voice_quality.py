@@ -18,6 +18,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -81,9 +82,9 @@ def main() -> None:
         t0 = time.perf_counter()
         audio = decode_audio(data)
         decode_s = time.perf_counter() - t0
-        raw, _ = _timed(lambda a=audio: transcriber.transcribe(a))
-        prompted, prompted_s = _timed(lambda a=audio: transcriber.transcribe(a, prompt=prompt))
-        hot, _ = _timed(lambda a=audio: transcriber.transcribe(a, hotwords=hotwords))
+        raw, _ = _timed(partial(transcriber.transcribe, audio))
+        prompted, prompted_s = _timed(partial(transcriber.transcribe, audio, prompt=prompt))
+        hot, _ = _timed(partial(transcriber.transcribe, audio, hotwords=hotwords))
         t1 = time.perf_counter()
         final = finalize(prompted, glossary)
         post_s = time.perf_counter() - t1

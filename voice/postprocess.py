@@ -147,20 +147,25 @@ def _index(terms: tuple[str, ...]) -> tuple[dict[tuple[str, ...], list[_Term]], 
     return by_sound, lengths
 
 
+def _tone_mismatches(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=True))
+
+
 def _choose(candidates: Sequence[_Term], span: str, toned: tuple[str, ...]) -> str | None:
     """The term to write instead of ``span``, or None to leave it alone."""
     if any(c.text == span for c in candidates):
         return None
-    same_tones = [c for c in candidates if c.toned == toned]
     freq = _word_freq(span)
     if freq >= COMMON_WORD_FREQ:
         return None
-    if freq > 0:
-        # A rare real word (到港, 中报): replace only when even the tones agree.
-        pool = same_tones
-    else:
-        # Not a word at all (防讯, 流手直班): an ASR slip; tones are unreliable in fast speech.
-        pool = same_tones or list(candidates)
+    # A rare real word (到港, 中报) is replaced only when even the tones agree. A non-word (防讯,
+    # 流手直班) is an ASR slip, and tones blur in fast speech, so up to half may differ; more than
+    # that (清石 qīngshí vs 请示 qǐngshì) is more likely an unknown name than a slip.
+    allowed = 0 if freq > 0 else len(span) // 2
+    pool = [c for c in candidates if _tone_mismatches(c.toned, toned) <= allowed]
+    if len(pool) > 1:
+        best = min(_tone_mismatches(c.toned, toned) for c in pool)
+        pool = [c for c in pool if _tone_mismatches(c.toned, toned) == best]
     return pool[0].text if len(pool) == 1 else None
 
 

@@ -1,0 +1,52 @@
+"""Shared fixtures for the voice tests: the shared voice set and one model per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+VOICE_DIR = Path(__file__).resolve().parents[3] / "shared" / "voice"
+
+
+def _refs() -> dict[str, tuple[str, str]]:
+    path = VOICE_DIR / "refs.tsv"
+    if not path.is_file():
+        return {}
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            name, lang, text = line.split("\t")
+            rows[name] = (lang, text)
+    return rows
+
+
+REFS = _refs()
+
+
+@pytest.fixture(scope="session")
+def voice_dir() -> Path:
+    if not REFS:
+        pytest.skip(f"shared voice set not found at {VOICE_DIR}")
+    return VOICE_DIR
+
+
+@pytest.fixture(scope="session")
+def voice_refs(voice_dir: Path) -> dict[str, tuple[str, str]]:
+    """name -> (language, reference transcript)."""
+    return REFS
+
+
+@pytest.fixture(scope="session")
+def transcriber():  # type: ignore[no-untyped-def]
+    """The real engine, loaded once: skipped (not failed) when the optional voice extra is absent."""
+    pytest.importorskip("faster_whisper", reason="faster-whisper not installed (pip install 'zhiban[voice]')")
+    from voice.engine import FasterWhisperTranscriber
+    from voice.model import ModelUnavailable
+
+    try:
+        engine = FasterWhisperTranscriber()
+    except ModelUnavailable as exc:
+        pytest.skip(f"Whisper base weight packages not installed: {exc}")
+    engine.model  # noqa: B018  (load now so the first test does not pay for it)
+    return engine
