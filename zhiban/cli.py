@@ -42,7 +42,6 @@ def _logging(verbose: bool = False) -> None:
 
 @app.command()
 def up(
-    config: ConfigOption = None,
     data_dir: Annotated[Path, typer.Option(help="Where the local stack keeps its data.")] = Path("data"),
     tour: Annotated[bool, typer.Option(help="Play the scripted tour once the stack is up.")] = True,
     exit_after_tour: Annotated[bool, typer.Option(help="Stop after the tour (for scripts).")] = False,
@@ -52,7 +51,7 @@ def up(
 
     _logging()
     try:
-        code = asyncio.run(run_stack(config, data_dir, tour=tour, exit_after_tour=exit_after_tour))
+        code = asyncio.run(run_stack(data_dir.resolve(), tour=tour, exit_after_tour=exit_after_tour))
     except ConfigError as exc:
         typer.secho(f"Config error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

@@ -1,0 +1,196 @@
+"""`zhiban up`: the whole stack on one machine, from nothing, with embedded defaults.
+
+Synapse (SQLite, loopback only) and, when no Redis answers, an embedded redis-server both
+live under the data folder, so a second start finds its accounts and rooms again. The bot,
+the push server and the worker run as child processes, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from zhiban.config_file import fresh_config, write_config
+from zhiban.homeserver import LocalHomeserver
+from zhiban.redis_conn import EmbeddedRedis, resolve_url
+from zhiban.settings import load_settings
+
+# The demo office: (localpart, display name, roles).
+DEMO_PEOPLE = [
+    ("zhang", "张主任", ["leader"]),
+    ("li", "李值班", ["duty_officer"]),
+    ("wang", "王科长", ["duty_leader"]),
+    ("zhao", "赵干事", []),
+]
+BOT_LOCALPART = "zhiban"
+SERVICES = ("bot", "server", "worker")
+
+
+@dataclass
+class Accounts:
+    bot_password: str
+    passwords: dict[str, str]
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> Accounts:
+        if path.exists():
+            data = json.loads(path.read_text())
+            return cls(data["bot_password"], data["passwords"])
+        accounts = cls(secrets.token_urlsafe(16), {lp: f"demo-{secrets.token_hex(3)}" for lp, _, _ in DEMO_PEOPLE})
+        path.write_text(json.dumps({"bot_password": accounts.bot_password, "passwords": accounts.passwords}))
+        path.chmod(0o600)
+        return accounts
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ensure_config(path: Path, data_dir: Path, hs: LocalHomeserver, accounts: Accounts) -> None:
+    bot_user = hs.user_id(BOT_LOCALPART)
+    if path.exists():
+        return
+    values = fresh_config(
+        homeserver=hs.base_url, bot_user=bot_user, bot_password=accounts.bot_password, data_dir=str(data_dir)
+    )
+    port = _free_port()
+    values["server"].update({"port": port, "public_url": f"http://127.0.0.1:{port}"})
+    # Loopback push services only exist in the demo; a real deployment keeps the default allowlist.
+    roles: dict[str, list[str]] = {"leader": [], "duty_leader": [], "duty_officer": [], "admin": []}
+    for localpart, _, person_roles in DEMO_PEOPLE:
+        for role in person_roles:
+            roles[role].append(hs.user_id(localpart))
+    values["roles"] = roles
+    write_config(path, values)
+
+
+class Children:
+    """The bot, server and worker processes, with their logs under the data folder."""
+
+    def __init__(self, config: Path, log_dir: Path, env: dict[str, str]) -> None:
+        self.config = config
+        self.log_dir = log_dir
+        self.env = env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in SERVICES:
+            log = open(self.log_dir / f"{name}.log", "ab")
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "zhiban.cli", name, "--config", str(self.config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,  # Ctrl-C reaches us once; we stop them in order
+            )
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def tail(self, name: str, lines: int = 20) -> str:
+        path = self.log_dir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def run_stack(data_dir: Path, *, tour: bool = True, exit_after_tour: bool = False) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
+    print(f"Zhiban local stack in {data_dir}")
+    hs = LocalHomeserver(data_dir / "synapse")
+    hs.prepare()
+    await hs.start()
+    print(f"  homeserver  {hs.base_url}  (Synapse, SQLite)")
+
+    embedded: EmbeddedRedis | None = None
+    redis_url = resolve_url(os.environ.get("ZHIBAN_REDIS__URL", ""))
+    if redis_url is None:
+        embedded = EmbeddedRedis(data_dir)
+        redis_url = embedded.start()
+        print(f"  redis       {redis_url}  (embedded)")
+    else:
+        print(f"  redis       {redis_url}")
+
+    children: Children | None = None
+    try:
+        accounts = Accounts.load_or_create(data_dir / "accounts.json")
+        await hs.register(BOT_LOCALPART, accounts.bot_password)
+        for localpart, _, _ in DEMO_PEOPLE:
+            await hs.register(localpart, accounts.passwords[localpart])
+        config = data_dir / "zhiban.toml"
+        _ensure_config(config, data_dir, hs, accounts)
+        settings = load_settings(config)
+        env = {**os.environ, "ZHIBAN_CONFIG": str(config), "ZHIBAN_REDIS__URL": redis_url}
+        env["ZHIBAN_MATRIX__HOMESERVER"] = hs.base_url
+        children = Children(config, data_dir / "logs", env)
+        children.start()
+        print(f"  push server {settings.server.public_url}")
+        print(f"  bot         {hs.user_id(BOT_LOCALPART)}  (logs in {data_dir / 'logs'})")
+        print("\nDemo logins (any Matrix client, homeserver " + hs.base_url + "):")
+        for localpart, name, roles in DEMO_PEOPLE:
+            print(f"  {hs.user_id(localpart):<22} password {accounts.passwords[localpart]:<14} {name} {roles}")
+
+        if tour:
+            from zhiban.tour import play_tour
+
+            print("\nA short tour (a real client talking to the bot):")
+            try:
+                await asyncio.wait_for(
+                    play_tour(
+                        hs.base_url,
+                        hs.user_id("zhao"),
+                        accounts.passwords["zhao"],
+                        hs.user_id(BOT_LOCALPART),
+                    ),
+                    timeout=300,
+                )
+            except TimeoutError:
+                print("  (the tour timed out; see the logs)")
+                for name in children.dead():
+                    print(f"--- {name} stopped:\n{children.tail(name)}")
+                return 1
+        if exit_after_tour:
+            return 0
+        print("\nZhiban is running. Press Ctrl-C to stop.")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        while not stop.is_set():
+            dead = children.dead()
+            if dead:
+                for name in dead:
+                    print(f"{name} stopped unexpectedly:\n{children.tail(name)}")
+                return 1
+            try:
+                await asyncio.wait_for(stop.wait(), 2)
+            except TimeoutError:
+                pass
+        return 0
+    finally:
+        print("\nStopping…")
+        if children is not None:
+            children.stop()
+        await hs.stop()
+        if embedded is not None:
+            embedded.stop()
+        print("Stopped. Data kept in", data_dir)
