@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
@@ -16,6 +18,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
+
+# Set while a read-only session begins, so that SQLite starts it without the write lock.
+_read_only: ContextVar[bool] = ContextVar("zhiban_read_only", default=False)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,6 +71,9 @@ class Database:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite and ":memory:" not in self.url:
+            # A fresh install has no data folder yet; SQLite creates the file but not its folder.
+            Path(self.url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         if self.is_sqlite:
             # One writer at a time: wait for the lock rather than failing at once.
             kwargs["connect_args"] = {"timeout": 30}
@@ -85,6 +93,16 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session; on SQLite it does not take the write lock."""
+        token = _read_only.set(True)
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            _read_only.reset(token)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -97,8 +115,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # With WAL, NORMAL loses nothing when a process crashes (only on power loss, the last
+    # commits) and saves an fsync per transaction.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")

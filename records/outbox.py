@@ -14,18 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from records.clock import SystemClock
 from records.models import OutboxMessage
 
-# Hooks run after a commit that added outbox rows, so that an in-process relay sends at once
-# instead of on its next poll.
-_wakeups: list[Callable[[], None]] = []
+# Hooks run after a commit that added outbox rows, so that an in-process relay sends them at
+# once (given the committed rows, it need not read them back) instead of on its next poll.
+_wakeups: list[Callable[[list[OutboxMessage]], None]] = []
 
 
-def on_new_messages(callback: Callable[[], None]) -> None:
+def on_new_messages(callback: Callable[[list[OutboxMessage]], None]) -> None:
     _wakeups.append(callback)
 
 
-def wake_relay() -> None:
+def wake_relay(committed: list[OutboxMessage] | None = None) -> None:
     for callback in _wakeups:
-        callback()
+        callback(list(committed or []))
 
 
 def text_content(body: str, html: str | None = None, *, msgtype: str = "m.text") -> dict[str, Any]:

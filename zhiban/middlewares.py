@@ -34,10 +34,11 @@ class ExactlyOnce:
     async def __call__(self, handler: NextHandler, event: Event, data: dict[str, Any]) -> Any:
         dispatcher: Dispatcher = data["dispatcher"]
         result: Any = UNHANDLED
+        writer: OutboxWriter | None = None
         try:
             async with self.db.transaction() as session:
-                if await ledger.already_handled(session, event.event_id):
-                    return UNHANDLED
+                # Recording the event first makes a replay fail fast on the primary key.
+                await ledger.mark_handled(session, event.event_id, event.room_id)
                 writer = OutboxWriter(session)
                 token = current_outbound.set(writer)
                 try:
@@ -46,30 +47,33 @@ class ExactlyOnce:
                     result = await handler(event, data)
                 finally:
                     current_outbound.reset(token)
-                if result is not UNHANDLED or writer.count:
-                    await ledger.mark_handled(session, event.event_id, event.room_id)
         except IntegrityError:
-            log.info("event %s was handled concurrently; skipping", event.event_id)
+            log.info("event %s was already handled; skipping", event.event_id)
             return UNHANDLED
         except Exception as exc:
             if isinstance(exc, DomainError):
                 exc = UserFacingError(exc.key, **exc.params)
-            await self._record_failure(event, data, exc, dispatcher)
+            writer = await self._record_failure(event, data, exc, dispatcher)
             result = None
-        outbox.wake_relay()
+        outbox.wake_relay(writer.rows if writer is not None else None)
         return result
 
-    async def _record_failure(self, event: Event, data: dict[str, Any], exc: Exception, dispatcher: Dispatcher) -> None:
-        async with self.db.transaction() as session:
-            if await ledger.already_handled(session, event.event_id):
-                return
-            token = current_outbound.set(OutboxWriter(session))
-            try:
-                data["session"] = session
-                await dispatcher.report_error(event, data, exc)
-            finally:
-                current_outbound.reset(token)
-            await ledger.mark_handled(session, event.event_id, event.room_id)
+    async def _record_failure(
+        self, event: Event, data: dict[str, Any], exc: Exception, dispatcher: Dispatcher
+    ) -> OutboxWriter | None:
+        try:
+            async with self.db.transaction() as session:
+                await ledger.mark_handled(session, event.event_id, event.room_id)
+                writer = OutboxWriter(session)
+                token = current_outbound.set(writer)
+                try:
+                    data["session"] = session
+                    await dispatcher.report_error(event, data, exc)
+                finally:
+                    current_outbound.reset(token)
+            return writer
+        except IntegrityError:
+            return None
 
     @staticmethod
     async def _load_preferences(session: Any, event: Event, data: dict[str, Any]) -> None:

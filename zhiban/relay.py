@@ -32,8 +32,14 @@ class OutboxRelay:
         self._stop = asyncio.Event()
         self._nonce = ""
         self.sent_count = 0
+        # Rows just committed by this process's handlers. While the relay is caught up (the
+        # last look at the table found nothing waiting) it sends them without reading back.
+        self._fresh: list[OutboxMessage] = []
+        self._caught_up = False
 
-    def wake(self) -> None:
+    def wake(self, committed: list[OutboxMessage] | None = None) -> None:
+        if committed:
+            self._fresh.extend(committed)
         self._wake.set()
 
     def stop(self) -> None:
@@ -64,19 +70,30 @@ class OutboxRelay:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             except TimeoutError:
-                pass
+                self._caught_up = False  # the periodic look also finds rows written by workers
 
     async def relay_once(self) -> bool:
         """Send what is pending, in order. True when it sent something (there may be more)."""
         nonce = await self._txn_nonce()
-        async with self.db.transaction() as session:
-            rows = await outbox.pending(session)
+        fresh, self._fresh = self._fresh, []
+        if self._caught_up:
+            rows = fresh
+            if not rows:
+                return False
+        else:
+            async with self.db.reading() as session:
+                rows = await outbox.pending(session)
         sent_any = False
+        self._caught_up = True
         for row in rows:
             outcome = await self._send(row, nonce)
+            if outcome != "sent":
+                self._caught_up = False
             if outcome == "retry":
                 break  # keep the order: later rows wait for this one
             sent_any = sent_any or outcome == "sent"
+        if rows is not fresh and len(rows) == 50:
+            self._caught_up = False  # a full page: there may be more waiting
         return sent_any
 
     async def _send(self, row: OutboxMessage, nonce: str) -> str:
@@ -111,7 +128,7 @@ class OutboxRelay:
         return "sent"
 
     async def _target_event(self, outbox_id: int) -> str | None:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             target = await session.get(OutboxMessage, outbox_id)
             return None if target is None else target.event_id
 

@@ -59,6 +59,12 @@ class ServerSettings(_Section):
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
     secret_key: str = ""
+    # Request bodies above these sizes are refused with 413 before they are parsed.
+    max_body_bytes: int = 16 * 1024
+    # Homeserver notifications carry event content, so the push gateway accepts more.
+    gateway_max_body_bytes: int = 128 * 1024
+    # How long a browser stays signed in after opening a sign-in link.
+    session_days: int = 30
 
 
 class PushSettings(_Section):
@@ -74,6 +80,14 @@ class PushSettings(_Section):
         ]
     )
     signin_link_minutes: int = 15
+    # Plain-http loopback endpoints (the in-repo fake push service) for tests and demos only.
+    allow_insecure_loopback: bool = False
+    # The sender: requests in flight, per-request timeout, and in-process retries before a
+    # delivery goes back to the durable timer for a later attempt (still within its TTL).
+    max_in_flight: int = 100
+    send_timeout_seconds: float = 15.0
+    retry_attempts: int = 3
+    retry_max_delay_seconds: float = 20.0
 
 
 class VoiceSettings(_Section):
@@ -82,6 +96,58 @@ class VoiceSettings(_Section):
     max_bytes: int = 20 * 1024 * 1024
     max_seconds: int = 600
     glossary: list[str] = Field(default_factory=list)
+
+
+class TasksSettings(_Section):
+    """Supervised tasks (督办) and reminders: when to remind, escalate and nag."""
+
+    # Reminders before a task's deadline, in minutes (default: 1 day and 2 hours before).
+    remind_before_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 120])
+    # Overdue: the lead is told at the deadline, the assigner this many minutes later,
+    # then both again every `overdue_repeat_hours` until the task is resolved.
+    escalate_after_minutes: int = Field(default=120, ge=0)
+    overdue_repeat_hours: int = Field(default=24, ge=1)
+    # The daily digest of overdue work sent to each assigner (local time in default_tz).
+    digest_time: str = "09:00"
+    # `!alarm` repeats this often until someone reacts ✅.
+    alarm_repeat_minutes: int = Field(default=5, ge=1)
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        try:
+            hour, minute = (int(part) for part in value.split(":"))
+        except ValueError:
+            raise ValueError("must be HH:MM, e.g. 09:00") from None
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError("must be HH:MM, e.g. 09:00")
+        return f"{hour:02d}:{minute:02d}"
+
+
+class ResponderRule(_Section):
+    """Who joins an incident of these classes and grades (empty classes: every class)."""
+
+    classes: list[str] = Field(default_factory=list)
+    grades: list[int] = Field(default_factory=lambda: [1, 2, 3, 4])
+    users: list[str] = Field(default_factory=list)
+
+
+class EmergencySettings(_Section):
+    """Report clocks, order nagging and responders; grades are 1 (Ⅰ, most severe) to 4 (Ⅳ)."""
+
+    roster_tz: str = "Asia/Shanghai"
+    # A shift set by date alone runs from this time for 24 hours (local time of roster_tz).
+    shift_start: str = "08:30"
+    first_report_minutes: dict[int, int] = Field(default_factory=lambda: {1: 30, 2: 30, 3: 60, 4: 60})
+    update_report_minutes: dict[int, int] = Field(default_factory=lambda: {1: 120, 2: 120, 3: 240, 4: 240})
+    remind_before_minutes: int = 10
+    order_ack_minutes: dict[int, int] = Field(default_factory=lambda: {1: 5, 2: 10, 3: 15, 4: 30})
+    # Nag a silent recipient this many times before telling the commander; stop after nag_max.
+    nag_escalate_after: int = 2
+    nag_max: int = 6
+    responders: list[ResponderRule] = Field(default_factory=list)
+    # Who receives `!alert` broadcasts: everyone configured with one of these roles.
+    alert_roles: list[str] = Field(default_factory=lambda: ["leader", "duty_leader", "duty_officer", "staff"])
 
 
 class Settings(BaseSettings):
@@ -96,6 +162,8 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    emergency: EmergencySettings = Field(default_factory=EmergencySettings)
+    tasks: TasksSettings = Field(default_factory=TasksSettings)
     # Role name → Matrix user ids, e.g. leader = ["@zhang:office.example"].
     roles: dict[str, list[str]] = Field(default_factory=dict)
     # Room that receives office-wide notices (duty room); a room id or alias.

@@ -12,7 +12,7 @@ class DatabaseTokenStore:
         self.key = f"sync_token:{user_id}"
 
     async def load(self) -> str | None:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             return await kv.get(session, self.key)
 
     async def save(self, token: str) -> None:
