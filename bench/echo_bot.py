@@ -1,11 +1,12 @@
 """The baseline of the round-trip benchmark: a bare matrix-nio echo bot.
 
-It answers "pong" to any text starting with a prefix, in the same room, with
+It answers "pong" (as a reply to the ping) to any text starting with a prefix, in the same room, with
 nothing between nio and the reply: no framework, no database, no middleware.
 Whatever our bot adds on top of this is our overhead.
 
 Fairness: the first (full-state) sync runs before the callback is installed,
-so history is never answered; replies are sent from tasks so that a slow send
+and events older than the bot (a joined room's history) are skipped, so
+history is never answered; replies are sent from tasks so that a slow send
 never delays the next long-poll; invites are joined so a benchmark can set it
 up like the real bot.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, MatrixRoom, RoomMessageText
@@ -43,6 +45,8 @@ async def run_echo_bot(
     )
     client.restore_login(user_id, device_id, access_token)
     pending: set[asyncio.Task[Any]] = set()
+    # A room joined later arrives with its recent history: skip what predates us.
+    started_ms = int(time.time() * 1000)
 
     def spawn(coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -50,8 +54,14 @@ async def run_echo_bot(
         task.add_done_callback(pending.discard)
 
     async def on_text(room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.sender != user_id and event.body.startswith(prefix):
-            spawn(client.room_send(room.room_id, "m.room.message", {"msgtype": "m.text", "body": "pong"}))
+        if event.sender != user_id and event.server_timestamp >= started_ms and event.body.startswith(prefix):
+            # The reply relation lets a benchmark pair each pong with its ping.
+            content = {
+                "msgtype": "m.text",
+                "body": "pong",
+                "m.relates_to": {"m.in_reply_to": {"event_id": event.event_id}},
+            }
+            spawn(client.room_send(room.room_id, "m.room.message", content))
 
     async def on_invite(room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key == user_id and event.membership == "invite":

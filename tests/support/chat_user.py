@@ -5,10 +5,15 @@ it: it syncs in the background, joins rooms it is invited to, sends text,
 replies, thread messages, reactions and voice messages (encrypted when the
 room is), and lets a test wait for what the bot says back.
 
-Every room event the user receives is appended to one ordered log. A test
-takes a marker with `mark()` before it acts, then waits for an event at or
-after that marker, so a fast reply that arrives before the wait starts is
-never missed.
+Every room event the user receives is appended to one ordered log, and a
+wait searches that log from a marker onwards, so a reply that arrives before
+the wait starts is never missed (the bot's sync may well answer between
+`send_text()` returning and the wait starting). The default marker is taken
+automatically just before this user's latest action (create a room, invite,
+join, send, react...), or at `start()`: "what came after what I last did".
+Pass `since=u.mark()` taken at a moment of your choice to narrow it, e.g.
+`since=u.mark()` right before the wait means "only events from now on". An
+event whose ID is known can be awaited at any time with `wait_for_event()`.
 """
 
 from __future__ import annotations
@@ -134,6 +139,7 @@ class ChatUser:
         self._sync_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._joining: set[str] = set()
+        self._action_mark = 0  # the default `since`: before our latest action
 
     # -- construction ------------------------------------------------------
 
@@ -239,6 +245,7 @@ class ChatUser:
         if self.client.should_upload_keys:
             # Before anyone shares a room key with us, our device keys must be public.
             await self.client.keys_upload()
+        self._action_mark = self.mark()  # history from the first sync is not "new"
         self._sync_task = asyncio.create_task(self._sync_forever(), name=f"sync {self.user_id}")
 
     async def _sync_forever(self) -> None:
@@ -296,7 +303,7 @@ class ChatUser:
             return
         self._joining.add(room.room_id)
         # Never block the sync loop on a request.
-        task = asyncio.create_task(self.join(room.room_id))
+        task = asyncio.create_task(self._join(room.room_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -312,8 +319,11 @@ class ChatUser:
     # -- waiting -----------------------------------------------------------
 
     def mark(self) -> int:
-        """A marker: `wait_for(..., since=marker)` also sees events from here on."""
+        """A marker: `wait_for(..., since=marker)` sees events received from here on."""
         return len(self._received)
+
+    def _note_action(self) -> None:
+        self._action_mark = self.mark()
 
     async def wait_for(
         self,
@@ -324,11 +334,12 @@ class ChatUser:
     ) -> Received:
         """Wait for a room event matching `predicate`.
 
-        Without `since`, only events arriving after this call count; with a
-        marker from `mark()`, events received since that marker count too.
-        `timeout` is a guard against a hung test, not a performance check.
+        Events received since the marker `since` count, including those that
+        arrived before this call; without `since`, the marker taken just
+        before this user's latest action (or at `start()`). `timeout` is a
+        guard against a hung test, not a performance check.
         """
-        start = self.mark() if since is None else since
+        start = self._action_mark if since is None else since
         found: list[Received] = []
 
         def check() -> bool:
@@ -369,6 +380,23 @@ class ChatUser:
             )
 
         return await self.wait_for(matches, timeout=timeout, since=since)
+
+    async def wait_for_event(
+        self,
+        event_id: str,
+        *,
+        timeout: float = 30.0,  # noqa: ASYNC109
+        allow_undecryptable: bool = False,
+    ) -> Received:
+        """Wait for one known event; it may have arrived already (event IDs are unique).
+
+        An encrypted event counts once it is decrypted, unless `allow_undecryptable`.
+        """
+
+        def matches(item: Received) -> bool:
+            return item.event_id == event_id and (allow_undecryptable or not item.undecryptable)
+
+        return await self.wait_for(matches, timeout=timeout, since=0)
 
     async def _wait_state(self, check: Callable[[], bool], what: str, timeout: float) -> None:  # noqa: ASYNC109
         def guarded() -> bool:
@@ -417,6 +445,7 @@ class ChatUser:
         name: str | None = None,
     ) -> str:
         """Create a private room (or DM) and return its ID once our sync has it."""
+        self._note_action()
         initial_state: list[dict[str, Any]] = []
         if encrypted:
             initial_state.append(
@@ -440,6 +469,11 @@ class ChatUser:
 
     async def join(self, room_id: str) -> None:
         """Join a room and wait until our sync shows it."""
+        self._note_action()
+        await self._join(room_id)
+
+    async def _join(self, room_id: str) -> None:
+        # Also used by auto-join, which is not the test's action: no marker.
         try:
             response = await self.client.join(room_id)
             if isinstance(response, JoinError):
@@ -449,6 +483,7 @@ class ChatUser:
             self._joining.discard(room_id)
 
     async def invite(self, room_id: str, user_id: str) -> None:
+        self._note_action()
         response = await self.client.room_invite(room_id, user_id)
         if not isinstance(response, RoomInviteResponse):
             raise ChatUserError(f"{self.user_id}: invite {user_id} failed: {response}")
@@ -457,6 +492,7 @@ class ChatUser:
 
     async def send(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         """Send any room event, encrypted when the room is (as Element does)."""
+        self._note_action()
         room = self.client.rooms.get(room_id) or await self.wait_for_room(room_id)
         encrypt = self.e2e and room.encrypted
         if encrypt and self.client.should_query_keys:
@@ -518,6 +554,7 @@ class ChatUser:
         return await self.send(room_id, "m.reaction", content)
 
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> str:
+        self._note_action()
         response = await self.client.room_redact(room_id, event_id, reason=reason)
         if not isinstance(response, RoomRedactResponse):
             raise ChatUserError(f"{self.user_id}: redact {event_id} failed: {response}")
