@@ -27,6 +27,10 @@ from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, Redacti
 log = logging.getLogger(__name__)
 
 
+# Room versions in which creators have only the power the power-levels event gives them.
+_CLASSIC_VERSIONS = {str(v) for v in range(1, 12)}
+
+
 class TokenStore(Protocol):
     async def load(self) -> str | None: ...
 
@@ -115,6 +119,7 @@ class BotClient:
         self._last_checkpoint: asyncio.Task[None] | None = None
         self._started_ms = int(time.time() * 1000)
         self.synced = asyncio.Event()
+        self._creators: dict[str, set[str]] = {}
 
     # -- session -------------------------------------------------------------------------
     async def login(self) -> None:
@@ -181,6 +186,7 @@ class BotClient:
                         futures.append(asyncio.ensure_future(self._on_invite(room_id, raw)))
                     break
         for room_id, info in response.rooms.join.items():
+            self._note_creators(room_id, [*info.state, *info.timeline.events])
             if history:
                 # The first sync of a new bot carries old history: nothing in it is addressed to us.
                 continue
@@ -264,6 +270,26 @@ class BotClient:
         # Rooms that nobody marked direct but hold just the bot and one person act as DMs.
         return room is not None and room.member_count == 2 and not room.name
 
+    def _note_creators(self, room_id: str, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, nio.RoomCreateEvent):
+                content = event.source.get("content", {})
+                extra = content.get("additional_creators", [])
+                self._creators[room_id] = {event.sender, *(u for u in extra if isinstance(u, str))}
+
+    def power_level(self, room_id: str, user_id: str) -> int:
+        """The user's power level in a room, as the bot last synced it (0 when unknown).
+
+        From room version 12 the creators hold unlimited power without being listed in the
+        power levels; they count as above any listed level here.
+        """
+        room = self.nio.rooms.get(room_id)
+        if room is None:
+            return 0
+        if user_id in self._creators.get(room_id, set()) and str(room.room_version) not in _CLASSIC_VERSIONS:
+            return 1000
+        return int(room.power_levels.get_user_level(user_id))
+
     def convert(self, room_id: str, raw: Any) -> Event | None:
         """Turn a (decrypted) nio event into a framework event, or None to ignore it."""
         source = getattr(raw, "source", None) or {}
@@ -271,7 +297,10 @@ class BotClient:
             log.warning("could not decrypt %s in %s (session %s)", raw.event_id, room_id, raw.session_id)
             return None
         sender = source.get("sender") or getattr(raw, "sender", "")
-        if sender == self.user_id:
+        if not isinstance(sender, str) or sender == self.user_id:
+            return None
+        if not self.options.join_policy.allows(sender):
+            # Someone from outside the office (a federated room): not ours to serve.
             return None
         ts = int(source.get("origin_server_ts") or getattr(raw, "server_timestamp", 0) or 0)
         if ts and ts < self._started_ms - self.options.max_event_age_s * 1000:

@@ -83,3 +83,11 @@ class ExactlyOnce:
         data["tz"] = tz or (settings.default_tz if settings else "Asia/Shanghai")
         catalog = data["catalog"]
         data["t"] = lambda key, **params: catalog.t(key, data["lang"], **params)
+        roles, client = data.get("roles"), data.get("client")
+
+        async def resolve_roles(user_id: str, room_id: str | None = None) -> set[str]:
+            """Roles from config and the database, plus admin for room power level 100."""
+            level = client.power_level(room_id or event.room_id, user_id) if client is not None else 0
+            return set(await roles.roles_of(session, user_id, power_level=level)) if roles else set()
+
+        data["resolve_roles"] = resolve_roles

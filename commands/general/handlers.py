@@ -88,8 +88,8 @@ async def set_tz(message: Message, command: CommandObject, session: AsyncSession
 
 
 @router.message(WHOAMI)
-async def whoami(message: Message, session: AsyncSession, t: Any, lang: str, tz: str, roles: Any) -> None:
-    have = await roles.roles_of(session, message.sender)
+async def whoami(message: Message, t: Any, lang: str, tz: str, resolve_roles: Any) -> None:
+    have = await resolve_roles(message.sender)
     await message.reply(t("whoami.text", user=message.sender, roles=", ".join(sorted(have)), lang=lang, tz=tz))
 
 

@@ -10,7 +10,10 @@ def test_pills_become_ids() -> None:
 
 
 def test_short_names_get_the_default_server() -> None:
-    assert text_with_ids("@chu > @fu & @zheng:other.cn", None, "office.cn") == "@chu:office.cn > @fu:office.cn & @zheng:other.cn"
+    assert (
+        text_with_ids("@chu > @fu & @zheng:other.cn", None, "office.cn")
+        == "@chu:office.cn > @fu:office.cn & @zheng:other.cn"
+    )
 
 
 def test_ids_in_order_without_repeats() -> None:

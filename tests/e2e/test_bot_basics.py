@@ -74,3 +74,14 @@ async def test_encrypted_room_round_trip(make_bot: MakeBot, make_user: MakeUser)
     await alice.send_text(room, "!ping")
     pong = await alice.wait_for_message(room, sender=bot.user_id, contains="在线", since=mark, timeout=60)
     assert pong.encrypted
+
+
+async def test_room_admin_power_level_counts_as_admin_role(make_bot: MakeBot, make_user: MakeUser) -> None:
+    bot = await make_bot(roles={"leader": ["@someone:localhost"]})
+    alice = await make_user("alice")
+    room = await alice.create_room(invite=[bot.user_id])  # the creator has power level 100
+    await alice.wait_for_member(room, bot.user_id)
+    mark = alice.mark()
+    await alice.send_text(room, "!whoami")
+    answer = await alice.wait_for_message(room, sender=bot.user_id, contains="角色", since=mark)
+    assert "admin" in (answer.body or "") and "leader" not in (answer.body or "")
