@@ -1,0 +1,29 @@
+"""`make bench`: every benchmark, one after another, each printing its figures.
+
+  (a)+(c) bench.roundtrip              command round trip vs a bare nio echo bot; bot memory
+  (b)     bench.dispatcher_throughput  events/s through routers and middlewares
+          bench.push_fanout            Web Push fan-out vs pywebpush
+          bench.voice_quality          transcription error rates, step by step
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHMARKS = ["bench.roundtrip", "bench.dispatcher_throughput", "bench.push_fanout", "bench.voice_quality"]
+
+
+def main() -> int:
+    failed = []
+    for module in BENCHMARKS if len(sys.argv) < 2 else sys.argv[1:]:
+        print(f"\n=== {module} ===", flush=True)
+        if subprocess.call([sys.executable, "-m", module]) != 0:
+            failed.append(module)
+    if failed:
+        print("\nfailed to run: " + ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
