@@ -8,7 +8,7 @@ import re
 _PILL_LINK = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)[^"]*"\s*>.*?</a>', re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
 _MXID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
-_SHORT = re.compile(r"(?<![\w@])@([A-Za-z0-9._=\-/+]+)(?![\w:])")
+_SHORT = re.compile(r"(?<![\w@])@([A-Za-z0-9._=\-/+]+)(?![A-Za-z0-9._=\-/+:])")
 
 
 def text_with_ids(body: str, html: str | None, default_server: str) -> str:

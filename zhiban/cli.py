@@ -17,6 +17,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+roster_app = typer.Typer(help="The duty roster (值班表).", no_args_is_help=True)
+app.add_typer(roster_app, name="roster")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (default: $ZHIBAN_CONFIG or ./zhiban.toml).")
@@ -45,13 +47,16 @@ def up(
     data_dir: Annotated[Path, typer.Option(help="Where the local stack keeps its data.")] = Path("data"),
     tour: Annotated[bool, typer.Option(help="Play the scripted tour once the stack is up.")] = True,
     exit_after_tour: Annotated[bool, typer.Option(help="Stop after the tour (for scripts).")] = False,
+    embedded_redis: Annotated[bool, typer.Option(help="Use the embedded Redis even if one answers.")] = False,
 ) -> None:
     """Run the whole local stack: Synapse, Redis, the bot, the push server and the worker."""
     from zhiban.stack import run_stack
 
     _logging()
     try:
-        code = asyncio.run(run_stack(data_dir.resolve(), tour=tour, exit_after_tour=exit_after_tour))
+        code = asyncio.run(
+            run_stack(data_dir.resolve(), tour=tour, exit_after_tour=exit_after_tour, embedded_redis=embedded_redis)
+        )
     except ConfigError as exc:
         typer.secho(f"Config error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
@@ -172,6 +177,46 @@ def audit_verify(config: ConfigOption = None) -> None:
     ok, message = asyncio.run(run())
     typer.secho(message, fg=typer.colors.GREEN if ok else typer.colors.RED, err=not ok)
     raise typer.Exit(0 if ok else 1)
+
+
+@roster_app.command("import")
+def roster_import(
+    file: Annotated[Path, typer.Argument(help="CSV: date,start,end,leader,officers[,note] (times in roster_tz).")],
+    config: ConfigOption = None,
+    actor: Annotated[str, typer.Option(help="Who the audit trail names as importing.")] = "cli",
+) -> None:
+    """Import duty shifts from a CSV file; nothing is imported when any line is bad."""
+    from emergency.roster import import_roster, parse_roster_csv
+    from emergency.texts import tr
+    from records.clock import SystemClock
+    from records.db import Database
+    from records.migrate import upgrade
+
+    settings = _settings(config)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.secho(f"cannot read {file}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    server = settings.matrix.user_id.split(":", 1)[1]
+    parsed = parse_roster_csv(text, tz=settings.emergency.roster_tz, default_server=server)
+    if parsed.errors:
+        typer.secho(f"{file}: {len(parsed.errors)} bad line(s); nothing imported.", fg=typer.colors.RED, err=True)
+        for error in parsed.errors:
+            typer.secho(f"  line {error.line}: {tr(error.key, 'en', **error.params)}", err=True)
+        raise typer.Exit(1)
+    upgrade(settings.database_url)
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                return await import_roster(session, parsed, actor=actor, clock=SystemClock())
+        finally:
+            await db.dispose()
+
+    count = asyncio.run(run())
+    typer.echo(f"Imported {count} shift(s) from {file}.")
 
 
 def main() -> None:  # pragma: no cover - the console script entry

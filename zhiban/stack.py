@@ -113,7 +113,9 @@ class Children:
                 proc.kill()
 
 
-async def run_stack(data_dir: Path, *, tour: bool = True, exit_after_tour: bool = False) -> int:
+async def run_stack(
+    data_dir: Path, *, tour: bool = True, exit_after_tour: bool = False, embedded_redis: bool = False
+) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
     print(f"Zhiban local stack in {data_dir}")
     hs = LocalHomeserver(data_dir / "synapse")
@@ -122,7 +124,7 @@ async def run_stack(data_dir: Path, *, tour: bool = True, exit_after_tour: bool 
     print(f"  homeserver  {hs.base_url}  (Synapse, SQLite)")
 
     embedded: EmbeddedRedis | None = None
-    redis_url = resolve_url(os.environ.get("ZHIBAN_REDIS__URL", ""))
+    redis_url = None if embedded_redis else resolve_url(os.environ.get("ZHIBAN_REDIS__URL", ""))
     if redis_url is None:
         embedded = EmbeddedRedis(data_dir)
         redis_url = embedded.start()

@@ -1,14 +1,28 @@
-"""The push feature: its router, texts, tables and timers (filled in by the feature's own work)."""
+"""The push feature: `!push` and `!quiet`, the push tables, and the worker's send timer."""
 
 from __future__ import annotations
 
-from bot import Router
+import functools
+
+from commands.push.handlers import router
+from commands.push.texts import TEXTS
+from notifications.delivery import PushRuntime, make_send_handler
+from notifications.service import SEND_KIND
 from records.timers import TimerRegistry
 
-router = Router("push")
-TEXTS: dict[str, dict[str, str]] = {}
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = ["notifications.models"]
+
+
+@functools.cache
+def _runtime() -> PushRuntime:
+    # Resolved when the first push is sent, in the worker, from the same config as its jobs.
+    from zhiban.settings import load_settings
+
+    return PushRuntime.from_settings(load_settings())
 
 
 def register_timers(registry: TimerRegistry) -> None:
-    """Nothing scheduled yet."""
+    registry.register(SEND_KIND)(make_send_handler(_runtime))
+
+
+__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]

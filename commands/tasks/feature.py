@@ -1,14 +1,21 @@
-"""The tasks feature: its router, texts, tables and timers (filled in by the feature's own work)."""
+"""The tasks feature: supervised tasks (督办) and reminders — router, texts, tables, timers."""
 
 from __future__ import annotations
 
-from bot import Router
+from commands.tasks import reminders, service
+from commands.tasks.handlers import router
+from commands.tasks.texts import TEXTS
 from records.timers import TimerRegistry
 
-router = Router("tasks")
-TEXTS: dict[str, dict[str, str]] = {}
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = ["commands.tasks.models"]
 
 
 def register_timers(registry: TimerRegistry) -> None:
-    """Nothing scheduled yet."""
+    registry.register(reminders.FIRE)(reminders.fire)
+    registry.register(reminders.NAG)(reminders.nag)
+    registry.register(service.REMIND)(service.fire_reminder)
+    registry.register(service.OVERDUE)(service.fire_overdue)
+    registry.register(service.DIGEST)(service.fire_digest)
+
+
+__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]

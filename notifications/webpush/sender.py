@@ -114,6 +114,9 @@ class SendOutcome:
     attempts: int = 0
     detail: str = ""
     """Short human-readable reason for logs (never shown to chat users)."""
+    retry_after: float | None = None
+    """Seconds a 429/503 asked us to wait, when that was too long to wait in process:
+    a durable caller (the delivery timer) reschedules by it instead."""
 
     @property
     def ok(self) -> bool:
@@ -403,7 +406,12 @@ class WebPushSender:
                 delay = self._backoff(attempt)
             elif delay > self._retry.max_delay:
                 return SendOutcome(
-                    OutcomeKind.FAILED, p.endpoint, status, attempt, f"Retry-After {delay:.0f}s is too long"
+                    OutcomeKind.FAILED,
+                    p.endpoint,
+                    status,
+                    attempt,
+                    f"Retry-After {delay:.0f}s is too long",
+                    retry_after=delay,
                 )
             if self._clock() - started + delay >= p.ttl:
                 return SendOutcome(

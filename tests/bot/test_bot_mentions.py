@@ -22,3 +22,7 @@ def test_ids_in_order_without_repeats() -> None:
 
 def test_emails_are_not_mentions() -> None:
     assert text_with_ids("write to li@office.cn", None, "office.cn") == "write to li@office.cn"
+
+
+def test_full_ids_with_hyphens_are_left_alone() -> None:
+    assert text_with_ids("@bob-1-abc:localhost & @li-2", None, "office.cn") == "@bob-1-abc:localhost & @li-2:office.cn"

@@ -1,0 +1,46 @@
+"""Texts of the push commands."""
+
+TEXTS: dict[str, dict[str, str]] = {
+    "group.push": {"zh": "推送", "en": "Push"},
+    "push.link.dm": {
+        "zh": "📲 在手机上打开下面的链接，即可开通推送（{minutes} 分钟内有效，仅能使用一次）：\n{url}",
+        "en": "📲 Open this link on your phone to turn on push ({minutes} minutes, works once):\n{url}",
+    },
+    "push.link.sent": {
+        "zh": "已通过私信把登录链接发给您。",
+        "en": "I've sent you a sign-in link by direct message.",
+    },
+    "push.test.queued": {
+        "zh": "已向您的 {count} 台设备发送测试推送。",
+        "en": "Test push sent to {count} device(s).",
+    },
+    "push.test.quiet": {
+        "zh": "现在是您的免打扰时段，{count} 台设备的推送被暂缓。发送 !quiet off 可关闭免打扰。",
+        "en": "You are in quiet hours: the push to {count} device(s) was held back. Send !quiet off to turn them off.",
+    },
+    "push.test.none": {
+        "zh": "您还没有开通推送的设备。发送 !push 获取登录链接。",
+        "en": "You have no device with push turned on. Send !push for a sign-in link.",
+    },
+    "push.usage.sub": {
+        "zh": "未知的子命令“{value}”。用法：!push 或 !push test",
+        "en": "Unknown subcommand '{value}'. Usage: !push or !push test",
+    },
+    "quiet.current": {
+        "zh": "您的免打扰时段：{hours}（{tz}）。紧急通知不受影响。",
+        "en": "Your quiet hours: {hours} ({tz}). Emergency notices still come through.",
+    },
+    "quiet.none": {
+        "zh": "您没有设置免打扰时段。例如：!quiet 22:00-07:00",
+        "en": "You have no quiet hours. Example: !quiet 22:00-07:00",
+    },
+    "quiet.set": {
+        "zh": "免打扰时段已设为 {hours}（{tz}）。此时段内只推送紧急通知。",
+        "en": "Quiet hours set to {hours} ({tz}). Only emergency notices are pushed then.",
+    },
+    "quiet.off": {"zh": "已关闭免打扰。", "en": "Quiet hours are off."},
+    "quiet.bad": {
+        "zh": "看不懂时段“{value}”。请写成 22:00-07:00，或 !quiet off 关闭。",
+        "en": "Cannot read '{value}' as a time range. Write 22:00-07:00, or !quiet off.",
+    },
+}

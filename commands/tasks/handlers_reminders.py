@@ -1,0 +1,234 @@
+"""Chat handlers of reminders: !remind, !alarm, !reminders, !cancel, and ❌/👍/✅ reactions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
+from bot.filters import FilterResult
+from bot.types import Event
+from commands.tasks import reminders
+from commands.tasks.models import Reminder
+from commands.tasks.policy import load_policy
+from commands.timeparse import Recurrence, TimeParseError, format_when, parse_when, split_recurrence
+from records import outbox
+from records.clock import Clock
+from records.errors import DomainError
+
+router = Router("tasks.reminders")
+
+REMIND = Command(
+    "remind",
+    aliases=("提醒",),
+    usage={
+        "zh": "!提醒 我|本群 <时间> <内容>\n!提醒 我 每<规则> <内容>（如 每天9点、每周一上午9点、cron 0 9 * * 1-5）",
+        "en": "!remind me|room <when> <text>\n!remind me every <rule> <text> (every day 9:00, every monday, cron …)",
+    },
+    summary={"zh": "设置个人或群提醒，可重复", "en": "Set a personal or room reminder, optionally repeating"},
+    example="!提醒 我 明天下午3点 交材料",
+    group="tasks",
+)
+ALARM = Command(
+    "alarm",
+    aliases=("闹钟",),
+    usage={"zh": "!闹钟 [我|本群] <时间> <内容>", "en": "!alarm [me|room] <when> <text>"},
+    summary={
+        "zh": "设置闹钟：到点后反复提醒，直到有人回应 ✅",
+        "en": "Set an alarm that repeats until someone reacts ✅",
+    },
+    example="!alarm room in 10 minutes 开会",
+    group="tasks",
+)
+REMINDERS = Command(
+    "reminders",
+    aliases=("提醒列表",),
+    usage={"zh": "!提醒列表", "en": "!reminders"},
+    summary={"zh": "查看您的提醒", "en": "List your reminders"},
+    group="tasks",
+)
+CANCEL = Command(
+    "cancel",
+    aliases=("取消提醒",),
+    usage={"zh": "!取消提醒 R12", "en": "!cancel R12"},
+    summary={"zh": "取消一个提醒（也可在提醒消息上回应 ❌）", "en": "Cancel a reminder (or react ❌ on it)"},
+    example="!cancel R12",
+    group="tasks",
+)
+
+_ME = {"me", "myself", "我", "自己"}
+_ROOM = {"room", "here", "everyone", "本群", "群", "大家", "群里"}
+_REMINDER_ID = re.compile(r"^\s*[Rr]\d+\b")
+
+
+def _cancel_is_ours(event: Event, data: dict[str, Any]) -> FilterResult:
+    """`!cancel` is a common word: take it only for reminder ids (R12) or our own alias."""
+    command: CommandObject | None = data.get("command")
+    if command is None:
+        return False
+    return command.invoked == "取消提醒" or bool(_REMINDER_ID.match(command.args))
+
+
+async def _on_reminder(event: Event, data: dict[str, Any]) -> FilterResult:
+    """A reaction on a message a reminder sent (or on its confirmation)."""
+    session = data.get("session")
+    if not isinstance(event, ReactionEvent) or session is None:
+        return False
+    ref = await outbox.ref_for_event(session, event.reacts_to)
+    reminder_id = reminders.id_from_ref(ref or "")
+    return False if reminder_id is None else {"reminder_id": reminder_id}
+
+
+def _split_target(args: str, default: str) -> tuple[str, str]:
+    first, _, rest = args.strip().partition(" ")
+    if first.lower() in _ME:
+        return "me", rest.strip()
+    if first.lower() in _ROOM:
+        return "room", rest.strip()
+    return default, args.strip()
+
+
+def _when_of(text: str, now: datetime, tz: str) -> tuple[datetime, Recurrence | None, str]:
+    """(first firing, repeat rule or None, the reminder's text)."""
+    try:
+        found = split_recurrence(text, now=now, tz=tz)
+        if found is not None:
+            recurrence, rest = found
+            return recurrence.next_after(now), recurrence, rest
+        when = parse_when(text, now=now, tz=tz)
+        return when.at, None, when.rest
+    except TimeParseError as exc:
+        raise DomainError(exc.key, **exc.params) from None
+
+
+async def _create(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    lang: str,
+    tz: str,
+    *,
+    alarm: bool,
+) -> None:
+    # An alarm rings where it was set, so that anyone there can silence it with ✅.
+    target, rest = _split_target(command.args, "room" if alarm else "me")
+    if message.is_dm:
+        # In a direct chat with the bot, "me" and "room" are the same place: this chat.
+        target = "room"
+    now = clock.now()
+    due, recurrence, text = _when_of(rest, now, tz)
+    if not text:
+        raise UserFacingError("reminder.no_text")
+    reminder = await reminders.create_reminder(
+        session,
+        owner=message.sender,
+        target=target,
+        room_id=message.room_id,
+        text=text,
+        due_at=due,
+        rule=recurrence.rule if recurrence else None,
+        tz=tz,
+        lang=lang,
+        alarm=alarm,
+        clock=clock,
+    )
+    when = format_when(due, tz=tz, lang=lang, now=now)
+    where = t("reminder.where_room") if target == "room" and not message.is_dm else t("reminder.where_me")
+    if recurrence is not None:
+        reply = t(
+            "reminder.created_repeat",
+            code=reminder.code,
+            text=text,
+            rule=recurrence.describe(lang),
+            when=when,
+            where=where,
+        )
+    else:
+        reply = t("reminder.created", code=reminder.code, text=text, when=when, where=where)
+    if alarm:
+        policy = await load_policy(session)
+        reply += t("reminder.alarm_note", minutes=policy.alarm_repeat_minutes)
+    reply += t("reminder.hint")
+    await message.reply(reply, ref=reminders.ref_of(reminder.id))
+
+
+@router.message(REMIND)
+async def remind(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+) -> None:
+    await _create(message, command, session, clock, t, lang, tz, alarm=False)
+
+
+@router.message(ALARM)
+async def alarm(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+) -> None:
+    await _create(message, command, session, clock, t, lang, tz, alarm=True)
+
+
+def _list_line(reminder: Reminder, user: str, t: Any, lang: str, tz: str, now: datetime) -> str:
+    extra = ""
+    if reminder.rule:
+        extra += t("reminder.tag_repeat", rule=Recurrence.from_rule(reminder.rule, reminder.tz).describe(lang))
+    if reminder.alarm:
+        extra += t("reminder.tag_alarm")
+    if reminder.target == "room":
+        extra += t("reminder.tag_room")
+    if reminder.owner != user:
+        extra += t("reminder.tag_sub")
+    when = format_when(reminder.due_at, tz=tz, lang=lang, now=now)
+    return t("reminder.list_item", code=reminder.code, when=when, text=reminder.text, extra=extra)
+
+
+@router.message(REMINDERS)
+async def list_reminders(message: Message, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str) -> None:
+    found = await reminders.list_reminders(session, message.sender)
+    if not found:
+        await message.reply(t("reminder.list_empty"))
+        return
+    now = clock.now()
+    lines = [t("reminder.list_title"), *(_list_line(r, message.sender, t, lang, tz, now) for r in found)]
+    await message.reply("\n".join(lines))
+
+
+@router.message(CANCEL, _cancel_is_ours)
+async def cancel(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+    if not command.argv:
+        raise UserFacingError("reminder.cancel_which")
+    reminder = await reminders.cancel_reminder(session, reminders.parse_code(command.argv[0]), message.sender, clock)
+    await message.reply(t("reminder.cancelled", code=reminder.code))
+
+
+@router.reaction(Reaction("❌"), _on_reminder)
+async def cancel_by_reaction(
+    reaction: ReactionEvent, reminder_id: int, session: AsyncSession, clock: Clock, t: Any
+) -> None:
+    reminder = await reminders.cancel_reminder(session, reminder_id, reaction.sender, clock)
+    await reaction.outbound.send(reaction.room_id, outbox.text_content(t("reminder.cancelled", code=reminder.code)))
+
+
+@router.reaction(Reaction("👍"), _on_reminder)
+async def subscribe_by_reaction(
+    reaction: ReactionEvent, reminder_id: int, session: AsyncSession, clock: Clock, t: Any
+) -> None:
+    if await reminders.subscribe(session, reminder_id, reaction.sender, clock):
+        await reaction.outbound.send(
+            reaction.room_id,
+            outbox.text_content(t("reminder.subscribed", code=f"R{reminder_id}", user=reaction.sender)),
+        )
+
+
+@router.reaction(Reaction("✅"), _on_reminder)
+async def acknowledge_by_reaction(
+    reaction: ReactionEvent, reminder_id: int, session: AsyncSession, clock: Clock, t: Any
+) -> None:
+    if await reminders.acknowledge(session, reminder_id, reaction.sender, clock):
+        await reaction.outbound.send(
+            reaction.room_id,
+            outbox.text_content(t("reminder.acknowledged", code=f"R{reminder_id}", user=reaction.sender)),
+        )

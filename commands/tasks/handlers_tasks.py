@@ -1,0 +1,343 @@
+"""Chat handlers of supervised tasks (督办): commands, and ✅/❌ on completion and extension notices."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
+from bot.filters import FilterResult
+from bot.mentions import text_with_ids, user_ids_in
+from bot.types import Event
+from commands.tasks import parsing, service
+from commands.tasks.models import Task
+from commands.tasks.notices import mention_html
+from commands.timeparse import TimeParseError, format_when, parse_when
+from records import outbox
+from records.clock import Clock
+from records.errors import DomainError
+
+router = Router("tasks.supervision")
+
+_G = "tasks"
+TASK = Command(
+    "task",
+    aliases=("督办",),
+    usage={
+        "zh": "!督办 <事项> @牵头人 [@协办…] 截止 <时间> [来源 M3] [紧急]\n!督办 T7（查看）",
+        "en": "!task new <title> @lead [@co…] by <when> [from M3] [!high]\n!task T7 (show)",
+    },
+    summary={"zh": "交办督办事项", "en": "Assign a supervised task"},
+    example="!督办 整理会议纪要 @chu 截止 周五前 来源 M3",
+    group=_G,
+)
+PROGRESS = Command(
+    "progress",
+    aliases=("进展", "进度"),
+    usage={"zh": "!进展 T7 60% <说明>", "en": "!progress T7 60% <note>"},
+    summary={"zh": "报告督办进度", "en": "Report progress on a task"},
+    example="!progress T7 60% 初稿已完成",
+    group=_G,
+)
+DONE = Command(
+    "done",
+    aliases=("完成",),
+    usage={"zh": "!完成 T7 <说明>", "en": "!done T7 <note>"},
+    summary={"zh": "提交完成，请交办人办结", "en": "Submit a task as done for acceptance"},
+    group=_G,
+)
+ACCEPT = Command(
+    "accept",
+    aliases=("办结",),
+    usage={"zh": "!办结 T7（或在完成通知上回应 ✅）", "en": "!accept T7 (or react ✅ on the completion notice)"},
+    summary={"zh": "交办人确认办结", "en": "Accept a completed task (assigner)"},
+    group=_G,
+)
+SENDBACK = Command(
+    "sendback",
+    aliases=("退办",),
+    usage={"zh": "!退办 T7 <理由>", "en": "!sendback T7 <reason>"},
+    summary={"zh": "交办人退回重办", "en": "Send a completed task back (assigner)"},
+    group=_G,
+)
+EXTEND = Command(
+    "extend",
+    aliases=("延期", "延期申请"),
+    usage={"zh": "!延期 T7 <新期限> <理由>", "en": "!extend T7 <when> <reason>"},
+    summary={"zh": "申请延期", "en": "Ask the assigner for more time"},
+    example="!延期 T7 下周一 需要会签",
+    group=_G,
+)
+APPROVE_EXT = Command(
+    "approve-ext",
+    aliases=("同意延期",),
+    usage={"zh": "!同意延期 T7（或在申请上回应 ✅）", "en": "!approve-ext T7 (or react ✅ on the request)"},
+    summary={"zh": "同意延期申请", "en": "Approve an extension request (assigner)"},
+    group=_G,
+)
+REFUSE_EXT = Command(
+    "refuse-ext",
+    aliases=("驳回延期", "不同意延期"),
+    usage={"zh": "!驳回延期 T7 <理由>（或在申请上回应 ❌）", "en": "!refuse-ext T7 <reason> (or react ❌)"},
+    summary={"zh": "驳回延期申请", "en": "Refuse an extension request (assigner)"},
+    group=_G,
+)
+TASKS = Command(
+    "tasks",
+    aliases=("督办列表", "我的督办"),
+    usage={"zh": "!督办列表 [超期|@某人]", "en": "!tasks [overdue|@someone]"},
+    summary={"zh": "查看督办事项（按期限）", "en": "List tasks by deadline"},
+    group=_G,
+)
+
+_TASK_ID = re.compile(r"^\s*[Tt]\d+\b")
+_OVERDUE = {"overdue", "late", "超期", "逾期"}
+
+
+def _task_id_first(event: Event, data: dict[str, Any]) -> FilterResult:
+    """`!done`, `!accept`… are common words: take them only with a task id (T7)."""
+    command: CommandObject | None = data.get("command")
+    return command is not None and bool(_TASK_ID.match(command.args))
+
+
+async def _on_task_notice(event: Event, data: dict[str, Any]) -> FilterResult:
+    session = data.get("session")
+    if not isinstance(event, ReactionEvent) or session is None:
+        return False
+    parsed = service.parse_ref(await outbox.ref_for_event(session, event.reacts_to) or "")
+    if parsed is None or parsed[1] == "":
+        return False
+    return {"task_id": parsed[0], "notice": parsed[1]}
+
+
+def _split_id(command: CommandObject) -> tuple[int, str]:
+    code, _, rest = command.args.strip().partition(" ")
+    if not code:
+        raise UserFacingError("task.need_code")
+    return service.parse_code(code), rest.strip()
+
+
+def _server_of(settings: Any) -> str:
+    return str(settings.matrix.user_id).split(":", 1)[-1]
+
+
+_FULL_ID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
+
+
+def _with_ids(body: str, html: str | None, server: str) -> str:
+    """bot.mentions.text_with_ids, with full Matrix IDs kept whole.
+
+    Its short-name rule rewrites "@bob-1-abc:localhost" to "@bob-1:localhost-abc" (it stops
+    at the first hyphen it can), so full IDs are swapped for placeholders around the call.
+    """
+    kept: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        kept.append(m.group(0))
+        return f"@\x00{len(kept) - 1}\x00"
+
+    text = text_with_ids(_FULL_ID.sub(keep, body), _FULL_ID.sub(keep, html) if html else None, server)
+    return re.sub(r"@\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+
+
+def _in_lang(task: Task, lang: str, tz: str, now: datetime) -> dict[str, Any]:
+    return {"code": task.code, "title": task.title, "when": format_when(task.due_at, tz=tz, lang=lang, now=now)}
+
+
+@router.message(TASK)
+async def new_task(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    lang: str,
+    tz: str,
+    t: Any,
+) -> None:
+    now = clock.now()
+    if _TASK_ID.match(command.args) and len(command.argv) == 1:
+        task = await service.get_task(session, service.parse_code(command.argv[0]))
+        if not service.may_act(task, message.sender):
+            raise UserFacingError("task.not_yours", code=task.code)
+        await message.reply(service.render_card(task, lang, tz, now))
+        return
+    full = _with_ids(message.body, message.html, _server_of(settings))
+    # Everything after the command word, with mentions as full Matrix IDs (pills included).
+    args = re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S)
+    spec = parsing.parse_new_task(parsing.strip_new(args), now=now, tz=tz)
+    task = await service.create_task(
+        session,
+        assigner=message.sender,
+        lead=spec.lead,
+        co_owners=spec.co_owners,
+        title=spec.title,
+        due_at=spec.due_at,
+        source=spec.source,
+        priority=spec.priority,
+        room_id=message.room_id,
+        clock=clock,
+    )
+    await message.reply(service.render_card(task, lang, tz, now), ref=service.card_ref(task.id))
+
+
+@router.message(PROGRESS, _task_id_first)
+async def progress(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+    task_id, rest = _split_id(command)
+    percent, note = parsing.parse_percent(rest)
+    task = await service.report_progress(session, task_id, message.sender, percent, note, clock)
+    await message.reply(t("task.progress_set", code=task.code, percent=percent, note=note or t("task.no_note")))
+
+
+@router.message(DONE, _task_id_first)
+async def done(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+    task_id, note = _split_id(command)
+    task = await service.submit_done(session, task_id, message.sender, note, clock)
+    body = t("task.submitted", code=task.code, title=task.title, note=note or t("task.no_note"), assigner=task.assigner)
+    content = outbox.text_content(body, body.replace(task.assigner, mention_html(task.assigner)).replace("\n", "<br>"))
+    content["m.mentions"] = {"user_ids": [task.assigner]}
+    await message.outbound.send(message.room_id, content, ref=service.done_ref(task.id))
+
+
+async def _accept(session: AsyncSession, task_id: int, user: str, note: str, clock: Clock, t: Any) -> str:
+    task = await service.accept(session, task_id, user, note, clock)
+    return str(t("task.accepted", code=task.code, title=task.title, user=user))
+
+
+@router.message(ACCEPT, _task_id_first)
+async def accept(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+    task_id, note = _split_id(command)
+    await message.reply(await _accept(session, task_id, message.sender, note, clock, t))
+
+
+@router.message(SENDBACK, _task_id_first)
+async def sendback(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+) -> None:
+    task_id, reason = _split_id(command)
+    if not reason:
+        raise UserFacingError("task.need_reason")
+    task = await service.send_back(session, task_id, message.sender, reason, clock)
+    await message.reply(t("task.sent_back", reason=reason, **_in_lang(task, lang, tz, clock.now())))
+
+
+@router.message(EXTEND, _task_id_first)
+async def extend(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+) -> None:
+    task_id, rest = _split_id(command)
+    now = clock.now()
+    try:
+        when = parse_when(rest, now=now, tz=tz)
+    except TimeParseError as exc:
+        raise DomainError(exc.key, **exc.params) from None
+    task = await service.request_extension(session, task_id, message.sender, when.at, when.rest, clock)
+    body = t(
+        "task.ext_requested",
+        user=message.sender,
+        due=format_when(task.due_at, tz=tz, lang=lang, now=now),
+        reason=when.rest,
+        assigner=task.assigner,
+        code=task.code,
+        title=task.title,
+        when=format_when(when.at, tz=tz, lang=lang, now=now),
+    )
+    content = outbox.text_content(body, body.replace(task.assigner, mention_html(task.assigner)).replace("\n", "<br>"))
+    content["m.mentions"] = {"user_ids": [task.assigner]}
+    await message.outbound.send(message.room_id, content, ref=service.ext_ref(task.id))
+
+
+async def _decide(
+    session: AsyncSession, task_id: int, user: str, approve: bool, reason: str, clock: Clock, t: Any, lang: str, tz: str
+) -> str:
+    task = await service.decide_extension(session, task_id, user, approve, reason, clock)
+    params = _in_lang(task, lang, tz, clock.now())
+    if approve:
+        return str(t("task.ext_approved", **params))
+    return str(t("task.ext_refused", reason=reason or t("task.no_reason"), **params))
+
+
+@router.message(APPROVE_EXT, _task_id_first)
+async def approve_ext(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+) -> None:
+    task_id, reason = _split_id(command)
+    await message.reply(await _decide(session, task_id, message.sender, True, reason, clock, t, lang, tz))
+
+
+@router.message(REFUSE_EXT, _task_id_first)
+async def refuse_ext(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+) -> None:
+    task_id, reason = _split_id(command)
+    await message.reply(await _decide(session, task_id, message.sender, False, reason, clock, t, lang, tz))
+
+
+@router.reaction(Reaction("✅", "❌"), _on_task_notice)
+async def decide_by_reaction(
+    reaction: ReactionEvent,
+    task_id: int,
+    notice: str,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    yes = reaction.key.replace("\ufe0f", "") == "✅"
+    if notice == "done":
+        if not yes:
+            return  # 退办 needs a reason: it is a command, not a reaction
+        text = await _accept(session, task_id, reaction.sender, "", clock, t)
+    else:
+        text = await _decide(session, task_id, reaction.sender, yes, "", clock, t, lang, tz)
+    await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
+
+
+def _list_line(task: Task, user: str, t: Any, lang: str, tz: str, now: datetime) -> str:
+    role = service.role_of(task, user)
+    overdue = task.status == "open" and task.due_at < now
+    return str(
+        t(
+            "task.list_item",
+            flag=("🔴" if overdue else "") + ("❗" if task.priority == "high" else ""),
+            role=t(f"task.role_{role}") if role else "",
+            percent=task.progress,
+            status=service.describe_status(task, lang),
+            **_in_lang(task, lang, tz, now),
+        )
+    )
+
+
+@router.message(TASKS)
+async def list_tasks(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    now = clock.now()
+    who = user_ids_in(_with_ids(command.args, None, _server_of(settings)))
+    if who:
+        see_all = await roles.has_role(session, message.sender, "leader", "admin")
+        found = await service.list_of(session, message.sender, who[0], see_all=see_all)
+        title = t("task.list_of", user=who[0])
+        viewer = who[0]
+    elif command.args.strip().lower() in _OVERDUE:
+        found = await service.list_overdue(session, message.sender, now)
+        title, viewer = t("task.list_overdue"), message.sender
+    else:
+        found = await service.list_mine(session, message.sender)
+        title, viewer = t("task.list_mine"), message.sender
+    if not found:
+        await message.reply(t("task.list_empty"))
+        return
+    await message.reply("\n".join([title, *(_list_line(task, viewer, t, lang, tz, now) for task in found)]))

@@ -1,0 +1,128 @@
+"""Telling people things from a service or a timer: in their language, zone, DM or room, plus a push.
+
+Timers run without a chat event, so there is no translator at hand: texts are rendered here
+from the feature's catalog, in each recipient's own language, and any datetime parameter is
+shown in the recipient's own time zone.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import importlib
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.tasks.policy import load_policy
+from commands.tasks.texts import render
+from commands.timeparse import format_when
+from records import outbox, people
+from records.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+async def prefs(session: AsyncSession, user: str) -> tuple[str, str]:
+    """The user's (language, zone), with the office defaults where they kept them."""
+    lang, tz = await people.preferences(session, user)
+    if lang and tz:
+        return lang, tz
+    policy = await load_policy(session)
+    return lang or policy.default_lang, tz or policy.default_tz
+
+
+def _localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> dict[str, Any]:
+    return {
+        name: format_when(value, tz=tz, lang=lang, now=now) if isinstance(value, datetime) else value
+        for name, value in params.items()
+    }
+
+
+def mention_html(user_id: str) -> str:
+    safe = htmllib.escape(user_id)
+    return f'<a href="https://matrix.to/#/{safe}">{safe}</a>'
+
+
+async def tell(
+    session: AsyncSession,
+    recipient: str,
+    key: str,
+    clock: Clock,
+    /,
+    *,
+    ref: str | None = None,
+    push_kind: str | None = "reminder",
+    **params: Any,
+) -> None:
+    """DM one person a text of this feature (and push it to their devices)."""
+    lang, tz = await prefs(session, recipient)
+    body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
+    await outbox.enqueue(session, outbox.text_content(body), to_user=recipient, ref=ref)
+    if push_kind is not None:
+        await push(session, [recipient], push_kind, render("push.title", lang), body, clock, ref=ref)
+
+
+async def tell_all(
+    session: AsyncSession,
+    recipients: Iterable[str],
+    key: str,
+    clock: Clock,
+    /,
+    *,
+    ref: str | None = None,
+    **params: Any,
+) -> None:
+    for recipient in dict.fromkeys(recipients):
+        await tell(session, recipient, key, clock, ref=ref, **params)
+
+
+async def post(
+    session: AsyncSession,
+    room_id: str,
+    key: str,
+    clock: Clock,
+    *,
+    lang: str,
+    tz: str,
+    mention: Iterable[str] = (),
+    ref: str | None = None,
+    **params: Any,
+) -> None:
+    """Post a text of this feature in a room, mentioning people so that their clients notify them."""
+    users = list(dict.fromkeys(mention))
+    body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
+    content = outbox.text_content(body)
+    if users:
+        content = outbox.text_content(
+            f"{body}\n{' '.join(users)}",
+            f"{htmllib.escape(body).replace(chr(10), '<br>')}<br>{' '.join(mention_html(u) for u in users)}",
+        )
+        content["m.mentions"] = {"user_ids": users}
+    await outbox.enqueue(session, content, room_id=room_id, ref=ref)
+
+
+async def push(
+    session: AsyncSession,
+    users: list[str],
+    kind: str,
+    title: str,
+    body: str,
+    clock: Clock,
+    *,
+    ref: str | None = None,
+) -> None:
+    """The seam to Web Push: notifications.service.notify when that package is installed.
+
+    The chat message is already in the outbox, so the push never falls back to a DM
+    (dm="never"); a missing push package is not an error, just no push.
+    """
+    try:
+        service = importlib.import_module("notifications.service")
+        notice = importlib.import_module("notifications.notice")
+    except ImportError:
+        return
+    spec = notice.NoticeSpec(kind=kind, title=title, body=body, topic=ref, ref=ref, dm="never")
+    await service.notify(session, users, spec, clock=clock)

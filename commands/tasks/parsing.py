@@ -1,0 +1,98 @@
+"""Reading `!task new <title> @lead [@co…] by <when> [from M3] [!high]` into its parts.
+
+Pure functions over text whose mentions are already full Matrix IDs (bot.mentions.text_with_ids
+does that in the handler), so they can be tested without chat.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from commands.timeparse import TimeParseError, deadline_in_working_days, parse_when
+from records.errors import DomainError
+
+_MXID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
+_PRIORITY = re.compile(r"(?:^|\s)(?:[!！](?:high|urgent)|urgent|紧急|加急)(?=\s|$)", re.I)
+_SOURCE = re.compile(r"(?:^|\s)(?:from|来源[:：]?)\s*(“[^”]+”|\"[^\"]+\"|\S+)", re.I)
+_BY = re.compile(r"(?:^|\s)(?:by|due|截止(?:到|于|时间)?[:：]?|期限[:：]?)\s*", re.I)
+_WORKDAYS_ZH = re.compile(r"^\s*(\d{1,3})\s*个?\s*工作日(?:内|之内)?\s*$")
+_WORKDAYS_EN = re.compile(r"^\s*(?:in\s+|within\s+)?(\d{1,3})\s+(?:working|business|work)\s+days?\s*$", re.I)
+_NEW = re.compile(r"^\s*(?:new|add|新建|新增)(?=\s|$)", re.I)
+_PERCENT = re.compile(r"^\s*([+-]?\d{1,6})\s*[%％]?(?=\s|$)")
+
+
+@dataclass(frozen=True)
+class NewTask:
+    title: str
+    lead: str
+    co_owners: list[str]
+    due_at: datetime
+    source: str | None
+    priority: str
+
+
+def strip_new(text: str) -> str:
+    """`new …` / `新建 …` → `…` (the word is optional)."""
+    return _NEW.sub("", text, count=1).strip()
+
+
+def deadline(text: str, *, now: datetime, tz: str) -> datetime:
+    """A deadline: "3个工作日" / "3 working days" (official calendar), or any time parse_when reads.
+
+    Read as a deadline ("by friday" is friday 18:00, the end of the working day) when the
+    parser knows the form, else as a plain time.
+    """
+    m = _WORKDAYS_ZH.match(text) or _WORKDAYS_EN.match(text)
+    if m:
+        return deadline_in_working_days(now, int(m.group(1)), tz)
+    if re.match(r"^[A-Za-z]", text):
+        try:
+            return parse_when("by " + text, now=now, tz=tz).at
+        except TimeParseError:
+            pass
+    try:
+        return parse_when(text, now=now, tz=tz).at
+    except TimeParseError as exc:
+        raise DomainError(exc.key, **exc.params) from None
+
+
+def parse_new_task(text: str, *, now: datetime, tz: str) -> NewTask:
+    """Raises DomainError (task.no_lead, task.no_due, task.no_title, time.*) on a mistake."""
+    priority = "normal"
+    if _PRIORITY.search(text):
+        priority = "high"
+        text = _PRIORITY.sub(" ", text)
+    source: str | None = None
+    m = _SOURCE.search(text)
+    if m:
+        source = m.group(1).strip('“”"')
+        text = text[: m.start()] + " " + text[m.end() :]
+    by = list(_BY.finditer(text))
+    mentions = list(_MXID.finditer(text))
+    if not mentions:
+        raise DomainError("task.no_lead")
+    if by and by[-1].start() >= mentions[-1].end() - 1:
+        head, when_text = text[: by[-1].start()], text[by[-1].end() :]
+    else:
+        head, when_text = text[: mentions[-1].end()], text[mentions[-1].end() :]
+    when_text = when_text.strip()
+    if not when_text:
+        raise DomainError("task.no_due")
+    people = list(dict.fromkeys(_MXID.findall(head)))
+    if not people:
+        raise DomainError("task.no_lead")
+    title = " ".join(_MXID.sub(" ", head).split()).strip(" ,，:：")
+    if not title:
+        raise DomainError("task.no_title")
+    due = deadline(when_text, now=now, tz=tz)
+    return NewTask(title, people[0], people[1:], due, source, priority)
+
+
+def parse_percent(text: str) -> tuple[int, str]:
+    """ "60% 初稿完成" → (60, "初稿完成"). Range checks are the service's."""
+    m = _PERCENT.match(text)
+    if not m:
+        raise DomainError("task.bad_percent", value=(text.split() or [""])[0][:12])
+    return int(m.group(1)), text[m.end() :].strip()

@@ -1,0 +1,208 @@
+"""Personal and room reminders: one-off, recurring, and alarms that nag until someone reacts ✅.
+
+Each reminder is a durable timer keyed "reminder:R12" (and "reminder:R12:nag" while an alarm
+rings), so it survives restarts of the bot and flushes of Redis. Messages a reminder sends
+carry the outbox ref "reminder:R12", which is how reactions on them find the reminder.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.tasks.models import Reminder
+from commands.tasks.notices import post, prefs, push, tell
+from commands.tasks.policy import load_policy
+from commands.tasks.texts import render
+from commands.timeparse import Recurrence
+from records import audit, timers
+from records.clock import Clock
+from records.errors import DomainError, NotAllowed, NotFound
+from records.models import Timer
+from records.timers import Fired
+
+FIRE = "reminder.fire"
+NAG = "reminder.nag"
+_CODE = re.compile(r"^[Rr](\d{1,12})$")
+
+
+def ref_of(reminder_id: int) -> str:
+    """The outbox ref (and the timer key) of a reminder."""
+    return f"reminder:R{reminder_id}"
+
+
+def id_from_ref(ref: str) -> int | None:
+    m = re.fullmatch(r"reminder:R(\d+)", ref)
+    return int(m.group(1)) if m else None
+
+
+def parse_code(code: str) -> int:
+    m = _CODE.match(code.strip())
+    if not m:
+        raise NotFound("reminder.not_found", code=code[:20])
+    return int(m.group(1))
+
+
+async def create_reminder(
+    session: AsyncSession,
+    *,
+    owner: str,
+    target: str,
+    room_id: str | None,
+    text: str,
+    due_at: datetime,
+    rule: str | None,
+    tz: str,
+    lang: str,
+    alarm: bool,
+    clock: Clock,
+) -> Reminder:
+    """Store a reminder and its timer. `due_at` is the first firing (aware UTC)."""
+    if target not in ("me", "room"):
+        raise ValueError("target must be 'me' or 'room'")
+    if target == "room" and room_id is None:
+        raise ValueError("a room reminder needs a room")
+    if not text.strip():
+        raise DomainError("reminder.no_text")
+    if due_at <= clock.now():
+        raise DomainError("time.in_past", text=text[:24])
+    reminder = Reminder(
+        owner=owner,
+        target=target,
+        room_id=room_id,
+        text=text.strip(),
+        due_at=due_at,
+        rule=rule,
+        tz=tz,
+        lang=lang,
+        alarm=alarm,
+        ringing=False,
+        subscribers=[],
+        status="active",
+        fired_count=0,
+        created_at=clock.now(),
+    )
+    session.add(reminder)
+    await session.flush()
+    await timers.schedule(session, FIRE, due_at, {"id": reminder.id}, key=ref_of(reminder.id), clock=clock)
+    await audit.record(
+        session,
+        actor=owner,
+        action="reminder.create",
+        subject=reminder.code,
+        data={"target": target, "room": room_id, "due_at": due_at.isoformat(), "rule": rule, "alarm": alarm},
+        clock=clock,
+    )
+    return reminder
+
+
+async def get_reminder(session: AsyncSession, reminder_id: int) -> Reminder:
+    reminder = await session.get(Reminder, reminder_id)
+    if reminder is None or reminder.status == "cancelled":
+        raise NotFound("reminder.not_found", code=f"R{reminder_id}")
+    return reminder
+
+
+async def list_reminders(session: AsyncSession, user: str) -> list[Reminder]:
+    """The user's active reminders, and those they subscribed to, soonest first."""
+    rows = await session.scalars(select(Reminder).where(Reminder.status == "active").order_by(Reminder.due_at))
+    return [r for r in rows if r.owner == user or user in (r.subscribers or [])]
+
+
+async def cancel_reminder(session: AsyncSession, reminder_id: int, actor: str, clock: Clock) -> Reminder:
+    reminder = await get_reminder(session, reminder_id)
+    if reminder.owner != actor:
+        raise NotAllowed("reminder.not_yours", code=reminder.code)
+    reminder.status = "cancelled"
+    reminder.ringing = False
+    await timers.cancel(session, ref_of(reminder.id))
+    await timers.cancel(session, ref_of(reminder.id) + ":nag")
+    await audit.record(session, actor=actor, action="reminder.cancel", subject=reminder.code, clock=clock)
+    return reminder
+
+
+async def subscribe(session: AsyncSession, reminder_id: int, user: str, clock: Clock) -> bool:
+    """Add a subscriber (👍); False when they were subscribed already or own it."""
+    reminder = await get_reminder(session, reminder_id)
+    if user == reminder.owner or user in (reminder.subscribers or []):
+        return False
+    reminder.subscribers = [*(reminder.subscribers or []), user]
+    await audit.record(session, actor=user, action="reminder.subscribe", subject=reminder.code, clock=clock)
+    return True
+
+
+async def acknowledge(session: AsyncSession, reminder_id: int, user: str, clock: Clock) -> bool:
+    """Silence a ringing alarm (✅). False when it was not ringing."""
+    reminder = await get_reminder(session, reminder_id)
+    if not reminder.ringing:
+        return False
+    reminder.ringing = False
+    await timers.cancel(session, ref_of(reminder.id) + ":nag")
+    if reminder.rule is None:
+        reminder.status = "done"
+    await audit.record(session, actor=user, action="reminder.ack", subject=reminder.code, clock=clock)
+    return True
+
+
+async def _announce(session: AsyncSession, reminder: Reminder, key: str, clock: Clock) -> None:
+    """Deliver one firing: in the room (mentioning owner and subscribers) or by DM."""
+    ref = ref_of(reminder.id)
+    everyone = [reminder.owner, *(reminder.subscribers or [])]
+    params = {"code": reminder.code, "text": reminder.text}
+    if reminder.target == "room" and reminder.room_id is not None:
+        await post(
+            session,
+            reminder.room_id,
+            key,
+            clock,
+            lang=reminder.lang,
+            tz=reminder.tz,
+            mention=everyone,
+            ref=ref,
+            **params,
+        )
+        for user in everyone:
+            lang, _ = await prefs(session, user)
+            await push(
+                session, [user], "reminder", render("push.title", lang), render(key, lang, **params), clock, ref=ref
+            )
+        return
+    for user in everyone:
+        await tell(session, user, key, clock, ref=ref, **params)
+
+
+async def fire(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
+    """The reminder's own timer: deliver, then set the alarm ringing and/or plan the next time."""
+    reminder = await session.get(Reminder, int(timer.payload["id"]))
+    if reminder is None or reminder.status != "active":
+        return None
+    now = clock.now()
+    policy = await load_policy(session)
+    await _announce(session, reminder, "reminder.fired_alarm" if reminder.alarm else "reminder.fired", clock)
+    reminder.fired_count += 1
+    if reminder.alarm:
+        reminder.ringing = True
+        await timers.schedule(
+            session, NAG, now + policy.alarm_repeat, {"id": reminder.id}, key=ref_of(reminder.id) + ":nag", clock=clock
+        )
+    if reminder.rule is None:
+        if not reminder.alarm:
+            reminder.status = "done"
+        return None
+    # After downtime, skip the occurrences that were missed rather than firing them all at once.
+    nxt = Recurrence.from_rule(reminder.rule, reminder.tz).next_after(max(timer.due_at, now))
+    reminder.due_at = nxt
+    return Fired(again_at=nxt)
+
+
+async def nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
+    """An alarm's repeat: ring again until someone reacts ✅."""
+    reminder = await session.get(Reminder, int(timer.payload["id"]))
+    if reminder is None or reminder.status != "active" or not reminder.ringing:
+        return None
+    policy = await load_policy(session)
+    await _announce(session, reminder, "reminder.fired_again", clock)
+    return Fired(again_at=clock.now() + policy.alarm_repeat)

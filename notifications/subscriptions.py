@@ -1,0 +1,139 @@
+"""Subscriptions of signed-in browsers, and the list of notices a person received."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.models import Delivery, Notice, PushSubscription
+from notifications.notice import pick
+from notifications.webpush import Allowlist, Subscription, check_subscription
+from notifications.webpush.errors import EndpointNotAllowed
+from records.clock import Clock
+
+MAX_ENDPOINT = 1024
+MAX_PER_USER = 20
+
+
+async def subscribe(
+    session: AsyncSession,
+    user_id: str,
+    sub: Subscription,
+    *,
+    allowlist: Allowlist,
+    clock: Clock,
+    user_agent: str | None = None,
+) -> tuple[PushSubscription, bool]:
+    """Store (or take over) a browser's subscription; returns (row, created).
+
+    Raises EndpointNotAllowed or InvalidSubscriptionKeys (both ValueError) for bad input.
+    """
+    if len(sub.endpoint) > MAX_ENDPOINT:
+        raise EndpointNotAllowed(f"push endpoint is longer than {MAX_ENDPOINT} characters")
+    check_subscription(sub, allowlist)
+    row = await session.scalar(select(PushSubscription).where(PushSubscription.endpoint == sub.endpoint))
+    now = clock.now()
+    ua = (user_agent or "")[:255] or None
+    if row is not None:
+        # The same browser again (new keys after a re-subscribe, or another person signed in).
+        row.user_id, row.p256dh, row.auth, row.user_agent = user_id, sub.p256dh, sub.auth, ua
+        await session.flush()
+        return row, False
+    count = await session.scalar(select(func.count()).where(PushSubscription.user_id == user_id))
+    if (count or 0) >= MAX_PER_USER:
+        oldest = await session.scalar(
+            select(PushSubscription).where(PushSubscription.user_id == user_id).order_by(PushSubscription.id).limit(1)
+        )
+        if oldest is not None:
+            await session.delete(oldest)
+    row = PushSubscription(
+        user_id=user_id, endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth, user_agent=ua, created_at=now
+    )
+    session.add(row)
+    await session.flush()
+    return row, True
+
+
+async def list_for(session: AsyncSession, user_id: str) -> list[PushSubscription]:
+    rows = await session.scalars(
+        select(PushSubscription).where(PushSubscription.user_id == user_id).order_by(PushSubscription.id)
+    )
+    return list(rows)
+
+
+async def unsubscribe(session: AsyncSession, user_id: str, subscription_id: int) -> bool:
+    """Delete one of the person's own subscriptions; False when there is no such one of theirs."""
+    row = await session.get(PushSubscription, subscription_id)
+    if row is None or row.user_id != user_id:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True
+
+
+async def unsubscribe_endpoint(session: AsyncSession, user_id: str, endpoint: str) -> bool:
+    row = await session.scalar(
+        select(PushSubscription).where(PushSubscription.endpoint == endpoint, PushSubscription.user_id == user_id)
+    )
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class RecentNotice:
+    id: int
+    kind: str
+    title: str
+    body: str
+    url: str | None
+    created_at: datetime
+    status: str
+
+
+# The better of two statuses a person's devices reached, for the page's list.
+_RANK = {"delivered": 0, "dm": 1, "queued": 2, "retrying": 3, "skipped_quiet": 4}
+
+
+async def recent_notices(session: AsyncSession, user_id: str, lang: str, *, limit: int = 20) -> list[RecentNotice]:
+    """The person's last notices, newest first, with the best delivery status among their devices.
+
+    The page is signed in, so sensitive notices show their content here.
+    """
+    ids = list(
+        await session.scalars(
+            select(Delivery.notice_id)
+            .where(Delivery.user_id == user_id)
+            .group_by(Delivery.notice_id)
+            .order_by(Delivery.notice_id.desc())
+            .limit(limit)
+        )
+    )
+    if not ids:
+        return []
+    notices = {n.id: n for n in await session.scalars(select(Notice).where(Notice.id.in_(ids)))}
+    best: dict[int, str] = {}
+    for notice_id, status in await session.execute(
+        select(Delivery.notice_id, Delivery.status).where(Delivery.user_id == user_id, Delivery.notice_id.in_(ids))
+    ):
+        current = best.get(notice_id)
+        if current is None or _RANK.get(status, 9) < _RANK.get(current, 9):
+            best[notice_id] = status
+    return [
+        RecentNotice(
+            id=n.id,
+            kind=n.kind,
+            title=pick(n.title, lang),
+            body=pick(n.body, lang),
+            url=n.url,
+            created_at=n.created_at,
+            status=best.get(n.id, "queued"),
+        )
+        for notice_id in ids
+        if (n := notices.get(notice_id)) is not None
+    ]

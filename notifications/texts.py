@@ -1,0 +1,21 @@
+"""What people read from the notification service: DM fallbacks and content-free pushes."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "push.sensitive.title": {"zh": "您有一条新事项", "en": "You have a new item"},
+    "push.sensitive.body": {"zh": "请打开值班助手查看。", "en": "Open Zhiban to see it."},
+    "push.dm": {"zh": "🔔 {title}\n{body}", "en": "🔔 {title}\n{body}"},
+    "push.dm.link": {"zh": "\n详情：{url}", "en": "\nDetails: {url}"},
+    "push.test.title": {"zh": "测试推送", "en": "Test push"},
+    "push.test.body": {
+        "zh": "看到这条消息，说明本设备的推送已开通。",
+        "en": "If you can read this, push works on this device.",
+    },
+}
+
+
+def text(key: str, lang: str, **params: object) -> str:
+    entry = TEXTS[key]
+    template = entry.get(lang) or entry["zh"]
+    return template.format(**params) if params else template

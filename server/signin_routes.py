@@ -1,0 +1,102 @@
+"""Sign-in links: GET shows a page, POST uses the link up and sets the session cookie.
+
+Why two steps: chat servers and clients fetch links to build previews, and a preview must
+not use up a one-time link. Browsers run the page's script, which submits at once, so for
+a person it still feels like "open the link and you are in".
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from notifications import signin
+from records import audit
+from server.state import PushState, push_state
+
+router = APIRouter(tags=["sign-in"])
+
+_MESSAGES = {
+    "unknown": (
+        404,
+        "链接无效。请在聊天中重新发送 !push 获取新链接。",
+        "This link is not valid. Send !push in chat for a new one.",
+    ),
+    "expired": (
+        410,
+        "链接已过期。请在聊天中重新发送 !push。",
+        "This link has expired. Send !push in chat for a new one.",
+    ),
+    "used": (
+        410,
+        "链接已使用过，每个链接只能用一次。请重新发送 !push。",
+        "This link was already used; each link works once. Send !push again.",
+    ),
+}
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    document = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="/push/static/style.css">
+</head><body><main class="card">{body}</main>
+<script src="/push/static/signin.js"></script>
+</body></html>"""
+    return HTMLResponse(
+        document,
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"},
+    )
+
+
+def _refusal(reason: str) -> HTMLResponse:
+    status, zh, en = _MESSAGES[reason]
+    return _page(
+        "值班助手 Zhiban",
+        f'<h1>值班助手</h1><p class="error" data-reason="{reason}">{zh}</p><p lang="en">{en}</p>',
+        status,
+    )
+
+
+@router.get("/push/signin/{token}")
+async def signin_page(token: str, state: Annotated[PushState, Depends(push_state)]) -> Response:
+    async with state.db.transaction() as session:
+        try:
+            user = await signin.peek(session, token, clock=state.clock)
+        except signin.SignInError as exc:
+            return _refusal(exc.reason)
+    action = html.escape(f"/push/signin/{token}")
+    return _page(
+        "登录 Sign in",
+        f"""<h1>值班助手</h1>
+<p>以 <b>{html.escape(user)}</b> 登录本浏览器，开通手机推送。</p>
+<p lang="en">Sign this browser in as <b>{html.escape(user)}</b> to get push notifications.</p>
+<form method="post" action="{action}" id="signin"><button type="submit">登录 / Sign in</button></form>""",
+    )
+
+
+@router.post("/push/signin/{token}")
+async def signin_submit(token: str, state: Annotated[PushState, Depends(push_state)]) -> Response:
+    async with state.db.transaction() as session:
+        try:
+            user = await signin.redeem(session, token, clock=state.clock)
+        except signin.SignInError as exc:
+            return _refusal(exc.reason)
+        await audit.record(session, actor=user, action="push.signin", subject=user, clock=state.clock)
+    response = RedirectResponse("/push/", status_code=303)
+    secure = state.settings.server.public_url.startswith("https://")
+    state.signer.set_cookie(response, user, int(state.clock.now().timestamp()), secure=secure)
+    return response
+
+
+@router.post("/push/signout")
+async def signout() -> Response:
+    response = RedirectResponse("/push/", status_code=303)
+    response.delete_cookie("zhiban_session", path="/")
+    return response

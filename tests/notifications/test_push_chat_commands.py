@@ -1,0 +1,134 @@
+"""`!push`, `!push test` and `!quiet` through the dispatcher with the exactly-once middleware."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from push_env import PUBLIC_URL, T0, make_settings, migrated
+
+from bot import Catalog, Dispatcher, Message
+from bot.help import help_router
+from commands.push.feature import TEXTS, router
+from notifications import signin
+from notifications.models import Delivery, PushSubscription
+from records.clock import FrozenClock
+from records.db import Database
+from records.models import OutboxMessage, Person, Timer
+from records.people import RoleBook
+from zhiban.middlewares import ExactlyOnce
+from zhiban.settings import Settings
+
+USER = "@chu:office.test"
+_n = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    async with migrated(settings) as database:
+        yield database
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def dispatcher(settings: Settings, db: Database, clock: FrozenClock) -> Dispatcher:
+    catalog = Catalog(default_lang="zh")
+    catalog.add(TEXTS)
+    dp = Dispatcher(catalog=catalog, settings=settings, db=db, roles=RoleBook(), clock=clock, report_errors=False)
+    dp.outer_middleware(ExactlyOnce(db))
+    dp.include_router(help_router())
+    if router.parent is not None:
+        router.parent.sub_routers.remove(router)
+        router.parent = None
+    dp.include_router(router)
+    return dp
+
+
+async def say(dp: Dispatcher, body: str, *, room: str = "!group:office.test", is_dm: bool = False) -> None:
+    n = next(_n)
+    msg = Message(room_id=room, event_id=f"$e{n}", sender=USER, timestamp_ms=0, source={}, body=body, is_dm=is_dm)
+    await dp.feed(msg)
+
+
+async def outbox_rows(db: Database) -> list[OutboxMessage]:
+    async with db.transaction() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_push_sends_a_one_time_link_by_dm(dispatcher: Dispatcher, db: Database, clock: FrozenClock) -> None:
+    await say(dispatcher, "!push")
+    link_dm, room_reply = await outbox_rows(db)
+    assert link_dm.to_user == USER and link_dm.room_id is None, "the link never goes to a group room"
+    body: str = link_dm.content["body"]
+    assert f"{PUBLIC_URL}/push/signin/" in body and "15 分钟" in body
+    assert room_reply.room_id == "!group:office.test" and "私信" in room_reply.content["body"]
+    token = body.split("/push/signin/")[1].split()[0]
+    async with db.transaction() as session:
+        assert await signin.redeem(session, token, clock=clock) == USER
+
+
+async def test_push_in_dm_answers_once(dispatcher: Dispatcher, db: Database) -> None:
+    await say(dispatcher, "!推送", room="!dm:office.test", is_dm=True)
+    [row] = await outbox_rows(db)
+    assert "/push/signin/" in row.content["body"]
+
+
+async def test_push_test_without_device_and_with_one(dispatcher: Dispatcher, db: Database) -> None:
+    await say(dispatcher, "!push test")
+    [reply] = await outbox_rows(db)
+    assert "还没有开通推送" in reply.content["body"]
+    async with db.transaction() as session:
+        session.add(
+            PushSubscription(user_id=USER, endpoint="https://push.example.org/1", p256dh="k", auth="a", created_at=T0)
+        )
+    await say(dispatcher, "!push test")
+    reply = (await outbox_rows(db))[-1]
+    assert "1 台设备" in reply.content["body"]
+    async with db.transaction() as session:
+        [delivery] = list(await session.scalars(select(Delivery)))
+        [timer] = list(await session.scalars(select(Timer)))
+    assert delivery.status == "queued" and timer.kind == "push.send"
+
+
+@pytest.mark.parametrize(
+    ("command", "stored", "needle"),
+    [
+        ("!quiet 22:00-07:00", "22:00-07:00", "22:00-07:00"),
+        ("!免打扰 23点至6点", "23:00-06:00", "23:00-06:00"),
+        ("!quiet 22-7", "22:00-07:00", "Asia/Shanghai"),
+    ],
+)
+async def test_quiet_sets_hours(dispatcher: Dispatcher, db: Database, command: str, stored: str, needle: str) -> None:
+    await say(dispatcher, command)
+    async with db.transaction() as session:
+        person = await session.get(Person, USER)
+    assert person is not None and person.quiet_hours == stored
+    assert needle in (await outbox_rows(db))[-1].content["body"]
+    await say(dispatcher, "!quiet off")
+    async with db.transaction() as session:
+        person = await session.get(Person, USER)
+    assert person is not None and person.quiet_hours is None
+
+
+async def test_quiet_refuses_nonsense_with_usage(dispatcher: Dispatcher, db: Database) -> None:
+    await say(dispatcher, "!quiet 25:00-99")
+    reply: dict[str, Any] = (await outbox_rows(db))[-1].content
+    assert "看不懂" in reply["body"] and "!免打扰" in reply["body"]
+    async with db.transaction() as session:
+        person = await session.get(Person, USER)
+    assert person is None or person.quiet_hours is None
