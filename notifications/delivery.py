@@ -31,9 +31,11 @@ from notifications.webpush import (
     VapidSigner,
     WebPushSender,
 )
+from records import outbox
 from records.clock import Clock, as_utc
+from records.db import Database
 from records.models import Timer
-from records.timers import Fired, TimerHandler
+from records.timers import Fired, IOTimerHandler
 
 if TYPE_CHECKING:
     from zhiban.settings import PushSettings, Settings
@@ -86,70 +88,86 @@ def _round_delay(round_no: int, retry_after: float | None) -> float:
 
 
 async def send_notice(
-    session: AsyncSession, notice_id: int, runtime: PushRuntime, clock: Clock, *, round_no: int = 1
+    db: Database, notice_id: int, runtime: PushRuntime, clock: Clock, *, round_no: int = 1
 ) -> datetime | None:
-    """Send the pending pushes of one notice; returns when to try again, or None when done."""
-    notice = await session.get(Notice, notice_id)
-    if notice is None:
-        return None
-    now = clock.now()
-    rows = list(
-        await session.execute(
-            select(Delivery, PushSubscription)
-            .outerjoin(PushSubscription, Delivery.subscription_id == PushSubscription.id)
-            .where(Delivery.notice_id == notice_id, Delivery.channel == "push", Delivery.status.in_(PENDING))
-            .order_by(Delivery.id)
-        )
-    )
-    if not rows:
-        return None
-    expired = now >= as_utc(notice.expires_at)
-    work: list[tuple[Delivery, PushSubscription]] = []
-    for delivery, sub in rows:
-        delivery.updated_at = now
-        if sub is None:
-            delivery.status, delivery.detail = "gone", "the subscription was removed"
-        elif expired:
-            delivery.status, delivery.detail = "expired", "the notice's TTL ended before it could be sent"
-        else:
-            work.append((delivery, sub))
+    """Send the pending pushes of one notice; returns when to try again, or None when done.
 
-    retry_at: datetime | None = None
-    if work:
+    Three short steps, so that no transaction is open while the push services answer:
+    read what is pending, send, then record the outcomes.
+    """
+    async with db.transaction() as session:
+        notice = await session.get(Notice, notice_id)
+        if notice is None:
+            return None
+        now = clock.now()
+        rows = list(
+            await session.execute(
+                select(Delivery, PushSubscription)
+                .outerjoin(PushSubscription, Delivery.subscription_id == PushSubscription.id)
+                .where(Delivery.notice_id == notice_id, Delivery.channel == "push", Delivery.status.in_(PENDING))
+                .order_by(Delivery.id)
+            )
+        )
+        if not rows:
+            return None
+        expired = now >= as_utc(notice.expires_at)
+        work: list[tuple[int, int]] = []  # (delivery id, subscription id)
+        items: list[PushItem] = []
         topic = topic_header(notice.topic)
         remaining = max(1, int((as_utc(notice.expires_at) - now).total_seconds()))
-        items = [
-            PushItem(
-                Subscription(sub.endpoint, sub.p256dh, sub.auth),
-                render(notice, delivery.lang, topic=topic),
-                ttl=remaining,
-                urgency=notice.urgency,
-                topic=topic,
-            )
-            for delivery, sub in work
-        ]
+        for delivery, sub in rows:
+            delivery.updated_at = now
+            if sub is None:
+                delivery.status, delivery.detail = "gone", "the subscription was removed"
+            elif expired:
+                delivery.status, delivery.detail = "expired", "the notice's TTL ended before it could be sent"
+            else:
+                work.append((delivery.id, sub.id))
+                items.append(
+                    PushItem(
+                        Subscription(sub.endpoint, sub.p256dh, sub.auth),
+                        render(notice, delivery.lang, topic=topic),
+                        ttl=remaining,
+                        urgency=notice.urgency,
+                        topic=topic,
+                    )
+                )
+
+    outcomes: list[SendOutcome] = []
+    if items:
         async with runtime.sender_factory() as sender:
             outcomes = await sender.send_many(items)
+
+    retry_at: datetime | None = None
+    async with db.transaction() as session:
+        notice = await session.get(Notice, notice_id)
+        if notice is None:
+            return None
         now = clock.now()
         gone: set[int] = set()
-        for (delivery, sub), outcome in zip(work, outcomes, strict=True):
+        for (delivery_id, sub_id), outcome in zip(work, outcomes, strict=True):
+            delivery = await session.get(Delivery, delivery_id)
+            sub = await session.get(PushSubscription, sub_id)
+            if delivery is None:
+                continue
             when = _record(delivery, sub, outcome, notice, now, round_no)
             if delivery.status == "gone":
-                gone.add(sub.id)
+                gone.add(sub_id)
+                delivery.subscription_id = None
             if when is not None:
                 retry_at = when if retry_at is None else min(retry_at, when)
         for sub_id in gone:
-            for delivery, sub in work:
-                if sub.id == sub_id:
-                    delivery.subscription_id = None
-            await session.delete(await session.get(PushSubscription, sub_id))
-    await session.flush()
-    await _fallback_dms(session, notice, runtime.defaults, now)
+            sub = await session.get(PushSubscription, sub_id)
+            if sub is not None:
+                await session.delete(sub)
+        await session.flush()
+        await _fallback_dms(session, notice, runtime.defaults, now)
+    outbox.wake_relay()
     return retry_at
 
 
 def _record(
-    delivery: Delivery, sub: PushSubscription, outcome: SendOutcome, notice: Notice, now: datetime, round_no: int
+    delivery: Delivery, sub: PushSubscription | None, outcome: SendOutcome, notice: Notice, now: datetime, round_no: int
 ) -> datetime | None:
     delivery.attempts += outcome.attempts
     delivery.status_code = outcome.status
@@ -158,7 +176,8 @@ def _record(
     delivery.status = _STATUS[outcome.kind]
     if outcome.kind is OutcomeKind.DELIVERED:
         delivery.delivered_at = now
-        sub.last_ok_at = now
+        if sub is not None:
+            sub.last_ok_at = now
         return None
     if outcome.kind is OutcomeKind.FAILED:
         again = now + timedelta(seconds=_round_delay(round_no, outcome.retry_after))
@@ -184,12 +203,12 @@ async def _fallback_dms(session: AsyncSession, notice: Notice, defaults: Default
             await send_dm(session, notice, user_id, push[0].lang, defaults.public_url, now)
 
 
-def make_send_handler(runtime: Callable[[], PushRuntime]) -> TimerHandler:
-    """The "push.send" timer handler; `runtime` is called when the timer fires (in the worker)."""
+def make_send_handler(runtime: Callable[[], PushRuntime]) -> IOTimerHandler:
+    """The "push.send" timer handler (register with `register_io`); runs in the worker."""
 
-    async def handle(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
+    async def handle(db: Database, timer: Timer, clock: Clock) -> Fired | None:
         round_no = int(timer.payload.get("round", 1))
-        again = await send_notice(session, int(timer.payload["notice_id"]), runtime(), clock, round_no=round_no)
+        again = await send_notice(db, int(timer.payload["notice_id"]), runtime(), clock, round_no=round_no)
         if again is None:
             return None
         timer.payload = {**timer.payload, "round": round_no + 1}

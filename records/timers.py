@@ -36,6 +36,10 @@ class Fired:
 
 
 TimerHandler = Callable[[AsyncSession, Timer, Clock], Awaitable[Fired | None]]
+# A handler that does slow I/O (a network send, a transcription) gets the database instead of
+# a session and keeps its own transactions short: on SQLite a transaction held open during
+# I/O would hold the write lock and stall the bot.
+IOTimerHandler = Callable[[Database, Timer, Clock], Awaitable[Fired | None]]
 
 
 class TimerRegistry:
@@ -43,16 +47,35 @@ class TimerRegistry:
 
     def __init__(self) -> None:
         self._handlers: dict[str, TimerHandler] = {}
+        self._io_handlers: dict[str, IOTimerHandler] = {}
 
     def register(self, kind: str) -> Callable[[TimerHandler], TimerHandler]:
+        """A handler run inside one transaction with the timer's completion (exactly once)."""
+
         def decorate(handler: TimerHandler) -> TimerHandler:
             self._handlers[kind] = handler
             return handler
 
         return decorate
 
+    def register_io(self, kind: str) -> Callable[[IOTimerHandler], IOTimerHandler]:
+        """A handler that manages its own transactions around slow I/O.
+
+        If the process dies mid-way, the claim lapses and the handler runs again, so it must
+        check what it already did (at least once, made idempotent by the handler).
+        """
+
+        def decorate(handler: IOTimerHandler) -> IOTimerHandler:
+            self._io_handlers[kind] = handler
+            return handler
+
+        return decorate
+
     def get(self, kind: str) -> TimerHandler | None:
         return self._handlers.get(kind)
+
+    def get_io(self, kind: str) -> IOTimerHandler | None:
+        return self._io_handlers.get(kind)
 
 
 async def schedule(
@@ -134,6 +157,11 @@ async def claim_due(db: Database, clock: Clock, limit: int = 100) -> list[int]:
 async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock: Clock) -> str:
     """Run one claimed timer inside a transaction; its effects and its completion commit together."""
     try:
+        async with db.reading() as session:
+            peek = await session.get(Timer, timer_id)
+            io_handler = None if peek is None else registry.get_io(peek.kind)
+        if io_handler is not None:
+            return await _run_io_timer(db, timer_id, io_handler, clock)
         async with db.transaction() as session:
             query = select(Timer).where(Timer.id == timer_id)
             if not db.is_sqlite:
@@ -170,6 +198,28 @@ async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock:
                     timer.due_at = clock.now() + timedelta(seconds=min(600, 5 * 2**timer.attempts))
                 timer.claimed_until = None
         return "error"
+
+
+async def _run_io_timer(db: Database, timer_id: int, handler: IOTimerHandler, clock: Clock) -> str:
+    async with db.reading() as session:
+        timer = await session.get(Timer, timer_id)
+        if timer is None or timer.status not in ("claimed", "pending"):
+            return "skipped"
+    fired = await handler(db, timer, clock)
+    async with db.transaction() as session:
+        current = await session.get(Timer, timer_id)
+        if current is None or current.status == "cancelled":
+            return "done"
+        if fired is not None and fired.again_at is not None:
+            current.due_at = fired.again_at
+            current.status = "pending"
+            current.attempts = 0
+            current.payload = timer.payload
+        else:
+            current.status = "done"
+            current.done_at = clock.now()
+        current.claimed_until = None
+    return "done"
 
 
 Transport = Callable[[int], Awaitable[None]]

@@ -22,7 +22,7 @@ def _runtime() -> PushRuntime:
 
 
 def register_timers(registry: TimerRegistry) -> None:
-    registry.register(SEND_KIND)(make_send_handler(_runtime))
+    registry.register_io(SEND_KIND)(make_send_handler(_runtime))
 
 
 __all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]

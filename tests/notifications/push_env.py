@@ -62,7 +62,7 @@ async def migrated(settings: Settings) -> AsyncIterator[Database]:
 def registry_for(settings: Settings) -> TimerRegistry:
     registry = TimerRegistry()
     runtime = PushRuntime(lambda: sender_from(settings.push), Defaults.of(settings))
-    registry.register(SEND_KIND)(make_send_handler(lambda: runtime))
+    registry.register_io(SEND_KIND)(make_send_handler(lambda: runtime))
     return registry
 
 

@@ -167,8 +167,118 @@ def upgrade() -> None:
     with op.batch_alter_table("emergency_receipts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_emergency_receipts_order_id"), ["order_id"], unique=False)
 
+    with op.batch_alter_table("meetings_attendees", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meetings_attendees_meeting_id"))
+        batch_op.drop_index(batch_op.f("ix_meetings_attendees_user_id"))
+
+    op.drop_table("meetings_attendees")
+    with op.batch_alter_table("meetings_meetings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meetings_meetings_organizer"))
+        batch_op.drop_index(batch_op.f("ix_meetings_meetings_room_id"))
+        batch_op.drop_index(batch_op.f("ix_meetings_meetings_status_start"))
+
+    op.drop_table("meetings_meetings")
+    with op.batch_alter_table("meetings_minutes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meetings_minutes_meeting_id"))
+
+    op.drop_table("meetings_minutes")
+    with op.batch_alter_table("meetings_actions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meetings_actions_meeting_id"))
+
+    op.drop_table("meetings_actions")
+
 
 def downgrade() -> None:
+    op.create_table(
+        "meetings_actions",
+        sa.Column("id", sa.INTEGER(), nullable=False),
+        sa.Column("meeting_id", sa.INTEGER(), nullable=False),
+        sa.Column("assignee", sa.VARCHAR(length=255), nullable=False),
+        sa.Column("title", sa.TEXT(), nullable=False),
+        sa.Column("due_at", sa.DATETIME(), nullable=False),
+        sa.Column("task_id", sa.INTEGER(), nullable=True),
+        sa.Column("created_by", sa.VARCHAR(length=255), nullable=False),
+        sa.Column("created_at", sa.DATETIME(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meetings_meetings.id"],
+            name=op.f("fk_meetings_actions_meeting_id_meetings_meetings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meetings_actions")),
+    )
+    with op.batch_alter_table("meetings_actions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meetings_actions_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
+        "meetings_minutes",
+        sa.Column("id", sa.INTEGER(), nullable=False),
+        sa.Column("meeting_id", sa.INTEGER(), nullable=False),
+        sa.Column("author", sa.VARCHAR(length=255), nullable=False),
+        sa.Column("text", sa.TEXT(), nullable=False),
+        sa.Column("source", sa.VARCHAR(length=16), nullable=False),
+        sa.Column("event_id", sa.VARCHAR(length=255), nullable=True),
+        sa.Column("at", sa.DATETIME(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meetings_meetings.id"],
+            name=op.f("fk_meetings_minutes_meeting_id_meetings_meetings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meetings_minutes")),
+    )
+    with op.batch_alter_table("meetings_minutes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meetings_minutes_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
+        "meetings_meetings",
+        sa.Column("id", sa.INTEGER(), nullable=False),
+        sa.Column("title", sa.TEXT(), nullable=False),
+        sa.Column("organizer", sa.VARCHAR(length=255), nullable=False),
+        sa.Column("room_id", sa.VARCHAR(length=255), nullable=False),
+        sa.Column("starts_at", sa.DATETIME(), nullable=False),
+        sa.Column("ends_at", sa.DATETIME(), nullable=False),
+        sa.Column("place", sa.VARCHAR(length=255), nullable=True),
+        sa.Column("status", sa.VARCHAR(length=16), nullable=False),
+        sa.Column("checkin_code", sa.VARCHAR(length=16), nullable=True),
+        sa.Column("revision", sa.INTEGER(), nullable=False),
+        sa.Column("cancel_reason", sa.TEXT(), nullable=True),
+        sa.Column("lang", sa.VARCHAR(length=8), nullable=False),
+        sa.Column("tz", sa.VARCHAR(length=64), nullable=False),
+        sa.Column("created_at", sa.DATETIME(), nullable=False),
+        sa.Column("updated_at", sa.DATETIME(), nullable=False),
+        sa.Column("ended_at", sa.DATETIME(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meetings_meetings")),
+    )
+    with op.batch_alter_table("meetings_meetings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meetings_meetings_status_start"), ["status", "starts_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meetings_meetings_room_id"), ["room_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meetings_meetings_organizer"), ["organizer"], unique=False)
+
+    op.create_table(
+        "meetings_attendees",
+        sa.Column("id", sa.INTEGER(), nullable=False),
+        sa.Column("meeting_id", sa.INTEGER(), nullable=False),
+        sa.Column("user_id", sa.VARCHAR(length=255), nullable=False),
+        sa.Column("response", sa.VARCHAR(length=16), nullable=False),
+        sa.Column("reason", sa.TEXT(), nullable=True),
+        sa.Column("deputy", sa.VARCHAR(length=255), nullable=True),
+        sa.Column("deputy_for", sa.VARCHAR(length=255), nullable=True),
+        sa.Column("responded_at", sa.DATETIME(), nullable=True),
+        sa.Column("checked_in_at", sa.DATETIME(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meetings_meetings.id"],
+            name=op.f("fk_meetings_attendees_meeting_id_meetings_meetings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_meetings_attendees")),
+        sa.UniqueConstraint("meeting_id", "user_id", name=op.f("uq_meetings_attendees_person")),
+    )
+    with op.batch_alter_table("meetings_attendees", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meetings_attendees_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meetings_attendees_meeting_id"), ["meeting_id"], unique=False)
+
     with op.batch_alter_table("emergency_receipts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_emergency_receipts_order_id"))
 
