@@ -128,8 +128,11 @@ async def cancel_prefix(session: AsyncSession, prefix: str) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-async def claim_due(db: Database, clock: Clock, limit: int = 100) -> list[int]:
-    """Claim the due timers (and those whose earlier claim lapsed) and return their ids."""
+async def claim_due(db: Database, clock: Clock, limit: int = 100, *, lease: timedelta = CLAIM_LEASE) -> list[int]:
+    """Claim the due timers (and those whose earlier claim lapsed) and return their ids.
+
+    The lease should outlast the longest job: a claim that lapses is handed out again.
+    """
     now = clock.now()
     async with db.transaction() as session:
         query = (
@@ -150,7 +153,7 @@ async def claim_due(db: Database, clock: Clock, limit: int = 100) -> list[int]:
         timers = list(await session.scalars(query))
         for timer in timers:
             timer.status = "claimed"
-            timer.claimed_until = now + CLAIM_LEASE
+            timer.claimed_until = now + lease
         return [t.id for t in timers]
 
 
@@ -228,15 +231,18 @@ Transport = Callable[[int], Awaitable[None]]
 class TimerPump:
     """Claims due timers every `interval` seconds and hands them to the transport."""
 
-    def __init__(self, db: Database, clock: Clock, transport: Transport, *, interval: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, transport: Transport, *, interval: float = 1.0, lease: timedelta = CLAIM_LEASE
+    ) -> None:
         self.db = db
+        self.lease = lease
         self.clock = clock
         self.transport = transport
         self.interval = interval
         self._stop = asyncio.Event()
 
     async def pump_once(self) -> int:
-        ids = await claim_due(self.db, self.clock)
+        ids = await claim_due(self.db, self.clock, lease=self.lease)
         for timer_id in ids:
             await self.transport(timer_id)
         return len(ids)

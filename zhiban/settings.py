@@ -54,6 +54,13 @@ class RedisSettings(_Section):
     queue: str = "zhiban"
 
 
+class WorkerSettings(_Section):
+    # How long a claimed timer waits for its job before another pump hands it out again
+    # (a lost Redis job, a crashed worker). Longer than the slowest job.
+    claim_lease_seconds: float = 300
+    pump_interval_seconds: float = 1.0
+
+
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 8080
@@ -124,6 +131,21 @@ class TasksSettings(_Section):
         return f"{hour:02d}:{minute:02d}"
 
 
+class MeetingsSettings(_Section):
+    """Meetings (会议): places with their capacity, reminders, sign-in window, default length."""
+
+    # Place name → capacity (seats), e.g. {"三楼会议室" = 20, "301" = 12}. Empty: any place goes.
+    places: dict[str, int] = Field(default_factory=dict)
+    # Reminders before a meeting starts, in minutes (default: the day before and an hour before).
+    remind_before_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
+    # Sign-in (签到) window: the code is posted when it opens; `!checkin` works until it closes.
+    checkin_opens_before_minutes: int = Field(default=15, ge=0)
+    checkin_closes_after_minutes: int = Field(default=30, ge=1)
+    # The organizer gets the list of who has not signed in this long after the start.
+    missing_report_after_minutes: int = Field(default=10, ge=0)
+    default_duration_minutes: int = Field(default=60, ge=5)
+
+
 class ResponderRule(_Section):
     """Who joins an incident of these classes and grades (empty classes: every class)."""
 
@@ -159,11 +181,13 @@ class Settings(BaseSettings):
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     tasks: TasksSettings = Field(default_factory=TasksSettings)
+    meetings: MeetingsSettings = Field(default_factory=MeetingsSettings)
     # Role name → Matrix user ids, e.g. leader = ["@zhang:office.example"].
     roles: dict[str, list[str]] = Field(default_factory=dict)
     # Room that receives office-wide notices (duty room); a room id or alias.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import timedelta
 
 import redis
 from rq import Queue
@@ -34,7 +35,13 @@ def rq_transport(queue: Queue):  # type: ignore[no-untyped-def]
 def _run_pump(settings: Settings, queue: Queue, stop: threading.Event) -> None:
     async def main() -> None:
         db = Database(settings.database_url)
-        pump = TimerPump(db, SystemClock(), rq_transport(queue))
+        pump = TimerPump(
+            db,
+            SystemClock(),
+            rq_transport(queue),
+            interval=settings.worker.pump_interval_seconds,
+            lease=timedelta(seconds=settings.worker.claim_lease_seconds),
+        )
         task = asyncio.create_task(pump.run())
         await asyncio.to_thread(stop.wait)
         pump.stop()
