@@ -1,14 +1,31 @@
-"""The emergency feature: its router, texts, tables and timers (filled in by the feature's own work)."""
+"""The emergency feature: duty roster and log, incidents, orders, reports and their clocks."""
 
 from __future__ import annotations
 
 from bot import Router
+from commands.timeparse import TEXTS as TIME_TEXTS
+from emergency import orders, reports
+from emergency.handlers_duty import router as duty_router
+from emergency.handlers_incident import router as incident_router
+from emergency.handlers_orders import router as orders_router
+from emergency.handlers_reports import router as reports_router
+from emergency.texts import TEXTS as OWN_TEXTS
 from records.timers import TimerRegistry
 
 router = Router("emergency")
-TEXTS: dict[str, dict[str, str]] = {}
-MODEL_MODULES: list[str] = []
+# The report wizard comes first so that its answers are not read as anything else.
+for _sub in (reports_router, duty_router, incident_router, orders_router):
+    router.include_router(_sub)
+
+TEXTS: dict[str, dict[str, str]] = {**TIME_TEXTS, **OWN_TEXTS}
+MODEL_MODULES: list[str] = ["emergency.models"]
 
 
 def register_timers(registry: TimerRegistry) -> None:
-    """Nothing scheduled yet."""
+    """Report reminders and deadlines, and order nags (all durable, keyed per incident/order)."""
+    registry.register("emergency.report_remind")(reports.fire_remind)
+    registry.register("emergency.report_due")(reports.fire_due)
+    registry.register("emergency.order_nag")(orders.fire_nag)
+
+
+__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]

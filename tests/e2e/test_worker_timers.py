@@ -44,7 +44,7 @@ async def test_reminder_fires_after_its_queued_job_is_flushed(
     connection.flushdb()
     assert queue.count == 0
 
-    worker = subprocess.Popen(
+    worker = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
         [sys.executable, "-m", "zhiban.cli", "worker", "--config", str(bot.config_path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

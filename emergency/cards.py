@@ -1,0 +1,89 @@
+"""The cards the bot keeps up to date: the incident summary and the order receipt matrix."""
+
+from __future__ import annotations
+
+import html as htmllib
+from collections.abc import Iterable
+from datetime import datetime
+
+from commands.timeparse import format_when
+from emergency.models import Incident, Order, Receipt, Report
+from emergency.policy import ROMAN
+from emergency.texts import tr
+from records.clock import as_utc
+
+
+def _esc(text: str) -> str:
+    return htmllib.escape(text, quote=False)
+
+
+def _lines_to_html(lines: list[str]) -> str:
+    head, *rest = lines
+    return f"<b>{_esc(head)}</b><br/>" + "<br/>".join(_esc(line) for line in rest)
+
+
+def role_lines(incident: Incident, lang: str) -> list[str]:
+    lines = []
+    for role, users in (incident.roles or {}).items():
+        if users:
+            lines.append(tr("em.card.role", lang, role=tr(f"em.role.{role}", lang), users=" ".join(users)))
+    return lines
+
+
+def incident_card(incident: Incident, *, reports: Iterable[Report], order_count: int, now: datetime) -> tuple[str, str]:
+    lang, tz = incident.lang, incident.tz
+    status = tr(f"em.card.status.{incident.status}", lang)
+    lines = [
+        tr("em.card.title", lang, id=incident.code, grade=ROMAN[incident.grade], title=incident.title),
+        tr(
+            "em.card.meta",
+            lang,
+            category=incident.category or "—",
+            status=status,
+            at=format_when(incident.declared_at, tz=tz, lang=lang, now=now),
+        ),
+        *role_lines(incident, lang),
+    ]
+    filed = list(reports)
+    late = sum(1 for r in filed if r.late)
+    lines.append(tr("em.card.reports", lang, count=len(filed), late=late, orders=order_count))
+    if incident.status == "open" and incident.next_report and incident.next_report_due:
+        due = as_utc(incident.next_report_due)
+        from emergency.reports import report_name
+
+        name = report_name(incident.next_report, incident.updates_filed + 1, lang)
+        key = "em.card.next_overdue" if now > due else "em.card.next"
+        lines.append(tr(key, lang, name=name, due=format_when(due, tz=tz, lang=lang, now=now)))
+    lines.append(tr("em.card.hint", lang))
+    body = "\n".join(lines)
+    return body, _lines_to_html(lines)
+
+
+def receipt_marks(receipt: Receipt, delivered: bool, lang: str) -> str:
+    yes, no = "✔", "…"
+    return tr(
+        "em.card.receipt",
+        lang,
+        user=receipt.user_id,
+        delivered=yes if delivered else no,
+        read="—",
+        acked=yes if receipt.acked_at else no,
+        done=yes if receipt.done_at else no,
+        nags=tr("em.card.nags", lang, n=receipt.nags) if receipt.nags and not receipt.acked_at else "",
+    )
+
+
+def order_card(order: Order, receipts: Iterable[Receipt], *, delivered: set[str], lang: str) -> tuple[str, str]:
+    rows = list(receipts)
+    acked = sum(1 for r in rows if r.acked_at)
+    done = sum(1 for r in rows if r.done_at)
+    head_key = "em.card.alert_title" if order.kind == "alert" else "em.card.order_title"
+    lines = [
+        tr(head_key, lang, id=order.code, by=order.issued_by),
+        order.text,
+        tr("em.card.order_progress", lang, acked=acked, done=done, total=len(rows)),
+        tr("em.card.matrix_head", lang),
+        *(receipt_marks(r, r.user_id in delivered, lang) for r in rows),
+        tr("em.card.order_hint", lang, id=order.code),
+    ]
+    return "\n".join(lines), _lines_to_html(lines)

@@ -1,0 +1,264 @@
+"""Chat handlers of the duty roster: !duty, !duty set, CSV upload, !handover and the duty log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import Command, CommandObject, Message, Router, UserFacingError
+from commands.timeparse import TimeParseError, format_when, parse_when
+from emergency import common, incidents, outreach, roster
+from emergency.grammar import GrammarError, parse_span, split_people
+from emergency.models import Shift
+from records.clock import Clock
+
+router = Router("emergency.duty")
+
+DUTY = Command(
+    "duty",
+    aliases=("值班",),
+    usage={
+        "zh": "!值班 —— 现在和下一班的值班人员\n"
+        "!值班 设置 <日期或时段> 带班 @领导 值班员 @甲 @乙\n"
+        "  日期：明天 / 11月26日 / 2026-11-26（从交班时间起 24 小时）\n"
+        "  时段：明天 8:30 至 17:30 / 今天18:00 - 次日8:00",
+        "en": "!duty — who is on duty now and next\n"
+        "!duty set <date or span> leader @lead officers @a @b\n"
+        "  date: tomorrow / 2026-11-26 (24 hours from the shift start)\n"
+        "  span: tomorrow 8:30 to 17:30",
+    },
+    summary={"zh": "值班表：查看、排班（也可上传 CSV）", "en": "Duty roster: show, set (or upload a CSV)"},
+    example="!值班 设置 明天 带班 @zhang 值班员 @li @wang",
+    group="emergency",
+)
+HANDOVER = Command(
+    "handover",
+    aliases=("交接班", "交班"),
+    usage={"zh": "!交接班 <交接事项>", "en": "!handover <notes>"},
+    summary={"zh": "交接班：记录并通知下一班（下一班用 ✅ 确认）", "en": "Hand over to the next shift (they ✅ it)"},
+    example="!交接班 城东积水点仍在抽排，已通知水务",
+    group="emergency",
+)
+LOG = Command(
+    "log",
+    aliases=("值班记录",),
+    usage={
+        "zh": "!值班记录 [来源:单位] [报告人:姓名] [电话:号码] [已告知:@甲 @乙] <内容>\n!值班记录 —— 查看今天的记录",
+        "en": "!log [source:unit] [reporter:name] [contact:phone] [told:@a @b] <content>\n!log — today's entries",
+    },
+    summary={"zh": "值班记录：登记来电来报", "en": "Duty log: record an incoming report"},
+    example="!值班记录 来源:城东街道 报告人:王五 电话:13800000000 已告知:@zhang 和平路积水30厘米",
+    group="emergency",
+)
+
+
+def _who(shift: Shift | None, t: Any, tz: str, lang: str, clock: Clock, key: str) -> str:
+    if shift is None:
+        return t(f"{key}.none")
+    return t(
+        key,
+        start=format_when(shift.starts_at, tz=tz, lang=lang, now=clock.now()),
+        end=format_when(shift.ends_at, tz=tz, lang=lang, now=clock.now()),
+        leader=shift.leader or "—",
+        officers=" ".join(shift.officers or []) or "—",
+    )
+
+
+@router.message(DUTY)
+async def duty(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    words = command.argv
+    if words and words[0].lower() in ("set", "设置", "排班"):
+        await _set(message, command, session, clock, settings, roles, t, lang, tz)
+        return
+    current, upcoming = await roster.now_and_next(session, clock.now())
+    lines = [_who(current, t, tz, lang, clock, "em.duty.now"), _who(upcoming, t, tz, lang, clock, "em.duty.next")]
+    if current is None:
+        leaders, officers = roles.configured("duty_leader"), roles.configured("duty_officer")
+        if leaders or officers:
+            lines.append(t("em.duty.configured", leader=" ".join(leaders) or "—", officers=" ".join(officers) or "—"))
+    last = await roster.last_handover(session)
+    if last is not None:
+        state = t("em.handover.acked_by", user=last.acked_by) if last.acked_by else t("em.handover.pending")
+        lines.append(t("em.duty.last_handover", id=f"H{last.id}", user=last.from_user, notes=last.notes, state=state))
+    await message.reply("\n".join(lines))
+
+
+async def _set(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
+        raise UserFacingError("em.duty.not_allowed")
+    text = common.args_of(message, settings, command).split(None, 1)
+    policy = common.policy_of(settings)
+    try:
+        when_text, leader, officers = split_people(text[1] if len(text) > 1 else "")
+        starts_at, ends_at = parse_span(when_text, now=clock.now(), tz=policy.roster_tz, shift_start=policy.shift_start)
+    except GrammarError as exc:
+        raise UserFacingError(exc.key, usage_of="duty", **exc.params) from None
+    except TimeParseError as exc:
+        raise UserFacingError(exc.key, usage_of="duty", **exc.params) from None
+    shift, replaced = await roster.set_shift(
+        session,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        leader=leader,
+        officers=officers,
+        actor=message.sender,
+        clock=clock,
+    )
+    reply = _who(shift, t, tz, lang, clock, "em.duty.set_done")
+    if replaced:
+        reply += "\n" + t("em.duty.replaced", count=replaced)
+    await message.reply(reply)
+
+
+def _is_csv_upload(message: Message, data: dict[str, Any]) -> bool:
+    return (
+        message.msgtype == "m.file"
+        and message.media is not None
+        and message.body.strip().lower().endswith(".csv")
+        and not message.is_dm
+    )
+
+
+@router.message(lambda event, data: isinstance(event, Message) and _is_csv_upload(event, data))
+async def csv_upload(
+    message: Message, session: AsyncSession, clock: Clock, settings: Any, roles: Any, client: Any, t: Any
+) -> Any:
+    """A .csv file posted in the duty room (by a duty leader or admin) replaces those shifts."""
+    if settings.duty_room and message.room_id != settings.duty_room:
+        from bot import UNHANDLED
+
+        return UNHANDLED
+    if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
+        raise UserFacingError("em.duty.not_allowed")
+    assert message.media is not None and message.media.url
+    raw = await client.download(message.media.url)
+    parsed = roster.parse_roster_csv(
+        raw.decode("utf-8-sig", errors="replace"),
+        tz=common.policy_of(settings).roster_tz,
+        default_server=common.server_of(settings),
+    )
+    if parsed.errors:
+        lines = [t("em.csv.errors_head", count=len(parsed.errors))]
+        lines += [t("em.csv.line", line=e.line, error=t(e.key, **e.params)) for e in parsed.errors[:30]]
+        await message.reply("\n".join(lines))
+        return None
+    count = await roster.import_roster(session, parsed, actor=message.sender, clock=clock)
+    await message.reply(t("em.csv.imported", count=count))
+    return None
+
+
+@router.message(HANDOVER)
+async def handover(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
+) -> None:
+    if not await common.is_duty_staff(session, roles, message.sender, clock):
+        raise UserFacingError("em.duty.staff_only")
+    if not command.args.strip():
+        raise UserFacingError("em.handover.empty", usage_of="handover")
+    item = await roster.hand_over(
+        session, actor=message.sender, notes=command.args, room_id=message.room_id, clock=clock
+    )
+    to = " ".join(item.to_users) or t("em.handover.next_unknown")
+    await message.reply(t("em.handover.posted", id=f"H{item.id}", notes=item.notes, to=to), ref=f"handover:H{item.id}")
+    for user in item.to_users:
+        await outreach.dm(
+            session, user, "em.handover.dm", default_lang=lang, id=f"H{item.id}", user=message.sender, notes=item.notes
+        )
+
+
+@router.message(LOG)
+async def duty_log(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    if not await common.is_duty_staff(session, roles, message.sender, clock):
+        raise UserFacingError("em.duty.staff_only")
+    text = common.args_of(message, settings, command)
+    if not text:
+        since = clock.now() - timedelta(hours=24)
+        entries = await roster.log_since(session, since)
+        if not entries:
+            await message.reply(t("em.log.none"))
+            return
+        lines = [t("em.log.head", count=len(entries))]
+        for e in entries:
+            lines.append(
+                t(
+                    "em.log.line",
+                    id=f"L{e.id}",
+                    at=format_when(e.received_at, tz=tz, lang=lang, now=clock.now()),
+                    source=e.source or "—",
+                    reporter=e.reporter or "—",
+                    contact=e.contact or "—",
+                    content=e.content,
+                    told=" ".join(e.told or []) or "—",
+                    by=e.recorded_by,
+                )
+            )
+        await message.reply("\n".join(lines))
+        return
+    fields = roster.parse_log_text(text)
+    received_at = None
+    if fields.time_text:
+        try:
+            received_at = parse_when(fields.time_text, now=clock.now(), tz=tz, prefer_future=False).at
+        except TimeParseError as exc:
+            raise UserFacingError(exc.key, usage_of="log", **exc.params) from None
+    incident = await incidents.in_room(session, message.room_id)
+    entry = await roster.add_log(
+        session,
+        fields,
+        actor=message.sender,
+        clock=clock,
+        received_at=received_at,
+        incident_id=incident.id if incident else None,
+    )
+    if incident is not None:
+        await incidents.add_timeline(
+            session,
+            incident,
+            "log",
+            message.sender,
+            t("em.tl.log", id=f"L{entry.id}", content=entry.content),
+            clock=clock,
+        )
+    await message.reply(
+        t(
+            "em.log.recorded",
+            id=f"L{entry.id}",
+            at=format_when(entry.received_at, tz=tz, lang=lang, now=clock.now()),
+            source=entry.source or "—",
+            reporter=entry.reporter or "—",
+            contact=entry.contact or "—",
+            told=" ".join(entry.told) or "—",
+        )
+    )

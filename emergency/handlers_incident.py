@@ -1,0 +1,398 @@
+"""Chat handlers of incidents: !incident declare|close|escalate, !role, !timeline, 📌 and ✅.
+
+Creating the incident room and pinning its card need the Matrix client, so they happen here,
+in the handler. The summary card is sent directly (not through the outbox) so that its event
+id is known at once and can be pinned in the same step; it is then recorded as a sent outbox
+row under "card:E5", so that later edits and reactions find it like any other card. If the
+handler fails after the room was created, the room stays (empty of state in our records) and
+the user gets the error; declaring again creates a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import UNHANDLED, Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
+from bot.errors import check
+from commands.timeparse import format_when
+from emergency import common, final_report, incidents, orders, outreach, roster
+from emergency.policy import CATEGORIES, ROMAN, parse_category, parse_grade
+from emergency.texts import tr
+from records import outbox
+from records.clock import Clock
+
+log = logging.getLogger(__name__)
+router = Router("emergency.incident")
+
+INCIDENT = Command(
+    "incident",
+    aliases=("应急", "事件"),
+    usage={
+        "zh": "!应急 启动 <等级 Ⅰ–Ⅳ 或 1–4> [类别] <标题>\n"
+        "  类别：自然灾害 / 事故灾难 / 公共卫生 / 社会安全\n"
+        "!应急 调级 E5 <等级>\n!应急 关闭 E5\n!应急 —— 进行中的事件",
+        "en": "!incident declare <grade I–IV or 1–4> [class] <title>\n"
+        "  classes: 自然灾害 natural / 事故灾难 accident / 公共卫生 health / 社会安全 security\n"
+        "!incident escalate E5 <grade>\n!incident close E5\n!incident — open incidents",
+    },
+    summary={"zh": "应急事件：启动、调级、关闭", "en": "Incidents: declare, change grade, close"},
+    example="!应急 启动 2 自然灾害 城东区内涝",
+    group="emergency",
+)
+ROLE = Command(
+    "role",
+    aliases=("角色",),
+    usage={
+        "zh": "!角色 [E5] <指挥长|副指挥长|联络员|记录员|发言人> @某人…",
+        "en": "!role [E5] <commander|deputy|liaison|recorder|spokesperson> @someone…",
+    },
+    summary={"zh": "指定事件角色", "en": "Give an incident role"},
+    example="!角色 E5 指挥长 @zhang",
+    group="emergency",
+)
+TIMELINE = Command(
+    "timeline",
+    aliases=("时间线",),
+    usage={"zh": "!时间线 [E5]", "en": "!timeline [E5]"},
+    summary={"zh": "事件时间线（📌 可把任意消息加入）", "en": "The incident timeline (📌 adds any message)"},
+    group="emergency",
+)
+
+
+async def _grade_and_rest(words: list[str]) -> tuple[int, str | None, str]:
+    if not words:
+        raise UserFacingError("em.incident.grade_missing", usage_of="incident")
+    grade = parse_grade(words[0])
+    if grade is None:
+        raise UserFacingError("em.incident.bad_grade", usage_of="incident", value=words[0][:20])
+    rest = words[1:]
+    category = parse_category(rest[0]) if rest else None
+    if category is not None:
+        rest = rest[1:]
+    return grade, category, " ".join(rest)
+
+
+@router.message(INCIDENT)
+async def incident_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    client: Any,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    words = command.argv
+    sub = words[0].lower() if words else ""
+    if sub in ("declare", "启动", "宣布", "start"):
+        await _declare(message, words[1:], session, clock, settings, roles, client, t, lang, tz)
+    elif sub in ("close", "关闭", "结束"):
+        await _close(message, words[1:], session, clock, roles, client, t, settings)
+    elif sub in ("escalate", "调级", "升级", "降级", "grade"):
+        await _escalate(message, words[1:], session, clock, settings, roles, t)
+    elif not sub or sub in ("list", "列表"):
+        await _list(message, session, clock, t, lang, tz)
+    else:
+        raise UserFacingError("em.incident.unknown_sub", usage_of="incident", value=sub[:20])
+
+
+async def _declare(
+    message: Message,
+    words: list[str],
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    client: Any,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    if not await common.is_duty_staff(session, roles, message.sender, clock):
+        raise UserFacingError("em.incident.declare_not_allowed")
+    grade, category, title = await _grade_and_rest(words)
+    if not title:
+        raise UserFacingError("em.incident.no_title", usage_of="incident")
+    policy = common.policy_of(settings)
+    shift = await roster.shift_at(session, clock.now())
+    leaders = ([shift.leader] if shift and shift.leader else []) or roles.configured("duty_leader")
+    officers = (list(shift.officers) if shift and shift.officers else []) or roles.configured("duty_officer")
+    people = incidents.People(leaders, officers, policy.responders_for(category, grade))
+    incident = await incidents.declare(
+        session,
+        actor=message.sender,
+        grade=grade,
+        category=category,
+        title=title,
+        people=people,
+        policy=policy,
+        clock=clock,
+        lang=lang,
+        tz=tz,
+    )
+    invite = [u for u in incident.members if u != client.user_id]
+    response = check(
+        await client.nio.room_create(
+            name=f"{incident.code} {ROMAN[grade]}级 {incident.title}"[:200],
+            topic=tr("em.incident.topic", lang, id=incident.code, title=incident.title),
+            invite=invite,
+        )
+    )
+    room_id = str(response.room_id)
+    await incidents.attach_room(session, incident, room_id)
+    body, html = await incidents.card_content(session, incident, clock)
+    content = outbox.text_content(body, html)
+    event_id = await client.send_event(room_id, "m.room.message", content)
+    await incidents.record_sent_card(
+        session, incident, room_id=room_id, event_id=event_id, content=content, clock=clock
+    )
+    try:
+        check(await client.nio.room_put_state(room_id, "m.room.pinned_events", {"pinned": [event_id]}))
+    except Exception:  # a missing pin must not undo the declaration; the card is still there
+        log.warning("could not pin the card of %s", incident.code, exc_info=True)
+    due = format_when(incident.next_report_due, tz=tz, lang=lang, now=clock.now()) if incident.next_report_due else "—"
+    params: dict[str, Any] = {
+        "id": incident.code,
+        "grade": ROMAN[grade],
+        "category": category or "—",
+        "title": incident.title,
+        "room": room_id,
+        "due": due,
+        "count": len(invite),
+    }
+    await message.reply(t("em.incident.declared", **params))
+    if settings.duty_room and settings.duty_room != message.room_id:
+        await outreach.post(session, settings.duty_room, tr("em.incident.duty_room", incident.lang, **params))
+    alerted = [u for u in invite if u != message.sender]
+    for user in alerted:
+        await outreach.dm(session, user, "em.incident.alert_dm", default_lang=lang, **params)
+    await outreach.push(
+        session,
+        alerted,
+        kind="emergency",
+        title_key="em.push.declared",
+        body=incident.title,
+        clock=clock,
+        ref=f"incident:{incident.code}",
+        **params,
+    )
+
+
+async def _close(
+    message: Message,
+    words: list[str],
+    session: AsyncSession,
+    clock: Clock,
+    roles: Any,
+    client: Any,
+    t: Any,
+    settings: Any,
+) -> None:
+    incident, _ = await common.resolve_incident(session, message, words)
+    office = await common.office_roles(session, roles, message.sender)
+    markdown = await incidents.close(session, incident, actor=message.sender, office_roles=office, clock=clock)
+    target = incident.room_id or message.room_id
+    await outreach.post(session, target, markdown, html=_markdown_html(markdown))
+    if target != message.room_id:
+        await message.reply(t("em.incident.closed_reply", id=incident.code))
+    if settings.duty_room and settings.duty_room not in (target, message.room_id):
+        await outreach.post(session, settings.duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
+    await _upload_docx(session, client, target, incident.code, markdown)
+
+
+async def _upload_docx(session: AsyncSession, client: Any, room_id: str, code: str, markdown: str) -> None:
+    """The final report as .docx too, best effort: the Markdown is the record of truth."""
+    try:
+        import io
+
+        data = final_report.markdown_to_docx(markdown)
+        response, _ = await client.nio.upload(
+            io.BytesIO(data),
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            filename=f"{code}-final-report.docx",
+            filesize=len(data),
+        )
+        url = check(response).content_uri
+    except Exception:
+        log.warning("could not attach the .docx final report of %s", code, exc_info=True)
+        return
+    content = {
+        "msgtype": "m.file",
+        "body": f"{code}-final-report.docx",
+        "url": url,
+        "info": {
+            "size": len(data),
+            "mimetype": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        },
+    }
+    await outbox.enqueue(session, content, room_id=room_id, ref=f"final:{code}")
+
+
+def _markdown_html(markdown: str) -> str:
+    import html as htmllib
+
+    out = []
+    for line in markdown.splitlines():
+        esc = htmllib.escape(line, quote=False)
+        for level in (3, 2, 1):
+            if line.startswith("#" * level + " "):
+                esc = f"<h{level + 1}>{htmllib.escape(line[level + 1 :], quote=False)}</h{level + 1}>"
+                break
+        else:
+            esc = esc + "<br/>" if esc else ""
+        out.append(esc)
+    return "".join(out)
+
+
+async def _escalate(
+    message: Message, words: list[str], session: AsyncSession, clock: Clock, settings: Any, roles: Any, t: Any
+) -> None:
+    incident, rest = await common.resolve_incident(session, message, words)
+    grade = parse_grade(rest[0]) if rest else None
+    if grade is None:
+        raise UserFacingError("em.incident.bad_grade", usage_of="incident", value=(rest[0] if rest else "")[:20])
+    office = await common.office_roles(session, roles, message.sender)
+    before = incident.grade
+    await incidents.change_grade(
+        session,
+        incident,
+        grade=grade,
+        actor=message.sender,
+        office_roles=office,
+        policy=common.policy_of(settings),
+        clock=clock,
+    )
+    due = format_when(incident.next_report_due, tz=incident.tz, lang=incident.lang) if incident.next_report_due else "—"
+    params: dict[str, Any] = {"id": incident.code, "before": ROMAN[before], "after": ROMAN[grade], "due": due}
+    await message.reply(t("em.incident.grade_changed", **params))
+    if incident.room_id and incident.room_id != message.room_id:
+        await outreach.post(session, incident.room_id, tr("em.incident.grade_changed", incident.lang, **params))
+
+
+async def _list(message: Message, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str) -> None:
+    found = await incidents.open_incidents(session)
+    if not found:
+        await message.reply(t("em.incident.none_open"))
+        return
+    lines = [t("em.incident.list_head", count=len(found))]
+    for item in found:
+        lines.append(
+            t(
+                "em.incident.list_line",
+                id=item.code,
+                grade=ROMAN[item.grade],
+                category=item.category or "—",
+                title=item.title,
+                at=format_when(item.declared_at, tz=tz, lang=lang, now=clock.now()),
+            )
+        )
+    await message.reply("\n".join(lines))
+
+
+@router.message(ROLE)
+async def role(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    client: Any,
+    t: Any,
+) -> None:
+    text = common.args_of(message, settings, command)
+    words = text.split()
+    incident, rest = await common.resolve_incident(session, message, words)
+    if not rest:
+        raise UserFacingError("em.role.unknown", usage_of="role", role="")
+    users = common.people_in(" ".join(rest[1:]), client.user_id if client else None)
+    office = await common.office_roles(session, roles, message.sender)
+    name = await incidents.set_role(
+        session, incident, role_word=rest[0], users=users, actor=message.sender, office_roles=office, clock=clock
+    )
+    announce = tr(
+        "em.role.announced",
+        incident.lang,
+        id=incident.code,
+        role=tr(f"em.role.{name}", incident.lang),
+        users=" ".join(users),
+    )
+    if incident.room_id and incident.room_id != message.room_id:
+        await outreach.post(session, incident.room_id, announce)
+        for user in users:
+            await _invite(client, incident.room_id, user)
+    await message.reply(t("em.role.announced", id=incident.code, role=t(f"em.role.{name}"), users=" ".join(users)))
+
+
+async def _invite(client: Any, room_id: str, user: str) -> None:
+    """Bring someone into the incident room; already there (or a failure) is not an error."""
+    try:
+        await client.nio.room_invite(room_id, user)
+    except Exception:
+        log.info("could not invite %s to %s", user, room_id, exc_info=True)
+
+
+@router.message(TIMELINE)
+async def show_timeline(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+) -> None:
+    incident, _ = await common.resolve_incident(session, message, command.argv)
+    entries = await incidents.timeline(session, incident)
+    lines = [t("em.timeline.head", id=incident.code, title=incident.title, count=len(entries))]
+    for entry in entries[-60:]:
+        at = format_when(entry.at, tz=tz, lang=lang, now=clock.now())
+        lines.append(t("em.timeline.line", at=at, actor=entry.actor, text=entry.text))
+    await message.reply("\n".join(lines))
+
+
+@router.reaction(Reaction("📌"))
+async def pin(reaction: ReactionEvent, session: AsyncSession, clock: Clock, client: Any, t: Any) -> Any:
+    incident = await incidents.in_room(session, reaction.room_id)
+    if incident is None or incident.status != "open":
+        return UNHANDLED
+    text = reaction.reacts_to
+    sender = reaction.sender
+    try:
+        response = await client.nio.room_get_event(reaction.room_id, reaction.reacts_to)
+        source = getattr(getattr(response, "event", None), "source", {}) or {}
+        text = str((source.get("content") or {}).get("body") or text)
+        sender = str(source.get("sender") or sender)
+    except Exception:
+        log.info("could not fetch the pinned event %s", reaction.reacts_to, exc_info=True)
+    entry = await incidents.pin_message(
+        session,
+        incident,
+        actor=reaction.sender,
+        text=tr("em.tl.pinned", incident.lang, sender=sender, text=text),
+        event_id=reaction.reacts_to,
+        clock=clock,
+    )
+    if entry is not None:
+        relation = {"rel_type": "m.annotation", "event_id": reaction.reacts_to, "key": "🗂️"}
+        await reaction.outbound.send(reaction.room_id, {"m.relates_to": relation}, event_type="m.reaction")
+    return None
+
+
+@router.reaction(Reaction("✅", "✔", "☑"))
+async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Clock, t: Any) -> Any:
+    """✅ acknowledges a hand-over note or an order (its card or its DM); anything else passes on."""
+    ref = await outbox.ref_for_event(session, reaction.reacts_to)
+    if ref is None:
+        return UNHANDLED
+    if ref.startswith("handover:H"):
+        item = await roster.ack_handover(
+            session, int(ref.removeprefix("handover:H")), user=reaction.sender, clock=clock
+        )
+        await outreach.post(session, item.room_id, t("em.handover.acked", id=f"H{item.id}", user=reaction.sender))
+        return None
+    order = await orders.ack_by_ref(session, ref, user=reaction.sender, clock=clock)
+    return UNHANDLED if order is None else None
+
+
+__all__ = ["CATEGORIES", "router"]

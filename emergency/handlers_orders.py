@@ -1,0 +1,234 @@
+"""Chat handlers of orders and alerts: !order, !ack, !done, !orders, !alert."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import Command, CommandObject, Message, Router, UserFacingError
+from emergency import cards, common, incidents, orders, outreach
+from emergency.texts import tr
+from records.clock import Clock
+
+log = logging.getLogger(__name__)
+router = Router("emergency.orders")
+
+ORDER = Command(
+    "order",
+    aliases=("指令",),
+    usage={
+        "zh": "!指令 @甲 @乙 <指令内容>（在事件群内）\n!指令 确认 O9 / !指令 完成 O9 <说明>",
+        "en": "!order @a @b <instruction> (in the incident room)\n!order ack O9 / !order done O9 <note>",
+    },
+    summary={"zh": "下达指令，逐人确认回执", "en": "Issue an order; every recipient acknowledges"},
+    example="!指令 @li @wang 30分钟内到城东泵站集合",
+    group="emergency",
+)
+ACK = Command(
+    "ack",
+    aliases=("收到",),
+    usage={"zh": "!收到 O9（或在指令上点 ✅）", "en": "!ack O9 (or ✅ on the order)"},
+    summary={"zh": "确认收到指令或警报", "en": "Acknowledge an order or alert"},
+    group="emergency",
+)
+DONE = Command(
+    "done",
+    aliases=("已完成",),
+    usage={"zh": "!已完成 O9 <说明>", "en": "!done O9 <note>"},
+    summary={"zh": "报告指令已完成", "en": "Report an order done"},
+    example="!已完成 O9 泵站已到岗",
+    group="emergency",
+)
+ORDERS = Command(
+    "orders",
+    aliases=("指令列表",),
+    usage={"zh": "!指令列表 [E5]", "en": "!orders [E5]"},
+    summary={"zh": "指令回执：送达 / 已读 / 确认 / 完成", "en": "Order receipts: delivered / read / acked / done"},
+    group="emergency",
+)
+ALERT = Command(
+    "alert",
+    aliases=("警报", "紧急通知"),
+    usage={
+        "zh": "!警报 <内容> —— 发给全体人员，需逐人确认",
+        "en": "!alert <text> — to all staff, each must acknowledge",
+    },
+    summary={
+        "zh": "全员警报（高优先级推送，确认跟踪）",
+        "en": "Broadcast an alert to all staff, with acknowledgements",
+    },
+    group="emergency",
+)
+
+
+def _order_id(word: str | None, usage: str) -> int:
+    order_id = orders.parse_code(word or "")
+    if order_id is None:
+        raise UserFacingError("em.order.bad_id", usage_of=usage, value=(word or "")[:20])
+    return order_id
+
+
+@router.message(ORDER)
+async def order(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    client: Any,
+    t: Any,
+    lang: str,
+) -> None:
+    words = command.argv
+    if words and words[0].lower() in ("ack", "确认", "收到"):
+        await _ack(message, words[1:], session, clock, t, "order")
+        return
+    if words and words[0].lower() in ("done", "完成"):
+        await _done(message, words[1:], session, clock, t, "order")
+        return
+    incident = await incidents.in_room(session, message.room_id)
+    if incident is None:
+        raise UserFacingError("em.order.not_in_incident", usage_of="order")
+    office = await common.office_roles(session, roles, message.sender)
+    if not (incidents.may_command(incident, message.sender, office) or office & common.DUTY_ROLES):
+        raise UserFacingError("em.order.not_allowed", id=incident.code)
+    text = common.args_of(message, settings, command)
+    recipients = common.people_in(text, client.user_id if client else None)
+    instruction = " ".join(w for w in text.split() if not w.startswith("@")).strip()
+    plan = orders.NagPlan(incident.ack_minutes, incident.nag_escalate_after, incident.nag_max, ())
+    item = await orders.issue(
+        session,
+        actor=message.sender,
+        recipients=recipients,
+        text=instruction,
+        room_id=message.room_id,
+        plan=plan,
+        clock=clock,
+        incident=incident,
+        lang=incident.lang,
+    )
+    await _send_card_and_dms(session, item, recipients, clock, kind="order")
+    for user in recipients:
+        if user not in (incident.members or []):
+            await _invite(client, message.room_id, user)
+    await incidents.refresh_card(session, incident, clock)
+
+
+async def _send_card_and_dms(
+    session: AsyncSession, item: Any, recipients: list[str], clock: Clock, *, kind: str
+) -> None:
+    rows = await orders.receipts(session, item)
+    body, html = cards.order_card(item, rows, delivered=set(), lang=item.lang)
+    await outreach.post(session, item.room_id, body, html=html, ref=orders.card_ref(item))
+    dm_key = "em.alert.dm" if kind == "alert" else "em.order.dm"
+    for user in recipients:
+        await outreach.dm(
+            session,
+            user,
+            dm_key,
+            default_lang=item.lang,
+            ref=orders.dm_ref(item, user),
+            id=item.code,
+            by=item.issued_by,
+            text=item.text,
+        )
+    await outreach.push(
+        session,
+        recipients,
+        kind="alert" if kind == "alert" else "order",
+        title_key="em.push.order" if kind == "order" else "em.push.alert",
+        body=item.text,
+        clock=clock,
+        ref=f"order:{item.code}",
+        id=item.code,
+    )
+
+
+async def _invite(client: Any, room_id: str, user: str) -> None:
+    try:
+        await client.nio.room_invite(room_id, user)
+    except Exception:
+        log.info("could not invite %s", user, exc_info=True)
+
+
+async def _ack(message: Message, words: list[str], session: AsyncSession, clock: Clock, t: Any, usage: str) -> None:
+    item = await orders.get(session, _order_id(words[0] if words else None, usage))
+    changed = await orders.acknowledge(session, item, user=message.sender, clock=clock)
+    await message.reply(t("em.order.acked" if changed else "em.order.already_acked", id=item.code))
+
+
+async def _done(message: Message, words: list[str], session: AsyncSession, clock: Clock, t: Any, usage: str) -> None:
+    item = await orders.get(session, _order_id(words[0] if words else None, usage))
+    await orders.complete(session, item, user=message.sender, note=" ".join(words[1:]), clock=clock)
+    await message.reply(t("em.order.done", id=item.code))
+
+
+@router.message(ACK)
+async def ack(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+    await _ack(message, command.argv, session, clock, t, "ack")
+
+
+@router.message(DONE)
+async def done(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> Any:
+    if command.argv and orders.parse_code(command.argv[0]) is None:
+        from bot import UNHANDLED
+
+        return UNHANDLED  # not an order id: another feature's !done (tasks) may take it
+    await _done(message, command.argv, session, clock, t, "done")
+    return None
+
+
+@router.message(ORDERS)
+async def list_orders(message: Message, command: CommandObject, session: AsyncSession, t: Any, lang: str) -> None:
+    incident, _ = await common.resolve_incident(session, message, command.argv)
+    found = await orders.of_incident(session, incident)
+    if not found:
+        await message.reply(t("em.orders.none", id=incident.code))
+        return
+    blocks = []
+    for item in found:
+        rows = await orders.receipts(session, item)
+        delivered = await orders.delivered_to(session, item)
+        body, _ = cards.order_card(item, rows, delivered=delivered, lang=lang)
+        blocks.append(body)
+    await message.reply("\n\n".join(blocks))
+
+
+@router.message(ALERT)
+async def alert(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    t: Any,
+    lang: str,
+) -> None:
+    if not await common.is_duty_staff(session, roles, message.sender, clock):
+        raise UserFacingError("em.duty.staff_only")
+    text = command.args.strip()
+    if not text:
+        raise UserFacingError("em.order.no_text", usage_of="alert")
+    everyone: list[str] = []
+    for role_name in settings.emergency.alert_roles:
+        everyone.extend(roles.configured(role_name))
+    recipients = [u for u in dict.fromkeys(everyone) if u != message.sender]
+    policy = common.policy_of(settings)
+    plan = orders.NagPlan(policy.ack_for(2), policy.nag_escalate_after, policy.nag_max, (message.sender,))
+    item = await orders.issue(
+        session,
+        actor=message.sender,
+        recipients=recipients,
+        text=text,
+        room_id=message.room_id,
+        plan=plan,
+        clock=clock,
+        kind="alert",
+        lang=lang,
+    )
+    await _send_card_and_dms(session, item, recipients, clock, kind="alert")
+    await message.reply(tr("em.alert.sent", lang, id=item.code, count=len(recipients)))

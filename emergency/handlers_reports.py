@@ -1,0 +1,167 @@
+"""Chat handlers of reports: !report first|update|final, asked field by field when missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import (
+    UNHANDLED,
+    Command,
+    CommandObject,
+    FSMContext,
+    Message,
+    Router,
+    State,
+    StateFilter,
+    StatesGroup,
+    UserFacingError,
+)
+from bot.filters import parsed_command
+from commands.timeparse import format_when
+from emergency import incidents, outreach, reports
+from emergency.grammar import parse_report_fields
+from emergency.models import Report
+from emergency.texts import tr
+from records.clock import Clock
+
+router = Router("emergency.reports")
+
+REPORT = Command(
+    "report",
+    aliases=("报告", "报送"),
+    usage={
+        "zh": "!报告 首报|续报|终报 [地点: … 影响: … 伤亡: … 措施: … 需求: … 报告人: …]\n"
+        "缺少的内容会逐项询问；回复“跳过”跳过一项，“取消”放弃。",
+        "en": "!report first|update|final [place: … impact: … casualties: … measures: … needs: … reporter: …]\n"
+        "Missing fields are asked one by one; answer 'skip' to skip one, 'cancel' to give up.",
+    },
+    summary={"zh": "首报 / 续报 / 终报（在事件群内）", "en": "First / update / final report (in the incident room)"},
+    example="!报告 首报 地点: 城东区和平路 影响: 道路中断",
+    group="emergency",
+)
+SKIP_WORDS = {"跳过", "skip", "!skip", "！跳过", "!跳过", "略", "无"}
+CANCEL_WORDS = {"取消", "cancel", "!cancel", "！取消", "!取消", "放弃"}
+
+
+class ReportFlow(StatesGroup):
+    filling = State()
+
+
+@router.message(REPORT)
+async def report(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    state: FSMContext,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    incident = await incidents.in_room(session, message.room_id)
+    if incident is None:
+        raise UserFacingError("em.report.not_in_incident", usage_of="report")
+    words = command.argv
+    kind = reports.parse_kind(words[0]) if words else None
+    if kind is None:
+        raise UserFacingError("em.report.bad_kind", usage_of="report", value=(words[0] if words else "")[:20])
+    await reports.check_can_file(session, incident, kind)
+    fields = parse_report_fields(command.args.split(None, 1)[1] if len(words) > 1 else "")
+    pending = [f for f in reports.FIELDS if f not in fields]
+    if not pending:
+        await _file(message, session, clock, settings, incident.id, kind, fields, t, lang, tz)
+        return
+    await state.set_state(ReportFlow.filling)
+    await state.set_data({"incident": incident.id, "kind": kind, "fields": fields, "pending": pending})
+    number = await reports.next_number(session, incident, kind)
+    await message.reply(
+        t("em.report.start", name=reports.report_name(kind, number, lang), id=incident.code)
+        + "\n"
+        + _question(pending[0], t)
+    )
+
+
+def _question(field: str, t: Any) -> str:
+    return t("em.report.ask", field=t(f"em.field.{field}"), hint=t(f"em.hint.{field}"))
+
+
+@router.message(StateFilter(ReportFlow.filling))
+async def answer(
+    message: Message,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    state: FSMContext,
+    t: Any,
+    lang: str,
+    tz: str,
+    **data: Any,
+) -> Any:
+    body = message.body.strip()
+    word = body.lower()
+    if parsed_command(message, data) is not None and word not in SKIP_WORDS | CANCEL_WORDS:
+        return UNHANDLED  # another command in the middle of the flow runs as usual
+    flow = await state.get_data()
+    if word in CANCEL_WORDS:
+        await state.clear()
+        await message.reply(t("em.report.cancelled"))
+        return None
+    pending: list[str] = list(flow.get("pending", []))
+    fields: dict[str, str] = dict(flow.get("fields", {}))
+    if pending:
+        current = pending.pop(0)
+        if word not in SKIP_WORDS and body:
+            fields[current] = body[:2000]
+    if pending:
+        await state.update_data(pending=pending, fields=fields)
+        await message.reply(_question(pending[0], t))
+        return None
+    await state.clear()
+    await _file(message, session, clock, settings, int(flow["incident"]), str(flow["kind"]), fields, t, lang, tz)
+    return None
+
+
+async def _file(
+    message: Message,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    incident_id: int,
+    kind: str,
+    fields: dict[str, str],
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    incident = await incidents.get(session, incident_id)
+    filed = await reports.file_report(session, incident, kind=kind, fields=fields, actor=message.sender, clock=clock)
+    text = render_report(filed, lang, tz, clock)
+    next_line = ""
+    if incident.next_report_due is not None:
+        name = reports.report_name("update", incident.updates_filed + 1, lang)
+        next_line = "\n" + t(
+            "em.report.next_due", name=name, due=format_when(incident.next_report_due, tz=tz, lang=lang)
+        )
+    await message.reply(text + next_line)
+    if settings.duty_room and settings.duty_room != message.room_id:
+        await outreach.post(
+            session,
+            settings.duty_room,
+            f"{incident.code} {incident.title}\n" + render_report(filed, incident.lang, incident.tz, clock),
+        )
+
+
+def render_report(report: Report, lang: str, tz: str, clock: Clock) -> str:
+    name = reports.report_name(report.kind, report.number, lang)
+    late = " " + tr("em.report.late_mark", lang) if report.late else ""
+    lines = [tr("em.report.filed", lang, name=name, late=late)]
+    lines.append(f"{tr('em.field.report_time', lang)}: {format_when(report.filed_at, tz=tz, lang=lang)}")
+    if report.late and report.due_at is not None:
+        lines.append(tr("em.report.was_due", lang, due=format_when(report.due_at, tz=tz, lang=lang)))
+    for key in reports.FIELDS:
+        value = (report.fields or {}).get(key)
+        lines.append(f"{tr('em.field.' + key, lang)}: {value or '—'}")
+    return "\n".join(lines)

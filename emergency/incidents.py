@@ -1,0 +1,386 @@
+"""Incidents: declaration, roles, the timeline, the summary card, grade changes and closing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from emergency import cards
+from emergency.models import Incident, Order, Report, TimelineEntry
+from emergency.policy import ROMAN, Policy
+from emergency.texts import tr
+from records import audit, outbox, timers
+from records.clock import Clock
+from records.errors import DomainError, NotAllowed, NotFound
+from records.models import OutboxMessage
+
+ROLE_NAMES = {
+    "commander": "commander", "指挥长": "commander", "指挥": "commander",
+    "deputy": "deputy", "副指挥长": "deputy", "副指挥": "deputy",
+    "liaison": "liaison", "联络员": "liaison", "联络": "liaison",
+    "recorder": "recorder", "记录员": "recorder", "记录": "recorder",
+    "spokesperson": "spokesperson", "发言人": "spokesperson", "新闻发言人": "spokesperson",
+    "duty_leader": "duty_leader", "带班领导": "duty_leader",
+}  # fmt: skip
+# Who may run an incident: its commanders and duty leaders, and office-wide duty leaders and admins.
+COMMAND_ROLES = ("commander", "deputy", "duty_leader")
+OFFICE_COMMAND_ROLES = {"duty_leader", "admin"}
+_CODE = re.compile(r"^[Ee](\d{1,9})$")
+
+
+def parse_code(word: str) -> int | None:
+    match = _CODE.match(word.strip())
+    return int(match.group(1)) if match else None
+
+
+def card_ref(incident: Incident) -> str:
+    return f"card:{incident.code}"
+
+
+def clock_prefix(incident_id: int) -> str:
+    return f"incident:{incident_id}:"
+
+
+@dataclass
+class People:
+    """Who an incident starts with: the duty leader(s) and officers on duty, and the responders."""
+
+    duty_leaders: list[str]
+    duty_officers: list[str]
+    responders: list[str]
+
+
+async def declare(
+    session: AsyncSession,
+    *,
+    actor: str,
+    grade: int,
+    category: str | None,
+    title: str,
+    people: People,
+    policy: Policy,
+    clock: Clock,
+    lang: str = "zh",
+    tz: str = "Asia/Shanghai",
+) -> Incident:
+    """Open an incident and start its 首报 clock; the caller creates the room and sets room_id."""
+    title = title.strip()
+    if not title:
+        raise DomainError("em.incident.no_title")
+    now = clock.now()
+    members = list(dict.fromkeys([actor, *people.duty_leaders, *people.duty_officers, *people.responders]))
+    commander = people.duty_leaders[:1] or [actor]
+    incident = Incident(
+        grade=grade,
+        category=category,
+        title=title[:500],
+        status="open",
+        lang=lang,
+        tz=tz,
+        declared_by=actor,
+        declared_at=now,
+        roles={"commander": commander, "duty_leader": list(people.duty_leaders)},
+        members=members,
+        first_minutes=policy.first_for(grade),
+        update_minutes=policy.update_for(grade),
+        remind_minutes=policy.remind_before_minutes,
+        ack_minutes=policy.ack_for(grade),
+        nag_escalate_after=policy.nag_escalate_after,
+        nag_max=policy.nag_max,
+        next_report="first",
+        next_report_due=now + timedelta(minutes=policy.first_for(grade)),
+        updates_filed=0,
+    )
+    session.add(incident)
+    await session.flush()
+    await add_timeline(
+        session,
+        incident,
+        "declared",
+        actor,
+        tr("em.tl.declared", lang, grade=ROMAN[grade], category=category or "—", title=incident.title),
+        clock=clock,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="incident.declare",
+        subject=incident.code,
+        data={"grade": grade, "category": category, "title": incident.title, "members": members},
+        clock=clock,
+    )
+    await schedule_report_clock(session, incident, clock)
+    return incident
+
+
+async def attach_room(session: AsyncSession, incident: Incident, room_id: str) -> None:
+    incident.room_id = room_id
+    await session.flush()
+
+
+async def record_sent_card(
+    session: AsyncSession, incident: Incident, *, room_id: str, event_id: str, content: dict[str, object], clock: Clock
+) -> None:
+    """Remember a card the bot sent directly (to pin it at once) as if the outbox had sent it.
+
+    Later edits (`outbox.enqueue_edit`) and reactions (`outbox.ref_for_event`) then find it.
+    """
+    session.add(
+        OutboxMessage(
+            created_at=clock.now(),
+            room_id=room_id,
+            event_type="m.room.message",
+            content=dict(content),
+            ref=card_ref(incident),
+            sent_at=clock.now(),
+            event_id=event_id,
+            attempts=1,
+            failed=False,
+        )
+    )
+    await session.flush()
+
+
+# -- lookup --------------------------------------------------------------------------------
+async def get(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound("em.incident.not_found", id=f"E{incident_id}")
+    return incident
+
+
+async def in_room(session: AsyncSession, room_id: str) -> Incident | None:
+    return await session.scalar(select(Incident).where(Incident.room_id == room_id).order_by(Incident.id.desc()))
+
+
+async def open_incidents(session: AsyncSession) -> list[Incident]:
+    return list(await session.scalars(select(Incident).where(Incident.status == "open").order_by(Incident.id)))
+
+
+def require_open(incident: Incident) -> None:
+    if incident.status != "open":
+        raise DomainError("em.incident.closed", id=incident.code)
+
+
+def may_command(incident: Incident, user: str, office_roles: set[str]) -> bool:
+    if office_roles & OFFICE_COMMAND_ROLES or user == incident.declared_by:
+        return True
+    return any(user in (incident.roles or {}).get(role, []) for role in COMMAND_ROLES)
+
+
+def commanders(incident: Incident) -> list[str]:
+    roles = incident.roles or {}
+    found = [*roles.get("commander", []), *roles.get("deputy", [])]
+    return list(dict.fromkeys(found or [incident.declared_by]))
+
+
+def duty_leaders(incident: Incident) -> list[str]:
+    roles = incident.roles or {}
+    return list(roles.get("duty_leader", [])) or commanders(incident)
+
+
+# -- roles ---------------------------------------------------------------------------------
+async def set_role(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    role_word: str,
+    users: list[str],
+    actor: str,
+    office_roles: set[str],
+    clock: Clock,
+) -> str:
+    """Give a role to people (replacing who had it); returns the canonical role name."""
+    require_open(incident)
+    role = ROLE_NAMES.get(role_word.lower()) or ROLE_NAMES.get(role_word)
+    if role is None:
+        raise DomainError("em.role.unknown", role=role_word[:30])
+    if not users:
+        raise DomainError("em.role.nobody")
+    if not may_command(incident, actor, office_roles):
+        raise NotAllowed("em.role.not_allowed", id=incident.code)
+    roles = dict(incident.roles or {})
+    before = roles.get(role, [])
+    roles[role] = list(dict.fromkeys(users))
+    incident.roles = roles
+    incident.members = list(dict.fromkeys([*(incident.members or []), *users]))
+    names = " ".join(users)
+    await add_timeline(
+        session,
+        incident,
+        "role",
+        actor,
+        tr("em.tl.role", incident.lang, role=tr(f"em.role.{role}", incident.lang), users=names),
+        clock=clock,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="incident.role",
+        subject=incident.code,
+        data={"role": role, "from": before, "to": roles[role]},
+        clock=clock,
+    )
+    await refresh_card(session, incident, clock)
+    return role
+
+
+# -- timeline ------------------------------------------------------------------------------
+async def add_timeline(
+    session: AsyncSession,
+    incident: Incident,
+    kind: str,
+    actor: str,
+    text: str,
+    *,
+    clock: Clock,
+    event_id: str | None = None,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        incident_id=incident.id, at=at or clock.now(), kind=kind, actor=actor, text=text, event_id=event_id
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def pin_message(
+    session: AsyncSession, incident: Incident, *, actor: str, text: str, event_id: str, clock: Clock
+) -> TimelineEntry | None:
+    """📌 on a message adds it to the timeline once (a second 📌 on it changes nothing)."""
+    exists = await session.scalar(
+        select(TimelineEntry.id).where(TimelineEntry.incident_id == incident.id, TimelineEntry.event_id == event_id)
+    )
+    if exists is not None:
+        return None
+    entry = await add_timeline(session, incident, "pinned", actor, text[:2000], clock=clock, event_id=event_id)
+    await audit.record(
+        session, actor=actor, action="incident.pin", subject=incident.code, data={"event": event_id}, clock=clock
+    )
+    return entry
+
+
+async def timeline(session: AsyncSession, incident: Incident) -> list[TimelineEntry]:
+    rows = await session.scalars(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id)
+        .order_by(TimelineEntry.at, TimelineEntry.id)
+    )
+    return list(rows)
+
+
+# -- the card ------------------------------------------------------------------------------
+async def refresh_card(session: AsyncSession, incident: Incident, clock: Clock) -> None:
+    """Edit the pinned summary card in place (nothing when the card was never sent)."""
+    body, html = await card_content(session, incident, clock)
+    await outbox.enqueue_edit(session, card_ref(incident), outbox.text_content(body, html))
+
+
+async def card_content(session: AsyncSession, incident: Incident, clock: Clock) -> tuple[str, str]:
+    reports = list(await session.scalars(select(Report).where(Report.incident_id == incident.id)))
+    orders = list(await session.scalars(select(Order).where(Order.incident_id == incident.id)))
+    return cards.incident_card(incident, reports=reports, order_count=len(orders), now=clock.now())
+
+
+# -- the report clock ----------------------------------------------------------------------
+async def schedule_report_clock(session: AsyncSession, incident: Incident, clock: Clock) -> None:
+    """(Re)arm the reminder and the deadline of the next report; both keyed per incident."""
+    prefix = clock_prefix(incident.id)
+    if incident.status != "open" or incident.next_report is None or incident.next_report_due is None:
+        await timers.cancel_prefix(session, prefix + "report:")
+        return
+    due = incident.next_report_due
+    payload = {"incident": incident.id, "kind": incident.next_report, "due": due.isoformat()}
+    remind_at = due - timedelta(minutes=incident.remind_minutes)
+    if incident.remind_minutes > 0 and remind_at > clock.now():
+        await timers.schedule(
+            session, "emergency.report_remind", remind_at, payload, key=prefix + "report:remind", clock=clock
+        )
+    else:
+        await timers.cancel(session, prefix + "report:remind")
+    await timers.schedule(session, "emergency.report_due", due, payload, key=prefix + "report:due", clock=clock)
+
+
+async def change_grade(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    grade: int,
+    actor: str,
+    office_roles: set[str],
+    policy: Policy,
+    clock: Clock,
+) -> None:
+    """`!incident escalate E5 <grade>`: new grade, new clock periods, the pending deadline moved."""
+    require_open(incident)
+    if not may_command(incident, actor, office_roles):
+        raise NotAllowed("em.incident.not_allowed", id=incident.code)
+    if grade == incident.grade:
+        raise DomainError("em.incident.same_grade", grade=ROMAN[grade])
+    before = incident.grade
+    incident.grade = grade
+    incident.first_minutes = policy.first_for(grade)
+    incident.update_minutes = policy.update_for(grade)
+    incident.ack_minutes = policy.ack_for(grade)
+    if incident.next_report == "first":
+        incident.next_report_due = incident.declared_at + timedelta(minutes=incident.first_minutes)
+    elif incident.next_report == "update":
+        last = await session.scalar(
+            select(Report.filed_at).where(Report.incident_id == incident.id).order_by(Report.filed_at.desc()).limit(1)
+        )
+        base = last or incident.declared_at
+        incident.next_report_due = base + timedelta(minutes=incident.update_minutes)
+    await schedule_report_clock(session, incident, clock)
+    await add_timeline(
+        session,
+        incident,
+        "grade",
+        actor,
+        tr("em.tl.grade", incident.lang, before=ROMAN[before], after=ROMAN[grade]),
+        clock=clock,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="incident.grade",
+        subject=incident.code,
+        data={"from": before, "to": grade},
+        clock=clock,
+    )
+    await refresh_card(session, incident, clock)
+
+
+async def close(session: AsyncSession, incident: Incident, *, actor: str, office_roles: set[str], clock: Clock) -> str:
+    """Stop every clock and nag of the incident and archive the final report (Markdown)."""
+    from emergency.final_report import build_markdown
+
+    require_open(incident)
+    if not may_command(incident, actor, office_roles):
+        raise NotAllowed("em.incident.close_not_allowed", id=incident.code)
+    now = clock.now()
+    await timers.cancel_prefix(session, clock_prefix(incident.id))
+    for order_id in await session.scalars(select(Order.id).where(Order.incident_id == incident.id)):
+        await timers.cancel_prefix(session, f"order:O{order_id}:")
+    await add_timeline(session, incident, "closed", actor, tr("em.tl.closed", incident.lang), clock=clock)
+    incident.status = "closed"
+    incident.closed_at = now
+    incident.closed_by = actor
+    incident.next_report = None
+    incident.next_report_due = None
+    markdown = await build_markdown(session, incident)
+    incident.final_markdown = markdown
+    await audit.record(
+        session,
+        actor=actor,
+        action="incident.close",
+        subject=incident.code,
+        data={"chars": len(markdown)},
+        clock=clock,
+    )
+    await refresh_card(session, incident, clock)
+    return markdown

@@ -1,0 +1,272 @@
+"""Orders (指令) and alerts: each recipient acknowledges; the silent are nagged, then the commander is told.
+
+Nag timers are keyed "order:O9:nag:<user>" and carry their own period and limits, so that a
+worker needs nothing but the database to run them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from emergency import cards, incidents, outreach
+from emergency.models import Incident, Order, Receipt
+from emergency.texts import tr
+from records import audit, outbox, timers
+from records.clock import Clock
+from records.errors import DomainError, NotAllowed, NotFound
+from records.models import OutboxMessage, Timer
+from records.timers import Fired
+
+_CODE = re.compile(r"^[Oo](\d{1,9})$")
+
+
+def parse_code(word: str) -> int | None:
+    match = _CODE.match(word.strip())
+    return int(match.group(1)) if match else None
+
+
+def card_ref(order: Order) -> str:
+    return f"card:{order.code}"
+
+
+def dm_ref(order: Order, user: str) -> str:
+    return f"order:{order.code}:dm:{user}"
+
+
+def nag_key(order: Order, user: str) -> str:
+    return f"order:{order.code}:nag:{user}"
+
+
+@dataclass(frozen=True)
+class NagPlan:
+    every_minutes: int
+    escalate_after: int
+    max_nags: int
+    tell: tuple[str, ...]  # told when a recipient stays silent (commander, or the sender of an alert)
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    actor: str,
+    recipients: list[str],
+    text: str,
+    room_id: str,
+    plan: NagPlan,
+    clock: Clock,
+    incident: Incident | None = None,
+    kind: str = "order",
+    lang: str = "zh",
+) -> Order:
+    """Record the order, a receipt per recipient, and a nag timer per recipient."""
+    recipients = list(dict.fromkeys(recipients))
+    if not recipients:
+        raise DomainError("em.order.no_recipients")
+    if not text.strip():
+        raise DomainError("em.order.no_text")
+    if incident is not None:
+        incidents.require_open(incident)
+    now = clock.now()
+    order = Order(
+        kind=kind,
+        incident_id=incident.id if incident else None,
+        room_id=room_id,
+        issued_by=actor,
+        text=text.strip(),
+        created_at=now,
+        lang=lang,
+    )
+    session.add(order)
+    await session.flush()
+    for user in recipients:
+        session.add(Receipt(order_id=order.id, user_id=user, nags=0))
+        payload = {
+            "order": order.id,
+            "user": user,
+            "every": plan.every_minutes,
+            "escalate_after": plan.escalate_after,
+            "max": plan.max_nags,
+            "tell": list(plan.tell),
+        }
+        due = now + timedelta(minutes=plan.every_minutes)
+        await timers.schedule(session, "emergency.order_nag", due, payload, key=nag_key(order, user), clock=clock)
+    await session.flush()
+    if incident is not None:
+        await incidents.add_timeline(
+            session,
+            incident,
+            "order",
+            actor,
+            tr("em.tl.order", incident.lang, id=order.code, users=" ".join(recipients), text=order.text),
+            clock=clock,
+        )
+    await audit.record(
+        session,
+        actor=actor,
+        action=f"{kind}.issue",
+        subject=order.code,
+        data={"incident": incident.code if incident else None, "to": recipients, "text": order.text},
+        clock=clock,
+    )
+    return order
+
+
+async def get(session: AsyncSession, order_id: int) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound("em.order.not_found", id=f"O{order_id}")
+    return order
+
+
+async def receipts(session: AsyncSession, order: Order) -> list[Receipt]:
+    rows = await session.scalars(select(Receipt).where(Receipt.order_id == order.id).order_by(Receipt.id))
+    return list(rows)
+
+
+async def _receipt(session: AsyncSession, order: Order, user: str) -> Receipt:
+    receipt = await session.scalar(select(Receipt).where(Receipt.order_id == order.id, Receipt.user_id == user))
+    if receipt is None:
+        raise NotAllowed("em.order.not_recipient", id=order.code)
+    return receipt
+
+
+async def acknowledge(session: AsyncSession, order: Order, *, user: str, clock: Clock) -> bool:
+    """✅ or `!ack O9`. True when this changed something (a repeated ✅ is harmless)."""
+    receipt = await _receipt(session, order, user)
+    if receipt.acked_at is not None:
+        return False
+    receipt.acked_at = clock.now()
+    await timers.cancel(session, nag_key(order, user))
+    await _note(session, order, user, "em.tl.ack", clock)
+    await audit.record(session, actor=user, action=f"{order.kind}.ack", subject=order.code, clock=clock)
+    await refresh_card(session, order)
+    return True
+
+
+async def complete(session: AsyncSession, order: Order, *, user: str, note: str, clock: Clock) -> None:
+    """`!done O9 <note>`: done implies acknowledged."""
+    receipt = await _receipt(session, order, user)
+    if receipt.done_at is not None:
+        raise DomainError("em.order.already_done", id=order.code)
+    now = clock.now()
+    receipt.acked_at = receipt.acked_at or now
+    receipt.done_at = now
+    receipt.done_note = note.strip() or None
+    await timers.cancel(session, nag_key(order, user))
+    await _note(session, order, user, "em.tl.done", clock, note=note.strip() or "—")
+    await audit.record(
+        session, actor=user, action=f"{order.kind}.done", subject=order.code, data={"note": note}, clock=clock
+    )
+    await refresh_card(session, order)
+
+
+async def _note(session: AsyncSession, order: Order, user: str, key: str, clock: Clock, **params: str) -> None:
+    if order.incident_id is None:
+        return
+    incident = await session.get(Incident, order.incident_id)
+    if incident is not None:
+        text = tr(key, incident.lang, id=order.code, user=user, **params)
+        await incidents.add_timeline(session, incident, "receipt", user, text, clock=clock)
+
+
+async def delivered_to(session: AsyncSession, order: Order) -> set[str]:
+    """Recipients whose DM of the order the homeserver accepted."""
+    rows = await session.scalars(
+        select(OutboxMessage.ref).where(
+            OutboxMessage.ref.startswith(f"order:{order.code}:dm:", autoescape=True),
+            OutboxMessage.sent_at.is_not(None),
+        )
+    )
+    return {ref.rsplit(":dm:", 1)[1] for ref in rows if ref}
+
+
+async def refresh_card(session: AsyncSession, order: Order) -> None:
+    rows = await receipts(session, order)
+    delivered = await delivered_to(session, order)
+    body, html = cards.order_card(order, rows, delivered=delivered, lang=order.lang)
+    await outbox.enqueue_edit(session, card_ref(order), outbox.text_content(body, html))
+
+
+async def of_incident(session: AsyncSession, incident: Incident) -> list[Order]:
+    rows = await session.scalars(select(Order).where(Order.incident_id == incident.id).order_by(Order.id))
+    return list(rows)
+
+
+async def ack_by_ref(session: AsyncSession, ref: str, *, user: str, clock: Clock) -> Order | None:
+    """A ✅ on an order card or on the DM of an order; None when `ref` is not an order's."""
+    code: str | None = None
+    if ref.startswith("card:O"):
+        code = ref.removeprefix("card:")
+    elif ref.startswith("order:O") and ":dm:" in ref:
+        code = ref.split(":")[1]
+    order_id = parse_code(code) if code else None
+    if order_id is None:
+        return None
+    order = await get(session, order_id)
+    await acknowledge(session, order, user=user, clock=clock)
+    return order
+
+
+# -- the nag timer -------------------------------------------------------------------------------
+async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
+    payload = timer.payload or {}
+    order = await session.get(Order, int(payload.get("order", 0)))
+    user = str(payload.get("user", ""))
+    if order is None:
+        return None
+    receipt = await session.scalar(select(Receipt).where(Receipt.order_id == order.id, Receipt.user_id == user))
+    if receipt is None or receipt.acked_at is not None:
+        return None
+    incident = await session.get(Incident, order.incident_id) if order.incident_id else None
+    if incident is not None and incident.status != "open":
+        return None
+    now = clock.now()
+    receipt.nags += 1
+    minutes = int((now - _aware(order.created_at)).total_seconds() // 60)
+    params: dict[str, Any] = {"id": order.code, "text": order.text, "minutes": minutes, "user": user}
+    await outreach.dm(session, user, "em.order.nag_dm", default_lang=order.lang, ref=dm_ref(order, user), **params)
+    await outreach.push(
+        session,
+        [user],
+        kind="alert" if order.kind == "alert" else "emergency",
+        title_key="em.push.nag",
+        body=order.text,
+        clock=clock,
+        ref=f"order:{order.code}",
+        **params,
+    )
+    if receipt.nags == int(payload.get("escalate_after", 2)) and receipt.escalated_at is None:
+        receipt.escalated_at = now
+        tell = list(incidents.commanders(incident)) if incident is not None else list(payload.get("tell") or [])
+        for person in tell:
+            if person != user:
+                await outreach.dm(session, person, "em.order.escalate_dm", default_lang=order.lang, **params)
+        if incident is not None:
+            await outreach.post(session, incident.room_id, tr("em.order.escalate_room", incident.lang, **params))
+            await incidents.add_timeline(
+                session,
+                incident,
+                "escalation",
+                "zhiban",
+                tr("em.tl.nag_escalated", incident.lang, **params),
+                clock=clock,
+            )
+        await audit.record(
+            session, actor="zhiban", action="order.escalate", subject=order.code, data={"user": user, "to": tell}
+        )
+    await refresh_card(session, order)
+    if receipt.nags >= int(payload.get("max", 6)):
+        return None
+    return Fired(again_at=now + timedelta(minutes=int(payload.get("every", 10))))
+
+
+def _aware(value: datetime) -> datetime:
+    from records.clock import as_utc
+
+    return as_utc(value)

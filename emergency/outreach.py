@@ -1,0 +1,69 @@
+"""How the emergency services reach people: room posts, DMs and phone pushes.
+
+Everything goes through the outbox (so it commits with the change that causes it); pushes go
+through `notifications.service.notify` when that package is installed, behind `push()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from emergency.texts import tr
+from records import outbox, people
+from records.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+async def lang_of(session: AsyncSession, user_id: str, default: str = "zh") -> str:
+    lang, _ = await people.preferences(session, user_id)
+    return lang or default
+
+
+async def post(
+    session: AsyncSession, room_id: str | None, body: str, *, html: str | None = None, ref: str | None = None
+) -> None:
+    """A notice in a room (the incident room, the duty room); nothing when there is no room."""
+    if room_id:
+        await outbox.enqueue(session, outbox.text_content(body, html, msgtype="m.notice"), room_id=room_id, ref=ref)
+
+
+async def dm(
+    session: AsyncSession, user_id: str, key: str, *, ref: str | None = None, default_lang: str = "zh", **params: Any
+) -> None:
+    """A direct message in the person's own language."""
+    lang = await lang_of(session, user_id, default_lang)
+    await outbox.enqueue(session, outbox.text_content(tr(key, lang, **params)), to_user=user_id, ref=ref)
+
+
+async def push(
+    session: AsyncSession,
+    users: Iterable[str],
+    *,
+    kind: str,
+    title_key: str,
+    body: str,
+    clock: Clock,
+    ref: str | None = None,
+    **params: Any,
+) -> bool:
+    """A phone push (high urgency for emergencies) when the push package exists; the DMs are sent apart.
+
+    Returns False when push is not available, so callers and tests can tell.
+    """
+    recipients = list(dict.fromkeys(users))
+    if not recipients:
+        return False
+    try:
+        from notifications.notice import NoticeSpec
+        from notifications.service import notify
+    except ImportError:  # the push package is optional for this feature
+        return False
+    title = {lang: tr(title_key, lang, **params) for lang in ("zh", "en")}
+    spec = NoticeSpec(kind=kind, title=title, body=body[:300], ref=ref, topic=ref, dm="never")
+    await notify(session, recipients, spec, clock=clock)
+    return True

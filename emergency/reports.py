@@ -1,0 +1,201 @@
+"""首报 / 续报 / 终报: filing reports against the incident's clock, and the clock's timers.
+
+A report filed after its deadline is stored with `late=True` (迟报) and shown as such
+everywhere; nothing hides it. A missed deadline escalates to the duty leader, repeatedly,
+until the report comes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.timeparse import format_when
+from emergency import incidents, outreach
+from emergency.models import Incident, Report
+from emergency.texts import tr
+from records import audit
+from records.clock import Clock, as_utc
+from records.errors import DomainError
+from records.models import Timer
+from records.timers import Fired
+
+# The structured fields, in the order they are asked. The report time is the filing time.
+FIELDS = ("event_time", "place", "nature", "impact", "casualties", "measures", "needs", "reporter")
+KINDS = {
+    "first": "first", "首报": "first", "初报": "first",
+    "update": "update", "续报": "update",
+    "final": "final", "终报": "final",
+}  # fmt: skip
+ESCALATE_REPEAT = timedelta(minutes=30)
+
+_CN_NUM = "零一二三四五六七八九十"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 12 → 十二, 25 → 二十五 (enough for 续报 numbers)."""
+    if n <= 10:
+        return _CN_NUM[n]
+    if n < 20:
+        return "十" + (_CN_NUM[n % 10] if n % 10 else "")
+    tens, ones = divmod(n, 10)
+    return _CN_NUM[tens] + "十" + (_CN_NUM[ones] if ones else "") if n < 100 else str(n)
+
+
+def report_name(kind: str, number: int, lang: str) -> str:
+    if kind == "update":
+        return tr("em.report.name.update", lang, n=chinese_number(number) if lang == "zh" else number)
+    return tr(f"em.report.name.{kind}", lang)
+
+
+def parse_kind(word: str) -> str | None:
+    return KINDS.get(word.strip().lower())
+
+
+async def next_number(session: AsyncSession, incident: Incident, kind: str) -> int:
+    if kind != "update":
+        return 0
+    count = await session.scalar(
+        select(func.count(Report.id)).where(Report.incident_id == incident.id, Report.kind == "update")
+    )
+    return int(count or 0) + 1
+
+
+async def check_can_file(session: AsyncSession, incident: Incident, kind: str) -> None:
+    """Refuse what makes no sense before the questions start (a second 首报, a 续报 before the 首报)."""
+    incidents.require_open(incident)
+    kinds = set(await session.scalars(select(Report.kind).where(Report.incident_id == incident.id)))
+    if kind == "first" and "first" in kinds:
+        raise DomainError("em.report.first_exists", id=incident.code)
+    if kind in ("update", "final") and "first" not in kinds:
+        raise DomainError("em.report.first_missing", id=incident.code)
+    if "final" in kinds:
+        raise DomainError("em.report.final_exists", id=incident.code)
+
+
+async def file_report(
+    session: AsyncSession, incident: Incident, *, kind: str, fields: dict[str, str], actor: str, clock: Clock
+) -> Report:
+    """File a report; it is late when it is the report the clock waited for and its deadline passed."""
+    await check_can_file(session, incident, kind)
+    now = clock.now()
+    due = incident.next_report_due if incident.next_report == kind else None
+    late = due is not None and now > due
+    number = await next_number(session, incident, kind)
+    report = Report(
+        incident_id=incident.id,
+        kind=kind,
+        number=number,
+        fields={k: v for k, v in fields.items() if k in FIELDS and v},
+        filed_by=actor,
+        filed_at=now,
+        due_at=due,
+        late=late,
+    )
+    session.add(report)
+    await session.flush()
+    if kind == "update":
+        incident.updates_filed = number
+    if kind == "final":
+        incident.next_report, incident.next_report_due = None, None
+    else:
+        incident.next_report = "update"
+        incident.next_report_due = now + timedelta(minutes=incident.update_minutes)
+    await incidents.schedule_report_clock(session, incident, clock)
+    name = report_name(kind, number, incident.lang)
+    late_mark = tr("em.report.late_mark", incident.lang) if late else ""
+    await incidents.add_timeline(
+        session, incident, "report", actor, tr("em.tl.report", incident.lang, name=name, late=late_mark), clock=clock
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action=f"report.{kind}",
+        subject=incident.code,
+        data={"number": number, "late": late, "due": due, "fields": report.fields},
+        clock=clock,
+    )
+    await incidents.refresh_card(session, incident, clock)
+    return report
+
+
+async def reports_of(session: AsyncSession, incident: Incident) -> list[Report]:
+    rows = await session.scalars(
+        select(Report).where(Report.incident_id == incident.id).order_by(Report.filed_at, Report.id)
+    )
+    return list(rows)
+
+
+# -- timers --------------------------------------------------------------------------------------
+async def _still_waiting(session: AsyncSession, timer: Timer) -> Incident | None:
+    """The incident, if it still waits for the report this timer was set for (else the timer is stale)."""
+    payload = timer.payload or {}
+    incident = await session.get(Incident, int(payload.get("incident", 0)))
+    if incident is None or incident.status != "open" or incident.next_report_due is None:
+        return None
+    if incident.next_report != payload.get("kind"):
+        return None
+    if as_utc(incident.next_report_due) != as_utc(datetime.fromisoformat(str(payload.get("due")))):
+        return None
+    return incident
+
+
+def _due_name(incident: Incident) -> str:
+    kind = incident.next_report or "first"
+    return report_name(kind, incident.updates_filed + 1, incident.lang)
+
+
+async def fire_remind(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
+    """Before a deadline: a reminder in the incident room."""
+    incident = await _still_waiting(session, timer)
+    if incident is None or incident.next_report_due is None:
+        return None
+    due = format_when(incident.next_report_due, tz=incident.tz, lang=incident.lang)
+    text = tr("em.clock.remind", incident.lang, id=incident.code, name=_due_name(incident), due=due)
+    await outreach.post(session, incident.room_id, text)
+    return None
+
+
+async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
+    """A deadline passed without the report: tell the room and escalate to the duty leader, again
+    every half hour until it is filed."""
+    incident = await _still_waiting(session, timer)
+    if incident is None or incident.next_report_due is None:
+        return None
+    now = clock.now()
+    overdue = max(0, int((now - as_utc(incident.next_report_due)).total_seconds() // 60))
+    name = _due_name(incident)
+    params: dict[str, Any] = {"id": incident.code, "title": incident.title, "name": name, "minutes": overdue}
+    await outreach.post(session, incident.room_id, tr("em.clock.overdue_room", incident.lang, **params))
+    leaders = incidents.duty_leaders(incident)
+    for leader in leaders:
+        await outreach.dm(session, leader, "em.clock.overdue_dm", default_lang=incident.lang, **params)
+    await outreach.push(
+        session,
+        leaders,
+        kind="emergency",
+        title_key="em.push.overdue",
+        body=incident.title,
+        clock=clock,
+        ref=f"report:{incident.code}",
+        **params,
+    )
+    first_time = int((timer.payload or {}).get("escalations", 0)) == 0
+    if first_time:
+        await incidents.add_timeline(
+            session, incident, "overdue", "zhiban", tr("em.tl.overdue", incident.lang, name=name), clock=clock
+        )
+        await incidents.refresh_card(session, incident, clock)
+    await audit.record(
+        session,
+        actor="zhiban",
+        action="report.overdue",
+        subject=incident.code,
+        data={"kind": incident.next_report, "minutes": overdue, "escalated_to": leaders},
+        clock=clock,
+    )
+    timer.payload = {**(timer.payload or {}), "escalations": int((timer.payload or {}).get("escalations", 0)) + 1}
+    return Fired(again_at=now + ESCALATE_REPEAT)

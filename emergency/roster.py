@@ -1,0 +1,348 @@
+"""The duty roster (值班表), hand-overs (交接班) and the duty log (值班记录).
+
+A new shift replaces the shifts it overlaps, so that the roster never has two leaders for
+the same minute; every change is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from emergency.models import Handover, LogEntry, Shift
+from records import audit
+from records.clock import Clock
+from records.errors import DomainError, NotAllowed, NotFound
+
+MAX_SHIFT = timedelta(days=7)
+
+
+# -- shifts -------------------------------------------------------------------------------
+async def set_shift(
+    session: AsyncSession,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    leader: str | None,
+    officers: list[str],
+    actor: str,
+    clock: Clock,
+    note: str | None = None,
+) -> tuple[Shift, int]:
+    """Add a shift; returns it and how many overlapping shifts it replaced."""
+    _check_span(starts_at, ends_at)
+    if not leader and not officers:
+        raise DomainError("em.duty.nobody")
+    replaced = await _remove_overlapping(session, starts_at, ends_at)
+    shift = Shift(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        leader=leader,
+        officers=list(dict.fromkeys(officers)),
+        note=note,
+        created_by=actor,
+        created_at=clock.now(),
+    )
+    session.add(shift)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="duty.set",
+        subject=f"S{shift.id}",
+        data={"from": starts_at, "to": ends_at, "leader": leader, "officers": shift.officers, "replaced": replaced},
+        clock=clock,
+    )
+    return shift, replaced
+
+
+def _check_span(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise DomainError("em.duty.bad_span")
+    if ends_at - starts_at > MAX_SHIFT:
+        raise DomainError("em.duty.too_long")
+
+
+async def _remove_overlapping(session: AsyncSession, starts_at: datetime, ends_at: datetime) -> int:
+    result = await session.execute(delete(Shift).where(Shift.starts_at < ends_at, Shift.ends_at > starts_at))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def shift_at(session: AsyncSession, at: datetime) -> Shift | None:
+    return await session.scalar(
+        select(Shift).where(Shift.starts_at <= at, Shift.ends_at > at).order_by(Shift.starts_at.desc()).limit(1)
+    )
+
+
+async def next_shift(session: AsyncSession, after: datetime) -> Shift | None:
+    return await session.scalar(select(Shift).where(Shift.starts_at > after).order_by(Shift.starts_at).limit(1))
+
+
+async def now_and_next(session: AsyncSession, now: datetime) -> tuple[Shift | None, Shift | None]:
+    current = await shift_at(session, now)
+    upcoming = await next_shift(session, current.ends_at - timedelta(microseconds=1) if current else now)
+    return current, upcoming
+
+
+async def on_duty(session: AsyncSession, now: datetime) -> list[str]:
+    current = await shift_at(session, now)
+    return current.people if current else []
+
+
+# -- CSV import -------------------------------------------------------------------------------
+@dataclass
+class ShiftRow:
+    line: int
+    starts_at: datetime
+    ends_at: datetime
+    leader: str | None
+    officers: list[str]
+    note: str | None = None
+
+
+@dataclass
+class RowError:
+    line: int
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedRoster:
+    rows: list[ShiftRow]
+    errors: list[RowError]
+
+
+REQUIRED_COLUMNS = ("date", "start", "end", "leader", "officers")
+_PEOPLE_SPLIT = re.compile(r"[;；、，,\s]+")
+_MXID = re.compile(r"^@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?$")
+_SHORT = re.compile(r"^@?[A-Za-z0-9._=\-/+]+$")
+
+
+def normalize_user(value: str, default_server: str) -> str | None:
+    """'@li:office', '@li' or 'li' → '@li:office'; None when it cannot be a Matrix ID."""
+    value = value.strip()
+    if _MXID.match(value):
+        return value
+    if _SHORT.match(value):
+        return f"@{value.lstrip('@')}:{default_server}"
+    return None
+
+
+def parse_roster_csv(text: str, *, tz: str, default_server: str) -> ParsedRoster:
+    """Read a roster: `date,start,end,leader,officers[,note]`, one shift a line.
+
+    `date` is YYYY-MM-DD, `start`/`end` are HH:MM in `tz` (an end at or before the start is on
+    the next day), people are Matrix IDs or short names, officers separated by ';'. Every bad
+    line is reported with its number; the caller imports nothing when there is any.
+    """
+    zone = ZoneInfo(tz)
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return ParsedRoster([], [RowError(1, "em.csv.columns", {"missing": ", ".join(missing)})])
+    reader.fieldnames = header
+    rows: list[ShiftRow] = []
+    errors: list[RowError] = []
+    for number, raw in enumerate(reader, start=2):
+        record = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(record.values()):
+            continue
+        row = _parse_row(number, record, zone, default_server, errors)
+        if row is not None:
+            rows.append(row)
+    rows.sort(key=lambda r: r.starts_at)
+    for earlier, later in itertools.pairwise(rows):
+        if later.starts_at < earlier.ends_at:
+            errors.append(RowError(later.line, "em.csv.overlap", {"other": str(earlier.line)}))
+    errors.sort(key=lambda e: e.line)
+    return ParsedRoster(rows, errors)
+
+
+def _parse_row(
+    number: int, record: dict[str, str], zone: ZoneInfo, server: str, errors: list[RowError]
+) -> ShiftRow | None:
+    try:
+        day = date.fromisoformat(record["date"])
+    except ValueError:
+        errors.append(RowError(number, "em.csv.bad_date", {"value": record["date"][:40]}))
+        return None
+    try:
+        start, end = time.fromisoformat(record["start"]), time.fromisoformat(record["end"])
+    except ValueError:
+        errors.append(RowError(number, "em.csv.bad_time", {"value": f"{record['start']}-{record['end']}"[:40]}))
+        return None
+    starts_at = datetime.combine(day, start, zone)
+    ends_at = datetime.combine(day if end > start else day + timedelta(days=1), end, zone)
+    leader = normalize_user(record["leader"], server) if record["leader"] else None
+    if record["leader"] and leader is None:
+        errors.append(RowError(number, "em.csv.bad_user", {"value": record["leader"][:60]}))
+        return None
+    officers: list[str] = []
+    for word in filter(None, _PEOPLE_SPLIT.split(record["officers"])):
+        user = normalize_user(word, server)
+        if user is None:
+            errors.append(RowError(number, "em.csv.bad_user", {"value": word[:60]}))
+            return None
+        officers.append(user)
+    if leader is None and not officers:
+        errors.append(RowError(number, "em.csv.nobody"))
+        return None
+    return ShiftRow(number, starts_at, ends_at, leader, officers, record.get("note") or None)
+
+
+async def import_roster(session: AsyncSession, parsed: ParsedRoster, *, actor: str, clock: Clock) -> int:
+    """Import all rows, or none when any line is bad (a half-imported roster helps nobody)."""
+    if parsed.errors:
+        raise DomainError("em.csv.rejected", count=len(parsed.errors))
+    if not parsed.rows:
+        raise DomainError("em.csv.empty")
+    for row in parsed.rows:
+        await set_shift(
+            session,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            leader=row.leader,
+            officers=row.officers,
+            actor=actor,
+            clock=clock,
+            note=row.note,
+        )
+    return len(parsed.rows)
+
+
+# -- hand-over ---------------------------------------------------------------------------------
+async def hand_over(session: AsyncSession, *, actor: str, notes: str, room_id: str, clock: Clock) -> Handover:
+    """Log a hand-over note for the next shift (its people are the ones asked to acknowledge)."""
+    if not notes.strip():
+        raise DomainError("em.handover.empty")
+    now = clock.now()
+    current, upcoming = await now_and_next(session, now)
+    to_users = upcoming.people if upcoming else []
+    item = Handover(from_user=actor, notes=notes.strip(), room_id=room_id, to_users=to_users, created_at=now)
+    session.add(item)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="duty.handover",
+        subject=f"H{item.id}",
+        data={"notes": item.notes, "to": to_users, "shift": current.id if current else None},
+        clock=clock,
+    )
+    return item
+
+
+async def ack_handover(session: AsyncSession, handover_id: int, *, user: str, clock: Clock) -> Handover:
+    item = await session.get(Handover, handover_id)
+    if item is None:
+        raise NotFound("em.handover.not_found", id=f"H{handover_id}")
+    if item.to_users and user not in item.to_users:
+        raise NotAllowed("em.handover.not_yours", id=f"H{handover_id}")
+    if user == item.from_user:
+        raise NotAllowed("em.handover.own")
+    if item.acked_at is None:
+        item.acked_by = user
+        item.acked_at = clock.now()
+        await audit.record(session, actor=user, action="duty.handover_ack", subject=f"H{item.id}", clock=clock)
+    return item
+
+
+async def last_handover(session: AsyncSession) -> Handover | None:
+    return await session.scalar(select(Handover).order_by(Handover.id.desc()).limit(1))
+
+
+# -- the duty log ------------------------------------------------------------------------------
+LOG_KEYS = {
+    "source": ("source", "来源", "来电单位", "报告单位"),
+    "reporter": ("reporter", "报告人", "来电人"),
+    "contact": ("contact", "phone", "电话", "联系方式", "联系电话"),
+    "told": ("told", "notified", "已告知", "告知", "已报告"),
+    "time": ("time", "时间", "来电时间"),
+}
+_LOG_FIELD = re.compile(r"(?P<key>[A-Za-z\u4e00-\u9fff]+)[:：]\s*(?P<value>[^\s]+(?:\s+@[^\s]+)*)")
+
+
+@dataclass
+class LogFields:
+    content: str
+    source: str | None = None
+    reporter: str | None = None
+    contact: str | None = None
+    told: list[str] = field(default_factory=list)
+    time_text: str | None = None
+
+
+def parse_log_text(text: str) -> LogFields:
+    """`来源:区应急局 报告人:王五 电话:138… 已告知:@a @b <content>`; unknown keys stay in the content."""
+    values: dict[str, str] = {}
+
+    def take(match: re.Match[str]) -> str:
+        key = match.group("key").lower()
+        for name, words in LOG_KEYS.items():
+            if key in words:
+                values[name] = match.group("value")
+                return " "
+        return match.group(0)
+
+    rest = _LOG_FIELD.sub(take, text)
+    told = re.findall(r"@\S+", values.get("told", ""))
+    return LogFields(
+        content=" ".join(rest.split()),
+        source=values.get("source"),
+        reporter=values.get("reporter"),
+        contact=values.get("contact"),
+        told=told,
+        time_text=values.get("time"),
+    )
+
+
+async def add_log(
+    session: AsyncSession,
+    fields: LogFields,
+    *,
+    actor: str,
+    clock: Clock,
+    received_at: datetime | None = None,
+    incident_id: int | None = None,
+) -> LogEntry:
+    if not fields.content:
+        raise DomainError("em.log.empty")
+    entry = LogEntry(
+        received_at=received_at or clock.now(),
+        source=fields.source,
+        reporter=fields.reporter,
+        contact=fields.contact,
+        content=fields.content,
+        told=fields.told,
+        recorded_by=actor,
+        incident_id=incident_id,
+        created_at=clock.now(),
+    )
+    session.add(entry)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="duty.log",
+        subject=f"L{entry.id}",
+        data={"content": entry.content, "source": entry.source, "reporter": entry.reporter, "told": entry.told},
+        clock=clock,
+    )
+    return entry
+
+
+async def log_since(session: AsyncSession, since: datetime, limit: int = 30) -> list[LogEntry]:
+    rows = await session.scalars(
+        select(LogEntry).where(LogEntry.received_at >= since).order_by(LogEntry.received_at).limit(limit)
+    )
+    return list(rows)
