@@ -57,6 +57,7 @@ def build_dispatcher(
         storage=storage,
         catalog=build_catalog(settings),
         max_message_chars=settings.matrix.max_message_chars,
+        prefixes=tuple(dict.fromkeys([settings.matrix.prefix, "!", "！"])),
         report_errors=False,  # ExactlyOnce answers failures after rolling back
         settings=settings,
         db=db,
