@@ -1,9 +1,9 @@
 """`make bench`: every benchmark, one after another, each printing its figures.
 
-  (a)+(c) bench.roundtrip              command round trip vs a bare nio echo bot; bot memory
-  (b)     bench.dispatcher_throughput  events/s through routers and middlewares
-          bench.push_fanout            Web Push fan-out vs pywebpush
-          bench.voice_quality          transcription error rates, step by step
+(a)+(c) bench.roundtrip              command round trip vs a bare nio echo bot; bot memory
+(b)     bench.dispatcher_throughput  events/s through routers and middlewares
+        bench.push_fanout            Web Push fan-out vs pywebpush
+        bench.voice_quality          transcription error rates, step by step
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ import psutil
 from zhiban.config_file import write_config
 from zhiban.homeserver import LocalHomeserver
 
-
 E2EE = os.environ.get("BENCH_E2EE", "1") == "1"
 
 
@@ -79,12 +78,12 @@ async def main_async(n: int) -> int:
             },
         )
         env = {**os.environ, "ZHIBAN_CONFIG": str(config)}
-        log = open(root / "bot.log", "ab")  # noqa: SIM115
-        bot = subprocess.Popen(
+        log = open(root / "bot.log", "ab")  # noqa: ASYNC230 - handed to the children
+        bot = subprocess.Popen(  # noqa: ASYNC220 - long-lived children, not awaited
             [sys.executable, "-m", "zhiban.cli", "bot", "--config", str(config)], stdout=log, stderr=log, env=env
         )
         token, device = await hs.login(echo_user, pw)
-        echo = subprocess.Popen(
+        echo = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, "-m", "bench.echo_bot", hs.base_url, echo_user, token, device], stdout=log, stderr=log
         )
         procs += [bot, echo]

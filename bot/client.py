@@ -343,15 +343,15 @@ class BotClient:
         body = content.get("body")
         if not isinstance(msgtype, str) or not isinstance(body, str):
             return None  # malformed: ignore rather than guess
-        rel = content.get("m.relates_to") if isinstance(content.get("m.relates_to"), dict) else {}
+        rel: dict[str, Any] = _dict(content.get("m.relates_to"))
         if rel.get("rel_type") == "m.replace":
             return None  # edits of earlier messages are not new commands
         thread_root = rel.get("event_id") if rel.get("rel_type") == "m.thread" else None
-        in_reply = rel.get("m.in_reply_to") if isinstance(rel.get("m.in_reply_to"), dict) else {}
+        in_reply = _dict(rel.get("m.in_reply_to"))
         reply_to = None if rel.get("is_falling_back") else in_reply.get("event_id")
         media = None
         if msgtype in ("m.audio", "m.file", "m.image", "m.video"):
-            info = content.get("info") if isinstance(content.get("info"), dict) else {}
+            info = _dict(content.get("info"))
             file = content.get("file") if isinstance(content.get("file"), dict) else None
             media = Media(
                 url=(file or {}).get("url") or content.get("url"),
@@ -427,6 +427,11 @@ class BotClient:
     async def download(self, mxc: str) -> bytes:
         response = check(await self.nio.download(mxc))
         return bytes(response.body)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A JSON object from an event, or an empty one when the sender put something else there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _strip_reply_fallback(body: str) -> str:

@@ -146,20 +146,19 @@ async def send_notice(
         now = clock.now()
         gone: set[int] = set()
         for (delivery_id, sub_id), outcome in zip(work, outcomes, strict=True):
-            delivery = await session.get(Delivery, delivery_id)
-            sub = await session.get(PushSubscription, sub_id)
-            if delivery is None:
+            found = await session.get(Delivery, delivery_id)
+            if found is None:
                 continue
-            when = _record(delivery, sub, outcome, notice, now, round_no)
-            if delivery.status == "gone":
+            when = _record(found, await session.get(PushSubscription, sub_id), outcome, notice, now, round_no)
+            if found.status == "gone":
                 gone.add(sub_id)
-                delivery.subscription_id = None
+                found.subscription_id = None
             if when is not None:
                 retry_at = when if retry_at is None else min(retry_at, when)
         for sub_id in gone:
-            sub = await session.get(PushSubscription, sub_id)
-            if sub is not None:
-                await session.delete(sub)
+            dead = await session.get(PushSubscription, sub_id)
+            if dead is not None:
+                await session.delete(dead)
         await session.flush()
         await _fallback_dms(session, notice, runtime.defaults, now)
     outbox.wake_relay()

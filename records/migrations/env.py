@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -18,7 +19,7 @@ for module in (config.get_main_option("model_modules") or "").split():
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Migrations spell plain SQL types, so that they do not depend on today's Python classes.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

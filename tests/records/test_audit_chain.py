@@ -12,7 +12,9 @@ from records.models import AuditEntry
 async def _write(db: Database, n: int) -> None:
     for i in range(n):
         async with db.transaction() as session:
-            await audit.record(session, actor="@a:x", action="task.create", subject=f"T{i}", data={"i": i, "标题": "防汛"})
+            await audit.record(
+                session, actor="@a:x", action="task.create", subject=f"T{i}", data={"i": i, "标题": "防汛"}
+            )
 
 
 async def test_intact_chain_verifies(db: Database) -> None:

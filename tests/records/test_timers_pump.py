@@ -138,7 +138,9 @@ async def test_schedule_with_same_key_moves_the_timer(db: Database) -> None:
     async with db.transaction() as session:
         first = await timers.schedule(session, "test.say", T0, {"text": "a"}, key="k", clock=clock)
     async with db.transaction() as session:
-        second = await timers.schedule(session, "test.say", T0 + timedelta(hours=1), {"text": "b"}, key="k", clock=clock)
+        second = await timers.schedule(
+            session, "test.say", T0 + timedelta(hours=1), {"text": "b"}, key="k", clock=clock
+        )
     assert first.id == second.id
     async with db.transaction() as session:
         rows = list(await session.scalars(select(Timer)))

@@ -16,7 +16,16 @@ pytestmark = pytest.mark.e2e
 def run_up(data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIBAN_")}
     return subprocess.run(
-        [sys.executable, "-m", "zhiban.cli", "up", "--data-dir", str(data_dir), "--exit-after-tour", "--embedded-redis"],
+        [
+            sys.executable,
+            "-m",
+            "zhiban.cli",
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--exit-after-tour",
+            "--embedded-redis",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
