@@ -11,7 +11,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.roundtrip", "bench.dispatcher_throughput", "bench.push_fanout", "bench.voice_quality"]
+BENCHMARKS = [
+    "bench.roundtrip",
+    "bench.dispatcher_throughput",
+    "bench.push_fanout",
+    "bench.voice_quality",
+    "bench.voice_latency",
+]
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ from zhiban.homeserver import LocalHomeserver
 from zhiban.settings import load_settings
 
 VOICE = Path(__file__).resolve().parents[2] / "shared" / "voice"
-ROUNDS = 3
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 job_seconds: list[float] = []
 
 
@@ -40,6 +40,14 @@ def _threaded_answer(event_id: str, bot: str):  # type: ignore[no-untyped-def]
     def match(item: Received) -> bool:
         rel: dict[str, Any] = item.content.get("m.relates_to") or {}
         return item.sender == bot and item.type == "m.room.message" and rel.get("event_id") == event_id
+
+    return match
+
+
+def _reaction(event_id: str, bot: str):  # type: ignore[no-untyped-def]
+    def match(item: Received) -> bool:
+        rel: dict[str, Any] = item.content.get("m.relates_to") or {}
+        return item.sender == bot and item.type == "m.reaction" and rel.get("event_id") == event_id
 
     return match
 
@@ -108,11 +116,15 @@ async def main_async() -> int:
         job_seconds.clear()
 
         latencies: list[tuple[str, float, float]] = []
+        acked: list[float] = []
         for _ in range(ROUNDS):
             for path in files:
                 mark = alice.mark()
                 start = time.perf_counter()
                 event = await alice.send_voice(room, path.read_bytes(), int(lengths[path.name] * 1000))
+                sent = time.perf_counter()
+                await alice.wait_for(_reaction(event, bot_user), since=mark, timeout=120)
+                acked.append(time.perf_counter() - sent)
                 await alice.wait_for(_threaded_answer(event, bot_user), since=mark, timeout=120)
                 latencies.append((path.name, lengths[path.name], time.perf_counter() - start))
         pump.stop()
@@ -127,6 +139,8 @@ async def main_async() -> int:
         all_lat = [lat for _, _, lat in latencies]
         audio_total = sum(length for _, length, _ in latencies)
         print(f"\nshort messages: n={len(all_lat)}, p50 {statistics.median(all_lat):.2f} s, max {max(all_lat):.2f} s")
+        print(f"⏳ seen by the sender: p50 {statistics.median(acked):.2f} s after the send returned")
+        print(f"worker job: p50 {statistics.median(job_seconds):.2f} s")
         ten = [lat for _, length, lat in latencies if 7 <= length <= 13]
         if ten:
             print(f"~10 s messages: p50 {statistics.median(ten):.2f} s (target ≤ 3 s)")

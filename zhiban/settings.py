@@ -103,6 +103,8 @@ class VoiceSettings(_Section):
     max_bytes: int = 20 * 1024 * 1024
     max_seconds: int = 600
     glossary: list[str] = Field(default_factory=list)
+    # When set, only these people's voice messages are transcribed (else: the join policy).
+    allowed_users: list[str] = Field(default_factory=list)
 
 
 class TasksSettings(_Section):

@@ -51,6 +51,16 @@ def _run_pump(settings: Settings, queue: Queue, stop: threading.Event) -> None:
     asyncio.run(main())
 
 
+def _preload_voice(settings: Settings) -> None:
+    try:
+        from voice.jobs import options_from_payload
+        from voice.pipeline import get_transcriber
+
+        get_transcriber(options_from_payload({"options": {"model_dir": settings.voice.model_dir}}))
+    except Exception as exc:  # the voice extra may be absent; jobs will say so
+        log.warning("speech model not preloaded: %s", exc)
+
+
 def run_worker(settings: Settings, redis_url: str | None) -> None:
     if not redis_url:
         raise ConfigError(
@@ -63,6 +73,9 @@ def run_worker(settings: Settings, redis_url: str | None) -> None:
     stop = threading.Event()
     pump = threading.Thread(target=_run_pump, args=(settings, queue, stop), name="timer-pump", daemon=True)
     pump.start()
+    if settings.voice.enabled:
+        # Load the speech model now, not on the first voice message (about a second).
+        threading.Thread(target=_preload_voice, args=(settings,), name="voice-preload", daemon=True).start()
     try:
         worker = SimpleWorker([queue], connection=connection)
         worker.work(with_scheduler=False)

@@ -1,0 +1,382 @@
+"""Voice notes as records: queue, finish or fail, file to their context, and search.
+
+No Matrix here: the chat handler calls ``queue_note`` with bytes it has already fetched, and the
+worker (voice/jobs.py) calls ``finish_note`` / ``fail_note`` with the transcript.
+
+Filing is a small registry so that features built separately (incidents, meetings, tasks,
+reports) can claim a transcript without this module knowing them: ``register_filer(fn)``.
+Search is the same idea: ``register_searcher(fn)`` lets other records join ``!search``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.voice.models import VoiceAudio, VoiceNote
+from records import audit, timers
+from records.clock import Clock
+from records.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+TIMER_KIND = "voice.transcribe"
+#: Claimed duration above which the bot posts a "transcribing" reply that the worker edits.
+PROGRESS_MIN_SECONDS = 30.0
+
+
+def timer_key(note_id: int) -> str:
+    return f"voice:V{note_id}"
+
+
+def reply_ref(note_id: int) -> str:
+    """The transcript reply (or its "transcribing" placeholder) of note ``note_id``."""
+    return f"voice:V{note_id}"
+
+
+def wait_ref(note_id: int) -> str:
+    """The ⏳ reaction, removed when the note is finished."""
+    return f"voice:V{note_id}:wait"
+
+
+# -- authorization and caps ----------------------------------------------------------------
+def may_send_voice(sender: str, *, allowed: Sequence[str] = (), office: Sequence[str] = ()) -> bool:
+    """Whether ``sender``'s voice may be transcribed (checked before anything is downloaded).
+
+    ``allowed``: the voice allow-list from config (user ids, ":server" or "server" entries, "*");
+    when it is non-empty it decides alone. Otherwise the sender must belong to the office: a
+    server or user of ``office`` (the bot's join policy), so a federated stranger in a shared room
+    does not get the office's transcription for free.
+    """
+    server = sender.split(":", 1)[1] if ":" in sender else ""
+    rules = list(allowed) or list(office)
+    for rule in rules:
+        if rule == "*" or rule == sender or rule.lstrip(":") == server:
+            return True
+    return False
+
+
+def check_caps(*, size: int | None, seconds: float | None, max_bytes: int, max_seconds: float) -> None:
+    """Refuse what is over the limits, from the sizes the event declares (before downloading)."""
+    if size is not None and size > max_bytes:
+        raise DomainError("voice.refuse.too_large", size_mb=f"{size / 1_048_576:.1f}", limit_mb=_mb(max_bytes))
+    if seconds is not None and seconds > max_seconds:
+        raise DomainError("voice.refuse.too_long", seconds=f"{seconds:.0f}", limit=f"{max_seconds:g}")
+    if size == 0:
+        raise DomainError("voice.empty")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_048_576:g}"
+
+
+# -- queue, finish, fail --------------------------------------------------------------------
+async def queue_note(
+    session: AsyncSession,
+    *,
+    room_id: str,
+    event_id: str,
+    thread_root: str | None,
+    sender: str,
+    audio_url: str,
+    audio: bytes,
+    clock: Clock,
+    file_info: dict[str, Any] | None = None,
+    mimetype: str | None = None,
+    claimed_ms: int | None = None,
+    lang: str = "zh",
+    job: dict[str, Any] | None = None,
+) -> VoiceNote:
+    """Store a voice message and its bytes, and schedule the durable transcription job.
+
+    The timer row *is* the job: rq only carries it, and a worker that dies mid-job leaves the
+    claim to lapse so that another worker runs it again. ``job`` is extra payload for the worker
+    (the engine options), since timer handlers receive no settings.
+    """
+    existing = await session.scalar(select(VoiceNote).where(VoiceNote.event_id == event_id))
+    if existing is not None:
+        return existing  # the same event twice (the ledger should already prevent it)
+    note = VoiceNote(
+        room_id=room_id,
+        event_id=event_id,
+        thread_root=thread_root,
+        sender=sender,
+        audio_url=audio_url,
+        file_info=file_info,
+        mimetype=mimetype,
+        size=len(audio),
+        claimed_ms=claimed_ms,
+        lang=lang,
+        status="queued",
+        created_at=clock.now(),
+    )
+    session.add(note)
+    await session.flush()
+    session.add(VoiceAudio(note_id=note.id, data=audio))
+    payload = {"note": note.id, **(job or {})}
+    await timers.schedule(session, TIMER_KIND, clock.now(), payload, key=timer_key(note.id), clock=clock)
+    await audit.record(
+        session,
+        actor=sender,
+        action="voice.queue",
+        subject=note.code,
+        data={"room": room_id, "event": event_id, "bytes": len(audio), "claimed_ms": claimed_ms},
+        clock=clock,
+    )
+    return note
+
+
+async def get_note(session: AsyncSession, note_id: int) -> VoiceNote | None:
+    return await session.get(VoiceNote, note_id)
+
+
+async def load_audio(session: AsyncSession, note_id: int) -> bytes | None:
+    return await session.scalar(select(VoiceAudio.data).where(VoiceAudio.note_id == note_id))
+
+
+async def finish_note(
+    session: AsyncSession,
+    note: VoiceNote,
+    *,
+    text: str,
+    language: str,
+    duration: float,
+    engine: str,
+    clock: Clock,
+) -> str | None:
+    """Store the transcript, file it, drop the bytes; returns where it was filed (or None).
+
+    An empty ``text`` (silence, or only filler the clean-up removed) is stored as status "empty"
+    and filed nowhere.
+    """
+    note.text = text
+    note.tokens = tokenize(text) if text else None
+    note.language = language
+    note.duration = duration
+    note.engine = engine
+    note.status = "done" if text else "empty"
+    note.finished_at = clock.now()
+    await session.execute(delete(VoiceAudio).where(VoiceAudio.note_id == note.id))
+    filed = await file_note(session, note, clock) if text else None
+    note.filed_to = filed
+    await audit.record(
+        session,
+        actor=note.sender,
+        action="voice.transcribe",
+        subject=note.code,
+        data={"status": note.status, "language": language, "seconds": round(duration, 1), "filed": filed},
+        clock=clock,
+    )
+    return filed
+
+
+async def fail_note(session: AsyncSession, note: VoiceNote, *, key: str, detail: str, clock: Clock) -> None:
+    """The audio could not be transcribed: keep why, drop the bytes."""
+    note.status = "failed"
+    note.error_key = key
+    note.error_detail = detail[:2000]
+    note.finished_at = clock.now()
+    await session.execute(delete(VoiceAudio).where(VoiceAudio.note_id == note.id))
+    await audit.record(
+        session, actor=note.sender, action="voice.fail", subject=note.code, data={"error": key}, clock=clock
+    )
+
+
+# -- filing ---------------------------------------------------------------------------------
+#: ``fn(session, note, clock) -> label | None`` (sync or async). The first filer that returns a
+#: label wins; a filer that raises is skipped (inside a savepoint, so it leaves nothing behind).
+Filer = Callable[[AsyncSession, VoiceNote, Clock], Awaitable[str | None] | str | None]
+_FILERS: list[Filer] = []
+
+
+def register_filer(fn: Filer, *, first: bool = False) -> Filer:
+    """Add a filer (usable as a decorator). ``first`` puts it ahead of those already there."""
+    if fn not in _FILERS:
+        _FILERS.insert(0, fn) if first else _FILERS.append(fn)
+    return fn
+
+
+def unregister_filer(fn: Filer) -> None:
+    if fn in _FILERS:
+        _FILERS.remove(fn)
+
+
+def filers() -> list[Filer]:
+    return list(_FILERS)
+
+
+async def file_note(session: AsyncSession, note: VoiceNote, clock: Clock) -> str | None:
+    for fn in list(_FILERS):
+        try:
+            async with session.begin_nested():
+                result = fn(session, note, clock)
+                label = await result if inspect.isawaitable(result) else result
+        except DomainError as exc:
+            log.info("filer %s declined %s: %s", getattr(fn, "__name__", fn), note.code, exc.key)
+            continue
+        except Exception:
+            log.exception("filer %s failed on %s", getattr(fn, "__name__", fn), note.code)
+            continue
+        if label:
+            return str(label)
+    return None
+
+
+# -- search ---------------------------------------------------------------------------------
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+_JIEBA: Any = None
+
+
+def _jieba() -> Any:
+    """jieba, taught the office's glossary once (到岗, 首报, 续报 ... are one word each)."""
+    global _JIEBA
+    if _JIEBA is None:
+        import jieba
+
+        from voice.glossary import DEFAULT_TERMS
+
+        jieba.setLogLevel(logging.WARNING)
+        for term in DEFAULT_TERMS:
+            jieba.add_word(term)
+        _JIEBA = jieba
+    return _JIEBA
+
+
+def add_search_words(words: Iterable[str]) -> None:
+    """More words to keep whole when indexing (people's and places' names from config)."""
+    jieba = _jieba()
+    for word in words:
+        if word.strip():
+            jieba.add_word(word.strip())
+
+
+def terms_of(text: str) -> list[str]:
+    """Search-mode words of ``text``: lower-case, punctuation dropped, each once, in order."""
+    words = (w.strip().lower() for w in _jieba().cut_for_search(text))
+    return list(dict.fromkeys(w for w in words if w and not _PUNCT.fullmatch(w)))
+
+
+def tokenize(text: str) -> str:
+    """The indexed form: " 防汛 应急 响应 " (padded, so that LIKE '% word %' matches whole words)."""
+    return " " + " ".join(terms_of(text)) + " "
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result of ``!search``, whatever kind of record it comes from."""
+
+    kind: str  # "voice", "incident", ...
+    code: str  # "V12"
+    at: datetime
+    author: str
+    room_id: str | None
+    text: str
+    score: int = 0
+
+
+#: ``fn(session, user=, room_id=, terms=, limit=) -> list[SearchHit]`` for other records.
+Searcher = Callable[..., Awaitable[list[SearchHit]]]
+_SEARCHERS: list[Searcher] = []
+
+
+def register_searcher(fn: Searcher) -> Searcher:
+    if fn not in _SEARCHERS:
+        _SEARCHERS.append(fn)
+    return fn
+
+
+async def search_voice(
+    session: AsyncSession, *, user: str, room_id: str, terms: Sequence[str], limit: int = 10
+) -> list[SearchHit]:
+    """Transcripts the user may see: those of this room, and their own voice messages anywhere.
+
+    A note matches when every term is in it as an indexed jieba word. Chinese terms also match
+    as a substring of the text, a fallback for words jieba cut differently in the query and in
+    the text; other terms match whole words only ("in" must not hit "training"). Notes with more
+    whole-word hits rank first, then the newest.
+    """
+    if not terms:
+        return []
+    conditions = []
+    scores = []
+    for term in terms:
+        esc = _like_escape(term)
+        whole = VoiceNote.tokens.like(f"% {esc} %", escape="\\")
+        if _CJK.search(term):
+            conditions.append(or_(whole, func.lower(VoiceNote.text).like(f"%{esc}%", escape="\\")))
+        else:
+            conditions.append(whole)
+        scores.append(whole)
+    query = (
+        select(VoiceNote)
+        .where(
+            VoiceNote.status == "done",
+            or_(VoiceNote.room_id == room_id, VoiceNote.sender == user),
+            *conditions,
+        )
+        .order_by(VoiceNote.created_at.desc())
+        .limit(200)
+    )
+    hits = []
+    for note in await session.scalars(query):
+        padded = note.tokens or ""
+        score = sum(1 for t in terms if f" {t} " in padded)
+        hits.append(
+            SearchHit(
+                kind="voice",
+                code=note.code,
+                at=note.created_at,
+                author=note.sender,
+                room_id=note.room_id,
+                text=note.text or "",
+                score=score,
+            )
+        )
+    hits.sort(key=lambda h: (h.score, h.at), reverse=True)
+    return hits[:limit]
+
+
+async def search(
+    session: AsyncSession, *, user: str, room_id: str, query: str, limit: int = 10
+) -> tuple[list[str], list[SearchHit]]:
+    """(the words searched for, the hits): transcripts and whatever other features registered."""
+    terms = terms_of(query)
+    # jieba's search mode also yields the parts of long words ("防汛" and "防汛抗旱"); a note must
+    # contain the query's words, so keep only words that are not part of a longer one given.
+    terms = [t for t in terms if not any(t != o and t in o for o in terms)]
+    hits = await search_voice(session, user=user, room_id=room_id, terms=terms, limit=limit)
+    for fn in list(_SEARCHERS):
+        try:
+            async with session.begin_nested():
+                hits.extend(await fn(session, user=user, room_id=room_id, terms=terms, limit=limit))
+        except Exception:
+            log.exception("searcher %s failed", getattr(fn, "__name__", fn))
+    hits.sort(key=lambda h: (h.score, h.at), reverse=True)
+    return terms, hits[:limit]
+
+
+def snippet(text: str, terms: Iterable[str], width: int = 60) -> str:
+    """A short excerpt around the first term found (the whole text if short)."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    lower = flat.lower()
+    positions = [lower.find(t) for t in terms if lower.find(t) >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    end = min(len(flat), start + width)
+    return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")

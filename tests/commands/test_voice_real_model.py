@@ -1,0 +1,78 @@
+"""The real Whisper model through the "voice.transcribe" timer (SQLite only: one model run)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import voice.jobs as jobs
+from commands.voice import service
+from commands.voice.models import VoiceNote
+from records.clock import FrozenClock
+from records.db import Database
+from records.migrate import upgrade
+from records.models import OutboxMessage
+from records.timers import TimerRegistry, claim_due, run_timer
+
+FLOOD = Path("/work/shared/voice/zh_tts_flood.ogg")
+_FLOOD_BYTES = FLOOD.read_bytes() if FLOOD.is_file() else b""
+
+
+@pytest.fixture
+def engine_available() -> None:
+    pytest.importorskip("faster_whisper", reason="faster-whisper not installed (pip install 'zhiban[voice]')")
+    from voice.model import model_status
+
+    ok, message = model_status(None)
+    if not ok:
+        pytest.skip(f"Whisper base weights not available: {message}")
+    if not FLOOD.is_file():
+        pytest.skip("shared voice set not found")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'zhiban.db'}"
+    upgrade(url)  # runs its own event loop: a sync fixture
+    return url
+
+
+async def test_real_model_transcribes_flood_notice_through_the_timer(engine_available: None, sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    clock = FrozenClock(datetime(2026, 11, 26, 7, 0, tzinfo=UTC))
+    registry = TimerRegistry()
+    jobs.register(registry)
+    jobs.use_transcriber(None)  # the configured engine: faster-whisper base, loaded by get_transcriber
+    try:
+        async with db.transaction() as s:
+            note = await service.queue_note(
+                s, room_id="!r:localhost", event_id="$flood", thread_root=None, sender="@alice:localhost",
+                audio_url="mxc://localhost/flood", audio=_FLOOD_BYTES, clock=clock,
+                mimetype="audio/ogg", claimed_ms=4000, job=jobs.job_options(_Settings()),
+            )  # fmt: skip
+        results = [await run_timer(db, tid, registry, clock) for tid in await claim_due(db, clock)]
+        assert results == ["done"]
+        async with db.reading() as s:
+            stored = await s.get(VoiceNote, note.id)
+            assert stored is not None
+            rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    finally:
+        await db.dispose()
+    assert stored.status == "done" and stored.language == "zh" and stored.engine == "faster-whisper/base"
+    assert stored.text and "防汛" in stored.text and "到岗" in stored.text  # glossary fix: not 到港
+    assert stored.duration and 2 < stored.duration < 10
+    reply = next(r for r in rows if r.event_type == "m.room.message")
+    assert "防汛" in reply.content["body"] and reply.content["m.relates_to"]["event_id"] == "$flood"
+    assert [r.content["m.relates_to"]["key"] for r in rows if r.event_type == "m.reaction"] == ["✅"]
+
+
+class _Settings:
+    """The defaults of settings.voice, as the bot would pass them."""
+
+    model_dir = ""
+    max_bytes = 20 * 1024 * 1024
+    max_seconds = 600
+    glossary: tuple[str, ...] = ()
