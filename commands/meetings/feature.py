@@ -1,14 +1,22 @@
-"""The meetings feature: its router, texts, tables and timers (filled in by the feature's own work)."""
+"""The meetings feature (会议通知): router, texts, tables and timers."""
 
 from __future__ import annotations
 
-from bot import Router
+from commands.meetings import scheduled, service
+from commands.meetings.handlers import router
+from commands.meetings.texts import TEXTS
+from commands.meetings.voice import register_voice_filer
 from records.timers import TimerRegistry
 
-router = Router("meetings")
-TEXTS: dict[str, dict[str, str]] = {}
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = ["commands.meetings.models"]
+
+register_voice_filer()
 
 
 def register_timers(registry: TimerRegistry) -> None:
-    """Nothing scheduled yet."""
+    registry.register(service.REMIND)(scheduled.fire_reminder)
+    registry.register(service.CHECKIN)(scheduled.fire_checkin)
+    registry.register(service.MISSING)(scheduled.fire_missing)
+
+
+__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]

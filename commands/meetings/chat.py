@@ -1,0 +1,151 @@
+"""Helpers shared by the meeting handlers: command specs, arguments, errors in the user's terms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from bot import Command, CommandObject, Message, UserFacingError
+from bot.mentions import text_with_ids
+from commands.meetings import service
+from commands.meetings.policy import MeetingPolicy
+from commands.timeparse import TimeParseError, format_when
+from records.errors import DomainError
+
+_G = "meetings"
+MEETING = Command(
+    "meeting",
+    aliases=("会议",),
+    usage={
+        "zh": "!会议 [发起] <名称> <时间> [在 <地点>] @参会人…\n!会议 改期 M3 <时间> · !会议 改地点 M3 <地点>\n"
+        "!会议 取消 M3 [原因] · !会议 结束 M3 · !会议 日历 M3 · !会议 M3（查看）",
+        "en": "!meeting new <title> <when> [at <place>] @attendees…\n!meeting move M3 <when> · "
+        "!meeting place M3 <place>\n!meeting cancel M3 [reason] · !meeting end M3 · !meeting ics M3 · "
+        "!meeting M3 (show)",
+    },
+    summary={"zh": "发起和管理会议（会议通知）", "en": "Schedule and manage meetings"},
+    example="!会议 防汛会商 明天下午3点 在 三楼会议室 @chu @wang",
+    group=_G,
+)
+MEETINGS = Command(
+    "meetings",
+    aliases=("会议列表",),
+    usage={"zh": "!会议列表", "en": "!meetings"},
+    summary={"zh": "今天及近期的会议", "en": "Meetings today and ahead"},
+    group=_G,
+)
+ATTEND = Command(
+    "attend",
+    aliases=("参会", "参加"),
+    usage={"zh": "!参会 M3（或在通知上回应 ✅）", "en": "!attend M3 (or react ✅ on the notice)"},
+    summary={"zh": "确认参加会议", "en": "Confirm you attend a meeting"},
+    group=_G,
+)
+LEAVE = Command(
+    "leave",
+    aliases=("请假",),
+    usage={"zh": "!请假 M3 <原因>（或在通知上回应 ❌）", "en": "!leave M3 <reason> (or react ❌ on the notice)"},
+    summary={"zh": "会议请假", "en": "Take leave from a meeting"},
+    group=_G,
+)
+DEPUTY = Command(
+    "deputy",
+    aliases=("代会",),
+    usage={"zh": "!代会 M3 @某人（或在通知上回应 🔁）", "en": "!deputy M3 @someone (or react 🔁 on the notice)"},
+    summary={"zh": "派人代为参会", "en": "Send someone in your place"},
+    group=_G,
+)
+CHECKIN = Command(
+    "checkin",
+    aliases=("签到",),
+    usage={"zh": "!签到 M3 <签到码>", "en": "!checkin M3 <code>"},
+    summary={"zh": "会议签到", "en": "Sign in to a meeting"},
+    example="!签到 M3 4821",
+    group=_G,
+)
+MINUTES = Command(
+    "minutes",
+    aliases=("纪要",),
+    usage={
+        "zh": "!纪要 M3 <内容>（或在会议通知的话题中发言）",
+        "en": "!minutes M3 <text> (or write in the card's thread)",
+    },
+    summary={"zh": "记入会议纪要", "en": "Add a line to the minutes"},
+    group=_G,
+)
+ACTION = Command(
+    "action",
+    aliases=("议定事项", "会议任务"),
+    usage={"zh": "!议定事项 M3 @负责人 <任务> 截止 <时间>", "en": "!action M3 @someone <task> by <when>"},
+    summary={"zh": "会上交办任务（转督办）", "en": "Assign an action (becomes a supervised task)"},
+    example="!action M3 @chu 报送汛情简报 by 周五前",
+    group=_G,
+)
+CONFIRM = Command(
+    "confirm",
+    aliases=("确认",),
+    usage={"zh": "!确认（有冲突时仍发起会议）", "en": "!confirm (schedule despite conflicts)"},
+    summary={"zh": "确认发起有冲突的会议", "en": "Schedule a meeting despite conflicts"},
+    group=_G,
+)
+
+_FULL_ID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
+CANCEL_WORDS = {"取消", "cancel", "放弃", "算了", "abort"}
+NONE_WORDS = {"无", "没有", "待定", "none", "no", "-", "skip", "跳过"}
+
+
+def policy_of(settings: Any) -> MeetingPolicy:
+    return MeetingPolicy.from_settings(settings)
+
+
+def server_of(settings: Any) -> str:
+    return str(settings.matrix.user_id).split(":", 1)[-1]
+
+
+def full_text(message: Message, settings: Any) -> str:
+    """The message with every mention as a full Matrix ID (pills, `@short` and full IDs kept whole)."""
+    kept: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return f"@\x00{len(kept) - 1}\x00"
+
+    html = _FULL_ID.sub(keep, message.html) if message.html else None
+    text = text_with_ids(_FULL_ID.sub(keep, message.body), html, server_of(settings))
+    return re.sub(r"@\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+
+
+def args_of(message: Message, command: CommandObject, settings: Any) -> str:
+    """Everything after the command word, mentions as full IDs."""
+    full = full_text(message, settings)
+    return re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S).strip()
+
+
+def split_code(text: str) -> tuple[int, str]:
+    code, _, rest = text.strip().partition(" ")
+    if not code:
+        raise UserFacingError("meeting.need_code")
+    return service.parse_code(code), rest.strip()
+
+
+async def is_admin(resolve_roles: Any, user: str) -> bool:
+    return resolve_roles is not None and "admin" in await resolve_roles(user)
+
+
+@contextmanager
+def user_terms(lang: str, tz: str, now: datetime) -> Iterator[None]:
+    """Service refusals and time errors as the user's mistakes, with times in their zone."""
+    try:
+        yield
+    except TimeParseError as exc:
+        time_params: dict[str, Any] = dict(exc.params)
+        raise UserFacingError(exc.key, **time_params) from None
+    except DomainError as exc:
+        params: dict[str, Any] = {
+            k: format_when(v, tz=tz, lang=lang, now=now) if isinstance(v, datetime) else v
+            for k, v in exc.params.items()
+        }
+        raise UserFacingError(exc.key, **params) from None

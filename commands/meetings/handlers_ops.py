@@ -1,0 +1,251 @@
+"""The rest of a meeting's life in chat: `!meeting` sub-commands, lists, sign-in, minutes, actions.
+
+`!meeting <title> …` with no sub-command word schedules (the common case in Chinese:
+`!会议 安全生产工作会议 周五 9:30 在 301 @a`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import CommandObject, Message, Router, UserFacingError
+from bot.filters import FilterResult, parsed_command
+from bot.types import Event
+from commands.meetings import chat, ics, minutes, notices, parsing, service
+from commands.meetings.handlers_schedule import start_new
+from commands.meetings.models import Meeting
+from commands.timeparse import format_when
+from records.clock import Clock
+
+router = Router("meetings.ops")
+
+_SUBS = {
+    "new": {"new", "create", "发起", "新建", "召开"},
+    "move": {"move", "reschedule", "改期", "改时间"},
+    "place": {"place", "where", "改地点", "换地点", "地点"},
+    "cancel": {"cancel", "取消"},
+    "end": {"end", "close", "结束"},
+    "ics": {"ics", "calendar", "日历"},
+    "show": {"show", "查看"},
+    "list": {"list", "列表"},
+}
+
+
+def _sub_of(args: str) -> tuple[str, str]:
+    word, _, rest = args.strip().partition(" ")
+    for name, words in _SUBS.items():
+        if word.lower() in words:
+            return name, rest.strip()
+    if word and len(args.split()) == 1 and word[:1] in "Mm" and word[1:].isdigit():
+        return "show", word
+    return "new", args.strip()
+
+
+async def _meeting_here(session: AsyncSession, message: Message, code: str) -> Meeting:
+    meeting = await service.get_meeting(session, service.parse_code(code))
+    service.check_room(meeting, message.room_id, is_dm=message.is_dm)
+    return meeting
+
+
+@router.message(chat.MEETING)
+async def meeting_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    state: Any,
+    clock: Clock,
+    settings: Any,
+    lang: str,
+    tz: str,
+    t: Any,
+    resolve_roles: Any = None,
+) -> None:
+    sub, rest = _sub_of(chat.args_of(message, command, settings))
+    if sub == "new":
+        await start_new(
+            message, rest, session=session, state=state, clock=clock, settings=settings, lang=lang, tz=tz, t=t
+        )
+        return
+    if sub == "list":
+        await message.reply(await _list_text(session, message, clock.now(), lang, tz, t))
+        return
+    now = clock.now()
+    policy = chat.policy_of(settings)
+    admin = await chat.is_admin(resolve_roles, message.sender)
+    with chat.user_terms(lang, tz, now):
+        meeting_id, rest = chat.split_code(rest)
+        meeting = await _meeting_here(session, message, f"M{meeting_id}")
+        if sub == "show":
+            rows = await service.attendees_of(session, meeting.id)
+            await message.reply(notices.render_card(meeting, rows, now))
+        elif sub == "move":
+            if not rest:
+                raise UserFacingError("meeting.ask_when", title=meeting.title)
+            when = parsing.parse_when_reply(rest, now=now, tz=tz)
+            await service.move_meeting(
+                session, meeting.id, message.sender, when.at, policy=policy, clock=clock, is_admin=admin
+            )
+            await message.reply(
+                t("meeting.moved_ok", code=meeting.code, when=format_when(when.at, tz=tz, lang=lang, now=now))
+            )
+        elif sub == "place":
+            await service.change_place(
+                session, meeting.id, message.sender, rest, policy=policy, clock=clock, is_admin=admin
+            )
+            await message.reply(t("meeting.place_ok", code=meeting.code, place=meeting.place))
+        elif sub == "cancel":
+            await service.cancel_meeting(session, meeting.id, message.sender, rest, clock=clock, is_admin=admin)
+            await message.reply(t("meeting.cancelled_ok", code=meeting.code))
+        elif sub == "end":
+            _, text = await minutes.end_meeting(session, meeting.id, message.sender, clock=clock, is_admin=admin)
+            if message.room_id != meeting.room_id:
+                await message.reply(text)
+        elif sub == "ics":
+            rows = await service.attendees_of(session, meeting.id)
+            data = ics.meeting_ics(meeting, rows, now=now, domain=chat.server_of(settings)).decode()
+            await message.reply(t("meeting.ics", code=meeting.code, file=f"{meeting.code}.ics", ics=data))
+
+
+@router.message(chat.MEETINGS)
+async def list_meetings(message: Message, session: AsyncSession, clock: Clock, lang: str, tz: str, t: Any) -> None:
+    await message.reply(await _list_text(session, message, clock.now(), lang, tz, t))
+
+
+async def _list_text(session: AsyncSession, message: Message, now: datetime, lang: str, tz: str, t: Any) -> str:
+    """In a room: its meetings; in a DM: the meetings the person organizes or is invited to."""
+    if message.is_dm:
+        found = await service.upcoming(session, now=now, user=message.sender)
+    else:
+        found = await service.upcoming(session, now=now, room_id=message.room_id)
+    if not found:
+        return str(t("meeting.list_empty"))
+    lines = [t("meeting.list_title")]
+    for meeting in found:
+        row = await service.attendee(session, meeting.id, message.sender)
+        answer = "organizer" if meeting.organizer == message.sender else (row.response if row else None)
+        mine = t("meeting.list_answer", answer=t(f"meeting.answer.{answer}")) if answer else ""
+        when = format_when(meeting.starts_at, tz=tz, lang=lang, now=now, hints=True)
+        lines.append(
+            t(
+                "meeting.list_item",
+                code=meeting.code,
+                when=when,
+                title=meeting.title,
+                place=notices.place_of(meeting, lang),
+                mine=mine,
+            )
+        )
+    return "\n".join(lines)
+
+
+# -- sign-in, minutes, actions ---------------------------------------------------------------
+@router.message(chat.CHECKIN)
+async def checkin(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    lang: str,
+    tz: str,
+    t: Any,
+) -> None:
+    now = clock.now()
+    with chat.user_terms(lang, tz, now):
+        meeting_id, code = chat.split_code(command.args)
+        await _meeting_here(session, message, f"M{meeting_id}")
+        if not code:
+            raise UserFacingError("meeting.need_checkin_code")
+        meeting, _ = await service.check_in(
+            session, meeting_id, message.sender, code.split()[0], policy=chat.policy_of(settings), clock=clock
+        )
+    time = format_when(now, tz=tz, lang=lang, now=now).rsplit(" ", 1)[-1][-5:]
+    await message.reply(t("meeting.checkin_ok", user=message.sender, code=meeting.code, time=time))
+
+
+@router.message(chat.MINUTES)
+async def minutes_command(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, lang: str, tz: str, t: Any
+) -> None:
+    with chat.user_terms(lang, tz, clock.now()):
+        meeting_id, text = chat.split_code(command.args)
+        meeting = await _meeting_here(session, message, f"M{meeting_id}")
+        await minutes.add_minute(session, meeting.id, message.sender, text, clock=clock, source="command")
+    await message.reply(t("meeting.minute_ok", code=meeting.code))
+
+
+@router.message(chat.ACTION)
+async def action_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    lang: str,
+    tz: str,
+    t: Any,
+    resolve_roles: Any = None,
+) -> None:
+    now = clock.now()
+    admin = await chat.is_admin(resolve_roles, message.sender)
+    with chat.user_terms(lang, tz, now):
+        meeting_id, rest = chat.split_code(chat.args_of(message, command, settings))
+        meeting = await _meeting_here(session, message, f"M{meeting_id}")
+        assignee, title, due = parsing.parse_action(rest, now=now, tz=tz)
+        result = await minutes.add_action(
+            session, meeting.id, message.sender, assignee, title, due, clock=clock, is_admin=admin
+        )
+    if result.task is not None:
+        task_code = t("meeting.action_task", code=result.task.code)
+    else:
+        task_code = t("meeting.action_no_task")
+    due_text = format_when(due, tz=tz, lang=lang, now=now)
+    await message.reply(t("meeting.action_ok", user=assignee, task=title, due=due_text, task_code=task_code))
+    if result.task is not None:
+        await _show_task_card(message, result.task, lang, tz, now)
+
+
+async def _show_task_card(message: Message, task: Any, lang: str, tz: str, now: datetime) -> None:
+    """The supervised task's own card, so that its ✅/❌ and thread work like any task's."""
+    tasks = importlib.import_module("commands.tasks.service")
+    render_card = getattr(tasks, "render_card", None)
+    card_ref = getattr(tasks, "card_ref", None)
+    if render_card is not None and card_ref is not None:
+        await message.answer(render_card(task, lang, tz, now), ref=card_ref(task.id))
+
+
+async def _in_meeting_thread(event: Event, data: dict[str, Any]) -> FilterResult:
+    """Plain text in a meeting card's thread while the minutes are open, from someone on the list."""
+    session = data.get("session")
+    if session is None or not isinstance(event, Message) or event.is_voice or not event.thread_root:
+        return False
+    if parsed_command(event, data) is not None:
+        return False
+    meeting = await minutes.meeting_of_thread(session, event.thread_root)
+    if meeting is None:
+        return False
+    settings, clock = data.get("settings"), data.get("clock")
+    if clock is None or not minutes.taking_minutes(meeting, chat.policy_of(settings), clock.now()):
+        return False
+    invited = await service.attendee(session, meeting.id, event.sender) is not None
+    if event.sender != meeting.organizer and not invited:
+        return False
+    return {"minutes_meeting": meeting}
+
+
+@router.message(_in_meeting_thread)
+async def thread_minutes(message: Message, minutes_meeting: Meeting, session: AsyncSession, clock: Clock) -> None:
+    await minutes.add_minute(
+        session,
+        minutes_meeting.id,
+        message.sender,
+        message.body,
+        clock=clock,
+        source="thread",
+        event_id=message.event_id,
+    )
+    await message.react("📝")

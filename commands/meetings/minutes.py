@@ -1,0 +1,210 @@
+"""Minutes (纪要), action items and the end of a meeting.
+
+Lines come from text in the card's thread, from `!minutes`, and from voice transcripts (the
+voice feature's filer seam). `!action` makes a supervised task through commands.tasks when
+that service is installed; the item is kept here either way, so nothing is lost without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.meetings import notices, service
+from commands.meetings.models import DEPUTY, ENDED, LEAVE, SCHEDULED, ActionItem, Meeting, MinuteLine
+from commands.meetings.policy import MeetingPolicy
+from commands.timeparse import format_when, get_zone
+from records import audit, outbox, timers
+from records.clock import Clock
+from records.errors import DomainError, NotAllowed
+
+
+def _require_party(meeting: Meeting, user: str, invited: bool) -> None:
+    if user != meeting.organizer and not invited:
+        raise NotAllowed("meeting.not_invited", code=meeting.code)
+
+
+async def add_minute(
+    session: AsyncSession,
+    meeting_id: int,
+    author: str,
+    text: str,
+    *,
+    clock: Clock,
+    source: str = "text",
+    event_id: str | None = None,
+) -> MinuteLine:
+    meeting = await service.get_meeting(session, meeting_id)
+    if meeting.status != SCHEDULED:
+        raise DomainError(f"meeting.already_{meeting.status}", code=meeting.code)
+    _require_party(meeting, author, await service.attendee(session, meeting_id, author) is not None)
+    text = text.strip()
+    if not text:
+        raise DomainError("meeting.minute_empty")
+    line = MinuteLine(
+        meeting_id=meeting.id, author=author, text=text[:4000], source=source, event_id=event_id, at=clock.now()
+    )
+    session.add(line)
+    await session.flush()
+    await audit.record(
+        session, actor=author, action="meeting.minute", subject=meeting.code, data={"source": source}, clock=clock
+    )
+    return line
+
+
+def taking_minutes(meeting: Meeting, policy: MeetingPolicy, now: datetime) -> bool:
+    """Thread messages count as minutes from the sign-in opening until the meeting is ended."""
+    return meeting.status == SCHEDULED and now >= meeting.starts_at - policy.checkin_opens
+
+
+async def meeting_of_thread(session: AsyncSession, thread_root: str | None) -> Meeting | None:
+    """The meeting whose room card is `thread_root`, if any."""
+    if not thread_root:
+        return None
+    ref = await outbox.ref_for_event(session, thread_root)
+    if ref is None or not ref.startswith("card:M"):
+        return None
+    meeting_id = notices.parse_ref(ref)
+    return None if meeting_id is None else await session.get(Meeting, meeting_id)
+
+
+@dataclass
+class ActionResult:
+    item: ActionItem
+    task: Any | None  # a commands.tasks Task when that service made one
+
+
+async def add_action(
+    session: AsyncSession,
+    meeting_id: int,
+    actor: str,
+    assignee: str,
+    title: str,
+    due_at: datetime,
+    *,
+    clock: Clock,
+    is_admin: bool = False,
+) -> ActionResult:
+    """An action item (`!action M3 @x <task> by <when>`), made a supervised task when possible."""
+    meeting = await service.get_meeting(session, meeting_id)
+    if actor != meeting.organizer and not is_admin:
+        raise NotAllowed("meeting.not_organizer", code=meeting.code)
+    if meeting.status == "cancelled":
+        raise DomainError("meeting.already_cancelled", code=meeting.code)
+    if due_at <= clock.now():
+        raise DomainError("meeting.in_past")
+    task = await _create_task(session, meeting, actor, assignee, title, due_at, clock)
+    item = ActionItem(
+        meeting_id=meeting.id,
+        assignee=assignee,
+        title=title.strip()[:2000],
+        due_at=due_at,
+        task_id=None if task is None else task.id,
+        created_by=actor,
+        created_at=clock.now(),
+    )
+    session.add(item)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="meeting.action",
+        subject=meeting.code,
+        data={"assignee": assignee, "title": item.title, "due_at": due_at.isoformat(), "task": item.task_id},
+        clock=clock,
+    )
+    if task is None:
+        await notices.tell(session, meeting, assignee, "meeting.action_dm", clock, task=item.title, due=due_at)
+    return ActionResult(item, task)
+
+
+async def _create_task(
+    session: AsyncSession, meeting: Meeting, actor: str, assignee: str, title: str, due_at: datetime, clock: Clock
+) -> Any | None:
+    """The seam to supervised tasks (督办): commands.tasks.service.create_task, when installed."""
+    try:
+        tasks = importlib.import_module("commands.tasks.service")
+    except ImportError:
+        return None
+    create = getattr(tasks, "create_task", None)
+    if create is None:
+        return None
+    return await create(
+        session,
+        assigner=actor,
+        lead=assignee,
+        co_owners=(),
+        title=title,
+        due_at=due_at,
+        source=meeting.code,
+        priority="normal",
+        room_id=meeting.room_id,
+        clock=clock,
+    )
+
+
+# -- the end -------------------------------------------------------------------------------
+async def end_meeting(
+    session: AsyncSession, meeting_id: int, actor: str, *, clock: Clock, is_admin: bool = False
+) -> tuple[Meeting, str]:
+    """Close the meeting and post the minutes with attendance and actions; returns that text."""
+    meeting = await service.get_meeting(session, meeting_id)
+    if actor != meeting.organizer and not is_admin:
+        raise NotAllowed("meeting.not_organizer", code=meeting.code)
+    if meeting.status != SCHEDULED:
+        raise DomainError(f"meeting.already_{meeting.status}", code=meeting.code)
+    meeting.status = ENDED
+    meeting.ended_at = meeting.updated_at = clock.now()
+    meeting.revision += 1
+    await timers.cancel_prefix(session, service.timer_prefix(meeting))
+    await audit.record(session, actor=actor, action="meeting.end", subject=meeting.code, clock=clock)
+    text = await summary(session, meeting, meeting.lang, meeting.tz, clock.now())
+    await outbox.enqueue(session, outbox.text_content(text), room_id=meeting.room_id, ref=f"minutes:{meeting.code}")
+    rows = await service.attendees_of(session, meeting.id)
+    await notices.refresh_card(session, meeting, rows, clock.now())
+    return meeting, text
+
+
+async def summary(session: AsyncSession, meeting: Meeting, lang: str, tz: str, now: datetime) -> str:
+    """The minutes as Markdown: attendance (present, absent, on leave, deputies), lines, actions."""
+    r = notices.render
+    rows = await service.attendees_of(session, meeting.id)
+    none = r("meeting.none", lang)
+    present = [x.user_id for x in rows if x.checked_in_at is not None]
+    absent = [x.user_id for x in rows if x.expected and x.checked_in_at is None]
+    leave = [r("meeting.leave_item", lang, user=x.user_id, reason=x.reason or "—") for x in rows if x.response == LEAVE]
+    deputies = [r("meeting.deputy_item", lang, user=x.user_id, deputy=x.deputy) for x in rows if x.response == DEPUTY]
+    lines = list(
+        await session.scalars(select(MinuteLine).where(MinuteLine.meeting_id == meeting.id).order_by(MinuteLine.id))
+    )
+    items = list(
+        await session.scalars(select(ActionItem).where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id))
+    )
+    minute_text = "\n".join(f"- {x.at.astimezone(get_zone(tz)):%H:%M} {x.author}: {x.text}" for x in lines)
+    action_text = "\n".join(
+        r(
+            "meeting.action_item",
+            lang,
+            user=x.assignee,
+            task=x.title,
+            due=format_when(x.due_at, tz=tz, lang=lang, now=now),
+            code=f"T{x.task_id}" if x.task_id else "—",
+        )
+        for x in items
+    )
+    return r(
+        "meeting.minutes",
+        lang,
+        **notices.common_params(meeting, lang, tz, now),
+        present=", ".join(present) or none,
+        absent=", ".join(absent) or none,
+        leave=", ".join(leave) or none,
+        deputies=", ".join(deputies) or none,
+        lines=minute_text or "- " + none,
+        actions=action_text or "- " + none,
+    )

@@ -1,0 +1,122 @@
+"""Reading `!meeting new <title> <when> [at <place>] @attendees…` into its parts.
+
+The title comes first and has no delimiter, so the time phrase has to be found inside the
+text. The rule: the time is the first phrase, starting at a word boundary after the first
+word, that `parse_when` reads *and* that ends at a word boundary (or at the end). So in
+"周五例会 周五 9:30" the title keeps "周五例会" (a weekday glued to more text is a title word),
+and "3号文件" is not read as the 3rd. Chinese typed without spaces ("防汛会商明天下午3点 …")
+is tried character by character inside the first word, with the same end rule.
+What follows the time is the place, after an optional marker (at / in / 在 / 地点 / 于).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from commands.timeparse import TimeParseError, When, parse_when
+from records.errors import DomainError
+
+_MXID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
+_PLACE_LEAD = re.compile(r"^(?:at|in|@|在|于|地点\s*[:：]?)\s*", re.IGNORECASE)
+_PLACE_TAIL = re.compile(r"\s(?:at|在|于|地点\s*[:：]?)\s*(\S.*)$", re.IGNORECASE)
+# Errors that show the words *were* a time (just not a usable one): worth reporting.
+_TIME_LIKE_ERRORS = {"time.in_past", "time.invalid_date", "time.invalid_clock"}
+
+
+@dataclass
+class MeetingDraft:
+    """What the user gave; the wizard asks for what is missing."""
+
+    title: str = ""
+    starts_at: datetime | None = None
+    when_text: str = ""
+    place: str | None = None
+    attendees: list[str] = field(default_factory=list)
+
+
+def split_attendees(text: str) -> tuple[str, list[str]]:
+    """Take the full Matrix IDs out of `text`: (the text without them, the IDs in order)."""
+    found = list(dict.fromkeys(_MXID.findall(text)))
+    return re.sub(r"\s+", " ", _MXID.sub(" ", text)).strip(), found
+
+
+def _ends_on_boundary(when: When, candidate: str) -> bool:
+    """The time phrase is not glued to the next word ("周五例会" is not "周五" + "例会")."""
+    if not when.rest:
+        return True
+    consumed = candidate.find(when.rest)
+    return consumed > 0 and candidate[consumed - 1].isspace()
+
+
+def find_time(text: str, *, now: datetime, tz: str) -> tuple[str, When, str] | None:
+    """Split `text` into (before, the time, after); None when there is no time in it.
+
+    The first phrase that is clearly a time but unusable (in the past, 2月30日) raises
+    its TimeParseError rather than letting a later word pass for the time.
+    """
+    words = list(re.finditer(r"\S+", text))
+    starts = [m.start() for m in words[1:]]
+    # No spaces (typical Chinese): try each position inside the first word too.
+    if words:
+        first = words[0]
+        starts = starts + list(range(first.start() + 1, first.end()))
+    for start in starts:
+        candidate = text[start:]
+        try:
+            when = parse_when(candidate, now=now, tz=tz)
+        except TimeParseError as exc:
+            if exc.key in _TIME_LIKE_ERRORS and text[start - 1].isspace():
+                # The first time phrase is the meeting's time: a later one is not a fallback.
+                raise
+            continue
+        if _ends_on_boundary(when, candidate):
+            return text[:start].strip(), when, when.rest
+    return None
+
+
+def clean_place(text: str) -> str | None:
+    place = _PLACE_LEAD.sub("", text.strip()).strip(" ，,。")
+    return place or None
+
+
+def parse_new_meeting(text: str, *, now: datetime, tz: str) -> MeetingDraft:
+    """Parse the arguments of `!meeting new` (mentions already written as full Matrix IDs)."""
+    rest, attendees = split_attendees(text)
+    draft = MeetingDraft(attendees=attendees)
+    found = find_time(rest, now=now, tz=tz)
+    if found is None:
+        tail = _PLACE_TAIL.search(rest)
+        if tail is not None:
+            draft.place = clean_place(tail.group(1))
+            rest = rest[: tail.start()]
+        draft.title = rest.strip()
+        return draft
+    title, when, after = found
+    draft.title, draft.starts_at, draft.when_text = title, when.at, when.matched
+    draft.place = clean_place(after)
+    return draft
+
+
+def parse_when_reply(text: str, *, now: datetime, tz: str) -> When:
+    """A wizard answer that should be just a time."""
+    when = parse_when(text.strip(), now=now, tz=tz)
+    if when.rest and not _PLACE_LEAD.match(when.rest):
+        raise TimeParseError("time.unparsed", text=text.strip()[:24])
+    return when
+
+
+def parse_action(text: str, *, now: datetime, tz: str) -> tuple[str, str, datetime]:
+    """`@x <task> by <when>` / `@x <任务> 截止 <时间>` → (assignee, task, due time)."""
+    rest, people = split_attendees(text)
+    if len(people) != 1:
+        raise DomainError("meeting.action_one_person")
+    match = re.search(r"\s(?:by|due|before|截止(?:时间)?|期限|完成时限)\s*[:：]?\s*", f" {rest}", re.IGNORECASE)
+    if match is None:
+        raise DomainError("meeting.action_no_due")
+    title = f" {rest}"[: match.start()].strip()
+    when = parse_when(f" {rest}"[match.end() :], now=now, tz=tz)
+    if not title:
+        raise DomainError("meeting.action_no_title")
+    return people[0], title, when.at
