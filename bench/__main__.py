@@ -4,6 +4,7 @@
 (b)     bench.dispatcher_throughput  events/s through routers and middlewares
         bench.push_fanout            Web Push fan-out vs pywebpush
         bench.voice_quality          transcription error rates, step by step
+        bench.incident_fanout        grade Ⅰ incident: 100 responders invited and DM-alerted
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ BENCHMARKS = [
     "bench.push_fanout",
     "bench.voice_quality",
     "bench.voice_latency",
+    "bench.timer_lateness",
 ]
 
 

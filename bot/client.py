@@ -120,6 +120,13 @@ class BotClient:
         self._started_ms = int(time.time() * 1000)
         self.synced = asyncio.Event()
         self._creators: dict[str, set[str]] = {}
+        # Set when the bot must stop rather than go on (events it could not record).
+        self.fatal: BaseException | None = None
+        self.on_login: Callable[[], Awaitable[None]] | None = None
+        # DM rooms created but not yet seen in a sync, and one creation at a time per person.
+        self._pending_dm: dict[str, str] = {}
+        self._dm_locks: dict[str, asyncio.Lock] = {}
+        self._direct_lock = asyncio.Lock()
 
     # -- session -------------------------------------------------------------------------
     async def login(self) -> None:
@@ -159,12 +166,21 @@ class BotClient:
             if not sync.done():
                 sync.cancel()
                 break
-            response = sync.result()
+            try:
+                response = sync.result()
+            except Exception as exc:  # the homeserver is restarting, the network hiccuped
+                response = nio.SyncError(f"{type(exc).__name__}: {exc}")
             if isinstance(response, nio.SyncError):
+                if response.status_code == "M_UNKNOWN_TOKEN":
+                    await self._login_again()
+                if self.fatal is not None:
+                    raise self.fatal
                 log.warning("sync failed: %s; retrying in %.0fs", response.message, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30)
                 continue
+            if self.fatal is not None:
+                raise self.fatal
             backoff = 1.0
             full_state = False
             futures = self._dispatch(response, history=first_ever)
@@ -174,11 +190,29 @@ class BotClient:
             await self._maintain_keys()
             self.synced.set()
 
+    async def _login_again(self) -> None:
+        """The saved access token was revoked: log in again with the password, keeping the device."""
+        if not self.options.password:
+            self.fatal = RuntimeError("the access token was revoked and no password is configured")
+            return
+        log.warning("access token revoked; logging in again")
+        self.options.access_token = None
+        response = await self.nio.login(self.options.password, device_name=self.options.device_name)
+        if isinstance(response, nio.LoginResponse):
+            self.options.access_token, self.options.device_id = response.access_token, response.device_id
+            if self.on_login is not None:
+                await self.on_login()
+
     def _dispatch(self, response: nio.SyncResponse, *, history: bool) -> list[asyncio.Future[Any]]:
         futures: list[asyncio.Future[Any]] = []
         for event in response.account_data_events:
-            if getattr(event, "type", None) == "m.direct":
-                self.direct_rooms = {u: list(r) for u, r in event.content.items()}
+            content = getattr(event, "content", None)
+            if getattr(event, "type", None) == "m.direct" and isinstance(content, dict):
+                self.direct_rooms = {
+                    u: [r for r in rooms if isinstance(r, str)]
+                    for u, rooms in content.items()
+                    if isinstance(rooms, list)
+                }
         for room_id, info in response.rooms.invite.items():
             for raw in info.invite_state:
                 if isinstance(raw, nio.InviteMemberEvent) and raw.state_key == self.user_id:
@@ -186,12 +220,20 @@ class BotClient:
                         futures.append(asyncio.ensure_future(self._on_invite(room_id, raw)))
                     break
         for room_id, info in response.rooms.join.items():
-            self._note_creators(room_id, [*info.state, *info.timeline.events])
+            try:
+                self._note_creators(room_id, [*info.state, *info.timeline.events])
+            except Exception:
+                log.exception("could not read the creators of %s", room_id)
             if history:
                 # The first sync of a new bot carries old history: nothing in it is addressed to us.
                 continue
             for raw in info.timeline.events:
-                event = self.convert(room_id, raw)
+                try:
+                    event = self.convert(room_id, raw)
+                except Exception:
+                    # One malformed event must never stop the bot (it would come back on restart).
+                    log.exception("could not read event %s in %s; skipped", getattr(raw, "event_id", "?"), room_id)
+                    continue
                 if event is None:
                     continue
                 futures.append(self.dispatcher.submit(event, {"client": self}))
@@ -201,11 +243,23 @@ class BotClient:
         previous = self._last_checkpoint
 
         async def save() -> None:
-            if futures:
-                await asyncio.gather(*futures, return_exceptions=True)
+            results = await asyncio.gather(*futures, return_exceptions=True) if futures else []
             if previous is not None:
-                await previous
-            await self.token_store.save(token)
+                await asyncio.gather(previous, return_exceptions=True)
+            failed = [r for r in results if isinstance(r, BaseException)]
+            if failed or self.fatal is not None:
+                # An event could be neither handled nor recorded (the database is down): keep the
+                # old token and stop, so that a restart replays this batch instead of losing it.
+                if self.fatal is None:
+                    self.fatal = RuntimeError(f"{len(failed)} event(s) could not be handled: {failed[0]!r}")
+                    log.error("stopping: %s", self.fatal)
+                    self._stop.set()
+                return
+            try:
+                await self.token_store.save(token)
+            except Exception:
+                log.exception("could not save the sync token; the next batch will save a later one")
+                return
             if self.on_batch_done is not None:
                 await self.on_batch_done()
 
@@ -273,9 +327,10 @@ class BotClient:
     def _note_creators(self, room_id: str, events: list[Any]) -> None:
         for event in events:
             if isinstance(event, nio.RoomCreateEvent):
-                content = event.source.get("content", {})
-                extra = content.get("additional_creators", [])
-                self._creators[room_id] = {event.sender, *(u for u in extra if isinstance(u, str))}
+                content = event.source.get("content")
+                extra = content.get("additional_creators") if isinstance(content, dict) else None
+                others = [u for u in extra if isinstance(u, str)] if isinstance(extra, list) else []
+                self._creators[room_id] = {event.sender, *others}
 
     def power_level(self, room_id: str, user_id: str) -> int:
         """The user's power level in a room, as the bot last synced it (0 when unknown).
@@ -393,8 +448,23 @@ class BotClient:
 
     async def dm_room(self, user_id: str) -> str:
         """The direct-message room with a user, created (and marked direct) when there is none."""
+        async with self._dm_locks.setdefault(user_id, asyncio.Lock()):
+            return await self._dm_room(user_id)
+
+    async def _dm_room(self, user_id: str) -> str:
+        pending = self._pending_dm.get(user_id)
+        if pending is not None:
+            if pending not in self.nio.rooms:
+                return pending
+            del self._pending_dm[user_id]  # synced now: checked like any other below
         for room_id in self.direct_rooms.get(user_id, []):
             room = self.nio.rooms.get(room_id)
+            if room is None and room_id not in self.nio.invited_rooms:
+                # Not synced yet (the bot just started): the m.direct entry is all we know, and
+                # a room we have left would have been dropped from it.
+                if not self.synced.is_set():
+                    return room_id
+                continue
             if room is not None and (user_id in room.users or user_id in room.invited_users):
                 return room_id
         initial_state = []
@@ -410,19 +480,36 @@ class BotClient:
                 initial_state=initial_state,
             )
         )
-        await self._remember_direct(user_id, response.room_id)
+        self._pending_dm[user_id] = str(response.room_id)
+        try:
+            await self._remember_direct(user_id, response.room_id)
+        except Exception:  # the room exists and works; a stale m.direct only costs a lookup later
+            log.warning("could not record the DM room with %s in m.direct", user_id, exc_info=True)
         return str(response.room_id)
+
+    def dm_owners(self) -> dict[str, str]:
+        """DM room id → the person it is with, including rooms created but not yet synced."""
+        owners = {room: user for user, rooms in self.direct_rooms.items() for room in rooms}
+        owners.update({room: user for user, room in self._pending_dm.items()})
+        return owners
 
     async def _remember_direct(self, user_id: str, room_id: str) -> None:
         rooms = self.direct_rooms.setdefault(user_id, [])
         if room_id in rooms:
             return
         rooms.insert(0, room_id)
-        path = f"/_matrix/client/v3/user/{quote(self.user_id)}/account_data/m.direct"
-        headers = {"Authorization": f"Bearer {self.nio.access_token}", "Content-Type": "application/json"}
-        response = await self.nio.send("PUT", path, json.dumps(self.direct_rooms), headers=headers)
-        if response.status >= 400:
-            raise MatrixError(f"m.direct update failed with HTTP {response.status}")
+        # One write at a time, each with the whole map as it stands: DM rooms created
+        # concurrently cannot overwrite one another's entries.
+        async with self._direct_lock:
+            for user, pending in self._pending_dm.items():
+                known = self.direct_rooms.setdefault(user, [])
+                if pending not in known:
+                    known.insert(0, pending)
+            path = f"/_matrix/client/v3/user/{quote(self.user_id)}/account_data/m.direct"
+            headers = {"Authorization": f"Bearer {self.nio.access_token}", "Content-Type": "application/json"}
+            response = await self.nio.send("PUT", path, json.dumps(self.direct_rooms), headers=headers)
+            if response.status >= 400:
+                raise MatrixError(f"m.direct update failed with HTTP {response.status}")
 
     async def download(self, mxc: str) -> bytes:
         response = check(await self.nio.download(mxc))

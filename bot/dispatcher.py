@@ -119,9 +119,11 @@ class Dispatcher(Router):
         if parsed is None:
             return
         t = data["t"]
-        text = t("error.unknown_command", prefix=parsed.prefix, name=parsed.word)
         names = {name: spec for spec in self.commands() for name in (spec.name, *spec.aliases)}
         close = difflib.get_close_matches(parsed.word.lower(), list(names), n=1, cutoff=0.6)
+        if not (message.is_dm or parsed.addressed or close):
+            return  # in a shared room, `!word` may be meant for another bot
+        text = t("error.unknown_command", prefix=parsed.prefix, name=parsed.word)
         if close:
             text += "\n" + t("error.did_you_mean", prefix=parsed.prefix, name=close[0])
         await message.reply(text)
@@ -192,6 +194,8 @@ class Dispatcher(Router):
                 if not done.done():
                     done.set_exception(exc)
         self._queues.pop(key, None)
+        if self._workers.get(key) is asyncio.current_task():
+            del self._workers[key]
 
     async def wait_idle(self) -> None:
         """Wait until every queued event has been handled (used on shutdown and in tests)."""

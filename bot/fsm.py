@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -81,7 +82,8 @@ class BaseStorage(Protocol):
 class MemoryStorage:
     def __init__(self) -> None:
         self._items: dict[StorageKey, tuple[str | None, dict[str, Any]]] = {}
-        self._locks: dict[StorageKey, asyncio.Lock] = {}
+        # Weak: a lock lives while someone holds or waits for it, then goes.
+        self._locks: weakref.WeakValueDictionary[StorageKey, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def get(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         state, data = self._items.get(key, (None, {}))
@@ -95,7 +97,9 @@ class MemoryStorage:
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
         async with lock:
             yield
 
@@ -110,7 +114,7 @@ class RedisStorage:
         self.redis = redis  # a redis.asyncio.Redis
         self.prefix = prefix
         self.ttl = ttl
-        self._locks: dict[StorageKey, asyncio.Lock] = {}
+        self._locks: weakref.WeakValueDictionary[StorageKey, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _key(self, key: StorageKey) -> str:
         return f"{self.prefix}:{key.as_str()}"
@@ -133,7 +137,9 @@ class RedisStorage:
     async def lock(self, key: StorageKey) -> AsyncIterator[None]:
         # One bot instance is active per account (it holds a lease; standbys wait), so a lock
         # in this process is enough and saves two Redis round trips on every event.
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
         async with lock:
             yield
 

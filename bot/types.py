@@ -145,8 +145,9 @@ def mentions_in(content: dict[str, Any]) -> list[str]:
     """Users mentioned by a message: intentional mentions first, then pills in the HTML."""
     found: list[str] = []
     intentional = content.get("m.mentions")
-    if isinstance(intentional, dict):
-        found.extend(u for u in intentional.get("user_ids", []) if isinstance(u, str))
+    ids = intentional.get("user_ids") if isinstance(intentional, dict) else None
+    if isinstance(ids, list):
+        found.extend(u for u in ids if isinstance(u, str))
     html = content.get("formatted_body")
     if isinstance(html, str):
         found.extend(m.replace("%40", "@").replace("%3A", ":") for m in _PILL.findall(html))

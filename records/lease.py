@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from records.clock import Clock
 from records.db import Database
@@ -20,7 +21,13 @@ async def acquire(db: Database, name: str, holder: str, ttl: timedelta, clock: C
             query = query.with_for_update()
         lease = await session.scalar(query)
         if lease is None:
-            session.add(Lease(name=name, holder=holder, expires_at=now + ttl))
+            # Two standbys starting together may both get here; the loser's insert fails on the
+            # primary key and it simply does not hold the lease this round.
+            try:
+                async with session.begin_nested():
+                    session.add(Lease(name=name, holder=holder, expires_at=now + ttl))
+            except IntegrityError:
+                return False
             return True
         if lease.holder != holder and lease.expires_at > now:
             return False

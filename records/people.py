@@ -21,6 +21,8 @@ class Role(StrEnum):
     DUTY_OFFICER = "duty_officer"  # 值班员
     STAFF = "staff"
     ADMIN = "admin"
+    # Power level 100 in the room at hand: may manage that room's items, nothing office-wide.
+    ROOM_ADMIN = "room_admin"
 
 
 class RoleBook:
@@ -30,6 +32,8 @@ class RoleBook:
         # Config maps a role to the users who have it: {"leader": ["@zhang:office"]}.
         self._by_user: dict[str, set[str]] = {}
         for role, users in (configured or {}).items():
+            if role == Role.ROOM_ADMIN.value:
+                raise ValueError("room_admin comes from room power levels; it cannot be configured")
             for user in users:
                 self._by_user.setdefault(user, set()).add(Role(role).value)
 
@@ -39,7 +43,7 @@ class RoleBook:
         if person is not None:
             roles |= set(person.roles or [])
         if power_level >= 100:
-            roles.add(Role.ADMIN.value)
+            roles.add(Role.ROOM_ADMIN.value)
         return roles
 
     async def has_role(self, session: AsyncSession, user_id: str, *roles: str, power_level: int = 0) -> bool:

@@ -19,6 +19,7 @@ from records.clock import Clock, SystemClock
 from records.db import Database
 from records.migrate import upgrade_async
 from zhiban.app import build_dispatcher
+from zhiban.config_file import write_private
 from zhiban.redis_conn import resolve_url
 from zhiban.relay import OutboxRelay
 from zhiban.settings import Settings
@@ -42,10 +43,9 @@ def load_session(store_dir: Path) -> dict[str, str]:
 
 def save_session(store_dir: Path, user_id: str, access_token: str, device_id: str) -> None:
     """Keep the device: a new login per start would orphan the end-to-end keys."""
-    path = _session_file(store_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"user_id": user_id, "access_token": access_token, "device_id": device_id}))
-    path.chmod(0o600)
+    store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    payload = json.dumps({"user_id": user_id, "access_token": access_token, "device_id": device_id})
+    write_private(_session_file(store_dir), payload)
 
 
 async def make_storage(settings: Settings) -> BaseStorage:
@@ -67,6 +67,9 @@ class BotRuntime:
         self.client: BotClient | None = None
         self.relay: OutboxRelay | None = None
         self._stopping = asyncio.Event()
+        self.lease_lost = False
+        # Why the bot stopped on its own (the process then exits non-zero, so it is restarted).
+        self.failure: BaseException | None = None
 
     def options(self) -> ClientOptions:
         m = self.settings.matrix
@@ -102,33 +105,53 @@ class BotRuntime:
         options = self.options()
         self.client = client = BotClient(options, dispatcher, token_store=DatabaseTokenStore(self.db, options.user_id))
         dispatcher.context["client"] = client
+        store_dir = options.store_dir or Path(".")
+
+        async def remember_session() -> None:
+            if options.access_token and options.device_id:
+                save_session(store_dir, options.user_id, options.access_token, options.device_id)
+
+        client.on_login = remember_session
         await client.login()
-        if options.access_token and options.device_id:
-            save_session(options.store_dir or Path("."), options.user_id, options.access_token, options.device_id)
-        self.relay = OutboxRelay(self.db, client)
-        tasks = [
-            asyncio.create_task(self.relay.run(), name="outbox-relay"),
-            asyncio.create_task(self._renew_lease(name, clock), name="lease"),
-            asyncio.create_task(client.run(), name="sync"),
-        ]
+        await remember_session()
+        # Commands may address the bot by name in group rooms ("zhiban: help").
+        dispatcher.context["bot_user_id"] = client.user_id
+        dispatcher.context["bot_names"] = list({client.display_name, client.user_id.split(":")[0].lstrip("@")})
+        self.relay = relay = OutboxRelay(self.db, client)
+        sync = asyncio.create_task(client.run(), name="sync")
+        lease_task = asyncio.create_task(self._renew_lease(name, clock), name="lease")
+        # The relay starts once the first sync has told us which rooms (and DM rooms) exist.
+        await asyncio.wait([sync, asyncio.create_task(client.synced.wait())], return_when=asyncio.FIRST_COMPLETED)
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        tasks = [sync, lease_task, relay_task]
         await dispatcher.emit_startup()
         log.info("bot %s is running", options.user_id)
         stopper = asyncio.create_task(self._stopping.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if task is not stopper and task.exception() is not None:
+                self.failure = task.exception()
                 log.error("bot task %s failed", task.get_name(), exc_info=task.exception())
+        if self.lease_lost:
+            # Another instance is active now: send nothing more, or both would answer.
+            relay.stop()
+            relay_task.cancel()
         await client.stop()
-        await self.relay.relay_once()
-        self.relay.stop()
-        for task in tasks:
-            task.cancel()
+        relay.stop()
+        await asyncio.gather(relay_task, return_exceptions=True)
+        if not self.lease_lost:
+            await relay.relay_once()  # what the last handlers wrote goes out before we leave
+        lease_task.cancel()
+        sync.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await dispatcher.emit_shutdown()
-        await lease.release(self.db, name, self.holder)
+        if not self.lease_lost:
+            await lease.release(self.db, name, self.holder)
         await storage.close()
         await client.close()
         await self.db.dispose()
+        if self.failure is None and client.fatal is not None:
+            self.failure = client.fatal
 
     async def _renew_lease(self, name: str, clock: Clock) -> None:
         while True:
@@ -136,6 +159,7 @@ class BotRuntime:
             if not await lease.acquire(self.db, name, self.holder, LEASE_TTL, clock):
                 # Someone else took over (we were paused too long): stop rather than answer twice.
                 log.error("lost the bot lease to another instance; stopping")
+                self.lease_lost = True
                 self._stopping.set()
                 return
 
@@ -150,6 +174,8 @@ def run_bot(settings: Settings) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop)
         await runtime.run()
+        if runtime.failure is not None:
+            raise SystemExit(f"the bot stopped: {runtime.failure}")
 
     asyncio.run(main())
 

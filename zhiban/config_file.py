@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -37,5 +38,12 @@ def write_config(path: Path, values: dict[str, Any], *, overwrite: bool = False)
         raise FileExistsError(f"{path} exists; pass --force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     header = "# Zhiban configuration. Environment variables ZHIBAN_<SECTION>__<KEY> override it.\n"
-    path.write_text(header + tomli_w.dumps(values), encoding="utf-8")
-    path.chmod(0o600)  # it holds secrets
+    write_private(path, header + tomli_w.dumps(values))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds secrets), never readable by others meanwhile."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+    path.chmod(0o600)  # an existing file keeps its old mode through O_CREAT

@@ -38,7 +38,11 @@ class ExactlyOnce:
         try:
             async with self.db.transaction() as session:
                 # Recording the event first makes a replay fail fast on the primary key.
-                await ledger.mark_handled(session, event.event_id, event.room_id)
+                try:
+                    await ledger.mark_handled(session, event.event_id, event.room_id)
+                except IntegrityError:
+                    log.info("event %s was already handled; skipping", event.event_id)
+                    return UNHANDLED
                 writer = OutboxWriter(session)
                 token = current_outbound.set(writer)
                 try:
@@ -47,9 +51,6 @@ class ExactlyOnce:
                     result = await handler(event, data)
                 finally:
                     current_outbound.reset(token)
-        except IntegrityError:
-            log.info("event %s was already handled; skipping", event.event_id)
-            return UNHANDLED
         except Exception as exc:
             if isinstance(exc, DomainError):
                 exc = UserFacingError(exc.key, **exc.params)

@@ -148,6 +148,48 @@ class MeetingsSettings(_Section):
     default_duration_minutes: int = Field(default=60, ge=5)
 
 
+class ApprovalTemplateStep(_Section):
+    """One step of a named approval flow: its people from `users` and/or from `roles`."""
+
+    name: str
+    mode: str = "any"  # "all" (会签) or "any" (或签)
+    users: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+    # The requester's own 拟稿 step: shown on the card, decided by nobody.
+    drafter: bool = False
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        if value not in ("all", "any"):
+            raise ValueError("must be 'all' (会签) or 'any' (或签)")
+        return value
+
+
+def _default_approval_templates() -> dict[str, list[ApprovalTemplateStep]]:
+    return {
+        "发文": [
+            ApprovalTemplateStep(name="拟稿", drafter=True),
+            ApprovalTemplateStep(name="核稿", mode="any", roles=["duty_leader"]),
+            ApprovalTemplateStep(name="会签", mode="all", roles=["leader"]),
+            ApprovalTemplateStep(name="签发", mode="any", roles=["leader"]),
+            ApprovalTemplateStep(name="归档", mode="any", roles=["duty_officer"]),
+        ]
+    }
+
+
+class ApprovalsSettings(_Section):
+    """Approvals (公文审批): reminders of a waiting step, 催办 rate limit, named flows."""
+
+    # A step waiting this long reminds its approvers, up to remind_max times; then the
+    # requester is told. 0 turns reminders off.
+    remind_after_minutes: int = Field(default=240, ge=0)
+    remind_max: int = Field(default=2, ge=0)
+    nudge_interval_minutes: int = Field(default=10, ge=0)
+    # Template name → its steps, e.g. 发文: 拟稿 → 核稿 → 会签 → 签发 → 归档.
+    templates: dict[str, list[ApprovalTemplateStep]] = Field(default_factory=_default_approval_templates)
+
+
 class ResponderRule(_Section):
     """Who joins an incident of these classes and grades (empty classes: every class)."""
 
@@ -190,6 +232,7 @@ class Settings(BaseSettings):
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     tasks: TasksSettings = Field(default_factory=TasksSettings)
     meetings: MeetingsSettings = Field(default_factory=MeetingsSettings)
+    approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
     # Role name → Matrix user ids, e.g. leader = ["@zhang:office.example"].
     roles: dict[str, list[str]] = Field(default_factory=dict)
     # Room that receives office-wide notices (duty room); a room id or alias.

@@ -1,14 +1,17 @@
-"""The approvals feature: its router, texts, tables and timers (filled in by the feature's own work)."""
+"""The approvals feature (公文审批): its router, texts, tables and timers."""
 
 from __future__ import annotations
 
-from bot import Router
+from commands.approvals import service
+from commands.approvals.handlers import router
+from commands.approvals.texts import TEXTS
 from records.timers import TimerRegistry
 
-router = Router("approvals")
-TEXTS: dict[str, dict[str, str]] = {}
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = ["commands.approvals.models"]
 
 
 def register_timers(registry: TimerRegistry) -> None:
-    """Nothing scheduled yet."""
+    registry.register(service.REMIND)(service.fire_reminder)
+
+
+__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]

@@ -196,20 +196,50 @@ async def list_reminders(message: Message, session: AsyncSession, clock: Clock, 
     await message.reply("\n".join(lines))
 
 
+async def _admin_room(resolve_roles: Any, user: str, room_id: str) -> str | None:
+    """The room, when `user` is an admin there (room power level 100 or the admin role)."""
+    if resolve_roles is None:
+        return None
+    return room_id if {"admin", "room_admin"} & await resolve_roles(user, room_id) else None
+
+
+async def _cancel(
+    session: AsyncSession, reminder_id: int, user: str, room_id: str, clock: Clock, resolve_roles: Any, t: Any
+) -> str:
+    reminder = await reminders.get_reminder(session, reminder_id)
+    admin_of = None if reminder.owner == user else await _admin_room(resolve_roles, user, room_id)
+    reminder = await reminders.cancel_reminder(session, reminder_id, user, clock, admin_of=admin_of)
+    if reminder.owner != user:
+        return str(t("reminder.cancelled_by_admin", code=reminder.code, user=user, owner=reminder.owner))
+    return str(t("reminder.cancelled", code=reminder.code))
+
+
 @router.message(CANCEL, _cancel_is_ours)
-async def cancel(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+async def cancel(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    resolve_roles: Any = None,
+) -> None:
     if not command.argv:
         raise UserFacingError("reminder.cancel_which")
-    reminder = await reminders.cancel_reminder(session, reminders.parse_code(command.argv[0]), message.sender, clock)
-    await message.reply(t("reminder.cancelled", code=reminder.code))
+    reminder_id = reminders.parse_code(command.argv[0])
+    await message.reply(await _cancel(session, reminder_id, message.sender, message.room_id, clock, resolve_roles, t))
 
 
 @router.reaction(Reaction("❌"), _on_reminder)
 async def cancel_by_reaction(
-    reaction: ReactionEvent, reminder_id: int, session: AsyncSession, clock: Clock, t: Any
+    reaction: ReactionEvent,
+    reminder_id: int,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    resolve_roles: Any = None,
 ) -> None:
-    reminder = await reminders.cancel_reminder(session, reminder_id, reaction.sender, clock)
-    await reaction.outbound.send(reaction.room_id, outbox.text_content(t("reminder.cancelled", code=reminder.code)))
+    text = await _cancel(session, reminder_id, reaction.sender, reaction.room_id, clock, resolve_roles, t)
+    await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
 
 @router.reaction(Reaction("👍"), _on_reminder)

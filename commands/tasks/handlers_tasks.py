@@ -27,8 +27,8 @@ TASK = Command(
     "task",
     aliases=("督办",),
     usage={
-        "zh": "!督办 <事项> @牵头人 [@协办…] 截止 <时间> [来源 M3] [紧急]\n!督办 T7（查看）",
-        "en": "!task new <title> @lead [@co…] by <when> [from M3] [!high]\n!task T7 (show)",
+        "zh": "!督办 <事项> @牵头人 [@协办…] 截止 <时间> [来源 M3] [紧急]\n!督办 T7（查看）\n!督办 撤销 T7 [理由]",
+        "en": "!task new <title> @lead [@co…] by <when> [from M3] [!high]\n!task T7 (show)\n!task cancel T7 [reason]",
     },
     summary={"zh": "交办督办事项", "en": "Assign a supervised task"},
     example="!督办 整理会议纪要 @chu 截止 周五前 来源 M3",
@@ -95,6 +95,7 @@ TASKS = Command(
 
 _TASK_ID = re.compile(r"^\s*[Tt]\d+\b")
 _OVERDUE = {"overdue", "late", "超期", "逾期"}
+_CANCEL = {"cancel", "withdraw", "撤销", "撤回"}
 
 
 def _task_id_first(event: Event, data: dict[str, Any]) -> FilterResult:
@@ -159,6 +160,9 @@ async def new_task(
     t: Any,
 ) -> None:
     now = clock.now()
+    if command.argv and command.argv[0].lower() in _CANCEL:
+        await _cancel_task(message, command, session, clock, t)
+        return
     if _TASK_ID.match(command.args) and len(command.argv) == 1:
         task = await service.get_task(session, service.parse_code(command.argv[0]))
         if not service.may_act(task, message.sender):
@@ -182,6 +186,16 @@ async def new_task(
         clock=clock,
     )
     await message.reply(service.render_card(task, lang, tz, now), ref=service.card_ref(task.id))
+
+
+async def _cancel_task(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+    """`!task cancel T7 [reason]` / `!督办 撤销 T7 [理由]`: the assigner withdraws a task."""
+    rest = command.args.strip().split(None, 1)[1:]
+    code, _, reason = (rest[0] if rest else "").partition(" ")
+    if not code:
+        raise UserFacingError("task.need_code")
+    task = await service.cancel_task(session, service.parse_code(code), message.sender, reason.strip(), clock)
+    await message.reply(t("task.cancel_done", code=task.code, title=task.title))
 
 
 @router.message(PROGRESS, _task_id_first)

@@ -92,6 +92,8 @@ def parse_new_task(text: str, *, now: datetime, tz: str) -> NewTask:
 
 def parse_percent(text: str) -> tuple[int, str]:
     """ "60% 初稿完成" → (60, "初稿完成"). Range checks are the service's."""
+    if not text.strip():
+        raise DomainError("task.need_percent")
     m = _PERCENT.match(text)
     if not m:
         raise DomainError("task.bad_percent", value=(text.split() or [""])[0][:12])

@@ -112,15 +112,33 @@ async def list_reminders(session: AsyncSession, user: str) -> list[Reminder]:
     return [r for r in rows if r.owner == user or user in (r.subscribers or [])]
 
 
-async def cancel_reminder(session: AsyncSession, reminder_id: int, actor: str, clock: Clock) -> Reminder:
+async def cancel_reminder(
+    session: AsyncSession, reminder_id: int, actor: str, clock: Clock, *, admin_of: str | None = None
+) -> Reminder:
+    """Cancel a reminder: its owner may, and so may an admin of the room it posts in.
+
+    `admin_of` is the room where the caller has checked that `actor` is an admin (power level
+    100 or the configured role). It only reaches room reminders of that very room: a personal
+    reminder (delivered by DM) stays its owner's business.
+    """
     reminder = await get_reminder(session, reminder_id)
-    if reminder.owner != actor:
+    as_admin = (
+        reminder.owner != actor and admin_of is not None and reminder.target == "room" and reminder.room_id == admin_of
+    )
+    if reminder.owner != actor and not as_admin:
         raise NotAllowed("reminder.not_yours", code=reminder.code)
     reminder.status = "cancelled"
     reminder.ringing = False
     await timers.cancel(session, ref_of(reminder.id))
     await timers.cancel(session, ref_of(reminder.id) + ":nag")
-    await audit.record(session, actor=actor, action="reminder.cancel", subject=reminder.code, clock=clock)
+    await audit.record(
+        session,
+        actor=actor,
+        action="reminder.cancel",
+        subject=reminder.code,
+        data={"owner": reminder.owner, "as": "room_admin" if as_admin else "owner"},
+        clock=clock,
+    )
     return reminder
 
 

@@ -207,6 +207,7 @@ async def create_task(
     policy = await load_policy(session)
     await _schedule_deadline(session, task, policy, clock)
     await ensure_digest(session, policy, clock)
+    await ensure_digest(session, policy, clock, tz=(await prefs(session, assigner))[1])
     for user in task.owners:
         if user != assigner:
             await tell(
@@ -481,6 +482,47 @@ async def decide_extension(
     return task
 
 
+async def cancel_task(session: AsyncSession, task_id: int, actor: str, reason: str, clock: Clock) -> Task:
+    """撤销: the assigner withdraws a task that is no longer needed; its timers stop.
+
+    An accepted (办结) task is history and stays; a cancelled one disappears from lists and
+    from every command (it reads as "not found"), but its notes and audit trail remain.
+    """
+    task = await get_task(session, task_id)
+    _require_assigner(task, actor)
+    if task.status == "accepted":
+        raise DomainError("task.closed", code=task.code)
+    old_status = task.status
+    task.status = "cancelled"
+    task.updated_at = clock.now()
+    task.ext_due_at, task.ext_reason, task.ext_by = None, None, None
+    await timers.cancel_prefix(session, _timer_prefix(task.id))
+    await _note(session, task, actor, "cancel", clock, text=reason)
+    await audit.record(
+        session,
+        actor=actor,
+        action="task.cancel",
+        subject=task.code,
+        data={"from": old_status, "reason": reason},
+        clock=clock,
+    )
+    for user in task.owners:
+        if user != actor:
+            lang = (await prefs(session, user))[0]
+            await tell(
+                session,
+                user,
+                "task.cancelled",
+                clock,
+                ref=card_ref(task.id),
+                code=task.code,
+                title=task.title,
+                user=actor,
+                reason=reason or render("task.no_reason", lang),
+            )
+    return task
+
+
 # -- timers ------------------------------------------------------------------------------
 async def fire_reminder(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
     """Before the deadline: remind the owners of an open task."""
@@ -550,32 +592,62 @@ async def fire_overdue(session: AsyncSession, timer: Timer, clock: Clock) -> Fir
     return Fired(again_at=now + policy.overdue_repeat)
 
 
-def _digest_rule(policy: TaskPolicy) -> Recurrence:
+def digest_key(tz: str, policy: TaskPolicy) -> str:
+    """The digest timer of one time zone: the office's zone keeps the historical key."""
+    return DIGEST_KEY if tz == policy.default_tz else f"{DIGEST_KEY}:{tz}"
+
+
+def _digest_rule(policy: TaskPolicy, tz: str | None = None) -> Recurrence:
     hour, minute = (int(part) for part in policy.digest_time.split(":"))
-    return Recurrence(f"RRULE:FREQ=DAILY;BYHOUR={hour};BYMINUTE={minute};BYSECOND=0", policy.default_tz)
+    return Recurrence(f"RRULE:FREQ=DAILY;BYHOUR={hour};BYMINUTE={minute};BYSECOND=0", tz or policy.default_tz)
 
 
-async def ensure_digest(session: AsyncSession, policy: TaskPolicy, clock: Clock, *, reset: bool = False) -> None:
-    """Make sure the daily digest timer exists (at the configured time when `reset`)."""
-    existing = await session.scalar(select(Timer).where(Timer.key == DIGEST_KEY))
+async def ensure_digest(
+    session: AsyncSession, policy: TaskPolicy, clock: Clock, *, tz: str | None = None, reset: bool = False
+) -> None:
+    """Make sure the daily digest timer of zone `tz` (the office's by default) exists.
+
+    Each assigner gets the digest at the configured time on their own wall clock, so there is
+    one timer per zone in use; the office's one always exists (`reset` at startup re-plans it
+    after a configuration change).
+    """
+    zone = tz or policy.default_tz
+    key = digest_key(zone, policy)
+    existing = await session.scalar(select(Timer).where(Timer.key == key))
     if existing is not None and existing.status in ("pending", "claimed") and not reset:
         return
     if existing is not None and existing.status == "claimed":
         return  # running right now; it plans its own next run
-    at = _digest_rule(policy).next_after(clock.now())
-    await timers.schedule(session, DIGEST, at, {}, key=DIGEST_KEY, clock=clock)
+    at = _digest_rule(policy, zone).next_after(clock.now())
+    payload = {} if key == DIGEST_KEY else {"tz": zone}
+    await timers.schedule(session, DIGEST, at, payload, key=key, clock=clock)
 
 
 async def fire_digest(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
-    """Each morning: every assigner gets the list of their overdue tasks (nothing when none)."""
+    """Each morning of one zone: the assigners living there get their overdue tasks (nothing when none).
+
+    The office zone's run also makes sure every other zone of an assigner with overdue work
+    has its own timer (someone may have changed `!tz` since they assigned it). A zone's timer
+    stops when none of its assigners has unresolved work left; assigning a task starts it again.
+    """
     now = clock.now()
     policy = await load_policy(session)
+    zone = str(timer.payload.get("tz") or policy.default_tz)
+    office = zone == policy.default_tz
     rows = await session.scalars(
-        select(Task).where(Task.status == "open", Task.due_at < now).order_by(Task.due_at, Task.id)
+        select(Task).where(Task.status.in_(("open", "submitted"))).order_by(Task.due_at, Task.id)
     )
     by_assigner: dict[str, list[Task]] = defaultdict(list)
+    zone_in_use = False
     for task in rows:
-        by_assigner[task.assigner].append(task)
+        lang, tz = await prefs(session, task.assigner)
+        if tz != zone:
+            if office and task.status == "open" and task.due_at < now:
+                await ensure_digest(session, policy, clock, tz=tz)
+            continue
+        zone_in_use = True
+        if task.status == "open" and task.due_at < now:
+            by_assigner[task.assigner].append(task)
     for assigner, tasks in by_assigner.items():
         lang, tz = await prefs(session, assigner)
         lines = [render("task.digest_title", lang, count=len(tasks))]
@@ -594,7 +666,9 @@ async def fire_digest(session: AsyncSession, timer: Timer, clock: Clock) -> Fire
         body = "\n".join(lines)
         await outbox.enqueue(session, outbox.text_content(body), to_user=assigner, ref="tasks:digest")
         await push(session, [assigner], "digest", lines[0], body, clock, ref="tasks:digest")
-    return Fired(again_at=_digest_rule(policy).next_after(now))
+    if not office and not zone_in_use:
+        return None
+    return Fired(again_at=_digest_rule(policy, zone).next_after(now))
 
 
 def describe_status(task: Task, lang: str) -> str:
@@ -613,6 +687,7 @@ def role_of(task: Task, user: str) -> str:
 
 __all__: list[Any] = [
     "accept",
+    "cancel_task",
     "card_ref",
     "create_task",
     "decide_extension",

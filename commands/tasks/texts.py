@@ -40,10 +40,14 @@ _OWN: dict[str, dict[str, str]] = {
     "reminder.no_text": {"zh": "请写上提醒的内容。", "en": "Please say what to remind about."},
     "reminder.not_found": {"zh": "没有找到提醒 {code}。", "en": "No reminder {code}."},
     "reminder.not_yours": {
-        "zh": "提醒 {code} 不是您设的，只有设置人可以取消。",
-        "en": "Reminder {code} is not yours; only who set it can cancel it.",
+        "zh": "提醒 {code} 不是您设的，只有设置人（群提醒还有本群管理员）可以取消。",
+        "en": "Reminder {code} is not yours; only who set it (or, for a room reminder, a room admin) can cancel it.",
     },
     "reminder.cancelled": {"zh": "🗑 已取消提醒 {code}。", "en": "🗑 Reminder {code} cancelled."},
+    "reminder.cancelled_by_admin": {
+        "zh": "🗑 群管理员 {user} 已取消 {owner} 设置的提醒 {code}。",
+        "en": "🗑 Room admin {user} cancelled reminder {code} set by {owner}.",
+    },
     "reminder.subscribed": {
         "zh": "👍 {user} 已订阅提醒 {code}。",
         "en": "👍 {user} subscribed to reminder {code}.",
@@ -111,6 +115,10 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "进度“{value}”不对，请给 0–100 之间的百分比，例如 60%。",
         "en": "Progress “{value}” is not valid; give a percentage from 0 to 100, e.g. 60%.",
     },
+    "task.need_percent": {
+        "zh": "请给出进度百分比（0–100），例如 !进展 T7 60% 初稿已完成。",
+        "en": "Please give the progress as a percentage (0–100), e.g. !progress T7 60% draft done.",
+    },
     "task.need_code": {"zh": "请给出督办编号，例如 T7。", "en": "Please give the task ID, e.g. T7."},
     "task.closed": {
         "zh": "{code} 已办结，不能再操作。",
@@ -174,6 +182,14 @@ _OWN: dict[str, dict[str, str]] = {
     "task.ext_refused": {
         "zh": "❌ {code}「{title}」延期未批准：{reason}\n期限仍为：{when}。",
         "en": "❌ Extension of {code} “{title}” refused: {reason}\nThe deadline stays {when}.",
+    },
+    "task.cancelled": {
+        "zh": "🗑 督办 {code}「{title}」已由交办人 {user} 撤销：{reason}",
+        "en": "🗑 Task {code} “{title}” was withdrawn by its assigner {user}: {reason}",
+    },
+    "task.cancel_done": {
+        "zh": "🗑 已撤销督办 {code}「{title}」，相关提醒已停止。",
+        "en": "🗑 Task {code} “{title}” withdrawn; its reminders are stopped.",
     },
     "task.no_reason": {"zh": "（未说明）", "en": "(no reason given)"},
     "task.no_note": {"zh": "（无说明）", "en": "(no note)"},

@@ -93,3 +93,9 @@ def test_old_events_are_not_acted_on(client: BotClient) -> None:
     old = raw({"msgtype": "m.text", "body": "!ping"})
     old.source["origin_server_ts"] = NOW_MS - 7 * 3600 * 1000
     assert client.convert("!r:office", old) is None
+
+
+@pytest.mark.parametrize("mentions", [{"user_ids": None}, {"user_ids": 5}, "everyone", {"user_ids": [3, "@li:office"]}])
+def test_malformed_mentions_do_not_break_the_message(client: BotClient, mentions: object) -> None:
+    event = client.convert("!r:office", raw({"msgtype": "m.text", "body": "!ping", "m.mentions": mentions}))
+    assert isinstance(event, Message) and event.body == "!ping"

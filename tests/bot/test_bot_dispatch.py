@@ -136,8 +136,16 @@ async def test_help_lists_commands_and_explains_one(out: RecordingOutbound) -> N
 
 async def test_english_speaker_gets_english(out: RecordingOutbound) -> None:
     dp = make_dispatcher()
-    await dp.feed(message("!whatever"), {"lang": "en"})
+    await dp.feed(message("!whatever", is_dm=True), {"lang": "en"})
     assert out.bodies[0].startswith("Unknown command !whatever")
+
+
+async def test_unknown_words_in_shared_rooms_are_left_to_other_bots(out: RecordingOutbound) -> None:
+    dp = make_dispatcher()
+    await dp.feed(message("!weather 北京"))
+    assert out.bodies == []
+    await dp.feed(message("!weather 北京", is_dm=True))
+    assert "未知命令 !weather" in out.bodies[0]
 
 
 async def test_oversized_command_is_refused(out: RecordingOutbound) -> None:

@@ -76,7 +76,7 @@ async def test_encrypted_room_round_trip(make_bot: MakeBot, make_user: MakeUser)
     assert pong.encrypted
 
 
-async def test_room_admin_power_level_counts_as_admin_role(make_bot: MakeBot, make_user: MakeUser) -> None:
+async def test_room_power_level_gives_room_admin_not_office_admin(make_bot: MakeBot, make_user: MakeUser) -> None:
     bot = await make_bot(roles={"leader": ["@someone:localhost"]})
     alice = await make_user("alice")
     room = await alice.create_room(invite=[bot.user_id])  # the creator has power level 100
@@ -84,4 +84,6 @@ async def test_room_admin_power_level_counts_as_admin_role(make_bot: MakeBot, ma
     mark = alice.mark()
     await alice.send_text(room, "!whoami")
     answer = await alice.wait_for_message(room, sender=bot.user_id, contains="角色", since=mark)
-    assert "admin" in (answer.body or "") and "leader" not in (answer.body or "")
+    body = answer.body or ""
+    assert "room_admin" in body and "leader" not in body
+    assert "admin" not in body.replace("room_admin", "")

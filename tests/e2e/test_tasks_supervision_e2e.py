@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -53,3 +53,38 @@ async def test_task_lifecycle_in_chat(make_bot: MakeBot, make_user: MakeUser) ->
     await alice.wait_for_message(room, sender=bot.user_id, contains="只有", since=again)
     await alice.react(room, notice.event_id, "✅")
     await alice.wait_for_message(room, sender=bot.user_id, contains="已办结", since=again)
+
+
+async def test_task_lists_and_withdrawal_in_chat(make_bot: MakeBot, make_user: MakeUser) -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    bot = await make_bot(clock=clock, e2ee=False)
+    alice = await make_user("alice")  # the assigner
+    bob = await make_user("bob")  # the lead
+    room = await alice.create_room(invite=[bot.user_id, bob.user_id])
+    for member in (bot.user_id, bob.user_id):
+        await alice.wait_for_member(room, member)
+
+    codes = []
+    for title, due in (("年度总结", "5天后"), ("报送值班表", "2小时后")):
+        mark = alice.mark()
+        await alice.send_text(room, f"!督办 {title} {bob.user_id} 截止 {due}")
+        card = await alice.wait_for_message(room, sender=bot.user_id, contains=title, since=mark)
+        codes.append((card.body or "").split("督办 ", 1)[1].split("：", 1)[0])
+    later, soon = codes
+    clock.advance(timedelta(hours=3))
+
+    mark = bob.mark()
+    await bob.send_text(room, "!tasks")
+    mine = await bob.wait_for_message(room, sender=bot.user_id, contains="按期限", since=mark)
+    lines = (mine.body or "").splitlines()
+    assert lines[1].startswith(f"🔴{soon}「报送值班表」") and lines[2].startswith(f"{later}「年度总结」")
+    mark = alice.mark()
+    await alice.send_text(room, "!督办列表 超期")
+    overdue = await alice.wait_for_message(room, sender=bot.user_id, contains="超期的督办事项", since=mark)
+    assert soon in (overdue.body or "") and later not in (overdue.body or "")
+
+    mark = alice.mark()
+    await alice.send_text(room, f"!督办 撤销 {soon} 已由其他处室办理")
+    await alice.wait_for_message(room, sender=bot.user_id, contains=f"已撤销督办 {soon}", since=mark)
+    await bob.send_text(room, f"!进展 {soon} 50%")
+    await alice.wait_for_message(room, sender=bot.user_id, contains=f"没有找到督办事项 {soon}", since=mark)

@@ -1,0 +1,103 @@
+"""Telling people about an approval: DMs in each person's own language and zone, plus a push.
+
+Services and timers have no translator, so texts are rendered here from the feature's catalog,
+and any datetime parameter is shown in the recipient's zone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.approvals.policy import ApprovalPolicy
+from commands.approvals.texts import render
+from commands.timeparse import format_when
+from records import outbox, people
+from records.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+async def prefs(session: AsyncSession, user: str, policy: ApprovalPolicy) -> tuple[str, str]:
+    lang, tz = await people.preferences(session, user)
+    return lang or policy.default_lang, tz or policy.default_tz
+
+
+def localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> dict[str, Any]:
+    """Datetimes in the reader's zone; callables (texts that depend on the language) given `lang`."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, datetime):
+            out[name] = format_when(value, tz=tz, lang=lang, now=now)
+        elif callable(value):
+            out[name] = value(lang)
+        else:
+            out[name] = value
+    return out
+
+
+async def tell(
+    session: AsyncSession,
+    recipient: str,
+    key: str,
+    clock: Clock,
+    policy: ApprovalPolicy,
+    /,
+    *,
+    ref: str | None = None,
+    push_kind: str | None = "approval",
+    topic: str | None = None,
+    **params: Any,
+) -> None:
+    """DM one person a text of this feature, and push it to their devices."""
+    lang, tz = await prefs(session, recipient, policy)
+    body = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
+    await outbox.enqueue(session, outbox.text_content(body), to_user=recipient, ref=ref)
+    if push_kind is not None:
+        await push(session, [recipient], push_kind, render("push.title", lang), body, clock, topic=topic)
+
+
+async def tell_all(
+    session: AsyncSession,
+    recipients: Iterable[str],
+    key: str,
+    clock: Clock,
+    policy: ApprovalPolicy,
+    /,
+    *,
+    ref_of: Any = None,
+    topic: str | None = None,
+    **params: Any,
+) -> None:
+    for user in dict.fromkeys(recipients):
+        ref = ref_of(user) if ref_of is not None else None
+        await tell(session, user, key, clock, policy, ref=ref, topic=topic, **params)
+
+
+async def push(
+    session: AsyncSession,
+    users: list[str],
+    kind: str,
+    title: str,
+    body: str,
+    clock: Clock,
+    *,
+    topic: str | None = None,
+) -> None:
+    """The seam to Web Push: notifications.service.notify when that package is present.
+
+    The DM is already in the outbox, so the push never adds another DM (dm="never"); a
+    missing notifications package means no push, not an error.
+    """
+    try:
+        service = importlib.import_module("notifications.service")
+        notice = importlib.import_module("notifications.notice")
+    except ImportError:
+        return
+    spec = notice.NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=topic, dm="never")
+    await service.notify(session, users, spec, clock=clock)

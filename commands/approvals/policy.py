@@ -1,0 +1,54 @@
+"""Timing rules of one approval, fixed when it starts and kept on its row.
+
+Timers run in workers without the settings at hand; storing the rules with the approval also
+means a config change never alters the promises made to an approval already under way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    # A step that waits this long reminds its undecided approvers, up to `remind_max` times;
+    # after the last reminder the requester is told that the step is stuck.
+    remind_after_minutes: int = 240
+    remind_max: int = 2
+    # `!nudge` (催办) at most once per this many minutes per approval.
+    nudge_interval_minutes: int = 10
+    default_lang: str = "zh"
+    default_tz: str = "Asia/Shanghai"
+
+    @property
+    def remind_after(self) -> timedelta:
+        return timedelta(minutes=self.remind_after_minutes)
+
+    @property
+    def nudge_interval(self) -> timedelta:
+        return timedelta(minutes=self.nudge_interval_minutes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ApprovalPolicy:
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def policy_from_settings(settings: Any) -> ApprovalPolicy:
+    """From zhiban.settings.Settings, duck-typed (services never import zhiban)."""
+    section = getattr(settings, "approvals", None)
+    base = ApprovalPolicy(default_lang=settings.default_lang, default_tz=settings.default_tz)
+    if section is None:
+        return base
+    return ApprovalPolicy(
+        remind_after_minutes=section.remind_after_minutes,
+        remind_max=section.remind_max,
+        nudge_interval_minutes=section.nudge_interval_minutes,
+        default_lang=settings.default_lang,
+        default_tz=settings.default_tz,
+    )

@@ -1,0 +1,236 @@
+"""Emergency commands through the real application wiring, without a homeserver.
+
+Events go through `zhiban.app.build_dispatcher` (all routers, the exactly-once middleware, the
+error replies) on SQLite and PostgreSQL; what the bot would send is read back from the outbox.
+Covered here: the issue's bad input (each answered with a short bilingual message and the
+command's usage, changing nothing) and `!alert` (who receives it, acknowledgements, and the
+silent reported to the sender).
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.dispatcher import Dispatcher
+from bot.types import Message, ReactionEvent
+from emergency import incidents
+from emergency.models import Incident, Order, Receipt
+from emergency.policy import Policy
+from emergency.texts import TEXTS
+from records.clock import FrozenClock
+from records.db import Database
+from records.models import AuditEntry, OutboxMessage, Timer
+from records.timers import TimerPump, run_timer
+from zhiban.app import build_dispatcher, build_timers
+from zhiban.settings import MatrixSettings, Settings
+
+T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
+SERVER = "localhost"
+ROOM = "!duty:localhost"
+INCIDENT_ROOM = "!incident:localhost"
+LEADER = "@leader:localhost"
+OFFICER = "@officer:localhost"
+STAFF_A = "@a:localhost"
+STAFF_B = "@b:localhost"
+STRANGER = "@stranger:localhost"
+BOT = "@zhiban:localhost"
+_ids = itertools.count()
+
+
+class FakeClient:
+    """The parts of the bot client that these commands touch without creating rooms."""
+
+    user_id = BOT
+
+    def power_level(self, room_id: str, user_id: str) -> int:
+        return 0
+
+
+class Chat:
+    """Feeds chat events to the real dispatcher and returns what the bot would send."""
+
+    def __init__(self, db: Database, clock: FrozenClock) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = Settings(
+            data_dir=Path(tempfile.mkdtemp()),
+            matrix=MatrixSettings(user_id=BOT),
+            roles={"duty_leader": [LEADER], "duty_officer": [OFFICER], "staff": [STAFF_A, STAFF_B]},
+        )
+        self.dispatcher: Dispatcher = build_dispatcher(
+            self.settings, db, clock=clock, extra_context={"client": FakeClient()}
+        )
+
+    async def _feed(self, event: Message | ReactionEvent) -> list[OutboxMessage]:
+        async with self.db.reading() as session:
+            last = await session.scalar(select(func.max(OutboxMessage.id))) or 0
+        await self.dispatcher.feed(event)
+        return await self._sent_after(last)
+
+    async def _sent_after(self, last: int) -> list[OutboxMessage]:
+        async with self.db.transaction() as session:
+            rows = list(
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.id > last).order_by(OutboxMessage.id))
+            )
+            for row in rows:  # what the relay does once Matrix accepted them
+                row.event_id = row.event_id or f"$out{row.id}"
+                row.sent_at = row.sent_at or self.clock.now()
+        return rows
+
+    async def say(self, sender: str, body: str, room: str = ROOM) -> list[OutboxMessage]:
+        n = next(_ids)
+        return await self._feed(
+            Message(room_id=room, event_id=f"$in{n}", sender=sender, timestamp_ms=n, source={}, body=body)
+        )
+
+    async def react(self, sender: str, event_id: str, key: str, room: str) -> list[OutboxMessage]:
+        n = next(_ids)
+        event = ReactionEvent(
+            room_id=room, event_id=f"$re{n}", sender=sender, timestamp_ms=n, source={}, key=key, reacts_to=event_id
+        )
+        return await self._feed(event)
+
+    async def reply_to(self, sender: str, body: str, room: str = ROOM) -> str:
+        """The one answer in the room to a message."""
+        answers = [r for r in await self.say(sender, body, room) if r.room_id == room and not r.relation]
+        assert len(answers) == 1, [r.content.get("body") for r in answers]
+        return str(answers[0].content["body"])
+
+    async def pump(self) -> list[OutboxMessage]:
+        """Run the due timers (as the worker would) and return what they queued."""
+        async with self.db.reading() as session:
+            last = await session.scalar(select(func.max(OutboxMessage.id))) or 0
+        registry = build_timers()
+
+        async def run(timer_id: int) -> None:
+            await run_timer(self.db, timer_id, registry, self.clock)
+
+        await TimerPump(self.db, self.clock, run).pump_once()
+        return await self._sent_after(last)
+
+
+async def _open_incident(db: Database, clock: FrozenClock) -> None:
+    """Incident E1 with its room, declared by the officer (room creation needs Matrix: skipped)."""
+    async with db.transaction() as session:
+        people = incidents.People([LEADER], [OFFICER], [STAFF_A])
+        incident = await incidents.declare(
+            session, actor=OFFICER, grade=2, category="自然灾害", title="城东内涝", people=people,
+            policy=Policy(), clock=clock,
+        )  # fmt: skip
+        await incidents.attach_room(session, incident, INCIDENT_ROOM)
+
+
+async def _state(db: Database) -> tuple[Any, ...]:
+    """Everything a refused command must leave untouched."""
+    async with db.reading() as session:
+        counted = [
+            await session.scalar(select(func.count()).select_from(table))
+            for table in (Incident, Order, Receipt, AuditEntry)
+        ]
+        pending = await session.scalar(select(func.count()).select_from(Timer).where(Timer.status == "pending"))
+        statuses = tuple(await session.scalars(select(Incident.status).order_by(Incident.id)))
+    return (*counted, pending, statuses)
+
+
+def _refused(body: str, *parts: str) -> None:
+    assert body.startswith("⚠️"), body
+    assert "Traceback" not in body
+    for part in parts:
+        assert part in body, body
+
+
+def test_bad_input_texts_are_bilingual() -> None:
+    for key in (
+        "em.incident.bad_grade",
+        "em.order.no_recipients",
+        "em.report.not_in_incident",
+        "em.incident.close_not_allowed",
+        "em.duty.staff_only",
+        "em.order.no_text",
+    ):
+        assert TEXTS[key]["zh"] and TEXTS[key]["en"], key
+
+
+async def test_bad_input_is_refused_with_usage_and_changes_nothing(db: Database) -> None:
+    clock = FrozenClock(T0)
+    chat = Chat(db, clock)
+    await _open_incident(db, clock)
+    before = await _state(db)
+
+    # An unknown grade (and a missing one) when declaring.
+    _refused(await chat.reply_to(OFFICER, "!应急 启动 9 城东内涝"), "不是有效的等级", "9", "用法", "!应急 启动 <等级")
+    _refused(await chat.reply_to(OFFICER, "!incident declare"), "用法", "!应急 启动")
+    # An order with no recipients, in the incident room.
+    _refused(await chat.reply_to(LEADER, "!指令 到城东泵站集合", INCIDENT_ROOM), "请 @ 指令的接收人", "!指令 @甲 @乙")
+    # An order outside an incident room.
+    _refused(await chat.reply_to(LEADER, f"!指令 {STAFF_A} 到城东泵站集合"), "事件群", "!指令 @甲 @乙")
+    # A report outside an incident room.
+    _refused(await chat.reply_to(OFFICER, "!报告 首报 地点: 和平路"), "请在事件群内报送报告", "!报告 首报|续报|终报")
+    # A close by someone who may not (a responder in the room, and a stranger naming the incident).
+    _refused(await chat.reply_to(STAFF_A, "!应急 关闭", INCIDENT_ROOM), "只有指挥长", "E1", "!应急 关闭 E5")
+    _refused(await chat.reply_to(STRANGER, "!incident close E1"), "只有指挥长", "!应急 关闭 E5")
+    # An alert by someone who is not duty staff, and an empty one.
+    _refused(await chat.reply_to(STRANGER, "!警报 全员待命"), "仅限值班人员", "!警报 <内容>")
+    _refused(await chat.reply_to(LEADER, "!警报"), "请写明内容", "!警报 <内容>")
+
+    assert await _state(db) == before
+
+
+async def test_bad_input_in_english(db: Database) -> None:
+    clock = FrozenClock(T0)
+    chat = Chat(db, clock)
+    await _open_incident(db, clock)
+    await chat.say(LEADER, "!lang en")
+    _refused(
+        await chat.reply_to(LEADER, "!incident declare V flooding"), "not a grade", "Usage", "!incident declare <grade"
+    )
+    _refused(await chat.reply_to(LEADER, "!order go to the pump", INCIDENT_ROOM), "Mention who", "!order @a @b")
+
+
+async def test_alert_reaches_the_alert_roles_tracks_acks_and_reports_the_silent(db: Database) -> None:
+    clock = FrozenClock(T0)
+    chat = Chat(db, clock)
+    sent = await chat.say(LEADER, "!警报 台风预警，全员待命")
+    reply = [r for r in sent if r.room_id == ROOM and not r.relation and "已发给" in str(r.content.get("body"))]
+    assert len(reply) == 1 and "O1" in str(reply[0].content["body"]) and "3 人" in str(reply[0].content["body"])
+    # Everyone with an alert role but the sender gets a DM; nobody else does.
+    dms = {r.to_user: r for r in sent if r.to_user}
+    assert set(dms) == {OFFICER, STAFF_A, STAFF_B}
+    assert all("紧急通知 O1" in str(r.content["body"]) and "台风预警" in str(r.content["body"]) for r in dms.values())
+    card = [r for r in sent if r.ref == "card:O1"]
+    assert len(card) == 1 and "0/3" in str(card[0].content["body"])
+
+    # One acknowledges with !收到, another with ✅ on the DM; the card follows.
+    assert "已确认收到 O1" in await chat.reply_to(STAFF_A, "!收到 O1", "!dm-a:localhost")
+    edits = await chat.react(STAFF_B, str(dms[STAFF_B].event_id), "✅", "!dm-b:localhost")
+    assert any(r.relation == "m.replace" and "2/3" in str(r.content.get("body")) for r in edits)
+    async with db.reading() as session:
+        acked = set(await session.scalars(select(Receipt.user_id).where(Receipt.acked_at.is_not(None))))
+        order = await session.scalar(select(Order))
+    assert acked == {STAFF_A, STAFF_B}
+    assert order is not None and order.kind == "alert" and order.incident_id is None
+    # Someone the alert was not for cannot acknowledge it.
+    _refused(await chat.reply_to(STRANGER, "!收到 O1"), "不是指令 O1 的接收人")
+
+    # The silent officer is nagged (grade Ⅱ period: 10 minutes), then the sender is told.
+    clock.advance(timedelta(minutes=10))
+    first = await chat.pump()
+    assert [r.to_user for r in first if r.to_user] == [OFFICER]
+    clock.advance(timedelta(minutes=10))
+    second = await chat.pump()
+    told = [r for r in second if r.to_user == LEADER]
+    assert len(told) == 1 and OFFICER in str(told[0].content["body"]) and "O1" in str(told[0].content["body"])
+    assert {r.to_user for r in second if r.to_user} == {OFFICER, LEADER}
+    # Told once only, however long the silence lasts.
+    clock.advance(timedelta(minutes=10))
+    assert [r.to_user for r in await chat.pump() if r.to_user] == [OFFICER]
+    # Once acknowledged, the nagging stops.
+    assert "已确认收到" in await chat.reply_to(OFFICER, "!ack O1", "!dm-o:localhost")
+    clock.advance(timedelta(minutes=30))
+    assert [r for r in await chat.pump() if r.to_user] == []
