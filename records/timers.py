@@ -176,8 +176,9 @@ async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock:
             if not db.is_sqlite:
                 query = query.with_for_update()
             timer = await session.scalar(query)
-            if timer is None or timer.status not in ("claimed", "pending"):
+            if not _runnable(timer, clock):
                 return "skipped"
+            assert timer is not None
             handler = registry.get(timer.kind)
             if handler is None:
                 timer.status = "failed"
@@ -209,16 +210,25 @@ async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock:
         return "error"
 
 
+def _runnable(timer: Timer | None, clock: Clock) -> bool:
+    """Claimed for this run, or pending and due. A timer moved to a later time after its job was
+    queued is pending and not due: the stale job must not fire it (nor mark it done)."""
+    if timer is None:
+        return False
+    return timer.status == "claimed" or (timer.status == "pending" and timer.due_at <= clock.now())
+
+
 async def _run_io_timer(db: Database, timer_id: int, handler: IOTimerHandler, clock: Clock) -> str:
     async with db.reading() as session:
         timer = await session.get(Timer, timer_id)
-        if timer is None or timer.status not in ("claimed", "pending"):
+        if not _runnable(timer, clock):
             return "skipped"
+        assert timer is not None
     fired = await handler(db, timer, clock)
     async with db.transaction() as session:
         current = await session.get(Timer, timer_id)
-        if current is None or current.status == "cancelled":
-            return "done"
+        if current is None or current.status == "cancelled" or current.due_at != timer.due_at:
+            return "done"  # cancelled or moved while the handler ran: the new plan stands
         if fired is not None and fired.again_at is not None:
             current.due_at = fired.again_at
             current.status = "pending"

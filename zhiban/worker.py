@@ -24,10 +24,11 @@ from zhiban.settings import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 
-def rq_transport(queue: Queue):  # type: ignore[no-untyped-def]
+def rq_transport(queue: Queue, *, job_timeout: int = 300):  # type: ignore[no-untyped-def]
     async def enqueue(timer_id: int) -> None:
         # Redis is only the carrier: if this job is lost, the claim lapses and it is re-sent.
-        queue.enqueue("zhiban.jobs.fire_timer", timer_id, job_timeout=600, result_ttl=600, failure_ttl=86400)
+        # The job may not outlive the claim, or a second worker could run it meanwhile.
+        queue.enqueue("zhiban.jobs.fire_timer", timer_id, job_timeout=job_timeout, result_ttl=600, failure_ttl=86400)
 
     return enqueue
 
@@ -38,7 +39,7 @@ def _run_pump(settings: Settings, queue: Queue, stop: threading.Event) -> None:
         pump = TimerPump(
             db,
             SystemClock(),
-            rq_transport(queue),
+            rq_transport(queue, job_timeout=int(settings.worker.claim_lease_seconds)),
             interval=settings.worker.pump_interval_seconds,
             lease=timedelta(seconds=settings.worker.claim_lease_seconds),
         )

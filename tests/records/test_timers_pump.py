@@ -145,3 +145,27 @@ async def test_schedule_with_same_key_moves_the_timer(db: Database) -> None:
     async with db.transaction() as session:
         rows = list(await session.scalars(select(Timer)))
     assert len(rows) == 1 and rows[0].payload == {"text": "b"} and rows[0].due_at == T0 + timedelta(hours=1)
+
+
+async def test_a_queued_job_does_not_fire_a_timer_moved_later(db: Database) -> None:
+    """`!extend` moves a reminder after its job was queued: the stale job must not fire it."""
+    clock = FrozenClock(T0)
+    calls: list[int] = []
+    registry = _registry(calls)
+    async with db.transaction() as session:
+        await timers.schedule(session, "test.say", T0, {"text": "x"}, key="task:T7:remind", clock=clock)
+    queued: list[int] = []
+
+    async def transport(timer_id: int) -> None:
+        queued.append(timer_id)
+
+    assert await TimerPump(db, clock, transport).pump_once() == 1
+    async with db.transaction() as session:  # moved to next week before the job runs
+        await timers.schedule(
+            session, "test.say", T0 + timedelta(days=7), {"text": "x"}, key="task:T7:remind", clock=clock
+        )
+    assert await run_timer(db, queued[0], registry, clock) == "skipped"
+    assert calls == []
+    async with db.transaction() as session:
+        timer = await session.get(Timer, queued[0])
+        assert timer is not None and timer.status == "pending" and timer.due_at == T0 + timedelta(days=7)
