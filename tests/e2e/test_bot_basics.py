@@ -57,10 +57,12 @@ async def test_invites_from_servers_outside_the_policy_are_declined(make_bot: Ma
     mallory = await make_user("mallory")
     room = await mallory.create_room(invite=[bot.user_id])
     left = await mallory.wait_for(
-        lambda e: e.room_id == room
-        and e.type == "m.room.member"
-        and e.sender == bot.user_id
-        and e.content.get("membership") == "leave"
+        lambda e: (
+            e.room_id == room
+            and e.type == "m.room.member"
+            and e.sender == bot.user_id
+            and e.content.get("membership") == "leave"
+        )
     )
     assert left.content["membership"] == "leave"
 
