@@ -21,7 +21,7 @@ demo: venv
 	$(BIN)/zhiban up
 
 test: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 bench: venv
 	$(BIN)/python -m bench

@@ -24,6 +24,7 @@ from zhiban.redis_conn import resolve_url
 from zhiban.relay import OutboxRelay
 from zhiban.settings import Settings
 from zhiban.tokens import DatabaseTokenStore
+from zhiban.wakeup import OUTBOX, WakeBus
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +119,17 @@ class BotRuntime:
         dispatcher.context["bot_user_id"] = client.user_id
         dispatcher.context["bot_names"] = list({client.display_name, client.user_id.split(":")[0].lstrip("@")})
         self.relay = relay = OutboxRelay(self.db, client)
+        redis_url = resolve_url(self.settings.redis.url)
+        wake_bus = WakeBus(redis_url, self.settings.redis.queue) if redis_url else None
+        dispatcher.context["wake_bus"] = wake_bus
         sync = asyncio.create_task(client.run(), name="sync")
         lease_task = asyncio.create_task(self._renew_lease(name, clock), name="lease")
         # The relay starts once the first sync has told us which rooms (and DM rooms) exist.
         await asyncio.wait([sync, asyncio.create_task(client.synced.wait())], return_when=asyncio.FIRST_COMPLETED)
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         tasks = [sync, lease_task, relay_task]
+        if wake_bus is not None:  # workers say when their jobs wrote messages
+            tasks.append(asyncio.create_task(wake_bus.listen({OUTBOX: relay.wake}), name="wake-ups"))
         await dispatcher.emit_startup()
         log.info("bot %s is running", options.user_id)
         stopper = asyncio.create_task(self._stopping.wait())
@@ -141,13 +147,15 @@ class BotRuntime:
         await asyncio.gather(relay_task, return_exceptions=True)
         if not self.lease_lost:
             await relay.relay_once()  # what the last handlers wrote goes out before we leave
-        lease_task.cancel()
-        sync.cancel()
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await dispatcher.emit_shutdown()
         if not self.lease_lost:
             await lease.release(self.db, name, self.holder)
         await storage.close()
+        if wake_bus is not None:
+            await wake_bus.close()
         await client.close()
         await self.db.dispose()
         if self.failure is None and client.fatal is not None:

@@ -9,6 +9,7 @@ from records.clock import SystemClock
 from records.db import Database
 from records.timers import TimerRegistry, run_timer
 from zhiban.settings import Settings, load_settings
+from zhiban.wakeup import OUTBOX, publish_sync
 
 
 @functools.cache
@@ -21,7 +22,9 @@ def _runtime() -> tuple[Settings, Database, TimerRegistry]:
 
 
 async def fire_timer(timer_id: int) -> str:
-    _, db, registry = _runtime()
+    settings, db, registry = _runtime()
     result = await run_timer(db, timer_id, registry, SystemClock())
     outbox.wake_relay()
+    if settings.redis.url:  # tell the bot its relay has messages to send
+        publish_sync(settings.redis.url, settings.redis.queue, OUTBOX)
     return result

@@ -16,6 +16,7 @@ from records import ledger, outbox, people
 from records.db import Database
 from records.errors import DomainError
 from zhiban.outbox_writer import OutboxWriter
+from zhiban.wakeup import TIMERS
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,10 @@ class ExactlyOnce:
                 exc = UserFacingError(exc.key, **exc.params)
             writer = await self._record_failure(event, data, exc, dispatcher)
             result = None
-        outbox.wake_relay(writer.rows if writer is not None else None)
+        if writer is not None:
+            outbox.wake_relay(outbox.rows_written(writer.session))
+            if writer.session.info.get("timers_scheduled") and data.get("wake_bus") is not None:
+                await data["wake_bus"].publish(TIMERS)
         return result
 
     async def _record_failure(

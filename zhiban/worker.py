@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from records.db import Database
 from records.migrate import upgrade
 from records.timers import TimerPump
 from zhiban.settings import ConfigError, Settings
+from zhiban.wakeup import TIMERS, WakeBus
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ def rq_transport(queue: Queue, *, job_timeout: int = 300):  # type: ignore[no-un
     return enqueue
 
 
-def _run_pump(settings: Settings, queue: Queue, stop: threading.Event) -> None:
+def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.Event) -> None:
     async def main() -> None:
         db = Database(settings.database_url)
         pump = TimerPump(
@@ -44,8 +46,11 @@ def _run_pump(settings: Settings, queue: Queue, stop: threading.Event) -> None:
             lease=timedelta(seconds=settings.worker.claim_lease_seconds),
         )
         task = asyncio.create_task(pump.run())
+        # The bot says when it scheduled something, so a transcription starts at once.
+        listener = asyncio.create_task(WakeBus(redis_url, settings.redis.queue).listen({TIMERS: pump.wake}))
         await asyncio.to_thread(stop.wait)
         pump.stop()
+        listener.cancel()
         await task
         await db.dispose()
 
@@ -69,10 +74,12 @@ def run_worker(settings: Settings, redis_url: str | None) -> None:
             "or start one on localhost:6379. `zhiban up` starts an embedded one for you."
         )
     upgrade(settings.database_url)
+    # Jobs read the settings again in this process; they must reach the same Redis.
+    os.environ.setdefault("ZHIBAN_REDIS__URL", redis_url)
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(settings.redis.queue, connection=connection)
     stop = threading.Event()
-    pump = threading.Thread(target=_run_pump, args=(settings, queue, stop), name="timer-pump", daemon=True)
+    pump = threading.Thread(target=_run_pump, args=(settings, redis_url, queue, stop), name="timer-pump", daemon=True)
     pump.start()
     if settings.voice.enabled:
         # Load the speech model now, not on the first voice message (about a second).

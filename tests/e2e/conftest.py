@@ -68,7 +68,8 @@ class BotHandle:
     async def stop(self) -> None:
         if self.runtime is not None and self.task is not None:
             self.runtime.stop()
-            await self.task
+            # A guard against a hang, not a speed check: a clean stop takes well under a second.
+            await asyncio.wait_for(self.task, 120)
         self.runtime, self.task = None, None
 
     def spawn(self) -> None:
