@@ -4,7 +4,10 @@
 (b)     bench.dispatcher_throughput  events/s through routers and middlewares
         bench.push_fanout            Web Push fan-out vs pywebpush
         bench.voice_quality          transcription error rates, step by step
+        bench.voice_latency          voice message → transcript in its thread, through Synapse
+        bench.timer_lateness         timer lateness with 100,000 pending; pump CPU at idle
         bench.incident_fanout        grade Ⅰ incident: 100 responders invited and DM-alerted
+        bench.approval_latency       approvals: leader's ✅ → card edit and requester's DM; decisions/s
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ BENCHMARKS = [
     "bench.voice_quality",
     "bench.voice_latency",
     "bench.timer_lateness",
+    "bench.incident_fanout",
+    "bench.approval_latency",
 ]
 
 

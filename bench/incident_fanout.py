@@ -220,6 +220,7 @@ async def main_async(n: int) -> int:
         settings = load_settings(config)
         db_path = Path(settings.database_url.split("///", 1)[1])
         runtime = BotRuntime(settings)
+        bot_started = time.time()
         task = asyncio.create_task(runtime.run())
         while runtime.client is None or not runtime.client.synced.is_set():
             if task.done():
@@ -240,7 +241,24 @@ async def main_async(n: int) -> int:
         await asyncio.sleep(1.0)  # the greeting settles
 
         want = set(responders)
-        await declare_and_measure(hs, admin_token, officer, duty_room, db_path, meter, want, "城区内涝", 0, "first")
+        # At start the bot greets everyone an alert may reach, which opens their DM rooms
+        # (emergency.reachability); the first alert then only sends. Timed here on its own.
+        greeted: dict[str, float] = {}
+        for _ in range(1200):
+            greeted = sent_dms(db_path, want, 0)
+            if len(greeted) == len(want):
+                break
+            await asyncio.sleep(0.1)
+        if greeted:
+            print(
+                f"[start-up] DM rooms opened by the greeting: {len(greeted)}/{len(want)} "
+                f"in {max(greeted.values()) - bot_started:.1f} s after the bot started (before any incident)"
+            )
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+            after_greeting = int(conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0])
+        await declare_and_measure(
+            hs, admin_token, officer, duty_room, db_path, meter, want, "城区内涝", after_greeting, "first"
+        )
         # A second incident: the DM rooms exist now, so this is the everyday figure.
         with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
             last_id = int(conn.execute("SELECT max(id) FROM outbox").fetchone()[0])

@@ -82,17 +82,17 @@ async def main_async() -> int:
 
         db = Database(settings.database_url)
         registry = build_timers()
-        original = registry.get("voice.transcribe")
+        original = registry.get_io("voice.transcribe")
         assert original is not None
 
-        async def timed(session: Any, timer: Any, clock: Any) -> Any:
+        async def timed(database: Any, timer: Any, clock: Any) -> Any:
             start = time.perf_counter()
             try:
-                return await original(session, timer, clock)
+                return await original(database, timer, clock)
             finally:
                 job_seconds.append(time.perf_counter() - start)
 
-        registry.register("voice.transcribe")(timed)
+        registry.register_io("voice.transcribe")(timed)
 
         async def run(timer_id: int) -> None:
             await run_timer(db, timer_id, registry, SystemClock())

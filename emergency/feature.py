@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot import Router
 from commands.timeparse import TEXTS as TIME_TEXTS
 from emergency import orders, reports
@@ -9,10 +11,26 @@ from emergency.handlers_duty import router as duty_router
 from emergency.handlers_incident import router as incident_router
 from emergency.handlers_orders import router as orders_router
 from emergency.handlers_reports import router as reports_router
+from emergency.policy import Policy
+from emergency.reachability import open_direct_rooms, people_to_reach
 from emergency.texts import TEXTS as OWN_TEXTS
+from records import outbox
+from records.db import Database
 from records.timers import TimerRegistry
 
 router = Router("emergency")
+
+
+@router.startup()
+async def open_dm_rooms(settings: Any, db: Database, client: Any = None) -> None:
+    """Greet everyone an alert may reach once, so their DM rooms exist before the first alert."""
+    people = people_to_reach(Policy.from_settings(settings.emergency), settings.roles, settings.emergency.alert_roles)
+    async with db.transaction() as session:
+        bot_user = getattr(client, "user_id", settings.matrix.user_id)
+        await open_direct_rooms(session, people, bot_user, settings.default_lang)
+    outbox.wake_relay()
+
+
 # The report wizard comes first so that its answers are not read as anything else.
 for _sub in (reports_router, duty_router, incident_router, orders_router):
     router.include_router(_sub)
