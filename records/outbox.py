@@ -64,7 +64,13 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    # Every row of the transaction, however it was written, is handed to the relay on commit.
+    session.info.setdefault("outbox_rows", []).append(row)
     return row
+
+
+def rows_written(session: AsyncSession) -> list[OutboxMessage]:
+    return list(session.info.get("outbox_rows", []))
 
 
 async def enqueue_edit(session: AsyncSession, ref: str, new_content: dict[str, Any]) -> OutboxMessage | None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from records.clock import SystemClock
 from records.models import Person
@@ -60,6 +62,14 @@ async def ensure_person(session: AsyncSession, user_id: str) -> Person:
         session.add(person)
         await session.flush()
     return person
+
+
+@event.listens_for(Session, "before_flush")
+def _note_people_changes(session: Session, _context: object, _instances: object) -> None:
+    """Remember whose preferences a transaction changed, so caches of them can be dropped."""
+    changed = {o.user_id for o in (*session.new, *session.dirty) if isinstance(o, Person)}
+    if changed:
+        session.info.setdefault("people_changed", set()).update(changed)
 
 
 async def preferences(session: AsyncSession, user_id: str) -> tuple[str | None, str | None]:

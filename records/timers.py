@@ -92,6 +92,7 @@ async def schedule(
     clock: Clock,
 ) -> Timer:
     """Add a timer, or move the pending one that has the same key."""
+    session.info["timers_scheduled"] = True
     if key is not None:
         existing = await session.scalar(select(Timer).where(Timer.key == key))
         if existing is not None:
@@ -271,6 +272,11 @@ class TimerPump:
         self.transport = transport
         self.interval = interval
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look now: another process has just scheduled something (see zhiban.wakeup)."""
+        self._wake.set()
 
     async def pump_once(self) -> int:
         ids = await claim_due(self.db, self.clock, lease=self.lease)
@@ -297,10 +303,11 @@ class TimerPump:
                 log.exception("timer pump failed; retrying")
             if wait <= 0:
                 continue
-            try:
-                await asyncio.wait_for(self._stop.wait(), wait)
-            except TimeoutError:
-                pass
+            self._wake.clear()
+            stop, woken = asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait({stop, woken}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            woken.cancel()
 
     def stop(self) -> None:
         self._stop.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +30,13 @@ class ExactlyOnce:
     reply is recorded, with the event id, in a transaction of its own.
     """
 
+    # Preferences change rarely and only through handlers of this process; a short lifetime
+    # covers changes made elsewhere (an admin editing the database).
+    PREFS_TTL = 60.0
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._prefs: dict[str, tuple[float, str | None, str | None]] = {}
 
     async def __call__(self, handler: NextHandler, event: Event, data: dict[str, Any]) -> Any:
         dispatcher: Dispatcher = data["dispatcher"]
@@ -58,6 +64,8 @@ class ExactlyOnce:
             writer = await self._record_failure(event, data, exc, dispatcher)
             result = None
         if writer is not None:
+            for user_id in writer.session.info.get("people_changed", ()):
+                self._prefs.pop(user_id, None)
             outbox.wake_relay(outbox.rows_written(writer.session))
             if writer.session.info.get("timers_scheduled") and data.get("wake_bus") is not None:
                 await data["wake_bus"].publish(TIMERS)
@@ -80,9 +88,16 @@ class ExactlyOnce:
         except IntegrityError:
             return None
 
-    @staticmethod
-    async def _load_preferences(session: Any, event: Event, data: dict[str, Any]) -> None:
-        lang, tz = await people.preferences(session, event.sender)
+    async def _load_preferences(self, session: Any, event: Event, data: dict[str, Any]) -> None:
+        now = time.monotonic()
+        cached = self._prefs.get(event.sender)
+        if cached is not None and cached[0] > now:
+            lang, tz = cached[1], cached[2]
+        else:
+            lang, tz = await people.preferences(session, event.sender)
+            if len(self._prefs) > 10_000:
+                self._prefs.clear()
+            self._prefs[event.sender] = (now + self.PREFS_TTL, lang, tz)
         settings = data.get("settings")
         data["lang"] = lang or (settings.default_lang if settings else "zh")
         data["tz"] = tz or (settings.default_tz if settings else "Asia/Shanghai")

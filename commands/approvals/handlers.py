@@ -28,7 +28,7 @@ from bot import (
 from bot.filters import FilterResult, parsed_command
 from bot.mentions import text_with_ids, user_ids_in
 from bot.types import Event
-from commands.approvals import export, render, service
+from commands.approvals import render, service
 from commands.approvals.chain import ChainError, StepSpec, parse_chain, split_title_chain
 from commands.approvals.models import Approval
 from commands.approvals.policy import policy_from_settings
@@ -600,6 +600,9 @@ async def _export(
     steps = await service.load_steps(session, approval.id)
     if not service.may_see(approval, steps, message.sender) and approval.room_id != message.room_id:
         raise UserFacingError("approval.not_visible", code=approval.code)
+    # python-docx is loaded only when a record is exported, not in every bot process.
+    from commands.approvals import export
+
     text = await export.export_markdown(session, approval.id, lang, clock.now())
     await message.reply(t("approval.export_title", code=approval.code) + "\n\n" + text)
     data = await export.export_docx(session, approval.id, lang, clock.now())
