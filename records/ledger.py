@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from records.clock import SystemClock
@@ -18,3 +20,13 @@ async def mark_handled(session: AsyncSession, event_id: str, room_id: str) -> No
     """Record the event in the caller's transaction; a racing duplicate fails on the primary key."""
     session.add(HandledEvent(event_id=event_id, room_id=room_id, handled_at=SystemClock().now()))
     await session.flush()
+
+
+# Events older than the bot ever acts on (it ignores those over a few hours old) cannot be
+# replayed, so their ledger rows can go. A month leaves ample margin.
+KEEP = timedelta(days=30)
+
+
+async def prune(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(delete(HandledEvent).where(HandledEvent.handled_at < now - KEEP))
+    return int(getattr(result, "rowcount", 0) or 0)

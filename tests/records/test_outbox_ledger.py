@@ -38,3 +38,19 @@ async def test_an_event_is_marked_handled_once(db: Database) -> None:
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
             await ledger.mark_handled(session, "$e1", "!r:x")
+
+
+async def test_old_ledger_rows_are_pruned_recent_ones_kept(db: Database) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from records.models import HandledEvent
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    async with db.transaction() as session:
+        session.add(HandledEvent(event_id="$old", room_id="!r:x", handled_at=now - timedelta(days=31)))
+        session.add(HandledEvent(event_id="$new", room_id="!r:x", handled_at=now - timedelta(days=1)))
+    async with db.transaction() as session:
+        assert await ledger.prune(session, now) == 1
+    async with db.transaction() as session:
+        assert not await ledger.already_handled(session, "$old")
+        assert await ledger.already_handled(session, "$new")
