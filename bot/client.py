@@ -82,6 +82,9 @@ class ClientOptions:
 class BotClient:
     """Runs the sync loop and is the direct `Outbound` of the framework."""
 
+    # Seconds between two writes of the sync token while events keep coming.
+    TOKEN_SAVE_INTERVAL = 2.0
+
     def __init__(
         self,
         options: ClientOptions,
@@ -117,6 +120,10 @@ class BotClient:
         self.display_name = options.user_id.split(":")[0].lstrip("@")
         self._stop = asyncio.Event()
         self._last_checkpoint: asyncio.Task[None] | None = None
+        # The newest token whose batch is fully handled, and the last one written.
+        self._ready_token: str | None = None
+        self._saved_token: str | None = None
+        self._last_save = 0.0
         self._started_ms = int(time.time() * 1000)
         self.synced = asyncio.Event()
         self._creators: dict[str, set[str]] = {}
@@ -255,15 +262,29 @@ class BotClient:
                     log.error("stopping: %s", self.fatal)
                     self._stop.set()
                 return
-            try:
-                await self.token_store.save(token)
-            except Exception:
-                log.exception("could not save the sync token; the next batch will save a later one")
+            self._ready_token = token
+            now = time.monotonic()
+            if now - self._last_save < self.TOKEN_SAVE_INTERVAL and not self._stop.is_set():
+                # Saving every batch would put a write between every two replies; a token saved
+                # a moment late only means a replay that the event ledger turns into a no-op.
                 return
-            if self.on_batch_done is not None:
-                await self.on_batch_done()
+            await self._save_ready_token()
 
         self._last_checkpoint = asyncio.ensure_future(save())
+
+    async def _save_ready_token(self) -> None:
+        token = self._ready_token
+        if token is None or token == self._saved_token:
+            return
+        self._last_save = time.monotonic()
+        try:
+            await self.token_store.save(token)
+        except Exception:
+            log.exception("could not save the sync token; the next batch will save a later one")
+            return
+        self._saved_token = token
+        if self.on_batch_done is not None:
+            await self.on_batch_done()
 
     async def _maintain_keys(self) -> None:
         if not self.options.e2ee:
@@ -284,6 +305,8 @@ class BotClient:
         await self.dispatcher.wait_idle()
         if self._last_checkpoint is not None:
             await asyncio.gather(self._last_checkpoint, return_exceptions=True)
+        if self.fatal is None:
+            await self._save_ready_token()
 
     async def close(self) -> None:
         await self.nio.close()

@@ -16,6 +16,7 @@ async def client() -> BotClient:
     bot = BotClient(
         ClientOptions(homeserver="http://127.0.0.1:9", user_id="@z:x", e2ee=False), Dispatcher(), token_store=store
     )
+    bot.TOKEN_SAVE_INTERVAL = 0  # every batch, so the order can be observed
     yield bot
     await bot.close()
 
@@ -70,3 +71,14 @@ async def test_a_failed_save_does_not_stop_later_saves(client: BotClient) -> Non
     assert client._last_checkpoint is not None
     await client._last_checkpoint
     assert calls == ["t1", "t2"] and saved == ["t2"] and client.fatal is None
+
+
+async def test_tokens_are_written_at_most_every_interval_and_on_stop(client: BotClient) -> None:
+    client.TOKEN_SAVE_INTERVAL = 3600
+    for token in ("t1", "t2", "t3"):
+        client._checkpoint([asyncio.ensure_future(done())], token)
+    assert client._last_checkpoint is not None
+    await client._last_checkpoint
+    assert await client.token_store.load() == "t1"  # the first batch; the rest wait
+    await client.stop()
+    assert await client.token_store.load() == "t3"  # nothing handled is left unrecorded on stop
