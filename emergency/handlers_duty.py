@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Router, UserFacingError
 from commands.timeparse import TimeParseError, format_when, parse_when
-from emergency import common, incidents, outreach, roster
+from emergency import common, incidents, outreach, room_admin, roster
 from emergency.grammar import GrammarError, parse_span, split_people
 from emergency.models import Shift
 from records.clock import Clock
@@ -146,7 +146,7 @@ async def csv_upload(
     message: Message, session: AsyncSession, clock: Clock, settings: Any, roles: Any, client: Any, t: Any
 ) -> Any:
     """A .csv file posted in the duty room (by a duty leader or admin) replaces those shifts."""
-    if settings.duty_room and message.room_id != settings.duty_room:
+    if settings.duty_room and message.room_id != await room_admin.duty_room_id(settings, client):
         from bot import UNHANDLED
 
         return UNHANDLED

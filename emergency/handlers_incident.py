@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import UNHANDLED, Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.errors import check
 from commands.timeparse import format_when
-from emergency import common, final_report, incidents, orders, outreach, roster
+from emergency import common, final_report, incidents, orders, outreach, room_admin, roster
 from emergency.policy import CATEGORIES, ROMAN, parse_category, parse_grade
 from emergency.texts import tr
 from records import outbox
@@ -156,6 +156,7 @@ async def _declare(
         check(await client.nio.room_put_state(room_id, "m.room.pinned_events", {"pinned": [event_id]}))
     except Exception:  # a missing pin must not undo the declaration; the card is still there
         log.warning("could not pin the card of %s", incident.code, exc_info=True)
+    await room_admin.make_moderators(client, room_id, incidents.powered_users(incident))
     due = format_when(incident.next_report_due, tz=tz, lang=lang, now=clock.now()) if incident.next_report_due else "—"
     params: dict[str, Any] = {
         "id": incident.code,
@@ -167,8 +168,9 @@ async def _declare(
         "count": len(invite),
     }
     await message.reply(t("em.incident.declared", **params))
-    if settings.duty_room and settings.duty_room != message.room_id:
-        await outreach.post(session, settings.duty_room, tr("em.incident.duty_room", incident.lang, **params))
+    duty_room = await room_admin.duty_room_id(settings, client)
+    if duty_room and duty_room != message.room_id:
+        await outreach.post(session, duty_room, tr("em.incident.duty_room", incident.lang, **params))
     alerted = [u for u in invite if u != message.sender]
     for user in alerted:
         await outreach.dm(session, user, "em.incident.alert_dm", default_lang=lang, **params)
@@ -201,8 +203,9 @@ async def _close(
     await outreach.post(session, target, markdown, html=_markdown_html(markdown))
     if target != message.room_id:
         await message.reply(t("em.incident.closed_reply", id=incident.code))
-    if settings.duty_room and settings.duty_room not in (target, message.room_id):
-        await outreach.post(session, settings.duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
+    duty_room = await room_admin.duty_room_id(settings, client)
+    if duty_room and duty_room not in (target, message.room_id):
+        await outreach.post(session, duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
     await _upload_docx(session, client, target, incident.code, markdown)
 
 
@@ -327,6 +330,8 @@ async def role(
         await outreach.post(session, incident.room_id, announce)
         for user in users:
             await _invite(client, incident.room_id, user)
+    if name in room_admin.POWERED_ROLES:
+        await room_admin.make_moderators(client, incident.room_id, users)
     await message.reply(t("em.role.announced", id=incident.code, role=t(f"em.role.{name}"), users=" ".join(users)))
 
 

@@ -20,7 +20,7 @@ from bot import (
 )
 from bot.filters import parsed_command
 from commands.timeparse import format_when
-from emergency import incidents, outreach, reports
+from emergency import incidents, outreach, reports, room_admin
 from emergency.grammar import parse_report_fields
 from emergency.models import Report
 from emergency.texts import tr
@@ -57,6 +57,7 @@ async def report(
     clock: Clock,
     settings: Any,
     state: FSMContext,
+    client: Any,
     t: Any,
     lang: str,
     tz: str,
@@ -72,7 +73,7 @@ async def report(
     fields = parse_report_fields(command.args.split(None, 1)[1] if len(words) > 1 else "")
     pending = [f for f in reports.FIELDS if f not in fields]
     if not pending:
-        await _file(message, session, clock, settings, incident.id, kind, fields, t, lang, tz)
+        await _file(message, session, clock, settings, client, incident.id, kind, fields, t, lang, tz)
         return
     await state.set_state(ReportFlow.filling)
     await state.set_data({"incident": incident.id, "kind": kind, "fields": fields, "pending": pending})
@@ -95,6 +96,7 @@ async def answer(
     clock: Clock,
     settings: Any,
     state: FSMContext,
+    client: Any,
     t: Any,
     lang: str,
     tz: str,
@@ -120,7 +122,9 @@ async def answer(
         await message.reply(_question(pending[0], t))
         return None
     await state.clear()
-    await _file(message, session, clock, settings, int(flow["incident"]), str(flow["kind"]), fields, t, lang, tz)
+    await _file(
+        message, session, clock, settings, client, int(flow["incident"]), str(flow["kind"]), fields, t, lang, tz
+    )
     return None
 
 
@@ -129,6 +133,7 @@ async def _file(
     session: AsyncSession,
     clock: Clock,
     settings: Any,
+    client: Any,
     incident_id: int,
     kind: str,
     fields: dict[str, str],
@@ -146,10 +151,11 @@ async def _file(
             "em.report.next_due", name=name, due=format_when(incident.next_report_due, tz=tz, lang=lang)
         )
     await message.reply(text + next_line)
-    if settings.duty_room and settings.duty_room != message.room_id:
+    duty_room = await room_admin.duty_room_id(settings, client)
+    if duty_room and duty_room != message.room_id:
         await outreach.post(
             session,
-            settings.duty_room,
+            duty_room,
             f"{incident.code} {incident.title}\n" + render_report(filed, incident.lang, incident.tz, clock),
         )
 

@@ -178,6 +178,12 @@ def commanders(incident: Incident) -> list[str]:
     return list(dict.fromkeys(found or [incident.declared_by]))
 
 
+def powered_users(incident: Incident) -> list[str]:
+    """Who gets moderator power in the incident room: its commander(s) and deputies."""
+    roles = incident.roles or {}
+    return list(dict.fromkeys([*roles.get("commander", []), *roles.get("deputy", [])]))
+
+
 def duty_leaders(incident: Incident) -> list[str]:
     roles = incident.roles or {}
     return list(roles.get("duty_leader", [])) or commanders(incident)

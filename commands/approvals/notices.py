@@ -101,3 +101,23 @@ async def push(
         return
     spec = notice.NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=topic, dm="never")
     await service.notify(session, users, spec, clock=clock)
+
+
+async def close_notice(
+    session: AsyncSession,
+    recipient: str,
+    ref: str,
+    key: str,
+    clock: Clock,
+    policy: ApprovalPolicy,
+    /,
+    **params: Any,
+) -> bool:
+    """Edit the DM last sent under `ref` so it says there is nothing left to decide.
+
+    A leader reading an old "please decide" DM would otherwise act on a step that is already
+    closed. No push: the edit only corrects what is on screen. False when no DM was sent.
+    """
+    lang, tz = await prefs(session, recipient, policy)
+    body = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
+    return await outbox.enqueue_edit(session, ref, outbox.text_content(body)) is not None

@@ -40,7 +40,7 @@ from commands.approvals.models import (
     ApprovalSigner,
     ApprovalStep,
 )
-from commands.approvals.notices import tell, tell_all
+from commands.approvals.notices import close_notice, tell, tell_all
 from commands.approvals.policy import ApprovalPolicy
 from commands.approvals.texts import render as render_text
 from records import audit, outbox, timers
@@ -397,12 +397,14 @@ async def decide(
     if not approve:
         step.row.status = DONE
         step.row.finished_at = now
+        await _close_step_notices(session, approval, step, actor, mine.decision, clock)
         await _finish(session, approval, REJECTED, clock, reason=opinion)
         await _touch(session, approval)
         return Outcome(approval, "rejected", label)
     if step.row.mode == ANY or all(s.decision == APPROVE for s in step.deciders):
         step.row.status = DONE
         step.row.finished_at = now
+        await _close_step_notices(session, approval, step, actor, mine.decision, clock)
         following = _next_waiting(steps, step)
         if following is None:
             await _finish(session, approval, APPROVED, clock)
@@ -526,6 +528,19 @@ async def return_step(session: AsyncSession, approval_id: int, actor: str, reaso
         (s for s in reversed(steps) if s.row.position < step.row.position and not s.row.drafter),
         None,
     )
+    policy = ApprovalPolicy.from_dict(approval.policy)
+    for user in [s.user_id for s in step.undecided if s.user_id != actor]:
+        await close_notice(
+            session,
+            user,
+            notice_ref(approval.id, user),
+            "approval.notice_returned",
+            clock,
+            policy,
+            code=approval.code,
+            title=approval.title,
+            user=actor,
+        )
     # The current step starts again from scratch once the document comes back to it.
     _reset(step)
     step.row.status = WAITING
@@ -538,7 +553,6 @@ async def return_step(session: AsyncSession, approval_id: int, actor: str, reaso
         data={"step": label, "to": _step_label(previous) if previous else "drafter", "reason": reason},
         clock=clock,
     )
-    policy = ApprovalPolicy.from_dict(approval.policy)
     if previous is None:
         approval.status = RETURNED
         await timers.cancel(session, _remind_key(approval.id))
@@ -844,6 +858,58 @@ async def _finish(
         await tell(session, approval.requester, f"approval.final_{status}", clock, policy, **params)
     # 抄送: the CC list learns the outcome once there is one.
     await tell_all(session, approval.cc, f"approval.cc_{status}", clock, policy, requester=approval.requester, **params)
+    await _close_open_notices(session, approval, status, clock, policy)
+
+
+async def _close_step_notices(
+    session: AsyncSession, approval: Approval, step: Step, actor: str, decision: str, clock: Clock
+) -> None:
+    """The step closed on `actor`'s decision: the other approvers' DMs say so (或签 siblings, a reject)."""
+    policy = ApprovalPolicy.from_dict(approval.policy)
+    label = _step_label(step)
+    for signer in step.undecided:
+        if signer.user_id == actor:
+            continue
+        await close_notice(
+            session,
+            signer.user_id,
+            notice_ref(approval.id, signer.user_id),
+            "approval.notice_closed_by",
+            clock,
+            policy,
+            code=approval.code,
+            title=approval.title,
+            step=label_in(label),
+            user=actor,
+            decision=lambda lang: render_text(f"approval.act_{decision}", lang),
+        )
+
+
+async def _close_open_notices(
+    session: AsyncSession, approval: Approval, status: str, clock: Clock, policy: ApprovalPolicy
+) -> None:
+    """The approval ended: every DM still asking for a decision says it is over.
+
+    Steps already closed had their notices edited when they closed (_close_step_notices);
+    here the active step (a withdrawal) and waiting steps whose people were asked before a
+    return. Someone never asked has no notice, and close_notice skips them.
+    """
+    key = "approval.notice_withdrawn" if status == WITHDRAWN else "approval.notice_ended"
+    for step in await load_steps(session, approval.id):
+        if step.row.status == DONE:
+            continue
+        for signer in step.undecided:
+            await close_notice(
+                session,
+                signer.user_id,
+                notice_ref(approval.id, signer.user_id),
+                key,
+                clock,
+                policy,
+                code=approval.code,
+                title=approval.title,
+                status=lambda lang: render.status_name(status, lang),
+            )
 
 
 async def _touch(session: AsyncSession, approval: Approval) -> None:

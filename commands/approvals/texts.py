@@ -259,6 +259,23 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "↩️ {code} 已被发起人撤回，无需再审批：{title}",
         "en": "↩️ {code} was withdrawn by its requester; no decision is needed: {title}",
     },
+    # Edits of a DM notice once the approver no longer needs to act on it.
+    "approval.notice_closed_by": {
+        "zh": "☑️ 审批 {code}「{title}」（{step}）已由 {user} 处理（{decision}），无需您再操作。",
+        "en": '☑️ Approval {code} "{title}" ({step}) was handled by {user} ({decision}); nothing more to do.',
+    },
+    "approval.notice_withdrawn": {
+        "zh": "↩️ 审批 {code}「{title}」已撤回，无需您再操作。",
+        "en": '↩️ Approval {code} "{title}" was withdrawn; nothing more to do.',
+    },
+    "approval.notice_returned": {
+        "zh": "🔙 审批 {code}「{title}」已由 {user} 退回，暂无需您操作；再次送达时会另行通知。",
+        "en": '🔙 Approval {code} "{title}" was sent back by {user}; nothing to do until it comes back to you.',
+    },
+    "approval.notice_ended": {
+        "zh": "🔒 审批 {code}「{title}」已结束（{status}），无需您再操作。",
+        "en": '🔒 Approval {code} "{title}" has ended ({status}); nothing more to do.',
+    },
     "approval.final_approved": {
         "zh": "🎉 您的审批 {code} 已通过：{title}",
         "en": "🎉 Your approval {code} is approved: {title}",

@@ -7,20 +7,25 @@
 from __future__ import annotations
 
 import importlib
+import io
+import logging
 from datetime import datetime
 from typing import Any
 
+import nio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import CommandObject, Message, Router, UserFacingError
 from bot.filters import FilterResult, parsed_command
 from bot.types import Event
 from commands.meetings import chat, ics, minutes, notices, parsing, service
-from commands.meetings.handlers_schedule import start_new
+from commands.meetings.handlers_schedule import conflict_line, start_new
 from commands.meetings.models import Meeting
 from commands.timeparse import format_when
+from records import outbox
 from records.clock import Clock
 
+log = logging.getLogger(__name__)
 router = Router("meetings.ops")
 
 _SUBS = {
@@ -63,6 +68,7 @@ async def meeting_command(
     tz: str,
     t: Any,
     resolve_roles: Any = None,
+    client: Any = None,
 ) -> None:
     sub, rest = _sub_of(chat.args_of(message, command, settings))
     if sub == "new":
@@ -86,12 +92,17 @@ async def meeting_command(
             if not rest:
                 raise UserFacingError("meeting.ask_when", title=meeting.title)
             when = parsing.parse_when_reply(rest, now=now, tz=tz)
+            # Moving is one step (unlike scheduling, no confirm): the organizer already chose this
+            # meeting and its people; clashes are shown so they can move it again if needed.
+            conflicts = await service.move_conflicts(session, meeting, when.at, policy=policy)
             await service.move_meeting(
                 session, meeting.id, message.sender, when.at, policy=policy, clock=clock, is_admin=admin
             )
-            await message.reply(
-                t("meeting.moved_ok", code=meeting.code, when=format_when(when.at, tz=tz, lang=lang, now=now))
-            )
+            text = t("meeting.moved_ok", code=meeting.code, when=format_when(when.at, tz=tz, lang=lang, now=now))
+            if conflicts:
+                items = "".join(conflict_line(c, t, lang, tz, now) for c in conflicts)
+                text += t("meeting.move_conflicts", items=items)
+            await message.reply(text)
         elif sub == "place":
             await service.change_place(
                 session, meeting.id, message.sender, rest, policy=policy, clock=clock, is_admin=admin
@@ -106,8 +117,34 @@ async def meeting_command(
                 await message.reply(text)
         elif sub == "ics":
             rows = await service.attendees_of(session, meeting.id)
-            data = ics.meeting_ics(meeting, rows, now=now, domain=chat.server_of(settings)).decode()
-            await message.reply(t("meeting.ics", code=meeting.code, file=f"{meeting.code}.ics", ics=data))
+            data = ics.meeting_ics(meeting, rows, now=now, domain=chat.server_of(settings))
+            filename = f"{meeting.code}.ics"
+            url = await _upload_ics(client, data, filename)
+            if url is not None:
+                await outbox.enqueue(session, ics.file_content(filename, url, len(data)), room_id=message.room_id)
+            else:
+                await message.reply(t("meeting.ics", code=meeting.code, file=filename, ics=data.decode()))
+
+
+async def _upload_ics(client: Any, data: bytes, filename: str) -> str | None:
+    """Upload the .ics to the homeserver's media repository: its mxc:// URL, or None on failure.
+
+    A failed upload is not the user's mistake and the text fallback still gives them the
+    calendar, so it is logged rather than raised.
+    """
+    if client is None or getattr(client, "nio", None) is None:
+        return None
+    try:
+        response, _keys = await client.nio.upload(
+            io.BytesIO(data), content_type=ics.MIMETYPE, filename=filename, filesize=len(data)
+        )
+    except Exception:  # network trouble: fall back to the text, never lose the answer
+        log.warning("uploading %s failed", filename, exc_info=True)
+        return None
+    if not isinstance(response, nio.UploadResponse):
+        log.warning("uploading %s failed: %s", filename, response)
+        return None
+    return str(response.content_uri)
 
 
 @router.message(chat.MEETINGS)

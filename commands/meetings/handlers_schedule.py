@@ -122,7 +122,7 @@ async def _continue(
     )
     if conflicts:
         await state.set_state(NewMeeting.confirm)
-        items = "".join(_conflict_line(c, t, lang, tz, clock.now()) for c in conflicts)
+        items = "".join(conflict_line(c, t, lang, tz, clock.now()) for c in conflicts)
         await message.reply(t("meeting.conflicts", items=items))
         return
     await state.clear()
@@ -132,7 +132,7 @@ async def _continue(
     await message.reply(_created_text(meeting, len(draft.attendees), t, lang, tz, clock.now()))
 
 
-def _conflict_line(c: service.Conflict, t: Any, lang: str, tz: str, now: datetime) -> str:
+def conflict_line(c: service.Conflict, t: Any, lang: str, tz: str, now: datetime) -> str:
     if c.kind == "capacity":
         return str(t("meeting.conflict_capacity", place=c.who, seats=c.seats, needed=c.needed))
     when = format_when(c.starts_at, tz=tz, lang=lang, now=now) if c.starts_at else ""

@@ -7,6 +7,7 @@ imported the first file updates the event (new time, new place, cancelled) on th
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -49,3 +50,11 @@ def meeting_ics(meeting: Meeting, attendees: list[Attendee], *, now: datetime, d
         event.add("attendee", address, encode=False)
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+MIMETYPE = "text/calendar"
+
+
+def file_content(filename: str, url: str, size: int) -> dict[str, Any]:
+    """The m.file event for an uploaded .ics: clients show it as a downloadable attachment."""
+    return {"msgtype": "m.file", "body": filename, "url": url, "info": {"mimetype": MIMETYPE, "size": size}}

@@ -335,6 +335,29 @@ def _everyone(meeting: Meeting, rows: list[Attendee]) -> list[str]:
     return list(dict.fromkeys([*(r.user_id for r in rows), meeting.organizer]))
 
 
+async def move_conflicts(
+    session: AsyncSession, meeting: Meeting, starts_at: datetime, *, policy: MeetingPolicy
+) -> list[Conflict]:
+    """What clashes with `meeting` at a new start (same length, same place), itself excluded.
+
+    Only people still expected count: the organizer and attendees who have not taken leave or
+    sent a deputy (a deputy is an attendee row of their own). Seats are not re-checked: the
+    place and the list do not change with the time.
+    """
+    rows = await attendees_of(session, meeting.id)
+    people = [r.user_id for r in rows if r.response in (PENDING, ATTEND)]
+    found = await find_conflicts(
+        session,
+        starts_at=starts_at,
+        ends_at=starts_at + (meeting.ends_at - meeting.starts_at),
+        place=meeting.place,
+        people=[meeting.organizer, *people],
+        policy=policy,
+        exclude_id=meeting.id,
+    )
+    return [c for c in found if c.kind != "capacity"]
+
+
 async def move_meeting(
     session: AsyncSession,
     meeting_id: int,

@@ -172,6 +172,11 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "🕒 会议 {code} 已改期，新时间：{when}，已通知全体参会人员。",
         "en": "🕒 Meeting {code} moved; new time: {when}. Everyone was told.",
     },
+    "meeting.move_conflicts": {
+        "zh": "\n⚠️ 请注意，新时间有以下冲突（会议已按新时间改期，如需调整请再次改期或改地点）：{items}",
+        "en": "\n⚠️ Note the new time clashes with (the meeting was moved anyway; move it again or change the "
+        "place if needed):{items}",
+    },
     "meeting.place_ok": {
         "zh": "📍 会议 {code} 地点已改为 {place}，已通知全体参会人员。",
         "en": "📍 Meeting {code} now at {place}. Everyone was told.",

@@ -45,6 +45,11 @@ _DAYS: dict[str, tuple[int, Period | None]] = {
     "tomorrow": (1, None),
     "tmrw": (1, None),
     "tmr": (1, None),
+    # The past: understood, so that callers answer "in the past" instead of "not understood".
+    "the day before yesterday": (-2, None),
+    "day before yesterday": (-2, None),
+    "yesterday": (-1, None),
+    "last night": (-1, Period.EVENING),
 }
 _DAY = re.compile("(?:" + "|".join(sorted(_DAYS, key=len, reverse=True)) + r")\b", _F)
 _WEEKDAY_NAMES = {
@@ -53,10 +58,19 @@ _WEEKDAY_NAMES = {
     "saturday": 5, "sat": 5, "sunday": 6, "sun": 6,
 }  # fmt: skip
 _WEEKDAY = re.compile(
-    r"(?:(next|this|coming)\s+)?(" + "|".join(sorted(_WEEKDAY_NAMES, key=len, reverse=True)) + r")\b",
+    r"(?:(next|this|coming|last|past|previous)\s+)?("
+    + "|".join(sorted(_WEEKDAY_NAMES, key=len, reverse=True))
+    + r")\b",
     _F,
 )
-_WEEK_REFS = {"next": WeekRef.NEXT_WEEK, "this": WeekRef.THIS_WEEK, "coming": WeekRef.UPCOMING}
+_WEEK_REFS = {
+    "next": WeekRef.NEXT_WEEK,
+    "this": WeekRef.THIS_WEEK,
+    "coming": WeekRef.UPCOMING,
+    "last": WeekRef.PREVIOUS,
+    "past": WeekRef.PREVIOUS,
+    "previous": WeekRef.PREVIOUS,
+}
 _DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:T(?=\d))?" + r"(?!\d)", _F)
 _PERIOD = re.compile(r"(?:in\s+the\s+)?(morning|afternoon|evening|night)\b", _F)
 _PERIODS = {

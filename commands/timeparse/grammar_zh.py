@@ -43,12 +43,28 @@ _DAYS: dict[str, tuple[int, Period | None]] = {
     "今晨": (0, Period.MORNING),
     "明早": (1, Period.MORNING),
     "明晨": (1, Period.MORNING),
+    # The past: parsed so that callers can say "that time has passed" rather than "not understood".
+    "大前天": (-3, None),
+    "前天": (-2, None),
+    "昨天": (-1, None),
+    "昨日": (-1, None),
+    "昨晚": (-1, Period.EVENING),
+    "昨夜": (-1, Period.EVENING),
+    "昨早": (-1, Period.MORNING),
+    "昨晨": (-1, Period.MORNING),
 }
 _DAY = re.compile("|".join(sorted(_DAYS, key=len, reverse=True)))
 _WEEKDAY_CHARS = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6,
                   "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}  # fmt: skip
-_WEEKDAY = re.compile(r"(下下个?|下个?|本|这个?)?\s*(?:周|星期|礼拜|禮拜)([1-7一二三四五六日天])")
-_WEEK_REFS = {"下下": WeekRef.WEEK_AFTER, "下": WeekRef.NEXT_WEEK, "本": WeekRef.THIS_WEEK, "这": WeekRef.THIS_WEEK}
+_WEEKDAY = re.compile(r"(下下个?|下个?|上上个?|上个?|本|这个?)?\s*(?:周|星期|礼拜|禮拜)([1-7一二三四五六日天])")
+_WEEK_REFS = {
+    "下下": WeekRef.WEEK_AFTER,
+    "下": WeekRef.NEXT_WEEK,
+    "上上": WeekRef.WEEK_BEFORE,
+    "上": WeekRef.LAST_WEEK,
+    "本": WeekRef.THIS_WEEK,
+    "这": WeekRef.THIS_WEEK,
+}
 _DATE_CN = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*(?:日|号|號)?")
 _DATE_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
 _DATE_MD = re.compile(r"(\d{1,2})[-/](\d{1,2})(?![\d/-])")

@@ -8,6 +8,8 @@ Rules (all in the user's zone, on wall-clock time):
   today's has passed. A weekday alone (周五, friday) is the next one to come
   (today if its time is still ahead). 本周五 / this friday and 下周五 / next friday
   are in the current / next calendar week (weeks start on Monday) and never roll.
+- Past words (昨天, 前天, 上周五, yesterday, last friday) never roll either: with
+  ``prefer_future`` they raise ``time.in_past`` (understood, but gone), not ``time.unparsed``.
 - A date without a year (11月30日, 12-01) is this year's, or next year's once past.
 - A day of the month alone (30号) is this month's, or the next month that has it.
 - No clock time: ``options.default_time`` (09:00), or ``options.end_of_day``
@@ -30,7 +32,13 @@ from .workdays import add_working_days
 from .zones import local_to_utc, to_local
 
 _MAX_ROLLS = 60  # enough for 29 Feb (8 years) and day 31 (a few months)
-_WEEK_OFFSETS = {WeekRef.THIS_WEEK: 0, WeekRef.NEXT_WEEK: 1, WeekRef.WEEK_AFTER: 2}
+_WEEK_OFFSETS = {
+    WeekRef.WEEK_BEFORE: -2,
+    WeekRef.LAST_WEEK: -1,
+    WeekRef.THIS_WEEK: 0,
+    WeekRef.NEXT_WEEK: 1,
+    WeekRef.WEEK_AFTER: 2,
+}
 
 
 def clock_of(spec: Spec, options: ParseOptions, source: str) -> tuple[time, int] | None:
@@ -90,6 +98,8 @@ def _start_day(spec: Spec, today: date, source: str) -> tuple[date, Callable[[da
     if spec.weekday is not None:
         if spec.week_ref is WeekRef.UPCOMING:
             return today + timedelta(days=(spec.weekday - today.weekday()) % 7), lambda d: d + timedelta(7)
+        if spec.week_ref is WeekRef.PREVIOUS:  # 1..7 days back, never today
+            return today - timedelta(days=(today.weekday() - spec.weekday - 1) % 7 + 1), None
         monday = today - timedelta(days=today.weekday())
         return monday + timedelta(days=7 * _WEEK_OFFSETS[spec.week_ref] + spec.weekday), None
     if spec.month is not None and spec.day is not None:

@@ -48,6 +48,10 @@ class WeekRef(Enum):
     THIS_WEEK = "this"  # 本周五, this friday (weeks start on Monday)
     NEXT_WEEK = "next"  # 下周五, next friday
     WEEK_AFTER = "after"  # 下下周五
+    # The past, so that "that time is gone" can be told apart from "not understood".
+    LAST_WEEK = "last"  # 上周五: in the previous calendar week
+    WEEK_BEFORE = "before"  # 上上周五
+    PREVIOUS = "previous"  # last friday: the most recent one before today
 
 
 @dataclass

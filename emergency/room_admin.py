@@ -1,0 +1,91 @@
+"""Matrix room chores of the emergency handlers: moderator power for commanders, the duty room's id.
+
+Both are best effort: the record of who commands an incident is `Incident.roles`, and the
+duty-room notice is a courtesy copy; a homeserver refusal is logged, never shown as an error.
+Only handlers call this module (it talks to the Matrix client).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from bot.errors import check
+
+log = logging.getLogger(__name__)
+
+MODERATOR = 50
+# Roles that get moderator power in the incident room (they run it: kick, redact, pin).
+POWERED_ROLES = ("commander", "deputy")
+
+# Alias -> room id, per process: an alias rarely moves, and each duty-room post would resolve it.
+_resolved: dict[str, str] = {}
+# Aliases already reported as unresolvable, so that the log says it once, not on every post.
+_warned: set[str] = set()
+
+
+def raised_levels(content: dict[str, Any], users: Iterable[str], level: int = MODERATOR) -> dict[str, Any] | None:
+    """The power-levels content with each user at `level` at least; None when nothing changes.
+
+    Only `users[...]` entries are touched and nobody is lowered: someone already above
+    (an admin at 100) keeps their level.
+    """
+    current = dict(content.get("users") or {})
+    default = int(content.get("users_default", 0) or 0)
+    changed = False
+    for user in users:
+        if int(current.get(user, default)) < level:
+            current[user] = level
+            changed = True
+    if not changed:
+        return None
+    return {**content, "users": current}
+
+
+async def make_moderators(client: Any, room_id: str | None, users: Iterable[str]) -> bool:
+    """Give `users` moderator power (50) in `room_id`; False (and a log line) when it failed."""
+    wanted = [u for u in dict.fromkeys(users) if u and u != getattr(client, "user_id", None)]
+    if not room_id or not wanted:
+        return False
+    try:
+        response = check(await client.nio.room_get_state_event(room_id, "m.room.power_levels"))
+        content = raised_levels(dict(response.content), wanted)
+        if content is not None:
+            check(await client.nio.room_put_state(room_id, "m.room.power_levels", content))
+    except Exception:  # the role change stands without the power level
+        log.warning("could not raise %s to moderator in %s", wanted, room_id, exc_info=True)
+        return False
+    return True
+
+
+async def duty_room_id(settings: Any, client: Any) -> str | None:
+    """`settings.duty_room` as a room id: an alias (#duty:server) is resolved once per process.
+
+    None when no duty room is configured or the alias does not resolve (logged once; the
+    caller skips the duty-room post). A failed lookup is retried next time: the alias may be
+    created later, and a network blip should not silence the duty room until a restart.
+    """
+    configured = str(getattr(settings, "duty_room", "") or "").strip()
+    if not configured:
+        return None
+    if not configured.startswith("#"):
+        return configured
+    if configured in _resolved:
+        return _resolved[configured]
+    try:
+        room_id = str(check(await client.nio.room_resolve_alias(configured)).room_id)
+    except Exception:
+        if configured not in _warned:
+            _warned.add(configured)
+            log.warning("the duty room alias %s does not resolve; duty-room notices are skipped", configured)
+        return None
+    _resolved[configured] = room_id
+    _warned.discard(configured)
+    return room_id
+
+
+def forget_resolved() -> None:
+    """Drop the alias cache (tests that configure several bots in one process)."""
+    _resolved.clear()
+    _warned.clear()
