@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 
 #: Engine errors (not the audio's fault) are retried this many times, then the user is told.
 MAX_ATTEMPTS = 3
+#: People's names taken from the roster per job; the prompt only has room for a few dozen terms
+#: anyway, and the homophone fixer gets slower with every name.
+MAX_ROSTER_NAMES = 200
+#: Progress is shown in steps of this many percent (each step is one edit of the placeholder).
+PROGRESS_STEP = 25
 
 _override: Transcriber | None = None
 
@@ -48,19 +53,24 @@ def use_transcriber(transcriber: Transcriber | None) -> None:
 
 
 # -- options: settings → timer payload → VoiceOptions ---------------------------------------
-def job_options(voice_settings: Any) -> dict[str, Any]:
+def job_options(voice_settings: Any, *, places: Iterable[str] = ()) -> dict[str, Any]:
     """What the worker needs from the bot's ``settings.voice``, as JSON for the timer payload.
 
     Timer handlers receive no settings, and a worker may run elsewhere; carrying the options in
     the job keeps bot and worker in agreement about the limits the bot already checked.
+    ``names`` are the terms this office configured by hand (meeting places, the config glossary):
+    they go first in the Whisper prompt, ahead of the shipped terms (see ``transcribe_bytes``).
     """
+    glossary = [str(term) for term in getattr(voice_settings, "glossary", []) or []]
+    names = [n for n in dict.fromkeys(str(p).strip() for p in (*places, *glossary)) if n]
     return {
         "options": {
             "model_dir": str(getattr(voice_settings, "model_dir", "") or ""),
             "max_bytes": int(voice_settings.max_bytes),
             "max_seconds": float(voice_settings.max_seconds),
-            "extra_terms": list(getattr(voice_settings, "glossary", []) or []),
-        }
+            "extra_terms": glossary,
+        },
+        "names": names,
     }
 
 
@@ -75,6 +85,13 @@ def options_from_payload(payload: Mapping[str, Any]) -> VoiceOptions:
         max_seconds=float(raw.get("max_seconds") or defaults.max_seconds),
         extra_terms=tuple(str(t) for t in raw.get("extra_terms") or ()),
     )
+
+
+async def names_for(session: AsyncSession, payload: Mapping[str, Any]) -> list[str]:
+    """The names to bias this transcription with: configured ones (payload), then the roster's."""
+    configured = [str(n) for n in payload.get("names") or ()]
+    people = await service.roster_names(session, limit=MAX_ROSTER_NAMES)
+    return [n for n in dict.fromkeys(n.strip() for n in (*configured, *people)) if n]
 
 
 # -- the timer ------------------------------------------------------------------------------
@@ -92,12 +109,18 @@ async def fire_transcribe(db: Database, timer: Timer, clock: Clock) -> Fired | N
             return None  # already answered (a re-delivered job) or deleted
         data = await service.load_audio(session, note_id)
         lang = note.lang
+        claimed = note.claimed_ms
+        names = await names_for(session, timer.payload)
     if data is None:
         await _answer(db, note_id, clock, failure=("voice.corrupt", "audio bytes missing", text("voice.corrupt", lang)))
         return None
     options = options_from_payload(timer.payload)
+    progress: _Progress | None = None
+    if claimed is not None and claimed >= service.PROGRESS_MIN_SECONDS * 1000:
+        progress = _Progress(db, note_id, lang, claimed / 1000)
+        await progress.start()
     try:
-        transcript = await asyncio.to_thread(transcribe_bytes, data, options=options, transcriber=_override)
+        transcript = await _run_engine(data, options, names, progress)
     except AudioError as exc:
         await _answer(db, note_id, clock, failure=(exc.key, str(exc), exc.user_message(lang)))
         return None
@@ -109,6 +132,101 @@ async def fire_transcribe(db: Database, timer: Timer, clock: Clock) -> Fired | N
         return None
     await _answer(db, note_id, clock, transcript=transcript)
     return None
+
+
+async def _run_engine(data: bytes, options: VoiceOptions, names: list[str], progress: _Progress | None) -> Transcript:
+    """Transcribe in a thread; every progress edit is written before this returns or raises,
+    so a late "75%" can never replace the answer on the users' screens."""
+    try:
+        transcript = await asyncio.to_thread(
+            transcribe_bytes,
+            data,
+            options=options,
+            names=names,
+            progress_cb=progress.report if progress is not None else None,
+            transcriber=_override,
+        )
+    except asyncio.CancelledError:
+        if progress is not None:
+            progress.abort()  # the worker is stopping: don't wait for the database
+        raise
+    except Exception:
+        if progress is not None:
+            await progress.close()
+        raise
+    if progress is not None:
+        await progress.close()
+    return transcript
+
+
+class _Progress:
+    """The "转写中 40%" placeholder of a long message, edited as the engine reports progress.
+
+    The engine calls ``report`` from its worker thread; the fraction hops to the event loop
+    (``call_soon_threadsafe``) into a queue that one task drains, so the edits are written one
+    at a time, in order, each in its own short transaction. Progress is best effort: a failed
+    edit is logged and the transcription goes on.
+    """
+
+    def __init__(self, db: Database, note_id: int, lang: str, seconds: float) -> None:
+        self.db, self.note_id, self.lang, self.seconds = db, note_id, lang, seconds
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[int | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._reported = 0  # only touched by the engine's thread
+
+    async def start(self) -> None:
+        """Post the placeholder (unless the bot already did) and start writing progress edits."""
+        try:
+            await self._write(0)
+        except Exception:
+            log.exception("voice %s: could not post the progress placeholder", self.note_id)
+        self._task = asyncio.create_task(self._drain())
+
+    def report(self, fraction: float) -> None:
+        """The engine's progress callback (any thread): forwards each new whole step."""
+        percent = int(fraction * 100) // PROGRESS_STEP * PROGRESS_STEP
+        if percent <= self._reported or percent >= 100:
+            return  # 100% is the transcript itself
+        self._reported = percent
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, percent)
+
+    async def close(self) -> None:
+        """Write the edits still queued, then stop."""
+        if self._task is None or self._task.done():
+            return
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            self.abort()  # the job itself was cancelled while waiting
+            raise
+
+    def abort(self) -> None:
+        """Stop at once; an edit being written rolls back."""
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _drain(self) -> None:
+        while (percent := await self._queue.get()) is not None:
+            try:
+                await self._write(percent)
+            except Exception:
+                log.exception("voice %s: could not write progress %s%%", self.note_id, percent)
+
+    async def _write(self, percent: int) -> None:
+        body = text("voice.progress.reply", self.lang, percent=percent, seconds=f"{self.seconds:.0f}")
+        async with self.db.transaction() as session:
+            note = await session.get(VoiceNote, self.note_id, with_for_update=True)
+            if note is None or note.status != "queued":
+                return  # answered meanwhile (another run of this job): leave the answer alone
+            ref = service.reply_ref(note.id)
+            if await outbox.latest_with_ref(session, ref) is None:
+                await _say(session, note, body)  # the placeholder: a reply in the thread
+            elif percent > 0:
+                await outbox.enqueue_edit(session, ref, outbox.text_content(body))
+        # The relay polls the outbox; in the bot's process this also wakes it at once.
+        outbox.wake_relay()
 
 
 async def _answer(

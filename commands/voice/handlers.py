@@ -66,6 +66,12 @@ async def fetch_audio(client: Any, media: Media) -> bytes:
         raise FetchError("voice.refuse.decrypt") from exc
 
 
+def _meeting_places(settings: Any) -> list[str]:
+    """The office's meeting rooms: names a voice message may mention, for the glossary."""
+    meetings = getattr(settings, "meetings", None)
+    return [str(place) for place in (getattr(meetings, "places", None) or {})]
+
+
 async def _refuse(message: Message, text: str) -> None:
     """Refusals are answers, not errors: ⚠️ on the voice message and the reason in its thread."""
     await message.react("⚠️")
@@ -113,15 +119,18 @@ async def on_voice(
         mimetype=media.mimetype,
         claimed_ms=media.duration_ms,
         lang=lang,
-        job=job_options(voice),
+        job=job_options(voice, places=_meeting_places(settings)),
     )
     # The ⏳ carries a ref so that the worker can take it back when it answers.
     reaction = {"m.relates_to": {"rel_type": "m.annotation", "event_id": message.event_id, "key": "⏳"}}
     await message.outbound.send(message.room_id, reaction, event_type="m.reaction", ref=service.wait_ref(note.id))
     if seconds is not None and seconds >= service.PROGRESS_MIN_SECONDS:
-        # Long audio takes a while: say so at once; the worker edits this into the transcript.
+        # Long audio takes a while: say so at once; the worker edits in its progress, then the
+        # transcript (it posts this itself if the bot did not).
         await message.reply(
-            t("voice.transcribing", seconds=f"{seconds:.0f}"), in_thread=True, ref=service.reply_ref(note.id)
+            t("voice.progress.reply", percent=0, seconds=f"{seconds:.0f}"),
+            in_thread=True,
+            ref=service.reply_ref(note.id),
         )
 
 

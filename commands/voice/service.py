@@ -25,12 +25,13 @@ from commands.voice.models import VoiceAudio, VoiceNote
 from records import audit, timers
 from records.clock import Clock
 from records.errors import DomainError
+from records.models import Person
 
 log = logging.getLogger(__name__)
 
 TIMER_KIND = "voice.transcribe"
-#: Claimed duration above which the bot posts a "transcribing" reply that the worker edits.
-PROGRESS_MIN_SECONDS = 30.0
+#: Claimed duration from which a "转写中 0%" reply is posted and edited as the worker progresses.
+PROGRESS_MIN_SECONDS = 20.0
 
 
 def timer_key(note_id: int) -> str:
@@ -136,6 +137,22 @@ async def queue_note(
 
 async def get_note(session: AsyncSession, note_id: int) -> VoiceNote | None:
     return await session.get(VoiceNote, note_id)
+
+
+async def roster_names(session: AsyncSession, *, limit: int = 200) -> list[str]:
+    """People's display names known to Zhiban, for the transcription glossary.
+
+    Names are what a generic model gets wrong most, and the worker has no Matrix login to look
+    them up: the ``people`` table is what it knows.
+    """
+    rows = await session.scalars(
+        select(Person.display_name)
+        .where(Person.display_name.is_not(None), Person.display_name != "")
+        .distinct()
+        .order_by(Person.display_name)
+        .limit(limit)
+    )
+    return [name for name in rows if name]
 
 
 async def load_audio(session: AsyncSession, note_id: int) -> bytes | None:

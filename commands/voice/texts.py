@@ -22,9 +22,9 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "已填入 {code} 报告，请核对后确认",
         "en": "Filled into report {code}; please check and confirm",
     },
-    "voice.transcribing": {
-        "zh": "🎙️ 转写中…（约 {seconds} 秒的语音）",
-        "en": "🎙️ Transcribing… (about {seconds} s of audio)",
+    "voice.progress.reply": {
+        "zh": "🎙️ 转写中 {percent}%（约 {seconds} 秒的语音）",
+        "en": "🎙️ Transcribing {percent}% (about {seconds} s of audio)",
     },
     "voice.failed": {"zh": "⚠️ 语音转写失败：{reason}", "en": "⚠️ Could not transcribe: {reason}"},
     "voice.engine_failed": {

@@ -41,12 +41,18 @@ class FakeTranscriber:
     def __init__(self, text: str = "防汛应急响应启动，请各单位立即到岗。", language: str = "zh") -> None:
         self.text, self.language = text, language
         self.calls: list[int] = []
+        self.prompts: list[Any] = []
+        self.progress: tuple[float, ...] = ()  # fractions to report, as a real engine would
         self.fail_times = 0
         self.gate: Any = None  # a threading.Event to hold the "worker" mid-job
         self.entered = threading.Event()
 
     def transcribe(self, audio: np.ndarray, *, hotwords: Any = None, prompt: Any = None, progress_cb: Any = None):  # type: ignore[no-untyped-def]
         self.calls.append(int(audio.size))
+        self.prompts.append(prompt)
+        if progress_cb is not None:
+            for fraction in self.progress:
+                progress_cb(fraction)
         self.entered.set()
         if self.gate is not None:
             self.gate.wait(30)
@@ -89,9 +95,9 @@ async def queue(db: Database, clk: FrozenClock, audio: bytes = FLOOD, **kw: Any)
             audio=audio,
             clock=clk,
             mimetype="audio/ogg",
-            claimed_ms=3000,
+            claimed_ms=kw.pop("claimed_ms", 3000),
             lang=kw.pop("lang", "zh"),
-            job={"options": {"max_seconds": 60}},
+            job=kw.pop("job", {"options": {"max_seconds": 60}}),
         )
         return note.id
 
@@ -306,3 +312,123 @@ async def test_placeholder_is_edited_into_the_transcript(
     rows = [r for r in await outbox_rows(db) if r.event_type == "m.room.message"]
     assert len(rows) == 2 and rows[1].relation == "m.replace" and rows[1].relates_to_outbox_id == rows[0].id
     assert fake.text in rows[1].content["m.new_content"]["body"]
+
+
+# -- progress of long messages ------------------------------------------------------------
+def _bodies(rows: list[OutboxMessage]) -> list[str]:
+    """What users see in turn: a message's body, or an edit's new body."""
+    out = []
+    for row in rows:
+        if row.event_type == "m.room.message":
+            content = row.content.get("m.new_content") or row.content
+            out.append(content["body"])
+    return out
+
+
+async def test_long_message_shows_progress_then_the_transcript(
+    db: Database, fake: FakeTranscriber, registry: TimerRegistry
+) -> None:
+    fake.progress = (0.0, 0.1, 0.25, 0.3, 0.5, 0.6, 0.75, 0.99, 1.0)
+    clk = clock()
+    note_id = await queue(db, clk, claimed_ms=45_000)
+    assert await pump(db, registry, clk) == ["done"]
+
+    messages = [r for r in await outbox_rows(db) if r.event_type == "m.room.message"]
+    placeholder = messages[0]
+    assert placeholder.ref == service.reply_ref(note_id) and placeholder.relation is None
+    assert placeholder.content["m.relates_to"]["rel_type"] == "m.thread"  # in the voice message's thread
+    assert all(m.relation == "m.replace" and m.relates_to_outbox_id == placeholder.id for m in messages[1:])
+    assert _bodies(messages) == [
+        text("voice.progress.reply", "zh", percent=0, seconds="45"),
+        text("voice.progress.reply", "zh", percent=25, seconds="45"),
+        text("voice.progress.reply", "zh", percent=50, seconds="45"),
+        text("voice.progress.reply", "zh", percent=75, seconds="45"),
+        messages[-1].content["m.new_content"]["body"],
+    ]
+    assert "转写中 25%" in _bodies(messages)[1]
+    assert fake.text in _bodies(messages)[-1] and "转写中" not in _bodies(messages)[-1]
+    keys = [r.content["m.relates_to"]["key"] for r in await outbox_rows(db) if r.event_type == "m.reaction"]
+    assert keys == ["✅"]
+
+
+async def test_short_message_has_no_progress(db: Database, fake: FakeTranscriber, registry: TimerRegistry) -> None:
+    fake.progress = (0.25, 0.5, 0.75)
+    clk = clock()
+    await queue(db, clk, claimed_ms=int(service.PROGRESS_MIN_SECONDS * 1000) - 1)
+    await pump(db, registry, clk)
+    messages = [r for r in await outbox_rows(db) if r.event_type == "m.room.message"]
+    assert len(messages) == 1 and fake.text in messages[0].content["body"]
+
+
+async def test_bot_placeholder_is_reused_and_a_rerun_answers_once(
+    db: Database, fake: FakeTranscriber, registry: TimerRegistry
+) -> None:
+    from records import outbox
+
+    clk = clock()
+    note_id = await queue(db, clk, claimed_ms=40_000)
+    async with db.transaction() as s:  # what the bot's handler posts on receipt
+        body = text("voice.progress.reply", "zh", percent=0, seconds="40")
+        await outbox.enqueue(s, outbox.text_content(body), room_id=ROOM, ref=service.reply_ref(note_id))
+
+    # The first run is killed after reporting 50%: its progress is written, no answer.
+    fake.progress = (0.25, 0.5)
+    fake.gate = threading.Event()
+    ids = await claim_due(db, clk)
+    job = asyncio.create_task(run_timer(db, ids[0], registry, clk))
+    assert await asyncio.to_thread(fake.entered.wait, 30)
+    for _ in range(1000):  # the edits are written by the event loop while the engine waits
+        if len(_bodies(await outbox_rows(db))) == 3:
+            break
+        await asyncio.sleep(0.02)
+    job.cancel()
+    fake.gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert [b.split("（")[0] for b in _bodies(await outbox_rows(db))] == ["🎙️ 转写中 0%", "🎙️ 转写中 25%", "🎙️ 转写中 50%"]
+
+    # The claim lapses, another worker runs the job to the end; a third delivery says nothing.
+    fake.gate, fake.progress = None, (0.8,)
+    clk.advance(CLAIM_LEASE + timedelta(seconds=1))
+    assert await pump(db, registry, clk) == ["done"]
+    async with db.reading() as s:
+        timer = await s.scalar(select(Timer).where(Timer.key == service.timer_key(note_id)))
+    assert timer is not None and await jobs.fire_transcribe(db, timer, clk) is None
+
+    rows = await outbox_rows(db)
+    messages = [r for r in rows if r.event_type == "m.room.message"]
+    assert sum(m.relation is None for m in messages) == 1  # one placeholder, never a second reply
+    bodies = _bodies(rows)
+    assert "转写中 75%" in bodies[-2] and sum(fake.text in b for b in bodies) == 1 and fake.text in bodies[-1]
+    assert [r.content["m.relates_to"]["key"] for r in rows if r.event_type == "m.reaction"] == ["✅"]
+    assert len(fake.calls) == 2
+
+
+# -- names for the glossary ---------------------------------------------------------------
+def test_job_options_carry_places_and_the_config_glossary() -> None:
+    from types import SimpleNamespace
+
+    voice = SimpleNamespace(model_dir="", max_bytes=1_000_000, max_seconds=120, glossary=["三防办", " 东湖泵站 "])
+    job = jobs.job_options(voice, places=["三楼会议室", "301", "三防办"])
+    assert job["names"] == ["三楼会议室", "301", "三防办", "东湖泵站"]
+    assert job["options"]["extra_terms"] == ["三防办", " 东湖泵站 "]
+
+
+async def test_roster_and_configured_names_reach_the_transcriber(
+    db: Database, fake: FakeTranscriber, registry: TimerRegistry
+) -> None:
+    from records.models import Person
+
+    clk = clock()
+    async with db.transaction() as s:
+        s.add(Person(user_id="@zhang:localhost", display_name="张卫东", created_at=clk.now()))
+        s.add(Person(user_id="@li:localhost", display_name="李秀英", created_at=clk.now()))
+        s.add(Person(user_id="@nameless:localhost", display_name=None, created_at=clk.now()))
+    job = {"options": {"max_seconds": 60}, "names": ["三楼会议室"]}
+    await queue(db, clk, job=job)
+    await pump(db, registry, clk)
+    assert len(fake.prompts) == 1
+    prompt = fake.prompts[0]["zh"]
+    # Configured names first, then the roster, all ahead of the shipped office terms.
+    assert prompt.index("三楼会议室") < prompt.index("张卫东") < prompt.index("值班")
+    assert "李秀英" in prompt and "None" not in prompt
