@@ -30,7 +30,9 @@ def engine_available() -> None:
     if not ok:
         pytest.skip(f"Whisper base weights not available: {message}")
     if not FLOOD.is_file():
-        pytest.skip("shared voice set not found")
+        pytest.skip(
+            f"the shared voice samples are not at {FLOOD.parent} (they sit beside the repository in ../shared/voice)"
+        )
 
 
 @pytest.fixture

@@ -27,7 +27,9 @@ REFS = _refs()
 @pytest.fixture(scope="session")
 def voice_dir() -> Path:
     if not REFS:
-        pytest.skip(f"shared voice set not found at {VOICE_DIR}")
+        pytest.skip(
+            f"the shared voice samples are not at {VOICE_DIR} (they sit beside the repository in ../shared/voice)"
+        )
     return VOICE_DIR
 
 
