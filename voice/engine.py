@@ -102,15 +102,39 @@ _MODELS: dict[tuple[str, str, int], WhisperModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def load_faster_whisper(model_dir: Path, compute_type: str = "int8", cpu_threads: int = 2) -> WhisperModel:
+def _reusing_model_class() -> type[WhisperModel]:
     from faster_whisper import WhisperModel
 
+    class EncoderReusingWhisperModel(WhisperModel):
+        """A WhisperModel that remembers its last encoder output (per thread).
+
+        The encoder runs on a full 30-second window whatever the message's length: 0.8 s of the
+        ~2 s a 10-second message costs on two cores. We run it once to choose the language, and
+        faster-whisper's decoder then asks for the very same window: it gets the stored output
+        instead of a second 0.8 s. When the windows differ (another faster-whisper version cuts
+        them differently) the cache simply misses; results never depend on it.
+        """
+
+        _last = threading.local()
+
+        def encode(self, features: np.ndarray) -> Any:
+            last = getattr(self._last, "value", None)
+            if last is not None and last[0].shape == features.shape and np.array_equal(last[0], features):
+                return last[1]
+            output = super().encode(features)
+            self._last.value = (features.copy(), output)
+            return output
+
+    return EncoderReusingWhisperModel
+
+
+def load_faster_whisper(model_dir: Path, compute_type: str = "int8", cpu_threads: int = 2) -> WhisperModel:
     key = (str(model_dir), compute_type, cpu_threads)
     with _MODELS_LOCK:
         model = _MODELS.get(key)
         if model is None:
             # local_files_only: never reach for the Hugging Face hub at run time.
-            model = WhisperModel(
+            model = _reusing_model_class()(
                 str(model_dir),
                 device="cpu",
                 compute_type=compute_type,
@@ -132,7 +156,7 @@ class FasterWhisperTranscriber:
         *,
         compute_type: str = "int8",
         cpu_threads: int = 2,
-        beam_size: int = 5,
+        beam_size: int = 1,
         vad_filter: bool = True,
         languages: Sequence[str] = LANGUAGES,
     ) -> None:
@@ -149,11 +173,29 @@ class FasterWhisperTranscriber:
     def model(self) -> WhisperModel:
         return load_faster_whisper(self.model_dir, self.compute_type, self.cpu_threads)
 
-    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
-        """(chosen language among ``self.languages``, its probability)."""
-        _, _, all_probs = self.model.detect_language(audio, vad_filter=self.vad_filter)
-        lang = pick_language(all_probs, self.languages)
-        return lang, dict(all_probs).get(lang, 0.0)
+    def warm_up(self) -> None:
+        """Load the weights and run the encoder once, so the first voice message is not slower."""
+        self.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))
+
+    def _detect(self, audio: np.ndarray) -> tuple[str, float] | None:
+        """The language of the speech in ``audio`` among ``self.languages``, or None if there is no
+        speech at all. Encodes the window the decoder will start with, so that it is reused."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        model = self.model
+        if self.vad_filter:
+            chunks = get_speech_timestamps(audio, VadOptions())
+            if not chunks:
+                return None
+            audio = np.concatenate(collect_chunks(audio, chunks)[0])
+        features = model.feature_extractor(audio)
+        # The decoder's first window: up to 30 s of frames, the last frame left out, then padded.
+        window = features[:, : min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)]
+        encoder_output = model.encode(pad_or_trim(window))
+        probabilities = [(token[2:-2], p) for token, p in model.model.detect_language(encoder_output)[0]]
+        language = pick_language(probabilities, self.languages)
+        return language, dict(probabilities).get(language, 0.0)
 
     def transcribe(
         self,
@@ -165,11 +207,12 @@ class FasterWhisperTranscriber:
     ) -> Transcript:
         duration = duration_of(audio)
         _report(progress_cb, 0.0)
-        if audio.size < SAMPLE_RATE // 10:
-            # Under 0.1 s there is nothing to hear, and detect_language would fail on no speech.
+        detected = self._detect(audio) if audio.size >= SAMPLE_RATE // 10 else None
+        if detected is None:
+            # Under 0.1 s, or nothing the VAD calls speech: nothing to decode (and no invention).
             _report(progress_cb, 1.0)
             return Transcript("", self.languages[0], duration, (), self.name)
-        language, probability = self.detect_language(audio)
+        language, probability = detected
         segments_iter, _info = self.model.transcribe(
             audio,
             language=language,
@@ -184,8 +227,8 @@ class FasterWhisperTranscriber:
         for seg in segments_iter:  # a generator: decoding happens as we iterate
             segments.append(
                 Segment(
-                    start=seg.start,
-                    end=seg.end,
+                    start=min(seg.start, duration),
+                    end=min(seg.end, duration),  # timestamp tokens can overshoot the clip
                     text=seg.text,
                     avg_logprob=seg.avg_logprob,
                     no_speech_prob=seg.no_speech_prob,

@@ -72,11 +72,13 @@ class Glossary:
 
     def prompt(self, limit: int = 40, priority: Iterable[str] = ()) -> str:
         """An ``initial_prompt``: a Simplified-Chinese sentence also nudges the output to Simplified."""
-        return (
-            "以下是普通话的句子，使用简体中文和标点。"
-            + "、".join(list(dict.fromkeys([*priority, *self.terms]))[:limit])
-            + "。"
-        )
+        return names_prompt([*priority, *self.terms], limit)
 
 
 DEFAULT_GLOSSARY = Glossary.build()
+
+
+def names_prompt(names: Iterable[str], limit: int = 40) -> str:
+    """An ``initial_prompt`` of just the names in play: a Simplified-Chinese sentence that makes
+    Whisper spell them as the office does (王建国, not 王健国)."""
+    return "以下是普通话的句子，使用简体中文和标点。" + "、".join(list(dict.fromkeys(names))[:limit]) + "。"

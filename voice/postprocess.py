@@ -1,7 +1,8 @@
 """Mandarin clean-up after Whisper: Simplified script, no invented filler, office words spelled right.
 
 Order matters: convert to Simplified first (the glossary and jieba's dictionary are Simplified),
-then drop filler, then fix homophones, so a removed subtitle credit never gets "corrected".
+then drop filler, then fix homophones (the glossary's, then any word's: ``voice.rescore``), so a
+removed subtitle credit never gets "corrected".
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, replace
 
 from voice.engine import Segment, Transcript, join_segments
 from voice.glossary import DEFAULT_GLOSSARY, Glossary
+from voice.lexicon import Lexicon
+from voice.rescore import correct as correct_words
 
 # --- (a) Traditional -> Simplified ------------------------------------------------------------
 
@@ -224,15 +227,31 @@ def postprocess(
     simplify: bool = True,
     filler: bool = True,
     homophones: bool = True,
+    lexicon: bool = True,
 ) -> str:
-    """Simplified script -> filler removed -> homophones fixed. Flags exist for the benchmark."""
+    """Simplified script -> filler removed -> glossary homophones fixed -> misheard words replaced
+    by real words (``voice.rescore``). Flags exist for the benchmark."""
     if simplify:
         text = chinese_punctuation(to_simplified(text))
     if filler:
         text = drop_filler(text)
-    if homophones and glossary is not None:
-        text = correct_homophones(text, glossary)
+    terms = _terms(glossary)
+    if homophones and terms:
+        text = correct_homophones(text, terms)
+    if lexicon:
+        text = correct_words(text, _lexicon(terms))
     return text.strip()
+
+
+def _terms(glossary: Glossary | Iterable[str] | None) -> tuple[str, ...]:
+    if glossary is None:
+        return ()
+    return tuple(glossary.terms if isinstance(glossary, Glossary) else glossary)
+
+
+@functools.lru_cache(maxsize=16)
+def _lexicon(terms: tuple[str, ...]) -> Lexicon:
+    return Lexicon.build(terms)
 
 
 def finalize(

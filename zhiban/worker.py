@@ -60,9 +60,9 @@ def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.
 def _preload_voice(settings: Settings) -> None:
     try:
         from voice.jobs import options_from_payload
-        from voice.pipeline import get_transcriber
+        from voice.pipeline import warm_up
 
-        get_transcriber(options_from_payload({"options": {"model_dir": settings.voice.model_dir}}))
+        warm_up(options_from_payload({"options": {"model_dir": settings.voice.model_dir}}))
     except Exception as exc:  # the voice extra may be absent; jobs will say so
         log.warning("speech model not preloaded: %s", exc)
 
@@ -82,7 +82,7 @@ def run_worker(settings: Settings, redis_url: str | None) -> None:
     pump = threading.Thread(target=_run_pump, args=(settings, redis_url, queue, stop), name="timer-pump", daemon=True)
     pump.start()
     if settings.voice.enabled:
-        # Load the speech model now, not on the first voice message (about a second).
+        # Load the speech model and the lexicon now, not on the first voice message (~4 s).
         threading.Thread(target=_preload_voice, args=(settings,), name="voice-preload", daemon=True).start()
     try:
         worker = SimpleWorker([queue], connection=connection)
