@@ -47,8 +47,13 @@ class OutboxRelay:
         self._last_read = 0.0
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
+        """Send soon. With ``committed`` rows (this process's handlers) they are sent as given;
+        without (a worker's Redis wake-up, a job's commit) the table holds rows this process
+        has not seen, so the next pass reads it instead of waiting for the poll interval."""
         if committed:
             self._fresh.extend(committed)
+        else:
+            self._caught_up = False
         self._wake.set()
 
     def stop(self) -> None:
