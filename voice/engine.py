@@ -145,6 +145,13 @@ def load_faster_whisper(model_dir: Path, compute_type: str = "int8", cpu_threads
         return model
 
 
+#: Beam width per language. Mandarin: greedy, since after the correction passes beam search of 5
+#: scored the same CER on our sets (0.078 vs 0.078 tuning, 0.148 vs 0.148 test) yet costs ~1 s more
+#: on a 10-second message. English: 5, which kept numbers right (room 204, not 244) where greedy
+#: slipped, and English speech has fewer tokens per second to decode.
+BEAM_SIZES: Mapping[str, int] = {"zh": 1, "en": 5}
+
+
 class FasterWhisperTranscriber:
     """faster-whisper on the CPU with the base weights assembled by ``voice.model``."""
 
@@ -156,7 +163,7 @@ class FasterWhisperTranscriber:
         *,
         compute_type: str = "int8",
         cpu_threads: int = 2,
-        beam_size: int = 1,
+        beam_size: int | Mapping[str, int] = BEAM_SIZES,
         vad_filter: bool = True,
         languages: Sequence[str] = LANGUAGES,
     ) -> None:
@@ -216,7 +223,7 @@ class FasterWhisperTranscriber:
         segments_iter, _info = self.model.transcribe(
             audio,
             language=language,
-            beam_size=self.beam_size,
+            beam_size=self.beam_size if isinstance(self.beam_size, int) else self.beam_size.get(language, 1),
             vad_filter=self.vad_filter,
             initial_prompt=for_language(prompt, language),
             hotwords=for_language(hotwords, language),

@@ -6,7 +6,7 @@ Two things come from jieba's general dictionary (about 350,000 words with corpus
   of characters, which is what jieba maximises when it segments. Misheard spellings fall apart
   into rare single characters (就点, 视照开), so they score far below the real words (九点, 室召开);
 * an index of common words by *fuzzy* toneless pinyin, the confusions Mandarin speakers and
-  speech models make (zh/z, ch/c, sh/s, n/l, -ng/-n), which gives the candidates to try.
+  speech models make (zh/z, ch/c, sh/s, -ng/-n), which gives the candidates to try.
 
 The office glossary and the names of the people involved are added with a floor frequency, so
 the model knows 首报 and 王建国 even where the general dictionary does not.
@@ -31,13 +31,14 @@ MAX_WORD = 4
 
 
 def fuzzy_syllable(syllable: str) -> str:
-    """Collapse the sound pairs that are confused in speech: zh/ch/sh -> z/c/s, n -> l, -ng -> -n."""
+    """Collapse the sound pairs that are confused in speech: zh/ch/sh -> z/c/s, -ng -> -n.
+
+    n/l, the other classic pair, is a regional accent rather than a model's slip; on our sets it
+    only produced wrong words (链间 -> 年间), so it is not collapsed."""
     for retroflex in ("zh", "ch", "sh"):
         if syllable.startswith(retroflex):
             syllable = syllable[0] + syllable[2:]
             break
-    if syllable.startswith("n") and syllable != "ng":
-        syllable = "l" + syllable[1:]
     if syllable.endswith("ng") and len(syllable) > 2:
         syllable = syllable[:-1]
     return syllable

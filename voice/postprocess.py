@@ -259,11 +259,12 @@ def finalize(
     glossary: Glossary | Iterable[str] | None = DEFAULT_GLOSSARY,
     *,
     thresholds: FillerThresholds = FillerThresholds(),
+    lexicon: bool = True,
 ) -> Transcript:
     """Apply segment-level filtering and ``postprocess`` to a raw engine transcript."""
     kept = []
     for seg in reliable_segments(transcript.segments, thresholds):
-        cleaned = postprocess(seg.text, glossary)
+        cleaned = postprocess(seg.text, glossary, lexicon=lexicon)
         if cleaned:
             kept.append(replace(seg, text=cleaned))
     return replace(

@@ -30,7 +30,7 @@ _NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿")
 
 #: A span this common (jieba count) is a real word: leave it, whatever sounds like it.
 COMMON_SPAN_FREQ = 30
-#: Cost in nats of one syllable whose fuzzy sound differs (zh/z, n/l, -ng/-n) ...
+#: Cost in nats of one syllable whose fuzzy sound differs (zh/z, -ng/-n) ...
 FUZZY_COST = 3.0
 #: ... and of one syllable whose tone differs.
 TONE_COST = 2.0
