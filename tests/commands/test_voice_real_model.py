@@ -16,8 +16,9 @@ from records.db import Database
 from records.migrate import upgrade
 from records.models import OutboxMessage
 from records.timers import TimerRegistry, claim_due, run_timer
+from tests.support.voice_samples import SHARED_VOICE
 
-FLOOD = Path("/work/shared/voice/zh_tts_flood.ogg")
+FLOOD = SHARED_VOICE / "zh_tts_flood.ogg"
 _FLOOD_BYTES = FLOOD.read_bytes() if FLOOD.is_file() else b""
 
 

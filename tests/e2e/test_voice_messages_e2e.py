@@ -5,7 +5,6 @@ The timer runs in-process (``bot.pump_timers()``) with the real Whisper model, a
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +12,11 @@ import pytest
 from tests.e2e.conftest import BotHandle, MakeBot
 from tests.support.chat_user import Received
 from tests.support.fixtures import MakeUser
+from tests.support.voice_samples import SHARED_VOICE
 
 pytestmark = pytest.mark.e2e
 
-VOICE = Path("/work/shared/voice")
+VOICE = SHARED_VOICE
 
 
 @pytest.fixture
