@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,15 +34,18 @@ REPORT = Command(
     aliases=("报告", "报送"),
     usage={
         "zh": "!报告 首报|续报|终报 [地点: … 影响: … 伤亡: … 措施: … 需求: … 报告人: …]\n"
-        "缺少的内容会逐项询问；回复“跳过”跳过一项，“取消”放弃。",
+        "缺少的内容会逐项询问，可以打字或发语音（转写后回复“采用”）；回复“跳过”跳过一项，“取消”放弃。",
         "en": "!report first|update|final [place: … impact: … casualties: … measures: … needs: … reporter: …]\n"
-        "Missing fields are asked one by one; answer 'skip' to skip one, 'cancel' to give up.",
+        "Missing fields are asked one by one: type or speak (then answer 'use' once transcribed); "
+        "'skip' skips one, 'cancel' gives up.",
     },
     summary={"zh": "首报 / 续报 / 终报（在事件群内）", "en": "First / update / final report (in the incident room)"},
     example="!报告 首报 地点: 城东区和平路 影响: 道路中断",
     group="emergency",
 )
 SKIP_WORDS = {"跳过", "skip", "!skip", "！跳过", "!跳过", "略", "无"}
+#: The reporter's confirmation that the transcript of their last voice message is the answer.
+USE_WORDS = {"采用", "用语音", "确认采用", "use", "use it", "use voice"}
 CANCEL_WORDS = {"取消", "cancel", "!cancel", "！取消", "!取消", "放弃"}
 
 
@@ -76,7 +80,15 @@ async def report(
         await _file(message, session, clock, settings, client, incident.id, kind, fields, t, lang, tz)
         return
     await state.set_state(ReportFlow.filling)
-    await state.set_data({"incident": incident.id, "kind": kind, "fields": fields, "pending": pending})
+    await state.set_data(
+        {
+            "incident": incident.id,
+            "kind": kind,
+            "fields": fields,
+            "pending": pending,
+            "started": clock.now().isoformat(),
+        }
+    )
     number = await reports.next_number(session, incident, kind)
     await message.reply(
         t("em.report.start", name=reports.report_name(kind, number, lang), id=incident.code)
@@ -113,19 +125,62 @@ async def answer(
         return None
     pending: list[str] = list(flow.get("pending", []))
     fields: dict[str, str] = dict(flow.get("fields", {}))
-    if pending:
+    if message.is_voice:
+        # A spoken answer: the voice feature transcribes it as usual (the next handler), and the
+        # reporter confirms with "采用" once the transcript is there. Never the file name as text.
+        field = t(f"em.field.{pending[0]}") if pending else ""
+        await message.reply(t("em.report.voice_hint", field=field))
+        return UNHANDLED
+    used = ""
+    if word in USE_WORDS:
+        heard = await _spoken_fields(message, session, flow, pending, t)
+        if heard is None:
+            return None  # nothing to use yet: the reporter was told why, and the question stands
+        fields.update(heard)
+        pending = [f for f in pending if f not in heard]
+        names = ("、" if lang.startswith("zh") else ", ").join(t(f"em.field.{f}") for f in heard)
+        used = t("em.report.voice_used", fields=names) + "\n"
+    elif pending:
         current = pending.pop(0)
         if word not in SKIP_WORDS and body:
             fields[current] = body[:2000]
     if pending:
         await state.update_data(pending=pending, fields=fields)
-        await message.reply(_question(pending[0], t))
+        await message.reply(used + _question(pending[0], t))
         return None
     await state.clear()
     await _file(
         message, session, clock, settings, client, int(flow["incident"]), str(flow["kind"]), fields, t, lang, tz
     )
     return None
+
+
+async def _spoken_fields(
+    message: Message, session: AsyncSession, flow: dict[str, Any], pending: list[str], t: Any
+) -> dict[str, str] | None:
+    """The fields in the transcript of the reporter's last voice message since the report began:
+    "地点：… 影响：…" fills those fields, plain speech answers the current question. None (after
+    telling the reporter why) when there is no finished transcript to use."""
+    try:
+        from commands.voice import service as voice
+    except ImportError:  # a deployment without the voice feature
+        await message.reply(t("em.report.voice_none"))
+        return None
+    started = datetime.fromisoformat(str(flow.get("started") or datetime.min.replace(tzinfo=UTC).isoformat()))
+    note = await voice.latest_note(session, room_id=message.room_id, sender=message.sender, since=started)
+    if note is None:
+        await message.reply(t("em.report.voice_none"))
+        return None
+    if note.status == "queued":
+        await message.reply(t("em.report.voice_waiting"))
+        return None
+    if note.status != "done" or not note.text:
+        await message.reply(t("em.report.voice_failed"))
+        return None
+    heard = {f: v for f, v in parse_report_fields(note.text).items() if f in reports.FIELDS}
+    if not heard and pending:
+        heard = {pending[0]: note.text}
+    return {field: value[:2000] for field, value in heard.items()}
 
 
 async def _file(

@@ -241,6 +241,27 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.report.ask": {"zh": "请填写【{field}】{hint}", "en": "Please give the {field} {hint}"},
     "em.report.cancelled": {"zh": "已取消，报告未报送。", "en": "Cancelled; nothing was filed."},
+    "em.report.voice_hint": {
+        "zh": "🎙️ 收到语音，正在转写。转写出来后回复“采用”填入【{field}】（说“地点：… 影响：…”可一次填多项），或直接打字。",
+        "en": "🎙️ Got your voice message; transcribing. Once the text is there, answer 'use' to fill in the "
+        "{field} (say 'place: … impact: …' to fill several), or just type.",
+    },
+    "em.report.voice_waiting": {
+        "zh": "⏳ 语音还在转写，请稍候再回复“采用”。",
+        "en": "⏳ Still transcribing your voice message; answer 'use' again in a moment.",
+    },
+    "em.report.voice_none": {
+        "zh": "⚠️ 报告开始后没有收到您的语音，请发语音或直接打字回答。",
+        "en": "⚠️ No voice message from you since this report began: speak or type the answer.",
+    },
+    "em.report.voice_failed": {
+        "zh": "⚠️ 您的语音没能转写成文字，请再说一遍或直接打字。",
+        "en": "⚠️ Your voice message could not be transcribed: say it again or type it.",
+    },
+    "em.report.voice_used": {
+        "zh": "✅ 已采用语音填入：{fields}",
+        "en": "✅ Filled in from your voice message: {fields}",
+    },
     "em.report.filed": {"zh": "📄 已报送{name}{late}", "en": "📄 Filed the {name}{late}"},
     "em.report.was_due": {"zh": "（应于 {due} 前报送）", "en": "(it was due by {due})"},
     "em.report.next_due": {"zh": "下一份{name}截止：{due}", "en": "The next {name} is due by {due}"},

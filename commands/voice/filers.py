@@ -11,11 +11,10 @@ Contexts and their seams:
 - meeting thread while minutes are being taken → the minutes: commands.meetings has no service
   yet; when it has one, register ``fn(session, note, clock)`` that finds the meeting whose minutes
   thread is ``note.thread_root`` and appends ``note.text``, returning "minutes:M3".
-- a report being filled (emergency report wizard) → the report fields: the wizard's state lives
-  in the bot's FSM storage, which the worker does not read. The seam is the same: a filer that
-  finds the open report of ``note.sender`` in ``note.room_id``, fills what
-  ``emergency.grammar.parse_report_fields(note.text)`` recognises and asks the reporter to
-  confirm, returning "report:R4".
+- a report being filled (emergency report wizard) → the report's fields, taken by the wizard in
+  the bot (emergency.handlers_reports), where its state lives: a voice message during the wizard
+  is transcribed as usual, and the reporter's "采用" fills in the fields the transcript names
+  (``emergency.grammar.parse_report_fields``) or answers the open question with all of it.
 """
 
 from __future__ import annotations

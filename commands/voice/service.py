@@ -139,6 +139,16 @@ async def get_note(session: AsyncSession, note_id: int) -> VoiceNote | None:
     return await session.get(VoiceNote, note_id)
 
 
+async def latest_note(session: AsyncSession, *, room_id: str, sender: str, since: datetime) -> VoiceNote | None:
+    """``sender``'s most recent voice message in ``room_id`` received at or after ``since``."""
+    return await session.scalar(
+        select(VoiceNote)
+        .where(VoiceNote.room_id == room_id, VoiceNote.sender == sender, VoiceNote.created_at >= since)
+        .order_by(VoiceNote.created_at.desc(), VoiceNote.id.desc())
+        .limit(1)
+    )
+
+
 async def roster_names(session: AsyncSession, *, limit: int = 200) -> list[str]:
     """People's display names known to Zhiban, for the transcription glossary.
 

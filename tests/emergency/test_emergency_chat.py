@@ -234,3 +234,70 @@ async def test_alert_reaches_the_alert_roles_tracks_acks_and_reports_the_silent(
     assert "已确认收到" in await chat.reply_to(OFFICER, "!ack O1", "!dm-o:localhost")
     clock.advance(timedelta(minutes=30))
     assert [r for r in await chat.pump() if r.to_user] == []
+
+
+class VoiceClient(FakeClient):
+    """Serves the one voice message of the spoken-report test from the authenticated media API."""
+
+    def __init__(self, audio: bytes) -> None:
+        self.audio = audio
+
+    async def download(self, url: str) -> bytes:
+        return self.audio
+
+
+async def test_a_report_can_be_answered_by_voice_then_confirmed(db: Database) -> None:
+    import pytest
+
+    import voice.jobs as voice_jobs
+    from bot.types import Media
+    from emergency.models import Report
+    from tests.support.voice_samples import MISSING_REASON, SHARED_VOICE
+    from voice.engine import Segment, Transcript
+
+    sample = SHARED_VOICE / "zh_tts_flood.ogg"
+    if not sample.is_file():
+        pytest.skip(MISSING_REASON)
+    spoken = "地点：城东区和平路 影响：道路中断，两辆车被困"
+
+    class Heard:
+        name = "fake"
+
+        def transcribe(self, audio: Any, **_: Any) -> Transcript:
+            return Transcript(spoken, "zh", 4.0, (Segment(0.0, 4.0, spoken),), self.name)
+
+    clock = FrozenClock(T0)
+    chat = Chat(db, clock)
+    chat.dispatcher.context["client"] = VoiceClient(sample.read_bytes())
+    await _open_incident(db, clock)
+    assert "【" in await chat.reply_to(OFFICER, "!报告 首报", INCIDENT_ROOM)
+    assert "没有收到您的语音" in await chat.reply_to(OFFICER, "采用", INCIDENT_ROOM)
+
+    voice_jobs.use_transcriber(Heard())
+    try:
+        voice = Message(
+            room_id=INCIDENT_ROOM, event_id="$voice", sender=OFFICER, timestamp_ms=next(_ids), source={},
+            body="语音消息.ogg", msgtype="m.audio", is_voice=True,
+            media=Media(url="mxc://localhost/voice", mimetype="audio/ogg", size=sample.stat().st_size, duration_ms=4300),
+        )  # fmt: skip
+        answers = await chat._feed(voice)
+        bodies = [str(r.content.get("body")) for r in answers]
+        # The wizard says how to use it, and the voice feature still takes the message (⏳).
+        assert any("采用" in b for b in bodies), bodies
+        assert any(r.content.get("m.relates_to", {}).get("key") == "⏳" for r in answers)
+        assert "还在转写" in await chat.reply_to(OFFICER, "采用", INCIDENT_ROOM)
+
+        await chat.pump()  # the worker transcribes
+        used = await chat.reply_to(OFFICER, "采用", INCIDENT_ROOM)
+    finally:
+        voice_jobs.use_transcriber(None)
+    # Both spoken fields are taken, and the question still open follows.
+    assert used.startswith("✅ 已采用语音填入：事发地点、影响范围\n请填写【事发时间】"), used
+
+    for _ in range(10):
+        body = await chat.reply_to(OFFICER, "跳过", INCIDENT_ROOM)
+        if body.startswith("📄"):
+            break
+    assert "城东区和平路" in body and "两辆车被困" in body, body
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(Report)) == 1
