@@ -1,9 +1,9 @@
 """Real transcription with the base model on the shared voice set.
 
 Thresholds come from bench/voice_quality.py on this 2-core box: after the full pipeline the four
-files below score CER 0.06 / 0.03 / 0.11 / 0.09 (mean 0.07), while the raw model scores
-0.31 / 0.31 / 0.11 / 0.11 (mean 0.21). A mean of 0.20 leaves room for int8 kernels that differ
-between CPUs, yet fails if the prompt, the Simplified conversion or the glossary pass breaks.
+files below score CER 0.12 / 0.10 / 0.11 / 0.08 (mean 0.10), while the raw model scores
+0.31 / 0.31 / 0.11 / 0.13 (mean 0.22). A mean of 0.20 leaves room for int8 kernels that differ
+between CPUs, yet fails if the Simplified conversion or the correction passes break.
 """
 
 from __future__ import annotations
