@@ -8,9 +8,8 @@ Contexts and their seams:
 - incident room → the incident's timeline (emergency.incidents.add_timeline): ``file_to_incident``.
 - task thread (a thread on a task card "task:T7") → a progress note, the percentage unchanged
   (commands.tasks.service.report_progress): ``file_to_task``.
-- meeting thread while minutes are being taken → the minutes: commands.meetings has no service
-  yet; when it has one, register ``fn(session, note, clock)`` that finds the meeting whose minutes
-  thread is ``note.thread_root`` and appends ``note.text``, returning "minutes:M3".
+- meeting thread while minutes are being taken → the minutes: registered by the meetings feature
+  itself (commands.meetings.voice), returning "minutes:M3".
 - a report being filled (emergency report wizard) → the report's fields, taken by the wizard in
   the bot (emergency.handlers_reports), where its state lives: a voice message during the wizard
   is transcribed as usual, and the reporter's "采用" fills in the fields the transcript names
