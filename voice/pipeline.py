@@ -20,7 +20,7 @@ from voice.engine import (
 )
 from voice.glossary import DEFAULT_GLOSSARY, Glossary, names_prompt
 from voice.lexicon import Lexicon
-from voice.postprocess import finalize
+from voice.postprocess import finalize, fix_spoken_hours
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,12 @@ def get_transcriber(options: VoiceOptions = VoiceOptions()) -> Transcriber:
 
 def warm_up(options: VoiceOptions = VoiceOptions()) -> None:
     """Everything a first message would otherwise wait for: the weights, one encoder run and the
-    lexicon's sound index (about 1 s + 3 s)."""
+    lexicon's sound index and the numeral homophones (about 1 s + 3 s + 1 s)."""
     engine = get_transcriber(options)
     if isinstance(engine, FasterWhisperTranscriber):
         engine.warm_up()
     Lexicon.warm_up()
+    fix_spoken_hours("")  # builds its table of numeral homophones (~1 s)
 
 
 def transcribe_bytes(
