@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +16,8 @@ from bot import (
     CommandObject,
     FSMContext,
     Message,
+    Reaction,
+    ReactionEvent,
     Router,
     State,
     StateFilter,
@@ -25,6 +30,7 @@ from emergency import incidents, outreach, reports, room_admin
 from emergency.grammar import parse_report_fields
 from emergency.models import Report
 from emergency.texts import tr
+from records import outbox
 from records.clock import Clock
 
 router = Router("emergency.reports")
@@ -34,9 +40,9 @@ REPORT = Command(
     aliases=("报告", "报送"),
     usage={
         "zh": "!报告 首报|续报|终报 [地点: … 影响: … 伤亡: … 措施: … 需求: … 报告人: …]\n"
-        "缺少的内容会逐项询问，可以打字或发语音（转写后回复“采用”）；回复“跳过”跳过一项，“取消”放弃。",
+        "缺少的内容会逐项询问，可以打字或发语音（转写后点 ✅ 或回复“采用”）；回复“跳过”跳过一项，“取消”放弃。",
         "en": "!report first|update|final [place: … impact: … casualties: … measures: … needs: … reporter: …]\n"
-        "Missing fields are asked one by one: type or speak (then answer 'use' once transcribed); "
+        "Missing fields are asked one by one: type or speak (then react ✅ or answer 'use' once transcribed); "
         "'skip' skips one, 'cancel' gives up.",
     },
     summary={"zh": "首报 / 续报 / 终报（在事件群内）", "en": "First / update / final report (in the incident room)"},
@@ -77,7 +83,8 @@ async def report(
     fields = parse_report_fields(command.args.split(None, 1)[1] if len(words) > 1 else "")
     pending = [f for f in reports.FIELDS if f not in fields]
     if not pending:
-        await _file(message, session, clock, settings, client, incident.id, kind, fields, t, lang, tz)
+        turn = _Turn(message.sender, message.room_id, message.reply)
+        await _file(turn, session, clock, settings, client, incident.id, kind, fields, t, lang, tz)
         return
     await state.set_state(ReportFlow.filling)
     await state.set_data(
@@ -99,6 +106,16 @@ async def report(
 
 def _question(field: str, t: Any) -> str:
     return t("em.report.ask", field=t(f"em.field.{field}"), hint=t(f"em.hint.{field}"))
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """Who is answering the wizard, where, and how to answer them (a reply, or a room message
+    when the turn was a reaction)."""
+
+    sender: str
+    room_id: str
+    say: Callable[[str], Awaitable[Any]]
 
 
 @router.message(StateFilter(ReportFlow.filling))
@@ -125,57 +142,125 @@ async def answer(
         return None
     pending: list[str] = list(flow.get("pending", []))
     fields: dict[str, str] = dict(flow.get("fields", {}))
+    turn = _Turn(message.sender, message.room_id, message.reply)
     if message.is_voice:
         # A spoken answer: the voice feature transcribes it as usual (the next handler), and the
-        # reporter confirms with "采用" once the transcript is there. Never the file name as text.
+        # reporter confirms with "采用" or ✅ on the transcript. Never the file name as text.
         field = t(f"em.field.{pending[0]}") if pending else ""
         await message.reply(t("em.report.voice_hint", field=field))
         return UNHANDLED
-    used = ""
     if word in USE_WORDS:
-        heard = await _spoken_fields(message, session, flow, pending, t)
-        if heard is None:
-            return None  # nothing to use yet: the reporter was told why, and the question stands
-        fields.update(heard)
-        pending = [f for f in pending if f not in heard]
-        names = ("、" if lang.startswith("zh") else ", ").join(t(f"em.field.{f}") for f in heard)
-        used = t("em.report.voice_used", fields=names) + "\n"
-    elif pending:
+        await _use_voice(turn, None, session, clock, settings, client, state, flow, t, lang, tz)
+        return None
+    if pending:
         current = pending.pop(0)
         if word not in SKIP_WORDS and body:
             fields[current] = body[:2000]
-    if pending:
-        await state.update_data(pending=pending, fields=fields)
-        await message.reply(used + _question(pending[0], t))
-        return None
-    await state.clear()
-    await _file(
-        message, session, clock, settings, client, int(flow["incident"]), str(flow["kind"]), fields, t, lang, tz
-    )
+    await _advance(turn, session, clock, settings, client, state, flow, fields, pending, t, lang, tz)
     return None
 
 
+@router.reaction(Reaction("✅", "✔", "☑", "👍"), StateFilter(ReportFlow.filling))
+async def use_voice_by_reaction(
+    reaction: ReactionEvent,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    state: FSMContext,
+    client: Any,
+    t: Any,
+    lang: str,
+    tz: str,
+) -> Any:
+    """✅ on the transcript of one's own voice message, while filling a report: use it."""
+    ref = await outbox.ref_for_event(session, reaction.reacts_to)
+    found = re.fullmatch(r"voice:V(\d+)", ref or "")
+    if found is None:
+        return UNHANDLED  # some other ✅ (an order, a hand-over): not the wizard's
+
+    async def say(text: str) -> None:
+        await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
+
+    turn = _Turn(reaction.sender, reaction.room_id, say)
+    flow = await state.get_data()
+    await _use_voice(turn, int(found.group(1)), session, clock, settings, client, state, flow, t, lang, tz)
+    return None
+
+
+async def _use_voice(
+    turn: _Turn,
+    note_id: int | None,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    client: Any,
+    state: FSMContext,
+    flow: dict[str, Any],
+    t: Any,
+    lang: str,
+    tz: str,
+) -> None:
+    """Fill the report from a transcript, then ask the next question or file the report."""
+    pending: list[str] = list(flow.get("pending", []))
+    fields: dict[str, str] = dict(flow.get("fields", {}))
+    heard = await _spoken_fields(turn, note_id, session, flow, pending, t)
+    if heard is None:
+        return  # nothing to use yet: the reporter was told why, and the question stands
+    fields.update(heard)
+    pending = [f for f in pending if f not in heard]
+    names = ("、" if lang.startswith("zh") else ", ").join(t(f"em.field.{f}") for f in heard)
+    used = t("em.report.voice_used", fields=names) + "\n"
+    await _advance(turn, session, clock, settings, client, state, flow, fields, pending, t, lang, tz, prefix=used)
+
+
+async def _advance(
+    turn: _Turn,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    client: Any,
+    state: FSMContext,
+    flow: dict[str, Any],
+    fields: dict[str, str],
+    pending: list[str],
+    t: Any,
+    lang: str,
+    tz: str,
+    *,
+    prefix: str = "",
+) -> None:
+    """The next question, or, with none left, the report filed."""
+    if pending:
+        await state.update_data(pending=pending, fields=fields)
+        await turn.say(prefix + _question(pending[0], t))
+        return
+    await state.clear()
+    await _file(
+        turn, session, clock, settings, client, int(flow["incident"]), str(flow["kind"]), fields, t, lang, tz, prefix
+    )
+
+
 async def _spoken_fields(
-    message: Message, session: AsyncSession, flow: dict[str, Any], pending: list[str], t: Any
+    turn: _Turn, note_id: int | None, session: AsyncSession, flow: dict[str, Any], pending: list[str], t: Any
 ) -> dict[str, str] | None:
-    """The fields in the transcript of the reporter's last voice message since the report began:
-    "地点：… 影响：…" fills those fields, plain speech answers the current question. None (after
-    telling the reporter why) when there is no finished transcript to use."""
+    """The fields in the transcript of the reporter's voice message (``note_id``, or their last
+    one) since the report began: "地点：… 影响：…" fills those fields, plain speech answers the
+    current question. None (after telling the reporter why) when there is no transcript to use."""
     try:
         from commands.voice import service as voice
     except ImportError:  # a deployment without the voice feature
-        await message.reply(t("em.report.voice_none"))
+        await turn.say(t("em.report.voice_none"))
         return None
     started = datetime.fromisoformat(str(flow.get("started") or datetime.min.replace(tzinfo=UTC).isoformat()))
-    note = await voice.latest_note(session, room_id=message.room_id, sender=message.sender, since=started)
+    note = await voice.latest_note(session, room_id=turn.room_id, sender=turn.sender, since=started, note_id=note_id)
     if note is None:
-        await message.reply(t("em.report.voice_none"))
+        await turn.say(t("em.report.voice_none"))
         return None
     if note.status == "queued":
-        await message.reply(t("em.report.voice_waiting"))
+        await turn.say(t("em.report.voice_waiting"))
         return None
     if note.status != "done" or not note.text:
-        await message.reply(t("em.report.voice_failed"))
+        await turn.say(t("em.report.voice_failed"))
         return None
     heard = {f: v for f, v in parse_report_fields(note.text).items() if f in reports.FIELDS}
     if not heard and pending:
@@ -184,7 +269,7 @@ async def _spoken_fields(
 
 
 async def _file(
-    message: Message,
+    turn: _Turn,
     session: AsyncSession,
     clock: Clock,
     settings: Any,
@@ -195,9 +280,10 @@ async def _file(
     t: Any,
     lang: str,
     tz: str,
+    prefix: str = "",
 ) -> None:
     incident = await incidents.get(session, incident_id)
-    filed = await reports.file_report(session, incident, kind=kind, fields=fields, actor=message.sender, clock=clock)
+    filed = await reports.file_report(session, incident, kind=kind, fields=fields, actor=turn.sender, clock=clock)
     text = render_report(filed, lang, tz, clock)
     next_line = ""
     if incident.next_report_due is not None:
@@ -205,9 +291,9 @@ async def _file(
         next_line = "\n" + t(
             "em.report.next_due", name=name, due=format_when(incident.next_report_due, tz=tz, lang=lang)
         )
-    await message.reply(text + next_line)
+    await turn.say(prefix + text + next_line)
     duty_room = await room_admin.duty_room_id(settings, client)
-    if duty_room and duty_room != message.room_id:
+    if duty_room and duty_room != turn.room_id:
         await outreach.post(
             session,
             duty_room,

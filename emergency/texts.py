@@ -242,9 +242,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.report.ask": {"zh": "请填写【{field}】{hint}", "en": "Please give the {field} {hint}"},
     "em.report.cancelled": {"zh": "已取消，报告未报送。", "en": "Cancelled; nothing was filed."},
     "em.report.voice_hint": {
-        "zh": "🎙️ 收到语音，正在转写。转写出来后回复“采用”填入【{field}】（说“地点：… 影响：…”可一次填多项），或直接打字。",
-        "en": "🎙️ Got your voice message; transcribing. Once the text is there, answer 'use' to fill in the "
-        "{field} (say 'place: … impact: …' to fill several), or just type.",
+        "zh": "🎙️ 收到语音，正在转写。转写出来后在转写上点 ✅ 或回复“采用”，填入【{field}】"
+        "（说“地点：… 影响：…”可一次填多项）；也可以直接打字。",
+        "en": "🎙️ Got your voice message; transcribing. Once the text is there, react ✅ to it or answer 'use' "
+        "to fill in the {field} (say 'place: … impact: …' to fill several), or just type.",
     },
     "em.report.voice_waiting": {
         "zh": "⏳ 语音还在转写，请稍候再回复“采用”。",

@@ -139,14 +139,17 @@ async def get_note(session: AsyncSession, note_id: int) -> VoiceNote | None:
     return await session.get(VoiceNote, note_id)
 
 
-async def latest_note(session: AsyncSession, *, room_id: str, sender: str, since: datetime) -> VoiceNote | None:
-    """``sender``'s most recent voice message in ``room_id`` received at or after ``since``."""
-    return await session.scalar(
-        select(VoiceNote)
-        .where(VoiceNote.room_id == room_id, VoiceNote.sender == sender, VoiceNote.created_at >= since)
-        .order_by(VoiceNote.created_at.desc(), VoiceNote.id.desc())
-        .limit(1)
+async def latest_note(
+    session: AsyncSession, *, room_id: str, sender: str, since: datetime, note_id: int | None = None
+) -> VoiceNote | None:
+    """``sender``'s most recent voice message in ``room_id`` received at or after ``since``
+    (with ``note_id``: that one, if it is theirs, there, and recent enough)."""
+    query = select(VoiceNote).where(
+        VoiceNote.room_id == room_id, VoiceNote.sender == sender, VoiceNote.created_at >= since
     )
+    if note_id is not None:
+        query = query.where(VoiceNote.id == note_id)
+    return await session.scalar(query.order_by(VoiceNote.created_at.desc(), VoiceNote.id.desc()).limit(1))
 
 
 async def roster_names(session: AsyncSession, *, limit: int = 200) -> list[str]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
@@ -246,9 +247,8 @@ class VoiceClient(FakeClient):
         return self.audio
 
 
-async def test_a_report_can_be_answered_by_voice_then_confirmed(db: Database) -> None:
-    import pytest
-
+@pytest.mark.parametrize("confirm", ["采用", "✅ on the transcript"])
+async def test_a_report_can_be_answered_by_voice_then_confirmed(db: Database, confirm: str) -> None:
     import voice.jobs as voice_jobs
     from bot.types import Media
     from emergency.models import Report
@@ -287,8 +287,16 @@ async def test_a_report_can_be_answered_by_voice_then_confirmed(db: Database) ->
         assert any(r.content.get("m.relates_to", {}).get("key") == "⏳" for r in answers)
         assert "还在转写" in await chat.reply_to(OFFICER, "采用", INCIDENT_ROOM)
 
-        await chat.pump()  # the worker transcribes
-        used = await chat.reply_to(OFFICER, "采用", INCIDENT_ROOM)
+        transcribed = await chat.pump()  # the worker transcribes
+        if confirm == "采用":
+            used = await chat.reply_to(OFFICER, "采用", INCIDENT_ROOM)
+        else:
+            transcript = next(r for r in transcribed if (r.ref or "").startswith("voice:V") and r.content.get("body"))
+            # A ✅ on something else (the voice message itself) is not taken as a confirmation.
+            elsewhere = await chat.react(OFFICER, "$voice", "✅", INCIDENT_ROOM)
+            assert not any("采用" in str(r.content.get("body")) for r in elsewhere)
+            sent = await chat.react(OFFICER, transcript.event_id or "", "✅", INCIDENT_ROOM)
+            used = str(sent[-1].content["body"])
     finally:
         voice_jobs.use_transcriber(None)
     # Both spoken fields are taken, and the question still open follows.
