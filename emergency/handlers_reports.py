@@ -83,8 +83,10 @@ async def report(
     fields = parse_report_fields(command.args.split(None, 1)[1] if len(words) > 1 else "")
     pending = [f for f in reports.FIELDS if f not in fields]
     if not pending:
-        turn = _Turn(message.sender, message.room_id, message.reply)
-        await _file(turn, session, clock, settings, client, incident.id, kind, fields, t, lang, tz)
+        turn = _Turn(
+            message.sender, message.room_id, message.reply, session, clock, settings, client, state, t, lang, tz
+        )
+        await _file(turn, incident.id, kind, fields)
         return
     await state.set_state(ReportFlow.filling)
     await state.set_data(
@@ -110,12 +112,20 @@ def _question(field: str, t: Any) -> str:
 
 @dataclass(frozen=True)
 class _Turn:
-    """Who is answering the wizard, where, and how to answer them (a reply, or a room message
-    when the turn was a reaction)."""
+    """One turn of the report wizard: who answers, where, how to answer them (a reply, or a room
+    message when the turn was a reaction), and what the handlers were given to work with."""
 
     sender: str
     room_id: str
     say: Callable[[str], Awaitable[Any]]
+    session: AsyncSession
+    clock: Clock
+    settings: Any
+    client: Any
+    state: FSMContext
+    t: Any
+    lang: str
+    tz: str
 
 
 @router.message(StateFilter(ReportFlow.filling))
@@ -142,21 +152,21 @@ async def answer(
         return None
     pending: list[str] = list(flow.get("pending", []))
     fields: dict[str, str] = dict(flow.get("fields", {}))
-    turn = _Turn(message.sender, message.room_id, message.reply)
     if message.is_voice:
         # A spoken answer: the voice feature transcribes it as usual (the next handler), and the
         # reporter confirms with "采用" or ✅ on the transcript. Never the file name as text.
         field = t(f"em.field.{pending[0]}") if pending else ""
         await message.reply(t("em.report.voice_hint", field=field))
         return UNHANDLED
+    turn = _Turn(message.sender, message.room_id, message.reply, session, clock, settings, client, state, t, lang, tz)
     if word in USE_WORDS:
-        await _use_voice(turn, None, session, clock, settings, client, state, flow, t, lang, tz)
+        await _use_voice(turn, flow, note_id=None)
         return None
     if pending:
         current = pending.pop(0)
         if word not in SKIP_WORDS and body:
             fields[current] = body[:2000]
-    await _advance(turn, session, clock, settings, client, state, flow, fields, pending, t, lang, tz)
+    await _advance(turn, flow, fields, pending)
     return None
 
 
@@ -181,67 +191,38 @@ async def use_voice_by_reaction(
     async def say(text: str) -> None:
         await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
-    turn = _Turn(reaction.sender, reaction.room_id, say)
-    flow = await state.get_data()
-    await _use_voice(turn, int(found.group(1)), session, clock, settings, client, state, flow, t, lang, tz)
+    turn = _Turn(reaction.sender, reaction.room_id, say, session, clock, settings, client, state, t, lang, tz)
+    await _use_voice(turn, await state.get_data(), note_id=int(found.group(1)))
     return None
 
 
-async def _use_voice(
-    turn: _Turn,
-    note_id: int | None,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    client: Any,
-    state: FSMContext,
-    flow: dict[str, Any],
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def _use_voice(turn: _Turn, flow: dict[str, Any], *, note_id: int | None) -> None:
     """Fill the report from a transcript, then ask the next question or file the report."""
     pending: list[str] = list(flow.get("pending", []))
     fields: dict[str, str] = dict(flow.get("fields", {}))
-    heard = await _spoken_fields(turn, note_id, session, flow, pending, t)
+    heard = await _spoken_fields(turn, flow, pending, note_id)
     if heard is None:
         return  # nothing to use yet: the reporter was told why, and the question stands
     fields.update(heard)
     pending = [f for f in pending if f not in heard]
-    names = ("、" if lang.startswith("zh") else ", ").join(t(f"em.field.{f}") for f in heard)
-    used = t("em.report.voice_used", fields=names) + "\n"
-    await _advance(turn, session, clock, settings, client, state, flow, fields, pending, t, lang, tz, prefix=used)
+    names = ("、" if turn.lang.startswith("zh") else ", ").join(turn.t(f"em.field.{f}") for f in heard)
+    await _advance(turn, flow, fields, pending, prefix=turn.t("em.report.voice_used", fields=names) + "\n")
 
 
 async def _advance(
-    turn: _Turn,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    client: Any,
-    state: FSMContext,
-    flow: dict[str, Any],
-    fields: dict[str, str],
-    pending: list[str],
-    t: Any,
-    lang: str,
-    tz: str,
-    *,
-    prefix: str = "",
+    turn: _Turn, flow: dict[str, Any], fields: dict[str, str], pending: list[str], *, prefix: str = ""
 ) -> None:
     """The next question, or, with none left, the report filed."""
     if pending:
-        await state.update_data(pending=pending, fields=fields)
-        await turn.say(prefix + _question(pending[0], t))
+        await turn.state.update_data(pending=pending, fields=fields)
+        await turn.say(prefix + _question(pending[0], turn.t))
         return
-    await state.clear()
-    await _file(
-        turn, session, clock, settings, client, int(flow["incident"]), str(flow["kind"]), fields, t, lang, tz, prefix
-    )
+    await turn.state.clear()
+    await _file(turn, int(flow["incident"]), str(flow["kind"]), fields, prefix=prefix)
 
 
 async def _spoken_fields(
-    turn: _Turn, note_id: int | None, session: AsyncSession, flow: dict[str, Any], pending: list[str], t: Any
+    turn: _Turn, flow: dict[str, Any], pending: list[str], note_id: int | None
 ) -> dict[str, str] | None:
     """The fields in the transcript of the reporter's voice message (``note_id``, or their last
     one) since the report began: "地点：… 影响：…" fills those fields, plain speech answers the
@@ -249,18 +230,20 @@ async def _spoken_fields(
     try:
         from commands.voice import service as voice
     except ImportError:  # a deployment without the voice feature
-        await turn.say(t("em.report.voice_none"))
+        await turn.say(turn.t("em.report.voice_none"))
         return None
     started = datetime.fromisoformat(str(flow.get("started") or datetime.min.replace(tzinfo=UTC).isoformat()))
-    note = await voice.latest_note(session, room_id=turn.room_id, sender=turn.sender, since=started, note_id=note_id)
+    note = await voice.latest_note(
+        turn.session, room_id=turn.room_id, sender=turn.sender, since=started, note_id=note_id
+    )
     if note is None:
-        await turn.say(t("em.report.voice_none"))
+        await turn.say(turn.t("em.report.voice_none"))
         return None
     if note.status == "queued":
-        await turn.say(t("em.report.voice_waiting"))
+        await turn.say(turn.t("em.report.voice_waiting"))
         return None
     if note.status != "done" or not note.text:
-        await turn.say(t("em.report.voice_failed"))
+        await turn.say(turn.t("em.report.voice_failed"))
         return None
     heard = {f: v for f, v in parse_report_fields(note.text).items() if f in reports.FIELDS}
     if not heard and pending:
@@ -268,20 +251,8 @@ async def _spoken_fields(
     return {field: value[:2000] for field, value in heard.items()}
 
 
-async def _file(
-    turn: _Turn,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    client: Any,
-    incident_id: int,
-    kind: str,
-    fields: dict[str, str],
-    t: Any,
-    lang: str,
-    tz: str,
-    prefix: str = "",
-) -> None:
+async def _file(turn: _Turn, incident_id: int, kind: str, fields: dict[str, str], *, prefix: str = "") -> None:
+    session, clock, t, lang, tz = turn.session, turn.clock, turn.t, turn.lang, turn.tz
     incident = await incidents.get(session, incident_id)
     filed = await reports.file_report(session, incident, kind=kind, fields=fields, actor=turn.sender, clock=clock)
     text = render_report(filed, lang, tz, clock)
@@ -292,7 +263,7 @@ async def _file(
             "em.report.next_due", name=name, due=format_when(incident.next_report_due, tz=tz, lang=lang)
         )
     await turn.say(prefix + text + next_line)
-    duty_room = await room_admin.duty_room_id(settings, client)
+    duty_room = await room_admin.duty_room_id(turn.settings, turn.client)
     if duty_room and duty_room != turn.room_id:
         await outreach.post(
             session,
