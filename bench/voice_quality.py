@@ -7,7 +7,8 @@ Sets: the tuning set (bench/voice_dev, what the correction passes were tuned on)
   raw          faster-whisper base, int8, greedy, VAD on, language zh/en detected, no prompt
   +simplified  Traditional -> Simplified (zhconv)
   +glossary    pinyin correction against the office glossary
-  +lexicon     misheard spellings replaced by real words that sound alike (voice.rescore)
+  +lexicon     misheard spellings replaced by real words that sound alike (voice.rescore),
+               and misheard hours put right (上午就点 -> 上午九点)
   +filler      low-confidence segments and subtitle filler dropped (= the production pipeline)
   previous     the previous production pipeline, for comparison: beam search of 5 with the
                glossary as Whisper's prompt, then simplified + glossary + filler
@@ -123,9 +124,9 @@ def main() -> None:
     transcriber.warm_up()
     load_s = time.perf_counter() - start
     start = time.perf_counter()
-    from voice.lexicon import Lexicon
+    from voice.postprocess import warm_up
 
-    Lexicon.warm_up()
+    warm_up()
     lexicon_s = time.perf_counter() - start
     print(
         f"model load {load_s:.2f} s, lexicon {lexicon_s:.2f} s; RSS {rss_start:.0f} MB at start, {_rss_mb():.0f} MB after"

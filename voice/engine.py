@@ -115,7 +115,10 @@ def _reusing_model_class() -> type[WhisperModel]:
         them differently) the cache simply misses; results never depend on it.
         """
 
-        _last = threading.local()
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Per model (an int8 and a float32 model must never share outputs) and per thread.
+            self._last = threading.local()
 
         def encode(self, features: np.ndarray) -> Any:
             last = getattr(self._last, "value", None)
@@ -186,7 +189,9 @@ class FasterWhisperTranscriber:
 
     def _detect(self, audio: np.ndarray) -> tuple[str, float] | None:
         """The language of the speech in ``audio`` among ``self.languages``, or None if there is no
-        speech at all. Encodes the window the decoder will start with, so that it is reused."""
+        speech at all. Encodes the window the decoder will start with, so that it is reused. The
+        VAD and the features are computed again by ``WhisperModel.transcribe`` (~0.1 s): the price
+        of going through its public entry point rather than its internals."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 

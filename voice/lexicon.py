@@ -66,6 +66,12 @@ def _general_dictionary() -> tuple[Mapping[str, int], float]:
     return jieba.dt.FREQ, math.log(jieba.dt.total)
 
 
+def word_frequency(word: str) -> int:
+    """How common ``word`` is in jieba's general dictionary (0 = not a word)."""
+    freq, _ = _general_dictionary()
+    return int(freq.get(word) or 0)
+
+
 #: Part-of-speech tags of proper names in jieba's dictionary (people, places, organisations; not
 #: "nz", which also tags everyday words such as 汇报).
 #: A name out of a general dictionary is never a good guess for a misheard span (李副 -> 礼服 is
@@ -118,8 +124,7 @@ class Lexicon:
         _sound_index()
 
     def frequency(self, word: str) -> int:
-        freq, _ = _general_dictionary()
-        return self.extra.get(word) or int(freq.get(word) or 0)
+        return self.extra.get(word) or word_frequency(word)
 
     def _run_logprob(self, run: str) -> float:
         """Max over segmentations of the sum of word log-probabilities (jieba's own criterion);

@@ -19,8 +19,8 @@ from voice.engine import (
     Transcript,
 )
 from voice.glossary import DEFAULT_GLOSSARY, Glossary, names_prompt
-from voice.lexicon import Lexicon
-from voice.postprocess import finalize, fix_spoken_hours
+from voice.postprocess import finalize
+from voice.postprocess import warm_up as warm_up_corrections
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,12 @@ def get_transcriber(options: VoiceOptions = VoiceOptions()) -> Transcriber:
 
 
 def warm_up(options: VoiceOptions = VoiceOptions()) -> None:
-    """Everything a first message would otherwise wait for: the weights, one encoder run and the
-    lexicon's sound index and the numeral homophones (about 1 s + 3 s + 1 s)."""
+    """Everything a first message would otherwise wait for: the weights and one encoder run, then
+    the correction passes' lexicon and numeral table (measured: ~10 s in all on two cores)."""
     engine = get_transcriber(options)
     if isinstance(engine, FasterWhisperTranscriber):
         engine.warm_up()
-    Lexicon.warm_up()
-    fix_spoken_hours("")  # builds its table of numeral homophones (~1 s)
+    warm_up_corrections()
 
 
 def transcribe_bytes(
@@ -87,8 +86,8 @@ def transcribe_bytes(
 ) -> Transcript:
     """Decode, transcribe and clean one voice message.
 
-    ``names``: people and places relevant to this message (roster, incident location); they are
-    Whisper's prompt and join the glossary of the correction passes. Raises ``voice.decode.AudioError``
+    ``names``: people and places relevant to this message (roster, incident location); they join
+    the glossary of the correction passes (and are Whisper's prompt if ``use_prompt`` is on). Raises ``voice.decode.AudioError``
     subclasses for refusals the user should see.
     """
     audio = decode_audio(data, max_bytes=options.max_bytes, max_seconds=options.max_seconds)

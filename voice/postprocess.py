@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from voice.engine import Segment, Transcript, join_segments
 from voice.glossary import DEFAULT_GLOSSARY, Glossary
-from voice.lexicon import Lexicon
+from voice.lexicon import Lexicon, word_frequency
 from voice.rescore import correct as correct_words
 
 # --- (a) Traditional -> Simplified ------------------------------------------------------------
@@ -111,23 +111,6 @@ PROTECTED_WORDS: frozenset[str] = frozenset({"既要", "相应", "会上", "同�
 COMMON_WORD_FREQ = 100
 
 
-@functools.cache
-def _jieba() -> object:
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba.dt
-
-
-def _word_freq(word: str) -> int:
-    """How common ``word`` is in jieba's general dictionary (0 = not a word)."""
-    freq = _jieba().FREQ.get(word)  # type: ignore[attr-defined]
-    return int(freq or 0)
-
-
 @dataclass(frozen=True)
 class _Term:
     text: str
@@ -158,7 +141,7 @@ def _choose(candidates: Sequence[_Term], span: str, toned: tuple[str, ...]) -> s
     """The term to write instead of ``span``, or None to leave it alone."""
     if any(c.text == span for c in candidates):
         return None
-    freq = _word_freq(span)
+    freq = word_frequency(span)
     if freq >= COMMON_WORD_FREQ:
         return None
     # A rare real word (到港, 中报) is replaced only when even the tones agree. A non-word (防讯,
@@ -260,14 +243,13 @@ def fix_spoken_hours(text: str) -> str:
     def fix(match: re.Match[str]) -> str:
         hour = match.group("hour")
         table = _numeral_sounds()
-        if _word_freq(hour + "点") >= COMMON_WORD_FREQ:
+        if word_frequency(hour + "点") >= COMMON_WORD_FREQ:
             return match.group(0)  # a word of its own (起点, 要点): what was written may be meant
         if all(c in _NUMERALS or c in table for c in hour) and not all(c in _NUMERALS for c in hour):
             return match.group("before") + "".join(c if c in _NUMERALS else table[c] for c in hour) + "点"
         return match.group(0)
 
-    table = _numeral_sounds()  # built on first use (or by the worker's warm-up)
-    return _SPOKEN_HOUR.sub(fix, text) if table and text else text
+    return _SPOKEN_HOUR.sub(fix, text)
 
 
 # --- the whole pass ---------------------------------------------------------------------------
@@ -291,10 +273,16 @@ def postprocess(
     terms = _terms(glossary)
     if homophones and terms:
         text = correct_homophones(text, terms)
-    if lexicon:
+    if lexicon:  # the passes that rest on the general dictionary: real words, and hours
         text = correct_words(text, _lexicon(terms))
         text = fix_spoken_hours(text)
     return text.strip()
+
+
+def warm_up() -> None:
+    """Build what the correction passes look things up in (about 5 s), before the first message."""
+    Lexicon.warm_up()
+    _numeral_sounds()
 
 
 def _terms(glossary: Glossary | Iterable[str] | None) -> tuple[str, ...]:

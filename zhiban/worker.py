@@ -82,7 +82,7 @@ def run_worker(settings: Settings, redis_url: str | None) -> None:
     pump = threading.Thread(target=_run_pump, args=(settings, redis_url, queue, stop), name="timer-pump", daemon=True)
     pump.start()
     if settings.voice.enabled:
-        # Load the speech model and the lexicon now, not on the first voice message (~4 s).
+        # Load the speech model and the correction tables now, not on the first voice message (~10 s).
         threading.Thread(target=_preload_voice, args=(settings,), name="voice-preload", daemon=True).start()
     try:
         worker = SimpleWorker([queue], connection=connection)
