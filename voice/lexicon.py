@@ -20,7 +20,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+#: A run of Chinese characters (the unit every Mandarin pass works on).
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{1,4}")
 #: Words rarer than this are never offered as a correction: a rare word is a guess, not a fix.
 MIN_CANDIDATE_FREQ = 30
@@ -48,7 +49,8 @@ def fuzzy_key(syllables: Sequence[str]) -> tuple[str, ...]:
     return tuple(fuzzy_syllable(s) for s in syllables)
 
 
-def _pinyin(text: str) -> list[str]:
+def syllables(text: str) -> list[str]:
+    """Toneless pinyin, one syllable per Chinese character (in context: 银行 -> yin hang)."""
     from pypinyin import Style, lazy_pinyin
 
     return list(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
@@ -93,9 +95,9 @@ def _sound_index() -> Mapping[tuple[str, ...], tuple[tuple[str, int], ...]]:
             if int(count) < MIN_CANDIDATE_FREQ or len(word) < 2 or (tag and tag[0] in _NAME_TAGS):
                 continue
             if _CJK_WORD.fullmatch(word):
-                syllables = _pinyin(word)
-                if len(syllables) == len(word):
-                    index.setdefault(fuzzy_key(syllables), []).append((word, int(count)))
+                sounds = syllables(word)
+                if len(sounds) == len(word):
+                    index.setdefault(fuzzy_key(sounds), []).append((word, int(count)))
     return {key: tuple(sorted(words, key=lambda w: -w[1])) for key, words in index.items()}
 
 
@@ -112,10 +114,10 @@ class Lexicon:
         extra: dict[str, int] = {}
         by_sound: dict[tuple[str, ...], list[str]] = {}
         for term in glossary:
-            syllables = _pinyin(term)
-            if 2 <= len(term) <= MAX_WORD and _CJK_WORD.fullmatch(term) and len(syllables) == len(term):
+            sounds = syllables(term)
+            if 2 <= len(term) <= MAX_WORD and _CJK_WORD.fullmatch(term) and len(sounds) == len(term):
                 extra[term] = max(GLOSSARY_FREQ, int(freq.get(term) or 0))
-                by_sound.setdefault(fuzzy_key(syllables), []).append(term)
+                by_sound.setdefault(fuzzy_key(sounds), []).append(term)
         return cls(extra, {key: tuple(terms) for key, terms in by_sound.items()})
 
     @staticmethod
@@ -142,13 +144,13 @@ class Lexicon:
 
     def logprob(self, text: str) -> float:
         """Unigram log-probability of the Chinese in ``text`` (other characters are ignored)."""
-        return sum(self._run_logprob(run) for run in _CJK_RUN.findall(text))
+        return sum(self._run_logprob(run) for run in CJK_RUN.findall(text))
 
     def sounds_alike(self, span: str) -> list[str]:
         """Common words that sound like ``span`` (fuzzily), most frequent first, ``span`` excluded."""
-        syllables = _pinyin(span)
-        if len(syllables) != len(span):
+        sounds = syllables(span)
+        if len(sounds) != len(span):
             return []
-        key = fuzzy_key(syllables)
+        key = fuzzy_key(sounds)
         found = [*self.extra_by_sound.get(key, ()), *(word for word, _ in _sound_index().get(key, ()))]
         return [word for word in dict.fromkeys(found) if word != span]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from voice.engine import Segment, Transcript, join_segments
 from voice.glossary import DEFAULT_GLOSSARY, Glossary
-from voice.lexicon import Lexicon, word_frequency
+from voice.lexicon import CJK_RUN, Lexicon, word_frequency
 from voice.rescore import correct as correct_words
 
 # --- (a) Traditional -> Simplified ------------------------------------------------------------
@@ -104,7 +104,6 @@ def reliable_segments(segments: Iterable[Segment], thresholds: FillerThresholds 
 
 # --- (d) homophone correction against the glossary --------------------------------------------
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 #: Real words that sound exactly like a glossary term and are common in speech.
 PROTECTED_WORDS: frozenset[str] = frozenset({"既要", "相应", "会上", "同志", "事实", "实施", "报道"})
 #: A span that is a word this common (jieba frequency) is more likely right than a homophone guess.
@@ -124,7 +123,7 @@ def _index(terms: tuple[str, ...]) -> tuple[dict[tuple[str, ...], list[_Term]], 
 
     by_sound: dict[tuple[str, ...], list[_Term]] = {}
     for term in terms:
-        if len(term) < 2 or not _CJK_RUN.fullmatch(term):
+        if len(term) < 2 or not CJK_RUN.fullmatch(term):
             continue  # one character has too many homophones to correct safely
         toneless = tuple(lazy_pinyin(term, style=Style.NORMAL))
         toned = tuple(lazy_pinyin(term, style=Style.TONE3))
@@ -197,7 +196,7 @@ def correct_homophones(text: str, glossary: Glossary | Iterable[str] = DEFAULT_G
                 i += 1
         return "".join(out)
 
-    return _CJK_RUN.sub(fix_run, text)
+    return CJK_RUN.sub(fix_run, text)
 
 
 # --- (e) clock times ---------------------------------------------------------------------------

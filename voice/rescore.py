@@ -17,13 +17,11 @@ homophone would always win (得 -> 的), which is style, not evidence.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voice.lexicon import MAX_WORD, Lexicon, _pinyin, fuzzy_syllable
+from voice.lexicon import CJK_RUN, MAX_WORD, Lexicon, fuzzy_syllable, syllables
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 #: Spans made only of numerals are counting or quantities (一二三四五六七, 每两小时): any "word"
 #: that sounds like them is a worse guess than the numbers the model heard.
 _NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿")
@@ -79,7 +77,7 @@ def _parts(syllable: str) -> tuple[str, str]:
 
 def _sound_cost(span: str, word: str) -> float:
     """Cost of hearing ``span`` when ``word`` was said: fuzzy sound and tone differences."""
-    heard, said, said_toned = _pinyin(span), _pinyin(word), _toned(word)
+    heard, said, said_toned = syllables(span), syllables(word), _toned(word)
     cost = 0.0
     for character, h, s, st in zip(span, heard, said, said_toned, strict=False):
         if h != s:
@@ -95,7 +93,7 @@ def _sound_cost(span: str, word: str) -> float:
 def propose(text: str, lexicon: Lexicon) -> list[Edit]:
     """Every span correction that improves the text, by language-model gain less sound cost."""
     edits: list[Edit] = []
-    for match in _CJK_RUN.finditer(text):
+    for match in CJK_RUN.finditer(text):
         run, offset = match.group(0), match.start()
         base = lexicon.logprob(run)
         for length in range(2, min(MAX_WORD, len(run)) + 1):
