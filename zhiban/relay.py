@@ -40,10 +40,13 @@ class OutboxRelay:
         self._stop = asyncio.Event()
         self._nonce = ""
         self.sent_count = 0
-        # Rows just committed by this process's handlers. While the relay is caught up (the
-        # last look at the table found nothing waiting) it sends them without reading back.
+        # Rows just committed by this process's handlers. While nothing else may have written to
+        # the table since the relay last read it, it sends them without reading back.
         self._fresh: list[OutboxMessage] = []
-        self._caught_up = False
+        # Set by anything that may have put rows in the table unseen (a worker's wake-up, a send
+        # to retry, a full page); cleared just *before* a read, so a wake-up that arrives while
+        # the table is being read is never lost.
+        self._must_read = True
         self._last_read = 0.0
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
@@ -53,7 +56,7 @@ class OutboxRelay:
         if committed:
             self._fresh.extend(committed)
         else:
-            self._caught_up = False
+            self._must_read = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -84,7 +87,7 @@ class OutboxRelay:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             except TimeoutError:
-                self._caught_up = False  # the periodic look also finds rows written by workers
+                self._must_read = True  # the periodic look also finds rows written by workers
 
     async def relay_once(self) -> bool:
         """Send what is pending, in order. True when it sent something (there may be more)."""
@@ -94,16 +97,16 @@ class OutboxRelay:
         if loop.time() - self._last_read > self.poll_interval:
             # Rows from workers (and anything not handed over) are found by reading the table,
             # at least once per poll interval however busy the handlers keep us.
-            self._caught_up = False
-        if self._caught_up:
+            self._must_read = True
+        if not self._must_read:
             rows = fresh
             if not rows:
                 return False
         else:
+            self._must_read = False
             self._last_read = loop.time()
             async with self.db.reading() as session:
                 rows = await outbox.pending(session)
-        self._caught_up = True
         lanes: dict[str, list[OutboxMessage]] = {}
         owners = self.client.dm_owners()
         for row in rows:
@@ -112,7 +115,7 @@ class OutboxRelay:
         results = await asyncio.gather(*(self._send_lane(lane, nonce, limit) for lane in lanes.values()))
         sent_any = any(results)
         if rows is not fresh and len(rows) == 50:
-            self._caught_up = False  # a full page: there may be more waiting
+            self._must_read = True  # a full page: there may be more waiting
         return sent_any
 
     async def _send_lane(self, lane: list[OutboxMessage], nonce: str, limit: asyncio.Semaphore) -> bool:
@@ -122,7 +125,7 @@ class OutboxRelay:
             async with limit:
                 outcome = await self._send(row, nonce)
             if outcome != "sent":
-                self._caught_up = False
+                self._must_read = True
             if outcome == "retry":
                 break  # keep the order: later rows of this lane wait for this one
             sent_any = sent_any or outcome == "sent"

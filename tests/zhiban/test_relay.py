@@ -1,12 +1,16 @@
-"""The outbox relay sends what others wrote as soon as it is woken, not on its next poll."""
+"""The outbox relay sends what others wrote as soon as it is woken, not on its next poll,
+even when the wake-up arrives while it is reading the table."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import pytest
+
 from records import outbox
 from records.db import Database
+from zhiban import relay as relay_module
 from zhiban.relay import OutboxRelay
 
 
@@ -53,3 +57,30 @@ async def test_a_wake_without_rows_reads_the_table_at_once(db: Database) -> None
     async with db.reading() as session:
         assert not await outbox.pending(session)
     assert all(txn.startswith("zb") for _, _, txn in client.sent)
+
+
+async def test_a_wake_during_a_read_of_the_table_is_not_lost(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = RecordingClient()
+    relay = OutboxRelay(db, client, poll_interval=3600)  # type: ignore[arg-type]
+    reading, go_on = asyncio.Event(), asyncio.Event()
+    real_pending = outbox.pending
+
+    async def slow_first_read(session: Any) -> Any:
+        rows = await real_pending(session)
+        if not reading.is_set():
+            reading.set()
+            await go_on.wait()  # the table was read (empty); its answer is not back yet
+        return rows
+
+    monkeypatch.setattr(relay_module.outbox, "pending", slow_first_read)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(reading.wait(), 30)
+        await _queue(db, "written while the relay was reading")
+        relay.wake()
+        go_on.set()
+        await asyncio.wait_for(client.arrived.wait(), 30)
+    finally:
+        relay.stop()
+        await task
+    assert [content["body"] for _, content, _ in client.sent] == ["written while the relay was reading"]
