@@ -730,6 +730,10 @@ async def set_header(
     approval = await _lock(session, approval_id)
     if actor != approval.requester:
         raise NotAllowed("approval.requester_only", code=approval.code)
+    if approval.is_final:
+        # The header is part of the decided record (a signed document's 密级 and 发文字号 are
+        # what was signed): once final, it is frozen like the chain and the body.
+        raise NotAllowed("approval.header_frozen", code=approval.code, status=approval.status)
     value = value.strip()[:120]
     setattr(approval, HEADER_FIELDS[field_name], value or None)
     await audit.record(

@@ -173,6 +173,10 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "{code} 已结束或已退回拟稿人，不能再这样操作。",
         "en": "{code} is closed or back with its drafter; that cannot be done now.",
     },
+    "approval.header_frozen": {
+        "zh": "{code} 已结束，其记录已定稿，密级、紧急程度、发文字号不能再修改。",
+        "en": "{code} is final: its record is frozen, and its secrecy, urgency and document number can no longer change.",
+    },
     "approval.not_approver": {
         "zh": "您不是 {code} 的审批人，不能审批。",
         "en": "You are not an approver of {code}.",
