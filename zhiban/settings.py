@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from zhiban import config_checks as checks
+from zhiban.config_checks import Grade, NonNegative, NonNegativeSeconds, Port, Positive, PositiveSeconds, PushHost
+
 DEFAULT_CONFIG = "zhiban.toml"
 
 
@@ -42,7 +45,12 @@ class MatrixSettings(_Section):
     allowed_users: list[str] = Field(default_factory=list)
     prefix: str = "!"
     # A message longer than this is refused with a short answer instead of being parsed.
-    max_message_chars: int = 8000
+    max_message_chars: Positive = 8000
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        return checks.matrix_user_id(value)
 
 
 class DatabaseSettings(_Section):
@@ -57,28 +65,40 @@ class RedisSettings(_Section):
 class WorkerSettings(_Section):
     # How long a claimed timer waits for its job before another pump hands it out again
     # (a lost Redis job, a crashed worker). Longer than the slowest job.
-    claim_lease_seconds: float = 300
-    pump_interval_seconds: float = 1.0
+    claim_lease_seconds: PositiveSeconds = 300
+    pump_interval_seconds: PositiveSeconds = 1.0
 
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: Port = 8080
     public_url: str = "http://127.0.0.1:8080"
+    # Signs the browser session cookies. Empty: a random key per process (sign-ins end at a
+    # restart, with a warning); otherwise at least 32 characters.
     secret_key: str = ""
     # Request bodies above these sizes are refused with 413 before they are parsed.
-    max_body_bytes: int = 16 * 1024
+    max_body_bytes: Positive = 16 * 1024
     # Homeserver notifications carry event content, so the push gateway accepts more.
-    gateway_max_body_bytes: int = 128 * 1024
+    gateway_max_body_bytes: Positive = 128 * 1024
     # How long a browser stays signed in after opening a sign-in link.
-    session_days: int = 30
+    session_days: Positive = 30
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        return checks.http_url(value)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: str) -> str:
+        return checks.secret_key(value)
 
 
 class PushSettings(_Section):
     vapid_private_key: str = ""
     vapid_public_key: str = ""
     vapid_subject: str = "mailto:admin@localhost"
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: list[PushHost] = Field(
         default_factory=lambda: [
             "fcm.googleapis.com",
             "updates.push.services.mozilla.com",
@@ -86,22 +106,22 @@ class PushSettings(_Section):
             "*.notify.windows.com",
         ]
     )
-    signin_link_minutes: int = 15
+    signin_link_minutes: Positive = 15
     # Plain-http loopback endpoints (the in-repo fake push service) for tests and demos only.
     allow_insecure_loopback: bool = False
     # The sender: requests in flight, per-request timeout, and in-process retries before a
     # delivery goes back to the durable timer for a later attempt (still within its TTL).
-    max_in_flight: int = 100
-    send_timeout_seconds: float = 15.0
-    retry_attempts: int = 3
-    retry_max_delay_seconds: float = 20.0
+    max_in_flight: Positive = 100
+    send_timeout_seconds: PositiveSeconds = 15.0
+    retry_attempts: NonNegative = 3
+    retry_max_delay_seconds: NonNegativeSeconds = 20.0
 
 
 class VoiceSettings(_Section):
     enabled: bool = True
     model_dir: str = ""
-    max_bytes: int = 20 * 1024 * 1024
-    max_seconds: int = 600
+    max_bytes: Positive = 20 * 1024 * 1024
+    max_seconds: Positive = 600
     glossary: list[str] = Field(default_factory=list)
     # When set, only these people's voice messages are transcribed (else: the join policy).
     allowed_users: list[str] = Field(default_factory=list)
@@ -111,7 +131,7 @@ class TasksSettings(_Section):
     """Supervised tasks (督办) and reminders: when to remind, escalate and nag."""
 
     # Reminders before a task's deadline, in minutes (default: 1 day and 2 hours before).
-    remind_before_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 120])
+    remind_before_minutes: list[NonNegative] = Field(default_factory=lambda: [24 * 60, 120])
     # Overdue: the lead is told at the deadline, the assigner this many minutes later,
     # then both again every `overdue_repeat_hours` until the task is resolved.
     escalate_after_minutes: int = Field(default=120, ge=0)
@@ -137,9 +157,9 @@ class MeetingsSettings(_Section):
     """Meetings (会议): places with their capacity, reminders, sign-in window, default length."""
 
     # Place name → capacity (seats), e.g. {"三楼会议室" = 20, "301" = 12}. Empty: any place goes.
-    places: dict[str, int] = Field(default_factory=dict)
+    places: dict[str, Positive] = Field(default_factory=dict)
     # Reminders before a meeting starts, in minutes (default: the day before and an hour before).
-    remind_before_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
+    remind_before_minutes: list[NonNegative] = Field(default_factory=lambda: [24 * 60, 60])
     # Sign-in (签到) window: the code is posted when it opens; `!checkin` works until it closes.
     checkin_opens_before_minutes: int = Field(default=15, ge=0)
     checkin_closes_after_minutes: int = Field(default=30, ge=1)
@@ -194,7 +214,7 @@ class ResponderRule(_Section):
     """Who joins an incident of these classes and grades (empty classes: every class)."""
 
     classes: list[str] = Field(default_factory=list)
-    grades: list[int] = Field(default_factory=lambda: [1, 2, 3, 4])
+    grades: list[Grade] = Field(default_factory=lambda: [1, 2, 3, 4])
     users: list[str] = Field(default_factory=list)
 
 
@@ -204,13 +224,13 @@ class EmergencySettings(_Section):
     roster_tz: str = "Asia/Shanghai"
     # A shift set by date alone runs from this time for 24 hours (local time of roster_tz).
     shift_start: str = "08:30"
-    first_report_minutes: dict[int, int] = Field(default_factory=lambda: {1: 30, 2: 30, 3: 60, 4: 60})
-    update_report_minutes: dict[int, int] = Field(default_factory=lambda: {1: 120, 2: 120, 3: 240, 4: 240})
-    remind_before_minutes: int = 10
-    order_ack_minutes: dict[int, int] = Field(default_factory=lambda: {1: 5, 2: 10, 3: 15, 4: 30})
+    first_report_minutes: dict[Grade, Positive] = Field(default_factory=lambda: {1: 30, 2: 30, 3: 60, 4: 60})
+    update_report_minutes: dict[Grade, Positive] = Field(default_factory=lambda: {1: 120, 2: 120, 3: 240, 4: 240})
+    remind_before_minutes: NonNegative = 10
+    order_ack_minutes: dict[Grade, Positive] = Field(default_factory=lambda: {1: 5, 2: 10, 3: 15, 4: 30})
     # Nag a silent recipient this many times before telling the commander; stop after nag_max.
-    nag_escalate_after: int = 2
-    nag_max: int = 6
+    nag_escalate_after: Positive = 2
+    nag_max: Positive = 6
     responders: list[ResponderRule] = Field(default_factory=list)
     # Who receives `!alert` broadcasts: everyone configured with one of these roles.
     alert_roles: list[str] = Field(default_factory=lambda: ["leader", "duty_leader", "duty_officer", "staff"])
