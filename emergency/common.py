@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import UserFacingError
 from bot.mentions import text_with_ids, user_ids_in
 from bot.types import Message
-from emergency import incidents, roster
+from emergency import access, incidents, roster
 from emergency.models import Incident
 from emergency.policy import Policy
 from records.clock import Clock
@@ -73,3 +73,17 @@ async def resolve_incident(session: AsyncSession, message: Message, words: list[
     if found is None:
         raise UserFacingError("em.incident.not_here")
     return found, words
+
+
+async def viewer_of(session: AsyncSession, roles: Any, message: Message, clock: Clock) -> access.Viewer:
+    """The sender of `message`, asking from its room, as the need-to-know rule sees them."""
+    return await access.viewer_of(session, roles, message.sender, room_id=message.room_id, clock=clock)
+
+
+async def resolve_visible_incident(
+    session: AsyncSession, message: Message, words: list[str], viewer: access.Viewer
+) -> tuple[Incident, list[str]]:
+    """`resolve_incident` for commands that show an incident: one the viewer may not see is
+    answered exactly as a missing one, so the refusal does not confirm that it exists."""
+    found, rest = await resolve_incident(session, message, words)
+    return access.require_visible(found, viewer), rest

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Router, UserFacingError
 from commands.timeparse import TimeParseError, format_when, parse_when
-from emergency import common, incidents, outreach, room_admin, roster
+from emergency import access, common, incidents, outreach, room_admin, roster
 from emergency.grammar import GrammarError, parse_span, split_people
 from emergency.models import Shift
 from records.clock import Clock
@@ -88,8 +88,12 @@ async def duty(
         leaders, officers = roles.configured("duty_leader"), roles.configured("duty_officer")
         if leaders or officers:
             lines.append(t("em.duty.configured", leader=" ".join(leaders) or "—", officers=" ".join(officers) or "—"))
+    # Who is on duty is office-wide (everyone must know whom to call); what the last shift handed
+    # over is duty business, shown to the duty staff and to the hand-over's own writer and addressees.
     last = await roster.last_handover(session)
-    if last is not None:
+    viewer = await common.viewer_of(session, roles, message, clock)
+    duty_staff = await common.is_duty_staff(session, roles, message.sender, clock)
+    if last is not None and access.can_see_handover(last, viewer, duty_staff=duty_staff):
         state = t("em.handover.acked_by", user=last.acked_by) if last.acked_by else t("em.handover.pending")
         lines.append(t("em.duty.last_handover", id=f"H{last.id}", user=last.from_user, notes=last.notes, state=state))
     await message.reply("\n".join(lines))
@@ -200,12 +204,19 @@ async def duty_log(
     lang: str,
     tz: str,
 ) -> None:
-    if not await common.is_duty_staff(session, roles, message.sender, clock):
-        raise UserFacingError("em.duty.staff_only")
+    duty_staff = await common.is_duty_staff(session, roles, message.sender, clock)
     text = common.args_of(message, settings, command)
     if not text:
+        # Each line by the need-to-know rule: a line filed in an incident's room is that incident's.
+        viewer = await common.viewer_of(session, roles, message, clock)
         since = clock.now() - timedelta(hours=24)
-        entries = await roster.log_since(session, since)
+        entries = [
+            e
+            for e in await roster.log_since(session, since)
+            if await access.can_see_log_entry(session, e, viewer, duty_staff=duty_staff)
+        ]
+        if not entries and not duty_staff:
+            raise UserFacingError("em.duty.staff_only")
         if not entries:
             await message.reply(t("em.log.none"))
             return
@@ -226,6 +237,8 @@ async def duty_log(
             )
         await message.reply("\n".join(lines))
         return
+    if not duty_staff:
+        raise UserFacingError("em.duty.staff_only")
     fields = roster.parse_log_text(text)
     received_at = None
     if fields.time_text:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import UNHANDLED, Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.errors import check
 from commands.timeparse import format_when
-from emergency import common, final_report, incidents, orders, outreach, room_admin, roster
+from emergency import access, common, final_report, incidents, orders, outreach, room_admin, roster
 from emergency.policy import CATEGORIES, ROMAN, parse_category, parse_grade
 from emergency.texts import tr
 from records import outbox
@@ -33,10 +33,11 @@ INCIDENT = Command(
     usage={
         "zh": "!应急 启动 <等级 Ⅰ–Ⅳ 或 1–4> [类别] <标题>\n"
         "  类别：自然灾害 / 事故灾难 / 公共卫生 / 社会安全\n"
-        "!应急 调级 E5 <等级>\n!应急 关闭 E5\n!应急 —— 进行中的事件",
+        "!应急 调级 E5 <等级>\n!应急 关闭 E5\n!应急 —— 进行中的事件\n!应急 查看 E5 —— 事件概况",
         "en": "!incident declare <grade I–IV or 1–4> [class] <title>\n"
         "  classes: 自然灾害 natural / 事故灾难 accident / 公共卫生 health / 社会安全 security\n"
-        "!incident escalate E5 <grade>\n!incident close E5\n!incident — open incidents",
+        "!incident escalate E5 <grade>\n!incident close E5\n!incident — open incidents\n"
+        "!incident show E5 — the incident's summary",
     },
     summary={"zh": "应急事件：启动、调级、关闭", "en": "Incidents: declare, change grade, close"},
     example="!应急 启动 2 自然灾害 城东区内涝",
@@ -53,6 +54,7 @@ ROLE = Command(
     example="!角色 E5 指挥长 @zhang",
     group="emergency",
 )
+SHOW_WORDS = ("show", "查看", "详情", "概况", "status", "状态")
 TIMELINE = Command(
     "timeline",
     aliases=("时间线",),
@@ -97,7 +99,9 @@ async def incident_command(
     elif sub in ("escalate", "调级", "升级", "降级", "grade"):
         await _escalate(message, words[1:], session, clock, settings, roles, t)
     elif not sub or sub in ("list", "列表"):
-        await _list(message, session, clock, t, lang, tz)
+        await _list(message, session, clock, roles, t, lang, tz)
+    elif sub in SHOW_WORDS or incidents.parse_code(sub) is not None:
+        await _show(message, words[1:] if sub in SHOW_WORDS else words, session, clock, roles)
     else:
         raise UserFacingError("em.incident.unknown_sub", usage_of="incident", value=sub[:20])
 
@@ -278,8 +282,10 @@ async def _escalate(
         await outreach.post(session, incident.room_id, tr("em.incident.grade_changed", incident.lang, **params))
 
 
-async def _list(message: Message, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str) -> None:
-    found = await incidents.open_incidents(session)
+async def _list(message: Message, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str, tz: str) -> None:
+    # Only the incidents the asker may see: for anyone else the list reads as if none were open.
+    viewer = await common.viewer_of(session, roles, message, clock)
+    found = access.visible_incidents(await incidents.open_incidents(session), viewer)
     if not found:
         await message.reply(t("em.incident.none_open"))
         return
@@ -296,6 +302,14 @@ async def _list(message: Message, session: AsyncSession, clock: Clock, t: Any, l
             )
         )
     await message.reply("\n".join(lines))
+
+
+async def _show(message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any) -> None:
+    """`!incident show E5` (or `!incident E5`): the summary card, for those who may see the incident."""
+    viewer = await common.viewer_of(session, roles, message, clock)
+    incident, _ = await common.resolve_visible_incident(session, message, words, viewer)
+    body, _html = await incidents.card_content(session, incident, clock)
+    await message.reply(body)
 
 
 @router.message(ROLE)
@@ -345,9 +359,17 @@ async def _invite(client: Any, room_id: str, user: str) -> None:
 
 @router.message(TIMELINE)
 async def show_timeline(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    roles: Any,
+    t: Any,
+    lang: str,
+    tz: str,
 ) -> None:
-    incident, _ = await common.resolve_incident(session, message, command.argv)
+    viewer = await common.viewer_of(session, roles, message, clock)
+    incident, _ = await common.resolve_visible_incident(session, message, command.argv, viewer)
     entries = await incidents.timeline(session, incident)
     lines = [t("em.timeline.head", id=incident.code, title=incident.title, count=len(entries))]
     for entry in entries[-60:]:
@@ -385,7 +407,7 @@ async def pin(reaction: ReactionEvent, session: AsyncSession, clock: Clock, clie
 
 
 @router.reaction(Reaction("✅", "✔", "☑"))
-async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Clock, t: Any) -> Any:
+async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Clock, roles: Any, t: Any) -> Any:
     """✅ acknowledges a hand-over note or an order (its card or its DM); anything else passes on."""
     ref = await outbox.ref_for_event(session, reaction.reacts_to)
     if ref is None:
@@ -396,8 +418,15 @@ async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Cloc
         )
         await outreach.post(session, item.room_id, t("em.handover.acked", id=f"H{item.id}", user=reaction.sender))
         return None
-    order = await orders.ack_by_ref(session, ref, user=reaction.sender, clock=clock)
-    return UNHANDLED if order is None else None
+    order_id = orders.order_id_of_ref(ref)
+    if order_id is None:
+        return UNHANDLED
+    # The ✅ names its event by id only; an order the reactor may not see (a card of another room)
+    # is answered as a missing one.
+    viewer = await access.viewer_of(session, roles, reaction.sender, room_id=reaction.room_id, clock=clock)
+    order = await access.visible_order(session, order_id, viewer)
+    await orders.acknowledge(session, order, user=reaction.sender, clock=clock)
+    return None
 
 
 __all__ = ["CATEGORIES", "router"]

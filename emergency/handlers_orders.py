@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Router, UserFacingError
-from emergency import cards, common, incidents, orders, outreach
+from emergency import access, cards, common, incidents, orders, outreach
+from emergency.models import Order
 from emergency.texts import tr
 from records.clock import Clock
+from records.errors import NotFound
 
 log = logging.getLogger(__name__)
 router = Router("emergency.orders")
@@ -84,10 +86,10 @@ async def order(
 ) -> None:
     words = command.argv
     if words and words[0].lower() in ("ack", "确认", "收到"):
-        await _ack(message, words[1:], session, clock, t, "order")
+        await _ack(message, words[1:], session, clock, roles, t, "order")
         return
     if words and words[0].lower() in ("done", "完成"):
-        await _done(message, words[1:], session, clock, t, "order")
+        await _done(message, words[1:], session, clock, roles, t, "order")
         return
     incident = await incidents.in_room(session, message.room_id)
     if incident is None:
@@ -154,37 +156,60 @@ async def _invite(client: Any, room_id: str, user: str) -> None:
         log.info("could not invite %s", user, exc_info=True)
 
 
-async def _ack(message: Message, words: list[str], session: AsyncSession, clock: Clock, t: Any, usage: str) -> None:
-    item = await orders.get(session, _order_id(words[0] if words else None, usage))
+async def _visible_order(
+    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any, usage: str
+) -> Order:
+    """The order named first in `words`; one the sender may not see is answered as a missing one,
+    so `!ack O9` of someone else's incident neither confirms O9 nor shows its instruction."""
+    viewer = await common.viewer_of(session, roles, message, clock)
+    return await access.visible_order(session, _order_id(words[0] if words else None, usage), viewer)
+
+
+async def _ack(
+    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any, t: Any, usage: str
+) -> None:
+    item = await _visible_order(message, words, session, clock, roles, usage)
     changed = await orders.acknowledge(session, item, user=message.sender, clock=clock)
     await message.reply(t("em.order.acked" if changed else "em.order.already_acked", id=item.code))
 
 
-async def _done(message: Message, words: list[str], session: AsyncSession, clock: Clock, t: Any, usage: str) -> None:
-    item = await orders.get(session, _order_id(words[0] if words else None, usage))
+async def _done(
+    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any, t: Any, usage: str
+) -> None:
+    item = await _visible_order(message, words, session, clock, roles, usage)
     await orders.complete(session, item, user=message.sender, note=" ".join(words[1:]), clock=clock)
     await message.reply(t("em.order.done", id=item.code))
 
 
 @router.message(ACK)
-async def ack(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
-    await _ack(message, command.argv, session, clock, t, "ack")
+async def ack(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any
+) -> None:
+    await _ack(message, command.argv, session, clock, roles, t, "ack")
 
 
 @router.message(DONE)
-async def done(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> Any:
+async def done(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any
+) -> Any:
     if command.argv and orders.parse_code(command.argv[0]) is None:
         from bot import UNHANDLED
 
         return UNHANDLED  # not an order id: another feature's !done (tasks) may take it
-    await _done(message, command.argv, session, clock, t, "done")
+    await _done(message, command.argv, session, clock, roles, t, "done")
     return None
 
 
 @router.message(ORDERS)
-async def list_orders(message: Message, command: CommandObject, session: AsyncSession, t: Any, lang: str) -> None:
+async def list_orders(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
+) -> None:
+    viewer = await common.viewer_of(session, roles, message, clock)
     incident, _ = await common.resolve_incident(session, message, command.argv)
-    found = await orders.of_incident(session, incident)
+    # Whoever may see the incident sees all its orders; a recipient who may not sees their own.
+    found = await access.visible_orders(session, await orders.of_incident(session, incident), viewer)
+    if not found and not access.can_see_incident(incident, viewer):
+        raise NotFound("em.incident.not_found", id=incident.code)
     if not found:
         await message.reply(t("em.orders.none", id=incident.code))
         return

@@ -198,14 +198,19 @@ async def of_incident(session: AsyncSession, incident: Incident) -> list[Order]:
     return list(rows)
 
 
-async def ack_by_ref(session: AsyncSession, ref: str, *, user: str, clock: Clock) -> Order | None:
-    """A ✅ on an order card or on the DM of an order; None when `ref` is not an order's."""
+def order_id_of_ref(ref: str) -> int | None:
+    """The order of an order card ("card:O9") or of an order's DM ("order:O9:dm:@a:x"), else None."""
     code: str | None = None
     if ref.startswith("card:O"):
         code = ref.removeprefix("card:")
     elif ref.startswith("order:O") and ":dm:" in ref:
         code = ref.split(":")[1]
-    order_id = parse_code(code) if code else None
+    return parse_code(code) if code else None
+
+
+async def ack_by_ref(session: AsyncSession, ref: str, *, user: str, clock: Clock) -> Order | None:
+    """A ✅ on an order card or on the DM of an order; None when `ref` is not an order's."""
+    order_id = order_id_of_ref(ref)
     if order_id is None:
         return None
     order = await get(session, order_id)
