@@ -7,6 +7,7 @@ reason asks for one. Rules live in the service; this module parses, calls and an
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 import nio
@@ -28,7 +29,7 @@ from bot import (
 from bot.filters import FilterResult, parsed_command
 from bot.mentions import text_with_ids, user_ids_in
 from bot.types import Event
-from commands.approvals import render, service
+from commands.approvals import access, render, service
 from commands.approvals.chain import ChainError, StepSpec, parse_chain, split_title_chain
 from commands.approvals.models import Approval
 from commands.approvals.policy import policy_from_settings
@@ -115,7 +116,7 @@ RESUBMIT = Command(
 APPROVALS = Command(
     "approvals",
     aliases=("审批列表", "我的审批"),
-    usage={"zh": "!审批列表", "en": "!approvals"},
+    usage={"zh": "!审批列表 [全部]", "en": "!approvals [all]"},
     summary={"zh": "待我审批和我发起的", "en": "What waits for me and what I started"},
     group=_G,
 )
@@ -124,6 +125,7 @@ _NEW = {"new", "发起", "新建", "start"}
 _SHOW = {"show", "查看", "详情"}
 _EXPORT = {"export", "导出", "归档"}
 _SET = {"set", "设置"}
+_ALL = {"all", "全部", "所有"}
 _CANCEL = {"取消", "cancel", "放弃", "算了", "abort"}
 _FIELDS = {
     "密级": "secrecy",
@@ -188,9 +190,18 @@ async def _check_known(client: Any, room_id: str, users: list[str]) -> None:
 
 
 async def _approval_of(
-    message: Message, command: CommandObject | None, session: AsyncSession, args: str
+    message: Message,
+    command: CommandObject | None,
+    session: AsyncSession,
+    args: str,
+    *,
+    viewer_roles: Collection[str] | None = None,
 ) -> tuple[Approval, str]:
-    """The approval named first in `args` (A12), else the card this message replies to or threads on."""
+    """The approval named first in `args` (A12), else the card this message replies to or threads on.
+
+    With `viewer_roles` (a read), someone who may not see it is told it does not exist, before
+    the room is checked: "it belongs to another room" would confirm that it is there.
+    """
     match = _CODE_FIRST.match(args)
     approval_id: int | None = None
     if match:
@@ -205,9 +216,16 @@ async def _approval_of(
             raise UserFacingError("approval.need_code")
         rest = args.strip()
     approval = await service.get_approval(session, approval_id)
+    if viewer_roles is not None:
+        await access.require_visible(session, approval, message.sender, viewer_roles)
     if not message.is_dm and approval.room_id != message.room_id:
         raise UserFacingError("approval.other_room", code=approval.code)
     return approval, rest
+
+
+async def _roles_of(roles: Any, session: AsyncSession, user: str) -> set[str]:
+    """The viewer's office-wide roles (room power levels grant nothing on approvals)."""
+    return set(await roles.roles_of(session, user)) if roles is not None else set()
 
 
 def _outcome_text(outcome: service.Outcome, t: Any, lang: str, actor: str, opinion: str) -> str:
@@ -295,17 +313,17 @@ async def approval_command(
     args = _args(message, command, settings)
     word, _, rest = args.partition(" ")
     if not args:
-        await list_approvals(message, session, clock, t, lang)
+        await list_approvals(message, command, session, clock, roles, t, lang)
         return
     if word.lower() in _SHOW or (_CODE_FIRST.match(args) and len(args.split()) == 1):
-        approval, _ = await _approval_of(message, command, session, rest if word.lower() in _SHOW else args)
+        viewer_roles = await _roles_of(roles, session, message.sender)
+        target = rest if word.lower() in _SHOW else args
+        approval, _ = await _approval_of(message, command, session, target, viewer_roles=viewer_roles)
         steps = await service.load_steps(session, approval.id)
-        if not service.may_see(approval, steps, message.sender) and approval.room_id != message.room_id:
-            raise UserFacingError("approval.not_visible", code=approval.code)
         await message.reply("\n".join(render.card_lines(approval, steps, clock.now(), lang)))
         return
     if word.lower() in _EXPORT:
-        await _export(message, command, session, clock, client, t, lang, rest)
+        await _export(message, command, session, clock, client, t, lang, rest, roles)
         return
     if word.lower() in _SET:
         await _set_field(message, command, session, clock, t, rest)
@@ -569,8 +587,19 @@ async def nudge_command(message: Message, command: CommandObject, session: Async
 
 # -- reading -----------------------------------------------------------------------------
 @router.message(APPROVALS)
-async def list_approvals(message: Message, session: AsyncSession, clock: Clock, t: Any, lang: str) -> None:
+async def list_approvals(
+    message: Message,
+    command: CommandObject | None,
+    session: AsyncSession,
+    clock: Clock,
+    roles: Any,
+    t: Any,
+    lang: str,
+) -> None:
     now = clock.now()
+    if command is not None and command.args.strip().lower() in _ALL:
+        await _list_visible(message, session, now, roles, t, lang)
+        return
     lines = [t("approval.list_waiting")]
     for title, found in (
         (None, await service.waiting_for(session, message.sender)),
@@ -586,6 +615,19 @@ async def list_approvals(message: Message, session: AsyncSession, clock: Clock, 
     await message.reply("\n".join(lines))
 
 
+async def _list_visible(message: Message, session: AsyncSession, now: Any, roles: Any, t: Any, lang: str) -> None:
+    """`!approvals all`: every approval the viewer may see (all of them for an admin), newest first."""
+    viewer_roles = await _roles_of(roles, session, message.sender)
+    found = await access.visible_approvals(session, message.sender, viewer_roles)
+    lines = [t("approval.list_visible")]
+    if not found:
+        lines.append("  " + t("approval.list_none"))
+    for approval in found:
+        steps = await service.load_steps(session, approval.id)
+        lines.append("  " + render.list_line(approval, steps, lang, now))
+    await message.reply("\n".join(lines))
+
+
 async def _export(
     message: Message,
     command: CommandObject,
@@ -595,11 +637,10 @@ async def _export(
     t: Any,
     lang: str,
     rest: str,
+    roles: Any,
 ) -> None:
-    approval, _ = await _approval_of(message, command, session, rest)
-    steps = await service.load_steps(session, approval.id)
-    if not service.may_see(approval, steps, message.sender) and approval.room_id != message.room_id:
-        raise UserFacingError("approval.not_visible", code=approval.code)
+    viewer_roles = await _roles_of(roles, session, message.sender)
+    approval, _ = await _approval_of(message, command, session, rest, viewer_roles=viewer_roles)
     # python-docx is loaded only when a record is exported, not in every bot process.
     from commands.approvals import export
 

@@ -166,12 +166,6 @@ async def history(session: AsyncSession, approval_id: int) -> list[ApprovalHisto
     return list(rows)
 
 
-def may_see(approval: Approval, steps: list[Step], user: str) -> bool:
-    return (
-        user == approval.requester or user in approval.cc or any(s.user_id == user for st in steps for s in st.signers)
-    )
-
-
 async def waiting_for(session: AsyncSession, user: str) -> list[Approval]:
     """Pending approvals whose current step waits for `user`."""
     rows = await session.scalars(

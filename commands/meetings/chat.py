@@ -70,10 +70,10 @@ MINUTES = Command(
     "minutes",
     aliases=("纪要",),
     usage={
-        "zh": "!纪要 M3 <内容>（或在会议通知的话题中发言）",
-        "en": "!minutes M3 <text> (or write in the card's thread)",
+        "zh": "!纪要 M3 <内容>（或在会议通知的话题中发言）\n!纪要 M3（查看纪要）",
+        "en": "!minutes M3 <text> (or write in the card's thread)\n!minutes M3 (read the minutes)",
     },
-    summary={"zh": "记入会议纪要", "en": "Add a line to the minutes"},
+    summary={"zh": "记入或查看会议纪要", "en": "Add a line to the minutes, or read them"},
     group=_G,
 )
 ACTION = Command(

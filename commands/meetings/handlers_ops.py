@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import CommandObject, Message, Router, UserFacingError
 from bot.filters import FilterResult, parsed_command
 from bot.types import Event
-from commands.meetings import chat, ics, minutes, notices, parsing, service
+from commands.meetings import access, chat, ics, minutes, notices, parsing, service
 from commands.meetings.handlers_schedule import conflict_line, start_new
 from commands.meetings.models import Meeting
 from commands.timeparse import format_when
@@ -50,10 +50,19 @@ def _sub_of(args: str) -> tuple[str, str]:
     return "new", args.strip()
 
 
-async def _meeting_here(session: AsyncSession, message: Message, code: str) -> Meeting:
+async def _meeting_here(session: AsyncSession, message: Message, code: str, resolve_roles: Any) -> Meeting:
+    """The meeting, if the sender may see it (else "no such meeting"), and only then its room check.
+
+    The order matters: "it belongs to another room" would tell a stranger that it exists.
+    """
     meeting = await service.get_meeting(session, service.parse_code(code))
+    await access.require_visible(session, meeting, message.sender, await _roles(resolve_roles, message.sender))
     service.check_room(meeting, message.room_id, is_dm=message.is_dm)
     return meeting
+
+
+async def _roles(resolve_roles: Any, user: str) -> set[str]:
+    return set(await resolve_roles(user)) if resolve_roles is not None else set()
 
 
 @router.message(chat.MEETING)
@@ -77,14 +86,14 @@ async def meeting_command(
         )
         return
     if sub == "list":
-        await message.reply(await _list_text(session, message, clock.now(), lang, tz, t))
+        await message.reply(await _list_text(session, message, clock.now(), lang, tz, t, resolve_roles))
         return
     now = clock.now()
     policy = chat.policy_of(settings)
     admin = await chat.is_admin(resolve_roles, message.sender)
     with chat.user_terms(lang, tz, now):
         meeting_id, rest = chat.split_code(rest)
-        meeting = await _meeting_here(session, message, f"M{meeting_id}")
+        meeting = await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
         if sub == "show":
             rows = await service.attendees_of(session, meeting.id)
             await message.reply(notices.render_card(meeting, rows, now))
@@ -148,16 +157,31 @@ async def _upload_ics(client: Any, data: bytes, filename: str) -> str | None:
 
 
 @router.message(chat.MEETINGS)
-async def list_meetings(message: Message, session: AsyncSession, clock: Clock, lang: str, tz: str, t: Any) -> None:
-    await message.reply(await _list_text(session, message, clock.now(), lang, tz, t))
+async def list_meetings(
+    message: Message,
+    session: AsyncSession,
+    clock: Clock,
+    lang: str,
+    tz: str,
+    t: Any,
+    resolve_roles: Any = None,
+) -> None:
+    await message.reply(await _list_text(session, message, clock.now(), lang, tz, t, resolve_roles))
 
 
-async def _list_text(session: AsyncSession, message: Message, now: datetime, lang: str, tz: str, t: Any) -> str:
-    """In a room: its meetings; in a DM: the meetings the person organizes or is invited to."""
+async def _list_text(
+    session: AsyncSession, message: Message, now: datetime, lang: str, tz: str, t: Any, resolve_roles: Any
+) -> str:
+    """In a room: those of its meetings the person may see; in a DM: the ones they organize or are invited to."""
     if message.is_dm:
         found = await service.upcoming(session, now=now, user=message.sender)
     else:
-        found = await service.upcoming(session, now=now, room_id=message.room_id)
+        roles = await _roles(resolve_roles, message.sender)
+        found = [
+            m
+            for m in await service.upcoming(session, now=now, room_id=message.room_id)
+            if await access.can_see(session, m, message.sender, roles)
+        ]
     if not found:
         return str(t("meeting.list_empty"))
     lines = [t("meeting.list_title")]
@@ -190,11 +214,12 @@ async def checkin(
     lang: str,
     tz: str,
     t: Any,
+    resolve_roles: Any = None,
 ) -> None:
     now = clock.now()
     with chat.user_terms(lang, tz, now):
         meeting_id, code = chat.split_code(command.args)
-        await _meeting_here(session, message, f"M{meeting_id}")
+        await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
         if not code:
             raise UserFacingError("meeting.need_checkin_code")
         meeting, _ = await service.check_in(
@@ -206,11 +231,21 @@ async def checkin(
 
 @router.message(chat.MINUTES)
 async def minutes_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, lang: str, tz: str, t: Any
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    lang: str,
+    tz: str,
+    t: Any,
+    resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
         meeting_id, text = chat.split_code(command.args)
-        meeting = await _meeting_here(session, message, f"M{meeting_id}")
+        meeting = await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
+        if not text:  # `!minutes M3` alone reads the minutes so far (or the final ones)
+            await message.reply(await minutes.summary(session, meeting, lang, tz, clock.now()))
+            return
         await minutes.add_minute(session, meeting.id, message.sender, text, clock=clock, source="command")
     await message.reply(t("meeting.minute_ok", code=meeting.code))
 
@@ -231,7 +266,7 @@ async def action_command(
     admin = await chat.is_admin(resolve_roles, message.sender)
     with chat.user_terms(lang, tz, now):
         meeting_id, rest = chat.split_code(chat.args_of(message, command, settings))
-        meeting = await _meeting_here(session, message, f"M{meeting_id}")
+        meeting = await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
         assignee, title, due = parsing.parse_action(rest, now=now, tz=tz)
         result = await minutes.add_action(
             session, meeting.id, message.sender, assignee, title, due, clock=clock, is_admin=admin

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.filters import FilterResult
 from bot.types import Event
-from commands.tasks import reminders
+from commands.tasks import access, reminders
 from commands.tasks.models import Reminder
 from commands.tasks.policy import load_policy
 from commands.timeparse import Recurrence, TimeParseError, format_when, parse_when, split_recurrence
@@ -46,7 +46,10 @@ ALARM = Command(
 REMINDERS = Command(
     "reminders",
     aliases=("提醒列表",),
-    usage={"zh": "!提醒列表", "en": "!reminders"},
+    usage={
+        "zh": "!提醒列表 [全部]（全部：含本群的群提醒）",
+        "en": "!reminders [all] (all: with this room's reminders)",
+    },
     summary={"zh": "查看您的提醒", "en": "List your reminders"},
     group="tasks",
 )
@@ -61,6 +64,7 @@ CANCEL = Command(
 
 _ME = {"me", "myself", "我", "自己"}
 _ROOM = {"room", "here", "everyone", "本群", "群", "大家", "群里"}
+_ALL = {"all", "全部", "所有"}
 _REMINDER_ID = re.compile(r"^\s*[Rr]\d+\b")
 
 
@@ -186,8 +190,27 @@ def _list_line(reminder: Reminder, user: str, t: Any, lang: str, tz: str, now: d
 
 
 @router.message(REMINDERS)
-async def list_reminders(message: Message, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str) -> None:
-    found = await reminders.list_reminders(session, message.sender)
+async def list_reminders(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    lang: str,
+    tz: str,
+    resolve_roles: Any = None,
+) -> None:
+    roles = set(await resolve_roles(message.sender)) if resolve_roles is not None else set()
+    if command.args.strip().lower() in _ALL:
+        # Mine, and the room reminders of this room (an admin: of every room).
+        candidates = await reminders.list_active(session)
+    else:
+        candidates = await reminders.list_reminders(session, message.sender)
+    found = [
+        r
+        for r in candidates
+        if await access.can_see_reminder(session, r, message.sender, roles, room_id=message.room_id)
+    ]
     if not found:
         await message.reply(t("reminder.list_empty"))
         return

@@ -12,7 +12,7 @@ from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router
 from bot.filters import FilterResult
 from bot.mentions import text_with_ids, user_ids_in
 from bot.types import Event
-from commands.tasks import parsing, service
+from commands.tasks import access, parsing, service
 from commands.tasks.models import Task
 from commands.tasks.notices import mention_html
 from commands.timeparse import TimeParseError, format_when, parse_when
@@ -88,7 +88,7 @@ REFUSE_EXT = Command(
 TASKS = Command(
     "tasks",
     aliases=("督办列表", "我的督办"),
-    usage={"zh": "!督办列表 [超期|@某人]", "en": "!tasks [overdue|@someone]"},
+    usage={"zh": "!督办列表 [超期|全部|@某人]", "en": "!tasks [overdue|all|@someone]"},
     summary={"zh": "查看督办事项（按期限）", "en": "List tasks by deadline"},
     group=_G,
 )
@@ -96,6 +96,7 @@ TASKS = Command(
 _TASK_ID = re.compile(r"^\s*[Tt]\d+\b")
 _OVERDUE = {"overdue", "late", "超期", "逾期"}
 _CANCEL = {"cancel", "withdraw", "撤销", "撤回"}
+_ALL = {"all", "全部", "所有"}
 
 
 def _task_id_first(event: Event, data: dict[str, Any]) -> FilterResult:
@@ -144,6 +145,10 @@ def _with_ids(body: str, html: str | None, server: str) -> str:
     return re.sub(r"@\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
 
 
+async def _roles(resolve_roles: Any, user: str) -> set[str]:
+    return set(await resolve_roles(user)) if resolve_roles is not None else set()
+
+
 def _in_lang(task: Task, lang: str, tz: str, now: datetime) -> dict[str, Any]:
     return {"code": task.code, "title": task.title, "when": format_when(task.due_at, tz=tz, lang=lang, now=now)}
 
@@ -158,6 +163,7 @@ async def new_task(
     lang: str,
     tz: str,
     t: Any,
+    resolve_roles: Any = None,
 ) -> None:
     now = clock.now()
     if command.argv and command.argv[0].lower() in _CANCEL:
@@ -165,8 +171,7 @@ async def new_task(
         return
     if _TASK_ID.match(command.args) and len(command.argv) == 1:
         task = await service.get_task(session, service.parse_code(command.argv[0]))
-        if not service.may_act(task, message.sender):
-            raise UserFacingError("task.not_yours", code=task.code)
+        await access.require_visible(session, task, message.sender, await _roles(resolve_roles, message.sender))
         await message.reply(service.render_card(task, lang, tz, now))
         return
     full = _with_ids(message.body, message.html, _server_of(settings))
@@ -340,17 +345,23 @@ async def list_tasks(
 ) -> None:
     now = clock.now()
     who = user_ids_in(_with_ids(command.args, None, _server_of(settings)))
+    viewer_roles = set(await roles.roles_of(session, message.sender))
     if who:
-        see_all = await roles.has_role(session, message.sender, "leader", "admin")
+        see_all = bool(access.TASK_OVERSIGHT & viewer_roles)
         found = await service.list_of(session, message.sender, who[0], see_all=see_all)
         title = t("task.list_of", user=who[0])
         viewer = who[0]
+    elif command.args.strip().lower() in _ALL:
+        found = await service.list_open(session)
+        title, viewer = t("task.list_visible"), message.sender
     elif command.args.strip().lower() in _OVERDUE:
         found = await service.list_overdue(session, message.sender, now)
         title, viewer = t("task.list_overdue"), message.sender
     else:
         found = await service.list_mine(session, message.sender)
         title, viewer = t("task.list_mine"), message.sender
+    # Every list passes through the one rule, whatever narrowed it first.
+    found = [task for task in found if await access.can_see(session, task, message.sender, viewer_roles)]
     if not found:
         await message.reply(t("task.list_empty"))
         return

@@ -106,6 +106,11 @@ async def get_reminder(session: AsyncSession, reminder_id: int) -> Reminder:
     return reminder
 
 
+async def list_active(session: AsyncSession) -> list[Reminder]:
+    """Every active reminder, soonest first; callers keep those the viewer may see (tasks.access)."""
+    return list(await session.scalars(select(Reminder).where(Reminder.status == "active").order_by(Reminder.due_at)))
+
+
 async def list_reminders(session: AsyncSession, user: str) -> list[Reminder]:
     """The user's active reminders, and those they subscribed to, soonest first."""
     rows = await session.scalars(select(Reminder).where(Reminder.status == "active").order_by(Reminder.due_at))

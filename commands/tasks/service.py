@@ -124,6 +124,14 @@ async def list_mine(session: AsyncSession, user: str) -> list[Task]:
     return [t for t in rows if may_act(t, user)]
 
 
+async def list_open(session: AsyncSession) -> list[Task]:
+    """Every unresolved task by deadline; callers keep those the viewer may see (tasks.access)."""
+    rows = await session.scalars(
+        select(Task).where(Task.status.in_(("open", "submitted"))).order_by(Task.due_at, Task.id)
+    )
+    return list(rows)
+
+
 async def list_overdue(session: AsyncSession, user: str, now: datetime) -> list[Task]:
     return [t for t in await list_mine(session, user) if t.due_at < now and t.status == "open"]
 

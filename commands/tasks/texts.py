@@ -217,6 +217,7 @@ _OWN: dict[str, dict[str, str]] = {
     "task.list_mine": {"zh": "您的督办事项（按期限）：", "en": "Your tasks, by deadline:"},
     "task.list_overdue": {"zh": "超期的督办事项：", "en": "Overdue tasks:"},
     "task.list_of": {"zh": "{user} 的督办事项：", "en": "Tasks of {user}:"},
+    "task.list_visible": {"zh": "您可查看的督办事项（按期限）：", "en": "Tasks you may see, by deadline:"},
     "task.list_item": {
         "zh": "{flag}{code}「{title}」{role} · 期限 {when} · {percent}% · {status}",
         "en": "{flag}{code} “{title}”{role} · due {when} · {percent}% · {status}",

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Media, Message, Router, UserFacingError, Voice
+from bot.media import DownloadTooLarge
 from commands.timeparse import format_when
 from commands.voice import service
 from records.clock import Clock
@@ -45,12 +46,22 @@ class FetchError(Exception):
         super().__init__(key)
 
 
-async def fetch_audio(client: Any, media: Media) -> bytes:
-    """Download (authenticated media API, via nio) and, for an encrypted attachment, decrypt."""
+async def fetch_audio(client: Any, media: Media, max_bytes: int) -> bytes:
+    """Download (authenticated media API) and, for an encrypted attachment, decrypt.
+
+    The declared size was checked already, but the sender wrote it: the download itself is
+    streamed and abandoned once more than ``max_bytes`` arrive (AES-CTR keeps the size, so the
+    cap means the same for an encrypted file).
+    """
     if not media.url:
         raise FetchError("voice.refuse.no_file")
     try:
-        raw = await client.download(media.url)
+        raw = await client.download(media.url, max_bytes=max_bytes)
+    except DownloadTooLarge as exc:
+        log.warning("voice download of %s stopped: %s", media.url, exc)
+        raise DomainError(
+            "voice.refuse.too_large", size_mb=f"{exc.size / 1_048_576:.1f}", limit_mb=f"{max_bytes / 1_048_576:g}"
+        ) from None
     except Exception as exc:
         log.warning("voice download of %s failed: %s", media.url, exc)
         raise FetchError("voice.refuse.download") from exc
@@ -97,7 +108,7 @@ async def on_voice(
     seconds = media.duration_ms / 1000 if media.duration_ms is not None else None
     try:
         service.check_caps(size=media.size, seconds=seconds, max_bytes=voice.max_bytes, max_seconds=voice.max_seconds)
-        data = await fetch_audio(client, media)
+        data = await fetch_audio(client, media, voice.max_bytes)
         # The declared size may be missing or wrong: check what actually arrived.
         service.check_caps(size=len(data), seconds=None, max_bytes=voice.max_bytes, max_seconds=voice.max_seconds)
     except DomainError as exc:
@@ -143,11 +154,13 @@ async def search(
     t: Any,
     lang: str,
     tz: str,
+    resolve_roles: Any = None,
 ) -> None:
     query = command.args.strip()
     if not query:
         raise UserFacingError("search.empty_query", usage_of="search")
-    terms, hits = await service.search(session, user=message.sender, room_id=message.room_id, query=query)
+    roles = set(await resolve_roles(message.sender)) if resolve_roles is not None else set()
+    terms, hits = await service.search(session, user=message.sender, room_id=message.room_id, query=query, roles=roles)
     shown = query[:60]
     if not hits:
         await message.reply(t("search.none", query=shown))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.voice import access
 from commands.voice.models import VoiceAudio, VoiceNote
 from records import audit, timers
 from records.clock import Clock
@@ -319,9 +320,17 @@ class SearchHit:
     score: int = 0
 
 
-#: ``fn(session, user=, room_id=, terms=, limit=) -> list[SearchHit]`` for other records.
+#: ``fn(session, user=, room_id=, terms=, limit=, roles=) -> list[SearchHit]`` for other records.
+#: ``user`` is who searches, ``roles`` their roles (records.people), ``room_id`` where they ask.
+#: A searcher returns only what its own feature's ``can_see`` admits for them: the rule every
+#: show, list and export of that record uses.
 Searcher = Callable[..., Awaitable[list[SearchHit]]]
 _SEARCHERS: list[Searcher] = []
+
+
+def _takes_roles(fn: Searcher) -> bool:
+    params = inspect.signature(fn).parameters.values()
+    return any(p.name == "roles" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def register_searcher(fn: Searcher) -> Searcher:
@@ -330,10 +339,21 @@ def register_searcher(fn: Searcher) -> Searcher:
     return fn
 
 
+def unregister_searcher(fn: Searcher) -> None:
+    if fn in _SEARCHERS:
+        _SEARCHERS.remove(fn)
+
+
 async def search_voice(
-    session: AsyncSession, *, user: str, room_id: str, terms: Sequence[str], limit: int = 10
+    session: AsyncSession,
+    *,
+    user: str,
+    room_id: str,
+    terms: Sequence[str],
+    limit: int = 10,
+    roles: Collection[str] = (),
 ) -> list[SearchHit]:
-    """Transcripts the user may see: those of this room, and their own voice messages anywhere.
+    """Transcripts the user may see (commands.voice.access): this room's, and their own anywhere.
 
     A note matches when every term is in it as an indexed jieba word. Chinese terms also match
     as a substring of the text, a fallback for words jieba cut differently in the query and in
@@ -364,6 +384,9 @@ async def search_voice(
     )
     hits = []
     for note in await session.scalars(query):
+        # The query above narrows by the same rule; the rule itself has the last word.
+        if not await access.can_see(session, note, user, roles, room_id=room_id):
+            continue
         padded = note.tokens or ""
         score = sum(1 for t in terms if f" {t} " in padded)
         hits.append(
@@ -382,18 +405,20 @@ async def search_voice(
 
 
 async def search(
-    session: AsyncSession, *, user: str, room_id: str, query: str, limit: int = 10
+    session: AsyncSession, *, user: str, room_id: str, query: str, limit: int = 10, roles: Collection[str] = ()
 ) -> tuple[list[str], list[SearchHit]]:
     """(the words searched for, the hits): transcripts and whatever other features registered."""
     terms = terms_of(query)
     # jieba's search mode also yields the parts of long words ("防汛" and "防汛抗旱"); a note must
     # contain the query's words, so keep only words that are not part of a longer one given.
     terms = [t for t in terms if not any(t != o and t in o for o in terms)]
-    hits = await search_voice(session, user=user, room_id=room_id, terms=terms, limit=limit)
+    hits = await search_voice(session, user=user, room_id=room_id, terms=terms, limit=limit, roles=roles)
     for fn in list(_SEARCHERS):
+        # A searcher written before roles were passed still filters by user and room.
+        extra: dict[str, Any] = {"roles": frozenset(roles)} if _takes_roles(fn) else {}
         try:
             async with session.begin_nested():
-                hits.extend(await fn(session, user=user, room_id=room_id, terms=terms, limit=limit))
+                hits.extend(await fn(session, user=user, room_id=room_id, terms=terms, limit=limit, **extra))
         except Exception:
             log.exception("searcher %s failed", getattr(fn, "__name__", fn))
     hits.sort(key=lambda h: (h.score, h.at), reverse=True)

@@ -8,22 +8,16 @@ must get a short bilingual answer with the command's usage, and change nothing.
 
 from __future__ import annotations
 
-import itertools
-import tempfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.dispatcher import Dispatcher
-from bot.types import Message, ReactionEvent
 from commands.tasks.models import Reminder, Task, TaskNote
 from records.clock import FrozenClock
 from records.db import Database
-from records.models import AuditEntry, OutboxMessage, Timer
-from zhiban.app import build_dispatcher
-from zhiban.settings import Settings
+from records.models import AuditEntry, Timer
+from tests.support.dispatch_chat import DispatchChat
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 ROOM = "!office:localhost"
@@ -31,58 +25,13 @@ BOSS = "@boss:localhost"
 LEAD = "@lead:localhost"
 EVE = "@eve:localhost"
 ADMIN = "@admin:localhost"  # power level 100 in ROOM
-_ids = itertools.count()
 
 
-class PowerLevels:
-    """The only part of the bot client that the roles lookup uses."""
-
-    def power_level(self, room_id: str, user_id: str) -> int:
-        return 100 if (room_id, user_id) == (ROOM, ADMIN) else 0
-
-
-class Chat:
-    """Feeds chat events to the real dispatcher and returns what the bot would send."""
+class Chat(DispatchChat):
+    """The shared chat harness in ROOM, where ADMIN has power level 100."""
 
     def __init__(self, db: Database, clock: FrozenClock) -> None:
-        self.db = db
-        self.clock = clock
-        settings = Settings(data_dir=Path(tempfile.mkdtemp()))
-        self.dispatcher: Dispatcher = build_dispatcher(
-            settings, db, clock=clock, extra_context={"client": PowerLevels()}
-        )
-
-    async def _feed(self, event: Message | ReactionEvent) -> list[OutboxMessage]:
-        async with self.db.reading() as session:
-            last = await session.scalar(select(func.max(OutboxMessage.id))) or 0
-        await self.dispatcher.feed(event)
-        async with self.db.transaction() as session:
-            rows = list(
-                await session.scalars(select(OutboxMessage).where(OutboxMessage.id > last).order_by(OutboxMessage.id))
-            )
-            for row in rows:  # what the relay does once Matrix accepted them
-                row.event_id = f"$out{row.id}"
-                row.sent_at = self.clock.now()
-        return rows
-
-    async def say(self, sender: str, body: str, room: str = ROOM) -> list[OutboxMessage]:
-        n = next(_ids)
-        return await self._feed(
-            Message(room_id=room, event_id=f"$in{n}", sender=sender, timestamp_ms=n, source={}, body=body)
-        )
-
-    async def react(self, sender: str, event_id: str, key: str, room: str = ROOM) -> list[OutboxMessage]:
-        n = next(_ids)
-        event = ReactionEvent(
-            room_id=room, event_id=f"$re{n}", sender=sender, timestamp_ms=n, source={}, key=key, reacts_to=event_id
-        )
-        return await self._feed(event)
-
-    async def reply_to(self, sender: str, body: str) -> str:
-        """The one answer in the room to a message."""
-        room = [r for r in await self.say(sender, body) if r.room_id == ROOM]
-        assert len(room) == 1, [r.content.get("body") for r in room]
-        return str(room[0].content["body"])
+        super().__init__(db, clock, room=ROOM, power={(ROOM, ADMIN): 100})
 
 
 async def _state(db: Database) -> tuple[Any, ...]:

@@ -1,0 +1,71 @@
+"""Who may see an approval: the one rule behind every read (show, list, export, search).
+
+An approval is seen by its drafter (the requester), by everyone who is or was a signer of
+any step (transferred-to and added signers included, since they are signer rows), by its
+CC recipients, and by office admins. Leaders get no blanket view: approvals carry a secrecy
+grade (密级), and a leader who must read one is put on its chain or its CC list. Room power
+level 100 (room_admin) grants nothing here either: it is whoever created a Matrix room, not
+an office role.
+
+Someone the rule does not admit gets exactly the answer for an approval that does not
+exist, so a refusal never confirms that the record is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import String, cast, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.approvals.models import Approval, ApprovalSigner
+from records.errors import NotFound
+from records.people import Role
+
+
+async def can_see(session: AsyncSession, approval: Approval, viewer: str, roles: Collection[str]) -> bool:
+    if Role.ADMIN.value in roles or viewer == approval.requester or viewer in (approval.cc or []):
+        return True
+    signer = await session.scalar(
+        select(ApprovalSigner.id)
+        .where(ApprovalSigner.approval_id == approval.id, ApprovalSigner.user_id == viewer)
+        .limit(1)
+    )
+    return signer is not None
+
+
+def not_found(approval_id: int) -> NotFound:
+    """The error for a missing approval; a hidden one gets the very same."""
+    return NotFound("approval.not_found", code=f"A{approval_id}")
+
+
+async def require_visible(session: AsyncSession, approval: Approval, viewer: str, roles: Collection[str]) -> Approval:
+    if not await can_see(session, approval, viewer, roles):
+        raise not_found(approval.id)
+    return approval
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def visible_approvals(
+    session: AsyncSession, viewer: str, roles: Collection[str], *, limit: int = 20
+) -> list[Approval]:
+    """The newest approvals `viewer` may see, newest first.
+
+    The query only narrows the candidates (the CC list is JSON, matched as text); `can_see`
+    decides each one, so the list never shows what the show command would refuse.
+    """
+    query = select(Approval).order_by(Approval.id.desc())
+    if Role.ADMIN.value not in roles:
+        signed = select(ApprovalSigner.approval_id).where(ApprovalSigner.user_id == viewer)
+        copied = cast(Approval.cc, String).like(f'%"{_like_escape(viewer)}"%', escape="\\")
+        query = query.where(or_(Approval.requester == viewer, Approval.id.in_(signed), copied))
+    found: list[Approval] = []
+    for approval in await session.scalars(query.limit(limit * 4)):
+        if await can_see(session, approval, viewer, roles):
+            found.append(approval)
+        if len(found) == limit:
+            break
+    return found

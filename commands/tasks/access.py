@@ -1,0 +1,53 @@
+"""Who may see a supervised task or a reminder: the one rule per record behind every read.
+
+A task (督办) is seen by whoever assigned it, its lead and co-owners, office admins, and
+leaders: supervision is how a General Office's leaders follow work through, so they oversee
+every task (as `!tasks @someone` always let them). Room power level 100 (room_admin) grants
+nothing on tasks: it is whoever created a Matrix room, not an office role.
+
+A reminder is seen by whoever set it and whoever subscribed to it (👍). A room reminder is
+also seen from inside its room (it is posted there, so every member sees it anyway), and by
+office admins. A personal reminder stays its owner's alone, admins included.
+
+Someone a rule does not admit gets exactly the answer for a record that does not exist, so a
+refusal never confirms that the record is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.tasks.models import Reminder, Task
+from records.errors import NotFound
+from records.people import Role
+
+#: Roles that oversee every task.
+TASK_OVERSIGHT = frozenset({Role.ADMIN.value, Role.LEADER.value})
+
+
+async def can_see(session: AsyncSession, task: Task, viewer: str, roles: Collection[str]) -> bool:
+    return viewer == task.assigner or viewer in task.owners or bool(TASK_OVERSIGHT & set(roles))
+
+
+def not_found(task_id: int) -> NotFound:
+    """The error for a missing task; a hidden one gets the very same."""
+    return NotFound("task.not_found", code=f"T{task_id}")
+
+
+async def require_visible(session: AsyncSession, task: Task, viewer: str, roles: Collection[str]) -> Task:
+    if not await can_see(session, task, viewer, roles):
+        raise not_found(task.id)
+    return task
+
+
+async def can_see_reminder(
+    session: AsyncSession, reminder: Reminder, viewer: str, roles: Collection[str], *, room_id: str | None = None
+) -> bool:
+    """`room_id`: the room the question is asked in (None for a direct message)."""
+    if viewer == reminder.owner or viewer in (reminder.subscribers or []):
+        return True
+    if reminder.target != "room":
+        return False
+    return Role.ADMIN.value in roles or (room_id is not None and room_id == reminder.room_id)
