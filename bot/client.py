@@ -534,7 +534,12 @@ class BotClient:
             if response.status >= 400:
                 raise MatrixError(f"m.direct update failed with HTTP {response.status}")
 
-    async def download(self, mxc: str) -> bytes:
+    async def download(self, mxc: str, *, max_bytes: int | None = None) -> bytes:
+        """The media's bytes; with ``max_bytes``, streamed and abandoned past it (DownloadTooLarge)."""
+        if max_bytes is not None:
+            from bot.media import download_capped
+
+            return await download_capped(self.nio, mxc, max_bytes)
         response = check(await self.nio.download(mxc))
         return bytes(response.body)
 

@@ -243,7 +243,7 @@ class VoiceClient(FakeClient):
     def __init__(self, audio: bytes) -> None:
         self.audio = audio
 
-    async def download(self, url: str) -> bytes:
+    async def download(self, url: str, *, max_bytes: int | None = None) -> bytes:
         return self.audio
 
 

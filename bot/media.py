@@ -1,0 +1,73 @@
+"""Downloads from the homeserver's authenticated media API, streamed under a byte cap.
+
+The size a client declares in an event is whatever the sender wrote; the media repository may
+hold a far larger file. The body is therefore read in chunks and the download is abandoned
+(the connection closed) as soon as more than the cap has arrived, so a lying sender costs at
+most the cap in memory and bandwidth, never the whole file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+
+from bot.errors import MatrixError
+
+CHUNK = 64 * 1024
+# A media download may be slow, but not endless: a stalled homeserver frees the handler.
+DOWNLOAD_TIMEOUT_SECONDS = 120.0
+
+
+class DownloadTooLarge(Exception):
+    """More than ``limit`` bytes arrived (or were announced); nothing was kept."""
+
+    def __init__(self, limit: int, received: int, announced: int | None) -> None:
+        self.limit = limit
+        self.received = received
+        self.announced = announced
+        super().__init__(f"media over {limit} bytes (announced {announced}, received {received})")
+
+    @property
+    def size(self) -> int:
+        """The best known size: what the server announced, else the bytes that arrived."""
+        return self.announced if self.announced is not None else self.received
+
+
+def media_path(mxc: str) -> str:
+    """The authenticated (Matrix 1.11) download path of an ``mxc://server/id`` URI."""
+    parts = urlsplit(mxc)
+    media_id = parts.path.lstrip("/")
+    if parts.scheme != "mxc" or not parts.netloc or not media_id or "/" in media_id:
+        raise MatrixError(f"not a media URI: {mxc!r}")
+    return f"/_matrix/client/v1/media/download/{quote(parts.netloc, safe='')}/{quote(media_id, safe='')}"
+
+
+async def download_capped(nio_client: Any, mxc: str, max_bytes: int) -> bytes:
+    """The media's bytes, or DownloadTooLarge as soon as more than ``max_bytes`` arrive."""
+    headers = {"Authorization": f"Bearer {nio_client.access_token}"}
+    response: aiohttp.ClientResponse = await nio_client.send(
+        "GET", media_path(mxc) + "?allow_remote=true", headers=headers, timeout=DOWNLOAD_TIMEOUT_SECONDS
+    )
+    complete = False
+    try:
+        if response.status >= 400:
+            raise MatrixError(f"media download failed with HTTP {response.status}")
+        announced = response.content_length
+        if announced is not None and announced > max_bytes:
+            raise DownloadTooLarge(max_bytes, 0, announced)
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(CHUNK):
+            body += chunk
+            if len(body) > max_bytes:
+                raise DownloadTooLarge(max_bytes, len(body), announced)
+        complete = True
+        return bytes(body)
+    finally:
+        if complete:
+            response.release()
+        else:
+            # Closing (not releasing) drops the connection instead of reading the rest of a
+            # body we have refused.
+            response.close()
