@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench lint venv clean lock
 
 venv: $(INSTALLED)
 
@@ -30,6 +30,15 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The production install (the Docker image) uses requirements.lock: every package pinned with
+# its sha256, for the runtime and voice dependencies and the build backend. Run after editing
+# the dependencies in pyproject.toml; pip-tools goes into the virtual environment only.
+lock: venv
+	$(BIN)/pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+		--all-build-deps --strip-extras --extra voice --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

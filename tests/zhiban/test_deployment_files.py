@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import typer
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from typer.testing import CliRunner
 
 from zhiban.cli import app
@@ -89,3 +93,74 @@ def test_audit_verify_reports_intact_and_broken(tmp_path: Path) -> None:
     asyncio.run(write_then(True))
     broken = CliRunner().invoke(app, ["audit", "verify", "--config", str(config)])
     assert broken.exit_code == 1 and "BROKEN" in broken.output
+
+
+# -- the production install: hashes for every package, images pinned ---------------------------
+DIGEST = re.compile(r"^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$")
+# Images without a public record of their digest, pinned to a release tag instead (see the note
+# at the top of docker-compose.yml). Adding one here needs that reason.
+TAG_ONLY = {"matrixdotorg/synapse"}
+
+
+def _lock() -> dict[str, tuple[str, list[str]]]:
+    """Package name → (pinned version, its sha256 hashes), from requirements.lock."""
+    pins: dict[str, tuple[str, list[str]]] = {}
+    current = ""
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        pin = re.match(r"^([A-Za-z0-9._-]+)==([^\s\\;]+)", line)
+        if pin:
+            current = canonicalize_name(pin.group(1))
+            pins[current] = (pin.group(2), [])
+        hashed = re.search(r"--hash=sha256:([0-9a-f]{64})", line)
+        if hashed and current:
+            pins[current][1].append(hashed.group(1))
+    return pins
+
+
+def _production_requirements() -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # The image installs the runtime dependencies and the voice extra, nothing for development.
+    return [Requirement(text) for text in [*project["dependencies"], *project["optional-dependencies"]["voice"]]]
+
+
+def test_lock_pins_every_production_dependency_with_hashes() -> None:
+    pins = _lock()
+    assert pins, "requirements.lock has no pinned packages"
+    for requirement in _production_requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is in pyproject.toml but not in requirements.lock: run `make lock`"
+        version, _ = pins[name]
+        assert requirement.specifier.contains(version, prereleases=True), (
+            f"requirements.lock pins {name}=={version}, outside pyproject's {requirement}: run `make lock`"
+        )
+    for name, (version, hashes) in pins.items():
+        assert hashes, f"{name}=={version} has no --hash in requirements.lock"
+    # The build backend comes from the lock too, so `--no-build-isolation` fetches nothing.
+    assert {"setuptools", "wheel"} <= set(pins)
+    dev_only = {"pytest", "ruff", "mypy", "hypothesis", "jiwer", "matrix-synapse"}
+    assert not dev_only & set(pins), "development packages do not belong in the production lock"
+
+
+def test_dockerfile_installs_from_the_lock_only() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --require-hashes -r requirements.lock" in dockerfile
+    assert "pip install --no-deps --no-build-isolation ." in dockerfile
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert len(installs) == 2, installs  # nothing else is fetched without a hash
+    assert dockerfile.index("requirements.lock") < dockerfile.index("--no-deps")
+    base = re.search(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    assert base and DIGEST.match(base.group(1)), f"the base image is not pinned by digest: {base}"
+
+
+def test_compose_images_are_pinned_by_digest_or_to_a_release() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    built = {compose["x-zhiban"]["image"]}  # Zhiban's own image, built from the Dockerfile
+    for name, service in compose["services"].items():
+        image = service.get("image")
+        if image is None or image in built:
+            continue
+        repository, _, tag = image.partition("@")[0].rpartition(":")
+        if repository in TAG_ONLY:
+            assert tag not in ("", "latest") and re.match(r"^v?\d+\.\d+\.\d+$", tag), f"{name}: {image}"
+        else:
+            assert DIGEST.match(image), f"{name} runs {image}, not pinned by digest"
