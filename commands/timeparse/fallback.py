@@ -5,6 +5,11 @@ month names are what dateparser is good at. It parses whole strings, so we try
 the leading 1..6 words of the text, longest first, and keep the first that
 parses: the rest is the reminder's message.
 
+dateparser is slow on long text (it tries every locale's word list on every
+token), so it only ever sees a short window (_MAX_CHARS), only when the first
+word is one a date can start with (a number or an English date word), and only
+so many times per parse (budget.FALLBACK_CALLS).
+
 dateparser is given naive local wall time as its base (RELATIVE_BASE) and
 returns naive wall time, which zones.local_to_utc turns into an instant: its own
 time-zone handling goes through pytz and is easy to get wrong around DST.
@@ -15,8 +20,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import TYPE_CHECKING
 
+from .budget import take_fallback_call
 from .options import ParseOptions
 from .zones import local_to_utc, to_local
 
@@ -25,6 +32,16 @@ if TYPE_CHECKING:
 
 _LANGUAGES = ["en", "zh"]
 _MAX_WORDS = 6
+_MAX_CHARS = 40  # "December 1st 2026 at 10:30 pm" is 29
+# A date dateparser reads (and the grammars do not) starts with a number, a month, a weekday
+# or one of these words; any other first word is the message, and dateparser is not asked.
+_FIRST_WORD = re.compile(
+    r"(?:\d|(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+    r"|next|last|this|coming|in|on|at|by|before|until|till|the|end|beginning|mid|noon|midnight"
+    r"|today|tomorrow|yesterday|tonight|now|a|an|one|two|three|four|five|six|seven|eight|nine|ten"
+    r"|first|second|third|fourth|fifth|half|quarter|early|late)\.?,?$)",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\S+")
 # Prefixes that are only digits and punctuation are clock times or noise
 # ("16" is the 16th of the month to dateparser, "in 10" is October): the
@@ -66,8 +83,8 @@ def parse_prefix(
     text: str, start: int, *, now: datetime, tz: str, prefer_future: bool, options: ParseOptions
 ) -> FallbackMatch | None:
     """The longest leading run of words (at most 6) that dateparser reads as a date."""
-    words = list(_WORD.finditer(text, start))[:_MAX_WORDS]
-    if not words:
+    words = [w for w in islice(_WORD.finditer(text, start), _MAX_WORDS) if w.end() - start <= _MAX_CHARS]
+    if not words or not _FIRST_WORD.match(words[0].group()):
         return None
     parser = _parser(to_local(now, tz), prefer_future)
     for word in reversed(words):
@@ -78,7 +95,12 @@ def parse_prefix(
         if len(candidate.split()) == 1 and not _DIGIT.search(candidate):
             # A lone word ("may", "march", "second") is far more often the message than a date.
             continue
-        data = parser.get_date_data(candidate)
+        if not take_fallback_call():
+            return None
+        try:
+            data = parser.get_date_data(candidate)
+        except (ValueError, OverflowError):  # odd numbers dateparser cannot build a date from
+            continue
         if data.date_obj is None:
             continue
         wall: datetime = data.date_obj.replace(tzinfo=None)

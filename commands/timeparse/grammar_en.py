@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from .spec import GrammarMatch, Period, Spec, WeekRef
+from .spec import MAX_COUNT, GrammarMatch, Period, Spec, WeekRef, amount
 
 _F = re.IGNORECASE
 _SEP = re.compile(r"[\s,]*")
@@ -86,9 +86,9 @@ _END_OF = re.compile(r"(?:(?:the\s+)?end\s+of\s+(?:the\s+)?(day|week)|(eod|cob|e
 _ON = re.compile(r"\s*(?:on\s+)?", _F)
 
 
-def _amount(word: str) -> float:
+def _amount_of(word: str) -> float:
     word = re.sub(r"\s+", " ", word.lower())
-    return _NUMBER_WORDS[word] if word in _NUMBER_WORDS else float(word)
+    return _NUMBER_WORDS[word] if word in _NUMBER_WORDS else amount(word)
 
 
 def _relative(s: str, pos: int, spec: Spec) -> int | None:
@@ -100,17 +100,20 @@ def _relative(s: str, pos: int, spec: Spec) -> int | None:
     months = 0.0
     parts = 0
     while m := _AMOUNT_UNIT.match(s, p):
-        amount, unit = _amount(m.group(1)), m.group(2).lower()
+        value, unit = _amount_of(m.group(1)), m.group(2).lower()
         if unit.startswith("mo"):
-            months += amount
+            months += value
         elif unit[0] in _UNIT_DAYS:
-            days += amount * _UNIT_DAYS[unit[0]]
+            days += value * _UNIT_DAYS[unit[0]]
         else:
-            seconds += amount * _UNIT_SECONDS[unit[0]]
+            seconds += value * _UNIT_SECONDS[unit[0]]
         parts += 1
         p = m.end()
     if parts == 0:
         return None
+    # "1d 1d 1d …" adds up: keep the sums where the calendar arithmetic cannot overflow
+    # (resolve refuses anything beyond the horizon anyway).
+    months, days, seconds = min(months, MAX_COUNT), min(days, MAX_COUNT), min(seconds, MAX_COUNT * 3600)
     if lead is None:
         later = _LATER.match(s, p)
         if later is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from .spec import GrammarMatch, Period, Spec, WeekRef
+from .spec import GrammarMatch, Period, Spec, WeekRef, amount, count
 
 _LEAD = re.compile(r"\s*(?:在|于|於)?\s*")
 _SEP = re.compile(r"\s*")
@@ -106,19 +106,19 @@ _DAY_UNITS = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7}
 def _relative(m: re.Match[str], spec: Spec) -> bool:
     """Fill a relative offset; True when it is exact (nothing may follow it)."""
     number, half, only_half, unit, suffix = m.groups()
-    amount = (float(number) if number else 0.0) + (0.5 if (half or only_half) else 0.0)
+    value = (amount(number) if number else 0.0) + (0.5 if (half or only_half) else 0.0)
     within = "内" in suffix
     if unit in _EXACT_UNITS:
-        spec.delta = timedelta(seconds=amount * _EXACT_UNITS[unit])
+        spec.delta = timedelta(seconds=value * _EXACT_UNITS[unit])
         return True
     if unit in _DAY_UNITS:
-        days = amount * _DAY_UNITS[unit]
+        days = value * _DAY_UNITS[unit]
         if not days.is_integer():  # 半天后, 1.5天后: an exact span of hours
             spec.delta = timedelta(days=days)
             return True
         spec.day_offset = int(days)
     else:  # 月 / 年
-        months = amount * (12 if unit == "年" else 1)
+        months = value * (12 if unit == "年" else 1)
         if not months.is_integer():  # 半个月后: 15 days
             spec.day_offset = round(months * 30)
         else:
@@ -189,7 +189,7 @@ def match(s: str, start: int = 0) -> GrammarMatch | None:
     end = pos
     exact = False
     if m := _WORKDAYS.match(s, pos):
-        spec.working_days = int(m.group(1))
+        spec.working_days = count(m.group(1))
         spec.deadline = "内" in m.group(2)
         spec.keep_clock = not spec.deadline
         end = m.end()

@@ -47,8 +47,15 @@ def _cn2an():  # type: ignore[no-untyped-def]
     return cn2an.cn2an
 
 
+# No count or date in chat needs more numeral characters (九千九百九十九 is 7); longer runs
+# are left as they are rather than handed to cn2an.
+_MAX_RUN = 16
+
+
 def _to_arabic(run: str) -> str | None:
     """Convert one numeral run, or None when it is not a number (e.g. a stray 百)."""
+    if len(run) > _MAX_RUN:
+        return None
     if len(run) > 1 and all(ch in _DIGIT_CHARS for ch in run) and run[0] not in "两":
         # Digit by digit, as in years: 二〇二六 -> 2026 (cn2an would refuse it).
         if len(run) >= 3:
@@ -93,6 +100,13 @@ def _convert_numerals(text: str) -> tuple[str, list[int]]:
 
 def normalize(text: str) -> Normalized:
     """NFKC per character, then Chinese numerals to digits; keeps the origin map."""
+    if text.isascii():
+        # Nothing to fold and no Chinese numerals: the common English case, at C speed.
+        return Normalized(text, tuple(range(len(text) + 1)))
+    if unicodedata.is_normalized("NFKC", text):
+        # Folding character by character would change nothing: skip the Python loop.
+        converted, conv_origin = _convert_numerals(text)
+        return Normalized(converted, tuple(conv_origin))
     chars: list[str] = []
     nfkc_origin: list[int] = []
     for i, ch in enumerate(text):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import grammar_en, grammar_zh
+from .budget import HORIZON_DAYS, HORIZON_YEARS, bounded, check
 from .errors import TimeParseError
 from .fallback import parse_prefix
 from .fallback import warm_up as _warm_up_fallback
@@ -20,22 +21,33 @@ from .normalize import normalize
 from .options import DEFAULT_OPTIONS, ParseOptions
 from .resolve import resolve
 from .spec import GrammarMatch
-from .zones import DEFAULT_TZ, get_zone, require_aware
+from .workdays import unknown_holiday_year
+from .zones import DEFAULT_TZ, get_zone, require_aware, to_local
 
 # Separators between the time and the message: "明天9点：交材料", "tomorrow 9am - call", "… to call mom".
-_REST_LEAD = re.compile(r"^(?:[\s,，:：;；、\-—~]+|to\s+(?=\S))+", re.IGNORECASE)
+_REST_LEAD = re.compile(r"(?:[\s,，:：;；、\-—~]+|to\s+(?=\S))+", re.IGNORECASE)
 _QUOTE_MAX = 24
+# The longest time expression people write ("2026年11月30日（周一）下午3点半之前", "the day
+# after tomorrow in the afternoon at 10:30 pm") is about 40 characters. Only this much of the
+# text is read, so that a long message costs what a short one does: the rest is the message.
+WINDOW = 120
 
 
 @dataclass(frozen=True)
 class When:
     """A parsed time: ``at`` is aware UTC, ``matched`` the user's words for it,
-    ``rest`` the remaining text (the reminder's message), ``tz`` the zone used."""
+    ``rest`` the remaining text (the reminder's message), ``tz`` the zone used.
+
+    ``rest_start`` is where ``rest`` begins in the text given. ``holidays_unknown`` is the
+    first year a count of working days ran into whose official holidays chinese-calendar
+    does not know yet (Monday–Friday were counted): replies should say so."""
 
     at: datetime
     rest: str
     matched: str
     tz: str = DEFAULT_TZ
+    rest_start: int = 0
+    holidays_unknown: int | None = None
 
 
 def _quote(text: str) -> str:
@@ -43,8 +55,13 @@ def _quote(text: str) -> str:
     return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX] + "…"
 
 
-def _clean_rest(rest: str) -> str:
-    return _REST_LEAD.sub("", rest).strip()
+def _rest_of(text: str, end: int) -> tuple[str, int]:
+    """The message after the time (separators dropped) and where it starts in ``text``."""
+    lead = _REST_LEAD.match(text, end)
+    start = lead.end() if lead else end
+    rest = text[start:]
+    stripped = rest.lstrip()
+    return stripped.rstrip(), start + len(rest) - len(stripped)
 
 
 def _best(matches: list[GrammarMatch | None]) -> GrammarMatch | None:
@@ -52,6 +69,7 @@ def _best(matches: list[GrammarMatch | None]) -> GrammarMatch | None:
     return max(found, key=lambda m: m.end) if found else None
 
 
+@bounded
 def parse_when(
     text: str,
     *,
@@ -64,30 +82,48 @@ def parse_when(
 
     ``now`` must be timezone-aware. Raises TimeParseError with key
     ``time.empty``, ``time.unparsed``, ``time.in_past``, ``time.invalid_date``,
-    ``time.invalid_clock`` or ``time.unknown_timezone``.
+    ``time.invalid_clock``, ``time.unknown_timezone``, ``time.too_far`` (beyond the
+    horizon of budget.py) or ``time.too_complex`` (the parse ran out of time).
     """
     now = require_aware(now)
     get_zone(tz)
-    if not text.strip():
+    check()
+    body = text.lstrip()
+    if not body:
         raise TimeParseError("time.empty")
-    norm = normalize(text)
-    start = len(norm.text) - len(norm.text.lstrip())
-    best = _best([grammar_zh.match(norm.text, start), grammar_en.match(norm.text, start)])
-    orig_start = norm.original_end(start)
+    offset = len(text) - len(body)
+    # Only the head of the text can hold the time; the grammars and dateparser never see
+    # more, however long the message (offsets below are relative to ``head``).
+    head = text[offset : offset + WINDOW]
+    norm = normalize(head)
+    best = _best([grammar_zh.match(norm.text, 0), grammar_en.match(norm.text, 0)])
+    holidays_unknown: int | None = None
     if best is not None:
-        end = norm.original_end(best.end)
-        matched = text[orig_start:end].strip()
+        end = offset + norm.original_end(best.end)
+        matched = text[offset:end].strip()
         at = resolve(best.spec, now=now, tz=tz, prefer_future=prefer_future, options=options, source=matched)
+        if best.spec.working_days is not None:
+            holidays_unknown = unknown_holiday_year(to_local(now, tz).date(), to_local(at, tz).date())
     else:
-        fallback = parse_prefix(text, orig_start, now=now, tz=tz, prefer_future=prefer_future, options=options)
+        fallback = parse_prefix(head, 0, now=now, tz=tz, prefer_future=prefer_future, options=options)
         if fallback is None:
             raise TimeParseError("time.unparsed", text=_quote(text))
-        end = fallback.end
-        matched = text[orig_start:end].strip()
+        end = offset + fallback.end
+        matched = text[offset:end].strip()
         at = fallback.at
         if prefer_future and at <= now:
             raise TimeParseError("time.in_past", text=matched)
-    return When(at=at.astimezone(UTC), rest=_clean_rest(text[end:]), matched=matched, tz=tz)
+    if abs(at - now) > timedelta(days=HORIZON_DAYS):
+        raise TimeParseError("time.too_far", text=matched, years=HORIZON_YEARS)
+    rest, rest_start = _rest_of(text, end)
+    return When(
+        at=at.astimezone(UTC),
+        rest=rest,
+        matched=matched,
+        tz=tz,
+        rest_start=rest_start,
+        holidays_unknown=holidays_unknown,
+    )
 
 
 def warm_up() -> None:

@@ -26,17 +26,22 @@ from croniter import croniter
 from dateutil.rrule import rrule, rrulestr
 
 from . import grammar_en, grammar_zh
+from .budget import HORIZON_DAYS, bounded, check
 from .errors import TimeParseError
 from .normalize import normalize
 from .options import DEFAULT_OPTIONS, ParseOptions
 from .resolve import clock_of
-from .spec import Spec
+from .spec import Spec, count
 from .texts import WEEKDAYS_LONG, text
 from .workdays import is_working_day
 from .zones import DEFAULT_TZ, get_zone, local_to_utc, require_aware, to_local
 
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _SEARCH_LIMIT = 400  # occurrences scanned before giving up (a rule that never fires)
+# A repeat rule is short ("工作日每天上午9点", "every monday and thursday at 9:30am"): only this
+# much of the text is read for it, however long the message.
+_WINDOW = 160
+_MAX_INTERVAL_MINUTES = HORIZON_DAYS * 24 * 60
 
 _I = re.IGNORECASE
 _ZH_WD = {"1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6,
@@ -114,6 +119,7 @@ class Recurrence:
         local = to_local(after, self.tz)
         candidates = self._wall_iter(local)
         for _ in range(_SEARCH_LIMIT):
+            check()
             wall = next(candidates)
             at = local_to_utc(wall, self.tz)
             # After a DST fall-back the wall clock repeats an hour, so a wall time
@@ -143,6 +149,7 @@ class Recurrence:
         clock = time.fromisoformat(self.rule[9:])
         day = to_local(after, self.tz).date() - timedelta(days=1)
         for _ in range(_SEARCH_LIMIT):
+            check()
             if is_working_day(day):
                 at = local_to_utc(datetime.combine(day, clock), self.tz)
                 if at > after:
@@ -202,10 +209,25 @@ def _wall_rule(freq: str, clock: time, extra: str = "") -> str:
     return f"RRULE:FREQ={freq}{extra};BYHOUR={clock.hour};BYMINUTE={clock.minute};BYSECOND=0"
 
 
-def _interval_rule(seconds: int, now: datetime) -> str:
+def _interval_rule(n: str | None, unit_seconds: int, now: datetime, source: str) -> str:
+    """Every ``n`` hours/minutes: 1 up to the horizon, else not a rule we keep."""
+    every = count(n) if n else 1
+    if not 1 <= every * unit_seconds // 60 <= _MAX_INTERVAL_MINUTES:
+        raise TimeParseError("time.unparsed_recurrence", text=source.strip()[:24])
+    seconds = every * unit_seconds
     start = require_aware(now).replace(microsecond=0) + timedelta(seconds=seconds)
     freq, n = ("HOURLY", seconds // 3600) if seconds % 3600 == 0 else ("MINUTELY", seconds // 60)
     return f"DTSTART:{start:%Y%m%dT%H%M%S}Z\nRRULE:FREQ={freq};INTERVAL={n}"
+
+
+def _fires(expr: str, now: datetime) -> bool:
+    """A valid expression may still never fire (0 0 30 2 *: 30 February); croniter gives up
+    on those after a bounded search."""
+    try:
+        croniter(expr, now.replace(tzinfo=None)).get_next(datetime)
+    except ValueError:  # CroniterBadDateError
+        return False
+    return True
 
 
 def _match(s: str, now: datetime, options: ParseOptions) -> tuple[str, int] | None:
@@ -213,8 +235,8 @@ def _match(s: str, now: datetime, options: ParseOptions) -> tuple[str, int] | No
     if m := _CRON.match(s):
         expr = " ".join(m.group(2).split())
         if m.group(1) or _CRON_NUMERIC.match(expr):
-            if not croniter.is_valid(expr):
-                raise TimeParseError("time.bad_cron", text=expr)
+            if not croniter.is_valid(expr) or not _fires(expr, now):
+                raise TimeParseError("time.bad_cron", text=expr[:40])
             return f"CRON:{expr}", m.end()
     if (m := _ZH_WORKDAYS.match(s)) or (m := _EN_WORKDAYS.match(s)):
         clock, end = _clock_after(s, m.end(), options, m.group())
@@ -242,15 +264,14 @@ def _match(s: str, now: datetime, options: ParseOptions) -> tuple[str, int] | No
         clock, end = _clock_after(s, m.end(), options, m.group())
         return _wall_rule("MONTHLY", clock, f";BYMONTHDAY={day}"), end
     if m := _ZH_INTERVAL.match(s):
-        n = int(m.group(1) or 1)
-        return _interval_rule(n * (60 if m.group(2) == "分钟" else 3600), now), m.end()
+        return _interval_rule(m.group(1), 60 if m.group(2) == "分钟" else 3600, now, m.group()), m.end()
     if m := _EN_INTERVAL.match(s):
-        n = int(m.group(1) or 1)
         unit = (m.group(2) or m.group(3)).lower()
-        return _interval_rule(n * (60 if unit.startswith("m") else 3600), now), m.end()
+        return _interval_rule(m.group(1), 60 if unit.startswith("m") else 3600, now, m.group()), m.end()
     return None
 
 
+@bounded
 def split_recurrence(
     text_: str,
     *,
@@ -265,7 +286,7 @@ def split_recurrence(
     hours" first fires at now + 2 h); it defaults to the current time.
     """
     get_zone(tz)
-    norm = normalize(text_)
+    norm = normalize(text_[:_WINDOW])
     found = _match(norm.text, now if now is not None else datetime.now(UTC), options)
     if found is None:
         if _KEYWORD.match(norm.text):
@@ -277,11 +298,13 @@ def split_recurrence(
     return Recurrence(rule=rule, tz=tz), re.sub(r"^[\s,，:：;；、\-—]+", "", rest).strip()
 
 
+@bounded
 def parse_recurrence(
     text_: str, *, now: datetime, tz: str = DEFAULT_TZ, options: ParseOptions = DEFAULT_OPTIONS
 ) -> Recurrence:
     """The repeat rule that is the whole of ``text_``; TimeParseError otherwise."""
     found = split_recurrence(text_, now=now, tz=tz, options=options)
     if found is None or found[1]:
-        raise TimeParseError("time.unparsed_recurrence", text=text_.strip())
+        quoted = text_.strip()
+        raise TimeParseError("time.unparsed_recurrence", text=quoted[:24] + ("…" if len(quoted) > 24 else ""))
     return found[0]

@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from .budget import HORIZON_DAYS, HORIZON_YEARS, MAX_WORKING_DAYS, check
 from .errors import TimeParseError
 from .options import ParseOptions
 from .spec import Period, Spec, WeekRef
@@ -88,6 +89,28 @@ def _next_valid(year: int, month: int, day: int, *, step_months: int) -> date:
     raise ValueError("no such day")  # pragma: no cover - day <= 31 always exists eventually
 
 
+def _too_far(source: str) -> TimeParseError:
+    return TimeParseError("time.too_far", text=source, years=HORIZON_YEARS)
+
+
+def check_horizon(spec: Spec, today: date, source: str) -> None:
+    """Refuse counts and years beyond the horizon before any arithmetic: 999999999天后 would
+    overflow the calendar, 99999999个工作日内 would be counted day by day for minutes."""
+    limits = (
+        (spec.working_days, MAX_WORKING_DAYS),
+        (spec.day_offset, HORIZON_DAYS),
+        (spec.month_offset, 12 * HORIZON_YEARS),
+        (spec.year_end, HORIZON_YEARS),
+        (spec.month_end, 12 * HORIZON_YEARS),
+    )
+    if any(value is not None and abs(value) > limit for value, limit in limits):
+        raise _too_far(source)
+    if spec.delta is not None and abs(spec.delta.days) > HORIZON_DAYS:
+        raise _too_far(source)
+    if spec.year is not None and abs(spec.year - today.year) > HORIZON_YEARS:
+        raise _too_far(source)
+
+
 def _start_day(spec: Spec, today: date, source: str) -> tuple[date, Callable[[date], date] | None]:
     """The day the expression names, and how to move it forward if it is already past."""
     if spec.working_days is not None:
@@ -149,9 +172,10 @@ def resolve(
 
     ``source`` is the user's words, quoted in errors.
     """
+    local_now = to_local(now, tz)
+    check_horizon(spec, local_now.date(), source)
     if spec.delta is not None and not spec.has_date() and spec.hour is None and spec.period is None:
         return now + spec.delta
-    local_now = to_local(now, tz)
     day, roll = _start_day(spec, local_now.date(), source)
     clock = clock_of(spec, options, source)
     if clock is None:
@@ -172,6 +196,7 @@ def resolve(
         return at
     if roll is not None:
         for _ in range(_MAX_ROLLS):
+            check()
             if at > now:
                 break
             day = roll(day)

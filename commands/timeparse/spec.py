@@ -11,6 +11,24 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from enum import Enum
 
+# Counts typed in chat are read as at most this: far beyond the horizon (budget.py), so that
+# resolve refuses them as "too far", yet small enough for the calendar arithmetic never to
+# overflow on the way (int() also refuses strings of more than 4,300 digits).
+MAX_COUNT = 10**8
+
+
+def count(digits: str) -> int:
+    """The number a run of digits spells, capped at MAX_COUNT."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 9 else MAX_COUNT
+
+
+def amount(number: str) -> float:
+    """A decimal amount ("1.5"), capped at MAX_COUNT."""
+    whole, _, fraction = number.partition(".")
+    value = count(whole)
+    return float(value) if value >= MAX_COUNT or not fraction else min(float(f"{value}.{fraction[:6]}"), MAX_COUNT)
+
 
 class Period(Enum):
     """A part of the day. ``default`` is the time used when no clock time is given."""

@@ -30,6 +30,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "时刻“{text}”不正确（小时 0–23，分钟 0–59）。",
         "en": "The time of day “{text}” is not valid (hours 0–23, minutes 0–59).",
     },
+    "time.too_far": {
+        "zh": "时间“{text}”太远了：只能是前后 {years} 年之内的时间。",
+        "en": "The time “{text}” is too far away: it must be within {years} years of now.",
+    },
+    "time.too_complex": {
+        "zh": "这段文字太长或太复杂，没能及时读懂。请简化后再发一次，例如：明天下午3点 交材料",
+        "en": "That text is too long or too convoluted to read in time. Please simplify it, e.g. tomorrow 3pm call",
+    },
+    "time.no_holiday_data": {
+        "zh": "注意：{year}年的法定节假日安排尚未收录，工作日暂按周一至周五计算。",
+        "en": (
+            "Note: the official holidays of {year} are not known yet, so working days were counted as Monday to Friday."
+        ),
+    },
     "time.unknown_timezone": {
         "zh": "未知时区“{text}”。例如：Asia/Shanghai、Europe/London、America/New_York",
         "en": "Unknown time zone “{text}”. For example: Asia/Shanghai, Europe/London, America/New_York",

@@ -8,6 +8,7 @@ across DST changes: "9:00 every day" stays 9:00 on the clock, while
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,14 +16,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import TimeParseError
 
 DEFAULT_TZ = "Asia/Shanghai"
+# IANA names are short ASCII paths ("America/Argentina/Buenos_Aires" is among the longest).
+# Checking the shape first keeps odd text away from the file system: "Asia" is a directory
+# (IsADirectoryError), a 300-character name is too long for it (OSError).
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+){0,3}")
+_ZONE_MAX = 64
 
 
 @lru_cache(maxsize=256)
 def get_zone(name: str) -> ZoneInfo:
     """The zone called ``name``; raises TimeParseError (time.unknown_timezone) if unknown."""
+    if len(name) > _ZONE_MAX or not _ZONE_NAME.fullmatch(name):
+        raise TimeParseError("time.unknown_timezone", text=name[:_ZONE_MAX])
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise TimeParseError("time.unknown_timezone", text=name) from exc
 
 
