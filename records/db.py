@@ -6,6 +6,9 @@ default; PostgreSQL is the production choice. Both are exercised by the test sui
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -18,6 +21,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
+
+# The database, its WAL and shared-memory files, and the folders holding them are the office's
+# records and the bot's keys: readable by their owner only.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 # Set while a read-only session begins, so that SQLite starts it without the write lock.
 _read_only: ContextVar[bool] = ContextVar("zhiban_read_only", default=False)
@@ -72,8 +82,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite and ":memory:" not in self.url:
-            # A fresh install has no data folder yet; SQLite creates the file but not its folder.
-            Path(self.url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+            secure_sqlite_files(Path(self.url.split(":///", 1)[1].split("?", 1)[0]))
         if self.is_sqlite:
             # One writer at a time: wait for the lock rather than failing at once.
             kwargs["connect_args"] = {"timeout": 30}
@@ -105,6 +114,44 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def tighten(path: Path, mode: int, *, announce: bool = True) -> bool:
+    """Take away what ``mode`` does not grant (never adds any); say so when something changed.
+
+    ``announce=False`` is for files this process just had a library create (quietly fixed).
+    """
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return False
+    if not current & ~mode:
+        return False
+    path.chmod(current & mode)
+    if announce:
+        log.warning("%s was open to other users (mode %03o); now %03o", path, current, current & mode)
+    return True
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` for its owner only, or tighten it if it exists and others may enter."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    tighten(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def secure_sqlite_files(db_file: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite gives its -wal and -shm files the
+    database file's mode), and tighten an existing database and its companions."""
+    if not db_file.parent.exists():
+        # A fresh install has no data folder yet; SQLite creates the file but not its folder.
+        db_file.parent.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
+    try:
+        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        pass
+    for path in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm"), Path(f"{db_file}-journal")):
+        tighten(path, PRIVATE_FILE_MODE)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -16,7 +16,7 @@ from bot import BotClient, ClientOptions, JoinPolicy, MemoryStorage, RedisStorag
 from bot.fsm import BaseStorage
 from records import lease
 from records.clock import Clock, SystemClock
-from records.db import Database
+from records.db import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Database, private_dir, tighten
 from records.migrate import upgrade_async
 from zhiban.app import build_dispatcher
 from zhiban.config_file import write_private
@@ -47,6 +47,13 @@ def save_session(store_dir: Path, user_id: str, access_token: str, device_id: st
     store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     payload = json.dumps({"user_id": user_id, "access_token": access_token, "device_id": device_id})
     write_private(_session_file(store_dir), payload)
+
+
+def secure_store(store_dir: Path, *, announce: bool = True) -> None:
+    """The bot's session and end-to-end keys: the folder and every file in it, owner only."""
+    private_dir(store_dir)
+    for path in store_dir.rglob("*"):
+        tighten(path, PRIVATE_DIR_MODE if path.is_dir() else PRIVATE_FILE_MODE, announce=announce)
 
 
 async def make_storage(settings: Settings) -> BaseStorage:
@@ -91,6 +98,7 @@ class BotRuntime:
         )
 
     async def run(self) -> None:
+        private_dir(self.settings.data_dir)  # created 0700, or tightened (with a log line)
         await upgrade_async(self.settings.database_url)
         clock = self.clock
         name = f"bot:{self.settings.matrix.user_id}"
@@ -107,6 +115,7 @@ class BotRuntime:
         self.client = client = BotClient(options, dispatcher, token_store=DatabaseTokenStore(self.db, options.user_id))
         dispatcher.context["client"] = client
         store_dir = options.store_dir or Path(".")
+        secure_store(store_dir)
 
         async def remember_session() -> None:
             if options.access_token and options.device_id:
@@ -115,6 +124,7 @@ class BotRuntime:
         client.on_login = remember_session
         await client.login()
         await remember_session()
+        secure_store(store_dir, announce=False)  # the crypto store nio just created
         # Commands may address the bot by name in group rooms ("zhiban: help").
         dispatcher.context["bot_user_id"] = client.user_id
         dispatcher.context["bot_names"] = list({client.display_name, client.user_id.split(":")[0].lstrip("@")})

@@ -8,6 +8,8 @@ from typing import Any
 
 import redis
 
+from records.db import private_dir
+
 log = logging.getLogger(__name__)
 
 LOCAL_URL = "redis://127.0.0.1:6379/0"
@@ -26,7 +28,7 @@ class EmbeddedRedis:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "redis" / "zhiban.rdb"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(private_dir(data_dir) / "redis")
         self._server: Any = None
 
     def start(self) -> str:

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from records.db import private_dir
 from zhiban.config_file import fresh_config, write_config
 from zhiban.homeserver import LocalHomeserver
 from zhiban.redis_conn import EmbeddedRedis, resolve_url
@@ -116,7 +117,7 @@ class Children:
 async def run_stack(
     data_dir: Path, *, tour: bool = True, exit_after_tour: bool = False, embedded_redis: bool = False
 ) -> int:
-    data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
+    private_dir(data_dir)  # accounts, config, databases: owner only
     print(f"Zhiban local stack in {data_dir}")
     hs = LocalHomeserver(data_dir / "synapse")
     hs.prepare()
