@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from commands.timeparse import parse_when
+from commands.timeparse import get_zone, parse_when
+from commands.timeparse.budget import bounded
 
 LEADER_WORDS = ("leader", "带班领导", "带班")
 OFFICER_WORDS = ("officers", "officer", "值班员", "值班人员")
-_RANGE = re.compile(r"\s*(?:至|到|~|～|—|–|\s-\s|\sto\s|--)\s*")
+# The word between the two ends of a span. Searched without the blanks around it (those are
+# stripped after), because a leading \s* tried at every blank of a long run is quadratic.
+_RANGE = re.compile(r"至|到|~|～|—|–|--|\s-\s|\sto\s")
+_PERSON = re.compile(r"@[^\s:@]+:\S+")
 _HAS_CLOCK = re.compile(r"\d{1,2}\s*[:：点时]|[上下中]午|早上|晚上|凌晨|傍晚|\d\s*(?:am|pm)\b|noon|midnight", re.I)
 
 
@@ -30,6 +33,7 @@ class DutySpec:
     officers: list[str]
 
 
+@bounded
 def split_people(text: str) -> tuple[str, str | None, list[str]]:
     """'明天 leader @a officers @b @c' → ('明天', '@a', ['@b', '@c'])."""
     pattern = re.compile(
@@ -45,7 +49,7 @@ def split_people(text: str) -> tuple[str, str | None, list[str]]:
     officers: list[str] = []
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        people = re.findall(r"@\S+:\S+", text[match.end() : end])
+        people = _PERSON.findall(text, match.end(), end)
         if match.group("kw").lower() in LEADER_WORDS:
             leader = people[0] if people else None
         else:
@@ -53,13 +57,14 @@ def split_people(text: str) -> tuple[str, str | None, list[str]]:
     return when_text, leader, officers
 
 
+@bounded
 def parse_span(text: str, *, now: datetime, tz: str, shift_start: str) -> tuple[datetime, datetime]:
     """A date ('明天', '11月26日', '2026-11-26') is a 24-hour shift from `shift_start`;
     'A 至 B' / 'A to B' / 'A - B' is an explicit span (B may be a bare time after A)."""
     if not text:
         raise GrammarError("em.duty.set_grammar")
-    zone = ZoneInfo(tz)
-    parts = [p for p in _RANGE.split(text, maxsplit=1) if p.strip()]
+    zone = get_zone(tz)
+    parts = [p.strip() for p in _RANGE.split(text, maxsplit=1) if p.strip()]
     if len(parts) == 2:
         # A shift may have begun already (rostering the current shift): the start may be past.
         start = parse_when(parts[0], now=now, tz=tz, prefer_future=False).at
@@ -94,11 +99,12 @@ REPORT_KEYS = {
 }
 _FIELD_WORD = {word.lower(): name for name, words in REPORT_KEYS.items() for word in words}
 _FIELD = re.compile(
-    r"(?P<key>" + "|".join(sorted((re.escape(w) for w in _FIELD_WORD), key=len, reverse=True)) + r")\s*[:：]",
+    r"(?P<key>" + "|".join(sorted((re.escape(w) for w in _FIELD_WORD), key=len, reverse=True)) + r")\s*+[:：]",
     re.I,
 )
 
 
+@bounded
 def parse_report_fields(text: str) -> dict[str, str]:
     """'地点: 城东 影响：道路中断 reporter: 李四 138…' → {'place': '城东', …}; unknown text is ignored."""
     found: dict[str, str] = {}

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.timeparse.budget import HORIZON_YEARS, bounded, check
 from emergency.models import Handover, LogEntry, Shift
 from records import audit
 from records.clock import Clock
@@ -113,6 +114,7 @@ class RowError:
     line: int
     key: str
     params: dict[str, str] = field(default_factory=dict)
+    column: str | None = None  # the column at fault, when one is
 
 
 @dataclass
@@ -122,6 +124,9 @@ class ParsedRoster:
 
 
 REQUIRED_COLUMNS = ("date", "start", "end", "leader", "officers")
+# A roster covers weeks or months; more lines than this is not a roster (and would only
+# make the bot read for a long time before saying so).
+MAX_ROWS = 2000
 _PEOPLE_SPLIT = re.compile(r"[;；、，,\s]+")
 _MXID = re.compile(r"^@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?$")
 _SHORT = re.compile(r"^@?[A-Za-z0-9._=\-/+]+$")
@@ -137,14 +142,17 @@ def normalize_user(value: str, default_server: str) -> str | None:
     return None
 
 
-def parse_roster_csv(text: str, *, tz: str, default_server: str) -> ParsedRoster:
+@bounded
+def parse_roster_csv(text: str, *, tz: str, default_server: str, today: date | None = None) -> ParsedRoster:
     """Read a roster: `date,start,end,leader,officers[,note]`, one shift a line.
 
-    `date` is YYYY-MM-DD, `start`/`end` are HH:MM in `tz` (an end at or before the start is on
-    the next day), people are Matrix IDs or short names, officers separated by ';'. Every bad
-    line is reported with its number; the caller imports nothing when there is any.
+    `date` is YYYY-MM-DD within HORIZON_YEARS of `today`, `start`/`end` are HH:MM in `tz`
+    (an end at or before the start is on the next day; no UTC offset: the zone is `tz`),
+    people are Matrix IDs or short names, officers separated by ';'. Every bad line is
+    reported with its number and column; the caller imports nothing when there is any.
     """
     zone = ZoneInfo(tz)
+    today = today or date.today()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -154,10 +162,14 @@ def parse_roster_csv(text: str, *, tz: str, default_server: str) -> ParsedRoster
     rows: list[ShiftRow] = []
     errors: list[RowError] = []
     for number, raw in enumerate(reader, start=2):
+        check()
+        if number - 1 > MAX_ROWS:
+            errors.append(RowError(number, "em.csv.too_many", {"limit": str(MAX_ROWS)}))
+            break
         record = {k: (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(record.values()):
             continue
-        row = _parse_row(number, record, zone, default_server, errors)
+        row = _parse_row(number, record, zone, default_server, errors, today)
         if row is not None:
             rows.append(row)
     rows.sort(key=lambda r: r.starts_at)
@@ -168,34 +180,53 @@ def parse_roster_csv(text: str, *, tz: str, default_server: str) -> ParsedRoster
     return ParsedRoster(rows, errors)
 
 
+def _clock(value: str) -> time | None:
+    """HH:MM[:SS] wall time; None for anything else, a UTC offset included (the zone is the
+    roster's: 08:30:00+05:00 cannot be compared with 20:00)."""
+    try:
+        clock = time.fromisoformat(value)
+    except ValueError:
+        return None
+    return clock if clock.tzinfo is None else None
+
+
 def _parse_row(
-    number: int, record: dict[str, str], zone: ZoneInfo, server: str, errors: list[RowError]
+    number: int, record: dict[str, str], zone: ZoneInfo, server: str, errors: list[RowError], today: date
 ) -> ShiftRow | None:
     try:
         day = date.fromisoformat(record["date"])
     except ValueError:
-        errors.append(RowError(number, "em.csv.bad_date", {"value": record["date"][:40]}))
+        errors.append(RowError(number, "em.csv.bad_date", {"value": record["date"][:40]}, "date"))
         return None
-    try:
-        start, end = time.fromisoformat(record["start"]), time.fromisoformat(record["end"])
-    except ValueError:
-        errors.append(RowError(number, "em.csv.bad_time", {"value": f"{record['start']}-{record['end']}"[:40]}))
+    if abs(day.year - today.year) > HORIZON_YEARS:
+        errors.append(
+            RowError(number, "em.csv.date_range", {"value": record["date"][:40], "years": str(HORIZON_YEARS)}, "date")
+        )
         return None
+    for column in ("start", "end"):
+        if _clock(record[column]) is None:
+            errors.append(RowError(number, "em.csv.bad_time", {"value": record[column][:40]}, column))
+            return None
+    start, end = _clock(record["start"]), _clock(record["end"])
+    assert start is not None and end is not None
     starts_at = datetime.combine(day, start, zone)
     ends_at = datetime.combine(day if end > start else day + timedelta(days=1), end, zone)
+    if not timedelta(0) < ends_at - starts_at <= MAX_SHIFT:  # a wall clock that jumps (DST)
+        errors.append(RowError(number, "em.duty.bad_span", {}, "end"))
+        return None
     leader = normalize_user(record["leader"], server) if record["leader"] else None
     if record["leader"] and leader is None:
-        errors.append(RowError(number, "em.csv.bad_user", {"value": record["leader"][:60]}))
+        errors.append(RowError(number, "em.csv.bad_user", {"value": record["leader"][:60]}, "leader"))
         return None
     officers: list[str] = []
     for word in filter(None, _PEOPLE_SPLIT.split(record["officers"])):
         user = normalize_user(word, server)
         if user is None:
-            errors.append(RowError(number, "em.csv.bad_user", {"value": word[:60]}))
+            errors.append(RowError(number, "em.csv.bad_user", {"value": word[:60]}, "officers"))
             return None
         officers.append(user)
     if leader is None and not officers:
-        errors.append(RowError(number, "em.csv.nobody"))
+        errors.append(RowError(number, "em.csv.nobody", {}, "leader"))
         return None
     return ShiftRow(number, starts_at, ends_at, leader, officers, record.get("note") or None)
 
@@ -269,7 +300,11 @@ LOG_KEYS = {
     "told": ("told", "notified", "已告知", "告知", "已报告"),
     "time": ("time", "时间", "来电时间"),
 }
-_LOG_FIELD = re.compile(r"(?P<key>[A-Za-z\u4e00-\u9fff]+)[:：]\s*(?P<value>[^\s]+(?:\s+@[^\s]+)*)")
+# A key starts where a run of letters starts (the look-behind) and is read possessively: tried
+# at every letter of a long run without a colon, the search would be quadratic.
+_LOG_FIELD = re.compile(
+    r"(?<![A-Za-z\u4e00-\u9fff])(?P<key>[A-Za-z\u4e00-\u9fff]++)[:：]\s*+(?P<value>[^\s]++(?:\s++@[^\s]++)*+)"
+)
 
 
 @dataclass
@@ -282,6 +317,7 @@ class LogFields:
     time_text: str | None = None
 
 
+@bounded
 def parse_log_text(text: str) -> LogFields:
     """`来源:区应急局 报告人:王五 电话:138… 已告知:@a @b <content>`; unknown keys stay in the content."""
     values: dict[str, str] = {}

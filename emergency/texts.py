@@ -54,6 +54,14 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.csv.overlap": {"zh": "与第 {other} 行的班次时间重叠", "en": "overlaps the shift on line {other}"},
     "em.csv.bad_date": {"zh": "日期“{value}”应为 YYYY-MM-DD", "en": "date '{value}' must be YYYY-MM-DD"},
+    "em.csv.date_range": {
+        "zh": "日期“{value}”超出范围：只能排前后 {years} 年之内的班",
+        "en": "date '{value}' is out of range: shifts must be within {years} years of today",
+    },
+    "em.csv.too_many": {
+        "zh": "行数超过上限 {limit}，请分成几个文件导入",
+        "en": "more than {limit} lines; split the roster into several files",
+    },
     "em.csv.bad_time": {"zh": "时间“{value}”应为 HH:MM", "en": "time '{value}' must be HH:MM"},
     "em.csv.bad_user": {"zh": "“{value}”不是有效的账号", "en": "'{value}' is not a valid user"},
     "em.csv.nobody": {"zh": "没有带班领导也没有值班员", "en": "neither a duty leader nor officers"},

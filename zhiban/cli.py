@@ -47,7 +47,7 @@ def up(
     data_dir: Annotated[Path, typer.Option(help="Where the local stack keeps its data.")] = Path("data"),
     tour: Annotated[bool, typer.Option(help="Play the scripted tour once the stack is up.")] = True,
     exit_after_tour: Annotated[bool, typer.Option(help="Stop after the tour (for scripts).")] = False,
-    embedded_redis: Annotated[bool, typer.Option(help="Use the embedded Redis even if one answers.")] = False,
+    embedded_redis: Annotated[bool, typer.Option(help="Use the embedded Redis even if redis.url is configured.")] = False,
 ) -> None:
     """Run the whole local stack: Synapse, Redis, the bot, the push server and the worker."""
     from zhiban.stack import run_stack
@@ -186,10 +186,12 @@ def roster_import(
     actor: Annotated[str, typer.Option(help="Who the audit trail names as importing.")] = "cli",
 ) -> None:
     """Import duty shifts from a CSV file; nothing is imported when any line is bad."""
+    from commands.timeparse import TimeParseError
     from emergency.roster import import_roster, parse_roster_csv
     from emergency.texts import tr
     from records.clock import SystemClock
     from records.db import Database
+    from records.errors import DomainError
     from records.migrate import upgrade
 
     settings = _settings(config)
@@ -199,11 +201,17 @@ def roster_import(
         typer.secho(f"cannot read {file}: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     server = settings.matrix.user_id.split(":", 1)[1]
-    parsed = parse_roster_csv(text, tz=settings.emergency.roster_tz, default_server=server)
+    try:
+        parsed = parse_roster_csv(text, tz=settings.emergency.roster_tz, default_server=server)
+    except TimeParseError as exc:  # too long to read in the parser's time limit
+        typer.secho(f"{file}: {exc.message('en')} / {exc.message('zh')}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
     if parsed.errors:
         typer.secho(f"{file}: {len(parsed.errors)} bad line(s); nothing imported.", fg=typer.colors.RED, err=True)
         for error in parsed.errors:
-            typer.secho(f"  line {error.line}: {tr(error.key, 'en', **error.params)}", err=True)
+            where = f"line {error.line}" + (f", column {error.column}" if error.column else "")
+            en, zh = tr(error.key, "en", **error.params), tr(error.key, "zh", **error.params)
+            typer.secho(f"  {where}: {en} / {zh}", err=True)
         raise typer.Exit(1)
     upgrade(settings.database_url)
 
@@ -215,7 +223,12 @@ def roster_import(
         finally:
             await db.dispose()
 
-    count = asyncio.run(run())
+    try:
+        count = asyncio.run(run())
+    except DomainError as exc:  # an empty roster, a shift the service refuses
+        en, zh = tr(exc.key, "en", **exc.params), tr(exc.key, "zh", **exc.params)
+        typer.secho(f"{file}: {en} / {zh}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"Imported {count} shift(s) from {file}.")
 
 

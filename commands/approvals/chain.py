@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from commands.timeparse.budget import bounded, check
 from records.errors import DomainError
 
 ALL = "all"  # 会签: every member of the step must approve
@@ -55,8 +56,12 @@ def split_title_chain(text: str) -> tuple[str, str]:
     return text[: match.start()].strip(), text[match.start() :].strip()
 
 
+@bounded
 def parse_chain(text: str) -> list[StepSpec]:
-    """Read a chain into steps; raise ChainError with a precise key on anything malformed."""
+    """Read a chain into steps; raise ChainError with a precise key on anything malformed.
+
+    One pass over the tokens; a chain longer than MAX_STEPS is refused as soon as it is seen.
+    """
     text = text.strip()
     if not text:
         raise ChainError("approval.chain_empty")
@@ -66,6 +71,7 @@ def parse_chain(text: str) -> list[StepSpec]:
     expect_user = True
     pos = 0
     while pos < len(text):
+        check()
         match = _TOKEN.match(text, pos)
         if match is None:  # only trailing blanks are left
             break
@@ -76,6 +82,9 @@ def parse_chain(text: str) -> list[StepSpec]:
             if not expect_user:
                 raise ChainError("approval.chain_missing_op", user=match.group("user"))
             members.append(match.group("user"))
+            if len(members) > MAX_PER_STEP and len(set(members[-MAX_PER_STEP * 2 :])) > MAX_PER_STEP:
+                # Past the limit already: no need to read on (the full check is in _step).
+                raise ChainError("approval.step_too_big", limit=MAX_PER_STEP)
             expect_user = False
             continue
         op = _OPS.get(match.group("op"), match.group("op"))
@@ -83,6 +92,8 @@ def parse_chain(text: str) -> list[StepSpec]:
             raise ChainError("approval.chain_dangling", op=op)
         if op == ">":
             steps.append(_step(members, mode))
+            if len(steps) >= MAX_STEPS:  # a further step would make one too many
+                raise ChainError("approval.chain_too_long", limit=MAX_STEPS)
             members, mode = [], None
         else:
             joined = ALL if op == "&" else ANY

@@ -7,6 +7,10 @@ word, that `parse_when` reads *and* that ends at a word boundary (or at the end)
 and "3号文件" is not read as the 3rd. Chinese typed without spaces ("防汛会商明天下午3点 …")
 is tried character by character inside the first word, with the same end rule.
 What follows the time is the place, after an optional marker (at / in / 在 / 地点 / 于).
+
+The search is bounded: a position is tried only where a time can begin (a digit, a Chinese
+numeral or time word, a Latin word), only within the first _SEARCH_CHARS characters (the
+service keeps no longer a title), and under the parser's time limit (timeparse.budget).
 """
 
 from __future__ import annotations
@@ -16,11 +20,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from commands.timeparse import TimeParseError, When, parse_when
+from commands.timeparse.budget import TooComplex, bounded, check
 from records.errors import DomainError
 
 _MXID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
 _PLACE_LEAD = re.compile(r"^(?:at|in|@|在|于|地点\s*[:：]?)\s*", re.IGNORECASE)
-_PLACE_TAIL = re.compile(r"\s(?:at|在|于|地点\s*[:：]?)\s*(\S.*)$", re.IGNORECASE)
+_PLACE_TAIL = re.compile(r"\s(?:at|在|于|地点\s*+[:：]?)\s*+(\S.*)$", re.IGNORECASE)
+# Characters a time phrase can begin with: digits (full-width too), Chinese numerals, the
+# first characters of the Chinese time words, and Latin letters (English words, month names).
+_TIME_START = re.compile(
+    r"[\d０-９零〇一二两三四五六七八九十百半今明后後大昨前下上本这這周星礼禮凌清早中午傍晚夜在于於收A-Za-z@]"
+)
+_SAME_RUN = re.compile(r"[\dA-Za-z.:]")
+_NUMERAL = "零〇一二两三四五六七八九十百"
+# The service keeps 2,000 characters of a title: a time phrase further in is no meeting's.
+_SEARCH_CHARS = 2000
 # Errors that show the words *were* a time (just not a usable one): worth reporting.
 _TIME_LIKE_ERRORS = {"time.in_past", "time.invalid_date", "time.invalid_clock"}
 
@@ -46,26 +60,44 @@ def _ends_on_boundary(when: When, candidate: str) -> bool:
     """The time phrase is not glued to the next word ("周五例会" is not "周五" + "例会")."""
     if not when.rest:
         return True
-    consumed = candidate.find(when.rest)
-    return consumed > 0 and candidate[consumed - 1].isspace()
+    return when.rest_start > 0 and candidate[when.rest_start - 1].isspace()
 
 
+def _may_start_inside(text: str, i: int) -> bool:
+    """Inside a word, a time can begin at ``i`` only where a new run starts: not in the middle
+    of a number ("12点" is not "2点"), of a Latin word, or of a Chinese numeral (三十)."""
+    ch, before = text[i], text[i - 1]
+    if not _TIME_START.match(ch):
+        return False
+    if _SAME_RUN.match(ch) and _SAME_RUN.match(before):
+        return False
+    return not (ch in _NUMERAL and before in _NUMERAL)
+
+
+def _starts(text: str) -> list[int]:
+    """Where to try: each later word, and (Chinese has no spaces) inside the first word."""
+    words = re.finditer(r"\S+", text[:_SEARCH_CHARS])
+    first = next(words, None)
+    if first is None:
+        return []
+    starts = [m.start() for m in words if _TIME_START.match(text, m.start())]
+    return starts + [i for i in range(first.start() + 1, first.end()) if _may_start_inside(text, i)]
+
+
+@bounded
 def find_time(text: str, *, now: datetime, tz: str) -> tuple[str, When, str] | None:
     """Split `text` into (before, the time, after); None when there is no time in it.
 
     The first phrase that is clearly a time but unusable (in the past, 2月30日) raises
     its TimeParseError rather than letting a later word pass for the time.
     """
-    words = list(re.finditer(r"\S+", text))
-    starts = [m.start() for m in words[1:]]
-    # No spaces (typical Chinese): try each position inside the first word too.
-    if words:
-        first = words[0]
-        starts = starts + list(range(first.start() + 1, first.end()))
-    for start in starts:
+    for start in _starts(text):
+        check()
         candidate = text[start:]
         try:
             when = parse_when(candidate, now=now, tz=tz)
+        except TooComplex:
+            raise
         except TimeParseError as exc:
             if exc.key in _TIME_LIKE_ERRORS and text[start - 1].isspace():
                 # The first time phrase is the meeting's time: a later one is not a fallback.
@@ -81,13 +113,16 @@ def clean_place(text: str) -> str | None:
     return place or None
 
 
+@bounded
 def parse_new_meeting(text: str, *, now: datetime, tz: str) -> MeetingDraft:
     """Parse the arguments of `!meeting new` (mentions already written as full Matrix IDs)."""
     rest, attendees = split_attendees(text)
     draft = MeetingDraft(attendees=attendees)
     found = find_time(rest, now=now, tz=tz)
     if found is None:
-        tail = _PLACE_TAIL.search(rest)
+        # Only the last line can end with the place (`.` stops at a newline): searching from
+        # there keeps the search linear in the text.
+        tail = _PLACE_TAIL.search(rest, max(0, rest.rfind("\n")))
         if tail is not None:
             draft.place = clean_place(tail.group(1))
             rest = rest[: tail.start()]
@@ -99,6 +134,7 @@ def parse_new_meeting(text: str, *, now: datetime, tz: str) -> MeetingDraft:
     return draft
 
 
+@bounded
 def parse_when_reply(text: str, *, now: datetime, tz: str) -> When:
     """A wizard answer that should be just a time."""
     when = parse_when(text.strip(), now=now, tz=tz)
@@ -107,6 +143,7 @@ def parse_when_reply(text: str, *, now: datetime, tz: str) -> When:
     return when
 
 
+@bounded
 def parse_action(text: str, *, now: datetime, tz: str) -> tuple[str, str, datetime]:
     """`@x <task> by <when>` / `@x <任务> 截止 <时间>` → (assignee, task, due time)."""
     rest, people = split_attendees(text)

@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from commands.timeparse import TimeParseError, deadline_in_working_days, parse_when
+from commands.timeparse.budget import bounded
+from commands.timeparse.workdays import unknown_holiday_year
+from commands.timeparse.zones import to_local
 from records.errors import DomainError
 
 _MXID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
 _PRIORITY = re.compile(r"(?:^|\s)(?:[!！](?:high|urgent)|urgent|紧急|加急)(?=\s|$)", re.I)
 _SOURCE = re.compile(r"(?:^|\s)(?:from|来源[:：]?)\s*(“[^”]+”|\"[^\"]+\"|\S+)", re.I)
 _BY = re.compile(r"(?:^|\s)(?:by|due|截止(?:到|于|时间)?[:：]?|期限[:：]?)\s*", re.I)
-_WORKDAYS_ZH = re.compile(r"^\s*(\d{1,3})\s*个?\s*工作日(?:内|之内)?\s*$")
-_WORKDAYS_EN = re.compile(r"^\s*(?:in\s+|within\s+)?(\d{1,3})\s+(?:working|business|work)\s+days?\s*$", re.I)
+# Possessive blanks (\s*+): a long run of spaces is read once, never backtracked into.
+_WORKDAYS_ZH = re.compile(r"^\s*+(\d{1,3})\s*+个?\s*+工作日(?:内|之内)?\s*+$")
+_WORKDAYS_EN = re.compile(r"^\s*+(?:in\s++|within\s++)?(\d{1,3})\s++(?:working|business|work)\s++days?\s*+$", re.I)
 _NEW = re.compile(r"^\s*(?:new|add|新建|新增)(?=\s|$)", re.I)
 _PERCENT = re.compile(r"^\s*([+-]?\d{1,6})\s*[%％]?(?=\s|$)")
 
@@ -31,6 +35,9 @@ class NewTask:
     due_at: datetime
     source: str | None
     priority: str
+    # A year whose official holidays are unknown, when the deadline was counted in working
+    # days into it (Monday–Friday were counted): the reply says so.
+    holidays_unknown: int | None = None
 
 
 def strip_new(text: str) -> str:
@@ -44,20 +51,31 @@ def deadline(text: str, *, now: datetime, tz: str) -> datetime:
     Read as a deadline ("by friday" is friday 18:00, the end of the working day) when the
     parser knows the form, else as a plain time.
     """
+    return deadline_with_note(text, now=now, tz=tz)[0]
+
+
+@bounded
+def deadline_with_note(text: str, *, now: datetime, tz: str) -> tuple[datetime, int | None]:
+    """``deadline`` and the first year without holiday data a working-day count ran into."""
     m = _WORKDAYS_ZH.match(text) or _WORKDAYS_EN.match(text)
-    if m:
-        return deadline_in_working_days(now, int(m.group(1)), tz)
-    if re.match(r"^[A-Za-z]", text):
-        try:
-            return parse_when("by " + text, now=now, tz=tz).at
-        except TimeParseError:
-            pass
     try:
-        return parse_when(text, now=now, tz=tz).at
+        if m:
+            due = deadline_in_working_days(now, int(m.group(1)), tz)
+            return due, unknown_holiday_year(to_local(now, tz).date(), to_local(due, tz).date())
+        if re.match(r"^[A-Za-z]", text):
+            try:
+                when = parse_when("by " + text, now=now, tz=tz)
+                return when.at, when.holidays_unknown
+            except TimeParseError as exc:
+                if exc.key == "time.too_complex":
+                    raise
+        when = parse_when(text, now=now, tz=tz)
+        return when.at, when.holidays_unknown
     except TimeParseError as exc:
         raise DomainError(exc.key, **exc.params) from None
 
 
+@bounded
 def parse_new_task(text: str, *, now: datetime, tz: str) -> NewTask:
     """Raises DomainError (task.no_lead, task.no_due, task.no_title, time.*) on a mistake."""
     priority = "normal"
@@ -86,8 +104,8 @@ def parse_new_task(text: str, *, now: datetime, tz: str) -> NewTask:
     title = " ".join(_MXID.sub(" ", head).split()).strip(" ,，:：")
     if not title:
         raise DomainError("task.no_title")
-    due = deadline(when_text, now=now, tz=tz)
-    return NewTask(title, people[0], people[1:], due, source, priority)
+    due, holidays_unknown = deadline_with_note(when_text, now=now, tz=tz)
+    return NewTask(title, people[0], people[1:], due, source, priority, holidays_unknown)
 
 
 def parse_percent(text: str) -> tuple[int, str]:

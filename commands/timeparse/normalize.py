@@ -77,7 +77,7 @@ def _convert_numerals(text: str) -> tuple[str, list[int]]:
         start, end = m.start(), m.end()
         run = m.group()
         # 周五十点 = 周五 + 十点: the first character after a weekday marker is the weekday.
-        if any(text.endswith(marker, 0, start) for marker in _WEEKDAY_MARKERS):
+        if text.endswith(_WEEKDAY_MARKERS, 0, start):
             start += 1
             run = run[1:]
         if not run:

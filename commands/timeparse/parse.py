@@ -30,7 +30,7 @@ _QUOTE_MAX = 24
 # The longest time expression people write ("2026年11月30日（周一）下午3点半之前", "the day
 # after tomorrow in the afternoon at 10:30 pm") is about 40 characters. Only this much of the
 # text is read, so that a long message costs what a short one does: the rest is the message.
-WINDOW = 120
+WINDOW = 80
 
 
 @dataclass(frozen=True)
