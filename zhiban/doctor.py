@@ -10,7 +10,7 @@ import aiohttp
 from sqlalchemy import text
 
 from records.db import Database
-from zhiban.redis_conn import answers, resolve_url
+from zhiban.redis_conn import answers, embedded_version, resolve_url, server_version
 from zhiban.settings import Settings
 
 
@@ -56,15 +56,24 @@ async def check_database(settings: Settings) -> Check:
 
 def check_redis(settings: Settings) -> Check:
     url = resolve_url(settings.redis.url)
+    embedded = embedded_version()
+    embedded_note = f"; embedded redis-server {embedded} for `zhiban up`" if embedded else ""
     if url and answers(url):
-        return Check("redis", True, url)
+        version = server_version(url)
+        found = f"{url} (Redis {version})" if version else url
+        if not settings.redis.url:
+            # Works, but shared with anything else on this machine: worth a line in the report.
+            return Check(
+                "redis", True, f"redis.url is not set: using {found}, shared with others; set redis.url{embedded_note}"
+            )
+        return Check("redis", True, found + embedded_note)
     if settings.redis.url:
         return Check("redis", False, f"Redis at {settings.redis.url} does not answer. Start it or fix redis.url.")
     return Check(
         "redis",
         True,
         "no Redis configured or on localhost: `zhiban up` starts an embedded one; "
-        "`zhiban worker` alone needs redis.url",
+        f"`zhiban worker` alone needs redis.url{embedded_note}",
     )
 
 

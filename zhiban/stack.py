@@ -1,6 +1,6 @@
 """`zhiban up`: the whole stack on one machine, from nothing, with embedded defaults.
 
-Synapse (SQLite, loopback only) and, when no Redis answers, an embedded redis-server both
+Synapse (SQLite, loopback only) and, unless a Redis is configured, an embedded redis-server both
 live under the data folder, so a second start finds its accounts and rooms again. The bot,
 the push server and the worker run as child processes, exactly as in production.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from records.db import private_dir
 from zhiban.config_file import fresh_config, write_config
 from zhiban.homeserver import LocalHomeserver
-from zhiban.redis_conn import EmbeddedRedis, resolve_url
+from zhiban.redis_conn import EmbeddedRedis, configured_url
 from zhiban.settings import load_settings
 
 # The demo office: (localpart, display name, roles).
@@ -124,8 +124,10 @@ async def run_stack(
     await hs.start()
     print(f"  homeserver  {hs.base_url}  (Synapse, SQLite)")
 
+    # The demo's own embedded Redis unless one is configured: a Redis that merely answers on
+    # localhost may belong to something else, and its database 0 is nobody's in particular.
     embedded: EmbeddedRedis | None = None
-    redis_url = None if embedded_redis else resolve_url(os.environ.get("ZHIBAN_REDIS__URL", ""))
+    redis_url = None if embedded_redis else configured_url(os.environ, data_dir / "zhiban.toml") or None
     if redis_url is None:
         embedded = EmbeddedRedis(data_dir)
         redis_url = embedded.start()
