@@ -47,7 +47,7 @@ def up(
     data_dir: Annotated[Path, typer.Option(help="Where the local stack keeps its data.")] = Path("data"),
     tour: Annotated[bool, typer.Option(help="Play the scripted tour once the stack is up.")] = True,
     exit_after_tour: Annotated[bool, typer.Option(help="Stop after the tour (for scripts).")] = False,
-    embedded_redis: Annotated[bool, typer.Option(help="Use the embedded Redis even if redis.url is configured.")] = False,
+    embedded_redis: Annotated[bool, typer.Option(help="Use the embedded Redis even if redis.url is set.")] = False,
 ) -> None:
     """Run the whole local stack: Synapse, Redis, the bot, the push server and the worker."""
     from zhiban.stack import run_stack
