@@ -52,6 +52,11 @@ class MatrixSettings(_Section):
     def _user_id(cls, value: str) -> str:
         return checks.matrix_user_id(value)
 
+    @field_validator("homeserver")
+    @classmethod
+    def _homeserver(cls, value: str) -> str:
+        return checks.http_url(value)
+
 
 class DatabaseSettings(_Section):
     url: str = ""  # empty: SQLite under data_dir

@@ -116,6 +116,11 @@ def test_a_public_url_without_http_scheme_is_refused(tmp_path: Path, url: str) -
     assert "server.public_url" in _problems(tmp_path, f'[server]\npublic_url = "{url}"\n')
 
 
+@pytest.mark.parametrize("url", ["matrix.example.org", "ftp://matrix.example.org", "http://"])
+def test_a_homeserver_without_http_scheme_is_refused(tmp_path: Path, url: str) -> None:
+    assert "matrix.homeserver" in _problems(tmp_path, f'[matrix]\nhomeserver = "{url}"\n')
+
+
 def test_the_cli_names_every_bad_key_on_one_line_without_a_traceback(tmp_path: Path) -> None:
     config = tmp_path / "zhiban.toml"
     config.write_text(
