@@ -14,6 +14,10 @@ TEXTS = {
         "zh": "⚠️ 消息太长（{size} 字），上限为 {limit} 字。请分成几条发送。",
         "en": "⚠️ That message is too long ({size} characters; the limit is {limit}). Please split it.",
     },
+    "error.too_complex": {
+        "zh": "这条消息处理太久了，请简化后再发一次（例如写短一些，或分成几条）。",
+        "en": "That took too long to work out. Please simplify it (shorter, or split into several messages).",
+    },
     "error.prefix": {"zh": "⚠️ {message}", "en": "⚠️ {message}"},
     "usage.title": {"zh": "用法：", "en": "Usage:"},
     "usage.example": {"zh": "示例：", "en": "Example:"},

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Router, UserFacingError
+from bot.offloop import off_loop
 from commands.timeparse import TimeParseError, format_when, parse_when
 from emergency import access, common, incidents, outreach, room_admin, roster
 from emergency.grammar import GrammarError, parse_span, split_people
@@ -115,8 +116,10 @@ async def _set(
     text = common.args_of(message, settings, command).split(None, 1)
     policy = common.policy_of(settings)
     try:
-        when_text, leader, officers = split_people(text[1] if len(text) > 1 else "")
-        starts_at, ends_at = parse_span(when_text, now=clock.now(), tz=policy.roster_tz, shift_start=policy.shift_start)
+        when_text, leader, officers = await off_loop(split_people, text[1] if len(text) > 1 else "")
+        starts_at, ends_at = await off_loop(
+            parse_span, when_text, now=clock.now(), tz=policy.roster_tz, shift_start=policy.shift_start
+        )
     except GrammarError as exc:
         raise UserFacingError(exc.key, usage_of="duty", **exc.params) from None
     except TimeParseError as exc:
@@ -158,7 +161,8 @@ async def csv_upload(
         raise UserFacingError("em.duty.not_allowed")
     assert message.media is not None and message.media.url
     raw = await client.download(message.media.url)
-    parsed = roster.parse_roster_csv(
+    parsed = await off_loop(
+        roster.parse_roster_csv,
         raw.decode("utf-8-sig", errors="replace"),
         tz=common.policy_of(settings).roster_tz,
         default_server=common.server_of(settings),
@@ -239,11 +243,11 @@ async def duty_log(
         return
     if not duty_staff:
         raise UserFacingError("em.duty.staff_only")
-    fields = roster.parse_log_text(text)
+    fields = await off_loop(roster.parse_log_text, text)
     received_at = None
     if fields.time_text:
         try:
-            received_at = parse_when(fields.time_text, now=clock.now(), tz=tz, prefer_future=False).at
+            received_at = (await off_loop(parse_when, fields.time_text, now=clock.now(), tz=tz, prefer_future=False)).at
         except TimeParseError as exc:
             raise UserFacingError(exc.key, usage_of="log", **exc.params) from None
     incident = await incidents.in_room(session, message.room_id)

@@ -25,6 +25,7 @@ from bot import (
     UserFacingError,
 )
 from bot.filters import parsed_command
+from bot.offloop import off_loop
 from commands.timeparse import format_when
 from emergency import incidents, outreach, reports, room_admin
 from emergency.grammar import parse_report_fields
@@ -80,7 +81,7 @@ async def report(
     if kind is None:
         raise UserFacingError("em.report.bad_kind", usage_of="report", value=(words[0] if words else "")[:20])
     await reports.check_can_file(session, incident, kind)
-    fields = parse_report_fields(command.args.split(None, 1)[1] if len(words) > 1 else "")
+    fields = await off_loop(parse_report_fields, command.args.split(None, 1)[1] if len(words) > 1 else "")
     pending = [f for f in reports.FIELDS if f not in fields]
     if not pending:
         turn = _Turn(
@@ -245,7 +246,7 @@ async def _spoken_fields(
     if note.status != "done" or not note.text:
         await turn.say(turn.t("em.report.voice_failed"))
         return None
-    heard = {f: v for f, v in parse_report_fields(note.text).items() if f in reports.FIELDS}
+    heard = {f: v for f, v in (await off_loop(parse_report_fields, note.text)).items() if f in reports.FIELDS}
     if not heard and pending:
         heard = {pending[0]: note.text}
     return {field: value[:2000] for field, value in heard.items()}

@@ -75,6 +75,7 @@ class Policy:
 
 
 ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+_MAX_WORD = 32
 _GRADE_WORDS = {
     "1": 1, "2": 2, "3": 3, "4": 4,
     "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4,
@@ -89,6 +90,8 @@ _GRADE_WORDS = {
 
 def parse_grade(word: str) -> int | None:
     """'Ⅱ', 'II', '2', '二级', '重大' → 2; None when it is not a grade."""
+    if len(word) > _MAX_WORD:  # no grade or category is longer: skip the work on long text
+        return None
     return _GRADE_WORDS.get(word.strip().upper() if word.isascii() else word.strip())
 
 
@@ -101,4 +104,6 @@ _CATEGORY_WORDS = {
 
 
 def parse_category(word: str) -> str | None:
+    if len(word) > _MAX_WORD:
+        return None
     return _CATEGORY_WORDS.get(word.strip().lower())

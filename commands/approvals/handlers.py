@@ -28,6 +28,7 @@ from bot import (
 )
 from bot.filters import FilterResult, parsed_command
 from bot.mentions import text_with_ids, user_ids_in
+from bot.offloop import off_loop
 from bot.types import Event
 from commands.approvals import access, render, service
 from commands.approvals.chain import ChainError, StepSpec, parse_chain, split_title_chain
@@ -367,7 +368,7 @@ async def _new(
         await state.set_data({"title": title})
         await message.reply(t("approval.ask_chain"))
         return
-    steps, cc = _steps(chain_text)
+    steps, cc = await off_loop(_steps, chain_text)
     await _start(message, title, steps, cc, None, session, clock, settings, client, lang, tz)
 
 
@@ -402,7 +403,7 @@ async def wizard_answer(
             await state.clear()
             return
         if data.get("chain"):
-            steps, cc = _steps(data["chain"])
+            steps, cc = await off_loop(_steps, data["chain"])
             await _start(message, title, steps, cc, None, session, clock, settings, client, lang, tz)
             await state.clear()
             return
@@ -411,7 +412,7 @@ async def wizard_answer(
         await message.reply(t("approval.ask_chain"))
         return
     # The chain step: a mistake keeps the wizard here, so the user can simply try again.
-    steps, cc = _steps(text)
+    steps, cc = await off_loop(_steps, text)
     await _start(message, data.get("title", ""), steps, cc, None, session, clock, settings, client, lang, tz)
     await state.clear()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, MemberEvent, Message, Router, UserFacingError
 from bot.i18n import normalize_lang
+from commands.timeparse import TimeParseError, get_zone
 from records import audit, people
 
 router = Router("general")
@@ -65,7 +65,7 @@ async def set_lang(message: Message, command: CommandObject, session: AsyncSessi
 
 
 def _now_in(tz: str) -> str:
-    return datetime.now(UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return datetime.now(UTC).astimezone(get_zone(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 @router.message(TZ)
@@ -75,8 +75,10 @@ async def set_tz(message: Message, command: CommandObject, session: AsyncSession
         return
     value = command.args.split()[0]
     try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+        # get_zone checks the name's shape before the file system sees it: "Asia" is a
+        # directory of zones (IsADirectoryError), 300 characters too long a file name.
+        get_zone(value)
+    except TimeParseError:
         raise UserFacingError("tz.unknown", value=value[:64]) from None
     person = await people.ensure_person(session, message.sender)
     old = person.tz

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import CommandObject, Message, Router, UserFacingError
 from bot.filters import FilterResult, parsed_command
+from bot.offloop import off_loop
 from bot.types import Event
 from commands.meetings import access, chat, ics, minutes, notices, parsing, service
 from commands.meetings.handlers_schedule import conflict_line, start_new
@@ -100,7 +101,7 @@ async def meeting_command(
         elif sub == "move":
             if not rest:
                 raise UserFacingError("meeting.ask_when", title=meeting.title)
-            when = parsing.parse_when_reply(rest, now=now, tz=tz)
+            when = await off_loop(parsing.parse_when_reply, rest, now=now, tz=tz)
             # Moving is one step (unlike scheduling, no confirm): the organizer already chose this
             # meeting and its people; clashes are shown so they can move it again if needed.
             conflicts = await service.move_conflicts(session, meeting, when.at, policy=policy)
@@ -267,7 +268,7 @@ async def action_command(
     with chat.user_terms(lang, tz, now):
         meeting_id, rest = chat.split_code(chat.args_of(message, command, settings))
         meeting = await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
-        assignee, title, due = parsing.parse_action(rest, now=now, tz=tz)
+        assignee, title, due = await off_loop(parsing.parse_action, rest, now=now, tz=tz)
         result = await minutes.add_action(
             session, meeting.id, message.sender, assignee, title, due, clock=clock, is_admin=admin
         )

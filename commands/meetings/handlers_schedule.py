@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Message, Reaction, ReactionEvent, Router, State, StateFilter, StatesGroup
 from bot.filters import FilterResult, parsed_command
+from bot.offloop import off_loop
 from bot.types import Event
 from commands.meetings import chat, parsing, service
 from commands.meetings.models import Meeting
@@ -75,7 +76,7 @@ async def start_new(
     policy = chat.policy_of(settings)
     now = clock.now()
     with chat.user_terms(lang, tz, now):
-        draft = parsing.parse_new_meeting(args, now=now, tz=tz)
+        draft = await off_loop(parsing.parse_new_meeting, args, now=now, tz=tz)
         draft.place = policy.resolve_place(draft.place)
     await state.clear()
     await _continue(message, draft, {}, session=session, state=state, clock=clock, policy=policy, lang=lang, tz=tz, t=t)
@@ -207,7 +208,7 @@ async def wizard_answer(
         if current == NewMeeting.title:
             draft.title = text[:2000]
         elif current == NewMeeting.when:
-            draft.starts_at = parsing.parse_when_reply(text, now=now, tz=tz).at
+            draft.starts_at = (await off_loop(parsing.parse_when_reply, text, now=now, tz=tz)).at
         elif current == NewMeeting.place:
             draft.place = None if text.lower() in chat.NONE_WORDS else policy.resolve_place(text)
             data["place_asked"] = True

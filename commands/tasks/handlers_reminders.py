@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.filters import FilterResult
+from bot.offloop import off_loop
 from bot.types import Event
 from commands.tasks import access, reminders
 from commands.tasks.models import Reminder
@@ -95,15 +96,15 @@ def _split_target(args: str, default: str) -> tuple[str, str]:
     return default, args.strip()
 
 
-def _when_of(text: str, now: datetime, tz: str) -> tuple[datetime, Recurrence | None, str]:
-    """(first firing, repeat rule or None, the reminder's text)."""
+def _when_of(text: str, now: datetime, tz: str) -> tuple[datetime, Recurrence | None, str, int | None]:
+    """(first firing, repeat rule or None, the reminder's text, a year without holiday data)."""
     try:
         found = split_recurrence(text, now=now, tz=tz)
         if found is not None:
             recurrence, rest = found
-            return recurrence.next_after(now), recurrence, rest
+            return recurrence.next_after(now), recurrence, rest, None
         when = parse_when(text, now=now, tz=tz)
-        return when.at, None, when.rest
+        return when.at, None, when.rest, when.holidays_unknown
     except TimeParseError as exc:
         raise DomainError(exc.key, **exc.params) from None
 
@@ -125,7 +126,7 @@ async def _create(
         # In a direct chat with the bot, "me" and "room" are the same place: this chat.
         target = "room"
     now = clock.now()
-    due, recurrence, text = _when_of(rest, now, tz)
+    due, recurrence, text, holidays_unknown = await off_loop(_when_of, rest, now, tz)
     if not text:
         raise UserFacingError("reminder.no_text")
     reminder = await reminders.create_reminder(
@@ -157,6 +158,8 @@ async def _create(
     if alarm:
         policy = await load_policy(session)
         reply += t("reminder.alarm_note", minutes=policy.alarm_repeat_minutes)
+    if holidays_unknown is not None:
+        reply += "\n" + t("time.no_holiday_data", year=holidays_unknown)
     reply += t("reminder.hint")
     await message.reply(reply, ref=reminders.ref_of(reminder.id))
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.filters import FilterResult
 from bot.mentions import text_with_ids, user_ids_in
+from bot.offloop import off_loop
 from bot.types import Event
 from commands.tasks import access, parsing, service
 from commands.tasks.models import Task
@@ -177,7 +178,7 @@ async def new_task(
     full = _with_ids(message.body, message.html, _server_of(settings))
     # Everything after the command word, with mentions as full Matrix IDs (pills included).
     args = re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S)
-    spec = parsing.parse_new_task(parsing.strip_new(args), now=now, tz=tz)
+    spec = await off_loop(parsing.parse_new_task, parsing.strip_new(args), now=now, tz=tz)
     task = await service.create_task(
         session,
         assigner=message.sender,
@@ -190,7 +191,10 @@ async def new_task(
         room_id=message.room_id,
         clock=clock,
     )
-    await message.reply(service.render_card(task, lang, tz, now), ref=service.card_ref(task.id))
+    card = service.render_card(task, lang, tz, now)
+    if spec.holidays_unknown is not None:
+        card += "\n" + t("time.no_holiday_data", year=spec.holidays_unknown)
+    await message.reply(card, ref=service.card_ref(task.id))
 
 
 async def _cancel_task(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
@@ -250,7 +254,7 @@ async def extend(
     task_id, rest = _split_id(command)
     now = clock.now()
     try:
-        when = parse_when(rest, now=now, tz=tz)
+        when = await off_loop(parse_when, rest, now=now, tz=tz)
     except TimeParseError as exc:
         raise DomainError(exc.key, **exc.params) from None
     task = await service.request_extension(session, task_id, message.sender, when.at, when.rest, clock)

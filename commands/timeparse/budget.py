@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
+from records.errors import DomainError
+
 from .errors import TimeParseError
 
 # Nothing in the office is scheduled, due or reported more than this far from now; larger
@@ -37,8 +39,12 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class TooComplex(TimeParseError):
-    """The parse ran out of time: the text is too long or too convoluted to read."""
+class TooComplex(TimeParseError, DomainError):
+    """The parse ran out of time: the text is too long or too convoluted to read.
+
+    Also a DomainError, so that it is answered as the user's mistake wherever it surfaces,
+    from parsers whose callers only expect their own errors (a roster file, a chain).
+    """
 
     def __init__(self) -> None:
         super().__init__("time.too_complex")

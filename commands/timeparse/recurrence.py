@@ -216,8 +216,8 @@ def _interval_rule(n: str | None, unit_seconds: int, now: datetime, source: str)
         raise TimeParseError("time.unparsed_recurrence", text=source.strip()[:24])
     seconds = every * unit_seconds
     start = require_aware(now).replace(microsecond=0) + timedelta(seconds=seconds)
-    freq, n = ("HOURLY", seconds // 3600) if seconds % 3600 == 0 else ("MINUTELY", seconds // 60)
-    return f"DTSTART:{start:%Y%m%dT%H%M%S}Z\nRRULE:FREQ={freq};INTERVAL={n}"
+    freq, interval = ("HOURLY", seconds // 3600) if seconds % 3600 == 0 else ("MINUTELY", seconds // 60)
+    return f"DTSTART:{start:%Y%m%dT%H%M%S}Z\nRRULE:FREQ={freq};INTERVAL={interval}"
 
 
 def _fires(expr: str, now: datetime) -> bool:
