@@ -11,7 +11,7 @@ import io
 import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -211,7 +211,9 @@ def _parse_row(
     assert start is not None and end is not None
     starts_at = datetime.combine(day, start, zone)
     ends_at = datetime.combine(day if end > start else day + timedelta(days=1), end, zone)
-    if not timedelta(0) < ends_at - starts_at <= MAX_SHIFT:  # a wall clock that jumps (DST)
+    # In UTC: between two wall times of one zone Python subtracts the wall clocks, and on the
+    # day clocks go forward 02:30 → 03:00 is 30 minutes of wall clock ending before it begins.
+    if not timedelta(0) < ends_at.astimezone(UTC) - starts_at.astimezone(UTC) <= MAX_SHIFT:
         errors.append(RowError(number, "em.duty.bad_span", {}, "end"))
         return None
     leader = normalize_user(record["leader"], server) if record["leader"] else None

@@ -60,12 +60,14 @@ _current: ContextVar[_Budget | None] = ContextVar("zhiban_parse_budget", default
 
 
 @contextmanager
-def parse_budget(seconds: float = PARSE_SECONDS) -> Iterator[None]:
-    """Start a deadline for this parse, unless an outer parse already runs under one."""
+def parse_budget(seconds: float | None = None) -> Iterator[None]:
+    """Start a deadline for this parse (PARSE_SECONDS by default), unless an outer parse
+    already runs under one."""
     if _current.get() is not None:
         yield
         return
-    token = _current.set(_Budget(deadline=time.monotonic() + seconds))
+    limit = PARSE_SECONDS if seconds is None else seconds
+    token = _current.set(_Budget(deadline=time.monotonic() + limit))
     try:
         yield
     finally:
