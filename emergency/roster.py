@@ -153,14 +153,38 @@ def parse_roster_csv(text: str, *, tz: str, default_server: str, today: date | N
     """
     zone = ZoneInfo(tz)
     today = today or date.today()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    # newline="": the csv module reads line ends itself (a lone \r in a cell is one, not an error).
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error:
+        return ParsedRoster([], [RowError(1, "em.csv.unreadable")])
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return ParsedRoster([], [RowError(1, "em.csv.columns", {"missing": ", ".join(missing)})])
     reader.fieldnames = header
     rows: list[ShiftRow] = []
     errors: list[RowError] = []
+    try:
+        _read_rows(reader, zone, default_server, today, rows, errors)
+    except csv.Error:  # a file csv cannot read on: reported on the line it stopped at
+        errors.append(RowError(reader.line_num, "em.csv.unreadable"))
+    rows.sort(key=lambda r: r.starts_at)
+    for earlier, later in itertools.pairwise(rows):
+        if later.starts_at < earlier.ends_at:
+            errors.append(RowError(later.line, "em.csv.overlap", {"other": str(earlier.line)}))
+    errors.sort(key=lambda e: e.line)
+    return ParsedRoster(rows, errors)
+
+
+def _read_rows(
+    reader: csv.DictReader[str],
+    zone: ZoneInfo,
+    default_server: str,
+    today: date,
+    rows: list[ShiftRow],
+    errors: list[RowError],
+) -> None:
     for number, raw in enumerate(reader, start=2):
         check()
         if number - 1 > MAX_ROWS:
@@ -172,12 +196,6 @@ def parse_roster_csv(text: str, *, tz: str, default_server: str, today: date | N
         row = _parse_row(number, record, zone, default_server, errors, today)
         if row is not None:
             rows.append(row)
-    rows.sort(key=lambda r: r.starts_at)
-    for earlier, later in itertools.pairwise(rows):
-        if later.starts_at < earlier.ends_at:
-            errors.append(RowError(later.line, "em.csv.overlap", {"other": str(earlier.line)}))
-    errors.sort(key=lambda e: e.line)
-    return ParsedRoster(rows, errors)
 
 
 def _clock(value: str) -> time | None:

@@ -58,6 +58,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "日期“{value}”超出范围：只能排前后 {years} 年之内的班",
         "en": "date '{value}' is out of range: shifts must be within {years} years of today",
     },
+    "em.csv.unreadable": {
+        "zh": "无法按 CSV 读取（引号或字符有误），请用表格软件另存为 CSV 后重试",
+        "en": "cannot be read as CSV (a stray quote or character); save it as CSV from a spreadsheet and retry",
+    },
     "em.csv.too_many": {
         "zh": "行数超过上限 {limit}，请分成几个文件导入",
         "en": "more than {limit} lines; split the roster into several files",
