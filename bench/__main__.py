@@ -8,6 +8,7 @@
         bench.timer_lateness         timer lateness with 100,000 pending; pump CPU at idle
         bench.incident_fanout        grade Ⅰ incident: 100 responders invited and DM-alerted
         bench.approval_latency       approvals: leader's ✅ → card edit and requester's DM; decisions/s
+        bench.parsers                the slowest input found for each chat parser (target < 50 ms)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ BENCHMARKS = [
     "bench.timer_lateness",
     "bench.incident_fanout",
     "bench.approval_latency",
+    "bench.parsers",
 ]
 
 

@@ -9,8 +9,8 @@ is tried character by character inside the first word, with the same end rule.
 What follows the time is the place, after an optional marker (at / in / 在 / 地点 / 于).
 
 The search is bounded: a position is tried only where a time can begin (a digit, a Chinese
-numeral or time word, a Latin word), only within the first _SEARCH_CHARS characters (the
-service keeps no longer a title), and under the parser's time limit (timeparse.budget).
+numeral or time word, a Latin word), only within the first _SEARCH_CHARS characters, and
+under the parser's time limit (timeparse.budget).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ _TIME_START = re.compile(
 )
 _SAME_RUN = re.compile(r"[\dA-Za-z.:]")
 _NUMERAL = "零〇一二两三四五六七八九十百"
-# The service keeps 2,000 characters of a title: a time phrase further in is no meeting's.
-_SEARCH_CHARS = 2000
+# Titles are a line ("防汛工作会商会"); a time phrase more than this far into the text is in
+# something pasted after the title, not the meeting's time (and each position tried costs).
+_SEARCH_CHARS = 1000
 # Errors that show the words *were* a time (just not a usable one): worth reporting.
 _TIME_LIKE_ERRORS = {"time.in_past", "time.invalid_date", "time.invalid_clock"}
 

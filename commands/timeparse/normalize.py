@@ -14,12 +14,19 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-# A run of Chinese numeral characters. 两 is the colloquial 2 (两点, 两天).
-_NUMERAL_RUN = re.compile(r"[零〇一二两三四五六七八九十百]+")
+# Runs of Chinese numeral characters are read; 两 is the colloquial 2 (两点, 两天).
 # A numeral run is converted only when it is a count or a clock/calendar value:
 # followed by a unit, or standing right after 点/时 (the minutes of 三点二十).
 _UNIT_AFTER = re.compile(r"\s*(?:个|點|点|時|时|天|日|号|號|月|小时|钟头|分|秒|周|星期|礼拜|禮拜|年|刻|:)")
 _CLOCK_BEFORE = ("点", "點", "时", "時")
+# Only the runs that may be converted, found by one linear scan: a whole run (never its tail:
+# the look-behind) followed by a unit, or a run right after 点/时. Numerals that are neither
+# ("三十x", a name) cost nothing more, however many a long message has.
+_CANDIDATE_RUN = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百])[零〇一二两三四五六七八九十百]++"
+    r"(?=\s*+(?:个|點|点|時|时|天|日|号|號|月|小时|钟头|分|秒|周|星期|礼拜|禮拜|年|刻|:))"
+    r"|(?<=[点點时時])[零〇一二两三四五六七八九十百]++"
+)
 # After these, 一..七/日/天 are weekday names (周一, 星期天), never numbers.
 _WEEKDAY_MARKERS = ("周", "星期", "礼拜", "禮拜")
 _DIGIT_CHARS = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
@@ -52,8 +59,11 @@ def _cn2an():  # type: ignore[no-untyped-def]
 _MAX_RUN = 16
 
 
+@lru_cache(maxsize=4096)
 def _to_arabic(run: str) -> str | None:
-    """Convert one numeral run, or None when it is not a number (e.g. a stray 百)."""
+    """Convert one numeral run, or None when it is not a number (e.g. a stray 百).
+
+    Cached: cn2an takes ~20 µs a run, and a meeting's text is read at many positions."""
     if len(run) > _MAX_RUN:
         return None
     if len(run) > 1 and all(ch in _DIGIT_CHARS for ch in run) and run[0] not in "两":
@@ -73,7 +83,7 @@ def _convert_numerals(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     origin: list[int] = []
     pos = 0
-    for m in _NUMERAL_RUN.finditer(text):
+    for m in _CANDIDATE_RUN.finditer(text):
         start, end = m.start(), m.end()
         run = m.group()
         # 周五十点 = 周五 + 十点: the first character after a weekday marker is the weekday.

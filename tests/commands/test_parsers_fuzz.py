@@ -22,7 +22,7 @@ from bot.errors import UserFacingError
 from commands.approvals.chain import parse_chain, split_title_chain
 from commands.meetings.parsing import parse_action, parse_new_meeting, parse_when_reply
 from commands.tasks.parsing import parse_new_task, parse_percent
-from commands.timeparse import TimeParseError, get_zone, parse_recurrence, parse_when, split_recurrence
+from commands.timeparse import TimeParseError, get_zone, parse_recurrence, parse_when, split_recurrence, workdays
 from commands.timeparse.workdays import add_working_days
 from emergency.grammar import GrammarError, parse_report_fields, parse_span, split_people
 from emergency.policy import parse_category, parse_grade
@@ -57,12 +57,16 @@ FUZZ = settings(
 )
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _quiet() -> Any:
-    # Years without holiday data log a warning once each: noise here.
+    # Years without holiday data log a warning once each: noise here, and the years warned
+    # about here must still be warned about in the tests that check that warning.
+    warned = set(workdays._warned_years)
     logging.disable(logging.WARNING)
     yield
     logging.disable(logging.NOTSET)
+    workdays._warned_years.clear()
+    workdays._warned_years.update(warned)
 
 
 def _only_user_errors(fn: Callable[[], object]) -> None:
