@@ -5,14 +5,19 @@ pushkey is the browser's p256dh key), as Sygnal's webpush pushkin expects. We tu
 notification into one Web Push per device, through the same sender as everything else, and
 answer the pushkeys that are dead (404/410, or an endpoint we will not send to) as
 `rejected`, so the homeserver removes those pushers.
+
+The route is open to the internet, so it must not be a free push relay: only devices of the
+configured app ids are served (others are rejected, as Sygnal does), a request serves a few
+devices at most (a homeserver sends one), and a `default_payload.url` that is not a path on
+this server is dropped, so that a tap never opens another site.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from notifications.payload import fit
+from notifications.payload import PAGE_PATH, fit, local_path
 from notifications.webpush import (
     Allowlist,
     OutcomeKind,
@@ -74,15 +79,26 @@ def parse(body: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 async def relay(
-    notification: dict[str, Any], devices: list[dict[str, Any]], sender: WebPushSender, allowlist: Allowlist
+    notification: dict[str, Any],
+    devices: list[dict[str, Any]],
+    sender: WebPushSender,
+    allowlist: Allowlist,
+    *,
+    app_ids: Collection[str],
+    max_devices: int,
 ) -> tuple[list[str], dict[str, int]]:
     """Push one notification to its devices; returns (rejected pushkeys, count per outcome)."""
     rejected: list[str] = []
     counts: dict[str, int] = {}
     items: list[tuple[str, PushItem]] = []
     high = notification.get("prio", "high") == "high"
-    for device in devices:
+    for index, device in enumerate(devices):
         pushkey = str(device["pushkey"])
+        refusal = "too_many" if index >= max_devices else None if device["app_id"] in app_ids else "unknown_app"
+        if refusal is not None:
+            rejected.append(pushkey)
+            counts[refusal] = counts.get(refusal, 0) + 1
+            continue
         data = device.get("data") or {}
         endpoint, auth = _str(data.get("endpoint")), _str(data.get("auth"))
         if endpoint is None or auth is None:
@@ -94,6 +110,8 @@ async def relay(
         default_payload = data.get("default_payload")
         if isinstance(default_payload, dict):
             payload = {**default_payload, **payload}
+            if "url" in payload:
+                payload["url"] = local_path(payload["url"]) or PAGE_PATH
         ttl = data.get("ttl")
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
             ttl = GATEWAY_TTL

@@ -1,4 +1,5 @@
-"""Tables of the push feature: subscriptions, notices, one delivery row per push, sign-in links."""
+"""Tables of the push feature: subscriptions, notices, one delivery row per push, sign-in links,
+and the sessions of signed-in browsers."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ class PushSubscription(Base):
     """A browser's Web Push subscription, owned by the person who signed that browser in.
 
     The endpoint is unique: a browser that subscribes again (or is signed in by someone
-    else) takes the row over instead of receiving every push twice.
+    else, with the same keys) takes the row over instead of receiving every push twice.
     """
 
     __tablename__ = "push_subscriptions"
@@ -98,3 +99,18 @@ class SignInLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie carries a secret whose hash names this row, so that
+    sign-out, "sign out everywhere" and an admin's revoke end the session at once (the row
+    is deleted), and a database reader learns nothing that signs anyone in."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -14,6 +14,19 @@ from notifications.webpush import MAX_PLAINTEXT
 PAGE_PATH = "/push/"
 
 
+def local_path(url: Any) -> str | None:
+    """`url` when it is a path on this server; None for anything a tap could take elsewhere.
+
+    "//host/x" and "/\\host/x" are other sites to a browser, and a scheme ("javascript:",
+    "https:") is never a local path.
+    """
+    if not isinstance(url, str) or not url.startswith("/") or len(url) > 1024:
+        return None
+    if url.startswith("//") or "\\" in url or any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        return None
+    return url
+
+
 def _encode(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 

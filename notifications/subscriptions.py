@@ -18,6 +18,10 @@ MAX_ENDPOINT = 1024
 MAX_PER_USER = 20
 
 
+class EndpointTaken(ValueError):
+    """The endpoint is another person's subscription, and the poster did not prove it is theirs."""
+
+
 async def subscribe(
     session: AsyncSession,
     user_id: str,
@@ -29,7 +33,7 @@ async def subscribe(
 ) -> tuple[PushSubscription, bool]:
     """Store (or take over) a browser's subscription; returns (row, created).
 
-    Raises EndpointNotAllowed or InvalidSubscriptionKeys (both ValueError) for bad input.
+    Raises EndpointNotAllowed, InvalidSubscriptionKeys or EndpointTaken (all ValueError).
     """
     if len(sub.endpoint) > MAX_ENDPOINT:
         raise EndpointNotAllowed(f"push endpoint is longer than {MAX_ENDPOINT} characters")
@@ -38,7 +42,12 @@ async def subscribe(
     now = clock.now()
     ua = (user_agent or "")[:255] or None
     if row is not None:
-        # The same browser again (new keys after a re-subscribe, or another person signed in).
+        if row.user_id != user_id and (row.p256dh, row.auth) != (sub.p256dh, sub.auth):
+            # An endpoint is not a secret (it travels to the push service and to pushers), so
+            # knowing one must not move someone's pushes to the poster's keys. Only the same
+            # browser, which holds the subscription's auth secret, may pass it to another person.
+            raise EndpointTaken("this push endpoint is subscribed by someone else")
+        # The same browser again (new keys after a re-subscribe, or another person signed in on it).
         row.user_id, row.p256dh, row.auth, row.user_agent = user_id, sub.p256dh, sub.auth, ua
         await session.flush()
         return row, False

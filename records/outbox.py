@@ -5,7 +5,7 @@ Services and workers never talk to Matrix; they add rows here and the bot relays
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +28,39 @@ def wake_relay(committed: list[OutboxMessage] | None = None) -> None:
         callback(list(committed or []))
 
 
+# Secrets a message carries (a sign-in link) are kept under this key of the stored content,
+# the body holding a placeholder. The relay puts them in when it sends and drops the key once
+# the row is marked sent (or has failed for good), so a database reader never finds a usable
+# secret in an old message, and a resend after a crash still carries the real one.
+SECRETS_KEY = "zhiban.secrets"
+
+
+def _replace(value: Any, secrets: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        for placeholder, secret in secrets.items():
+            value = value.replace(placeholder, secret)
+        return value
+    if isinstance(value, dict):
+        return {key: _replace(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace(item, secrets) for item in value]
+    return value
+
+
+def sendable(content: Mapping[str, Any]) -> dict[str, Any]:
+    """The content as it goes to Matrix: the placeholders filled in, the secrets key gone."""
+    secrets = content.get(SECRETS_KEY) or {}
+    rest = {key: value for key, value in content.items() if key != SECRETS_KEY}
+    return _replace(rest, secrets) if secrets else rest
+
+
+def redacted(content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The content to keep once sent: without its secrets; None when it carried none."""
+    if SECRETS_KEY not in content:
+        return None
+    return {key: value for key, value in content.items() if key != SECRETS_KEY}
+
+
 def text_content(body: str, html: str | None = None, *, msgtype: str = "m.text") -> dict[str, Any]:
     content: dict[str, Any] = {"msgtype": msgtype, "body": body}
     if html is not None:
@@ -46,10 +79,15 @@ async def enqueue(
     ref: str | None = None,
     relates_to_outbox_id: int | None = None,
     relation: str | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> OutboxMessage:
-    """Queue one event for a room, or for a user's direct-message room."""
+    """Queue one event for a room, or for a user's direct-message room.
+
+    `secrets` maps placeholders in `content` to the secrets they stand for (SECRETS_KEY)."""
     if (room_id is None) == (to_user is None):
         raise ValueError("give exactly one of room_id and to_user")
+    if secrets:
+        content = {**content, SECRETS_KEY: dict(secrets)}
     row = OutboxMessage(
         created_at=SystemClock().now(),
         room_id=room_id,

@@ -5,11 +5,12 @@ The server is stateless: any number of copies can run behind a load balancer.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -18,6 +19,8 @@ from records.clock import SystemClock
 from records.db import Database
 from server import errors, gateway_routes, push_api, pwa, signin_routes
 from server.limits import BodySizeLimit
+from server.origin import SameOriginWrites
+from server.ratelimit import PerAddressLimit
 from server.state import PushState
 from zhiban.settings import Settings
 
@@ -36,7 +39,15 @@ def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> Fa
         await app.state.push.close()
         await app.state.db.dispose()
 
-    app = FastAPI(title="Zhiban", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    # The API description and its page are for development: off unless the config asks.
+    docs = settings.server.api_docs
+    app = FastAPI(
+        title="Zhiban",
+        lifespan=lifespan,
+        docs_url="/api/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     for key, value in (extra or {}).items():
         setattr(app.state, key, value)
@@ -49,6 +60,9 @@ def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> Fa
             server_settings.gateway_max_body_bytes if path.startswith(GATEWAY_PATH) else server_settings.max_body_bytes
         ),
     )
+    # Added last runs first: a flood is turned away before anything else, then cross-site writes.
+    app.add_middleware(SameOriginWrites, public_url=server_settings.public_url)
+    app.add_middleware(PerAddressLimit)
     app.include_router(push_api.router)
     app.include_router(signin_routes.router)
     app.include_router(gateway_routes.router)
@@ -70,8 +84,17 @@ def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> Fa
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus figures, for a scraper that presents `server.metrics_token`; off without one."""
+        token = server_settings.metrics_token
+        if not token:
+            return errors.error_response(404, "not_found", "metrics are off (set server.metrics_token)")
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return errors.error_response(
+                401, "unauthorized", "send Authorization: Bearer <server.metrics_token>", {"WWW-Authenticate": "Bearer"}
+            )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

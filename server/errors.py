@@ -13,9 +13,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class ApiError(Exception):
     """Raise from a route: becomes `{"error": code, "message": message}` with `status`."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers: dict[str, str] = headers or {}
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -26,6 +27,9 @@ def _describe(errors: list[Any]) -> tuple[int, str, str]:
     for err in errors:
         if err.get("type") == "json_invalid":
             return 400, "bad_json", "the request body is not valid JSON"
+    if errors and all(tuple(err.get("loc", ()))[:1] == ("path",) for err in errors):
+        # An id that cannot exist (not a number, or beyond what the database holds) names nothing.
+        return 404, "not_found", "there is nothing at this address"
     parts = []
     for err in errors[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
@@ -36,12 +40,17 @@ def _describe(errors: list[Any]) -> tuple[int, str, str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         status, code, message = _describe(list(exc.errors()))
         return error_response(status, code, message)
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # Deeply nested JSON exhausts the parser's recursion; it is the client's mistake, not ours.
+        return error_response(400, "too_deep", "the request body is nested too deeply")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

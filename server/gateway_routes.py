@@ -24,13 +24,23 @@ async def notify(request: Request, state: Annotated[PushState, Depends(push_stat
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
         return JSONResponse({"error": "bad_json", "message": "the request body is not valid JSON"}, status_code=400)
+    except RecursionError:
+        return JSONResponse({"error": "too_deep", "message": "the request body is nested too deeply"}, status_code=400)
     try:
         notification, devices = gateway.parse(body)
     except gateway.GatewayError as exc:
         return JSONResponse({"error": "invalid", "message": str(exc)}, status_code=400)
     GATEWAY_REQUESTS.inc()
     sender = await state.sender()
-    rejected, counts = await gateway.relay(notification, devices, sender, state.allowlist)
+    push = state.settings.push
+    rejected, counts = await gateway.relay(
+        notification,
+        devices,
+        sender,
+        state.allowlist,
+        app_ids=push.gateway_app_ids,
+        max_devices=push.gateway_max_devices,
+    )
     for outcome, count in counts.items():
         GATEWAY_PUSHES.labels(outcome).inc(count)
     return JSONResponse({"rejected": rejected})

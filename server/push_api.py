@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,8 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "bad_json", "the request body is not valid JSON") from None
+    except RecursionError:
+        raise ApiError(400, "too_deep", "the request body is nested too deeply") from None
 
 
 def _subscription_json(row: Any) -> dict[str, Any]:
@@ -110,6 +112,8 @@ async def create_subscription(
             raise ApiError(400, "endpoint_not_allowed", str(exc)) from None
         except InvalidSubscriptionKeys as exc:
             raise ApiError(400, "invalid_keys", str(exc)) from None
+        except subscriptions.EndpointTaken as exc:
+            raise ApiError(409, "endpoint_taken", str(exc)) from None
         if created:
             await audit.record(
                 session, actor=user, action="push.subscribe", subject=user, data={"id": row.id}, clock=state.clock
@@ -119,9 +123,13 @@ async def create_subscription(
         return _subscription_json(row)
 
 
+# The largest id a BIGINT column holds: a larger number names nothing (404, not a database overflow).
+MAX_ID = 2**63 - 1
+
+
 @router.delete("/subscriptions/{subscription_id}", status_code=204)
 async def delete_subscription(
-    subscription_id: int, user: User, state: Annotated[PushState, Depends(push_state)]
+    subscription_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: User, state: Annotated[PushState, Depends(push_state)]
 ) -> Response:
     async with state.db.transaction() as session:
         if not await subscriptions.unsubscribe(session, user, subscription_id):

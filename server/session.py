@@ -1,8 +1,11 @@
 """The signed-in browser: a session cookie signed with the server's secret key (HMAC-SHA256).
 
-The cookie holds the user id and the time it was issued, so any copy of the server can check
-it without a database lookup. It is HttpOnly (page scripts cannot read it) and SameSite=Lax
-(other sites cannot make the browser send it with their POSTs).
+The cookie holds the user id, the time it was issued and the secret of a server-side session
+row (notifications.sessions). The signature turns away forged or garbled cookies without a
+database lookup; the row is what makes sign-out, "sign out everywhere" and an admin's revoke
+take effect at once, on every copy of the server. The cookie is HttpOnly (page scripts cannot
+read it) and SameSite=Lax; state-changing requests are also checked for their origin
+(server.origin).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
+from notifications import sessions
 from server.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -47,13 +51,13 @@ class SessionSigner:
         key = hmac.new(secret.encode(), _CONTEXT, hashlib.sha256).digest()
         return cls(key, max_age)
 
-    def sign(self, user_id: str, issued_at: int) -> str:
-        payload = _b64(json.dumps([user_id, issued_at], separators=(",", ":")).encode())
+    def sign(self, user_id: str, issued_at: int, secret: str) -> str:
+        payload = _b64(json.dumps([user_id, issued_at, secret], separators=(",", ":")).encode())
         mac = hmac.new(self.key, payload.encode(), hashlib.sha256).digest()
         return f"{payload}.{_b64(mac)}"
 
-    def verify(self, value: str | None, now: int) -> str | None:
-        """The user id in a valid, unexpired cookie; None for anything else."""
+    def verify(self, value: str | None, now: int) -> tuple[str, str] | None:
+        """(user id, session secret) of a validly signed, unexpired cookie; None for anything else."""
         if not value or len(value) > 1024 or value.count(".") != 1:
             return None
         payload, mac_text = value.split(".")
@@ -61,19 +65,19 @@ class SessionSigner:
         try:
             if not hmac.compare_digest(expected, _unb64(mac_text)):
                 return None
-            user_id, issued_at = json.loads(_unb64(payload))
+            user_id, issued_at, secret = json.loads(_unb64(payload))
         except (ValueError, TypeError):
             return None
-        if not isinstance(user_id, str) or not isinstance(issued_at, int):
+        if not isinstance(user_id, str) or not isinstance(issued_at, int) or not isinstance(secret, str):
             return None
         if not issued_at - 300 <= now < issued_at + self.max_age:
             return None
-        return user_id
+        return user_id, secret
 
-    def set_cookie(self, response: Response, user_id: str, now: int, *, secure: bool) -> None:
+    def set_cookie(self, response: Response, user_id: str, secret: str, now: int, *, secure: bool) -> None:
         response.set_cookie(
             COOKIE,
-            self.sign(user_id, now),
+            self.sign(user_id, now, secret),
             max_age=self.max_age,
             httponly=True,
             samesite="lax",
@@ -82,22 +86,36 @@ class SessionSigner:
         )
 
 
-def current_user(request: Request) -> str:
-    """FastAPI dependency: the signed-in user, or 401 with a message that says how to sign in."""
+def cookie_session(request: Request) -> tuple[str, str] | None:
+    """(user id, session secret) from a validly signed cookie, before any database lookup."""
     state = request.app.state.push
     signer: SessionSigner = state.signer
-    now = int(state.clock.now().timestamp())
+    return signer.verify(request.cookies.get(COOKIE), int(state.clock.now().timestamp()))
+
+
+async def current_user(request: Request) -> str:
+    """FastAPI dependency: the signed-in user, or 401 with a message that says how to sign in.
+
+    Each signed-in request also counts against the person's own rate limit."""
+    state = request.app.state.push
     raw = request.cookies.get(COOKIE)
-    user = signer.verify(raw, now)
+    signed = cookie_session(request)
+    user = None
+    if signed is not None:
+        async with state.db.reading() as session:
+            found = await sessions.find(session, signed[1], clock=state.clock)
+        # A row of someone else under a cookie signed for this user is a forgery too.
+        user = found if found == signed[0] else None
     if user is None:
         if raw:
-            raise ApiError(401, "bad_session", "the session cookie is invalid or expired; send !push in chat again")
+            raise ApiError(401, "bad_session", "the session cookie is invalid, expired or signed out; send !push again")
         raise ApiError(401, "not_signed_in", "not signed in: send !push to Zhiban in chat and open the link")
+    state.limits.charge_user(user)
     return user
 
 
-def optional_user(request: Request) -> str | None:
+async def optional_user(request: Request) -> str | None:
     try:
-        return current_user(request)
+        return await current_user(request)
     except ApiError:
         return None

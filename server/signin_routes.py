@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from notifications import signin
+from notifications import sessions, signin
 from records import audit
+from server.session import COOKIE, cookie_session, current_user
 from server.state import PushState, push_state
 
 router = APIRouter(tags=["sign-in"])
@@ -82,21 +83,57 @@ async def signin_page(token: str, state: Annotated[PushState, Depends(push_state
 
 
 @router.post("/push/signin/{token}")
-async def signin_submit(token: str, state: Annotated[PushState, Depends(push_state)]) -> Response:
+async def signin_submit(request: Request, token: str, state: Annotated[PushState, Depends(push_state)]) -> Response:
     async with state.db.transaction() as session:
         try:
             user = await signin.redeem(session, token, clock=state.clock)
         except signin.SignInError as exc:
             return _refusal(exc.reason)
+        secret = await sessions.start(
+            session,
+            user,
+            days=state.settings.server.session_days,
+            clock=state.clock,
+            user_agent=request.headers.get("user-agent"),
+        )
         await audit.record(session, actor=user, action="push.signin", subject=user, clock=state.clock)
     response = RedirectResponse("/push/", status_code=303)
     secure = state.settings.server.public_url.startswith("https://")
-    state.signer.set_cookie(response, user, int(state.clock.now().timestamp()), secure=secure)
+    state.signer.set_cookie(response, user, secret, int(state.clock.now().timestamp()), secure=secure)
+    return response
+
+
+def _signed_out() -> Response:
+    response = RedirectResponse("/push/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
     return response
 
 
 @router.post("/push/signout")
-async def signout() -> Response:
-    response = RedirectResponse("/push/", status_code=303)
-    response.delete_cookie("zhiban_session", path="/")
-    return response
+async def signout(request: Request, state: Annotated[PushState, Depends(push_state)]) -> Response:
+    """End this browser's session on the server, so that a copy of the cookie is worthless too."""
+    signed = cookie_session(request)
+    if signed is not None:
+        async with state.db.transaction() as session:
+            user = await sessions.end(session, signed[1])
+            if user is not None:
+                await audit.record(session, actor=user, action="push.signout", subject=user, clock=state.clock)
+    return _signed_out()
+
+
+@router.post("/push/signout-all")
+async def signout_everywhere(
+    user: Annotated[str, Depends(current_user)], state: Annotated[PushState, Depends(push_state)]
+) -> Response:
+    """End every session of the signed-in person and turn push off on all their devices."""
+    async with state.db.transaction() as session:
+        ended, devices = await sessions.end_everywhere(session, user)
+        await audit.record(
+            session,
+            actor=user,
+            action="push.signout_all",
+            subject=user,
+            data={"sessions": ended, "devices": devices},
+            clock=state.clock,
+        )
+    return _signed_out()

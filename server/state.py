@@ -1,4 +1,4 @@
-"""What the push routes share: settings, database, clock, allowlist, and the gateway's sender."""
+"""What the push routes share: settings, database, clock, allowlist, rate limits, the gateway's sender."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from notifications.webpush.errors import InvalidVapidConfig
 from records.clock import Clock
 from records.db import Database
 from server.errors import ApiError
+from server.ratelimit import Limits
 from server.session import SessionSigner
 from zhiban.settings import Settings
 
@@ -25,6 +26,7 @@ class PushState:
     clock: Clock
     allowlist: Allowlist
     signer: SessionSigner
+    limits: Limits
     sender_factory: Callable[[], WebPushSender] | None = None
     _sender: WebPushSender | None = field(default=None, repr=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -32,7 +34,7 @@ class PushState:
     @classmethod
     def create(cls, settings: Settings, db: Database, clock: Clock) -> PushState:
         signer = SessionSigner.from_secret(settings.server.secret_key, max_age=settings.server.session_days * 86400)
-        return cls(settings, db, clock, allowlist_from(settings.push), signer)
+        return cls(settings, db, clock, allowlist_from(settings.push), signer, Limits.create(settings.server, clock))
 
     def public_key(self) -> str:
         push = self.settings.push

@@ -134,7 +134,7 @@ class OutboxRelay:
     async def _send(self, row: OutboxMessage, nonce: str) -> str:
         try:
             room_id = row.room_id or await self.client.dm_room(row.to_user or "")
-            content: dict[str, Any] = dict(row.content)
+            content: dict[str, Any] = outbox.sendable(row.content)
             if row.relates_to_outbox_id is not None:
                 target, target_failed = await self._target_event(row.relates_to_outbox_id)
                 if target_failed:
@@ -162,6 +162,7 @@ class OutboxRelay:
                 fresh.event_id = event_id
                 fresh.room_id = room_id
                 fresh.attempts += 1
+                _forget_secrets(fresh)
         self.sent_count += 1
         return "sent"
 
@@ -184,11 +185,20 @@ class OutboxRelay:
                 fresh.last_error = str(exc)[:2000]
                 fresh.failed = permanent or fresh.attempts >= MAX_ATTEMPTS
                 permanent = fresh.failed
+                if permanent:
+                    _forget_secrets(fresh)
         if not permanent:
             retry_after_ms = getattr(exc, "retry_after_ms", None)
             delay = retry_after_ms / 1000 if retry_after_ms else 2 ** (attempts - 1)
             await asyncio.sleep(min(30.0, delay))
         return "failed" if permanent else "retry"
+
+
+def _forget_secrets(row: OutboxMessage) -> None:
+    """Drop a row's secrets once it will never be sent again (see outbox.SECRETS_KEY)."""
+    kept = outbox.redacted(row.content)
+    if kept is not None:
+        row.content = kept
 
 
 def _lane(row: OutboxMessage, dm_owners: dict[str, str]) -> str:

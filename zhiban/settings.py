@@ -87,6 +87,17 @@ class ServerSettings(_Section):
     gateway_max_body_bytes: Positive = 128 * 1024
     # How long a browser stays signed in after opening a sign-in link.
     session_days: Positive = 30
+    # /api/docs and /api/openapi.json: off unless asked for (the docs page loads Swagger UI
+    # from a CDN, so enable it on development machines only).
+    api_docs: bool = False
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; empty: /metrics is off.
+    metrics_token: str = ""
+    # Requests per minute, per client address and per signed-in person (per server copy).
+    api_requests_per_minute: Positive = 120
+    # Sign-in page requests per minute per client address: a link is a secret worth guessing.
+    signin_requests_per_minute: Positive = 20
+    # Push gateway notifications per minute per client address (a homeserver sends many).
+    gateway_requests_per_minute: Positive = 1200
 
     @field_validator("public_url")
     @classmethod
@@ -120,6 +131,10 @@ class PushSettings(_Section):
     send_timeout_seconds: PositiveSeconds = 15.0
     retry_attempts: NonNegative = 3
     retry_max_delay_seconds: NonNegativeSeconds = 20.0
+    # The push gateway serves pushers of these app ids only; other devices are rejected.
+    gateway_app_ids: list[str] = Field(default_factory=lambda: ["zhiban.web"])
+    # Devices served per gateway notification (a homeserver sends one); the rest are rejected.
+    gateway_max_devices: Positive = 5
 
 
 class VoiceSettings(_Section):

@@ -1,4 +1,5 @@
-"""Chat handlers: `!push` (a sign-in link by DM), `!push test`, and `!quiet`."""
+"""Chat handlers: `!push` (a sign-in link by DM), `!push test`, `!push signout` (sign out
+everywhere), `!push revoke @x` (an admin ends someone's sessions), and `!quiet`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Router, UserFacingError
-from notifications import signin
+from bot.mentions import user_ids_in
+from notifications import sessions, signin
 from notifications.models import PushSubscription
 from notifications.notice import Kind, NoticeSpec
 from notifications.quiet import parse_quiet_hours
@@ -16,16 +18,17 @@ from notifications.service import notify
 from notifications.texts import TEXTS as NOTICE_TEXTS
 from records import audit, outbox, people
 from records.clock import Clock
+from records.errors import NotAllowed
 
 router = Router("push")
 
 PUSH = Command(
     "push",
     aliases=("推送",),
-    usage={"zh": "!推送 [test]", "en": "!push [test]"},
+    usage={"zh": "!推送 [测试|退出全部|撤销 @某人]", "en": "!push [test|signout|revoke @someone]"},
     summary={
-        "zh": "获取手机推送的登录链接；test 发送测试推送",
-        "en": "Get a sign-in link for phone push; 'test' sends a test push",
+        "zh": "获取手机推送的登录链接；测试 发送测试推送；退出全部 在所有浏览器上退出并关闭推送",
+        "en": "Get a sign-in link for phone push; 'test' sends a test push; 'signout' signs out everywhere",
     },
     example="!push test",
 )
@@ -40,16 +43,34 @@ QUIET = Command(
     example="!quiet 22:00-07:00",
 )
 _TEST_WORDS = {"test", "测试"}
+_SIGNOUT_WORDS = {"signout", "logout", "退出", "退出全部", "全部退出"}
+_REVOKE_WORDS = {"revoke", "撤销", "吊销"}
+# Where the link goes in the stored message; the relay puts the real link in when it sends
+# and forgets it afterwards (records.outbox.SECRETS_KEY), so old rows open nothing.
+LINK_PLACEHOLDER = "[sign-in link, removed from the record once sent]"
 _OFF_WORDS = {"off", "关", "关闭", "取消", "none"}
 
 
 @router.message(PUSH)
 async def push(
-    message: Message, command: CommandObject, session: AsyncSession, t: Any, settings: Any, clock: Clock
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    t: Any,
+    settings: Any,
+    clock: Clock,
+    resolve_roles: Any = None,
 ) -> None:
     arg = (command.args or "").strip()
+    word, _, rest = arg.partition(" ")
     if arg.lower() in _TEST_WORDS:
         await _test(message, session, t, settings, clock)
+        return
+    if arg.lower() in _SIGNOUT_WORDS:
+        await _sign_out_everywhere(message, session, t, clock)
+        return
+    if word.lower() in _REVOKE_WORDS:
+        await _revoke(message, command, rest, session, t, clock, resolve_roles)
         return
     if arg:
         raise UserFacingError("push.usage.sub", usage_of="push", value=arg[:40])
@@ -58,11 +79,56 @@ async def push(
     url = f"{settings.server.public_url.rstrip('/')}/push/signin/{token}"
     # The link signs in whoever opens it, so it goes to the person's DM, never to a group room.
     await outbox.enqueue(
-        session, outbox.text_content(t("push.link.dm", minutes=minutes, url=url)), to_user=message.sender
+        session,
+        outbox.text_content(t("push.link.dm", minutes=minutes, url=LINK_PLACEHOLDER)),
+        to_user=message.sender,
+        secrets={LINK_PLACEHOLDER: url},
     )
     await audit.record(session, actor=message.sender, action="push.link", subject=message.sender, clock=clock)
     if not message.is_dm:
         await message.reply(t("push.link.sent"))
+
+
+async def _sign_out_everywhere(message: Message, session: AsyncSession, t: Any, clock: Clock) -> None:
+    ended, devices = await sessions.end_everywhere(session, message.sender)
+    await audit.record(
+        session,
+        actor=message.sender,
+        action="push.signout_all",
+        subject=message.sender,
+        data={"sessions": ended, "devices": devices},
+        clock=clock,
+    )
+    await message.reply(t("push.signout.done", sessions=ended, devices=devices))
+
+
+async def _revoke(
+    message: Message,
+    command: CommandObject,
+    rest: str,
+    session: AsyncSession,
+    t: Any,
+    clock: Clock,
+    resolve_roles: Any,
+) -> None:
+    """An admin ends someone's sessions and devices at once (a lost phone, someone who left)."""
+    # Global admins only: a room's power level 100 is anyone's who creates a room.
+    if resolve_roles is None or "admin" not in await resolve_roles(message.sender):
+        raise NotAllowed("push.revoke.not_admin")
+    targets = list(dict.fromkeys([*command.mentions, *user_ids_in(rest)]))
+    if len(targets) != 1:
+        raise UserFacingError("push.revoke.who", usage_of="push")
+    [target] = targets
+    ended, devices = await sessions.end_everywhere(session, target)
+    await audit.record(
+        session,
+        actor=message.sender,
+        action="push.revoke",
+        subject=target,
+        data={"sessions": ended, "devices": devices},
+        clock=clock,
+    )
+    await message.reply(t("push.revoke.done", user=target, sessions=ended, devices=devices))
 
 
 async def _test(message: Message, session: AsyncSession, t: Any, settings: Any, clock: Clock) -> None:

@@ -23,8 +23,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "You have no device with push turned on. Send !push for a sign-in link.",
     },
     "push.usage.sub": {
-        "zh": "未知的子命令“{value}”。用法：!push 或 !push test",
-        "en": "Unknown subcommand '{value}'. Usage: !push or !push test",
+        "zh": "未知的子命令“{value}”。用法：!推送、!推送 测试、!推送 退出全部",
+        "en": "Unknown subcommand '{value}'. Usage: !push, !push test, !push signout",
+    },
+    "push.signout.done": {
+        "zh": "已在所有浏览器上退出（{sessions} 个登录），并关闭了 {devices} 台设备的推送。需要时请重新发送 !推送。",
+        "en": "Signed out everywhere ({sessions} browser session(s)); push is off on {devices} device(s). "
+        "Send !push to turn it on again.",
+    },
+    "push.revoke.not_admin": {
+        "zh": "只有管理员可以撤销他人的登录。",
+        "en": "Only an admin can revoke someone else's sign-ins.",
+    },
+    "push.revoke.who": {
+        "zh": "请指明一个人，例如：!推送 撤销 @zhang:example.org",
+        "en": "Name one person, e.g. !push revoke @zhang:example.org",
+    },
+    "push.revoke.done": {
+        "zh": "已撤销 {user} 的 {sessions} 个登录，并关闭了其 {devices} 台设备的推送。",
+        "en": "Revoked {sessions} sign-in(s) of {user} and turned push off on {devices} device(s).",
     },
     "quiet.current": {
         "zh": "您的免打扰时段：{hours}（{tz}）。紧急通知不受影响。",

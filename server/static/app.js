@@ -16,6 +16,8 @@ const TEXT = {
     failed: "开通失败：{error}",
     done: "已开通。",
     testQueued: "测试推送已发出。",
+    signOut: "退出登录",
+    signOutAll: "在所有设备上退出并关闭推送",
     status: { delivered: "已送达", dm: "已私信", queued: "发送中", retrying: "重试中", skipped_quiet: "免打扰", gone: "设备失效", failed: "失败", expired: "已过期" },
   },
   en: {
@@ -32,6 +34,8 @@ const TEXT = {
     failed: "Could not turn push on: {error}",
     done: "Push is on.",
     testQueued: "Test push sent.",
+    signOut: "Sign out",
+    signOutAll: "Sign out everywhere and turn push off",
     status: { delivered: "delivered", dm: "sent as DM", queued: "sending", retrying: "retrying", skipped_quiet: "quiet hours", gone: "device gone", failed: "failed", expired: "expired" },
   },
 };
@@ -143,6 +147,25 @@ async function sendTest() {
   }
 }
 
+async function forgetThisDevice() {
+  // Signing out also stops pushes here, so that the next person to sign in on this browser
+  // starts clean instead of inheriting a subscription.
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) return;
+  const registration = await navigator.serviceWorker.ready;
+  const subscription = await registration.pushManager.getSubscription();
+  if (!subscription) return;
+  const { subscriptions } = await api("/api/push/subscriptions");
+  const mine = subscriptions.find((s) => s.endpoint === subscription.endpoint);
+  if (mine) await api(`/api/push/subscriptions/${mine.id}`, { method: "DELETE" });
+  await subscription.unsubscribe();
+}
+
+async function signOut(everywhere) {
+  await forgetThisDevice().catch(() => {});
+  await fetch(everywhere ? "/push/signout-all" : "/push/signout", { method: "POST", credentials: "same-origin" });
+  location.reload();
+}
+
 async function main() {
   document.getElementById("lang").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh";
@@ -173,6 +196,8 @@ async function main() {
     if (await registration.pushManager.getSubscription().catch(() => null)) markSubscribed();
   }
   document.getElementById("test").addEventListener("click", sendTest);
+  document.getElementById("signout").addEventListener("click", () => signOut(false));
+  document.getElementById("signout-all").addEventListener("click", () => signOut(true));
   await loadNotices().catch((error) => setStatus(error.message, true));
   document.body.dataset.ready = "signed-in";
 }

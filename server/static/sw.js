@@ -30,9 +30,21 @@ self.addEventListener("push", (event) => {
   );
 });
 
+// Where a tap leads: a page of this site only. A push (a homeserver's pusher data, say) could
+// otherwise name any site, and the phone would open it as if the office had sent it there.
+function sameOriginUrl(value) {
+  try {
+    const url = new URL(value || "/push/", self.location.origin);
+    if (url.origin === self.location.origin) return url;
+  } catch {
+    // not a URL at all
+  }
+  return new URL("/push/", self.location.origin);
+}
+
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  const url = new URL((event.notification.data && event.notification.data.url) || "/push/", self.location.origin);
+  const url = sameOriginUrl(event.notification.data && event.notification.data.url);
   event.waitUntil(
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((clients) => {
       for (const client of clients) {

@@ -243,7 +243,8 @@ async def test_other_bad_requests(
         "/api/push/subscriptions", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert streamed.status_code == 413, "a body without Content-Length is counted as it arrives"
-    assert (await client.delete("/api/push/subscriptions/abc")).status_code == 422
+    # An id that is not a number names nothing.
+    assert (await client.delete("/api/push/subscriptions/abc")).status_code == 404
     assert (await client.get("/api/push/notices?limit=100000")).status_code == 422
     assert (await client.get("/api/push/nothing-here")).json()["error"] == "not_found"
     long_endpoint = {**fake.create_subscription().to_json(), "endpoint": "https://push.example.org/" + "a" * 1500}
