@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import Command, CommandObject, Message, Router, UserFacingError
+from bot import Command, CommandObject, Media, Message, Router, UserFacingError
+from bot.media import DownloadTooLarge
 from bot.offloop import off_loop
 from commands.timeparse import TimeParseError, format_when, parse_when
 from emergency import access, common, incidents, outreach, room_admin, roster
@@ -16,6 +17,9 @@ from emergency.models import Shift
 from records.clock import Clock
 
 router = Router("emergency.duty")
+# A roster file of roster.MAX_ROWS lines (a shift a line, ~100-200 bytes each) stays far below
+# this; anything larger is not a roster, and it would be read into memory whole.
+ROSTER_MAX_BYTES = 1024 * 1024
 
 DUTY = Command(
     "duty",
@@ -148,6 +152,26 @@ def _is_csv_upload(message: Message, data: dict[str, Any]) -> bool:
     )
 
 
+def _too_large(size: int) -> UserFacingError:
+    return UserFacingError(
+        "em.csv.too_large", size_kb=f"{-(-size // 1024):,}", limit_kb=f"{ROSTER_MAX_BYTES // 1024:,}"
+    )
+
+
+async def _download_roster(client: Any, media: Media) -> bytes:
+    """The roster file's bytes, refused past ROSTER_MAX_BYTES. The size in the event is whatever
+    the sender wrote, so the download itself is capped too: a file of any size costs at most
+    the cap in memory, and the handler's transaction is not held open while gigabytes arrive."""
+    assert media.url
+    if media.size is not None and media.size > ROSTER_MAX_BYTES:
+        raise _too_large(media.size)
+    try:
+        raw: bytes = await client.download(media.url, max_bytes=ROSTER_MAX_BYTES)
+    except DownloadTooLarge as exc:
+        raise _too_large(exc.size) from None
+    return raw
+
+
 @router.message(lambda event, data: isinstance(event, Message) and _is_csv_upload(event, data))
 async def csv_upload(
     message: Message, session: AsyncSession, clock: Clock, settings: Any, roles: Any, client: Any, t: Any
@@ -160,7 +184,7 @@ async def csv_upload(
     if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
         raise UserFacingError("em.duty.not_allowed")
     assert message.media is not None and message.media.url
-    raw = await client.download(message.media.url)
+    raw = await _download_roster(client, message.media)
     parsed = await off_loop(
         roster.parse_roster_csv,
         raw.decode("utf-8-sig", errors="replace"),

@@ -80,6 +80,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.csv.line": {"zh": "第 {line} 行：{error}", "en": "line {line}: {error}"},
     "em.csv.imported": {"zh": "✅ 已导入 {count} 个班次。", "en": "✅ Imported {count} shift(s)."},
+    "em.csv.too_large": {
+        "zh": "值班表文件过大（{size_kb} KB），上限为 {limit_kb} KB，未导入；请分成几个文件上传。",
+        "en": "The roster file is too large ({size_kb} KB; the limit is {limit_kb} KB) and was not imported; "
+        "split it into several files.",
+    },
     # -- hand-over --------------------------------------------------------------------------
     "em.handover.empty": {"zh": "请写明交接事项。", "en": "Write what you hand over."},
     "em.handover.posted": {
