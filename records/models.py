@@ -41,8 +41,25 @@ class AuditEntry(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC of the hash with a key kept outside the database; NULL for entries written before
+    # sealing began (they are still covered by the chain of hashes).
+    hmac: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_subject", "subject"),)
+
+
+class AuditCheckpoint(Base):
+    """A signed record of the chain head at one moment; also kept in a file and posted to a room."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The first sealed entry when the checkpoint was taken (NULL: none was sealed yet).
+    sealed_from: Mapped[int | None] = mapped_column(BigInteger)
+    hmac: Mapped[str] = mapped_column(String(64))
 
 
 class OutboxMessage(Base):
