@@ -1,6 +1,7 @@
 """The FastAPI application: health, readiness and metrics; the push API mounts here too.
 
-The server is stateless: any number of copies can run behind a load balancer.
+The server keeps no state of its own that matters: sessions live in the database, so any
+number of copies can run behind a load balancer (each copy counts its own rate limits).
 """
 
 from __future__ import annotations

@@ -4,12 +4,16 @@ even when the wake-up arrives while it is reading the table."""
 from __future__ import annotations
 
 import asyncio
+import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bot.errors import MatrixError
 from records import outbox
 from records.db import Database
+from records.models import OutboxMessage
 from zhiban import relay as relay_module
 from zhiban.relay import OutboxRelay
 
@@ -84,3 +88,75 @@ async def test_a_wake_during_a_read_of_the_table_is_not_lost(db: Database, monke
         relay.stop()
         await task
     assert [content["body"] for _, content, _ in client.sent] == ["written while the relay was reading"]
+
+
+# Secrets in messages (a sign-in link): sent for real, then dropped from the stored row.
+
+LINK = "https://push.example.org/push/signin/s3cret-token"
+PLACEHOLDER = "[link]"
+
+
+async def _queue_secret(db: Database) -> int:
+    async with db.transaction() as session:
+        row = await outbox.enqueue(
+            session,
+            outbox.text_content(f"open {PLACEHOLDER} now"),
+            room_id="!dm:example.org",
+            secrets={PLACEHOLDER: LINK},
+        )
+        return row.id
+
+
+async def _stored(db: Database, row_id: int) -> Any:
+    async with db.reading() as session:
+        row = await session.get(OutboxMessage, row_id)
+        assert row is not None
+        return row
+
+
+class FlakyClient(RecordingClient):
+    """The homeserver takes the event, but the answer is lost (a crash, a dropped connection)."""
+
+    def __init__(self, failures: int, error: Exception) -> None:
+        super().__init__()
+        self.failures, self.error = failures, error
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        event_id = await super().send_event(room_id, event_type, content, txn_id=txn_id)
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        return event_id
+
+
+async def test_a_secret_is_sent_and_then_forgotten(db: Database) -> None:
+    row_id = await _queue_secret(db)
+    assert LINK in json.dumps((await _stored(db, row_id)).content), "kept until it is sent"
+    client = RecordingClient()
+    await OutboxRelay(db, client).relay_once()  # type: ignore[arg-type]
+    [(_, content, _)] = client.sent
+    assert content == {"msgtype": "m.text", "body": f"open {LINK} now"}
+    stored = await _stored(db, row_id)
+    assert stored.sent_at is not None and LINK not in json.dumps(stored.content)
+    assert stored.content["body"] == f"open {PLACEHOLDER} now"
+
+
+async def test_a_resend_after_a_lost_answer_still_carries_the_secret(db: Database) -> None:
+    row_id = await _queue_secret(db)
+    client = FlakyClient(1, ConnectionError("connection reset"))
+    relay = OutboxRelay(db, client)  # type: ignore[arg-type]
+    await relay.relay_once()
+    await relay.relay_once()
+    first, second = client.sent
+    # The same transaction id: the homeserver keeps one event, and it has the real link.
+    assert first[2] == second[2] and LINK in first[1]["body"] and LINK in second[1]["body"]
+    stored = await _stored(db, row_id)
+    assert stored.sent_at is not None and LINK not in json.dumps(stored.content)
+
+
+async def test_a_message_that_fails_for_good_forgets_its_secret(db: Database) -> None:
+    row_id = await _queue_secret(db)
+    client = FlakyClient(1, MatrixError(SimpleNamespace(status_code="M_FORBIDDEN", message="not in room")))
+    await OutboxRelay(db, client).relay_once()  # type: ignore[arg-type]
+    stored = await _stored(db, row_id)
+    assert stored.failed and stored.sent_at is None and LINK not in json.dumps(stored.content)
