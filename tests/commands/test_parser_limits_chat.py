@@ -9,8 +9,10 @@ Monday–Friday. Times are judged by what the user reads, never by a stopwatch.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -119,3 +121,30 @@ async def test_off_loop_keeps_the_event_loop_free_and_answers_a_slow_call() -> N
     await running
     assert info.value.key == "error.too_complex"
     assert ticks > 1  # the loop kept serving others while the call ran in its thread
+
+
+async def test_a_slow_parse_does_not_hold_up_other_rooms(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite has one write lock: the second event waits for the first's transaction anyway")
+    from commands.tasks import parsing
+
+    started, finished = threading.Event(), threading.Event()
+    real = parsing.parse_new_task
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        time.sleep(1.5)  # a parse at its worst (within the limits)
+        finished.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parsing, "parse_new_task", slow)
+    chat = DispatchChat(db, FrozenClock(T0), room=ROOM)
+    first = asyncio.create_task(chat.say(BOSS, f"!督办 写报告 {LEAD} 截止 周五"))
+    assert await asyncio.to_thread(started.wait, 30)
+    pong = await chat.reply_to(LEAD, "!在吗", "!other:localhost")
+    assert "在线" in pong
+    # The other room got its answer while the task was still being read (on the event loop,
+    # the parse would have held everything up until it finished).
+    assert not finished.is_set()
+    replies = await first
+    assert any("督办 T" in str(r.content.get("body")) for r in replies)
