@@ -17,7 +17,10 @@ its recipients (their own orders only) and anyone in the room its card was poste
 
 Someone the rule does not admit gets exactly the answer for an id that does not exist
 (``em.incident.not_found`` / ``em.order.not_found``), so a refusal never confirms a record.
-Every read path of the feature goes through here; list commands filter with the same rule.
+Every read path of the feature goes through here; list commands filter with the same rule. So
+does every write that names an incident, an order or a hand-over by id (close, grade, roles,
+receipts, ✅): the rule first, then the action's own permission check, so that only someone who
+may see the record learns why they may not change it.
 """
 
 from __future__ import annotations
@@ -134,3 +137,13 @@ async def can_see_log_entry(session: AsyncSession, entry: LogEntry, viewer: View
 def can_see_handover(item: Handover, viewer: Viewer, *, duty_staff: bool) -> bool:
     """A hand-over note is duty business: the duty staff, its writer and its addressees."""
     return duty_staff or viewer.user == item.from_user or viewer.user in (item.to_users or [])
+
+
+async def visible_handover(session: AsyncSession, handover_id: int, viewer: Viewer, *, duty_staff: bool) -> Handover:
+    """The hand-over a ✅ names, for someone who may see it or reacts in the room it was posted in
+    (they read it there); anyone else (a ✅ sent from another room on its event id) is answered
+    as for a hand-over that does not exist."""
+    item = await session.get(Handover, handover_id)
+    if item is None or not (viewer.room_id == item.room_id or can_see_handover(item, viewer, duty_staff=duty_staff)):
+        raise NotFound("em.handover.not_found", id=f"H{handover_id}")
+    return item

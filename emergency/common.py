@@ -63,8 +63,12 @@ async def is_duty_staff(session: AsyncSession, roles: Any, user: str, clock: Clo
     return user in await roster.on_duty(session, clock.now())
 
 
-async def resolve_incident(session: AsyncSession, message: Message, words: list[str]) -> tuple[Incident, list[str]]:
-    """The incident named first in `words` (E5), else the incident of this room; returns the rest."""
+async def incident_named(session: AsyncSession, message: Message, words: list[str]) -> tuple[Incident, list[str]]:
+    """The incident named first in `words` (E5), else the incident of this room; returns the rest.
+
+    No need-to-know check: only for `!orders`, which applies the rule order by order (a recipient
+    who may not see the incident still lists their own orders). Everything else goes through
+    `resolve_incident`."""
     if words:
         incident_id = incidents.parse_code(words[0])
         if incident_id is not None:
@@ -80,10 +84,15 @@ async def viewer_of(session: AsyncSession, roles: Any, message: Message, clock: 
     return await access.viewer_of(session, roles, message.sender, room_id=message.room_id, clock=clock)
 
 
-async def resolve_visible_incident(
+async def resolve_incident(
     session: AsyncSession, message: Message, words: list[str], viewer: access.Viewer
 ) -> tuple[Incident, list[str]]:
-    """`resolve_incident` for commands that show an incident: one the viewer may not see is
-    answered exactly as a missing one, so the refusal does not confirm that it exists."""
-    found, rest = await resolve_incident(session, message, words)
+    """The incident named first in `words` (E5), else the incident of this room, as `viewer` may
+    see it; returns the rest of the words.
+
+    Every command that shows or changes an incident comes through here before its own permission
+    check: one the viewer may not see is answered exactly as an id that does not exist, so that
+    neither a read nor a refused change (close, grade, role) confirms that the incident exists.
+    Someone who may see it but not act gets the action's own, precise refusal afterwards."""
+    found, rest = await incident_named(session, message, words)
     return access.require_visible(found, viewer), rest

@@ -200,8 +200,9 @@ async def _close(
     t: Any,
     settings: Any,
 ) -> None:
-    incident, _ = await common.resolve_incident(session, message, words)
-    office = await common.office_roles(session, roles, message.sender)
+    viewer = await common.viewer_of(session, roles, message, clock)
+    incident, _ = await common.resolve_incident(session, message, words, viewer)
+    office = set(viewer.office_roles)
     markdown = await incidents.close(session, incident, actor=message.sender, office_roles=office, clock=clock)
     target = incident.room_id or message.room_id
     await outreach.post(session, target, markdown, html=_markdown_html(markdown))
@@ -260,11 +261,12 @@ def _markdown_html(markdown: str) -> str:
 async def _escalate(
     message: Message, words: list[str], session: AsyncSession, clock: Clock, settings: Any, roles: Any, t: Any
 ) -> None:
-    incident, rest = await common.resolve_incident(session, message, words)
+    viewer = await common.viewer_of(session, roles, message, clock)
+    incident, rest = await common.resolve_incident(session, message, words, viewer)
     grade = parse_grade(rest[0]) if rest else None
     if grade is None:
         raise UserFacingError("em.incident.bad_grade", usage_of="incident", value=(rest[0] if rest else "")[:20])
-    office = await common.office_roles(session, roles, message.sender)
+    office = set(viewer.office_roles)
     before = incident.grade
     await incidents.change_grade(
         session,
@@ -307,7 +309,7 @@ async def _list(message: Message, session: AsyncSession, clock: Clock, roles: An
 async def _show(message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any) -> None:
     """`!incident show E5` (or `!incident E5`): the summary card, for those who may see the incident."""
     viewer = await common.viewer_of(session, roles, message, clock)
-    incident, _ = await common.resolve_visible_incident(session, message, words, viewer)
+    incident, _ = await common.resolve_incident(session, message, words, viewer)
     body, _html = await incidents.card_content(session, incident, clock)
     await message.reply(body)
 
@@ -325,11 +327,12 @@ async def role(
 ) -> None:
     text = common.args_of(message, settings, command)
     words = text.split()
-    incident, rest = await common.resolve_incident(session, message, words)
+    viewer = await common.viewer_of(session, roles, message, clock)
+    incident, rest = await common.resolve_incident(session, message, words, viewer)
     if not rest:
         raise UserFacingError("em.role.unknown", usage_of="role", role="")
     users = common.people_in(" ".join(rest[1:]), client.user_id if client else None)
-    office = await common.office_roles(session, roles, message.sender)
+    office = set(viewer.office_roles)
     name = await incidents.set_role(
         session, incident, role_word=rest[0], users=users, actor=message.sender, office_roles=office, clock=clock
     )
@@ -369,7 +372,7 @@ async def show_timeline(
     tz: str,
 ) -> None:
     viewer = await common.viewer_of(session, roles, message, clock)
-    incident, _ = await common.resolve_visible_incident(session, message, command.argv, viewer)
+    incident, _ = await common.resolve_incident(session, message, command.argv, viewer)
     entries = await incidents.timeline(session, incident)
     lines = [t("em.timeline.head", id=incident.code, title=incident.title, count=len(entries))]
     for entry in entries[-60:]:
@@ -412,18 +415,20 @@ async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Cloc
     ref = await outbox.ref_for_event(session, reaction.reacts_to)
     if ref is None:
         return UNHANDLED
-    if ref.startswith("handover:H"):
-        item = await roster.ack_handover(
-            session, int(ref.removeprefix("handover:H")), user=reaction.sender, clock=clock
-        )
+    handover_id = int(ref.removeprefix("handover:H")) if ref.startswith("handover:H") else None
+    order_id = orders.order_id_of_ref(ref)
+    if handover_id is None and order_id is None:
+        return UNHANDLED
+    # The ✅ names its event by id only; a hand-over or an order the reactor may not see (one posted
+    # in another room) is answered as a missing one.
+    viewer = await access.viewer_of(session, roles, reaction.sender, room_id=reaction.room_id, clock=clock)
+    if handover_id is not None:
+        duty_staff = await common.is_duty_staff(session, roles, reaction.sender, clock)
+        shown = await access.visible_handover(session, handover_id, viewer, duty_staff=duty_staff)
+        item = await roster.ack_handover(session, shown.id, user=reaction.sender, clock=clock)
         await outreach.post(session, item.room_id, t("em.handover.acked", id=f"H{item.id}", user=reaction.sender))
         return None
-    order_id = orders.order_id_of_ref(ref)
-    if order_id is None:
-        return UNHANDLED
-    # The ✅ names its event by id only; an order the reactor may not see (a card of another room)
-    # is answered as a missing one.
-    viewer = await access.viewer_of(session, roles, reaction.sender, room_id=reaction.room_id, clock=clock)
+    assert order_id is not None
     order = await access.visible_order(session, order_id, viewer)
     await orders.acknowledge(session, order, user=reaction.sender, clock=clock)
     return None

@@ -205,7 +205,7 @@ async def list_orders(
     message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
 ) -> None:
     viewer = await common.viewer_of(session, roles, message, clock)
-    incident, _ = await common.resolve_incident(session, message, command.argv)
+    incident, _ = await common.incident_named(session, message, command.argv)
     # Whoever may see the incident sees all its orders; a recipient who may not sees their own.
     found = await access.visible_orders(session, await orders.of_incident(session, incident), viewer)
     if not found and not access.can_see_incident(incident, viewer):

@@ -39,11 +39,12 @@ async def test_roster_handover_and_close(make_bot: MakeBot, make_user: MakeUser)
     await nextone.react(room, note.event_id, "✅")
     await leader.wait_for_message(room, sender=bot.user_id, contains="已确认接班", since=mark)
 
-    # An incident declared and closed: the final report carries the timeline; a bystander may not close.
+    # An incident declared and closed: the final report carries the timeline; a bystander may not
+    # close it, and (not on shift, not in the incident) is answered as if E1 did not exist.
     await officer.send_text(room, "!应急 启动 3 事故灾难 和平路燃气泄漏")
     await leader.wait_for_message(room, sender=bot.user_id, contains="已启动", since=mark)
     await nextone.send_text(room, "!应急 关闭 E1")
-    await leader.wait_for_message(room, sender=bot.user_id, contains="只有指挥长", since=mark)
+    await leader.wait_for_message(room, sender=bot.user_id, contains="没有事件 E1", since=mark)
     await leader.send_text(room, "!应急 关闭 E1")
     await leader.wait_for_message(room, sender=bot.user_id, contains="已关闭", since=mark)
     final = await leader.wait_for(
