@@ -5,8 +5,8 @@ client may get up to N times the configured rate (docs/security.md). That still 
 one address or one person can make the server do (database writes, pushes, guesses at
 sign-in links); the figures are per minute in `[server]`.
 
-The client address is the connection's peer. Behind a reverse proxy, run uvicorn with
-`--proxy-headers --forwarded-allow-ips <proxy>` so that it is the real client.
+The client address is the connection's peer; uvicorn replaces it by the X-Forwarded-For
+client when the peer is a trusted proxy (127.0.0.1, or FORWARDED_ALLOW_IPS).
 """
 
 from __future__ import annotations
