@@ -34,8 +34,9 @@ MAX_WORKING_DAYS = 260 * HORIZON_YEARS
 # sender. Ordinary input takes well under a millisecond; the limit only stops hostile or
 # absurd text, so it is generous.
 PARSE_SECONDS = 1.0
-# dateparser costs ~0.2–2 ms a call: one parse may ask it this many times, no more.
-FALLBACK_CALLS = 24
+# dateparser costs ~0.2–2 ms a call: one parse may ask it this many times, no more (one
+# phrase needs at most 6: its leading 1..6 words).
+FALLBACK_CALLS = 12
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -7,7 +7,8 @@ parses: the rest is the reminder's message.
 
 dateparser is slow on long text (it tries every locale's word list on every
 token), so it only ever sees a short window (_MAX_CHARS), only when the first
-word is one a date can start with (a number or an English date word), and only
+and last words are ones a date can start and end with (a number or an English
+date word), and only
 so many times per parse (budget.FALLBACK_CALLS).
 
 dateparser is given naive local wall time as its base (RELATIVE_BASE) and
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from itertools import islice, takewhile
 from typing import TYPE_CHECKING
 
 from .budget import take_fallback_call
@@ -40,6 +41,23 @@ _FIRST_WORD = re.compile(
     r"|next|last|this|coming|in|on|at|by|before|until|till|the|end|beginning|mid|noon|midnight"
     r"|today|tomorrow|yesterday|tonight|now|a|an|one|two|three|four|five|six|seven|eight|nine|ten"
     r"|first|second|third|fourth|fifth|half|quarter|early|late)\.?,?$)",
+    re.IGNORECASE,
+)
+# ... and ends with a number or one of these: "1 to", "next meeting" are not worth asking about.
+_LAST_WORD = re.compile(
+    r"(?:.*\d.*|(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+    r"|noon|midnight|today|tomorrow|yesterday|tonight|now|ago|later|am|pm|a\.m|p\.m|morning|afternoon"
+    r"|evening|night|fortnight|(?:second|minute|hour|day|week|month|year|decade)s?)\.?,?)",
+    re.IGNORECASE,
+)
+# Every word of a phrase worth asking about is a number or a date word: "1 to 1", "Dec
+# budget" are not (and dateparser spends milliseconds finding that out).
+_DATE_WORD = re.compile(
+    r"(?:.*\d.*|(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+    r"|next|last|this|coming|in|on|at|by|before|until|till|the|of|and|end|beginning|mid|noon|midnight"
+    r"|today|tomorrow|yesterday|tonight|now|ago|later|from|a|an|one|two|three|four|five|six|seven|eight"
+    r"|nine|ten|eleven|twelve|first|second|third|fourth|fifth|half|quarter|early|late|am|pm|a\.m|p\.m"
+    r"|o'clock|morning|afternoon|evening|night|fortnight|(?:second|minute|hour|day|week|month|year)s?)\.?,?)",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")
@@ -83,7 +101,12 @@ def parse_prefix(
     text: str, start: int, *, now: datetime, tz: str, prefer_future: bool, options: ParseOptions
 ) -> FallbackMatch | None:
     """The longest leading run of words (at most 6) that dateparser reads as a date."""
-    words = [w for w in islice(_WORD.finditer(text, start), _MAX_WORDS) if w.end() - start <= _MAX_CHARS]
+    words = list(
+        takewhile(
+            lambda w: w.end() - start <= _MAX_CHARS and _DATE_WORD.fullmatch(w.group()) is not None,
+            islice(_WORD.finditer(text, start), _MAX_WORDS),
+        )
+    )
     if not words or not _FIRST_WORD.match(words[0].group()):
         return None
     parser = _parser(to_local(now, tz), prefer_future)
@@ -94,6 +117,8 @@ def parse_prefix(
             continue
         if len(candidate.split()) == 1 and not _DIGIT.search(candidate):
             # A lone word ("may", "march", "second") is far more often the message than a date.
+            continue
+        if not _LAST_WORD.fullmatch(word.group()):
             continue
         if not take_fallback_call():
             return None
