@@ -165,6 +165,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # With WAL, NORMAL loses nothing when a process crashes (only on power loss, the last
     # commits) and saves an fsync per transaction.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows (a redacted sign-in link, a pruned message) are overwritten, not left in
+    # free pages for whoever reads a copy of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -27,7 +27,8 @@ def fresh_config(*, homeserver: str, bot_user: str, bot_password: str, data_dir:
         },
         "database": {"url": ""},
         "redis": {"url": ""},
-        "server": {"secret_key": secrets.token_urlsafe(32)},
+        # /metrics answers only with this bearer token; give it to the scraper.
+        "server": {"secret_key": secrets.token_urlsafe(32), "metrics_token": secrets.token_urlsafe(32)},
         "push": {"vapid_private_key": private, "vapid_public_key": public},
         "roles": {"leader": [], "duty_leader": [], "duty_officer": [], "admin": []},
     }

@@ -35,6 +35,7 @@ def test_defaults_and_a_fresh_init_config_are_accepted(tmp_path: Path) -> None:
     )
     settings = load_settings(path)
     assert len(settings.server.secret_key) >= 32
+    assert len(settings.server.metrics_token) >= 32  # /metrics stays closed to strangers
     assert settings.push.allowed_hosts == Settings().push.allowed_hosts
 
 
