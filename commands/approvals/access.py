@@ -13,9 +13,9 @@ exist, so a refusal never confirms that the record is there.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.approvals.models import Approval, ApprovalSigner
@@ -57,11 +57,25 @@ async def visible_approvals(
     The query only narrows the candidates (the CC list is JSON, matched as text); `can_see`
     decides each one, so the list never shows what the show command would refuse.
     """
+    return await _visible(session, candidates(viewer, roles), viewer, roles, limit=limit)
+
+
+def candidates(viewer: str, roles: Collection[str]) -> Select[Approval]:
+    """Approvals `viewer` may see, newest first, as a query to narrow further (search adds its words).
+
+    The query only narrows (the CC list is JSON, matched as text); `can_see` has the last word.
+    """
     query = select(Approval).order_by(Approval.id.desc())
     if Role.ADMIN.value not in roles:
         signed = select(ApprovalSigner.approval_id).where(ApprovalSigner.user_id == viewer)
         copied = cast(Approval.cc, String).like(f'%"{_like_escape(viewer)}"%', escape="\\")
         query = query.where(or_(Approval.requester == viewer, Approval.id.in_(signed), copied))
+    return query
+
+
+async def _visible(
+    session: AsyncSession, query: Select[Approval], viewer: str, roles: Collection[str], *, limit: int
+) -> list[Approval]:
     found: list[Approval] = []
     for approval in await session.scalars(query.limit(limit * 4)):
         if await can_see(session, approval, viewer, roles):
@@ -69,3 +83,15 @@ async def visible_approvals(
         if len(found) == limit:
             break
     return found
+
+
+async def search(
+    session: AsyncSession, viewer: str, roles: Collection[str], terms: Sequence[str], *, limit: int = 10
+) -> list[Approval]:
+    """`!search`: approvals `viewer` may see whose title holds every one of `terms` (lower case)."""
+    if not terms:
+        return []
+    query = candidates(viewer, roles).where(
+        *(func.lower(Approval.title).like(f"%{_like_escape(term)}%", escape="\\") for term in terms)
+    )
+    return await _visible(session, query, viewer, roles, limit=limit)

@@ -7,7 +7,6 @@ reason asks for one. Rules live in the service; this module parses, calls and an
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from typing import Any
 
 import nio
@@ -191,17 +190,15 @@ async def _check_known(client: Any, room_id: str, users: list[str]) -> None:
 
 
 async def _approval_of(
-    message: Message,
-    command: CommandObject | None,
-    session: AsyncSession,
-    args: str,
-    *,
-    viewer_roles: Collection[str] | None = None,
+    message: Message, command: CommandObject | None, session: AsyncSession, args: str, roles: Any
 ) -> tuple[Approval, str]:
     """The approval named first in `args` (A12), else the card this message replies to or threads on.
 
-    With `viewer_roles` (a read), someone who may not see it is told it does not exist, before
-    the room is checked: "it belongs to another room" would confirm that it is there.
+    Every command that names an approval comes through here, reads and writes alike, so each
+    first asks the one rule (access.can_see): someone it does not admit is told the approval
+    does not exist, before the room is checked and before the action's own rule ("not an
+    approver", "it belongs to another room") could confirm that it is there. `roles` is the
+    office roles resolver.
     """
     match = _CODE_FIRST.match(args)
     approval_id: int | None = None
@@ -217,8 +214,7 @@ async def _approval_of(
             raise UserFacingError("approval.need_code")
         rest = args.strip()
     approval = await service.get_approval(session, approval_id)
-    if viewer_roles is not None:
-        await access.require_visible(session, approval, message.sender, viewer_roles)
+    await access.require_visible(session, approval, message.sender, await _roles_of(roles, session, message.sender))
     if not message.is_dm and approval.room_id != message.room_id:
         raise UserFacingError("approval.other_room", code=approval.code)
     return approval, rest
@@ -317,9 +313,8 @@ async def approval_command(
         await list_approvals(message, command, session, clock, roles, t, lang)
         return
     if word.lower() in _SHOW or (_CODE_FIRST.match(args) and len(args.split()) == 1):
-        viewer_roles = await _roles_of(roles, session, message.sender)
         target = rest if word.lower() in _SHOW else args
-        approval, _ = await _approval_of(message, command, session, target, viewer_roles=viewer_roles)
+        approval, _ = await _approval_of(message, command, session, target, roles)
         steps = await service.load_steps(session, approval.id)
         await message.reply("\n".join(render.card_lines(approval, steps, clock.now(), lang)))
         return
@@ -327,7 +322,7 @@ async def approval_command(
         await _export(message, command, session, clock, client, t, lang, rest, roles)
         return
     if word.lower() in _SET:
-        await _set_field(message, command, session, clock, t, rest)
+        await _set_field(message, command, session, clock, t, rest, roles)
         return
     body = rest.strip() if word.lower() in _NEW else args
     await _new(message, body, session, clock, settings, roles, state, client, t, lang, tz)
@@ -420,18 +415,18 @@ async def wizard_answer(
 # -- deciding ----------------------------------------------------------------------------
 @router.message(APPROVE)
 async def approve_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
 ) -> None:
-    approval, opinion = await _approval_of(message, command, session, command.args)
+    approval, opinion = await _approval_of(message, command, session, command.args, roles)
     outcome = await service.decide(session, approval.id, message.sender, True, opinion, clock)
     await message.reply(_outcome_text(outcome, t, lang, message.sender, opinion))
 
 
 @router.message(REJECT)
 async def reject_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
 ) -> None:
-    approval, reason = await _approval_of(message, command, session, command.args)
+    approval, reason = await _approval_of(message, command, session, command.args, roles)
     outcome = await service.decide(session, approval.id, message.sender, False, reason, clock)
     await message.reply(_outcome_text(outcome, t, lang, message.sender, reason))
 
@@ -459,9 +454,13 @@ async def decide_by_reply(
     opinion: str,
     session: AsyncSession,
     clock: Clock,
+    roles: Any,
     t: Any,
     lang: str,
 ) -> None:
+    # A reply names its card only by an event id the client sends, like a typed id: the one rule first.
+    approval = await service.get_approval(session, approval_id)
+    await access.require_visible(session, approval, message.sender, await _roles_of(roles, session, message.sender))
     outcome = await service.decide(session, approval_id, message.sender, approve, opinion, clock)
     await message.reply(_outcome_text(outcome, t, lang, message.sender, opinion))
 
@@ -474,6 +473,8 @@ async def _on_approval(event: Event, data: dict[str, Any]) -> FilterResult:
     return False if approval_id is None else {"approval_id": approval_id}
 
 
+# A reaction is on a card or a notice the reactor reads, and names no id of its own: it is
+# answered about that card ("not an approver of A12"), which tells them nothing new.
 @router.reaction(Reaction("✅", "❌"), _on_approval)
 async def decide_by_reaction(
     reaction: ReactionEvent, approval_id: int, session: AsyncSession, clock: Clock, state: Any, t: Any, lang: str
@@ -514,9 +515,16 @@ def _one_person(text: str) -> str:
 
 @router.message(TRANSFER)
 async def transfer_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, settings: Any, client: Any, t: Any
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    client: Any,
+    t: Any,
 ) -> None:
-    approval, rest = await _approval_of(message, command, session, _args(message, command, settings))
+    approval, rest = await _approval_of(message, command, session, _args(message, command, settings), roles)
     to = _one_person(rest)
     await _check_known(client, message.room_id, [to])
     await service.transfer(session, approval.id, message.sender, to, clock)
@@ -525,9 +533,16 @@ async def transfer_command(
 
 @router.message(ADDSIGN)
 async def addsign_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, settings: Any, client: Any, t: Any
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    client: Any,
+    t: Any,
 ) -> None:
-    approval, rest = await _approval_of(message, command, session, _args(message, command, settings))
+    approval, rest = await _approval_of(message, command, session, _args(message, command, settings), roles)
     who = _one_person(rest)
     words = {w.lower() for w in rest.replace(who, " ").split()}
     where = "before" if words & _BEFORE else "after" if words & _AFTER or not words else None
@@ -540,9 +555,9 @@ async def addsign_command(
 
 @router.message(RETURN)
 async def return_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
 ) -> None:
-    approval, reason = await _approval_of(message, command, session, command.args)
+    approval, reason = await _approval_of(message, command, session, command.args, roles)
     outcome = await service.return_step(session, approval.id, message.sender, reason, clock)
     if outcome.event == "returned_drafter":
         await message.reply(
@@ -561,9 +576,9 @@ async def return_command(
 
 @router.message(RESUBMIT)
 async def resubmit_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
 ) -> None:
-    approval, note = await _approval_of(message, command, session, command.args)
+    approval, note = await _approval_of(message, command, session, command.args, roles)
     outcome = await service.resubmit(session, approval.id, message.sender, clock, note)
     await message.reply(
         t("approval.resubmitted_reply", code=approval.code, step=service.label_in(outcome.step_name)(lang))
@@ -572,16 +587,18 @@ async def resubmit_command(
 
 @router.message(WITHDRAW)
 async def withdraw_command(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any
 ) -> None:
-    approval, reason = await _approval_of(message, command, session, command.args)
+    approval, reason = await _approval_of(message, command, session, command.args, roles)
     await service.withdraw(session, approval.id, message.sender, clock, reason)
     await message.reply(t("approval.withdrawn_reply", code=approval.code))
 
 
 @router.message(NUDGE)
-async def nudge_command(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
-    approval, _ = await _approval_of(message, command, session, command.args)
+async def nudge_command(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any
+) -> None:
+    approval, _ = await _approval_of(message, command, session, command.args, roles)
     outcome = await service.nudge(session, approval.id, message.sender, clock)
     await message.reply(t("approval.nudged_reply", code=approval.code, people=", ".join(outcome.notified)))
 
@@ -640,8 +657,7 @@ async def _export(
     rest: str,
     roles: Any,
 ) -> None:
-    viewer_roles = await _roles_of(roles, session, message.sender)
-    approval, _ = await _approval_of(message, command, session, rest, viewer_roles=viewer_roles)
+    approval, _ = await _approval_of(message, command, session, rest, roles)
     # python-docx is loaded only when a record is exported, not in every bot process.
     from commands.approvals import export
 
@@ -672,9 +688,9 @@ async def _upload_docx(message: Message, client: Any, name: str, data: bytes, ca
 
 
 async def _set_field(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, rest: str
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, rest: str, roles: Any
 ) -> None:
-    approval, tail = await _approval_of(message, command, session, rest)
+    approval, tail = await _approval_of(message, command, session, rest, roles)
     name, _, value = tail.partition(" ")
     field = _FIELDS.get(name.lower())
     if field is None:

@@ -12,9 +12,9 @@ so a refusal never confirms that the record is there.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.meetings.models import Attendee, Meeting
@@ -40,3 +40,32 @@ async def require_visible(session: AsyncSession, meeting: Meeting, viewer: str, 
     if not await can_see(session, meeting, viewer, roles):
         raise not_found(meeting.id)
     return meeting
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search(
+    session: AsyncSession, viewer: str, roles: Collection[str], terms: Sequence[str], *, limit: int = 10
+) -> list[Meeting]:
+    """`!search`: meetings `viewer` may see whose title holds every one of `terms`, latest first.
+
+    The query narrows by the same rule (organizer or invited, unless an admin); `can_see` has
+    the last word.
+    """
+    if not terms:
+        return []
+    query = select(Meeting).where(
+        *(func.lower(Meeting.title).like(f"%{_like_escape(term)}%", escape="\\") for term in terms)
+    )
+    if Role.ADMIN.value not in roles:
+        invited = select(Attendee.meeting_id).where(Attendee.user_id == viewer)
+        query = query.where(or_(Meeting.organizer == viewer, Meeting.id.in_(invited)))
+    found: list[Meeting] = []
+    for meeting in await session.scalars(query.order_by(Meeting.starts_at.desc()).limit(limit * 4)):
+        if await can_see(session, meeting, viewer, roles):
+            found.append(meeting)
+        if len(found) == limit:
+            break
+    return found

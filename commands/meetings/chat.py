@@ -8,9 +8,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import Command, CommandObject, Message, UserFacingError
 from bot.mentions import text_with_ids
-from commands.meetings import service
+from commands.meetings import access, service
+from commands.meetings.models import Meeting
 from commands.meetings.policy import MeetingPolicy
 from commands.timeparse import TimeParseError, format_when
 from records.errors import DomainError
@@ -129,6 +132,24 @@ def split_code(text: str) -> tuple[int, str]:
     if not code:
         raise UserFacingError("meeting.need_code")
     return service.parse_code(code), rest.strip()
+
+
+async def roles_of(resolve_roles: Any, user: str) -> set[str]:
+    """The office roles of `user` (room power levels grant nothing on meetings)."""
+    return set(await resolve_roles(user)) if resolve_roles is not None else set()
+
+
+async def visible_meeting(session: AsyncSession, message: Message, meeting_id: int, resolve_roles: Any) -> Meeting:
+    """The meeting a command names, for its sender: every meeting command, read or write, loads it here.
+
+    Someone the one rule (access.can_see) does not admit is told it does not exist; only then
+    are the room and the action's own rule checked, since "it belongs to another room" or
+    "you are not invited" would confirm that it is there.
+    """
+    meeting = await service.get_meeting(session, meeting_id)
+    await access.require_visible(session, meeting, message.sender, await roles_of(resolve_roles, message.sender))
+    service.check_room(meeting, message.room_id, is_dm=message.is_dm)
+    return meeting
 
 
 async def is_admin(resolve_roles: Any, user: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands.meetings import scheduled, service
 from commands.meetings.handlers import router
+from commands.meetings.searcher import register_searcher
 from commands.meetings.texts import TEXTS
 from commands.meetings.voice import register_voice_filer
 from records.timers import TimerRegistry
@@ -11,6 +12,7 @@ from records.timers import TimerRegistry
 MODEL_MODULES: list[str] = ["commands.meetings.models"]
 
 register_voice_filer()
+register_searcher()
 
 
 def register_timers(registry: TimerRegistry) -> None:

@@ -52,18 +52,8 @@ def _sub_of(args: str) -> tuple[str, str]:
 
 
 async def _meeting_here(session: AsyncSession, message: Message, code: str, resolve_roles: Any) -> Meeting:
-    """The meeting, if the sender may see it (else "no such meeting"), and only then its room check.
-
-    The order matters: "it belongs to another room" would tell a stranger that it exists.
-    """
-    meeting = await service.get_meeting(session, service.parse_code(code))
-    await access.require_visible(session, meeting, message.sender, await _roles(resolve_roles, message.sender))
-    service.check_room(meeting, message.room_id, is_dm=message.is_dm)
-    return meeting
-
-
-async def _roles(resolve_roles: Any, user: str) -> set[str]:
-    return set(await resolve_roles(user)) if resolve_roles is not None else set()
+    """The meeting, if the sender may see it (else "no such meeting"), and only then its room check."""
+    return await chat.visible_meeting(session, message, service.parse_code(code), resolve_roles)
 
 
 @router.message(chat.MEETING)
@@ -177,7 +167,7 @@ async def _list_text(
     if message.is_dm:
         found = await service.upcoming(session, now=now, user=message.sender)
     else:
-        roles = await _roles(resolve_roles, message.sender)
+        roles = await chat.roles_of(resolve_roles, message.sender)
         found = [
             m
             for m in await service.upcoming(session, now=now, room_id=message.room_id)

@@ -47,6 +47,8 @@ async def _on_meeting_notice(event: Event, data: dict[str, Any]) -> FilterResult
     return False if meeting_id is None else {"meeting_id": meeting_id}
 
 
+# A reaction is on a card or a notice the reactor reads, and names no id of its own: it is
+# answered about that meeting ("you are not on its list"), which tells them nothing new.
 @router.reaction(Reaction("✅", "❌", "🔁"), _on_meeting_notice)
 async def answer_by_reaction(
     reaction: ReactionEvent,
@@ -117,20 +119,29 @@ async def _deputy(
     await message.reply(t("meeting.deputy_set", deputy=deputy, user=message.sender, code=meeting.code))
 
 
-async def _own_meeting(message: Message, command: CommandObject, session: AsyncSession) -> tuple[int, str]:
-    """The meeting named first in the arguments, refused when it belongs to another room."""
+async def _own_meeting(
+    message: Message, command: CommandObject, session: AsyncSession, resolve_roles: Any
+) -> tuple[int, str]:
+    """The meeting named first in the arguments: unknown to those who may not see it, then refused
+    when it belongs to another room (before "you are not invited" could confirm it exists)."""
     meeting_id, rest = chat.split_code(command.args)
-    meeting = await service.get_meeting(session, meeting_id)
-    service.check_room(meeting, message.room_id, is_dm=message.is_dm)
+    await chat.visible_meeting(session, message, meeting_id, resolve_roles)
     return meeting_id, rest
 
 
 @router.message(chat.ATTEND)
 async def attend(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, lang: str, tz: str, t: Any
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    lang: str,
+    tz: str,
+    t: Any,
+    resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
-        meeting_id, _ = await _own_meeting(message, command, session)
+        meeting_id, _ = await _own_meeting(message, command, session, resolve_roles)
         meeting, _ = await service.respond(session, meeting_id, message.sender, ATTEND, clock)
     await message.reply(t("meeting.answered_attend", user=message.sender, code=meeting.code))
 
@@ -145,9 +156,10 @@ async def leave(
     lang: str,
     tz: str,
     t: Any,
+    resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
-        meeting_id, reason = await _own_meeting(message, command, session)
+        meeting_id, reason = await _own_meeting(message, command, session, resolve_roles)
         meeting, _ = await service.respond(session, meeting_id, message.sender, LEAVE, clock, reason=reason)
         if reason and meeting.organizer != message.sender:
             await notices.tell(
@@ -171,9 +183,10 @@ async def deputy(
     lang: str,
     tz: str,
     t: Any,
+    resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
-        meeting_id, _ = await _own_meeting(message, command, session)
+        meeting_id, _ = await _own_meeting(message, command, session, resolve_roles)
     _, people = parsing.split_attendees(chat.args_of(message, command, settings))
     if len(people) != 1:
         raise UserFacingError("meeting.need_one_person")

@@ -15,8 +15,9 @@ refusal never confirms that the record is there.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.tasks.models import Reminder, Task
@@ -40,6 +41,41 @@ async def require_visible(session: AsyncSession, task: Task, viewer: str, roles:
     if not await can_see(session, task, viewer, roles):
         raise not_found(task.id)
     return task
+
+
+def reminder_not_found(reminder_id: int) -> NotFound:
+    """The error for a missing reminder; a hidden one gets the very same."""
+    return NotFound("reminder.not_found", code=f"R{reminder_id}")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search(
+    session: AsyncSession, viewer: str, roles: Collection[str], terms: Sequence[str], *, limit: int = 10
+) -> list[Task]:
+    """`!search`: tasks `viewer` may see whose title holds every one of `terms`, newest first.
+
+    Withdrawn (cancelled) tasks read as missing everywhere, so here too. The query narrows by
+    the same rule (the co-owners are JSON, matched as text); `can_see` has the last word.
+    """
+    if not terms:
+        return []
+    query = select(Task).where(
+        Task.status != "cancelled",
+        *(func.lower(Task.title).like(f"%{_like_escape(term)}%", escape="\\") for term in terms),
+    )
+    if not TASK_OVERSIGHT & set(roles):
+        co_owner = cast(Task.co_owners, String).like(f'%"{_like_escape(viewer)}"%', escape="\\")
+        query = query.where(or_(Task.assigner == viewer, Task.lead == viewer, co_owner))
+    found: list[Task] = []
+    for task in await session.scalars(query.order_by(Task.id.desc()).limit(limit * 4)):
+        if await can_see(session, task, viewer, roles):
+            found.append(task)
+        if len(found) == limit:
+            break
+    return found
 
 
 async def can_see_reminder(

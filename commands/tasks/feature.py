@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from commands.tasks import reminders, service
 from commands.tasks.handlers import router
+from commands.tasks.searcher import register_searcher
 from commands.tasks.texts import TEXTS
 from records.timers import TimerRegistry
 
 MODEL_MODULES: list[str] = ["commands.tasks.models"]
+
+# `!search` finds tasks too, each for those its own rule admits.
+register_searcher()
 
 
 def register_timers(registry: TimerRegistry) -> None:

@@ -229,6 +229,18 @@ async def _admin_room(resolve_roles: Any, user: str, room_id: str) -> str | None
     return room_id if {"admin", "room_admin"} & await resolve_roles(user, room_id) else None
 
 
+async def _visible_reminder(
+    session: AsyncSession, reminder_id: int, user: str, room_id: str, resolve_roles: Any
+) -> Reminder:
+    """The reminder a command names: someone the one rule (asked from this room) does not admit
+    is told it does not exist, before "it is not yours" could confirm that it is there."""
+    reminder = await reminders.get_reminder(session, reminder_id)
+    roles = set(await resolve_roles(user)) if resolve_roles is not None else set()
+    if not await access.can_see_reminder(session, reminder, user, roles, room_id=room_id):
+        raise access.reminder_not_found(reminder_id)
+    return reminder
+
+
 async def _cancel(
     session: AsyncSession, reminder_id: int, user: str, room_id: str, clock: Clock, resolve_roles: Any, t: Any
 ) -> str:
@@ -252,9 +264,12 @@ async def cancel(
     if not command.argv:
         raise UserFacingError("reminder.cancel_which")
     reminder_id = reminders.parse_code(command.argv[0])
+    await _visible_reminder(session, reminder_id, message.sender, message.room_id, resolve_roles)
     await message.reply(await _cancel(session, reminder_id, message.sender, message.room_id, clock, resolve_roles, t))
 
 
+# A reaction is on a message of the reminder that the reactor reads (its confirmation may be
+# in a room), and names no id of its own: it is answered about that reminder.
 @router.reaction(Reaction("❌"), _on_reminder)
 async def cancel_by_reaction(
     reaction: ReactionEvent,

@@ -123,6 +123,24 @@ def _split_id(command: CommandObject) -> tuple[int, str]:
     return service.parse_code(code), rest.strip()
 
 
+async def _visible_task(session: AsyncSession, task_id: int, user: str, resolve_roles: Any) -> Task:
+    """The task a command names, for `user`: every task command, read or write, loads it here.
+
+    Someone the one rule (access.can_see) does not admit is told it does not exist, before the
+    action's own rule ("not yours", "only the assigner") could confirm that it is there.
+    """
+    task = await service.get_task(session, task_id)
+    return await access.require_visible(session, task, user, await _roles(resolve_roles, user))
+
+
+async def _task_named(
+    message: Message, command: CommandObject, session: AsyncSession, resolve_roles: Any
+) -> tuple[Task, str]:
+    """The task named first in the arguments (T7), and the rest of them."""
+    task_id, rest = _split_id(command)
+    return await _visible_task(session, task_id, message.sender, resolve_roles), rest
+
+
 def _server_of(settings: Any) -> str:
     return str(settings.matrix.user_id).split(":", 1)[-1]
 
@@ -168,11 +186,10 @@ async def new_task(
 ) -> None:
     now = clock.now()
     if command.argv and command.argv[0].lower() in _CANCEL:
-        await _cancel_task(message, command, session, clock, t)
+        await _cancel_task(message, command, session, clock, t, resolve_roles)
         return
     if _TASK_ID.match(command.args) and len(command.argv) == 1:
-        task = await service.get_task(session, service.parse_code(command.argv[0]))
-        await access.require_visible(session, task, message.sender, await _roles(resolve_roles, message.sender))
+        task = await _visible_task(session, service.parse_code(command.argv[0]), message.sender, resolve_roles)
         await message.reply(service.render_card(task, lang, tz, now))
         return
     full = _with_ids(message.body, message.html, _server_of(settings))
@@ -197,28 +214,35 @@ async def new_task(
     await message.reply(card, ref=service.card_ref(task.id))
 
 
-async def _cancel_task(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
+async def _cancel_task(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, resolve_roles: Any
+) -> None:
     """`!task cancel T7 [reason]` / `!督办 撤销 T7 [理由]`: the assigner withdraws a task."""
     rest = command.args.strip().split(None, 1)[1:]
     code, _, reason = (rest[0] if rest else "").partition(" ")
     if not code:
         raise UserFacingError("task.need_code")
-    task = await service.cancel_task(session, service.parse_code(code), message.sender, reason.strip(), clock)
+    task = await _visible_task(session, service.parse_code(code), message.sender, resolve_roles)
+    task = await service.cancel_task(session, task.id, message.sender, reason.strip(), clock)
     await message.reply(t("task.cancel_done", code=task.code, title=task.title))
 
 
 @router.message(PROGRESS, _task_id_first)
-async def progress(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
-    task_id, rest = _split_id(command)
+async def progress(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, resolve_roles: Any = None
+) -> None:
+    task, rest = await _task_named(message, command, session, resolve_roles)
     percent, note = parsing.parse_percent(rest)
-    task = await service.report_progress(session, task_id, message.sender, percent, note, clock)
+    task = await service.report_progress(session, task.id, message.sender, percent, note, clock)
     await message.reply(t("task.progress_set", code=task.code, percent=percent, note=note or t("task.no_note")))
 
 
 @router.message(DONE, _task_id_first)
-async def done(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
-    task_id, note = _split_id(command)
-    task = await service.submit_done(session, task_id, message.sender, note, clock)
+async def done(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, resolve_roles: Any = None
+) -> None:
+    task, note = await _task_named(message, command, session, resolve_roles)
+    task = await service.submit_done(session, task.id, message.sender, note, clock)
     body = t("task.submitted", code=task.code, title=task.title, note=note or t("task.no_note"), assigner=task.assigner)
     content = outbox.text_content(body, body.replace(task.assigner, mention_html(task.assigner)).replace("\n", "<br>"))
     content["m.mentions"] = {"user_ids": [task.assigner]}
@@ -231,33 +255,49 @@ async def _accept(session: AsyncSession, task_id: int, user: str, note: str, clo
 
 
 @router.message(ACCEPT, _task_id_first)
-async def accept(message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any) -> None:
-    task_id, note = _split_id(command)
-    await message.reply(await _accept(session, task_id, message.sender, note, clock, t))
+async def accept(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, resolve_roles: Any = None
+) -> None:
+    task, note = await _task_named(message, command, session, resolve_roles)
+    await message.reply(await _accept(session, task.id, message.sender, note, clock, t))
 
 
 @router.message(SENDBACK, _task_id_first)
 async def sendback(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    lang: str,
+    tz: str,
+    resolve_roles: Any = None,
 ) -> None:
-    task_id, reason = _split_id(command)
+    task, reason = await _task_named(message, command, session, resolve_roles)
     if not reason:
         raise UserFacingError("task.need_reason")
-    task = await service.send_back(session, task_id, message.sender, reason, clock)
+    task = await service.send_back(session, task.id, message.sender, reason, clock)
     await message.reply(t("task.sent_back", reason=reason, **_in_lang(task, lang, tz, clock.now())))
 
 
 @router.message(EXTEND, _task_id_first)
 async def extend(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    lang: str,
+    tz: str,
+    resolve_roles: Any = None,
 ) -> None:
-    task_id, rest = _split_id(command)
+    task, rest = await _task_named(message, command, session, resolve_roles)
     now = clock.now()
     try:
         when = await off_loop(parse_when, rest, now=now, tz=tz)
     except TimeParseError as exc:
         raise DomainError(exc.key, **exc.params) from None
-    task = await service.request_extension(session, task_id, message.sender, when.at, when.rest, clock)
+    task = await service.request_extension(session, task.id, message.sender, when.at, when.rest, clock)
     body = t(
         "task.ext_requested",
         user=message.sender,
@@ -285,20 +325,36 @@ async def _decide(
 
 @router.message(APPROVE_EXT, _task_id_first)
 async def approve_ext(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    lang: str,
+    tz: str,
+    resolve_roles: Any = None,
 ) -> None:
-    task_id, reason = _split_id(command)
-    await message.reply(await _decide(session, task_id, message.sender, True, reason, clock, t, lang, tz))
+    task, reason = await _task_named(message, command, session, resolve_roles)
+    await message.reply(await _decide(session, task.id, message.sender, True, reason, clock, t, lang, tz))
 
 
 @router.message(REFUSE_EXT, _task_id_first)
 async def refuse_ext(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, t: Any, lang: str, tz: str
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    t: Any,
+    lang: str,
+    tz: str,
+    resolve_roles: Any = None,
 ) -> None:
-    task_id, reason = _split_id(command)
-    await message.reply(await _decide(session, task_id, message.sender, False, reason, clock, t, lang, tz))
+    task, reason = await _task_named(message, command, session, resolve_roles)
+    await message.reply(await _decide(session, task.id, message.sender, False, reason, clock, t, lang, tz))
 
 
+# A reaction is on a notice the reactor reads (posted in their room), and names no id of its
+# own: it is answered about that task ("only the assigner"), which tells them nothing new.
 @router.reaction(Reaction("✅", "❌"), _on_task_notice)
 async def decide_by_reaction(
     reaction: ReactionEvent,
