@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ class BotClient:
         # The newest token whose batch is fully handled, and the last one written.
         self._ready_token: str | None = None
         self._saved_token: str | None = None
-        self._last_save = 0.0
+        self._last_save = -math.inf  # the first token is saved at once, however long the machine has been up
         self._started_ms = int(time.time() * 1000)
         self.synced = asyncio.Event()
         self._creators: dict[str, set[str]] = {}
