@@ -208,16 +208,6 @@ def order_id_of_ref(ref: str) -> int | None:
     return parse_code(code) if code else None
 
 
-async def ack_by_ref(session: AsyncSession, ref: str, *, user: str, clock: Clock) -> Order | None:
-    """A ✅ on an order card or on the DM of an order; None when `ref` is not an order's."""
-    order_id = order_id_of_ref(ref)
-    if order_id is None:
-        return None
-    order = await get(session, order_id)
-    await acknowledge(session, order, user=user, clock=clock)
-    return order
-
-
 # -- the nag timer -------------------------------------------------------------------------------
 async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
     payload = timer.payload or {}
