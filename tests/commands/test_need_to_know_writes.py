@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from bot.types import Message
 from commands.approvals import service as approvals
 from commands.approvals.chain import parse_chain
 from commands.meetings import service as meetings
 from commands.meetings.policy import MeetingPolicy
 from commands.tasks import reminders
 from commands.tasks import service as tasks
+from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
@@ -232,3 +234,43 @@ async def test_a_reaction_on_a_card_in_the_room_is_answered_about_that_card(db: 
     sent = await chat.react(STRANGER, "$meeting-card", "✅")
     assert await _audit_count(db) == before
     assert [r.content["body"] for r in sent] == [f"⚠️ 您不在会议 {code} 的参会名单中。"], sent
+
+
+async def test_a_strangers_plain_reply_on_an_approval_card_learns_nothing(db: Database) -> None:
+    """A plain "同意" reply names its card by an event id the client sends: the one rule first."""
+    clock = FrozenClock(T0)
+    chat = _chat(db, clock)
+    code = (await _records(db, clock))["approval"]
+    async with db.transaction() as session:  # the card as the chat handler posts it, once sent
+        await outbox.enqueue(session, outbox.text_content(code), room_id=ROOM, ref=f"card:{code}")
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.ref == f"card:{code}", OutboxMessage.relation.is_(None))
+            .values(event_id="$approval-card", sent_at=clock.now())
+        )
+    before = await _audit_count(db)
+    for room in (ROOM, OTHER_ROOM):
+        reply = Message(
+            room_id=room,
+            event_id=f"$reply-{room}",
+            sender=STRANGER,
+            timestamp_ms=1,
+            source={},
+            body="同意",
+            reply_to="$approval-card",
+        )
+        sent = await chat._feed(reply)
+        assert [r.content["body"] for r in sent] == [f"⚠️ 没有找到审批 {code}。"], sent
+    assert await _audit_count(db) == before
+    # Its approver still decides by replying.
+    first = Message(
+        room_id=ROOM,
+        event_id="$reply-first",
+        sender=FIRST,
+        timestamp_ms=2,
+        source={},
+        body="同意",
+        reply_to="$approval-card",
+    )
+    sent = await chat._feed(first)
+    assert await _audit_count(db) > before, [r.content.get("body") for r in sent]
