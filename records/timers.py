@@ -2,8 +2,11 @@
 
 A timer is a row with a due time. The pump claims due rows for a while (a lease) and hands
 their ids to a transport (rq in production, a direct call in the bot-less test setup). If the
-transport loses a job, for example because Redis was flushed, the lease lapses and the next
-pump claims the timer again, so nothing scheduled is ever lost.
+transport loses a job, for example because Redis was flushed or the worker was killed, the
+lease lapses and the next pump claims the timer again, so nothing scheduled is ever lost.
+
+The lease is short (seconds, so a lost job delays its timer by no more than that) and the job
+renews it while it runs (`run_claimed`), so a slow job is never handed to a second worker.
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from records.models import Timer
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(minutes=2)
+# Short, so that a lost job is noticed within seconds (a grade I order must be acknowledged
+# within 5 minutes); a running job renews it every HEARTBEAT_FRACTION of it.
+CLAIM_LEASE = timedelta(seconds=8)
+HEARTBEAT_FRACTION = 4
 MAX_ATTEMPTS = 8
 CLAIM_BATCH = 100
 # The shortest nap of the pump: a timer that is due but not claimable (another pump holds it
@@ -138,7 +144,8 @@ async def claim_due(
 ) -> list[int]:
     """Claim the due timers (and those whose earlier claim lapsed) and return their ids.
 
-    The lease should outlast the longest job: a claim that lapses is handed out again.
+    A claim that lapses is handed out again: a job that runs longer than the lease must renew
+    it (`run_claimed` does).
     """
     now = clock.now()
     async with db.transaction() as session:
@@ -209,6 +216,50 @@ async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock:
                     timer.due_at = clock.now() + timedelta(seconds=min(600, 5 * 2**timer.attempts))
                 timer.claimed_until = None
         return "error"
+
+
+async def extend_claim(db: Database, timer_id: int, clock: Clock, lease: timedelta = CLAIM_LEASE) -> bool:
+    """Renew the claim of a timer whose job is running; False once it is no longer claimed."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.status == "claimed")
+            .values(claimed_until=clock.now() + lease)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def run_claimed(
+    db: Database,
+    timer_id: int,
+    registry: TimerRegistry,
+    clock: Clock,
+    *,
+    lease: timedelta = CLAIM_LEASE,
+    heartbeat_seconds: float | None = None,
+) -> str:
+    """`run_timer`, renewing the timer's claim while it runs (the worker's job).
+
+    Without the renewal a job slower than the lease (a long transcription) would be claimed
+    and run a second time; with it, only a job whose process is gone lets its claim lapse.
+    """
+    every = heartbeat_seconds if heartbeat_seconds is not None else lease.total_seconds() / HEARTBEAT_FRACTION
+    heartbeat = asyncio.create_task(_heartbeat(db, timer_id, clock, lease, every), name=f"timer-{timer_id}-heartbeat")
+    try:
+        return await run_timer(db, timer_id, registry, clock)
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+
+
+async def _heartbeat(db: Database, timer_id: int, clock: Clock, lease: timedelta, every: float) -> None:
+    while True:
+        try:
+            if not await extend_claim(db, timer_id, clock, lease):
+                return  # finished, moved or cancelled: nothing to hold any more
+        except Exception:  # a busy database: the next beat tries again, well within the lease
+            log.warning("could not renew the claim of timer %s", timer_id, exc_info=True)
+        await asyncio.sleep(every)
 
 
 def _runnable(timer: Timer | None, clock: Clock) -> bool:

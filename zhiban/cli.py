@@ -104,7 +104,7 @@ def worker(config: ConfigOption = None) -> None:
     settings = _settings(config)
     _logging()
     try:
-        run_worker(settings, resolve_url(settings.redis.url))
+        run_worker(settings, resolve_url(settings.redis.url), config_file=config_path(config))
     except ConfigError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

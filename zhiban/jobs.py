@@ -3,28 +3,58 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from datetime import timedelta
 
 from records import outbox
 from records.clock import SystemClock
 from records.db import Database
-from records.timers import TimerRegistry, run_timer
+from records.timers import TimerRegistry, run_claimed
 from zhiban.settings import Settings, load_settings
 from zhiban.wakeup import OUTBOX, publish_sync
 
 
+@dataclass(frozen=True)
+class _Runtime:
+    settings: Settings
+    redis_url: str | None
+    db: Database
+    registry: TimerRegistry
+
+
+# What the worker was started with. Jobs used to read the config again on their own, from
+# $ZHIBAN_CONFIG or ./zhiban.toml: a worker started with `--config FILE` elsewhere then ran
+# every job against the defaults (an empty database) and no timer ever fired.
+_worker_settings: tuple[Settings, str | None] | None = None
+
+
+def use_settings(settings: Settings, redis_url: str | None) -> None:
+    """The settings (and the Redis the worker resolved) that this process's jobs run with."""
+    global _worker_settings
+    _worker_settings = (settings, redis_url)
+    _runtime.cache_clear()
+
+
 @functools.cache
-def _runtime() -> tuple[Settings, Database, TimerRegistry]:
+def _runtime() -> _Runtime:
     from zhiban.app import build_timers
 
-    settings = load_settings()
+    if _worker_settings is not None:
+        settings, redis_url = _worker_settings
+    else:  # a job run outside `zhiban worker` (a bare rq worker): the config it can find
+        settings = load_settings()
+        redis_url = settings.redis.url or None
     # Each job runs in a fresh event loop; connections must not outlive it.
-    return settings, Database(settings.database_url, pooled=False), build_timers()
+    return _Runtime(settings, redis_url, Database(settings.database_url, pooled=False), build_timers())
 
 
 async def fire_timer(timer_id: int) -> str:
-    settings, db, registry = _runtime()
-    result = await run_timer(db, timer_id, registry, SystemClock())
+    runtime = _runtime()
+    # The claim is short and renewed while the job runs: a lost job is noticed in seconds,
+    # a slow one (a transcription) is never handed to a second worker meanwhile.
+    lease = timedelta(seconds=runtime.settings.worker.claim_lease_seconds)
+    result = await run_claimed(runtime.db, timer_id, runtime.registry, SystemClock(), lease=lease)
     outbox.wake_relay()
-    if settings.redis.url:  # tell the bot its relay has messages to send
-        publish_sync(settings.redis.url, settings.redis.queue, OUTBOX)
+    if runtime.redis_url:  # tell the bot its relay has messages to send
+        publish_sync(runtime.redis_url, runtime.settings.redis.queue, OUTBOX)
     return result

@@ -69,8 +69,9 @@ class RedisSettings(_Section):
 
 class WorkerSettings(_Section):
     # How long a claimed timer waits for its job before another pump hands it out again
-    # (a lost Redis job, a crashed worker). Longer than the slowest job.
-    claim_lease_seconds: PositiveSeconds = 300
+    # (a lost Redis job, a crashed worker). A running job renews it every quarter of it, so it
+    # bounds how late a lost job makes its timer, not how long a job may run.
+    claim_lease_seconds: PositiveSeconds = 8
     pump_interval_seconds: PositiveSeconds = 1.0
 
 

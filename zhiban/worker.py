@@ -11,40 +11,74 @@ import logging
 import os
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import redis
 from rq import Queue
+from rq.job import Job
 from rq.worker import SimpleWorker
 
-from records.clock import SystemClock
+from records.clock import Clock, SystemClock
 from records.db import Database
 from records.migrate import upgrade
 from records.timers import TimerPump
+from zhiban import jobs
 from zhiban.settings import ConfigError, Settings
 from zhiban.wakeup import TIMERS, WakeBus
 
 log = logging.getLogger(__name__)
 
 
-def rq_transport(queue: Queue, *, job_timeout: int = 300):  # type: ignore[no-untyped-def]
+# rq stops a job that runs longer than this. The job renews its timer's claim while it runs,
+# so this is only the bound on a job that hangs, not on a slow one (transcriptions are capped
+# well below it).
+JOB_TIMEOUT_SECONDS = 900
+
+
+def timer_job_id(timer_id: int) -> str:
+    return f"zhiban-timer-{timer_id}"
+
+
+def rq_transport(queue: Queue, *, job_timeout: int = JOB_TIMEOUT_SECONDS):  # type: ignore[no-untyped-def]
     async def enqueue(timer_id: int) -> None:
         # Redis is only the carrier: if this job is lost, the claim lapses and it is re-sent.
-        # The job may not outlive the claim, or a second worker could run it meanwhile.
-        queue.enqueue("zhiban.jobs.fire_timer", timer_id, job_timeout=job_timeout, result_ttl=600, failure_ttl=86400)
+        job_id = timer_job_id(timer_id)
+        if _still_queued(queue, job_id):
+            # The claim lapsed while the job waited behind slower ones (the lease is short):
+            # it will run when its turn comes, a second copy would only lengthen the queue.
+            return
+        queue.enqueue(
+            "zhiban.jobs.fire_timer",
+            timer_id,
+            job_id=job_id,
+            job_timeout=job_timeout,
+            result_ttl=600,
+            failure_ttl=86400,
+        )
 
     return enqueue
+
+
+def _still_queued(queue: Queue, job_id: str) -> bool:
+    """The job waits in the queue (one LPOS): not lost, not yet running."""
+    return queue.get_job_position(job_id) is not None and Job.exists(job_id, connection=queue.connection)
+
+
+def timer_pump(settings: Settings, db: Database, queue: Queue, clock: Clock | None = None) -> TimerPump:
+    """The worker's pump: claims for `claim_lease_seconds`, which the running jobs renew."""
+    return TimerPump(
+        db,
+        clock or SystemClock(),
+        rq_transport(queue),
+        interval=settings.worker.pump_interval_seconds,
+        lease=timedelta(seconds=settings.worker.claim_lease_seconds),
+    )
 
 
 def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.Event) -> None:
     async def main() -> None:
         db = Database(settings.database_url)
-        pump = TimerPump(
-            db,
-            SystemClock(),
-            rq_transport(queue, job_timeout=int(settings.worker.claim_lease_seconds)),
-            interval=settings.worker.pump_interval_seconds,
-            lease=timedelta(seconds=settings.worker.claim_lease_seconds),
-        )
+        pump = timer_pump(settings, db, queue)
         task = asyncio.create_task(pump.run())
         # The bot says when it scheduled something, so a transcription starts at once.
         listener = asyncio.create_task(WakeBus(redis_url, settings.redis.queue).listen({TIMERS: pump.wake}))
@@ -67,14 +101,21 @@ def _preload_voice(settings: Settings) -> None:
         log.warning("speech model not preloaded: %s", exc)
 
 
-def run_worker(settings: Settings, redis_url: str | None) -> None:
+def run_worker(settings: Settings, redis_url: str | None, *, config_file: Path | None = None) -> None:
+    """Run the pump and the jobs with `settings`, read from `config_file` (the file named
+    with --config, $ZHIBAN_CONFIG or ./zhiban.toml)."""
     if not redis_url:
         raise ConfigError(
             "the worker needs Redis: set redis.url in the config (or ZHIBAN_REDIS__URL), "
             "or start one on localhost:6379. `zhiban up` starts an embedded one for you."
         )
     upgrade(settings.database_url)
-    # Jobs read the settings again in this process; they must reach the same Redis.
+    # The jobs run in this process with the settings the worker was started with.
+    jobs.use_settings(settings, redis_url)
+    # Whatever else reads the config in this process (the push feature's sender) must find the
+    # same file, wherever the worker was started from, and reach the same Redis.
+    if config_file is not None:
+        os.environ["ZHIBAN_CONFIG"] = str(config_file.resolve())
     os.environ.setdefault("ZHIBAN_REDIS__URL", redis_url)
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(settings.redis.queue, connection=connection)
