@@ -6,11 +6,14 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zhiban.settings import ConfigError, Settings, config_path, load_settings
+
+if TYPE_CHECKING:
+    from records.audit_seal import Anchors
 
 app = typer.Typer(help="Zhiban (值班): a chat-first office and emergency assistant for Matrix.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -30,6 +33,18 @@ def _settings(config: Path | None, *, required: bool = False) -> Settings:
         return load_settings(config, required=required)
     except ConfigError as exc:
         typer.secho(f"Config error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+def _seal_entries(settings: Settings) -> None:
+    """Give this process the audit key, so that every entry it writes is sealed."""
+    from records.audit_seal import AuditKeyError
+    from zhiban.audit_setup import install
+
+    try:
+        install(settings)
+    except AuditKeyError as exc:
+        typer.secho(f"Audit key error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
 
 
@@ -72,6 +87,7 @@ def bot(config: ConfigOption = None, verbose: bool = False) -> None:
 
     settings = _settings(config, required=True)
     _logging(verbose)
+    _seal_entries(settings)
     run_bot(settings)
 
 
@@ -85,6 +101,7 @@ def server(config: ConfigOption = None, host: str | None = None, port: int | Non
 
     settings = _settings(config)
     _logging()
+    _seal_entries(settings)
     upgrade(settings.database_url)
     uvicorn.run(
         create_app(settings),
@@ -103,6 +120,7 @@ def worker(config: ConfigOption = None) -> None:
 
     settings = _settings(config)
     _logging()
+    _seal_entries(settings)
     try:
         run_worker(settings, resolve_url(settings.redis.url), config_file=config_path(config))
     except ConfigError as exc:
@@ -155,28 +173,97 @@ def db_upgrade(config: ConfigOption = None, revision: str = "head") -> None:
     typer.echo(f"Database at {revision}.")
 
 
+CheckpointFileOption = Annotated[
+    Path | None,
+    typer.Option("--checkpoint-file", help="The checkpoint file to compare (default: audit.checkpoint_file)."),
+]
+
+
+def _audit_anchors(settings: Settings, checkpoint_file: Path | None) -> Anchors:
+    """The key (never created here: a fresh one would make every seal look forged) and the file."""
+    from dataclasses import replace
+
+    from records.audit_seal import AuditKeyError
+    from zhiban.audit_setup import anchors
+
+    try:
+        found = anchors(settings, create_key=False)
+    except AuditKeyError as exc:
+        typer.secho(f"cannot check the audit trail: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    return found if checkpoint_file is None else replace(found, checkpoint_file=checkpoint_file)
+
+
 @audit_app.command("verify")
-def audit_verify(config: ConfigOption = None) -> None:
-    """Prove the audit trail intact: no entry edited, removed or reordered."""
-    from records.audit import verify
+def audit_verify(config: ConfigOption = None, checkpoint_file: CheckpointFileOption = None) -> None:
+    """Prove the audit trail intact: no entry edited, removed or reordered, seals and checkpoints agree."""
+    from records.audit import Verification, verify
     from records.db import Database
+    from records.migrate import upgrade
 
     settings = _settings(config)
+    anchors = _audit_anchors(settings, checkpoint_file)
+    upgrade(settings.database_url)
 
-    async def run() -> tuple[bool, str]:
+    async def run() -> Verification:
         db = Database(settings.database_url)
         try:
-            async with db.transaction() as session:
-                result = await verify(session)
+            async with db.reading() as session:
+                return await verify(session, key=anchors.key, checkpoint_file=anchors.checkpoint_file)
         finally:
             await db.dispose()
-        if result.ok:
-            return True, f"audit trail intact: {result.checked} entries verified"
-        return False, f"audit trail BROKEN at entry {result.broken_at}: {result.reason}"
 
-    ok, message = asyncio.run(run())
-    typer.secho(message, fg=typer.colors.GREEN if ok else typer.colors.RED, err=not ok)
-    raise typer.Exit(0 if ok else 1)
+    result = asyncio.run(run())
+    if not result.ok:
+        where = f" at entry {result.broken_at}" if result.broken_at is not None else ""
+        typer.secho(f"audit trail BROKEN{where}: {result.reason}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    summary = f"audit trail intact: {result.checked} entries verified"
+    if result.sealed_from is not None:
+        summary += f", sealed from entry {result.sealed_from}"
+    if result.latest is not None:
+        summary += (
+            f"; consistent with {result.checkpoints} checkpoint(s), the latest of "
+            f"{result.latest.at:%Y-%m-%d %H:%M:%S} UTC at entry {result.latest.seq}"
+        )
+    typer.secho(summary, fg=typer.colors.GREEN)
+    for note in result.notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(config: ConfigOption = None) -> None:
+    """Verify the trail and sign its head now: kept in the database, the checkpoint file and the audit room."""
+    from commands.audit.service import take
+    from records.audit import TrailBroken
+    from records.audit_seal import Checkpoint
+    from records.clock import SystemClock
+    from records.db import Database
+    from records.migrate import upgrade
+
+    settings = _settings(config)
+    anchors = _audit_anchors(settings, None)
+    upgrade(settings.database_url)
+
+    async def run() -> Checkpoint:
+        db = Database(settings.database_url)
+        try:
+            return await take(db, anchors, SystemClock())
+        finally:
+            await db.dispose()
+
+    try:
+        signed = asyncio.run(run())
+    except TrailBroken as exc:
+        typer.secho(f"no checkpoint taken: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        typer.secho(
+            f"no checkpoint taken: cannot write {anchors.checkpoint_file}: {exc}", fg=typer.colors.RED, err=True
+        )
+        raise typer.Exit(1) from None
+    where = f"{anchors.checkpoint_file}" + (f" and posted to {anchors.room}" if anchors.room else "")
+    typer.echo(f"checkpoint taken: entry {signed.seq}, head {signed.head}; written to the database, {where}.")
 
 
 @roster_app.command("import")
@@ -214,6 +301,7 @@ def roster_import(
             typer.secho(f"  {where}: {en} / {zh}", err=True)
         raise typer.Exit(1)
     upgrade(settings.database_url)
+    _seal_entries(settings)
 
     async def run() -> int:
         db = Database(settings.database_url)

@@ -21,6 +21,7 @@ FEATURES = [
     "commands.meetings.feature",
     "emergency.feature",
     "commands.voice.feature",
+    "commands.audit.feature",
 ]
 
 

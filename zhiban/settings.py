@@ -257,6 +257,32 @@ class EmergencySettings(_Section):
     alert_roles: list[str] = Field(default_factory=lambda: ["leader", "duty_leader", "duty_officer", "staff"])
 
 
+class AuditSettings(_Section):
+    """The audit trail's anchors outside the database (docs/audit.md)."""
+
+    # The key that seals each entry. Empty: read from key_file (made 0600 with a fresh random
+    # key on first start). Best given as ZHIBAN_AUDIT__KEY. It must never be in the database.
+    key: str = ""
+    key_file: str = ""  # empty: data_dir/audit.key
+    # Signed checkpoints of the chain head, one JSON line each. Empty: data_dir/audit-checkpoints.jsonl.
+    checkpoint_file: str = ""
+    # A room (its id, !…:server) that receives each checkpoint; empty: none is posted.
+    room: str = ""
+    checkpoint_every_hours: Positive = 24
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return checks.secret_key(value)
+
+    @field_validator("room")
+    @classmethod
+    def _room(cls, value: str) -> str:
+        if value and not (value.startswith("!") and ":" in value):
+            raise ValueError("must be a room id such as !abc:office.example (an alias is not resolved)")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZHIBAN_", env_nested_delimiter="__", extra="forbid")
 
@@ -274,6 +300,7 @@ class Settings(BaseSettings):
     tasks: TasksSettings = Field(default_factory=TasksSettings)
     meetings: MeetingsSettings = Field(default_factory=MeetingsSettings)
     approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     # Role name → Matrix user ids, e.g. leader = ["@zhang:office.example"].
     roles: dict[str, list[str]] = Field(default_factory=dict)
     # Room that receives office-wide notices (duty room); a room id or alias.

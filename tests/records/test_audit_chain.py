@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from sqlalchemy import delete, update
 
 from records import audit
+from records.audit_seal import Anchors
 from records.db import Database
 from records.models import AuditEntry
+from tests.records.audit_attacks import KEY, sealed
+
+
+@pytest.fixture(autouse=True)
+def anchors(tmp_path: Path) -> Iterator[Anchors]:
+    yield from sealed(tmp_path)
 
 
 async def _write(db: Database, n: int) -> None:
@@ -20,7 +31,7 @@ async def _write(db: Database, n: int) -> None:
 async def test_intact_chain_verifies(db: Database) -> None:
     await _write(db, 5)
     async with db.transaction() as session:
-        result = await audit.verify(session)
+        result = await audit.verify(session, key=KEY)
     assert result.ok and result.checked == 5
 
 
@@ -29,7 +40,7 @@ async def test_edited_entry_is_detected(db: Database) -> None:
     async with db.transaction() as session:
         await session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor="@mallory:x"))
     async with db.transaction() as session:
-        result = await audit.verify(session)
+        result = await audit.verify(session, key=KEY)
     assert not result.ok and result.broken_at == 3
 
 
@@ -38,7 +49,7 @@ async def test_deleted_entry_is_detected(db: Database) -> None:
     async with db.transaction() as session:
         await session.execute(delete(AuditEntry).where(AuditEntry.seq == 2))
     async with db.transaction() as session:
-        result = await audit.verify(session)
+        result = await audit.verify(session, key=KEY)
     assert not result.ok and result.broken_at == 2
 
 
@@ -47,7 +58,7 @@ async def test_truncated_tail_is_detected(db: Database) -> None:
     async with db.transaction() as session:
         await session.execute(delete(AuditEntry).where(AuditEntry.seq >= 4))
     async with db.transaction() as session:
-        result = await audit.verify(session)
+        result = await audit.verify(session, key=KEY)
     assert not result.ok and "end" in result.reason
 
 
@@ -65,7 +76,7 @@ async def test_reordered_entries_are_detected(db: Database) -> None:
         await session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(**a))
         await session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(**b))
     async with db.transaction() as session:
-        result = await audit.verify(session)
+        result = await audit.verify(session, key=KEY)
     assert not result.ok and result.broken_at == 2
 
 
@@ -78,6 +89,6 @@ async def test_a_failed_transaction_leaves_no_entry(db: Database) -> None:
         pass
     await _write(db, 1)
     async with db.transaction() as session:
-        result = await audit.verify(session)
+        result = await audit.verify(session, key=KEY)
         entries = await audit.history(session, "T0")
     assert result.ok and result.checked == 1 and len(entries) == 1

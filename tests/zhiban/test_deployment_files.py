@@ -66,6 +66,21 @@ def test_init_writes_fresh_secrets_and_vapid_keys(tmp_path: Path) -> None:
 
 
 def test_audit_verify_reports_intact_and_broken(tmp_path: Path) -> None:
+    from records.audit_seal import install
+    from zhiban import audit_setup
+    from zhiban.settings import load_settings
+
+    config = tmp_path / "zhiban.toml"
+    config.write_text(f'data_dir = "{tmp_path}"\n')
+    assert CliRunner().invoke(app, ["db", "upgrade", "--config", str(config)]).exit_code == 0
+    audit_setup.install(load_settings(config))  # as the bot does at start: the key file is made
+    try:
+        _write_verify_tamper_verify(tmp_path, config)
+    finally:
+        install(None)
+
+
+def _write_verify_tamper_verify(tmp_path: Path, config: Path) -> None:
     import asyncio
 
     from sqlalchemy import update
@@ -73,10 +88,6 @@ def test_audit_verify_reports_intact_and_broken(tmp_path: Path) -> None:
     from records import audit
     from records.db import Database
     from records.models import AuditEntry
-
-    config = tmp_path / "zhiban.toml"
-    config.write_text(f'data_dir = "{tmp_path}"\n')
-    assert CliRunner().invoke(app, ["db", "upgrade", "--config", str(config)]).exit_code == 0
 
     async def write_then(tamper: bool) -> None:
         db = Database(f"sqlite:///{tmp_path / 'zhiban.db'}")

@@ -1,0 +1,1 @@
+"""The audit trail's checkpoints: signed daily, kept in a file and posted to the audit room."""
