@@ -7,7 +7,8 @@ up to the 8,000-character cap on a message:
             long blank runs, long words without spaces, deep chains;
   random    texts from the same pieces, then a climb: the slowest so far is mutated
             (repeated, extended, spliced) and kept when it gets slower.
-Each input is timed as the median of a few runs (the machine is shared), with the parser's
+Each input is timed in CPU time of the parsing thread, as the median of a few runs (the
+machine is shared: wall time would measure the neighbours), with the parser's
 own limit (commands/timeparse/budget.py) in force, as in the bot: an input stopped by the
 limit shows as "too complex" and costs at most that limit.
 
@@ -124,13 +125,14 @@ PARSERS = [
 
 
 def _once(parser: Parser, text: str) -> tuple[float, str]:
-    start = time.perf_counter()
+    # CPU time of this thread: what the parse costs, whatever else the (shared) machine runs.
+    start = time.thread_time()
     outcome = "ok"
     try:
         parser.run(text)
     except EXPECTED as exc:
         outcome = getattr(exc, "key", type(exc).__name__)
-    return (time.perf_counter() - start) * 1000, outcome
+    return (time.thread_time() - start) * 1000, outcome
 
 
 def _timed(parser: Parser, text: str, runs: int = 3) -> tuple[float, str]:
@@ -193,7 +195,7 @@ def main() -> int:
     warm_up()
     rng = random.Random(options.seed)
     print(f"Chat parsers: the slowest input found (hostile + {options.seconds:g} s of random search each)")
-    print(f"target < {TARGET_MS:.0f} ms per message of up to {CAP:,} characters\n")
+    print(f"target < {TARGET_MS:.0f} ms of CPU per message of up to {CAP:,} characters\n")
     failed = 0
     for parser in PARSERS:
         ms, text, outcome = search(parser, options.seconds, rng)

@@ -31,7 +31,7 @@ _PLACE_TAIL = re.compile(r"\s(?:at|在|于|地点\s*+[:：]?)\s*+(\S.*)$", re.IG
 _TIME_START = re.compile(
     r"[\d０-９零〇一二两三四五六七八九十百半今明后後大昨前下上本这這周星礼禮凌清早中午傍晚夜在于於收A-Za-z@]"
 )
-_SAME_RUN = re.compile(r"[\dA-Za-z.:]")
+_SAME_RUN = re.compile(r"[\dA-Za-z.:@]")
 _NUMERAL = "零〇一二两三四五六七八九十百"
 # Titles are a line ("防汛工作会商会"); a time phrase more than this far into the text is in
 # something pasted after the title, not the meeting's time (and each position tried costs).

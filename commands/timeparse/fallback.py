@@ -109,7 +109,7 @@ def parse_prefix(
     )
     if not words or not _FIRST_WORD.match(words[0].group()):
         return None
-    parser = _parser(to_local(now, tz), prefer_future)
+    parser: DateDataParser | None = None  # built on the first question: most texts ask none
     for word in reversed(words):
         end = word.end()
         candidate = text[start:end].strip()
@@ -122,6 +122,7 @@ def parse_prefix(
             continue
         if not take_fallback_call():
             return None
+        parser = parser or _parser(to_local(now, tz), prefer_future)
         try:
             data = parser.get_date_data(candidate)
         except (ValueError, OverflowError):  # odd numbers dateparser cannot build a date from
