@@ -227,6 +227,8 @@ def audit_verify(config: ConfigOption = None, checkpoint_file: CheckpointFileOpt
             f"{result.latest.at:%Y-%m-%d %H:%M:%S} UTC at entry {result.latest.seq}"
         )
     typer.secho(summary, fg=typer.colors.GREEN)
+    # The head, to compare with the last checkpoint posted to the audit room.
+    typer.echo(f"head: entry {result.checked}, {result.head}")
     for note in result.notes:
         typer.secho(f"note: {note}", fg=typer.colors.YELLOW)
 
