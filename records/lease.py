@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -12,8 +13,21 @@ from records.db import Database
 from records.models import Lease
 
 
-async def acquire(db: Database, name: str, holder: str, ttl: timedelta, clock: Clock) -> bool:
-    """Take or renew the lease; False while someone else holds an unexpired one."""
+async def acquire(
+    db: Database,
+    name: str,
+    holder: str,
+    ttl: timedelta,
+    clock: Clock,
+    *,
+    may_take: Callable[[str], bool] | None = None,
+) -> bool:
+    """Take or renew the lease; False while someone else holds an unexpired one.
+
+    `may_take(other)` says that an unexpired lease held by `other` is in fact ours to take at
+    once: left by an earlier run of this same instance, which died without releasing it.
+    Waiting for it to expire would leave nobody answering meanwhile.
+    """
     now = clock.now()
     async with db.transaction() as session:
         query = select(Lease).where(Lease.name == name)
@@ -29,7 +43,7 @@ async def acquire(db: Database, name: str, holder: str, ttl: timedelta, clock: C
             except IntegrityError:
                 return False
             return True
-        if lease.holder != holder and lease.expires_at > now:
+        if lease.holder != holder and lease.expires_at > now and not (may_take is not None and may_take(lease.holder)):
             return False
         lease.holder = holder
         lease.expires_at = now + ttl

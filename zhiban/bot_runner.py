@@ -6,8 +6,11 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,65 @@ from zhiban.wakeup import OUTBOX, WakeBus
 log = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(seconds=30)
+INSTANCE_FILE = "instance-id"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the bot lease: this bot's device and data folder, and the process.
+
+    A bot killed with kill -9 leaves its lease behind. The same bot started again (the same
+    device, from the same data folder) recognises it as its own and takes it at once, instead
+    of standing by until it expires. The data folder counts because a device id set in a
+    config that two machines share must not let a standby push the active bot out.
+    """
+
+    device: str
+    store: str
+    host: str
+    pid: int
+
+    def __str__(self) -> str:
+        return f"{self.device}/{self.store}@{self.host}:{self.pid}"
+
+    @classmethod
+    def parse(cls, text: str) -> Holder | None:
+        instance, _, process = text.rpartition("@")
+        device, _, store = instance.rpartition("/")
+        host, _, pid = process.rpartition(":")
+        if not (device and store and host and pid.isdigit()):
+            return None  # a holder of an older version, or one that did not know its device
+        return cls(device, store, host, int(pid))
+
+    def left_by_earlier_run(self, other: str, alive: Callable[[int], bool] | None = None) -> bool:
+        """`other` holds the lease for this same bot, in a process that no longer runs."""
+        theirs = Holder.parse(other)
+        if theirs is None or (theirs.device, theirs.store) != (self.device, self.store):
+            return False
+        if theirs.host != self.host:
+            return True  # the data folder moved (a container started elsewhere): not running there
+        return theirs.pid == self.pid or not (alive or pid_alive)(theirs.pid)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def store_id(store_dir: Path) -> str:
+    """A random id made once per data folder (the bot's store), to tell its runs from others'."""
+    path = store_dir / INSTANCE_FILE
+    if path.exists():
+        return path.read_text().strip()
+    store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    token = secrets.token_hex(6)
+    write_private(path, token)
+    return token
 
 
 def _session_file(store_dir: Path) -> Path:
@@ -70,7 +132,10 @@ class BotRuntime:
     def __init__(self, settings: Settings, *, holder: str | None = None, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        # Explicit: a test's name for this instance. Otherwise made from the device once known.
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self._identity: Holder | None = None
+        self._explicit_holder = holder is not None
         self.db = Database(settings.database_url)
         self.client: BotClient | None = None
         self.relay: OutboxRelay | None = None
@@ -102,7 +167,9 @@ class BotRuntime:
         await upgrade_async(self.settings.database_url)
         clock = self.clock
         name = f"bot:{self.settings.matrix.user_id}"
-        while not await lease.acquire(self.db, name, self.holder, LEASE_TTL, clock):
+        if holder_device := self.options().device_id:  # the device of the last run, if any
+            self._identify(holder_device)
+        while not await lease.acquire(self.db, name, self.holder, LEASE_TTL, clock, may_take=self._mine):
             log.info("another bot holds %s; standing by", name)
             try:
                 await asyncio.wait_for(self._stopping.wait(), LEASE_TTL.total_seconds() / 3)
@@ -120,6 +187,8 @@ class BotRuntime:
         async def remember_session() -> None:
             if options.access_token and options.device_id:
                 save_session(store_dir, options.user_id, options.access_token, options.device_id)
+                # The lease names the device now, so that a restart after a crash knows it.
+                await self._rename_holder(name, options.device_id)
 
         client.on_login = remember_session
         await client.login()
@@ -170,6 +239,27 @@ class BotRuntime:
         await self.db.dispose()
         if self.failure is None and client.fatal is not None:
             self.failure = client.fatal
+
+    def _identify(self, device: str) -> None:
+        if self._explicit_holder:
+            return
+        store_dir = self.settings.data_dir / "bot-store"
+        self._identity = Holder(device, store_id(store_dir), socket.gethostname(), os.getpid())
+        self.holder = str(self._identity)
+
+    def _mine(self, other: str) -> bool:
+        return self._identity is not None and self._identity.left_by_earlier_run(other)
+
+    async def _rename_holder(self, name: str, device: str) -> None:
+        if self._explicit_holder or (self._identity is not None and self._identity.device == device):
+            return
+        before = self.holder
+        self._identify(device)
+        # Still ours: the lease moves from the old name to the new one in one step.
+        if not await lease.acquire(self.db, name, self.holder, LEASE_TTL, self.clock, may_take=lambda h: h == before):
+            log.error("lost the bot lease to another instance; stopping")
+            self.lease_lost = True
+            self._stopping.set()
 
     async def _renew_lease(self, name: str, clock: Clock) -> None:
         while True:
