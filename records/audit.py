@@ -151,7 +151,7 @@ class _Anchor:
 class _Walk:
     """Follows the chain entry by entry; raises TrailBroken at the first entry that does not fit."""
 
-    def __init__(self, key: bytes, anchors: Sequence[_Anchor] = ()) -> None:
+    def __init__(self, key: bytes | None, anchors: Sequence[_Anchor] = ()) -> None:
         self.key = key
         self.prev = GENESIS
         self.checked = 0
@@ -191,6 +191,8 @@ class _Walk:
             return
         if self.sealed_from is None:
             self.sealed_from = entry.seq
+        if self.key is None:
+            raise TrailBroken(entry.seq, f"entry {entry.seq} is sealed, but no audit key was given to check it")
         if not same(entry.hmac, seal_entry(self.key, entry.seq, entry.hash)):
             raise TrailBroken(
                 entry.seq,
@@ -210,9 +212,13 @@ async def _stored_checkpoints(session: AsyncSession) -> list[Checkpoint]:
     return [Checkpoint(r.seq, r.head, r.at, r.sealed_from, r.hmac) for r in rows]
 
 
-def _anchors(key: bytes, table: list[Checkpoint], checkpoint_file: Path | None) -> list[_Anchor]:
+def _anchors(key: bytes | None, table: list[Checkpoint], checkpoint_file: Path | None) -> list[_Anchor]:
     """Every checkpoint from the table and the file; a forged or unreadable one breaks the proof."""
-    anchors = []
+    anchors: list[_Anchor] = []
+    if key is None:
+        if table or (checkpoint_file is not None and checkpoint_file.exists()):
+            raise TrailBroken(None, "there are checkpoints, but no audit key was given to check them")
+        return anchors
     for number, checkpoint in enumerate(table, start=1):
         if not checkpoint.genuine(key):
             raise TrailBroken(
@@ -279,6 +285,8 @@ async def _check_tail(session: AsyncSession, walk: _Walk) -> None:
         raise TrailBroken(None, f"the stored tail ({TAIL_KEY}) is unreadable: it was altered")
     seq, digest = int(parts[0]), parts[1]
     if len(parts) == 3:
+        if walk.key is None:
+            raise TrailBroken(seq, f"the stored tail ({TAIL_KEY}) is sealed, but no audit key was given to check it")
         if not same(parts[2], seal_tail(walk.key, seq, digest)):
             raise TrailBroken(seq, f"the stored tail ({TAIL_KEY}) is not genuine: it was forged or altered")
     elif walk.sealed_from is not None:
@@ -294,12 +302,19 @@ async def _check_tail(session: AsyncSession, walk: _Walk) -> None:
         raise TrailBroken(seq, f"the trail does not end where the stored tail says (entry {seq}): it was rewritten")
 
 
-async def verify(session: AsyncSession, *, key: bytes, checkpoint_file: Path | None = None) -> Verification:
+async def verify(
+    session: AsyncSession, *, key: bytes | None = None, checkpoint_file: Path | None = None
+) -> Verification:
     """Walk the chain from the start and report the first entry (or anchor) that does not fit.
 
-    `key` is the audit key (a missing key is the caller's error to report, never "intact");
+    `key` is the audit key (default: this process's). Without one, only a trail that has
+    nothing sealed and no checkpoint can be proven (by its hashes); anything sealed makes a
+    missing key a failure, never "intact". `zhiban audit verify` refuses to run without it.
     `checkpoint_file` is the file copy of the checkpoints, compared as well as the table.
     """
+    if key is None:
+        anchors_given = installed()
+        key = None if anchors_given is None else anchors_given.key
     walk = _Walk(key)
     try:
         anchors = _anchors(key, await _stored_checkpoints(session), checkpoint_file)

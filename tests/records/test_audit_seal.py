@@ -7,6 +7,7 @@ outside the database.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy import delete, select, update
 
 from commands.audit import service
 from records import audit
-from records.audit_seal import Anchors, Checkpoint, install, read_checkpoints
+from records.audit_seal import Anchors, AuditKeyError, Checkpoint, install, load_key, read_checkpoints
 from records.clock import FrozenClock, SystemClock
 from records.db import Database
 from records.models import AuditCheckpoint, AuditEntry, OutboxMessage, Timer
@@ -232,3 +233,23 @@ async def test_the_daily_timer_takes_a_checkpoint_and_plans_the_next(db: Databas
     assert again.due_at == clock.now() + timedelta(hours=24)
     assert count == 1 and [c.seq for c in stored] == [2]
     assert (await verify(db, anchors)).ok
+
+
+async def test_without_a_key_sealed_entries_are_never_reported_intact(db: Database, anchors: Anchors) -> None:
+    await write(db, 2)
+    install(None)
+    async with db.reading() as session:
+        result = await audit.verify(session)
+    assert not result.ok and result.broken_at == 1 and "no audit key" in result.reason
+
+
+def test_the_key_file_is_made_once_owner_only_and_then_kept(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "audit.key"
+    with pytest.raises(AuditKeyError, match="no audit key"):
+        load_key(path, create=False)
+    first = load_key(path, create=True)
+    assert load_key(path, create=True) == first == load_key(path, create=False)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(first) >= 32
+    path.write_text("short\n")
+    with pytest.raises(AuditKeyError, match="at least 32"):
+        load_key(path, create=False)
