@@ -111,3 +111,11 @@ def test_the_key_can_come_from_the_environment(config: Path, monkeypatch: pytest
     monkeypatch.setenv("ZHIBAN_AUDIT__KEY", "f" * 40)
     wrong = _cli("audit", "verify", "-c", str(config))
     assert wrong.exit_code == 1 and "BROKEN at entry 1" in wrong.output
+
+
+def test_bad_audit_settings_are_named_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "zhiban.toml"
+    path.write_text('[audit]\nroom = "#audit:office.example"\nkey = "short"\n', encoding="utf-8")
+    result = _cli("audit", "verify", "-c", str(path))
+    assert result.exit_code == 2
+    assert "audit.room" in result.output and "audit.key" in result.output and "Traceback" not in result.output
