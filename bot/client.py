@@ -85,6 +85,12 @@ class BotClient:
 
     # Seconds between two writes of the sync token while events keep coming.
     TOKEN_SAVE_INTERVAL = 2.0
+    # The longest pause between two sync attempts while the homeserver does not answer. A
+    # doubling back-off up to 30 s left the bot deaf for up to 16 s after a homeserver restart;
+    # an attempt against a server that is down costs one refused connection, so a short cap is
+    # cheap, and a command sent once the server is back is answered within a few seconds.
+    SYNC_RETRY_MAX = 2.0
+    SYNC_RETRY_FIRST = 0.25
 
     def __init__(
         self,
@@ -163,7 +169,8 @@ class BotClient:
         token = await self.token_store.load()
         first_ever = token is None
         full_state = True
-        backoff = 1.0
+        backoff = self.SYNC_RETRY_FIRST
+        failing_since: float | None = None
         while not self._stop.is_set():
             sync = asyncio.ensure_future(
                 self.nio.sync(timeout=self.options.sync_timeout_ms, since=token, full_state=full_state)
@@ -183,13 +190,20 @@ class BotClient:
                     await self._login_again()
                 if self.fatal is not None:
                     raise self.fatal
-                log.warning("sync failed: %s; retrying in %.0fs", response.message, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30)
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    log.warning("sync failed: %s; retrying every %.0fs at most", response.message, self.SYNC_RETRY_MAX)
+                else:
+                    log.debug("sync failed again: %s", response.message)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, self.SYNC_RETRY_MAX)
                 continue
             if self.fatal is not None:
                 raise self.fatal
-            backoff = 1.0
+            if failing_since is not None:
+                log.warning("sync works again after %.1fs", time.monotonic() - failing_since)
+                failing_since = None
+            backoff = self.SYNC_RETRY_FIRST
             full_state = False
             futures = self._dispatch(response, history=first_ever)
             first_ever = False
@@ -197,6 +211,13 @@ class BotClient:
             self._checkpoint(futures, token)
             await self._maintain_keys()
             self.synced.set()
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before the next sync attempt, but not past a stop."""
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def _login_again(self) -> None:
         """The saved access token was revoked: log in again with the password, keeping the device."""
