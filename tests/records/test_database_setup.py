@@ -36,5 +36,6 @@ async def test_a_deleted_secret_does_not_linger_in_the_sqlite_file(tmp_path: Pat
     async with db.transaction() as session:
         await session.execute(text("DELETE FROM kv WHERE key = 'probe'"))
     await db.dispose()  # the last connection to close moves the log into the file
-    written = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("zhiban.db"))
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("zhiban.db")]  # noqa: ASYNC240 - a test's temp dir
+    written = b"".join(p.read_bytes() for p in files)
     assert secret.encode() not in written
