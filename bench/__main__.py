@@ -9,6 +9,7 @@
         bench.incident_fanout        grade Ⅰ incident: 100 responders invited and DM-alerted
         bench.approval_latency       approvals: leader's ✅ → card edit and requester's DM; decisions/s
         bench.parsers                the slowest input found for each chat parser (target < 50 ms)
+        bench.recovery               bot takeover after kill -9; a timer's extra lateness when its job is lost
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BENCHMARKS = [
     "bench.incident_fanout",
     "bench.approval_latency",
     "bench.parsers",
+    "bench.recovery",
 ]
 
 
