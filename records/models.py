@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from records.db import Base, UTCDateTime
@@ -88,6 +88,10 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     failed: Mapped[bool] = mapped_column(default=False)
+    # URGENT (alerts, orders, nags) is sent before the rest when a backlog builds up.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The person whose action (or whose task, order…) caused the row: told if it cannot be sent.
+    caused_by: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed", "id"),)
 

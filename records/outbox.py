@@ -34,6 +34,21 @@ def wake_relay(committed: list[OutboxMessage] | None = None) -> None:
 # secret in an old message, and a resend after a crash still carries the real one.
 SECRETS_KEY = "zhiban.secrets"
 
+# Priorities: after an outage the relay serves lanes whose next row is urgent (an incident
+# alert, an order, a nag, a report-clock reminder) before the rest; order within a lane stays.
+NORMAL = 0
+URGENT = 1
+
+# The `ref` of the notices the relay writes about a message that could not be sent: a notice
+# that fails itself is not reported again (that would loop).
+FAILURE_NOTICE_REF = "outbox.failed:"
+
+
+def attribute_to(session: AsyncSession, user_id: str | None) -> None:
+    """Rows this transaction writes without a `caused_by` of their own are caused by `user_id`
+    (the sender of the command being handled), who is told if one of them cannot be sent."""
+    session.info["caused_by"] = user_id
+
 
 def _replace(value: Any, secrets: Mapping[str, str]) -> Any:
     if isinstance(value, str):
@@ -80,10 +95,15 @@ async def enqueue(
     relates_to_outbox_id: int | None = None,
     relation: str | None = None,
     secrets: Mapping[str, str] | None = None,
+    priority: int = NORMAL,
+    caused_by: str | None = None,
 ) -> OutboxMessage:
     """Queue one event for a room, or for a user's direct-message room.
 
-    `secrets` maps placeholders in `content` to the secrets they stand for (SECRETS_KEY)."""
+    `secrets` maps placeholders in `content` to the secrets they stand for (SECRETS_KEY).
+    `priority` URGENT sends it before ordinary rows of other rooms when a backlog builds up;
+    `caused_by` is who is told if it can never be sent (by default the sender of the command
+    this transaction handles, see `attribute_to`)."""
     if (room_id is None) == (to_user is None):
         raise ValueError("give exactly one of room_id and to_user")
     if secrets:
@@ -99,6 +119,8 @@ async def enqueue(
         relation=relation,
         attempts=0,
         failed=False,
+        priority=priority,
+        caused_by=caused_by or session.info.get("caused_by"),
     )
     session.add(row)
     await session.flush()

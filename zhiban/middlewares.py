@@ -51,6 +51,8 @@ class ExactlyOnce:
                     log.info("event %s was already handled; skipping", event.event_id)
                     return UNHANDLED
                 writer = OutboxWriter(session)
+                # Whoever sent the command is told if a message it caused can never be sent.
+                outbox.attribute_to(session, event.sender)
                 token = current_outbound.set(writer)
                 try:
                     data["session"] = session

@@ -8,6 +8,15 @@ addressed `to_user` and rows in that person's known DM room share it). Lanes are
 concurrently, a few at a time, because an incident alert DMs a hundred people and each new
 DM room is one room creation at the homeserver (~0.1 s each, bench.incident_fanout): one by
 one, they alone took over 10 s.
+
+Nothing is given up because the homeserver is away. While it answers nothing (a refused
+connection, a timeout, a 5xx, a 429) a lane's head row is tried again every few seconds for
+as long as it takes, so what came due during an outage goes out within seconds of its return
+(bench.relay_recovery). A lane that waits only notes when to try next: no send holds a slot or
+the pass while it waits, so the other lanes keep flowing. Only a refusal (forbidden, no such
+room) is given up, after a few tries far apart; that is logged as an error, counted, and
+reported to the duty room and to the person who caused the message. After an outage, lanes
+whose next row is urgent (alerts, orders, nags) are served first.
 """
 
 from __future__ import annotations
@@ -15,27 +24,70 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from prometheus_client import Counter
 
 from bot.client import BotClient
 from bot.errors import MatrixError
-from records import kv, outbox
+from emergency import room_admin
+from records import audit, kv, outbox, people
 from records.clock import SystemClock
 from records.db import Database
 from records.models import OutboxMessage
+from zhiban.texts import tr
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
 # Requests in flight at once across lanes; Synapse on two cores gains little beyond this.
 CONCURRENCY = 8
+# Rows read per pass. A page is a prefix of the pending rows by id, so every lane in it is
+# complete up to its last row; urgent lanes go first only among the rows read.
+PAGE = 200
+# While the homeserver answers nothing: 0.5 s, 1 s, 2 s, 4 s, then every 5 s until it is back.
+RETRY_FIRST = 0.5
+RETRY_MAX = 5.0
+# A 429's retry-after is honoured, up to this.
+RATE_LIMIT_MAX = 60.0
+# A refusal may be temporary (an invite not yet accepted, a room being repaired): the row is
+# tried again after each of these pauses, and given up at the next refusal.
+REFUSAL_RETRIES = (10.0, 30.0)
+# Refusals that no retry can mend: the event itself is rejected.
+INVALID_CODES = ("M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE")
+EXCERPT_CHARS = 80
+
+RETRIES = Counter("zhiban_outbox_retries", "Outbox sends that failed and will be tried again, by cause", ["cause"])
+FAILED = Counter("zhiban_outbox_failed", "Outbox messages given up for good (and reported), by cause", ["cause"])
+
+
+@dataclass
+class _Tries:
+    """One row's failed attempts in this process, forgotten once it is sent or given up."""
+
+    failures: int = 0  # the homeserver answered nothing useful
+    refusals: int = 0  # the homeserver said no
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, client: BotClient, *, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: BotClient,
+        *,
+        poll_interval: float = 1.0,
+        settings: Any = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
         self.client = client
         self.poll_interval = poll_interval
+        # For the duty room and the default language of failure notices; by default the
+        # settings the bot's dispatcher was built with.
+        self._settings = settings
+        self._monotonic = monotonic
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._nonce = ""
@@ -47,7 +99,11 @@ class OutboxRelay:
         # to retry, a full page); cleared just *before* a read, so a wake-up that arrives while
         # the table is being read is never lost.
         self._must_read = True
-        self._last_read = 0.0
+        self._last_read = float("-inf")
+        # Lane -> when its head row is tried again (self._monotonic time). The lane's rows are
+        # left alone until then; the run loop wakes for the earliest.
+        self._due: dict[str, float] = {}
+        self._tries: dict[int, _Tries] = {}
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
         """Send soon. With ``committed`` rows (this process's handlers) they are sent as given;
@@ -62,6 +118,12 @@ class OutboxRelay:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+
+    def next_retry_in(self) -> float | None:
+        """Seconds until the earliest lane that waits is tried again; None when none waits."""
+        if not self._due:
+            return None
+        return max(0.0, min(self._due.values()) - self._monotonic())
 
     async def _txn_nonce(self) -> str:
         if not self._nonce:
@@ -84,8 +146,12 @@ class OutboxRelay:
                 busy = False
             if busy:
                 continue
+            timeout = self.poll_interval
+            retry_in = self.next_retry_in()
+            if retry_in is not None:
+                timeout = min(timeout, retry_in)
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 self._must_read = True  # the periodic look also finds rows written by workers
 
@@ -93,10 +159,11 @@ class OutboxRelay:
         """Send what is pending, in order. True when it sent something (there may be more)."""
         nonce = await self._txn_nonce()
         fresh, self._fresh = self._fresh, []
-        loop = asyncio.get_running_loop()
-        if loop.time() - self._last_read > self.poll_interval:
+        now = self._monotonic()
+        if now - self._last_read > self.poll_interval or any(due <= now for due in self._due.values()):
             # Rows from workers (and anything not handed over) are found by reading the table,
-            # at least once per poll interval however busy the handlers keep us.
+            # at least once per poll interval however busy the handlers keep us; and a lane
+            # whose retry is due needs its head row, which only the table has.
             self._must_read = True
         if not self._must_read:
             rows = fresh
@@ -104,26 +171,31 @@ class OutboxRelay:
                 return False
         else:
             self._must_read = False
-            self._last_read = loop.time()
+            self._last_read = now
             async with self.db.reading() as session:
-                rows = await outbox.pending(session)
+                rows = await outbox.pending(session, PAGE)
+            self._due = {lane: due for lane, due in self._due.items() if due > now}
         lanes: dict[str, list[OutboxMessage]] = {}
         owners = self.client.dm_owners()
         for row in rows:
             lanes.setdefault(_lane(row, owners), []).append(row)
+        # A lane that waits for its retry keeps all its rows back, fresh ones too (order).
+        ready = [(key, lane) for key, lane in lanes.items() if key not in self._due]
+        # Urgent heads first: the semaphore lets waiting lanes in the order they ask.
+        ready.sort(key=lambda item: (-item[1][0].priority, item[1][0].id))
         limit = asyncio.Semaphore(CONCURRENCY)
-        results = await asyncio.gather(*(self._send_lane(lane, nonce, limit) for lane in lanes.values()))
+        results = await asyncio.gather(*(self._send_lane(key, lane, nonce, limit) for key, lane in ready))
         sent_any = any(results)
-        if rows is not fresh and len(rows) == 50:
+        if rows is not fresh and len(rows) == PAGE:
             self._must_read = True  # a full page: there may be more waiting
         return sent_any
 
-    async def _send_lane(self, lane: list[OutboxMessage], nonce: str, limit: asyncio.Semaphore) -> bool:
+    async def _send_lane(self, key: str, lane: list[OutboxMessage], nonce: str, limit: asyncio.Semaphore) -> bool:
         """Send one lane's rows in order; True when something was sent."""
         sent_any = False
         for row in lane:
             async with limit:
-                outcome = await self._send(row, nonce)
+                outcome = await self._send(row, key, nonce)
             if outcome != "sent":
                 self._must_read = True
             if outcome == "retry":
@@ -131,15 +203,17 @@ class OutboxRelay:
             sent_any = sent_any or outcome == "sent"
         return sent_any
 
-    async def _send(self, row: OutboxMessage, nonce: str) -> str:
+    async def _send(self, row: OutboxMessage, key: str, nonce: str) -> str:
         try:
             room_id = row.room_id or await self.client.dm_room(row.to_user or "")
             content: dict[str, Any] = outbox.sendable(row.content)
             if row.relates_to_outbox_id is not None:
                 target, target_failed = await self._target_event(row.relates_to_outbox_id)
                 if target_failed:
-                    # An edit of (or reaction to) a card that could never be sent cannot be sent either.
-                    return await self._failed(row, RuntimeError("its target was never sent"), permanent=True)
+                    # An edit of (or reaction to) a card that could never be sent cannot be sent
+                    # either; the card's own failure was reported, this one would be noise.
+                    await self._give_up(row, "its target was never sent", cause="orphan", report=False)
+                    return "failed"
                 if target is None:
                     return "wait"
                 relation = dict(content.get("m.relates_to") or {})
@@ -151,10 +225,8 @@ class OutboxRelay:
                 event_id = None
             else:
                 event_id = await self.client.send_event(room_id, row.event_type, content, txn_id=txn_id)
-        except MatrixError as exc:
-            return await self._failed(row, exc, permanent=_is_permanent(exc))
-        except Exception as exc:  # the network, a timeout, a room joined but not yet synced: try again
-            return await self._failed(row, exc, permanent=False)
+        except Exception as exc:  # every failure is sorted by _classify
+            return await self._not_sent(row, key, exc)
         async with self.db.transaction() as session:
             fresh = await session.get(OutboxMessage, row.id)
             if fresh is not None:
@@ -163,6 +235,9 @@ class OutboxRelay:
                 fresh.room_id = room_id
                 fresh.attempts += 1
                 _forget_secrets(fresh)
+        tries = self._tries.pop(row.id, None)
+        if tries is not None:
+            log.info("outbox %s sent after %d failed attempts", row.id, tries.failures + tries.refusals)
         self.sent_count += 1
         return "sent"
 
@@ -174,24 +249,120 @@ class OutboxRelay:
                 return None, True
             return target.event_id, target.failed
 
-    async def _failed(self, row: OutboxMessage, exc: Exception, *, permanent: bool) -> str:
-        log.warning("outbox %s not sent (%s): %s", row.id, "giving up" if permanent else "will retry", exc)
-        attempts = 1
+    async def _not_sent(self, row: OutboxMessage, key: str, exc: Exception) -> str:
+        """Note a failed attempt and when to try again ("retry"), or give the row up ("failed")."""
+        cause = _classify(exc)
+        tries = self._tries.setdefault(row.id, _Tries())
+        if cause == "invalid" or (cause == "refused" and tries.refusals >= len(REFUSAL_RETRIES)):
+            self._tries.pop(row.id, None)
+            await self._give_up(row, str(exc), cause=_refusal_reason(exc))
+            return "failed"
+        if cause == "refused":
+            delay = REFUSAL_RETRIES[tries.refusals]
+            tries.refusals += 1
+        elif cause == "rate_limited":
+            retry_after_ms = getattr(exc, "retry_after_ms", None) or 5000
+            delay = min(RATE_LIMIT_MAX, retry_after_ms / 1000)
+        else:
+            delay = min(RETRY_MAX, RETRY_FIRST * 2**tries.failures)
+            tries.failures += 1
+        self._due[key] = self._monotonic() + delay
+        RETRIES.labels(cause).inc()
+        count = tries.failures + tries.refusals
+        # The first failure, and then 2, 4, 8… so that a long outage shows without flooding the log.
+        level = logging.WARNING if count & (count - 1) == 0 else logging.DEBUG
+        log.log(
+            level,
+            "outbox %s not sent (%s, %d attempts so far): %s; trying again in %.1fs",
+            row.id,
+            cause,
+            count,
+            exc,
+            delay,
+        )
         async with self.db.transaction() as session:
-            fresh = await session.get(OutboxMessage, row.id)
-            if fresh is not None:
-                fresh.attempts += 1
-                attempts = fresh.attempts
-                fresh.last_error = str(exc)[:2000]
-                fresh.failed = permanent or fresh.attempts >= MAX_ATTEMPTS
-                permanent = fresh.failed
-                if permanent:
-                    _forget_secrets(fresh)
-        if not permanent:
-            retry_after_ms = getattr(exc, "retry_after_ms", None)
-            delay = retry_after_ms / 1000 if retry_after_ms else 2 ** (attempts - 1)
-            await asyncio.sleep(min(30.0, delay))
-        return "failed" if permanent else "retry"
+            stored = await session.get(OutboxMessage, row.id)
+            if stored is not None:
+                stored.attempts += 1
+                stored.last_error = str(exc)[:2000]
+        return "retry"
+
+    async def _give_up(self, row: OutboxMessage, error: str, *, cause: str, report: bool = True) -> None:
+        """Mark the row failed, for good: logged, counted, audited, and reported unless it is
+        itself a failure notice (which would loop) or `report` is off."""
+        report = report and not (row.ref or "").startswith(outbox.FAILURE_NOTICE_REF)
+        duty_room = await self._duty_room() if report else None
+        async with self.db.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            if stored is None or stored.failed or stored.sent_at is not None:
+                return
+            stored.attempts += 1
+            attempts = stored.attempts
+            stored.last_error = error[:2000]
+            stored.failed = True
+            _forget_secrets(stored)
+            await audit.record(
+                session,
+                actor=str(getattr(self.client, "user_id", "") or "zhiban"),
+                action="outbox.failed",
+                subject=f"outbox:{row.id}",
+                data={
+                    "room": row.room_id,
+                    "to_user": row.to_user,
+                    "ref": row.ref,
+                    "cause": cause,
+                    "error": error[:500],
+                },
+            )
+            if report:
+                await self._report(session, stored, cause, duty_room)
+        FAILED.labels(cause).inc()
+        log.error(
+            "outbox %s given up (%s) after %d attempts, to %s: %s",
+            row.id,
+            cause,
+            attempts,
+            row.room_id or row.to_user,
+            error,
+        )
+        self._must_read = True  # the notices just written
+
+    async def _report(self, session: Any, row: OutboxMessage, cause: str, duty_room: str | None) -> None:
+        """One notice to the duty room and one to the person who caused the row, each sent once."""
+        ref = f"{outbox.FAILURE_NOTICE_REF}{row.id}"
+        params: dict[str, Any] = {"target": row.room_id or row.to_user or "?", "excerpt": _excerpt(row)}
+        if duty_room and duty_room != row.room_id:
+            body = "\n".join(
+                tr("outbox.failed_duty", lang, reason=tr(f"outbox.reason.{cause}", lang), **params)
+                for lang in ("zh", "en")
+            )
+            notice = outbox.text_content(body, msgtype="m.notice")
+            await outbox.enqueue(session, notice, room_id=duty_room, ref=ref, priority=outbox.URGENT)
+        causer = row.caused_by
+        bot = getattr(self.client, "user_id", None)
+        # Not when the failed row was for the causer: that DM would fail the same way.
+        to_them = causer in (row.to_user, self.client.dm_owners().get(row.room_id or ""))
+        if causer and causer != bot and not to_them:
+            lang, _ = await people.preferences(session, causer)
+            lang = lang or str(getattr(self._settings_now(), "default_lang", "zh") or "zh")
+            body = tr("outbox.failed_causer", lang, reason=tr(f"outbox.reason.{cause}", lang), **params)
+            await outbox.enqueue(session, outbox.text_content(body), to_user=causer, ref=ref, priority=outbox.URGENT)
+
+    def _settings_now(self) -> Any:
+        if self._settings is None:
+            dispatcher = getattr(self.client, "dispatcher", None)
+            self._settings = getattr(dispatcher, "context", {}).get("settings")
+        return self._settings
+
+    async def _duty_room(self) -> str | None:
+        settings = self._settings_now()
+        if settings is None:
+            return None
+        try:
+            return await room_admin.duty_room_id(settings, self.client)
+        except Exception:  # the report still goes to the causer, and to the log
+            log.warning("the duty room could not be resolved for a failure notice", exc_info=True)
+            return None
 
 
 def _forget_secrets(row: OutboxMessage) -> None:
@@ -199,6 +370,12 @@ def _forget_secrets(row: OutboxMessage) -> None:
     kept = outbox.redacted(row.content)
     if kept is not None:
         row.content = kept
+
+
+def _excerpt(row: OutboxMessage) -> str:
+    body = str((row.content or {}).get("body") or row.event_type)
+    line = " ".join(body.split())
+    return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
 
 
 def _lane(row: OutboxMessage, dm_owners: dict[str, str]) -> str:
@@ -210,10 +387,36 @@ def _lane(row: OutboxMessage, dm_owners: dict[str, str]) -> str:
     return "user:" + owner if owner else "room:" + room_id
 
 
-def _is_permanent(exc: MatrixError) -> bool:
-    """A 4xx other than 429 will fail again (forbidden, unknown room, bad JSON); 429 and 5xx may not."""
+def _status(exc: MatrixError) -> int | None:
     transport = getattr(exc.response, "transport_response", None)
     status = getattr(transport, "status", None)
-    if isinstance(status, int):
-        return 400 <= status < 500 and status != 429
-    return exc.status_code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE")
+    return status if isinstance(status, int) else None
+
+
+def _classify(exc: Exception) -> str:
+    """Why a send failed: "unreachable" (no answer: refused connection, timeout), "server"
+    (a 5xx, or the bot's own session), "rate_limited" (429), "refused" (a 4xx that might
+    mend: forbidden, not found) or "invalid" (the event itself is rejected)."""
+    if not isinstance(exc, MatrixError):
+        return "unreachable"
+    status, errcode = _status(exc), exc.status_code
+    if status == 429 or errcode == "M_LIMIT_EXCEEDED":
+        return "rate_limited"
+    if errcode in INVALID_CODES or status == 413:
+        return "invalid"
+    if status == 401 or errcode in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+        return "server"  # the bot's session, not the message: the sync loop logs in again
+    if status is not None:
+        return "refused" if 400 <= status < 500 else "server"
+    return "refused" if errcode in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN") else "server"
+
+
+def _refusal_reason(exc: Exception) -> str:
+    """The cause named in the failure notice (a key of zhiban.texts' outbox.reason.*)."""
+    if isinstance(exc, MatrixError):
+        status, errcode = _status(exc), exc.status_code
+        if status == 403 or errcode == "M_FORBIDDEN":
+            return "forbidden"
+        if status == 404 or errcode == "M_NOT_FOUND":
+            return "not_found"
+    return "invalid"

@@ -1,14 +1,17 @@
 """The outbox relay sends what others wrote as soon as it is woken, not on its next poll,
-even when the wake-up arrives while it is reading the table."""
+even when the wake-up arrives while it is reading the table; it never gives a message up
+because the homeserver is away, and what it does give up is reported."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.errors import MatrixError
 from records import outbox
@@ -69,8 +72,8 @@ async def test_a_wake_during_a_read_of_the_table_is_not_lost(db: Database, monke
     reading, go_on = asyncio.Event(), asyncio.Event()
     real_pending = outbox.pending
 
-    async def slow_first_read(session: Any) -> Any:
-        rows = await real_pending(session)
+    async def slow_first_read(session: Any, limit: int = 50) -> Any:
+        rows = await real_pending(session, limit)
         if not reading.is_set():
             reading.set()
             await go_on.wait()  # the table was read (empty); its answer is not back yet
@@ -144,9 +147,8 @@ async def test_a_secret_is_sent_and_then_forgotten(db: Database) -> None:
 async def test_a_resend_after_a_lost_answer_still_carries_the_secret(db: Database) -> None:
     row_id = await _queue_secret(db)
     client = FlakyClient(1, ConnectionError("connection reset"))
-    relay = OutboxRelay(db, client)  # type: ignore[arg-type]
-    await relay.relay_once()
-    await relay.relay_once()
+    clock = Ticker()
+    await _drain(OutboxRelay(db, client, monotonic=clock), clock)  # type: ignore[arg-type]
     first, second = client.sent
     # The same transaction id: the homeserver keeps one event, and it has the real link.
     assert first[2] == second[2] and LINK in first[1]["body"] and LINK in second[1]["body"]
@@ -156,7 +158,191 @@ async def test_a_resend_after_a_lost_answer_still_carries_the_secret(db: Databas
 
 async def test_a_message_that_fails_for_good_forgets_its_secret(db: Database) -> None:
     row_id = await _queue_secret(db)
-    client = FlakyClient(1, MatrixError(SimpleNamespace(status_code="M_FORBIDDEN", message="not in room")))
-    await OutboxRelay(db, client).relay_once()  # type: ignore[arg-type]
+    client = FlakyClient(99, _refusal(403, "M_FORBIDDEN"))
+    clock = Ticker()
+    await _drain(OutboxRelay(db, client, monotonic=clock), clock)  # type: ignore[arg-type]
     stored = await _stored(db, row_id)
     assert stored.failed and stored.sent_at is None and LINK not in json.dumps(stored.content)
+
+
+# The homeserver away, or saying no.
+
+
+class Ticker:
+    """The relay's clock for "try again at": moved by the test, so no test waits for real."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _drain(relay: OutboxRelay, clock: Ticker, passes: int = 50) -> list[float]:
+    """Run passes, moving the clock on to each retry; the pauses the relay asked for."""
+    pauses: list[float] = []
+    for _ in range(passes):
+        await relay.relay_once()
+        pause = relay.next_retry_in()
+        if pause is None:
+            async with relay.db.reading() as session:
+                if not await outbox.pending(session):
+                    break
+            continue  # rows it wrote itself (failure notices), or sent ones to mark
+        pauses.append(pause)
+        clock.now += pause
+    return pauses
+
+
+def _refusal(status: int, errcode: str) -> MatrixError:
+    return MatrixError(
+        SimpleNamespace(status_code=errcode, message="no", transport_response=SimpleNamespace(status=status))
+    )
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class OutageClient(RecordingClient):
+    """A homeserver that answers nothing for some rooms (or all) until told otherwise."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        super().__init__()
+        self.down: set[str] = set()
+        self.all_down = False
+        self.error = error or ConnectionError("connection refused")
+        self.attempts: dict[str, int] = {}
+        self.user_id = "@zhiban:example.org"
+
+    async def dm_room(self, user_id: str) -> str:
+        return f"!dm-{user_id.lstrip('@')}"
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        self.attempts[room_id] = self.attempts.get(room_id, 0) + 1
+        if self.all_down or room_id in self.down:
+            raise self.error
+        return await super().send_event(room_id, event_type, content, txn_id=txn_id)
+
+
+async def _queue_in(db: Database, room: str, body: str, **options: Any) -> int:
+    async with db.transaction() as session:
+        return (await outbox.enqueue(session, outbox.text_content(body), room_id=room, **options)).id
+
+
+async def test_a_message_waits_out_a_long_outage_and_is_sent_once_the_homeserver_is_back(db: Database) -> None:
+    row_id = await _queue_in(db, "!room:example.org", "首报提醒")
+    client = OutageClient()
+    client.all_down = True
+    clock = Ticker()
+    relay = OutboxRelay(db, client, monotonic=clock)  # type: ignore[arg-type]
+    retries_before = _metric("zhiban_outbox_retries_total", cause="unreachable")
+
+    pauses = await _drain(relay, clock, passes=20)  # far more than the six tries it used to get
+    stored = await _stored(db, row_id)
+    assert not stored.failed and stored.sent_at is None, "still waiting, not given up"
+    assert stored.attempts == 20 and sum(pauses) > 70, "tried all through a 70 s outage"
+    assert max(pauses) <= relay_module.RETRY_MAX, "tried again every few seconds"
+    assert _metric("zhiban_outbox_retries_total", cause="unreachable") == retries_before + 20
+
+    client.all_down = False
+    await _drain(relay, clock)
+    assert [content["body"] for _, content, _ in client.sent] == ["首报提醒"]
+    assert (await _stored(db, row_id)).sent_at is not None
+
+
+async def test_a_room_that_waits_does_not_hold_up_the_others(db: Database) -> None:
+    client = OutageClient()
+    client.down.add("!flooded:example.org")
+    clock = Ticker()
+    relay = OutboxRelay(db, client, poll_interval=3600, monotonic=clock)  # type: ignore[arg-type]
+    await _queue_in(db, "!flooded:example.org", "first, stuck")
+    await _queue_in(db, "!flooded:example.org", "second, behind it")
+    await _queue_in(db, "!ok:example.org", "one")
+    await relay.relay_once()
+    await _queue_in(db, "!ok:example.org", "two")
+    relay.wake()
+    await relay.relay_once()  # before the stuck room's retry is due
+    assert [content["body"] for _, content, _ in client.sent] == ["one", "two"]
+    assert client.attempts["!flooded:example.org"] == 1, "not hammered, not sent out of order"
+
+    client.down.clear()
+    clock.now += relay.next_retry_in() or 0.0
+    await relay.relay_once()
+    bodies = [content["body"] for room, content, _ in client.sent if room == "!flooded:example.org"]
+    assert bodies == ["first, stuck", "second, behind it"]
+
+
+async def test_after_an_outage_urgent_rooms_go_first_and_each_room_keeps_its_order(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relay_module, "CONCURRENCY", 1)  # one at a time: the order is observable
+    client = OutageClient()
+    for n in range(4):
+        await _queue_in(db, f"!office{n}:example.org", f"routine {n}")
+    await _queue_in(db, "!office0:example.org", "urgent behind routine 0", priority=outbox.URGENT)
+    await _queue_in(db, "!incident:example.org", "alert", priority=outbox.URGENT)
+    await OutboxRelay(db, client).relay_once()  # type: ignore[arg-type]
+    bodies = [content["body"] for _, content, _ in client.sent]
+    assert bodies[0] == "alert"
+    assert bodies.index("routine 0") < bodies.index("urgent behind routine 0")
+    assert sorted(bodies) == sorted(["alert", "urgent behind routine 0"] + [f"routine {n}" for n in range(4)])
+
+
+DUTY = "!duty:example.org"
+
+
+async def test_a_refused_message_is_given_up_and_reported_once_to_the_duty_room_and_its_cause(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = OutageClient(_refusal(403, "M_FORBIDDEN"))
+    client.down.add("!kicked:example.org")
+    row_id = await _queue_in(db, "!kicked:example.org", "会议改到三楼", caused_by="@alice:example.org")
+    clock = Ticker()
+    settings = SimpleNamespace(duty_room=DUTY, default_lang="zh")
+    relay = OutboxRelay(db, client, settings=settings, monotonic=clock)  # type: ignore[arg-type]
+    failed_before = _metric("zhiban_outbox_failed_total", cause="forbidden")
+
+    with caplog.at_level(logging.WARNING, logger="zhiban.relay"):
+        pauses = await _drain(relay, clock)
+    stored = await _stored(db, row_id)
+    assert stored.failed and client.attempts["!kicked:example.org"] == 1 + len(relay_module.REFUSAL_RETRIES)
+    assert min(pauses) >= 10, "a refusal is tried again, but not every few seconds"
+    assert _metric("zhiban_outbox_failed_total", cause="forbidden") == failed_before + 1
+    assert any(r.levelno == logging.ERROR and str(row_id) in r.getMessage() for r in caplog.records)
+
+    notices = {room: content["body"] for room, content, _ in client.sent}
+    assert set(notices) == {DUTY, "!dm-alice:example.org"}
+    assert "会议改到三楼" in notices[DUTY] and "!kicked:example.org" in notices[DUTY]
+    assert "无法送达" in notices[DUTY] and "could not be delivered" in notices[DUTY], "both languages"
+    assert "会议改到三楼" in notices["!dm-alice:example.org"]
+    await _drain(relay, clock)
+    assert len(client.sent) == 2, "reported once"
+
+
+async def test_a_failure_notice_that_fails_is_not_reported_again(db: Database) -> None:
+    client = OutageClient(_refusal(404, "M_NOT_FOUND"))
+    client.all_down = True  # the duty room and Alice's DM refuse too
+    await _queue_in(db, "!gone:example.org", "hello", caused_by="@alice:example.org")
+    clock = Ticker()
+    settings = SimpleNamespace(duty_room=DUTY, default_lang="en")
+    relay = OutboxRelay(db, client, settings=settings, monotonic=clock)  # type: ignore[arg-type]
+    failed_before = _metric("zhiban_outbox_failed_total", cause="not_found")
+    await _drain(relay, clock, passes=100)
+    async with db.reading() as session:
+        rows = list(await session.scalars(outbox.select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert len(rows) == 3 and all(row.failed for row in rows), "the message and its two notices, no more"
+    assert _metric("zhiban_outbox_failed_total", cause="not_found") == failed_before + 3
+
+
+async def test_a_refusal_that_mends_is_sent_after_all(db: Database) -> None:
+    client = OutageClient(_refusal(403, "M_FORBIDDEN"))
+    client.down.add("!invited:example.org")
+    row_id = await _queue_in(db, "!invited:example.org", "welcome")
+    clock = Ticker()
+    relay = OutboxRelay(db, client, monotonic=clock)  # type: ignore[arg-type]
+    await relay.relay_once()
+    client.down.clear()  # the bot joined meanwhile
+    await _drain(relay, clock)
+    assert (await _stored(db, row_id)).sent_at is not None
+    assert [content["body"] for _, content, _ in client.sent] == ["welcome"]
