@@ -1,0 +1,87 @@
+"""The seam between a feature's records and `!search` (commands.voice): one place turns the
+records a feature's own rule admits into search hits.
+
+A feature says only which kind of record it is, how it searches the records a viewer may see
+(its `access.search`, so `!search` never shows what `!show` would refuse) and which of a
+record's times and people a hit names. Voice is optional: without it nothing is registered.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from commands.voice.service import SearchHit
+
+
+class Titled(Protocol):
+    """What every searchable record has: an id people type, the room it was posted in, a title."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def room_id(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+
+
+R = TypeVar("R", bound=Titled)
+
+#: `access.search(session, viewer, roles, terms, limit=)`: records `viewer` may see whose title
+#: holds every term.
+FindVisible = Callable[..., Awaitable[Sequence[R]]]
+
+
+@dataclass(frozen=True)
+class RecordSearch(Generic[R]):
+    """A searcher (commands.voice.service.register_searcher) over one kind of record.
+
+    Frozen, so two built alike are equal and registering again adds nothing.
+    """
+
+    kind: str  # SearchHit.kind: "approval", "meeting", ...
+    find: FindVisible[R]
+    at: Callable[[R], datetime]  # the time a hit is dated by
+    author: Callable[[R], str]  # who started the record
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        user: str,
+        room_id: str,
+        terms: Sequence[str],
+        limit: int = 10,
+        roles: Collection[str] = (),
+    ) -> list[SearchHit]:
+        # `room_id` (where the search is asked) plays no part: being in the room a card was
+        # posted in admits nobody to these records; their rule alone decides.
+        from commands.voice.service import SearchHit
+
+        return [
+            SearchHit(
+                kind=self.kind,
+                code=record.code,
+                at=self.at(record),
+                author=self.author(record),
+                room_id=record.room_id,
+                text=record.title,
+                score=len(terms),
+            )
+            for record in await self.find(session, user, roles, terms, limit=limit)
+        ]
+
+
+def join_search(searcher: RecordSearch[R]) -> None:
+    """Join `!search` when the voice feature is installed (idempotent)."""
+    try:
+        voice = importlib.import_module("commands.voice.service")
+    except ImportError:
+        return
+    voice.register_searcher(searcher)
