@@ -174,10 +174,10 @@ async def _declare(
     await message.reply(t("em.incident.declared", **params))
     duty_room = await room_admin.duty_room_id(settings, client)
     if duty_room and duty_room != message.room_id:
-        await outreach.post(session, duty_room, tr("em.incident.duty_room", incident.lang, **params))
+        await outreach.post(session, duty_room, tr("em.incident.duty_room", incident.lang, **params), urgent=True)
     alerted = [u for u in invite if u != message.sender]
     for user in alerted:
-        await outreach.dm(session, user, "em.incident.alert_dm", default_lang=lang, **params)
+        await outreach.dm(session, user, "em.incident.alert_dm", default_lang=lang, urgent=True, **params)
     await outreach.push(
         session,
         alerted,

@@ -124,7 +124,7 @@ async def _send_card_and_dms(
 ) -> None:
     rows = await orders.receipts(session, item)
     body, html = cards.order_card(item, rows, delivered=set(), lang=item.lang)
-    await outreach.post(session, item.room_id, body, html=html, ref=orders.card_ref(item))
+    await outreach.post(session, item.room_id, body, html=html, ref=orders.card_ref(item), urgent=True)
     dm_key = "em.alert.dm" if kind == "alert" else "em.order.dm"
     for user in recipients:
         await outreach.dm(
@@ -133,6 +133,7 @@ async def _send_card_and_dms(
             dm_key,
             default_lang=item.lang,
             ref=orders.dm_ref(item, user),
+            urgent=True,
             id=item.code,
             by=item.issued_by,
             text=item.text,

@@ -225,7 +225,12 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     receipt.nags += 1
     minutes = int((now - _aware(order.created_at)).total_seconds() // 60)
     params: dict[str, Any] = {"id": order.code, "text": order.text, "minutes": minutes, "user": user}
-    await outreach.dm(session, user, "em.order.nag_dm", default_lang=order.lang, ref=dm_ref(order, user), **params)
+    # A nag is urgent; whoever issued the order is told if it cannot reach the person.
+    by = order.issued_by
+    ref = dm_ref(order, user)
+    await outreach.dm(
+        session, user, "em.order.nag_dm", default_lang=order.lang, ref=ref, urgent=True, caused_by=by, **params
+    )
     await outreach.push(
         session,
         [user],
@@ -241,9 +246,18 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
         tell = list(incidents.commanders(incident)) if incident is not None else list(payload.get("tell") or [])
         for person in tell:
             if person != user:
-                await outreach.dm(session, person, "em.order.escalate_dm", default_lang=order.lang, **params)
+                await outreach.dm(
+                    session,
+                    person,
+                    "em.order.escalate_dm",
+                    default_lang=order.lang,
+                    urgent=True,
+                    caused_by=by,
+                    **params,
+                )
         if incident is not None:
-            await outreach.post(session, incident.room_id, tr("em.order.escalate_room", incident.lang, **params))
+            escalation = tr("em.order.escalate_room", incident.lang, **params)
+            await outreach.post(session, incident.room_id, escalation, urgent=True, caused_by=by)
             await incidents.add_timeline(
                 session,
                 incident,

@@ -25,19 +25,41 @@ async def lang_of(session: AsyncSession, user_id: str, default: str = "zh") -> s
 
 
 async def post(
-    session: AsyncSession, room_id: str | None, body: str, *, html: str | None = None, ref: str | None = None
+    session: AsyncSession,
+    room_id: str | None,
+    body: str,
+    *,
+    html: str | None = None,
+    ref: str | None = None,
+    urgent: bool = False,
+    caused_by: str | None = None,
 ) -> None:
-    """A notice in a room (the incident room, the duty room); nothing when there is no room."""
+    """A notice in a room (the incident room, the duty room); nothing when there is no room.
+
+    `urgent` (alerts, orders, nags, report deadlines) goes out before routine messages after
+    an outage; `caused_by` is told if it can never be sent (see records.outbox)."""
     if room_id:
-        await outbox.enqueue(session, outbox.text_content(body, html, msgtype="m.notice"), room_id=room_id, ref=ref)
+        content = outbox.text_content(body, html, msgtype="m.notice")
+        priority = outbox.URGENT if urgent else outbox.NORMAL
+        await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=priority, caused_by=caused_by)
 
 
 async def dm(
-    session: AsyncSession, user_id: str, key: str, *, ref: str | None = None, default_lang: str = "zh", **params: Any
+    session: AsyncSession,
+    user_id: str,
+    key: str,
+    *,
+    ref: str | None = None,
+    default_lang: str = "zh",
+    urgent: bool = False,
+    caused_by: str | None = None,
+    **params: Any,
 ) -> None:
-    """A direct message in the person's own language."""
+    """A direct message in the person's own language (`urgent`, `caused_by`: as for `post`)."""
     lang = await lang_of(session, user_id, default_lang)
-    await outbox.enqueue(session, outbox.text_content(tr(key, lang, **params)), to_user=user_id, ref=ref)
+    content = outbox.text_content(tr(key, lang, **params))
+    priority = outbox.URGENT if urgent else outbox.NORMAL
+    await outbox.enqueue(session, content, to_user=user_id, ref=ref, priority=priority, caused_by=caused_by)
 
 
 async def push(

@@ -155,7 +155,7 @@ async def fire_remind(session: AsyncSession, timer: Timer, clock: Clock) -> Fire
         return None
     due = format_when(incident.next_report_due, tz=incident.tz, lang=incident.lang)
     text = tr("em.clock.remind", incident.lang, id=incident.code, name=_due_name(incident), due=due)
-    await outreach.post(session, incident.room_id, text)
+    await outreach.post(session, incident.room_id, text, urgent=True)
     return None
 
 
@@ -169,10 +169,10 @@ async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     overdue = max(0, int((now - as_utc(incident.next_report_due)).total_seconds() // 60))
     name = _due_name(incident)
     params: dict[str, Any] = {"id": incident.code, "title": incident.title, "name": name, "minutes": overdue}
-    await outreach.post(session, incident.room_id, tr("em.clock.overdue_room", incident.lang, **params))
+    await outreach.post(session, incident.room_id, tr("em.clock.overdue_room", incident.lang, **params), urgent=True)
     leaders = incidents.duty_leaders(incident)
     for leader in leaders:
-        await outreach.dm(session, leader, "em.clock.overdue_dm", default_lang=incident.lang, **params)
+        await outreach.dm(session, leader, "em.clock.overdue_dm", default_lang=incident.lang, urgent=True, **params)
     await outreach.push(
         session,
         leaders,

@@ -55,12 +55,20 @@ async def tell(
     *,
     ref: str | None = None,
     push_kind: str | None = "reminder",
+    urgent: bool = False,
+    caused_by: str | None = None,
     **params: Any,
 ) -> None:
-    """DM one person a text of this feature (and push it to their devices)."""
+    """DM one person a text of this feature (and push it to their devices).
+
+    `urgent` (alarms, nags) goes out before routine messages after an outage; `caused_by`
+    is told if it can never be sent (see records.outbox)."""
     lang, tz = await prefs(session, recipient)
     body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
-    await outbox.enqueue(session, outbox.text_content(body), to_user=recipient, ref=ref)
+    priority = outbox.URGENT if urgent else outbox.NORMAL
+    await outbox.enqueue(
+        session, outbox.text_content(body), to_user=recipient, ref=ref, priority=priority, caused_by=caused_by
+    )
     if push_kind is not None:
         await push(session, [recipient], push_kind, render("push.title", lang), body, clock, ref=ref)
 
@@ -89,9 +97,12 @@ async def post(
     tz: str,
     mention: Iterable[str] = (),
     ref: str | None = None,
+    urgent: bool = False,
+    caused_by: str | None = None,
     **params: Any,
 ) -> None:
-    """Post a text of this feature in a room, mentioning people so that their clients notify them."""
+    """Post a text of this feature in a room, mentioning people so that their clients notify them
+    (`urgent`, `caused_by`: as for `tell`)."""
     users = list(dict.fromkeys(mention))
     body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
     content = outbox.text_content(body)
@@ -101,7 +112,8 @@ async def post(
             f"{htmllib.escape(body).replace(chr(10), '<br>')}<br>{' '.join(mention_html(u) for u in users)}",
         )
         content["m.mentions"] = {"user_ids": users}
-    await outbox.enqueue(session, content, room_id=room_id, ref=ref)
+    priority = outbox.URGENT if urgent else outbox.NORMAL
+    await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=priority, caused_by=caused_by)
 
 
 async def push(

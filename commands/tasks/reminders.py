@@ -175,6 +175,8 @@ async def _announce(session: AsyncSession, reminder: Reminder, key: str, clock: 
     ref = ref_of(reminder.id)
     everyone = [reminder.owner, *(reminder.subscribers or [])]
     params = {"code": reminder.code, "text": reminder.text}
+    # An alarm and its re-rings go out first after an outage; its owner hears if one cannot.
+    urgent, owner = reminder.alarm, reminder.owner
     if reminder.target == "room" and reminder.room_id is not None:
         await post(
             session,
@@ -185,6 +187,8 @@ async def _announce(session: AsyncSession, reminder: Reminder, key: str, clock: 
             tz=reminder.tz,
             mention=everyone,
             ref=ref,
+            urgent=urgent,
+            caused_by=owner,
             **params,
         )
         for user in everyone:
@@ -194,7 +198,7 @@ async def _announce(session: AsyncSession, reminder: Reminder, key: str, clock: 
             )
         return
     for user in everyone:
-        await tell(session, user, key, clock, ref=ref, **params)
+        await tell(session, user, key, clock, ref=ref, urgent=urgent, caused_by=owner, **params)
 
 
 async def fire(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
