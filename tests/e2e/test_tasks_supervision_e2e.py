@@ -31,8 +31,9 @@ async def test_task_lifecycle_in_chat(make_bot: MakeBot, make_user: MakeUser) ->
     code = body.split("督办 ", 1)[1].split("【", 1)[0].split("：", 1)[0].strip()
     assert code.startswith("T")
 
+    # Eve reads the room but is not on the task: she is answered as for a task that does not exist.
     await eve.send_text(room, f"!progress {code} 50% 我来")
-    await alice.wait_for_message(room, sender=bot.user_id, contains="不是", since=mark)
+    await alice.wait_for_message(room, sender=bot.user_id, contains=f"没有找到督办事项 {code}", since=mark)
     await bob.send_text(room, f"!进展 {code} 120%")
     await alice.wait_for_message(room, sender=bot.user_id, contains="0–100", since=mark)
 
