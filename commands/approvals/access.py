@@ -15,16 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands import visibility
 from commands.approvals.models import Approval, ApprovalSigner
+from commands.visibility import is_admin
 from records.errors import NotFound
-from records.people import Role
 
 
 async def can_see(session: AsyncSession, approval: Approval, viewer: str, roles: Collection[str]) -> bool:
-    if Role.ADMIN.value in roles or viewer == approval.requester or viewer in (approval.cc or []):
+    if is_admin(roles) or viewer == approval.requester or viewer in (approval.cc or []):
         return True
     signer = await session.scalar(
         select(ApprovalSigner.id)
@@ -40,24 +41,14 @@ def not_found(approval_id: int) -> NotFound:
 
 
 async def require_visible(session: AsyncSession, approval: Approval, viewer: str, roles: Collection[str]) -> Approval:
-    if not await can_see(session, approval, viewer, roles):
-        raise not_found(approval.id)
-    return approval
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return await visibility.require(can_see, not_found, session, approval, viewer, roles)
 
 
 async def visible_approvals(
     session: AsyncSession, viewer: str, roles: Collection[str], *, limit: int = 20
 ) -> list[Approval]:
-    """The newest approvals `viewer` may see, newest first.
-
-    The query only narrows the candidates (the CC list is JSON, matched as text); `can_see`
-    decides each one, so the list never shows what the show command would refuse.
-    """
-    return await _visible(session, candidates(viewer, roles), viewer, roles, limit=limit)
+    """The newest approvals `viewer` may see, newest first."""
+    return await visibility.first_visible(can_see, session, candidates(viewer, roles), viewer, roles, limit=limit)
 
 
 def candidates(viewer: str, roles: Collection[str]) -> Select[Approval]:
@@ -66,23 +57,11 @@ def candidates(viewer: str, roles: Collection[str]) -> Select[Approval]:
     The query only narrows (the CC list is JSON, matched as text); `can_see` has the last word.
     """
     query = select(Approval).order_by(Approval.id.desc())
-    if Role.ADMIN.value not in roles:
+    if not is_admin(roles):
         signed = select(ApprovalSigner.approval_id).where(ApprovalSigner.user_id == viewer)
-        copied = cast(Approval.cc, String).like(f'%"{_like_escape(viewer)}"%', escape="\\")
+        copied = visibility.json_names(Approval.cc, viewer)
         query = query.where(or_(Approval.requester == viewer, Approval.id.in_(signed), copied))
     return query
-
-
-async def _visible(
-    session: AsyncSession, query: Select[Approval], viewer: str, roles: Collection[str], *, limit: int
-) -> list[Approval]:
-    found: list[Approval] = []
-    for approval in await session.scalars(query.limit(limit * 4)):
-        if await can_see(session, approval, viewer, roles):
-            found.append(approval)
-        if len(found) == limit:
-            break
-    return found
 
 
 async def search(
@@ -91,7 +70,5 @@ async def search(
     """`!search`: approvals `viewer` may see whose title holds every one of `terms` (lower case)."""
     if not terms:
         return []
-    query = candidates(viewer, roles).where(
-        *(func.lower(Approval.title).like(f"%{_like_escape(term)}%", escape="\\") for term in terms)
-    )
-    return await _visible(session, query, viewer, roles, limit=limit)
+    query = candidates(viewer, roles).where(*visibility.holds_every(Approval.title, terms))
+    return await visibility.first_visible(can_see, session, query, viewer, roles, limit=limit)

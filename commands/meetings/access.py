@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands import visibility
 from commands.meetings.models import Attendee, Meeting
+from commands.visibility import is_admin
 from records.errors import NotFound
-from records.people import Role
 
 
 async def can_see(session: AsyncSession, meeting: Meeting, viewer: str, roles: Collection[str]) -> bool:
-    if Role.ADMIN.value in roles or viewer == meeting.organizer:
+    if is_admin(roles) or viewer == meeting.organizer:
         return True
     row = await session.scalar(
         select(Attendee.id).where(Attendee.meeting_id == meeting.id, Attendee.user_id == viewer).limit(1)
@@ -37,13 +38,7 @@ def not_found(meeting_id: int) -> NotFound:
 
 
 async def require_visible(session: AsyncSession, meeting: Meeting, viewer: str, roles: Collection[str]) -> Meeting:
-    if not await can_see(session, meeting, viewer, roles):
-        raise not_found(meeting.id)
-    return meeting
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return await visibility.require(can_see, not_found, session, meeting, viewer, roles)
 
 
 async def search(
@@ -56,16 +51,9 @@ async def search(
     """
     if not terms:
         return []
-    query = select(Meeting).where(
-        *(func.lower(Meeting.title).like(f"%{_like_escape(term)}%", escape="\\") for term in terms)
-    )
-    if Role.ADMIN.value not in roles:
+    query = select(Meeting).where(*visibility.holds_every(Meeting.title, terms))
+    if not is_admin(roles):
         invited = select(Attendee.meeting_id).where(Attendee.user_id == viewer)
         query = query.where(or_(Meeting.organizer == viewer, Meeting.id.in_(invited)))
-    found: list[Meeting] = []
-    for meeting in await session.scalars(query.order_by(Meeting.starts_at.desc()).limit(limit * 4)):
-        if await can_see(session, meeting, viewer, roles):
-            found.append(meeting)
-        if len(found) == limit:
-            break
-    return found
+    query = query.order_by(Meeting.starts_at.desc())
+    return await visibility.first_visible(can_see, session, query, viewer, roles, limit=limit)

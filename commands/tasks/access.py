@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands import visibility
 from commands.tasks.models import Reminder, Task
+from commands.visibility import is_admin
 from records.errors import NotFound
 from records.people import Role
 
@@ -38,18 +40,12 @@ def not_found(task_id: int) -> NotFound:
 
 
 async def require_visible(session: AsyncSession, task: Task, viewer: str, roles: Collection[str]) -> Task:
-    if not await can_see(session, task, viewer, roles):
-        raise not_found(task.id)
-    return task
+    return await visibility.require(can_see, not_found, session, task, viewer, roles)
 
 
 def reminder_not_found(reminder_id: int) -> NotFound:
     """The error for a missing reminder; a hidden one gets the very same."""
     return NotFound("reminder.not_found", code=f"R{reminder_id}")
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def search(
@@ -62,20 +58,12 @@ async def search(
     """
     if not terms:
         return []
-    query = select(Task).where(
-        Task.status != "cancelled",
-        *(func.lower(Task.title).like(f"%{_like_escape(term)}%", escape="\\") for term in terms),
-    )
+    query = select(Task).where(Task.status != "cancelled", *visibility.holds_every(Task.title, terms))
     if not TASK_OVERSIGHT & set(roles):
-        co_owner = cast(Task.co_owners, String).like(f'%"{_like_escape(viewer)}"%', escape="\\")
+        co_owner = visibility.json_names(Task.co_owners, viewer)
         query = query.where(or_(Task.assigner == viewer, Task.lead == viewer, co_owner))
-    found: list[Task] = []
-    for task in await session.scalars(query.order_by(Task.id.desc()).limit(limit * 4)):
-        if await can_see(session, task, viewer, roles):
-            found.append(task)
-        if len(found) == limit:
-            break
-    return found
+    query = query.order_by(Task.id.desc())
+    return await visibility.first_visible(can_see, session, query, viewer, roles, limit=limit)
 
 
 async def can_see_reminder(
@@ -86,4 +74,4 @@ async def can_see_reminder(
         return True
     if reminder.target != "room":
         return False
-    return Role.ADMIN.value in roles or (room_id is not None and room_id == reminder.room_id)
+    return is_admin(roles) or (room_id is not None and room_id == reminder.room_id)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.visibility import like_escape
 from commands.voice import access
 from commands.voice.models import VoiceAudio, VoiceNote
 from records import audit, timers
@@ -303,10 +304,6 @@ def tokenize(text: str) -> str:
     return " " + " ".join(terms_of(text)) + " "
 
 
-def _like_escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 @dataclass(frozen=True)
 class SearchHit:
     """One result of ``!search``, whatever kind of record it comes from."""
@@ -365,7 +362,7 @@ async def search_voice(
     conditions = []
     scores = []
     for term in terms:
-        esc = _like_escape(term)
+        esc = like_escape(term)
         whole = VoiceNote.tokens.like(f"% {esc} %", escape="\\")
         if _CJK.search(term):
             conditions.append(or_(whole, func.lower(VoiceNote.text).like(f"%{esc}%", escape="\\")))
