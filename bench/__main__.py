@@ -10,6 +10,7 @@
         bench.approval_latency       approvals: leader's ✅ → card edit and requester's DM; decisions/s
         bench.parsers                the slowest input found for each chat parser (target < 50 ms)
         bench.recovery               bot takeover after kill -9; a timer's extra lateness when its job is lost
+        bench.relay_recovery         homeserver back after an outage → the queued backlog delivered (target < 10 s)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ BENCHMARKS = [
     "bench.approval_latency",
     "bench.parsers",
     "bench.recovery",
+    "bench.relay_recovery",
 ]
 
 
