@@ -85,3 +85,9 @@ def holds_every(column: Mapped[str] | ColumnElement[str], terms: Sequence[str]) 
 def json_names(column: Mapped[list[Any]], user: str) -> ColumnElement[bool]:
     """Condition: the JSON list of user ids in `column`, matched as text, holds `user`."""
     return cast(column, String).like(f'%"{like_escape(user)}"%', escape="\\")
+
+
+async def viewer_roles(resolve_roles: Any, user: str) -> set[str]:
+    """The roles a rule is asked with: `resolve_roles` is the dispatcher's (None where a test or a
+    timer runs a handler without one, and then the viewer holds no role)."""
+    return set(await resolve_roles(user)) if resolve_roles is not None else set()

@@ -16,6 +16,7 @@ from commands.meetings import access, service
 from commands.meetings.models import Meeting
 from commands.meetings.policy import MeetingPolicy
 from commands.timeparse import TimeParseError, format_when
+from commands.visibility import viewer_roles
 from records.errors import DomainError
 
 _G = "meetings"
@@ -134,11 +135,6 @@ def split_code(text: str) -> tuple[int, str]:
     return service.parse_code(code), rest.strip()
 
 
-async def roles_of(resolve_roles: Any, user: str) -> set[str]:
-    """The office roles of `user` (room power levels grant nothing on meetings)."""
-    return set(await resolve_roles(user)) if resolve_roles is not None else set()
-
-
 async def visible_meeting(session: AsyncSession, message: Message, meeting_id: int, resolve_roles: Any) -> Meeting:
     """The meeting a command names, for its sender: every meeting command, read or write, loads it here.
 
@@ -147,7 +143,7 @@ async def visible_meeting(session: AsyncSession, message: Message, meeting_id: i
     "you are not invited" would confirm that it is there.
     """
     meeting = await service.get_meeting(session, meeting_id)
-    await access.require_visible(session, meeting, message.sender, await roles_of(resolve_roles, message.sender))
+    await access.require_visible(session, meeting, message.sender, await viewer_roles(resolve_roles, message.sender))
     service.check_room(meeting, message.room_id, is_dm=message.is_dm)
     return meeting
 

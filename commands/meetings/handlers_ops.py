@@ -23,6 +23,7 @@ from commands.meetings import access, chat, ics, minutes, notices, parsing, serv
 from commands.meetings.handlers_schedule import conflict_line, start_new
 from commands.meetings.models import Meeting
 from commands.timeparse import format_when
+from commands.visibility import viewer_roles
 from records import outbox
 from records.clock import Clock
 
@@ -167,7 +168,7 @@ async def _list_text(
     if message.is_dm:
         found = await service.upcoming(session, now=now, user=message.sender)
     else:
-        roles = await chat.roles_of(resolve_roles, message.sender)
+        roles = await viewer_roles(resolve_roles, message.sender)
         found = [
             m
             for m in await service.upcoming(session, now=now, room_id=message.room_id)

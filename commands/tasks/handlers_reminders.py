@@ -16,6 +16,7 @@ from commands.tasks import access, reminders
 from commands.tasks.models import Reminder
 from commands.tasks.policy import load_policy
 from commands.timeparse import Recurrence, TimeParseError, format_when, parse_when, split_recurrence
+from commands.visibility import viewer_roles
 from records import outbox
 from records.clock import Clock
 from records.errors import DomainError
@@ -203,7 +204,7 @@ async def list_reminders(
     tz: str,
     resolve_roles: Any = None,
 ) -> None:
-    roles = set(await resolve_roles(message.sender)) if resolve_roles is not None else set()
+    roles = await viewer_roles(resolve_roles, message.sender)
     if command.args.strip().lower() in _ALL:
         # Mine, and the room reminders of this room (an admin: of every room).
         candidates = await reminders.list_active(session)
@@ -235,7 +236,7 @@ async def _visible_reminder(
     """The reminder a command names: someone the one rule (asked from this room) does not admit
     is told it does not exist, before "it is not yours" could confirm that it is there."""
     reminder = await reminders.get_reminder(session, reminder_id)
-    roles = set(await resolve_roles(user)) if resolve_roles is not None else set()
+    roles = await viewer_roles(resolve_roles, user)
     if not await access.can_see_reminder(session, reminder, user, roles, room_id=room_id):
         raise access.reminder_not_found(reminder_id)
     return reminder

@@ -17,6 +17,7 @@ from commands.tasks import access, parsing, service
 from commands.tasks.models import Task
 from commands.tasks.notices import mention_html
 from commands.timeparse import TimeParseError, format_when, parse_when
+from commands.visibility import viewer_roles
 from records import outbox
 from records.clock import Clock
 from records.errors import DomainError
@@ -130,7 +131,7 @@ async def _visible_task(session: AsyncSession, task_id: int, user: str, resolve_
     action's own rule ("not yours", "only the assigner") could confirm that it is there.
     """
     task = await service.get_task(session, task_id)
-    return await access.require_visible(session, task, user, await _roles(resolve_roles, user))
+    return await access.require_visible(session, task, user, await viewer_roles(resolve_roles, user))
 
 
 async def _task_named(
@@ -162,10 +163,6 @@ def _with_ids(body: str, html: str | None, server: str) -> str:
 
     text = text_with_ids(_FULL_ID.sub(keep, body), _FULL_ID.sub(keep, html) if html else None, server)
     return re.sub(r"@\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
-
-
-async def _roles(resolve_roles: Any, user: str) -> set[str]:
-    return set(await resolve_roles(user)) if resolve_roles is not None else set()
 
 
 def _in_lang(task: Task, lang: str, tz: str, now: datetime) -> dict[str, Any]:

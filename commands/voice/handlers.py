@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Command, CommandObject, Media, Message, Router, UserFacingError, Voice
 from bot.media import DownloadTooLarge
 from commands.timeparse import format_when
+from commands.visibility import viewer_roles
 from commands.voice import service
 from records.clock import Clock
 from records.errors import DomainError
@@ -159,7 +160,7 @@ async def search(
     query = command.args.strip()
     if not query:
         raise UserFacingError("search.empty_query", usage_of="search")
-    roles = set(await resolve_roles(message.sender)) if resolve_roles is not None else set()
+    roles = await viewer_roles(resolve_roles, message.sender)
     terms, hits = await service.search(session, user=message.sender, room_id=message.room_id, query=query, roles=roles)
     shown = query[:60]
     if not hits:
