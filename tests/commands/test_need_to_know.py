@@ -9,40 +9,31 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from commands.approvals import service as approvals
-from commands.approvals.chain import parse_chain
-from commands.meetings import service as meetings
-from commands.meetings.policy import MeetingPolicy
-from commands.tasks import reminders
-from commands.tasks import service as tasks
 from commands.voice import service as voice
 from commands.voice.models import VoiceNote
 from records.clock import FrozenClock
 from records.db import Database
 from tests.support.dispatch_chat import DispatchChat
+from tests.support.need_to_know import (
+    ADMIN,
+    BOSS,
+    MEMBER,
+    OTHER_ROOM,
+    ROOM,
+    STRANGER,
+    T0,
+    add_reminder,
+    office_chat,
+    office_records,
+)
+from tests.support.need_to_know import TITLES as OFFICE_TITLES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "need-to-know.md"
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
-ROOM = "!office:localhost"
-OTHER_ROOM = "!canteen:localhost"
-BOSS = "@boss:localhost"  # starts every record
-MEMBER = "@member:localhost"  # on every record, never its author
-ADMIN = "@admin:localhost"  # the office-wide admin role
-STRANGER = "@stranger:localhost"  # on nothing; power level 100 in ROOM, which must not help
-
-# One secret title per record kind: a reply that contains it has shown the record.
-TITLES = {
-    "approval": "关于蓄滞洪区转移安置经费的请示",
-    "meeting": "蓄滞洪区启用专题会商",
-    "task": "核查蓄滞洪区群众转移名单",
-    "reminder": "报送蓄滞洪区转移进度",
-    "voice": "蓄滞洪区今晚八点前完成转移",
-}
+TITLES = {**OFFICE_TITLES, "voice": "蓄滞洪区今晚八点前完成转移"}
 # The command word tells which record a row is about.
 KINDS = {
     "审批": "approval",
@@ -104,50 +95,8 @@ def test_the_page_lists_every_daily_read_command() -> None:
 async def _records(db: Database, clock: FrozenClock) -> dict[str, str]:
     """One record of each kind in ROOM, started by BOSS with MEMBER on it; their codes."""
     async with db.transaction() as session:
-        # MEMBER signs only the second step: any step admits, not only the current one.
-        approval = await approvals.start_approval(
-            session,
-            requester=BOSS,
-            title=TITLES["approval"],
-            steps=parse_chain(f"{ADMIN} > {MEMBER}"),
-            room_id=ROOM,
-            clock=clock,
-        )
-        meeting = await meetings.create_meeting(
-            session,
-            organizer=BOSS,
-            title=TITLES["meeting"],
-            starts_at=clock.now() + timedelta(hours=3),
-            place="三楼会议室",
-            attendees=[MEMBER],
-            room_id=ROOM,
-            policy=MeetingPolicy(),
-            clock=clock,
-        )
-        task = await tasks.create_task(
-            session,
-            assigner=BOSS,
-            lead=MEMBER,
-            title=TITLES["task"],
-            due_at=clock.now() + timedelta(days=2),
-            source=None,
-            priority="normal",
-            room_id=ROOM,
-            clock=clock,
-        )
-        await reminders.create_reminder(
-            session,
-            owner=MEMBER,
-            target="room",
-            room_id=ROOM,
-            text=TITLES["reminder"],
-            due_at=clock.now() + timedelta(hours=1),
-            rule=None,
-            tz="Asia/Shanghai",
-            lang="zh",
-            alarm=False,
-            clock=clock,
-        )
+        codes = await office_records(session, clock, first_signer=ADMIN)
+        await add_reminder(session, clock, owner=MEMBER, target="room", text=TITLES["reminder"])
         session.add(
             VoiceNote(
                 room_id=ROOM,
@@ -161,11 +110,11 @@ async def _records(db: Database, clock: FrozenClock) -> dict[str, str]:
                 finished_at=clock.now(),
             )
         )
-    return {"approval": approval.code, "meeting": meeting.code, "task": task.code}
+    return codes
 
 
 def _chat(db: Database, clock: FrozenClock) -> DispatchChat:
-    return DispatchChat(db, clock, room=ROOM, roles={"admin": [ADMIN]}, power={(ROOM, STRANGER): 100})
+    return office_chat(db, clock, {"admin": [ADMIN]})
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.example for row in ROWS])

@@ -13,42 +13,35 @@ still get the precise refusal: they know the record already. Runs on SQLite and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from bot.types import Message
-from commands.approvals import service as approvals
-from commands.approvals.chain import parse_chain
-from commands.meetings import service as meetings
-from commands.meetings.policy import MeetingPolicy
-from commands.tasks import reminders
-from commands.tasks import service as tasks
 from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from tests.support.dispatch_chat import DispatchChat
+from tests.support.need_to_know import (
+    ADMIN,
+    BOSS,
+    MEMBER,
+    OTHER_ROOM,
+    ROOM,
+    STRANGER,
+    T0,
+    add_reminder,
+    office_chat,
+    office_records,
+)
+from tests.support.need_to_know import TITLES as OFFICE_TITLES
 
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
-ROOM = "!office:localhost"
-OTHER_ROOM = "!canteen:localhost"
-BOSS = "@boss:localhost"  # starts every record
 FIRST = "@chu:localhost"  # the approval's first signer
-MEMBER = "@member:localhost"  # on every record, never its author
-ADMIN = "@admin:localhost"  # the office-wide admin role, on nothing
 LEADER = "@leader:localhost"  # the office-wide leader role, on nothing (leaders oversee tasks)
-STRANGER = "@stranger:localhost"  # on nothing; power level 100 in ROOM, which must not help
 OTHER = "@wang:localhost"  # someone a command names (a deputy, a new signer)
 
-TITLES = {
-    "approval": "关于蓄滞洪区转移安置经费的请示",
-    "meeting": "蓄滞洪区启用专题会商",
-    "task": "核查蓄滞洪区群众转移名单",
-    "reminder": "报送蓄滞洪区转移进度",
-    "room_reminder": "蓄滞洪区值守交接",
-}
+TITLES = {**OFFICE_TITLES, "room_reminder": "蓄滞洪区值守交接"}
 UNKNOWN = {"approval": "A987654", "meeting": "M987654", "task": "T987654", "reminder": "R987654"}
 UNKNOWN["room_reminder"] = "R987655"
 
@@ -104,57 +97,15 @@ WRITES = [
 async def _records(db: Database, clock: FrozenClock) -> dict[str, str]:
     """One record of each kind in ROOM, started by BOSS with MEMBER on it; their codes."""
     async with db.transaction() as session:
-        approval = await approvals.start_approval(
-            session,
-            requester=BOSS,
-            title=TITLES["approval"],
-            steps=parse_chain(f"{FIRST} > {MEMBER}"),
-            room_id=ROOM,
-            clock=clock,
-        )
-        meeting = await meetings.create_meeting(
-            session,
-            organizer=BOSS,
-            title=TITLES["meeting"],
-            starts_at=clock.now() + timedelta(hours=3),
-            place="三楼会议室",
-            attendees=[MEMBER],
-            room_id=ROOM,
-            policy=MeetingPolicy(),
-            clock=clock,
-        )
-        task = await tasks.create_task(
-            session,
-            assigner=BOSS,
-            lead=MEMBER,
-            title=TITLES["task"],
-            due_at=clock.now() + timedelta(days=2),
-            room_id=ROOM,
-            clock=clock,
-        )
-        codes = {"approval": approval.code, "meeting": meeting.code, "task": task.code}
+        codes = await office_records(session, clock, first_signer=FIRST)
         for kind, owner, target in (("reminder", BOSS, "me"), ("room_reminder", MEMBER, "room")):
-            reminder = await reminders.create_reminder(
-                session,
-                owner=owner,
-                target=target,
-                room_id=ROOM,
-                text=TITLES[kind],
-                due_at=clock.now() + timedelta(hours=1),
-                rule=None,
-                tz="Asia/Shanghai",
-                lang="zh",
-                alarm=False,
-                clock=clock,
-            )
+            reminder = await add_reminder(session, clock, owner=owner, target=target, text=TITLES[kind])
             codes[kind] = reminder.code
     return codes
 
 
 def _chat(db: Database, clock: FrozenClock) -> DispatchChat:
-    return DispatchChat(
-        db, clock, room=ROOM, roles={"admin": [ADMIN], "leader": [LEADER]}, power={(ROOM, STRANGER): 100}
-    )
+    return office_chat(db, clock, {"admin": [ADMIN], "leader": [LEADER]})
 
 
 async def _audit_count(db: Database) -> int:
