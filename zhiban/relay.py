@@ -104,6 +104,11 @@ class OutboxRelay:
         # left alone until then; the run loop wakes for the earliest.
         self._due: dict[str, float] = {}
         self._tries: dict[int, _Tries] = {}
+        # Lanes that wait because the homeserver answered nothing. The first of those rows
+        # that goes through again lets them all go at once, instead of each at its own next
+        # attempt (up to RETRY_MAX later), and cuts the pass short so that they join the next.
+        self._unreachable: set[str] = set()
+        self._regroup = False
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
         """Send soon. With ``committed`` rows (this process's handlers) they are sent as given;
@@ -159,6 +164,7 @@ class OutboxRelay:
         """Send what is pending, in order. True when it sent something (there may be more)."""
         nonce = await self._txn_nonce()
         fresh, self._fresh = self._fresh, []
+        self._regroup = False
         now = self._monotonic()
         if now - self._last_read > self.poll_interval or any(due <= now for due in self._due.values()):
             # Rows from workers (and anything not handed over) are found by reading the table,
@@ -193,7 +199,10 @@ class OutboxRelay:
     async def _send_lane(self, key: str, lane: list[OutboxMessage], nonce: str, limit: asyncio.Semaphore) -> bool:
         """Send one lane's rows in order; True when something was sent."""
         sent_any = False
-        for row in lane:
+        for position, row in enumerate(lane):
+            if position and self._regroup:
+                self._must_read = True
+                break  # the homeserver is back: the rest of this lane goes with everyone's next pass
             async with limit:
                 outcome = await self._send(row, key, nonce)
             if outcome != "sent":
@@ -236,6 +245,12 @@ class OutboxRelay:
                 fresh.attempts += 1
                 _forget_secrets(fresh)
         tries = self._tries.pop(row.id, None)
+        if tries is not None and tries.failures and self._unreachable:
+            # This row had found nobody there, and now it went through: the homeserver is back.
+            for waiting in self._unreachable:
+                self._due.pop(waiting, None)
+            self._unreachable.clear()
+            self._must_read = self._regroup = True
         if tries is not None:
             log.info("outbox %s sent after %d failed attempts", row.id, tries.failures + tries.refusals)
         self.sent_count += 1
@@ -267,6 +282,10 @@ class OutboxRelay:
             delay = min(RETRY_MAX, RETRY_FIRST * 2**tries.failures)
             tries.failures += 1
         self._due[key] = self._monotonic() + delay
+        if cause == "unreachable":  # not a 5xx: that may be this room's trouble alone
+            self._unreachable.add(key)
+        else:
+            self._unreachable.discard(key)
         RETRIES.labels(cause).inc()
         count = tries.failures + tries.refusals
         # The first failure, and then 2, 4, 8… so that a long outage shows without flooding the log.

@@ -267,8 +267,7 @@ async def test_a_room_that_waits_does_not_hold_up_the_others(db: Database) -> No
     assert client.attempts["!flooded:example.org"] == 1, "not hammered, not sent out of order"
 
     client.down.clear()
-    clock.now += relay.next_retry_in() or 0.0
-    await relay.relay_once()
+    await _drain(relay, clock)
     bodies = [content["body"] for room, content, _ in client.sent if room == "!flooded:example.org"]
     assert bodies == ["first, stuck", "second, behind it"]
 
@@ -346,3 +345,27 @@ async def test_a_refusal_that_mends_is_sent_after_all(db: Database) -> None:
     await _drain(relay, clock)
     assert (await _stored(db, row_id)).sent_at is not None
     assert [content["body"] for _, content, _ in client.sent] == ["welcome"]
+
+
+async def test_once_the_homeserver_answers_again_every_waiting_room_is_tried_at_once(db: Database) -> None:
+    client = OutageClient()
+    client.all_down = True
+    clock = Ticker()
+    relay = OutboxRelay(db, client, poll_interval=3600, monotonic=clock)  # type: ignore[arg-type]
+    await _queue_in(db, "!early:example.org", "queued early in the outage")
+    for tries in range(1, 6):  # it has failed for a while: its next try is at the longest pause
+        await relay.relay_once()
+        if tries < 5:
+            clock.now += relay.next_retry_in() or 0.0
+    assert relay.next_retry_in() == relay_module.RETRY_MAX
+    await _queue_in(db, "!late:example.org", "queued just now")
+    relay.wake()
+    await relay.relay_once()  # the early room is not due; the late one fails once, briefly
+    assert client.attempts == {"!early:example.org": 5, "!late:example.org": 1}
+
+    client.all_down = False
+    clock.now += relay.next_retry_in() or 0.0  # the late room's short pause, not the early one's
+    await relay.relay_once()
+    await relay.relay_once()
+    bodies = [content["body"] for _, content, _ in client.sent]
+    assert sorted(bodies) == ["queued early in the outage", "queued just now"]
