@@ -1,7 +1,8 @@
 """Finite-state machines for step-by-step flows (wizards).
 
-State is kept per user and room, and per thread when the flow runs in one. Two storages:
-in memory (tests, a single process) and Redis (survives restarts, shared by standbys).
+State is kept per user and room, and per thread when the flow runs in one. Two storages here:
+in memory (tests, a single process) and Redis. An application may bring its own (Zhiban keeps
+the state in its database, written in the transaction of the turn that changes it).
 """
 
 from __future__ import annotations
@@ -79,11 +80,30 @@ class BaseStorage(Protocol):
     async def close(self) -> None: ...
 
 
+class KeyLocks:
+    """One asyncio lock per key, in this process.
+
+    One bot instance is active per account (it holds a lease; standbys wait), so a lock in
+    this process is enough, whatever keeps the state, and costs no round trip.
+    """
+
+    def __init__(self) -> None:
+        # Weak: a lock lives while someone holds or waits for it, then goes.
+        self._locks: weakref.WeakValueDictionary[StorageKey, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def __call__(self, key: StorageKey) -> AsyncIterator[None]:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            yield
+
+
 class MemoryStorage:
     def __init__(self) -> None:
         self._items: dict[StorageKey, tuple[str | None, dict[str, Any]]] = {}
-        # Weak: a lock lives while someone holds or waits for it, then goes.
-        self._locks: weakref.WeakValueDictionary[StorageKey, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.lock = KeyLocks()
 
     async def get(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         state, data = self._items.get(key, (None, {}))
@@ -94,14 +114,6 @@ class MemoryStorage:
             self._items.pop(key, None)
         else:
             self._items[key] = (state, dict(data))
-
-    @asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            yield
 
     async def close(self) -> None:
         self._items.clear()
@@ -114,7 +126,8 @@ class RedisStorage:
         self.redis = redis  # a redis.asyncio.Redis
         self.prefix = prefix
         self.ttl = ttl
-        self._locks: weakref.WeakValueDictionary[StorageKey, asyncio.Lock] = weakref.WeakValueDictionary()
+        # In this process: a Redis lock would add two round trips to every event.
+        self.lock = KeyLocks()
 
     def _key(self, key: StorageKey) -> str:
         return f"{self.prefix}:{key.as_str()}"
@@ -132,16 +145,6 @@ class RedisStorage:
             return
         value = json.dumps({"state": state, "data": data}, ensure_ascii=False)
         await self.redis.set(self._key(key), value, ex=self.ttl)
-
-    @asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        # One bot instance is active per account (it holds a lease; standbys wait), so a lock
-        # in this process is enough and saves two Redis round trips on every event.
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            yield
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -151,3 +151,19 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WizardState(Base):
+    """Where one person stands in a step-by-step flow (a wizard), written with the turn that moved it.
+
+    Keyed by the room, user and thread (escaped and joined); a flow left alone until
+    `expires_at` is forgotten, as if it had never started.
+    """
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

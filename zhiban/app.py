@@ -16,6 +16,7 @@ from records.db import Database
 from records.people import RoleBook
 from records.timers import TimerRegistry
 from zhiban.features import load_features
+from zhiban.fsm_store import DatabaseStorage
 from zhiban.middlewares import ExactlyOnce
 from zhiban.settings import Settings
 
@@ -53,8 +54,10 @@ def build_dispatcher(
     extra_context: dict[str, Any] | None = None,
 ) -> Dispatcher:
     roles = RoleBook(settings.roles)
+    clock = clock or SystemClock()
     dispatcher = Dispatcher(
-        storage=storage,
+        # Wizard state in the database, in the transaction of each turn (see zhiban.fsm_store).
+        storage=storage or DatabaseStorage(db, clock),
         catalog=build_catalog(settings),
         max_message_chars=settings.matrix.max_message_chars,
         prefixes=tuple(dict.fromkeys([settings.matrix.prefix, "!", "！"])),
@@ -62,7 +65,7 @@ def build_dispatcher(
         settings=settings,
         db=db,
         roles=roles,
-        clock=clock or SystemClock(),
+        clock=clock,
         **(extra_context or {}),
     )
     dispatcher.outer_middleware(ExactlyOnce(db))

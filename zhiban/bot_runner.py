@@ -15,8 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import BotClient, ClientOptions, JoinPolicy, MemoryStorage, RedisStorage
-from bot.fsm import BaseStorage
+from bot import BotClient, ClientOptions, JoinPolicy
 from records import lease
 from records.clock import Clock, SystemClock
 from records.db import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Database, private_dir, tighten
@@ -118,16 +117,6 @@ def secure_store(store_dir: Path, *, announce: bool = True) -> None:
         tighten(path, PRIVATE_DIR_MODE if path.is_dir() else PRIVATE_FILE_MODE, announce=announce)
 
 
-async def make_storage(settings: Settings) -> BaseStorage:
-    url = resolve_url(settings.redis.url)
-    if url is None:
-        log.warning("no Redis reachable: wizard state is kept in memory and lost on restart")
-        return MemoryStorage()
-    import redis.asyncio as aioredis
-
-    return RedisStorage(aioredis.Redis.from_url(url))
-
-
 class BotRuntime:
     def __init__(self, settings: Settings, *, holder: str | None = None, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -176,8 +165,8 @@ class BotRuntime:
                 return
             except TimeoutError:
                 continue
-        storage = await make_storage(self.settings)
-        dispatcher = build_dispatcher(self.settings, self.db, storage=storage, clock=clock)
+        # Wizard state is kept in the database, with each turn (zhiban.fsm_store).
+        dispatcher = build_dispatcher(self.settings, self.db, clock=clock)
         options = self.options()
         self.client = client = BotClient(options, dispatcher, token_store=DatabaseTokenStore(self.db, options.user_id))
         dispatcher.context["client"] = client
@@ -232,7 +221,7 @@ class BotRuntime:
         await dispatcher.emit_shutdown()
         if not self.lease_lost:
             await lease.release(self.db, name, self.holder)
-        await storage.close()
+        await dispatcher.storage.close()
         if wake_bus is not None:
             await wake_bus.close()
         await client.close()

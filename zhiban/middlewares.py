@@ -10,12 +10,14 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.dispatcher import Dispatcher
 from bot.errors import UserFacingError
+from bot.fsm import FSMContext
 from bot.outbound import current_outbound
 from bot.router import UNHANDLED, NextHandler
 from bot.types import Event
 from records import ledger, outbox, people
 from records.db import Database
 from records.errors import DomainError
+from zhiban import fsm_store
 from zhiban.outbox_writer import OutboxWriter
 from zhiban.wakeup import TIMERS
 
@@ -57,7 +59,9 @@ class ExactlyOnce:
                 try:
                     data["session"] = session
                     await self._load_preferences(session, event, data)
-                    result = await handler(event, data)
+                    # Wizard state moves with the rest of the turn, or not at all.
+                    with fsm_store.bound_to(session):
+                        result = await handler(event, data)
                 finally:
                     current_outbound.reset(token)
         except Exception as exc:
@@ -83,7 +87,12 @@ class ExactlyOnce:
                 token = current_outbound.set(writer)
                 try:
                     data["session"] = session
-                    await dispatcher.report_error(event, data, exc)
+                    state = data.get("state")
+                    if isinstance(state, FSMContext):
+                        # The step the failed turn took was rolled back; so is what it cached.
+                        data["state"] = FSMContext(state.storage, state.key)
+                    with fsm_store.bound_to(session):
+                        await dispatcher.report_error(event, data, exc)
                 finally:
                     current_outbound.reset(token)
             return writer
