@@ -148,6 +148,12 @@ async def visible_meeting(session: AsyncSession, message: Message, meeting_id: i
     return meeting
 
 
+async def named_meeting(session: AsyncSession, message: Message, args: str, resolve_roles: Any) -> tuple[Meeting, str]:
+    """The meeting named first in `args` (M3), loaded as `visible_meeting` does, and the rest of them."""
+    meeting_id, rest = split_code(args)
+    return await visible_meeting(session, message, meeting_id, resolve_roles), rest
+
+
 async def is_admin(resolve_roles: Any, user: str) -> bool:
     return resolve_roles is not None and "admin" in await resolve_roles(user)
 

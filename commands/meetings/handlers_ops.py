@@ -52,11 +52,6 @@ def _sub_of(args: str) -> tuple[str, str]:
     return "new", args.strip()
 
 
-async def _meeting_here(session: AsyncSession, message: Message, code: str, resolve_roles: Any) -> Meeting:
-    """The meeting, if the sender may see it (else "no such meeting"), and only then its room check."""
-    return await chat.visible_meeting(session, message, service.parse_code(code), resolve_roles)
-
-
 @router.message(chat.MEETING)
 async def meeting_command(
     message: Message,
@@ -84,8 +79,7 @@ async def meeting_command(
     policy = chat.policy_of(settings)
     admin = await chat.is_admin(resolve_roles, message.sender)
     with chat.user_terms(lang, tz, now):
-        meeting_id, rest = chat.split_code(rest)
-        meeting = await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
+        meeting, rest = await chat.named_meeting(session, message, rest, resolve_roles)
         if sub == "show":
             rows = await service.attendees_of(session, meeting.id)
             await message.reply(notices.render_card(meeting, rows, now))
@@ -210,12 +204,11 @@ async def checkin(
 ) -> None:
     now = clock.now()
     with chat.user_terms(lang, tz, now):
-        meeting_id, code = chat.split_code(command.args)
-        await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
+        named, code = await chat.named_meeting(session, message, command.args, resolve_roles)
         if not code:
             raise UserFacingError("meeting.need_checkin_code")
         meeting, _ = await service.check_in(
-            session, meeting_id, message.sender, code.split()[0], policy=chat.policy_of(settings), clock=clock
+            session, named.id, message.sender, code.split()[0], policy=chat.policy_of(settings), clock=clock
         )
     time = format_when(now, tz=tz, lang=lang, now=now).rsplit(" ", 1)[-1][-5:]
     await message.reply(t("meeting.checkin_ok", user=message.sender, code=meeting.code, time=time))
@@ -233,8 +226,7 @@ async def minutes_command(
     resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
-        meeting_id, text = chat.split_code(command.args)
-        meeting = await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
+        meeting, text = await chat.named_meeting(session, message, command.args, resolve_roles)
         if not text:  # `!minutes M3` alone reads the minutes so far (or the final ones)
             await message.reply(await minutes.summary(session, meeting, lang, tz, clock.now()))
             return
@@ -257,8 +249,9 @@ async def action_command(
     now = clock.now()
     admin = await chat.is_admin(resolve_roles, message.sender)
     with chat.user_terms(lang, tz, now):
-        meeting_id, rest = chat.split_code(chat.args_of(message, command, settings))
-        meeting = await _meeting_here(session, message, f"M{meeting_id}", resolve_roles)
+        meeting, rest = await chat.named_meeting(
+            session, message, chat.args_of(message, command, settings), resolve_roles
+        )
         assignee, title, due = await off_loop(parsing.parse_action, rest, now=now, tz=tz)
         result = await minutes.add_action(
             session, meeting.id, message.sender, assignee, title, due, clock=clock, is_admin=admin

@@ -119,16 +119,6 @@ async def _deputy(
     await message.reply(t("meeting.deputy_set", deputy=deputy, user=message.sender, code=meeting.code))
 
 
-async def _own_meeting(
-    message: Message, command: CommandObject, session: AsyncSession, resolve_roles: Any
-) -> tuple[int, str]:
-    """The meeting named first in the arguments: unknown to those who may not see it, then refused
-    when it belongs to another room (before "you are not invited" could confirm it exists)."""
-    meeting_id, rest = chat.split_code(command.args)
-    await chat.visible_meeting(session, message, meeting_id, resolve_roles)
-    return meeting_id, rest
-
-
 @router.message(chat.ATTEND)
 async def attend(
     message: Message,
@@ -141,8 +131,8 @@ async def attend(
     resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
-        meeting_id, _ = await _own_meeting(message, command, session, resolve_roles)
-        meeting, _ = await service.respond(session, meeting_id, message.sender, ATTEND, clock)
+        named, _ = await chat.named_meeting(session, message, command.args, resolve_roles)
+        meeting, _ = await service.respond(session, named.id, message.sender, ATTEND, clock)
     await message.reply(t("meeting.answered_attend", user=message.sender, code=meeting.code))
 
 
@@ -159,8 +149,8 @@ async def leave(
     resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
-        meeting_id, reason = await _own_meeting(message, command, session, resolve_roles)
-        meeting, _ = await service.respond(session, meeting_id, message.sender, LEAVE, clock, reason=reason)
+        named, reason = await chat.named_meeting(session, message, command.args, resolve_roles)
+        meeting, _ = await service.respond(session, named.id, message.sender, LEAVE, clock, reason=reason)
         if reason and meeting.organizer != message.sender:
             await notices.tell(
                 session, meeting, meeting.organizer, "meeting.leave_dm", clock, user=message.sender, reason=reason
@@ -168,7 +158,7 @@ async def leave(
     text = t("meeting.answered_leave", user=message.sender, code=meeting.code)
     if not reason:
         await state.set_state(Answer.reason)
-        await state.set_data({"meeting_id": meeting_id})
+        await state.set_data({"meeting_id": meeting.id})
         text += "\n" + t("meeting.ask_reason", user=message.sender)
     await message.reply(text)
 
@@ -186,8 +176,8 @@ async def deputy(
     resolve_roles: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
-        meeting_id, _ = await _own_meeting(message, command, session, resolve_roles)
+        named, _ = await chat.named_meeting(session, message, command.args, resolve_roles)
     _, people = parsing.split_attendees(chat.args_of(message, command, settings))
     if len(people) != 1:
         raise UserFacingError("meeting.need_one_person")
-    await _deputy(message, meeting_id, people[0], session, clock, lang, tz, t)
+    await _deputy(message, named.id, people[0], session, clock, lang, tz, t)
