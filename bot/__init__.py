@@ -12,7 +12,7 @@ from bot.fsm import FSMContext, MemoryStorage, RedisStorage, State, StateFilter,
 from bot.i18n import Catalog
 from bot.outbound import Outbound, Sent, current_outbound
 from bot.router import UNHANDLED, Router
-from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, RedactionEvent
+from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent
 
 __all__ = [
     "UNHANDLED",
@@ -34,6 +34,7 @@ __all__ = [
     "Outbound",
     "Reaction",
     "ReactionEvent",
+    "ReceiptEvent",
     "RedactionEvent",
     "RedisStorage",
     "RoomKind",

@@ -8,6 +8,7 @@ event ledger turns a replay of what was finished into a no-op).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import math
@@ -23,7 +24,7 @@ import nio
 from bot.dispatcher import Dispatcher
 from bot.errors import MatrixError, check
 from bot.outbound import Sent
-from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, RedactionEvent, mentions_in
+from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent, mentions_in
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ class ClientOptions:
     join_policy: JoinPolicy = field(default_factory=JoinPolicy)
     # Commands older than this when they arrive (the bot was down) are not acted on.
     max_event_age_s: float = 6 * 3600
+    # Where read receipts are handed to the `receipt` observer: "direct" (DM rooms), "all", "none".
+    # Every member's every read in a shared room is a receipt; a bot mostly cares who read what
+    # it sent someone in person, and each event handled costs a transaction in most applications.
+    receipt_rooms: str = "direct"
     sync_timeout_ms: int = 30_000
 
 
@@ -266,6 +271,8 @@ class BotClient:
                 if event is None:
                     continue
                 futures.append(self.dispatcher.submit(event, {"client": self}))
+            for receipt in self.receipts(room_id, getattr(info, "ephemeral", None) or []):
+                futures.append(self.dispatcher.submit(receipt, {"client": self}))
         return futures
 
     def _checkpoint(self, futures: list[asyncio.Future[Any]], token: str) -> None:
@@ -437,6 +444,41 @@ class BotClient:
         if etype == "m.room.message":
             return self._message(common, content)
         return None
+
+    def receipts(self, room_id: str, ephemeral: list[Any]) -> list[ReceiptEvent]:
+        """The read receipts of other people in a room's ephemeral events (see `receipt_rooms`)."""
+        wanted = self.options.receipt_rooms
+        if wanted == "none" or (wanted == "direct" and not self.is_dm(room_id)):
+            return []
+        oldest = self._started_ms - self.options.max_event_age_s * 1000
+        found: list[ReceiptEvent] = []
+        for raw in ephemeral:
+            if not isinstance(raw, nio.ReceiptEvent):
+                continue
+            for receipt in raw.receipts:
+                kind = str(receipt.receipt_type)
+                user = receipt.user_id
+                if kind not in ("m.read", "m.read.private") or user == self.user_id:
+                    continue
+                if not self.options.join_policy.allows(user) or (receipt.timestamp and receipt.timestamp < oldest):
+                    continue
+                # The same receipt replayed gives the same id, so the ledger sees it once.
+                digest = hashlib.sha256(f"{room_id}|{user}|{receipt.event_id}|{kind}".encode()).hexdigest()
+                found.append(
+                    ReceiptEvent(
+                        room_id=room_id,
+                        event_id=f"receipt:{digest[:40]}",
+                        sender=user,
+                        timestamp_ms=int(receipt.timestamp or 0),
+                        source={"type": "m.receipt", "event_id": receipt.event_id, "receipt_type": kind},
+                        is_dm=self.is_dm(room_id),
+                        client=self,
+                        read_up_to=receipt.event_id,
+                        receipt_type=kind,
+                        thread_id=receipt.thread_id,
+                    )
+                )
+        return found
 
     def _message(self, common: dict[str, Any], content: dict[str, Any]) -> Message | None:
         msgtype = content.get("msgtype")

@@ -20,7 +20,7 @@ from bot.fsm import BaseStorage, FSMContext, MemoryStorage, StorageKey
 from bot.i18n import Catalog
 from bot.router import UNHANDLED, Middleware, NextHandler, Router, _wrap
 from bot.texts import TEXTS
-from bot.types import Event, MemberEvent, Message, ReactionEvent, RedactionEvent
+from bot.types import Event, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ OBSERVER_OF: dict[type, str] = {
     ReactionEvent: "reaction",
     MemberEvent: "member",
     RedactionEvent: "redaction",
+    ReceiptEvent: "receipt",
 }
 
 

@@ -1,6 +1,6 @@
 """Routers and observers, in the manner of aiogram 3.
 
-A Router holds observers (message, reaction, member, redaction, error, startup, shutdown);
+A Router holds observers (message, reaction, member, redaction, receipt, error, startup, shutdown);
 each observer holds handlers with their filters. Routers nest; the first handler whose
 filters all pass takes the event.
 """
@@ -54,7 +54,7 @@ class HandlerObject:
 
     async def call(self, event: Any, data: dict[str, Any]) -> Any:
         """Call the handler with the values it names: `message`, `command`, `state`, services…"""
-        available = {**data, "event": event, "message": event, "reaction": event}
+        available = {**data, "event": event, "message": event, "reaction": event, "receipt": event}
         if self._takes_all:
             kwargs = available
         else:
@@ -110,7 +110,7 @@ def _bind(middleware: Middleware, nxt: NextHandler) -> NextHandler:
 
 
 class Router:
-    OBSERVERS = ("message", "reaction", "member", "redaction", "error", "startup", "shutdown")
+    OBSERVERS = ("message", "reaction", "member", "redaction", "receipt", "error", "startup", "shutdown")
 
     def __init__(self, name: str = "router") -> None:
         self.name = name
@@ -121,6 +121,7 @@ class Router:
         self.reaction = self.observers["reaction"]
         self.member = self.observers["member"]
         self.redaction = self.observers["redaction"]
+        self.receipt = self.observers["receipt"]
         self.error = self.observers["error"]
         self.startup = self.observers["startup"]
         self.shutdown = self.observers["shutdown"]

@@ -128,6 +128,20 @@ class MemberEvent(Event):
 
 
 @dataclass
+class ReceiptEvent(Event):
+    """A person's read receipt: `sender` has read `read_up_to` and everything before it in the room.
+
+    Receipts are ephemeral and have no event id of their own; `event_id` is derived from the
+    room, the reader, the event read and the receipt type, so the same receipt delivered twice
+    (a replayed sync) is the same event. `timestamp_ms` is when the homeserver took the receipt.
+    """
+
+    read_up_to: str = ""
+    receipt_type: str = "m.read"
+    thread_id: str | None = None
+
+
+@dataclass
 class RedactionEvent(Event):
     redacts: str = ""
     reason: str | None = None

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from commands.timeparse import format_when
-from emergency.models import Incident, Order, Receipt, Report
+from emergency.models import AlertAck, Incident, Order, Receipt, Report
 from emergency.policy import ROMAN
 from emergency.texts import tr
 from records.clock import as_utc
@@ -30,7 +30,26 @@ def role_lines(incident: Incident, lang: str) -> list[str]:
     return lines
 
 
-def incident_card(incident: Incident, *, reports: Iterable[Report], order_count: int, now: datetime) -> tuple[str, str]:
+def alert_ack_line(acks: Iterable[AlertAck], lang: str) -> str | None:
+    """Who of those alerted by DM has acknowledged the declaration (✅), and who not yet."""
+    rows = list(acks)
+    if not rows:
+        return None
+    waiting = [r.user_id for r in rows if r.acked_at is None]
+    line = tr("em.card.alert_acks", lang, acked=len(rows) - len(waiting), total=len(rows))
+    if waiting:
+        line += tr("em.card.alert_waiting", lang, users=" ".join(waiting))
+    return line
+
+
+def incident_card(
+    incident: Incident,
+    *,
+    reports: Iterable[Report],
+    order_count: int,
+    now: datetime,
+    acks: Iterable[AlertAck] = (),
+) -> tuple[str, str]:
     lang, tz = incident.lang, incident.tz
     status = tr(f"em.card.status.{incident.status}", lang)
     lines = [
@@ -38,12 +57,20 @@ def incident_card(incident: Incident, *, reports: Iterable[Report], order_count:
         tr(
             "em.card.meta",
             lang,
-            category=incident.category or "—",
+            category=incident.category or tr("em.card.no_class", lang),
             status=status,
             at=format_when(incident.declared_at, tz=tz, lang=lang, now=now),
         ),
-        *role_lines(incident, lang),
     ]
+    if incident.category is None and incident.status == "open":
+        # Responders are configured by class: without one, they were not invited. Say so where
+        # the commander looks, with the command that fixes it.
+        lines.append(tr("em.incident.no_class_note", lang, id=incident.code))
+    lines.append(tr("em.card.declared_by", lang, user=incident.declared_by))
+    lines.extend(role_lines(incident, lang))
+    ack_line = alert_ack_line(acks, lang)
+    if ack_line:
+        lines.append(ack_line)
     filed = list(reports)
     late = sum(1 for r in filed if r.late)
     lines.append(tr("em.card.reports", lang, count=len(filed), late=late, orders=order_count))
@@ -66,7 +93,7 @@ def receipt_marks(receipt: Receipt, delivered: bool, lang: str) -> str:
         lang,
         user=receipt.user_id,
         delivered=yes if delivered else no,
-        read="—",
+        read=yes if receipt.read_at or receipt.acked_at else no,
         acked=yes if receipt.acked_at else no,
         done=yes if receipt.done_at else no,
         nags=tr("em.card.nags", lang, n=receipt.nags) if receipt.nags and not receipt.acked_at else "",

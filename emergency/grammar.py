@@ -104,6 +104,32 @@ _FIELD = re.compile(
 )
 
 
+def resolve_event_time(value: str, *, now: datetime, tz: str) -> str:
+    """'今天10:20' → '2026-11-25 10:20', '昨晚11点左右' → '2026-11-24 23:00 左右', '昨天' → '2026-11-24'.
+
+    A report is read days later: "today" must be archived as the day it meant, resolved when the
+    report is filed, in `tz`. A date without a time of day stays a date (no invented 09:00); words
+    that are not a time ("刚才", "不详") are kept as written.
+    """
+    from commands.timeparse import TimeParseError
+
+    text = value.strip()
+    try:
+        when = parse_when(text, now=now, tz=tz, prefer_future=False)
+    except (TimeParseError, ValueError):
+        return value
+    local = when.at.astimezone(get_zone(tz))
+    resolved = f"{local:%Y-%m-%d %H:%M}" if _HAS_CLOCK.search(when.matched) else f"{local:%Y-%m-%d}"
+    return f"{resolved} {when.rest}".strip()
+
+
+def with_resolved_times(fields: dict[str, str], *, now: datetime, tz: str) -> dict[str, str]:
+    """The report's fields with the event time resolved (see `resolve_event_time`)."""
+    if not fields.get("event_time"):
+        return fields
+    return {**fields, "event_time": resolve_event_time(fields["event_time"], now=now, tz=tz)}
+
+
 @bounded
 def parse_report_fields(text: str) -> dict[str, str]:
     """'地点: 城东 影响：道路中断 reporter: 李四 138…' → {'place': '城东', …}; unknown text is ignored."""

@@ -33,9 +33,11 @@ INCIDENT = Command(
     usage={
         "zh": "!应急 启动 <等级 Ⅰ–Ⅳ 或 1–4> [类别] <标题>\n"
         "  类别：自然灾害 / 事故灾难 / 公共卫生 / 社会安全\n"
+        "!应急 类别 E5 <类别> —— 补充或更改类别，并邀请该类别的处置人员\n"
         "!应急 调级 E5 <等级>\n!应急 关闭 E5\n!应急 —— 进行中的事件\n!应急 查看 E5 —— 事件概况",
         "en": "!incident declare <grade I–IV or 1–4> [class] <title>\n"
         "  classes: 自然灾害 natural / 事故灾难 accident / 公共卫生 health / 社会安全 security\n"
+        "!incident class E5 <class> — give or change the class, and invite its responders\n"
         "!incident escalate E5 <grade>\n!incident close E5\n!incident — open incidents\n"
         "!incident show E5 — the incident's summary",
     },
@@ -55,6 +57,7 @@ ROLE = Command(
     group="emergency",
 )
 SHOW_WORDS = ("show", "查看", "详情", "概况", "status", "状态")
+CLASS_WORDS = ("class", "category", "类别", "分类")
 TIMELINE = Command(
     "timeline",
     aliases=("时间线",),
@@ -98,6 +101,8 @@ async def incident_command(
         await _close(message, words[1:], session, clock, roles, client, t, settings)
     elif sub in ("escalate", "调级", "升级", "降级", "grade"):
         await _escalate(message, words[1:], session, clock, settings, roles, t)
+    elif sub in CLASS_WORDS:
+        await _set_class(message, words[1:], session, clock, settings, roles, client, t)
     elif not sub or sub in ("list", "列表"):
         await _list(message, session, clock, roles, t, lang, tz)
     elif sub in SHOW_WORDS or incidents.parse_code(sub) is not None:
@@ -162,22 +167,45 @@ async def _declare(
         log.warning("could not pin the card of %s", incident.code, exc_info=True)
     await room_admin.make_moderators(client, room_id, incidents.powered_users(incident))
     due = format_when(incident.next_report_due, tz=tz, lang=lang, now=clock.now()) if incident.next_report_due else "—"
-    params: dict[str, Any] = {
-        "id": incident.code,
-        "grade": ROMAN[grade],
-        "category": category or "—",
-        "title": incident.title,
-        "room": room_id,
-        "due": due,
-        "count": len(invite),
-    }
-    await message.reply(t("em.incident.declared", **params))
+    params = _alert_params(incident, lang)
+    params.update(room=room_id, due=due, count=len(invite))
+    reply = t("em.incident.declared", **params)
+    if category is None:
+        # Never hold the room back for a missing word at 3 a.m.: declare now, and say plainly
+        # that the class-bound responders are not in, and the one command that brings them.
+        reply += "\n" + t("em.incident.no_class_note", id=incident.code)
+    await message.reply(reply)
     duty_room = await room_admin.duty_room_id(settings, client)
     if duty_room and duty_room != message.room_id:
         await outreach.post(session, duty_room, tr("em.incident.duty_room", incident.lang, **params), urgent=True)
-    alerted = [u for u in invite if u != message.sender]
+    await _alert(session, incident, [u for u in invite if u != message.sender], clock)
+
+
+def _alert_params(incident: Any, lang: str) -> dict[str, Any]:
+    return {
+        "id": incident.code,
+        "grade": ROMAN[incident.grade],
+        "category": incident.category or tr("em.card.no_class", lang),
+        "title": incident.title,
+        "by": incident.declared_by,
+        "link": outreach.room_link(incident.room_id) if incident.room_id else "—",
+    }
+
+
+async def _alert(session: AsyncSession, incident: Any, users: list[str], clock: Clock) -> None:
+    """The alert DM (with the room's link and a ✅ to acknowledge it) and a push, once per person."""
+    alerted = await incidents.note_alerted(session, incident, users, clock)
     for user in alerted:
-        await outreach.dm(session, user, "em.incident.alert_dm", default_lang=lang, urgent=True, **params)
+        lang = await outreach.lang_of(session, user, incident.lang)
+        await outreach.dm(
+            session,
+            user,
+            "em.incident.alert_dm",
+            default_lang=lang,
+            ref=incidents.alert_ref(incident, user),
+            urgent=True,
+            **_alert_params(incident, lang),
+        )
     await outreach.push(
         session,
         alerted,
@@ -186,8 +214,48 @@ async def _declare(
         body=incident.title,
         clock=clock,
         ref=f"incident:{incident.code}",
-        **params,
+        **_alert_params(incident, incident.lang),
     )
+
+
+async def _set_class(
+    message: Message,
+    words: list[str],
+    session: AsyncSession,
+    clock: Clock,
+    settings: Any,
+    roles: Any,
+    client: Any,
+    t: Any,
+) -> None:
+    """`!incident class E5 natural`: the class, and the responders configured for it invited now."""
+    viewer = await common.viewer_of(session, roles, message, clock)
+    incident, rest = await common.resolve_incident(session, message, words, viewer)
+    category = parse_category(rest[0]) if rest else None
+    if category is None:
+        raise UserFacingError("em.incident.bad_class", usage_of="incident", value=(rest[0] if rest else "")[:20])
+    before = incident.category or t("em.card.no_class")
+    fresh = await incidents.set_category(
+        session,
+        incident,
+        category=category,
+        actor=message.sender,
+        office_roles=set(viewer.office_roles),
+        policy=common.policy_of(settings),
+        clock=clock,
+    )
+    params: dict[str, Any] = {"id": incident.code, "before": before, "after": category}
+    if fresh:
+        reply = t("em.incident.class_set", count=len(fresh), users=" ".join(fresh), **params)
+    else:
+        reply = t("em.incident.class_set_nobody", **params)
+    await message.reply(reply)
+    if incident.room_id and incident.room_id != message.room_id:
+        await outreach.post(session, incident.room_id, reply)
+    for user in fresh:
+        if incident.room_id:
+            await _invite(client, incident.room_id, user)
+    await _alert(session, incident, [u for u in fresh if u != message.sender], clock)
 
 
 async def _close(
@@ -411,10 +479,14 @@ async def pin(reaction: ReactionEvent, session: AsyncSession, clock: Clock, clie
 
 @router.reaction(Reaction("✅", "✔", "☑"))
 async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Clock, roles: Any, t: Any) -> Any:
-    """✅ acknowledges a hand-over note or an order (its card or its DM); anything else passes on."""
+    """✅ acknowledges a hand-over note, an order (its card or its DM) or an incident's alert DM;
+    anything else passes on."""
     ref = await outbox.ref_for_event(session, reaction.reacts_to)
     if ref is None:
         return UNHANDLED
+    alert = incidents.alert_of_ref(ref)
+    if alert is not None:
+        return await _ack_alert(reaction, alert, session, clock, t)
     handover_id = int(ref.removeprefix("handover:H")) if ref.startswith("handover:H") else None
     order_id = orders.order_id_of_ref(ref)
     if handover_id is None and order_id is None:
@@ -431,6 +503,22 @@ async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Cloc
     assert order_id is not None
     order = await access.visible_order(session, order_id, viewer)
     await orders.acknowledge(session, order, user=reaction.sender, clock=clock)
+    return None
+
+
+async def _ack_alert(
+    reaction: ReactionEvent, alert: tuple[int, str], session: AsyncSession, clock: Clock, t: Any
+) -> Any:
+    """✅ on one's own alert DM. The DM is theirs alone: a ✅ by anyone else on it (someone else
+    in that room) acknowledges nothing and passes on."""
+    incident_id, user = alert
+    if reaction.sender != user:
+        return UNHANDLED
+    incident = await incidents.get(session, incident_id)
+    if await incidents.acknowledge_alert(session, incident, user=user, clock=clock):
+        await reaction.outbound.send(
+            reaction.room_id, outbox.text_content(t("em.incident.alert_acked", id=incident.code))
+        )
     return None
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import Command, CommandObject, Message, Router, UserFacingError
+from bot import UNHANDLED, Command, CommandObject, Message, ReceiptEvent, Router, UserFacingError
 from emergency import access, cards, common, incidents, orders, outreach
 from emergency.models import Order
 from emergency.texts import tr
@@ -137,6 +137,7 @@ async def _send_card_and_dms(
             id=item.code,
             by=item.issued_by,
             text=item.text,
+            **await orders.dm_params(session, item, user),
         )
     await outreach.push(
         session,
@@ -194,8 +195,6 @@ async def done(
     message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any
 ) -> Any:
     if command.argv and orders.parse_code(command.argv[0]) is None:
-        from bot import UNHANDLED
-
         return UNHANDLED  # not an order id: another feature's !done (tasks) may take it
     await _done(message, command.argv, session, clock, roles, t, "done")
     return None
@@ -221,6 +220,22 @@ async def list_orders(
         body, _ = cards.order_card(item, rows, delivered=delivered, lang=lang)
         blocks.append(body)
     await message.reply("\n\n".join(blocks))
+
+
+@router.receipt()
+async def read_receipt(receipt: ReceiptEvent, session: AsyncSession, clock: Clock) -> Any:
+    """A read receipt in someone's DM with the bot fills the "read" column of their orders."""
+    if not receipt.is_dm:
+        return UNHANDLED
+    await orders.note_read(
+        session,
+        user=receipt.sender,
+        room_id=receipt.room_id,
+        read_up_to=receipt.read_up_to,
+        read_at_ms=receipt.timestamp_ms,
+        clock=clock,
+    )
+    return None
 
 
 @router.message(ALERT)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emergency import cards
-from emergency.models import Incident, Order, Report, TimelineEntry
-from emergency.policy import ROMAN, Policy
+from emergency.models import AlertAck, Incident, Order, Report, TimelineEntry
+from emergency.policy import CATEGORIES, ROMAN, Policy
 from emergency.texts import tr
 from records import audit, outbox, timers
 from records.clock import Clock
@@ -290,7 +290,97 @@ async def refresh_card(session: AsyncSession, incident: Incident, clock: Clock) 
 async def card_content(session: AsyncSession, incident: Incident, clock: Clock) -> tuple[str, str]:
     reports = list(await session.scalars(select(Report).where(Report.incident_id == incident.id)))
     orders = list(await session.scalars(select(Order).where(Order.incident_id == incident.id)))
-    return cards.incident_card(incident, reports=reports, order_count=len(orders), now=clock.now())
+    acks = await alert_acks(session, incident)
+    return cards.incident_card(incident, reports=reports, order_count=len(orders), now=clock.now(), acks=acks)
+
+
+# -- the alert DM and its ✅ -----------------------------------------------------------------
+def alert_ref(incident: Incident, user: str) -> str:
+    return f"incident:{incident.code}:dm:{user}"
+
+
+def alert_of_ref(ref: str) -> tuple[int, str] | None:
+    """(incident id, user) of an alert DM's ref ("incident:E5:dm:@a:x"), else None."""
+    head, sep, user = ref.partition(":dm:")
+    if not sep or not head.startswith("incident:"):
+        return None
+    incident_id = parse_code(head.removeprefix("incident:"))
+    return (incident_id, user) if incident_id is not None else None
+
+
+async def alert_acks(session: AsyncSession, incident: Incident) -> list[AlertAck]:
+    rows = await session.scalars(select(AlertAck).where(AlertAck.incident_id == incident.id).order_by(AlertAck.id))
+    return list(rows)
+
+
+async def note_alerted(session: AsyncSession, incident: Incident, users: list[str], clock: Clock) -> list[str]:
+    """Record who is sent the alert DM (once each); returns those not alerted before."""
+    known = {a.user_id for a in await alert_acks(session, incident)}
+    fresh = [u for u in dict.fromkeys(users) if u not in known]
+    for user in fresh:
+        session.add(AlertAck(incident_id=incident.id, user_id=user, alerted_at=clock.now()))
+    await session.flush()
+    return fresh
+
+
+async def acknowledge_alert(session: AsyncSession, incident: Incident, *, user: str, clock: Clock) -> bool:
+    """✅ on the alert DM: `user` has the declaration. True when this changed something."""
+    ack = await session.scalar(select(AlertAck).where(AlertAck.incident_id == incident.id, AlertAck.user_id == user))
+    if ack is None or ack.acked_at is not None:
+        return False
+    ack.acked_at = clock.now()
+    await add_timeline(
+        session, incident, "alert_ack", user, tr("em.tl.alert_ack", incident.lang, user=user), clock=clock
+    )
+    await audit.record(session, actor=user, action="incident.alert_ack", subject=incident.code, clock=clock)
+    await refresh_card(session, incident, clock)
+    return True
+
+
+# -- the class, given after the declaration ----------------------------------------------------
+async def set_category(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    category: str,
+    actor: str,
+    office_roles: set[str],
+    policy: Policy,
+    clock: Clock,
+) -> list[str]:
+    """`!incident class E5 <class>`: set (or change) the class and add the responders configured
+    for it and the grade; returns the responders new to the incident, whom the caller invites."""
+    require_open(incident)
+    if not may_command(incident, actor, office_roles):
+        raise NotAllowed("em.incident.not_allowed", id=incident.code)
+    if category not in CATEGORIES:
+        raise DomainError("em.incident.bad_class", value=category[:20])
+    if category == incident.category:
+        raise DomainError("em.incident.same_class", category=category)
+    before = incident.category
+    members = list(incident.members or [])
+    fresh = [u for u in policy.responders_for(category, incident.grade) if u not in members]
+    incident.category = category
+    incident.members = [*members, *fresh]
+    none = tr("em.card.no_class", incident.lang)
+    await add_timeline(
+        session,
+        incident,
+        "class",
+        actor,
+        tr("em.tl.class", incident.lang, before=before or none, after=category, users=" ".join(fresh) or "—"),
+        clock=clock,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="incident.class",
+        subject=incident.code,
+        data={"from": before, "to": category, "invited": fresh},
+        clock=clock,
+    )
+    await refresh_card(session, incident, clock)
+    return fresh
 
 
 # -- the report clock ----------------------------------------------------------------------

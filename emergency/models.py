@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from records.db import Base, UTCDateTime
@@ -149,10 +149,26 @@ class Receipt(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("emergency_orders.id"), index=True)
     user_id: Mapped[str] = mapped_column(String(255))
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The recipient's read receipt on the order's DM (or a later message there), or their ✅.
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_note: Mapped[str | None] = mapped_column(Text)
     nags: Mapped[int] = mapped_column(Integer, default=0)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertAck(Base):
+    """One person alerted by DM that an incident was declared (or its class set), and their ✅."""
+
+    __tablename__ = "emergency_alert_acks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("emergency_incidents.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(255))
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("incident_id", "user_id", name="uq_emergency_alert_acks_person"),)
 
 
 class Report(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -41,6 +41,21 @@ def dm_ref(order: Order, user: str) -> str:
 
 def nag_key(order: Order, user: str) -> str:
     return f"order:{order.code}:nag:{user}"
+
+
+def incident_params(incident: Incident | None, lang: str) -> dict[str, str]:
+    """`where` and `link` of an order's DMs: which incident it belongs to and a link to its room,
+    so that someone working two incidents knows which one an order is for (empty for an alert)."""
+    if incident is None:
+        return {"where": "", "link": ""}
+    link = tr("em.order.link", lang, url=outreach.room_link(incident.room_id)) if incident.room_id else ""
+    return {"where": tr("em.order.where", lang, id=incident.code, title=incident.title), "link": link}
+
+
+async def dm_params(session: AsyncSession, order: Order, user: str) -> dict[str, str]:
+    """The incident context of an order's DM, in the language `user` reads."""
+    incident = await session.get(Incident, order.incident_id) if order.incident_id else None
+    return incident_params(incident, await outreach.lang_of(session, user, order.lang))
 
 
 @dataclass(frozen=True)
@@ -142,6 +157,8 @@ async def acknowledge(session: AsyncSession, order: Order, *, user: str, clock: 
     if receipt.acked_at is not None:
         return False
     receipt.acked_at = clock.now()
+    # Whoever acknowledged has read it, wherever they did (the card in the room, a phone push).
+    receipt.read_at = receipt.read_at or receipt.acked_at
     await timers.cancel(session, nag_key(order, user))
     await _note(session, order, user, "em.tl.ack", clock)
     await audit.record(session, actor=user, action=f"{order.kind}.ack", subject=order.code, clock=clock)
@@ -156,6 +173,7 @@ async def complete(session: AsyncSession, order: Order, *, user: str, note: str,
         raise DomainError("em.order.already_done", id=order.code)
     now = clock.now()
     receipt.acked_at = receipt.acked_at or now
+    receipt.read_at = receipt.read_at or now
     receipt.done_at = now
     receipt.done_note = note.strip() or None
     await timers.cancel(session, nag_key(order, user))
@@ -173,6 +191,48 @@ async def _note(session: AsyncSession, order: Order, user: str, key: str, clock:
     if incident is not None:
         text = tr(key, incident.lang, id=order.code, user=user, **params)
         await incidents.add_timeline(session, incident, "receipt", user, text, clock=clock)
+
+
+async def note_read(
+    session: AsyncSession, *, user: str, room_id: str, read_up_to: str, read_at_ms: int, clock: Clock
+) -> list[Order]:
+    """A read receipt of `user` in `room_id` (their DM with the bot): every order or alert DM sent
+    to them there up to the event read is read. Returns the orders newly marked read.
+
+    A receipt covers everything before the event it names, and clients put it on the newest
+    message they show (often a later nag or the bot's answer to `!ack`), so the cut-off is when
+    that event was sent; for an event the bot did not send, when the homeserver took the receipt.
+    """
+    cutoff = await session.scalar(
+        select(OutboxMessage.sent_at).where(OutboxMessage.event_id == read_up_to, OutboxMessage.room_id == room_id)
+    )
+    if cutoff is None:
+        if not read_at_ms:
+            return []
+        cutoff = datetime.fromtimestamp(read_at_ms / 1000, UTC)
+    refs = await session.scalars(
+        select(OutboxMessage.ref).where(
+            OutboxMessage.room_id == room_id,
+            OutboxMessage.ref.startswith("order:O", autoescape=True),
+            OutboxMessage.ref.endswith(f":dm:{user}", autoescape=True),
+            OutboxMessage.sent_at.is_not(None),
+            OutboxMessage.sent_at <= cutoff,
+        )
+    )
+    order_ids = {order_id for ref in refs if ref and (order_id := order_id_of_ref(ref)) is not None}
+    if not order_ids:
+        return []
+    unread = await session.scalars(
+        select(Receipt).where(Receipt.order_id.in_(order_ids), Receipt.user_id == user, Receipt.read_at.is_(None))
+    )
+    changed: list[Order] = []
+    for receipt in unread:
+        receipt.read_at = clock.now()
+        order = await get(session, receipt.order_id)
+        await audit.record(session, actor=user, action=f"{order.kind}.read", subject=order.code, clock=clock)
+        await refresh_card(session, order)
+        changed.append(order)
+    return changed
 
 
 async def delivered_to(session: AsyncSession, order: Order) -> set[str]:
@@ -228,8 +288,17 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     # A nag is urgent; whoever issued the order is told if it cannot reach the person.
     by = order.issued_by
     ref = dm_ref(order, user)
+    context = incident_params(incident, await outreach.lang_of(session, user, order.lang))
     await outreach.dm(
-        session, user, "em.order.nag_dm", default_lang=order.lang, ref=ref, urgent=True, caused_by=by, **params
+        session,
+        user,
+        "em.order.nag_dm",
+        default_lang=order.lang,
+        ref=ref,
+        urgent=True,
+        caused_by=by,
+        **params,
+        **context,
     )
     await outreach.push(
         session,
@@ -254,6 +323,7 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
                     urgent=True,
                     caused_by=by,
                     **params,
+                    **incident_params(incident, await outreach.lang_of(session, person, order.lang)),
                 )
         if incident is not None:
             escalation = tr("em.order.escalate_room", incident.lang, **params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,13 @@ from records import outbox, people
 from records.clock import Clock
 
 log = logging.getLogger(__name__)
+
+
+def room_link(room_id: str) -> str:
+    """A matrix.to link to a room that any client opens (via its server, so it can be joined)."""
+    server = room_id.split(":", 1)[1] if ":" in room_id else ""
+    via = f"?via={quote(server, safe='')}" if server else ""
+    return f"https://matrix.to/#/{quote(room_id, safe='!:')}{via}"
 
 
 async def lang_of(session: AsyncSession, user_id: str, default: str = "zh") -> str:

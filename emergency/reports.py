@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.timeparse import format_when
 from emergency import incidents, outreach
+from emergency.grammar import with_resolved_times
 from emergency.models import Incident, Report
 from emergency.texts import tr
 from records import audit
@@ -89,7 +90,8 @@ async def file_report(
         incident_id=incident.id,
         kind=kind,
         number=number,
-        fields={k: v for k, v in fields.items() if k in FIELDS and v},
+        # "今天10:20" would mean nothing in the archive: the event time is stored as the date meant.
+        fields=with_resolved_times({k: v for k, v in fields.items() if k in FIELDS and v}, now=now, tz=incident.tz),
         filed_by=actor,
         filed_at=now,
         due_at=due,

@@ -141,8 +141,34 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "🚨 Grade {grade} incident {id} ({category}): {title}. First report due {due}.",
     },
     "em.incident.alert_dm": {
-        "zh": "🚨 {grade}级应急事件 {id}：{title}\n您已被邀请进入事件群，请立即加入。",
-        "en": "🚨 Grade {grade} incident {id}: {title}\nYou are invited to the incident room; join now.",
+        "zh": "🚨 {grade}级应急事件 {id}（{category}）：{title}\n启动人：{by}\n事件群：{link}\n"
+        "您已被邀请进入事件群，请立即加入，并在本消息上点 ✅ 确认收到。",
+        "en": "🚨 Grade {grade} incident {id} ({category}): {title}\nDeclared by {by}\nIncident room: {link}\n"
+        "You are invited to the incident room: join now, and react ✅ to this message to acknowledge.",
+    },
+    "em.incident.alert_acked": {
+        "zh": "✅ 已确认收到 {id} 启动通知。",
+        "en": "✅ You acknowledged the alert of {id}.",
+    },
+    "em.incident.no_class_note": {
+        "zh": "⚠️ 未指定类别，未邀请按类别配置的处置人员；用 !应急 类别 {id} 自然灾害 补充后自动邀请"
+        "（类别：自然灾害 / 事故灾难 / 公共卫生 / 社会安全）",
+        "en": "⚠️ No class given, so the responders configured by class were not invited; "
+        "!incident class {id} natural sets it and invites them (natural / accident / health / security)",
+    },
+    "em.incident.bad_class": {
+        "zh": "“{value}”不是有效的类别，请用：自然灾害 / 事故灾难 / 公共卫生 / 社会安全。",
+        "en": "'{value}' is not a class; use natural, accident, health or security.",
+    },
+    "em.incident.same_class": {"zh": "事件已是“{category}”类别。", "en": "The incident is already '{category}'."},
+    "em.incident.class_set": {
+        "zh": "✅ {id} 类别：{before} → {after}。已邀请处置人员 {count} 人：{users}",
+        "en": "✅ {id} class: {before} → {after}. Responders invited ({count}): {users}",
+    },
+    "em.incident.class_set_nobody": {
+        "zh": "✅ {id} 类别：{before} → {after}。没有需要新邀请的处置人员（此类别和等级未配置，或已在事件群）。",
+        "en": "✅ {id} class: {before} → {after}. No responder to invite (none configured for this class "
+        "and grade, or all are in already).",
     },
     "em.incident.not_found": {"zh": "没有事件 {id}。", "en": "No incident {id}."},
     "em.incident.not_here": {
@@ -200,6 +226,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.tl.role": {"zh": "{role}：{users}", "en": "{role}: {users}"},
     "em.tl.grade": {"zh": "等级 {before} → {after}", "en": "Grade {before} → {after}"},
+    "em.tl.class": {
+        "zh": "类别 {before} → {after}，邀请处置人员：{users}",
+        "en": "Class {before} → {after}; responders invited: {users}",
+    },
+    "em.tl.alert_ack": {"zh": "{user} 确认收到启动通知", "en": "{user} acknowledged the alert"},
     "em.tl.closed": {"zh": "事件关闭", "en": "Incident closed"},
     "em.tl.report": {"zh": "报送{name}{late}", "en": "Filed the {name}{late}"},
     "em.tl.overdue": {"zh": "{name}超时未报，已上报带班领导", "en": "{name} overdue; escalated to the duty leader"},
@@ -319,20 +350,23 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.order.already_acked": {"zh": "您之前已确认 {id}。", "en": "You had already acknowledged {id}."},
     "em.order.done": {"zh": "☑️ {id} 已记录完成。", "en": "☑️ {id} recorded as done."},
     "em.order.dm": {
-        "zh": "📢 指令 {id}（{by}）：{text}\n请点 ✅ 或回复 !收到 {id} 确认；完成后 !已完成 {id} <说明>。",
-        "en": "📢 Order {id} ({by}): {text}\nReact ✅ or send !ack {id}; when done, !done {id} <note>.",
+        "zh": "📢 {where}指令 {id}（{by}）：{text}\n请点 ✅ 或回复 !收到 {id} 确认；完成后 !已完成 {id} <说明>。{link}",
+        "en": "📢 {where}Order {id} ({by}): {text}\nReact ✅ or send !ack {id}; when done, !done {id} <note>.{link}",
     },
+    "em.order.where": {"zh": "【{id} {title}】", "en": "[{id} {title}] "},
+    "em.order.link": {"zh": "\n事件群：{url}", "en": "\nIncident room: {url}"},
     "em.alert.dm": {
         "zh": "🚨 紧急通知 {id}（{by}）：{text}\n请点 ✅ 或回复 !收到 {id} 确认。",
         "en": "🚨 Alert {id} ({by}): {text}\nReact ✅ or send !ack {id}.",
     },
     "em.order.nag_dm": {
-        "zh": "⏰ 指令 {id} 已下达 {minutes} 分钟，您尚未确认：{text}\n请点 ✅ 或回复 !收到 {id}。",
-        "en": "⏰ Order {id} ({minutes} min ago) is not acknowledged yet: {text}\nReact ✅ or send !ack {id}.",
+        "zh": "⏰ {where}指令 {id} 已下达 {minutes} 分钟，您尚未确认：{text}\n请点 ✅ 或回复 !收到 {id}。{link}",
+        "en": "⏰ {where}Order {id} ({minutes} min ago) is not acknowledged yet: {text}\n"
+        "React ✅ or send !ack {id}.{link}",
     },
     "em.order.escalate_dm": {
-        "zh": "⚠️ {user} 超过 {minutes} 分钟未确认指令 {id}：{text}",
-        "en": "⚠️ {user} has not acknowledged order {id} for {minutes} min: {text}",
+        "zh": "⚠️ {where}{user} 超过 {minutes} 分钟未确认指令 {id}：{text}{link}",
+        "en": "⚠️ {where}{user} has not acknowledged order {id} for {minutes} min: {text}{link}",
     },
     "em.order.escalate_room": {
         "zh": "⚠️ {user} 超过 {minutes} 分钟未确认指令 {id}，已告知指挥长。",
@@ -350,6 +384,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Class: {category} · status: {status} · declared {at}",
     },
     "em.card.status.open": {"zh": "处置中", "en": "open"},
+    "em.card.no_class": {"zh": "未指定", "en": "not given"},
+    "em.card.declared_by": {"zh": "启动人：{user}", "en": "Declared by {user}"},
+    "em.card.alert_acks": {"zh": "启动通知确认 {acked}/{total}", "en": "Alert acknowledged {acked}/{total}"},
+    "em.card.alert_waiting": {"zh": "，未确认：{users}", "en": "; not yet: {users}"},
     "em.card.status.closed": {"zh": "已关闭", "en": "closed"},
     "em.card.role": {"zh": "{role}：{users}", "en": "{role}: {users}"},
     "em.card.reports": {
@@ -378,8 +416,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.card.nags": {"zh": "（已催 {n} 次）", "en": "(nagged {n}×)"},
     "em.card.order_hint": {
-        "zh": "点 ✅ 或 !收到 {id} 确认；完成后 !已完成 {id} <说明>。（“已读”暂不跟踪，显示 —）",
-        "en": "React ✅ or !ack {id}; when done, !done {id} <note>. ('read' is not tracked yet: —)",
+        "zh": "点 ✅ 或 !收到 {id} 确认；完成后 !已完成 {id} <说明>。（已读：私信的已读回执或确认）",
+        "en": "React ✅ or !ack {id}; when done, !done {id} <note>. (read: a read receipt on the DM, or the ✅)",
     },
     # -- final report -------------------------------------------------------------------------
     "em.final.title": {"zh": "{id} {title} 处置终结报告", "en": "{id} {title}: final report"},
