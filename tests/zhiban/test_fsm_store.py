@@ -1,0 +1,116 @@
+"""Wizard state in the database: kept per room, user and thread, written with the turn that moves it.
+
+Each test runs on SQLite and on PostgreSQL (the `db` fixture).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import Command, FSMContext, Message, Router, State, StateFilter, StatesGroup
+from bot.fsm import StorageKey
+from records.clock import FrozenClock
+from records.db import Database
+from records.models import WizardState
+from tests.support.dispatch_chat import DispatchChat
+from zhiban.fsm_store import DatabaseStorage, bound_to
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ROOM = "!wizard:localhost"
+ALICE = "@alice:localhost"
+
+
+async def test_state_is_scoped_by_room_user_and_thread(db: Database) -> None:
+    storage = DatabaseStorage(db, FrozenClock(T0))
+    a = FSMContext(storage, StorageKey("!r:x", "@a:x"))
+    a_thread = FSMContext(storage, StorageKey("!r:x", "@a:x", "$root"))
+    b = FSMContext(storage, StorageKey("!r:x", "@b:x"))
+    await a.set_state("Form:title")
+    await a.update_data(title="防汛", steps=[1, 2])
+    assert await a_thread.get_state() is None and await b.get_state() is None
+    # A new storage (a restarted bot) reads what the first one wrote.
+    again = FSMContext(DatabaseStorage(db, FrozenClock(T0)), StorageKey("!r:x", "@a:x"))
+    assert await again.get_state() == "Form:title"
+    assert await again.get_data() == {"title": "防汛", "steps": [1, 2]}
+    await again.clear()
+    assert await FSMContext(storage, StorageKey("!r:x", "@a:x")).get_state() is None
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(WizardState)) == 0
+
+
+async def test_a_write_joins_the_bound_transaction_and_rolls_back_with_it(db: Database) -> None:
+    storage = DatabaseStorage(db, FrozenClock(T0))
+    key = StorageKey(ROOM, ALICE)
+    await storage.set(key, "Form:first", {"n": 1})
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            with bound_to(session):
+                await storage.set(key, "Form:second", {"n": 2})
+                assert await storage.get(key) == ("Form:second", {"n": 2})  # seen inside the turn
+            raise RuntimeError("the turn failed")
+    assert await storage.get(key) == ("Form:first", {"n": 1})
+
+
+async def test_an_abandoned_wizard_expires(db: Database) -> None:
+    clock = FrozenClock(T0)
+    storage = DatabaseStorage(db, clock, ttl=timedelta(hours=6))
+    old, fresh = StorageKey(ROOM, ALICE), StorageKey(ROOM, "@bob:localhost")
+    await storage.set(old, "Form:first", {"n": 1})
+    clock.advance(timedelta(hours=5))
+    await storage.set(fresh, "Form:first", {})
+    assert await storage.get(old) == ("Form:first", {"n": 1})
+    clock.advance(timedelta(hours=1, seconds=1))
+    # Six hours after its last step, the first wizard is gone; the second one is still there.
+    assert await storage.get(old) == (None, {})
+    assert await storage.get(fresh) == ("Form:first", {})
+    # Expired rows are deleted by a later write, not kept for ever.
+    clock.advance(timedelta(hours=2))
+    await storage.set(StorageKey(ROOM, "@carol:localhost"), "Form:first", {})
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(WizardState)) == 2
+
+
+class Steps(StatesGroup):
+    first = State()
+    second = State()
+
+
+def _steps_router() -> Router:
+    """A two-question wizard whose answer "boom" fails after the step has moved on."""
+    router = Router("test.steps")
+
+    @router.message(Command("steps"))
+    async def start(message: Message, state: FSMContext) -> None:
+        await state.set_state(Steps.first)
+        await message.reply("first?")
+
+    @router.message(StateFilter(Steps.first))
+    async def first(message: Message, state: FSMContext) -> None:
+        await state.update_data(first=message.body)
+        await state.set_state(Steps.second)
+        if message.body == "boom":
+            raise RuntimeError("the database went away mid-turn")
+        await message.reply("second?")
+
+    @router.message(StateFilter(Steps.second))
+    async def second(message: Message, state: FSMContext, **_: Any) -> None:
+        data = await state.get_data()
+        await state.clear()
+        await message.reply(f"done: {data['first']} / {message.body}")
+
+    return router
+
+
+async def test_a_turn_that_fails_leaves_the_wizard_where_it_was(db: Database) -> None:
+    chat = DispatchChat(db, FrozenClock(T0), room=ROOM)
+    chat.dispatcher.include_router(_steps_router())
+    assert await chat.reply_to(ALICE, "!steps") == "first?"
+    # The turn fails after moving the wizard on: the user gets an apology…
+    assert "处理时出错了" in await chat.reply_to(ALICE, "boom")
+    # …and the same question stands: the next answer is taken as the answer to "first?".
+    assert await chat.reply_to(ALICE, "防汛") == "second?"
+    assert await chat.reply_to(ALICE, "城东") == "done: 防汛 / 城东"
