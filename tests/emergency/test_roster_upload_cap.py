@@ -8,19 +8,14 @@ stops just past the cap, and nothing is imported.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot import BotClient, ClientOptions, Dispatcher
-from bot.client import MemoryTokenStore
+from bot import BotClient
 from bot.types import Media, Message
 from emergency.handlers_duty import ROSTER_MAX_BYTES
 from emergency.models import Shift
@@ -28,70 +23,26 @@ from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from tests.emergency.test_emergency_chat import LEADER, ROOM, T0
+from tests.support.media_server import HUGE, LyingMediaServer, bot_client
 from zhiban.app import build_dispatcher
 from zhiban.settings import MatrixSettings, Settings
 
-TOKEN = "secret-token"
-HUGE = 24 * 1024 * 1024
-CHUNK = 64 * 1024
 ROSTER = b"date,start,end,leader,officers,note\n2026-11-26,08:30,08:30,@zhang:localhost,@li:localhost,\n"
 # A roster row repeated: a well-formed file, only far too long.
 ROW = b"2026-11-27,08:30,17:30,@zhao:localhost,@qian:localhost,\xe7\x99\xbd\xe7\x8f\xad\n"
 
 
-@dataclass
-class MediaServer:
-    """Serves /roster (a small roster), /huge (chunked, no length) and /announced (a large length)."""
-
-    sent: dict[str, int] = field(default_factory=dict)
-    finished: set[str] = field(default_factory=set)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return web.json_response({"errcode": "M_MISSING_TOKEN"}, status=401)
-        name = request.match_info["media_id"]
-        self.sent[name] = 0
-        if name == "roster":
-            return web.Response(body=ROSTER, content_type="text/csv")
-        response = web.StreamResponse(headers={"Content-Type": "text/csv"})
-        if name == "announced":
-            response.content_length = HUGE
-        else:
-            response.enable_chunked_encoding()
-        await response.prepare(request)
-        block = ROW * (CHUNK // len(ROW))
-        try:
-            while self.sent[name] < HUGE:
-                await response.write(block)
-                self.sent[name] += len(block)
-            await response.write_eof()
-            self.finished.add(name)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass  # the client hung up: what we want
-        return response
+@pytest.fixture
+async def media_server() -> AsyncIterator[LyingMediaServer]:
+    """/roster is a small roster; /huge (chunked, no length) and /announced (a large length) are rows without end."""
+    async with LyingMediaServer("text/csv", filler=ROW, small={"roster": ROSTER}).running() as media:
+        yield media
 
 
 @pytest.fixture
-async def media_server() -> AsyncIterator[tuple[MediaServer, str]]:
-    media = MediaServer()
-    app = web.Application()
-    app.router.add_get("/_matrix/client/v1/media/download/{server}/{media_id}", media.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield media, str(server.make_url("")).rstrip("/")
-    await server.close()
-
-
-@pytest.fixture
-async def client(media_server: tuple[MediaServer, str]) -> AsyncIterator[BotClient]:
-    bot = BotClient(
-        ClientOptions(homeserver=media_server[1], user_id="@zhiban:localhost", e2ee=False),
-        Dispatcher(),
-        token_store=MemoryTokenStore(),
-    )
-    bot.nio.access_token = TOKEN
-    yield bot
-    await bot.close()
+async def client(media_server: LyingMediaServer) -> AsyncIterator[BotClient]:
+    async with bot_client(media_server.url) as bot:
+        yield bot
 
 
 async def _upload(db: Database, client: BotClient, media_id: str, declared: int | None, lang: str = "zh") -> str:
@@ -126,11 +77,11 @@ async def _imported(db: Database) -> tuple[int, int]:
 async def test_a_roster_file_over_the_cap_is_refused_while_it_downloads(
     db: Database,
     client: BotClient,
-    media_server: tuple[MediaServer, str],
+    media_server: LyingMediaServer,
     media_id: str,
     declared: int | None,
 ) -> None:
-    media, _ = media_server
+    media = media_server
     answer = await _upload(db, client, media_id, declared)
 
     assert "值班表文件过大" in answer and "上限为 1,024 KB" in answer, answer
@@ -141,9 +92,9 @@ async def test_a_roster_file_over_the_cap_is_refused_while_it_downloads(
 
 
 async def test_a_declared_size_over_the_cap_is_refused_without_downloading(
-    db: Database, client: BotClient, media_server: tuple[MediaServer, str]
+    db: Database, client: BotClient, media_server: LyingMediaServer
 ) -> None:
-    media, _ = media_server
+    media = media_server
     answer = await _upload(db, client, "huge", ROSTER_MAX_BYTES + 1, lang="en")
 
     assert "too large (1,025 KB; the limit is 1,024 KB)" in answer, answer

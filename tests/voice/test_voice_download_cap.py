@@ -7,88 +7,42 @@ then compared; now the download stops just past the cap and nothing is stored.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot import BotClient, ClientOptions, Dispatcher
-from bot.client import MemoryTokenStore
+from bot import BotClient
 from bot.types import Media, Message
 from commands.voice.models import VoiceAudio, VoiceNote
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import OutboxMessage, Timer
 from tests.commands.test_tasks_chat import T0
+from tests.support.media_server import HUGE, LyingMediaServer, bot_client
 from zhiban.app import build_dispatcher
 from zhiban.settings import Settings
 
 ROOM = "!voice:localhost"
 ALICE = "@alice:localhost"
-TOKEN = "secret-token"
 CAP = 100_000
-HUGE = 24 * 1024 * 1024
-CHUNK = 64 * 1024
-
-
-@dataclass
-class MediaServer:
-    """Serves /big (chunked, no length: only the count tells), /announced (a large length) and /small."""
-
-    sent: dict[str, int] = field(default_factory=dict)
-    finished: set[str] = field(default_factory=set)
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return web.json_response({"errcode": "M_MISSING_TOKEN"}, status=401)
-        name = request.match_info["media_id"]
-        if name == "small":
-            return web.Response(body=b"OggS" + b"\x00" * 996, content_type="audio/ogg")
-        response = web.StreamResponse(headers={"Content-Type": "audio/ogg"})
-        if name == "announced":
-            response.content_length = HUGE
-        else:
-            response.enable_chunked_encoding()
-        await response.prepare(request)
-        self.sent[name] = 0
-        try:
-            while self.sent[name] < HUGE:
-                await response.write(b"\x00" * CHUNK)
-                self.sent[name] += CHUNK
-            await response.write_eof()
-            self.finished.add(name)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass  # the client hung up: what we want
-        return response
 
 
 @pytest.fixture
-async def media_server() -> AsyncIterator[tuple[MediaServer, str]]:
-    media = MediaServer()
-    app = web.Application()
-    app.router.add_get("/_matrix/client/v1/media/download/{server}/{media_id}", media.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield media, str(server.make_url("")).rstrip("/")
-    await server.close()
+async def media_server() -> AsyncIterator[LyingMediaServer]:
+    """/small is a short Ogg file; /big (chunked, no length: only the count tells) and /announced
+    (a large length) are 24 MB."""
+    small = {"small": b"OggS" + b"\x00" * 996}
+    async with LyingMediaServer("audio/ogg", filler=b"\x00", small=small).running() as media:
+        yield media
 
 
 @pytest.fixture
-async def client(media_server: tuple[MediaServer, str]) -> AsyncIterator[BotClient]:
-    bot = BotClient(
-        ClientOptions(homeserver=media_server[1], user_id="@zhiban:localhost", e2ee=False),
-        Dispatcher(),
-        token_store=MemoryTokenStore(),
-    )
-    bot.nio.access_token = TOKEN
-    yield bot
-    await bot.close()
+async def client(media_server: LyingMediaServer) -> AsyncIterator[BotClient]:
+    async with bot_client(media_server.url) as bot:
+        yield bot
 
 
 async def _send_voice(db: Database, client: BotClient, media_id: str, declared: int) -> list[OutboxMessage]:
@@ -114,9 +68,9 @@ async def _stored(db: Database) -> tuple[int, int, int]:
 
 @pytest.mark.parametrize("media_id", ["big", "announced"])
 async def test_a_file_bigger_than_declared_is_refused_mid_download(
-    db: Database, client: BotClient, media_server: tuple[MediaServer, str], media_id: str
+    db: Database, client: BotClient, media_server: LyingMediaServer, media_id: str
 ) -> None:
-    media, _ = media_server
+    media = media_server
     sent = await _send_voice(db, client, media_id, declared=1000)
 
     bodies = [str(row.content.get("body", "")) for row in sent]
