@@ -6,6 +6,15 @@ id is known at once and can be pinned in the same step; it is then recorded as a
 row under "card:E5", so that later edits and reactions find it like any other card. If the
 handler fails after the room was created, the room stays (empty of state in our records) and
 the user gets the error; declaring again creates a new one.
+
+A declaration without a class (自然灾害 / 事故灾难 / 公共卫生 / 社会安全) is never held back
+to ask for one: at 3 a.m. the room and the duty leader come first. Responders are configured
+by class, so they are not invited then; the reply and the summary card say so plainly, with
+the one command that fixes it (`!应急 类别 E5 自然灾害`), which sets the class, invites the
+responders configured for it and the grade, and sends them the alert DM.
+
+The alert DM names the declarer, the class and the room (a matrix.to link); a ✅ on it is the
+person's acknowledgement of the declaration, shown on the card as "启动通知确认 n/m".
 """
 
 from __future__ import annotations

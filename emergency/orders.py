@@ -2,6 +2,11 @@
 
 Nag timers are keyed "order:O9:nag:<user>" and carry their own period and limits, so that a
 worker needs nothing but the database to run them.
+
+The receipt matrix: delivered (the homeserver accepted the DM), read (the recipient's read
+receipt in their DM with the bot covers the DM, or they acknowledged), acknowledged, done. A
+person whose client sends only private read receipts shows as not read until they acknowledge:
+the column never claims more than the homeserver told the bot.
 """
 
 from __future__ import annotations
