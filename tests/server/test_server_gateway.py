@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +14,11 @@ from fastapi import FastAPI
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from fake_push_service import FakePushService, FakeSubscription, Reply
-from push_env import T0, make_settings
-from server_env import running_app
+from server_env import clock_fixture, fake_fixture, server_fixture, settings_fixture  # noqa: F401 - shared fixtures
 
-from records.clock import FrozenClock
 from zhiban.settings import Settings
 
 PATH = "/_matrix/push/v1/notify"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
-
-
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    async with running_app(settings, FrozenClock(T0)) as pair:
-        yield pair
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePushService]:
-    async with FakePushService() as svc:
-        yield svc
 
 
 def device(sub: FakeSubscription, **data: Any) -> dict[str, Any]:

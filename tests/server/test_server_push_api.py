@@ -16,41 +16,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from fake_push_service import FakePushService
 from push_env import T0, make_settings, run_push_timers
-from server_env import running_app
+from server_env import USER, clock_fixture, fake_fixture, make_link, running_app, server_fixture, settings_fixture  # noqa: F401 - shared fixtures
 
-from notifications import signin
 from records.clock import FrozenClock
 from server.session import COOKIE
 from zhiban.settings import Settings
-
-USER = "@chu:office.test"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(T0)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
-
-
-@pytest.fixture
-async def server(settings: Settings, clock: FrozenClock) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    async with running_app(settings, clock) as pair:
-        yield pair
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePushService]:
-    async with FakePushService() as svc:
-        yield svc
-
-
-async def make_link(app: FastAPI, clock: FrozenClock, user: str = USER, minutes: int = 15) -> str:
-    async with app.state.db.transaction() as session:
-        return await signin.create_link(session, user, minutes=minutes, clock=clock)
 
 
 async def sign_in(app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, user: str = USER) -> None:

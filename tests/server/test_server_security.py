@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,37 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from fake_push_service import FakePushService, FakeSubscription
 from push_env import PUBLIC_URL, T0, make_settings
-from server_env import running_app
+from server_env import USER, clock_fixture, fake_fixture, make_link, running_app, server_fixture, settings_fixture  # noqa: F401 - shared fixtures
 
-from notifications import signin
 from records.clock import FrozenClock
 from server.session import COOKIE
 from zhiban.settings import Settings
 
-USER = "@chu:office.test"
 GATEWAY = "/_matrix/push/v1/notify"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(T0)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
-
-
-@pytest.fixture
-async def server(settings: Settings, clock: FrozenClock) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    async with running_app(settings, clock) as pair:
-        yield pair
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePushService]:
-    async with FakePushService() as svc:
-        yield svc
 
 
 def with_server(settings: Settings, **server: Any) -> Settings:
@@ -61,11 +36,6 @@ def browser(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
     """Another browser (its own cookie jar), optionally from another address."""
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL)
-
-
-async def make_link(app: FastAPI, clock: FrozenClock, user: str = USER) -> str:
-    async with app.state.db.transaction() as session:
-        return await signin.create_link(session, user, minutes=15, clock=clock)
 
 
 async def sign_in(app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, user: str = USER) -> str:
