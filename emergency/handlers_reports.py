@@ -166,7 +166,8 @@ async def answer(
     if pending:
         current = pending.pop(0)
         if word not in SKIP_WORDS and body:
-            fields[current] = body[:2000]
+            reports.check_fits(fields, {current: body}, _limit(settings))
+            fields[current] = body
     await _advance(turn, flow, fields, pending)
     return None
 
@@ -249,7 +250,13 @@ async def _spoken_fields(
     heard = {f: v for f, v in (await off_loop(parse_report_fields, note.text)).items() if f in reports.FIELDS}
     if not heard and pending:
         heard = {pending[0]: note.text}
-    return {field: value[:2000] for field, value in heard.items()}
+    reports.check_fits(dict(flow.get("fields", {})), heard, _limit(turn.settings))
+    return heard
+
+
+def _limit(settings: Any) -> int:
+    """What a report's fields may take in all: one message's worth (it is posted as one)."""
+    return int(settings.matrix.max_message_chars)
 
 
 async def _file(turn: _Turn, incident_id: int, kind: str, fields: dict[str, str], *, prefix: str = "") -> None:

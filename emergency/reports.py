@@ -77,6 +77,18 @@ async def check_can_file(session: AsyncSession, incident: Incident, kind: str) -
         raise DomainError("em.report.final_exists", id=incident.code)
 
 
+def check_fits(fields: dict[str, str], answers: dict[str, str], limit: int) -> None:
+    """Refuse answers the report cannot hold whole, rather than cut what the reporter wrote.
+
+    A report is posted as one message, so its fields together get the message cap (`limit`,
+    matrix.max_message_chars); `answers` would replace those fields in `fields`.
+    """
+    rest = sum(len(value) for key, value in fields.items() if key not in answers)
+    size = sum(len(value) for value in answers.values())
+    if rest + size > limit:
+        raise DomainError("em.report.too_long", size=size, limit=limit, left=max(0, limit - rest))
+
+
 async def file_report(
     session: AsyncSession, incident: Incident, *, kind: str, fields: dict[str, str], actor: str, clock: Clock
 ) -> Report:

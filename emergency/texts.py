@@ -289,6 +289,13 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.report.ask": {"zh": "请填写【{field}】{hint}", "en": "Please give the {field} {hint}"},
     "em.report.cancelled": {"zh": "已取消，报告未报送。", "en": "Cancelled; nothing was filed."},
+    "em.report.too_long": {
+        "zh": "这段回答有 {size} 字，放不下：一份报告各项合计不超过 {limit} 字，这一项最多还能写 {left} 字。"
+        "这段未记录，问题不变：请精简后重新回答，或回复“跳过”。",
+        "en": "This answer is {size} characters and does not fit: a report takes {limit} characters in all, "
+        "so {left} are left for it. Nothing of it was recorded and the question stands: shorten it and "
+        "answer again, or say 'skip'.",
+    },
     "em.report.voice_hint": {
         "zh": "🎙️ 收到语音，正在转写。转写出来后在转写上点 ✅ 或回复“采用”，填入【{field}】"
         "（说“地点：… 影响：…”可一次填多项）；也可以直接打字。",
