@@ -165,6 +165,19 @@ class BotRuntime:
                 return
             except TimeoutError:
                 continue
+        try:
+            await self._serve(name, clock)
+        except BaseException:
+            # A bot that dies (a wrong password, a fatal sync error) lets go of the lease, so that
+            # its restart, or a standby, is not told that another bot holds it. Only kill -9 leaves
+            # a lease behind (the same bot takes that back at start, see Holder).
+            if not self.lease_lost:
+                await lease.release(self.db, name, self.holder)
+            await self.db.dispose()
+            raise
+
+    async def _serve(self, name: str, clock: Clock) -> None:
+        """Log in and answer until stopped, holding the lease `name`."""
         # Wizard state is kept in the database, with each turn (zhiban.fsm_store).
         dispatcher = build_dispatcher(self.settings, self.db, clock=clock)
         options = self.options()

@@ -1,0 +1,33 @@
+"""A bot that dies of a fatal error lets go of its lease: its restart is not told another bot runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from records import lease
+from records.clock import FrozenClock
+from records.db import Database
+from records.models import Lease
+from zhiban.bot_runner import LEASE_TTL, BotRuntime
+from zhiban.settings import Settings
+
+T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+NAME = "bot:@zhiban:office.example"
+
+
+def _runtime(tmp_path: Path, db_url: str) -> BotRuntime:
+    # No password and no token: login fails at once, after the lease was taken.
+    settings = Settings(data_dir=tmp_path, database={"url": db_url}, matrix={"user_id": "@zhiban:office.example"})
+    return BotRuntime(settings, clock=FrozenClock(T0))
+
+
+async def test_a_bot_that_cannot_log_in_releases_its_lease(db: Database, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="password or an access token"):
+        await _runtime(tmp_path, db.url).run()
+    async with db.reading() as session:
+        assert await session.get(Lease, NAME) is None
+    # A restart within the lease's 30 s is not kept standing by.
+    assert await lease.acquire(db, NAME, "restarted:1", LEASE_TTL, FrozenClock(T0))
