@@ -85,11 +85,17 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Redis: the configured or local one, else an embedded redis-server."""
+    """A real Redis: an embedded redis-server of the tests' own, or the one ZHIBAN_TEST_REDIS names.
+
+    The tests flush their database, so a Redis on localhost is never used unless named.
+    """
+    from tests.support.redis_server import ENV, chosen_server
     from zhiban.redis_conn import EmbeddedRedis, answers
 
-    configured = os.environ.get("ZHIBAN_TEST_REDIS", "redis://127.0.0.1:6379/15")
-    if answers(configured):
+    configured = chosen_server(os.environ)
+    if configured is not None:
+        if not answers(configured):
+            pytest.fail(f"{ENV}={configured} does not answer; start that Redis or unset {ENV}")
         yield configured
         return
     embedded = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
