@@ -133,21 +133,62 @@ def init(
     config: ConfigOption = None,
     homeserver: Annotated[str, typer.Option(help="The homeserver's client URL.")] = "http://127.0.0.1:8008",
     bot_user: Annotated[str, typer.Option(help="The bot's Matrix user id.")] = "@zhiban:localhost",
-    bot_password: Annotated[str, typer.Option(prompt=True, hide_input=True, help="The bot's password.")] = "",
+    bot_password: Annotated[
+        str | None, typer.Option(help="The bot's password (asked for when not given; empty: a new one is made).")
+    ] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="The push server's address as people's browsers reach it (asked for).")
+    ] = None,
     force: bool = False,
 ) -> None:
     """Write a config file with fresh secrets and VAPID keys."""
     from zhiban.config_file import fresh_config, write_config
 
     path = config_path(config)
-    try:
-        write_config(
-            path, fresh_config(homeserver=homeserver, bot_user=bot_user, bot_password=bot_password), overwrite=force
-        )
-    except FileExistsError as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+    # Refused before any question: nobody should type a password for a file that is not written.
+    if path.exists() and not force:
+        typer.secho(f"{path} exists; pass --force to replace it", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    password, made = _init_password(bot_password)
+    url = _init_public_url(public_url)
+    write_config(
+        path,
+        fresh_config(homeserver=homeserver, bot_user=bot_user, bot_password=password, public_url=url),
+        overwrite=force,
+    )
+    if made:
+        typer.echo(f"The bot's password (new, in {path}): {password}")
+        typer.echo(f"Register {bot_user} on the homeserver with it, or put the account's password in the file.")
     typer.echo(f"Wrote {path}. Edit the roles, then run `zhiban doctor`.")
+
+
+def _init_password(given: str | None) -> tuple[str, bool]:
+    """The bot's password, and whether it was made here (then it is printed once)."""
+    import secrets
+
+    password = given
+    if password is None:
+        password = typer.prompt(
+            "The bot's password (empty: make a new one)", default="", show_default=False, hide_input=True
+        )
+    if password.strip():
+        return password, False
+    # An empty password is never written: the bot could not log in with it.
+    return secrets.token_urlsafe(18), True
+
+
+def _init_public_url(given: str | None) -> str:
+    """The push server's public address, asked again until it is an http(s) URL."""
+    from zhiban.config_checks import http_url
+
+    while True:
+        value = given if given is not None else typer.prompt("The push server's public URL (https://…)")
+        try:
+            return http_url(value.strip())
+        except ValueError as exc:
+            typer.secho(f"public_url {exc}", fg=typer.colors.RED, err=True)
+            if given is not None:
+                raise typer.Exit(2) from None
 
 
 @app.command()

@@ -12,9 +12,18 @@ import tomli_w
 from notifications.webpush.vapid import generate_vapid_keys
 
 
-def fresh_config(*, homeserver: str, bot_user: str, bot_password: str, data_dir: str = "data") -> dict[str, Any]:
+def fresh_config(
+    *, homeserver: str, bot_user: str, bot_password: str, data_dir: str = "data", public_url: str | None = None
+) -> dict[str, Any]:
     private, public = generate_vapid_keys()
     server_name = bot_user.split(":", 1)[1] if ":" in bot_user else "localhost"
+    server: dict[str, Any] = {
+        # /metrics answers only with this bearer token; give it to the scraper.
+        "secret_key": secrets.token_urlsafe(32),
+        "metrics_token": secrets.token_urlsafe(32),
+    }
+    if public_url is not None:
+        server["public_url"] = public_url  # sign-in links and the push page point there
     return {
         "data_dir": data_dir,
         "default_lang": "zh",
@@ -27,8 +36,7 @@ def fresh_config(*, homeserver: str, bot_user: str, bot_password: str, data_dir:
         },
         "database": {"url": ""},
         "redis": {"url": ""},
-        # /metrics answers only with this bearer token; give it to the scraper.
-        "server": {"secret_key": secrets.token_urlsafe(32), "metrics_token": secrets.token_urlsafe(32)},
+        "server": server,
         "push": {"vapid_private_key": private, "vapid_public_key": public},
         "roles": {"leader": [], "duty_leader": [], "duty_officer": [], "admin": []},
     }

@@ -55,7 +55,9 @@ def test_init_writes_fresh_secrets_and_vapid_keys(tmp_path: Path) -> None:
 
     paths = [tmp_path / "a.toml", tmp_path / "b.toml"]
     for path in paths:
-        result = CliRunner().invoke(app, ["init", "--config", str(path), "--bot-password", "pw"])
+        result = CliRunner().invoke(
+            app, ["init", "--config", str(path), "--bot-password", "pw", "--public-url", "https://zb.example"]
+        )
         assert result.exit_code == 0, result.output
     first, second = (tomllib.loads(p.read_text()) for p in paths)
     assert first["server"]["secret_key"] != second["server"]["secret_key"]
