@@ -161,8 +161,11 @@ class TasksSettings(_Section):
     digest_time: str = "09:00"
     # `!alarm` repeats this often until someone reacts ✅.
     alarm_repeat_minutes: int = Field(default=5, ge=1)
+    # A task deadline given as a bare date (截止 明天, by friday) means this time that day:
+    # the end of the office's working day, shown on the task card.
+    end_of_day: str = "18:00"
 
-    @field_validator("digest_time")
+    @field_validator("digest_time", "end_of_day")
     @classmethod
     def _clock(cls, value: str) -> str:
         try:

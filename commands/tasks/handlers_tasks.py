@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,7 +90,7 @@ REFUSE_EXT = Command(
 TASKS = Command(
     "tasks",
     aliases=("督办列表", "我的督办"),
-    usage={"zh": "!督办列表 [超期|全部|@某人]", "en": "!tasks [overdue|all|@someone]"},
+    usage={"zh": "!督办列表 [超期|已办结|全部|@某人]", "en": "!tasks [overdue|done|all|@someone]"},
     summary={"zh": "查看督办事项（按期限）", "en": "List tasks by deadline"},
     group=_G,
 )
@@ -99,6 +99,7 @@ _TASK_ID = re.compile(r"^\s*[Tt]\d+\b")
 _OVERDUE = {"overdue", "late", "超期", "逾期"}
 _CANCEL = {"cancel", "withdraw", "撤销", "撤回"}
 _ALL = {"all", "全部", "所有"}
+_FINISHED = {"done", "closed", "accepted", "finished", "已办结", "办结", "已完成"}
 
 
 def _task_id_first(event: Event, data: dict[str, Any]) -> FilterResult:
@@ -112,7 +113,7 @@ async def _on_task_notice(event: Event, data: dict[str, Any]) -> FilterResult:
     if not isinstance(event, ReactionEvent) or session is None:
         return False
     parsed = service.parse_ref(await outbox.ref_for_event(session, event.reacts_to) or "")
-    if parsed is None or parsed[1] == "":
+    if parsed is None or parsed[1] not in ("done", "ext"):
         return False
     return {"task_id": parsed[0], "notice": parsed[1]}
 
@@ -165,6 +166,22 @@ def _with_ids(body: str, html: str | None, server: str) -> str:
     return re.sub(r"@\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
 
 
+def _end_of_day(settings: Any) -> time:
+    """The office's end of the working day (`tasks.end_of_day`): what a bare-date deadline means."""
+    hour, minute = (int(part) for part in str(settings.tasks.end_of_day).split(":"))
+    return time(hour, minute)
+
+
+async def _show(
+    message: Message, session: AsyncSession, task: Task, settings: Any, lang: str, tz: str, now: datetime
+) -> None:
+    """`!task T7`: the card as it stands (status, progress, deadline), then the dates and history."""
+    notes = await service.list_notes(session, task.id)
+    end_of_day = _end_of_day(settings)
+    card = service.render_card(task, lang, tz, now, end_of_day=end_of_day, latest=service.latest_note(notes))
+    await message.reply(card + "\n" + service.render_history(task, notes, lang, tz, now))
+
+
 def _in_lang(task: Task, lang: str, tz: str, now: datetime) -> dict[str, Any]:
     return {"code": task.code, "title": task.title, "when": format_when(task.due_at, tz=tz, lang=lang, now=now)}
 
@@ -180,6 +197,7 @@ async def new_task(
     tz: str,
     t: Any,
     resolve_roles: Any = None,
+    directory: Any = None,
 ) -> None:
     now = clock.now()
     if command.argv and command.argv[0].lower() in _CANCEL:
@@ -187,12 +205,15 @@ async def new_task(
         return
     if _TASK_ID.match(command.args) and len(command.argv) == 1:
         task = await _visible_task(session, service.parse_code(command.argv[0]), message.sender, resolve_roles)
-        await message.reply(service.render_card(task, lang, tz, now))
+        await _show(message, session, task, settings, lang, tz, now)
         return
     full = _with_ids(message.body, message.html, _server_of(settings))
     # Everything after the command word, with mentions as full Matrix IDs (pills included).
     args = re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S)
-    spec = await off_loop(parsing.parse_new_task, parsing.strip_new(args), now=now, tz=tz)
+    if directory is not None:  # the lead and co-owners must be people the office knows
+        args = await directory.resolve_text(args)
+    end_of_day = _end_of_day(settings)
+    spec = await off_loop(parsing.parse_new_task, parsing.strip_new(args), now=now, tz=tz, end_of_day=end_of_day)
     task = await service.create_task(
         session,
         assigner=message.sender,
@@ -205,7 +226,7 @@ async def new_task(
         room_id=message.room_id,
         clock=clock,
     )
-    card = service.render_card(task, lang, tz, now)
+    card = service.render_card(task, lang, tz, now, end_of_day=end_of_day)
     if spec.holidays_unknown is not None:
         card += "\n" + t("time.no_holiday_data", year=spec.holidays_unknown)
     await message.reply(card, ref=service.card_ref(task.id))
@@ -284,26 +305,29 @@ async def extend(
     session: AsyncSession,
     clock: Clock,
     t: Any,
+    settings: Any,
     lang: str,
     tz: str,
     resolve_roles: Any = None,
 ) -> None:
     task, rest = await _task_named(message, command, session, resolve_roles)
     now = clock.now()
+    end_of_day = _end_of_day(settings)
     try:
-        when = await off_loop(parse_when, rest, now=now, tz=tz)
+        # A new deadline reads like the first one: "延期 T7 周五" is Friday at the end of the day.
+        when = await off_loop(parse_when, rest, now=now, tz=tz, options=parsing.deadline_options(end_of_day))
     except TimeParseError as exc:
         raise DomainError(exc.key, **exc.params) from None
     task = await service.request_extension(session, task.id, message.sender, when.at, when.rest, clock)
     body = t(
         "task.ext_requested",
         user=message.sender,
-        due=format_when(task.due_at, tz=tz, lang=lang, now=now),
+        due=service.format_due(task.due_at, tz=tz, lang=lang, now=now, end_of_day=end_of_day),
         reason=when.rest,
         assigner=task.assigner,
         code=task.code,
         title=task.title,
-        when=format_when(when.at, tz=tz, lang=lang, now=now),
+        when=service.format_due(when.at, tz=tz, lang=lang, now=now, end_of_day=end_of_day),
     )
     content = outbox.text_content(body, body.replace(task.assigner, mention_html(task.assigner)).replace("\n", "<br>"))
     content["m.mentions"] = {"user_ids": [task.assigner]}
@@ -373,6 +397,13 @@ async def decide_by_reaction(
     await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
 
+def _status_of(task: Task, lang: str, tz: str, now: datetime) -> str:
+    status = service.describe_status(task, lang)
+    if task.status == "accepted" and task.accepted_at is not None:
+        status += " " + format_when(task.accepted_at, tz=tz, lang=lang, now=now)
+    return status
+
+
 def _list_line(task: Task, user: str, t: Any, lang: str, tz: str, now: datetime) -> str:
     role = service.role_of(task, user)
     overdue = task.status == "open" and task.due_at < now
@@ -382,7 +413,7 @@ def _list_line(task: Task, user: str, t: Any, lang: str, tz: str, now: datetime)
             flag=("🔴" if overdue else "") + ("❗" if task.priority == "high" else ""),
             role=t(f"task.role_{role}") if role else "",
             percent=task.progress,
-            status=service.describe_status(task, lang),
+            status=_status_of(task, lang, tz, now),
             **_in_lang(task, lang, tz, now),
         )
     )
@@ -414,12 +445,20 @@ async def list_tasks(
     elif command.args.strip().lower() in _OVERDUE:
         found = await service.list_overdue(session, message.sender, now)
         title, viewer = t("task.list_overdue"), message.sender
+    elif command.args.strip().lower() in _FINISHED:
+        found = await service.list_finished(session, message.sender)
+        title, viewer = t("task.list_finished"), message.sender
     else:
         found = await service.list_mine(session, message.sender)
         title, viewer = t("task.list_mine"), message.sender
     # Every list passes through the one rule, whatever narrowed it first.
     found = [task for task in found if await access.can_see(session, task, message.sender, viewer_roles)]
+    # Accepted work leaves the default list; say where it went, so that it does not seem lost.
+    hint = ""
+    if not command.args.strip() and await service.list_finished(session, message.sender, limit=1):
+        hint = "\n" + t("task.list_finished_hint")
     if not found:
-        await message.reply(t("task.list_empty"))
+        await message.reply(t("task.list_empty") + hint)
         return
-    await message.reply("\n".join([title, *(_list_line(task, viewer, t, lang, tz, now) for task in found)]))
+    lines = [title, *(_list_line(task, viewer, t, lang, tz, now) for task in found)]
+    await message.reply("\n".join(lines) + hint)

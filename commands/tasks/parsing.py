@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
-from commands.timeparse import TimeParseError, deadline_in_working_days, parse_when
+from commands.timeparse import ParseOptions, TimeParseError, deadline_in_working_days, parse_when
 from commands.timeparse.budget import bounded
 from commands.timeparse.workdays import unknown_holiday_year
 from commands.timeparse.zones import to_local
@@ -45,38 +45,54 @@ def strip_new(text: str) -> str:
     return _NEW.sub("", text, count=1).strip()
 
 
-def deadline(text: str, *, now: datetime, tz: str) -> datetime:
+END_OF_DAY = time(18, 0)
+
+
+def deadline_options(end_of_day: time = END_OF_DAY) -> ParseOptions:
+    """How a deadline is read: a bare date (明天, 周五, friday) is the end of that working day.
+
+    An office that says "截止 明天" means "by close of business tomorrow", not 09:00; so the
+    date-only default and the deadline default are both the office's end of day. Meetings and
+    reminders keep the parser's own default (a bare date is 09:00: the start of that day).
+    """
+    return ParseOptions(default_time=end_of_day, end_of_day=end_of_day)
+
+
+def deadline(text: str, *, now: datetime, tz: str, end_of_day: time = END_OF_DAY) -> datetime:
     """A deadline: "3个工作日" / "3 working days" (official calendar), or any time parse_when reads.
 
-    Read as a deadline ("by friday" is friday 18:00, the end of the working day) when the
-    parser knows the form, else as a plain time.
+    Read as a deadline ("by friday" and "明天" are that day at `end_of_day`, the end of the
+    working day) when no clock time is given, else at the time given.
     """
-    return deadline_with_note(text, now=now, tz=tz)[0]
+    return deadline_with_note(text, now=now, tz=tz, end_of_day=end_of_day)[0]
 
 
 @bounded
-def deadline_with_note(text: str, *, now: datetime, tz: str) -> tuple[datetime, int | None]:
+def deadline_with_note(
+    text: str, *, now: datetime, tz: str, end_of_day: time = END_OF_DAY
+) -> tuple[datetime, int | None]:
     """``deadline`` and the first year without holiday data a working-day count ran into."""
     m = _WORKDAYS_ZH.match(text) or _WORKDAYS_EN.match(text)
+    options = deadline_options(end_of_day)
     try:
         if m:
-            due = deadline_in_working_days(now, int(m.group(1)), tz)
+            due = deadline_in_working_days(now, int(m.group(1)), tz, end_of_day)
             return due, unknown_holiday_year(to_local(now, tz).date(), to_local(due, tz).date())
         if re.match(r"^[A-Za-z]", text):
             try:
-                when = parse_when("by " + text, now=now, tz=tz)
+                when = parse_when("by " + text, now=now, tz=tz, options=options)
                 return when.at, when.holidays_unknown
             except TimeParseError as exc:
                 if exc.key == "time.too_complex":
                     raise
-        when = parse_when(text, now=now, tz=tz)
+        when = parse_when(text, now=now, tz=tz, options=options)
         return when.at, when.holidays_unknown
     except TimeParseError as exc:
         raise DomainError(exc.key, **exc.params) from None
 
 
 @bounded
-def parse_new_task(text: str, *, now: datetime, tz: str) -> NewTask:
+def parse_new_task(text: str, *, now: datetime, tz: str, end_of_day: time = END_OF_DAY) -> NewTask:
     """Raises DomainError (task.no_lead, task.no_due, task.no_title, time.*) on a mistake."""
     priority = "normal"
     if _PRIORITY.search(text):
@@ -104,7 +120,7 @@ def parse_new_task(text: str, *, now: datetime, tz: str) -> NewTask:
     title = " ".join(_MXID.sub(" ", head).split()).strip(" ,，:：")
     if not title:
         raise DomainError("task.no_title")
-    due, holidays_unknown = deadline_with_note(when_text, now=now, tz=tz)
+    due, holidays_unknown = deadline_with_note(when_text, now=now, tz=tz, end_of_day=end_of_day)
     return NewTask(title, people[0], people[1:], due, source, priority, holidays_unknown)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,8 @@ class TaskPolicy:
     overdue_repeat_hours: int = 24
     digest_time: str = "09:00"
     alarm_repeat_minutes: int = 5
+    # A deadline given as a bare date means this local time that day (the end of the working day).
+    end_of_day: str = "18:00"
     default_lang: str = "zh"
     default_tz: str = "Asia/Shanghai"
 
@@ -45,6 +47,11 @@ class TaskPolicy:
     @property
     def alarm_repeat(self) -> timedelta:
         return timedelta(minutes=self.alarm_repeat_minutes)
+
+    @property
+    def end_of_day_time(self) -> time:
+        hour, minute = (int(part) for part in self.end_of_day.split(":"))
+        return time(hour, minute)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -67,6 +74,7 @@ def policy_from_settings(settings: Any) -> TaskPolicy:
         overdue_repeat_hours=tasks.overdue_repeat_hours,
         digest_time=tasks.digest_time,
         alarm_repeat_minutes=tasks.alarm_repeat_minutes,
+        end_of_day=tasks.end_of_day,
         default_lang=settings.default_lang,
         default_tz=settings.default_tz,
     )

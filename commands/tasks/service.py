@@ -12,9 +12,10 @@ and one office-wide timer, tasks:digest, for the daily digest of overdue work.
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -23,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.tasks.models import Task, TaskNote
 from commands.tasks.notices import prefs, push, tell, tell_all
 from commands.tasks.policy import TaskPolicy, load_policy
-from commands.tasks.texts import render
+from commands.tasks.texts import TEXTS, render
 from commands.timeparse import Recurrence, format_duration, format_when
+from commands.timeparse.zones import to_local
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
@@ -49,7 +51,14 @@ def parse_code(code: str) -> int:
 
 
 def card_ref(task_id: int) -> str:
+    """The task card in a room: edited in place (m.replace) on every change of state."""
     return f"task:T{task_id}"
+
+
+def dm_ref(task_id: int) -> str:
+    """DMs about the task (assigned, progress, reminders…): their own ref, so that the card's
+    ref names the card alone and an edit of the card never lands on a DM."""
+    return f"task:T{task_id}:dm"
 
 
 def done_ref(task_id: int) -> str:
@@ -63,8 +72,8 @@ def ext_ref(task_id: int) -> str:
 
 
 def parse_ref(ref: str) -> tuple[int, str] | None:
-    """("task:T7:done") → (7, "done"); the card itself gives (7, "")."""
-    m = re.fullmatch(r"task:T(\d+)(?::(done|ext))?", ref)
+    """("task:T7:done") → (7, "done"); the card itself gives (7, ""), a DM about it (7, "dm")."""
+    m = re.fullmatch(r"task:T(\d+)(?::(done|ext|dm))?", ref)
     return None if m is None else (int(m.group(1)), m.group(2) or "")
 
 
@@ -122,6 +131,14 @@ async def list_mine(session: AsyncSession, user: str) -> list[Task]:
         select(Task).where(Task.status.in_(("open", "submitted"))).order_by(Task.due_at, Task.id)
     )
     return [t for t in rows if may_act(t, user)]
+
+
+async def list_finished(session: AsyncSession, user: str, *, limit: int = 20) -> list[Task]:
+    """Accepted (办结) tasks the user led, helped with or assigned, most recently closed first."""
+    rows = await session.scalars(
+        select(Task).where(Task.status == "accepted").order_by(Task.accepted_at.desc(), Task.id.desc())
+    )
+    return [t for t in rows if may_act(t, user)][:limit]
 
 
 async def list_open(session: AsyncSession) -> list[Task]:
@@ -223,7 +240,7 @@ async def create_task(
                 user,
                 "task.assigned_dm",
                 clock,
-                ref=card_ref(task.id),
+                ref=dm_ref(task.id),
                 code=task.code,
                 title=task.title,
                 assigner=assigner,
@@ -232,11 +249,33 @@ async def create_task(
     return task
 
 
-def render_card(task: Task, lang: str, tz: str, now: datetime) -> str:
-    """The task card in one language: what, who, by when, from where."""
+def format_due(due_at: datetime, *, tz: str, lang: str, now: datetime, end_of_day: time | None = None) -> str:
+    """A deadline, saying "(end of the working day)" when it falls on the office's end of day,
+    so that a reader of "截止 明天" sees which hour the bare date was taken to mean."""
+    text = format_when(due_at, tz=tz, lang=lang, now=now)
+    if end_of_day is not None and to_local(due_at, tz).time().replace(second=0, microsecond=0) == end_of_day:
+        text += render("task.end_of_day_tag", lang)
+    return text
+
+
+def _status_line(task: Task, lang: str, tz: str, now: datetime) -> str:
+    if task.status == "accepted" and task.accepted_at is not None:
+        return render("task.card_accepted", lang, when=format_when(task.accepted_at, tz=tz, lang=lang, now=now))
+    if task.status == "cancelled":
+        return render("task.card_cancelled", lang)
+    overdue = task.status == "open" and task.due_at < now
+    status = render("task.status_overdue" if overdue else f"task.status_{task.status}", lang)
+    return render("task.card_status", lang, status=status, percent=task.progress)
+
+
+def render_card(
+    task: Task, lang: str, tz: str, now: datetime, *, end_of_day: time | None = None, latest: str = ""
+) -> str:
+    """The task card in one language: what, who, by when, from where, and where it stands now
+    (status, progress, the last note, a pending extension request). `latest` is the last note."""
     co = render("task.co_line", lang, co="、".join(task.co_owners)) if task.co_owners else ""
     source = render("task.source_line", lang, source=task.source) if task.source else ""
-    return render(
+    card = render(
         "task.created",
         lang,
         code=task.code,
@@ -245,9 +284,73 @@ def render_card(task: Task, lang: str, tz: str, now: datetime) -> str:
         lead=task.lead,
         co=co,
         assigner=task.assigner,
-        when=format_when(task.due_at, tz=tz, lang=lang, now=now),
+        when=format_due(task.due_at, tz=tz, lang=lang, now=now, end_of_day=end_of_day),
         source=source,
     )
+    card += "\n" + _status_line(task, lang, tz, now)
+    if latest:
+        card += render("task.card_latest", lang, note=latest)
+    if task.ext_due_at is not None and task.status == "open":
+        when = format_due(task.ext_due_at, tz=tz, lang=lang, now=now, end_of_day=end_of_day)
+        card += render("task.card_ext", lang, user=task.ext_by or "", when=when)
+    return card
+
+
+async def list_notes(session: AsyncSession, task_id: int) -> list[TaskNote]:
+    """The task's history, oldest first."""
+    rows = await session.scalars(select(TaskNote).where(TaskNote.task_id == task_id).order_by(TaskNote.at, TaskNote.id))
+    return list(rows)
+
+
+def latest_note(notes: list[TaskNote]) -> str:
+    """The last thing the owners said about the work (a progress or completion note)."""
+    for note in reversed(notes):
+        if note.kind in ("progress", "done") and note.text:
+            return note.text[:200]
+    return ""
+
+
+def render_history(task: Task, notes: list[TaskNote], lang: str, tz: str, now: datetime) -> str:
+    """`!task T7`: the dates and every step of the history, one line each."""
+    lines = [render("task.history_created", lang, when=format_when(task.created_at, tz=tz, lang=lang, now=now))]
+    lines.append(render("task.history_title", lang))
+    for note in notes:
+        percent = f" {note.percent}%" if note.percent is not None and note.kind == "progress" else ""
+        text = f"：{note.text}" if lang == "zh" and note.text else (f": {note.text}" if note.text else "")
+        lines.append(
+            render(
+                "task.history_item",
+                lang,
+                when=format_when(note.at, tz=tz, lang=lang, now=now),
+                user=note.author,
+                what=render(f"task.note_{note.kind}", lang) if f"task.note_{note.kind}" in TEXTS else note.kind,
+                percent=percent,
+                text=text[:300],
+            )
+        )
+    return "\n".join(lines)
+
+
+async def refresh_card(session: AsyncSession, task: Task, clock: Clock) -> None:
+    """Edit the task's room card in place (m.replace of the row sent as `card_ref`).
+
+    The card follows every change of state. It is written in the assigner's language and
+    zone (the card is normally posted by them). Nothing happens when no card was posted (a
+    task another feature created without showing one); a row under the card's ref that went
+    to a person (databases from before DMs had their own ref) is not a card and is left alone.
+    """
+    card = await outbox.latest_with_ref(session, card_ref(task.id))
+    if card is None or card.to_user is not None:
+        return
+    lang, tz = await prefs(session, task.assigner)
+    policy = await load_policy(session)
+    latest = latest_note(await list_notes(session, task.id))
+    body = render_card(task, lang, tz, clock.now(), end_of_day=policy.end_of_day_time, latest=latest)
+    await outbox.enqueue_edit(session, card_ref(task.id), outbox.text_content(body, _html(body)))
+
+
+def _html(body: str) -> str:
+    return htmllib.escape(body).replace("\n", "<br>")
 
 
 async def _note(
@@ -317,13 +420,14 @@ async def report_progress(
             task.assigner,
             "task.progress_dm",
             clock,
-            ref=card_ref(task.id),
+            ref=dm_ref(task.id),
             user=actor,
             code=task.code,
             title=task.title,
             percent=percent,
             note=note,
         )
+    await refresh_card(session, task, clock)
     return task
 
 
@@ -349,6 +453,7 @@ async def submit_done(session: AsyncSession, task_id: int, actor: str, note: str
         note=note or render("task.no_note", (await prefs(session, task.assigner))[0]),
         assigner=task.assigner,
     )
+    await refresh_card(session, task, clock)
     return task
 
 
@@ -367,6 +472,7 @@ async def accept(session: AsyncSession, task_id: int, actor: str, note: str, clo
     await _note(session, task, actor, "accept", clock, text=note)
     await audit.record(session, actor=actor, action="task.accept", subject=task.code, data={"note": note}, clock=clock)
     await tell_all(session, task.owners, "task.accepted", clock, code=task.code, title=task.title, user=actor)
+    await refresh_card(session, task, clock)
     return task
 
 
@@ -392,12 +498,13 @@ async def send_back(session: AsyncSession, task_id: int, actor: str, reason: str
         task.owners,
         "task.sent_back",
         clock,
-        ref=card_ref(task.id),
+        ref=dm_ref(task.id),
         code=task.code,
         title=task.title,
         reason=reason,
         when=task.due_at,
     )
+    await refresh_card(session, task, clock)
     return task
 
 
@@ -445,6 +552,7 @@ async def request_extension(
         reason=reason,
         assigner=task.assigner,
     )
+    await refresh_card(session, task, clock)
     return task
 
 
@@ -481,12 +589,13 @@ async def decide_extension(
             user,
             "task.ext_approved" if approve else "task.ext_refused",
             clock,
-            ref=card_ref(task.id),
+            ref=dm_ref(task.id),
             code=task.code,
             title=task.title,
             when=task.due_at,
             reason=reason or render("task.no_reason", lang),
         )
+    await refresh_card(session, task, clock)
     return task
 
 
@@ -522,12 +631,13 @@ async def cancel_task(session: AsyncSession, task_id: int, actor: str, reason: s
                 user,
                 "task.cancelled",
                 clock,
-                ref=card_ref(task.id),
+                ref=dm_ref(task.id),
                 code=task.code,
                 title=task.title,
                 user=actor,
                 reason=reason or render("task.no_reason", lang),
             )
+    await refresh_card(session, task, clock)
     return task
 
 
@@ -545,7 +655,7 @@ async def fire_reminder(session: AsyncSession, timer: Timer, clock: Clock) -> Fi
             user,
             "task.remind_before",
             clock,
-            ref=card_ref(task.id),
+            ref=dm_ref(task.id),
             code=task.code,
             title=task.title,
             when=task.due_at,
@@ -572,7 +682,7 @@ async def fire_overdue(session: AsyncSession, timer: Timer, clock: Clock) -> Fir
             task.owners,
             "task.overdue_lead",
             clock,
-            ref=card_ref(task.id),
+            ref=dm_ref(task.id),
             urgent=True,
             caused_by=task.assigner,
             code=task.code,
@@ -586,7 +696,7 @@ async def fire_overdue(session: AsyncSession, timer: Timer, clock: Clock) -> Fir
             task.assigner,
             "task.overdue_assigner",
             clock,
-            ref=card_ref(task.id),
+            ref=dm_ref(task.id),
             urgent=True,
             code=task.code,
             title=task.title,
@@ -599,6 +709,7 @@ async def fire_overdue(session: AsyncSession, timer: Timer, clock: Clock) -> Fir
     )
     timer.payload = {**timer.payload, "step": step + 1}
     if step == 0:
+        await refresh_card(session, task, clock)  # the card now says 已超期
         return Fired(again_at=max(now, task.due_at + policy.escalate_after))
     return Fired(again_at=now + policy.overdue_repeat)
 
@@ -703,6 +814,7 @@ __all__: list[Any] = [
     "create_task",
     "decide_extension",
     "get_task",
+    "list_finished",
     "list_mine",
     "list_of",
     "list_overdue",

@@ -104,9 +104,11 @@ async def test_the_assigner_withdraws_a_task_and_its_timers_stop(db: Database) -
     chat = Chat(db, clock)
     code = await _new_task(chat)
     sent = await chat.say(BOSS, f"!督办 撤销 {code} 已并入其他事项")
-    assert [r.content["body"] for r in sent if r.room_id == ROOM] == [
+    assert [r.content["body"] for r in sent if r.room_id == ROOM and r.relation is None] == [
         f"🗑 已撤销督办 {code}「整理会议纪要」，相关提醒已停止。"
     ]
+    [card] = [r for r in sent if r.relation == "m.replace"]  # the card says so too
+    assert "已撤销" in card.content["m.new_content"]["body"]
     dm = [r for r in sent if r.to_user == LEAD]
     assert len(dm) == 1 and "已并入其他事项" in dm[0].content["body"]
     async with db.reading() as session:

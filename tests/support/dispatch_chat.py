@@ -103,8 +103,10 @@ class DispatchChat:
         return await self._feed(event)
 
     async def reply_to(self, sender: str, body: str, room: str | None = None, *, dm: bool = False) -> str:
-        """The one answer, in the room where it was asked, to a message."""
+        """The one answer, in the room where it was asked, to a message (edits of cards it
+        caused are not answers)."""
         where = room or self.room
-        answers = [r for r in await self.say(sender, body, where, dm=dm) if r.room_id == where]
+        sent = await self.say(sender, body, where, dm=dm)
+        answers = [r for r in sent if r.room_id == where and r.relation != "m.replace"]
         assert len(answers) == 1, [r.content.get("body") for r in answers]
         return str(answers[0].content["body"])
