@@ -319,12 +319,20 @@ def _my_turn(approval: Approval, steps: list[Step], actor: str) -> tuple[Step, A
         mine_there = [s for s in other.signers if s.user_id == actor]
         if other.row.status == DONE and any(s.decision is None for s in mine_there):
             # A 或签 sibling decided first (possibly a split second earlier).
-            raise NotAllowed("approval.step_already_done", code=approval.code, step=_step_label(other))
+            raise _step_refusal("approval.step_already_done", other, code=approval.code)
         if other.row.status == DONE and any(s.decision in (APPROVE, REJECT) for s in mine_there):
             raise NotAllowed("approval.already_decided", code=approval.code)
         if other.row.status == WAITING and any(s.decision is None for s in mine_there):
-            raise NotAllowed("approval.not_your_turn", code=approval.code, step=_step_label(other))
+            raise _step_refusal("approval.not_your_turn", other, code=approval.code)
     raise NotAllowed("approval.not_approver", code=approval.code)
+
+
+def _step_refusal(key: str, step: Step, **params: Any) -> NotAllowed:
+    """A refusal naming a step in words, "第 1 步「处长审核」" / "step 1 ('review')", never as
+    its internal label "#1"; a named step has its own text (`<key>_named`)."""
+    if step.row.name:
+        return NotAllowed(f"{key}_named", n=step.row.position + 1, name=step.row.name, **params)
+    return NotAllowed(key, n=step.row.position + 1, **params)
 
 
 def label_in(label: str) -> Any:
@@ -392,7 +400,9 @@ async def decide(
         step.row.status = DONE
         step.row.finished_at = now
         await _close_step_notices(session, approval, step, actor, mine.decision, clock)
-        await _finish(session, approval, REJECTED, clock, reason=opinion)
+        # The requester already has the one DM that says who rejected it, where and why
+        # (told_rejected_by above): a second "your approval was rejected" would repeat it.
+        await _finish(session, approval, REJECTED, clock, reason=opinion, tell_requester=False)
         await _touch(session, approval)
         return Outcome(approval, "rejected", label)
     if step.row.mode == ANY or all(s.decision == APPROVE for s in step.deciders):

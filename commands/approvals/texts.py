@@ -186,16 +186,24 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "You are not an approver of {code}.",
     },
     "approval.not_your_turn": {
-        "zh": "{code} 还没到您（「{step}」），请等待前面的环节。",
-        "en": "{code} has not reached you yet ('{step}'); earlier steps come first.",
+        "zh": "{code} 还没到您（第 {n} 步），请等待前面的环节。",
+        "en": "{code} has not reached you yet (step {n}); earlier steps come first.",
+    },
+    "approval.not_your_turn_named": {
+        "zh": "{code} 还没到您（第 {n} 步「{name}」），请等待前面的环节。",
+        "en": "{code} has not reached you yet (step {n}, '{name}'); earlier steps come first.",
     },
     "approval.already_decided": {
         "zh": "您已对 {code} 作出决定，决定不可更改。",
         "en": "You have already decided on {code}; a decision is final.",
     },
     "approval.step_already_done": {
-        "zh": "{code} 的「{step}」已由他人处理，无需您再审批。",
-        "en": "Step '{step}' of {code} was already decided by someone else.",
+        "zh": "{code} 的第 {n} 步已由他人处理，无需您再审批。",
+        "en": "Step {n} of {code} was already decided by someone else; nothing more to do.",
+    },
+    "approval.step_already_done_named": {
+        "zh": "{code} 的第 {n} 步「{name}」已由他人处理，无需您再审批。",
+        "en": "Step {n} ('{name}') of {code} was already decided by someone else; nothing more to do.",
     },
     "approval.self_approval_act": {
         "zh": "{code} 是您发起的，不能自己审批。",
@@ -251,8 +259,8 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "✅ {user} approved {code} ({step}): {title}\nOpinion: {opinion}",
     },
     "approval.told_rejected_by": {
-        "zh": "❌ {user} 驳回了 {code}（{step}）：{title}\n理由：{opinion}",
-        "en": "❌ {user} rejected {code} ({step}): {title}\nReason: {opinion}",
+        "zh": "❌ 您的审批 {code} 被 {user} 驳回（{step}），审批结束：{title}\n理由：{opinion}",
+        "en": "❌ Your approval {code} was rejected by {user} ({step}); it has ended: {title}\nReason: {opinion}",
     },
     "approval.told_returned": {
         "zh": "🔙 {user} 将 {code} 退回到「{step}」：{title}\n理由：{reason}",

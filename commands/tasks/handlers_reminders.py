@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.filters import FilterResult
+from bot.grammar import Sub, SubTable
 from bot.offloop import off_loop
 from bot.types import Event
 from commands.tasks import access, reminders
@@ -54,6 +55,7 @@ REMINDERS = Command(
     },
     summary={"zh": "查看您的提醒", "en": "List your reminders"},
     group="tasks",
+    subcommands=SubTable((Sub("all", ("全部", "所有")),), ids=False),
 )
 CANCEL = Command(
     "cancel",
@@ -66,7 +68,7 @@ CANCEL = Command(
 
 _ME = {"me", "myself", "我", "自己"}
 _ROOM = {"room", "here", "everyone", "本群", "群", "大家", "群里"}
-_ALL = {"all", "全部", "所有"}
+_ALL = REMINDERS.subcommands.words_of("all") if REMINDERS.subcommands else frozenset()
 _REMINDER_ID = re.compile(r"^\s*[Rr]\d+\b")
 
 
@@ -97,6 +99,30 @@ def _split_target(args: str, default: str) -> tuple[str, str]:
     return default, args.strip()
 
 
+_PILL_FIRST = re.compile(r'^\s*[!！]\S+\s*(?:(?:me|room|我|本群)\s*)?<a\s+href="https://matrix\.to/#/(@[^"?]+)', re.I)
+
+
+def _someone_named(args: str, html: str | None) -> str | None:
+    """The colleague a reminder was addressed to (`!remind @li 30m …`), if any.
+
+    Reminders are for oneself or a room, never pushed onto a colleague: someone else's
+    phone ringing on my say-so needs their consent, and asking a colleague to do something
+    is what a task (督办) is for, with its assigner, deadline and acceptance. So a mention
+    where the target goes is answered with that, not with "could not understand the time".
+    """
+    first = args.strip().split(maxsplit=1)[0] if args.strip() else ""
+    if first.startswith(("@", "＠")):
+        return first
+    m = _PILL_FIRST.match(html or "")
+    return m.group(1) if m else None
+
+
+def _is_self(named: str, sender: str) -> bool:
+    """ "@boss" or "@boss:localhost" written by @boss:localhost."""
+    localpart = named.lstrip("@＠").split(":", 1)[0].lower()
+    return named == sender or (":" not in named and localpart == sender[1:].split(":", 1)[0].lower())
+
+
 def _when_of(text: str, now: datetime, tz: str) -> tuple[datetime, Recurrence | None, str, int | None]:
     """(first firing, repeat rule or None, the reminder's text, a year without holiday data)."""
     try:
@@ -121,8 +147,16 @@ async def _create(
     *,
     alarm: bool,
 ) -> None:
+    someone = _someone_named(command.args, message.html)
+    if someone is not None and not _is_self(someone, message.sender):
+        raise UserFacingError("reminder.not_for_others", who=someone)
+    if someone is not None:  # the sender named themselves: a reminder for "me"
+        command_args = command.args.strip().split(maxsplit=1)
+        args = f"me {command_args[1]}" if len(command_args) > 1 else "me"
+    else:
+        args = command.args
     # An alarm rings where it was set, so that anyone there can silence it with ✅.
-    target, rest = _split_target(command.args, "room" if alarm else "me")
+    target, rest = _split_target(args, "room" if alarm else "me")
     if message.is_dm:
         # In a direct chat with the bot, "me" and "room" are the same place: this chat.
         target = "room"
@@ -145,9 +179,10 @@ async def _create(
     )
     when = format_when(due, tz=tz, lang=lang, now=now)
     where = t("reminder.where_room") if target == "room" and not message.is_dm else t("reminder.where_me")
+    # An alarm is confirmed as an alarm (闹钟): it behaves differently, ringing until ✅.
     if recurrence is not None:
         reply = t(
-            "reminder.created_repeat",
+            "reminder.created_alarm_repeat" if alarm else "reminder.created_repeat",
             code=reminder.code,
             text=text,
             rule=recurrence.describe(lang),
@@ -155,7 +190,13 @@ async def _create(
             where=where,
         )
     else:
-        reply = t("reminder.created", code=reminder.code, text=text, when=when, where=where)
+        reply = t(
+            "reminder.created_alarm" if alarm else "reminder.created",
+            code=reminder.code,
+            text=text,
+            when=when,
+            where=where,
+        )
     if alarm:
         policy = await load_policy(session)
         reply += t("reminder.alarm_note", minutes=policy.alarm_repeat_minutes)

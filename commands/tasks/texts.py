@@ -18,6 +18,24 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "🔁 已设重复提醒 {code}：{text}\n重复：{rule}\n首次提醒：{when}{where}",
         "en": "🔁 Repeating reminder {code} set: {text}\nRepeats: {rule}\nFirst reminder: {when}{where}",
     },
+    "reminder.created_alarm": {
+        "zh": "🚨 已设闹钟 {code}：{text}\n响铃时间：{when}{where}",
+        "en": "🚨 Alarm {code} set: {text}\nRings at: {when}{where}",
+    },
+    "reminder.created_alarm_repeat": {
+        "zh": "🚨 已设重复闹钟 {code}：{text}\n重复：{rule}\n首次响铃：{when}{where}",
+        "en": "🚨 Repeating alarm {code} set: {text}\nRepeats: {rule}\nFirst rings: {when}{where}",
+    },
+    "reminder.not_for_others": {
+        "zh": (
+            "提醒只能设给自己（我）或本群，不能设给 {who}。"
+            "请同事办事请用 !督办；要大家都看到，请用 !提醒 本群 <时间> <内容>。"
+        ),
+        "en": (
+            "Reminders are for yourself (me) or this room (room), not for {who}. "
+            "To ask a colleague to do something use !task; to remind everyone here use !remind room <when> <text>."
+        ),
+    },
     "reminder.alarm_note": {
         "zh": "\n这是闹钟：每 {minutes} 分钟重复一次，直到有人回应 ✅。",
         "en": "\nThis is an alarm: it repeats every {minutes} minutes until someone reacts ✅.",
