@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from typing import Any
 
 _PILL_LINK = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)[^"]*"\s*>.*?</a>', re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -31,3 +32,46 @@ def text_with_ids(body: str, html: str | None, default_server: str) -> str:
 def user_ids_in(text: str) -> list[str]:
     """Matrix IDs in order of appearance, without repeats."""
     return list(dict.fromkeys(_MXID.findall(text)))
+
+
+class RoomMembers:
+    """Who is in a room and who has an account, as the bot client knows them.
+
+    This is the room-member lookup that the office's resolution of people
+    (`records.directory.PeopleDirectory`) is given. It reads the client's synced room state
+    (joined and invited members with their display names) and asks the homeserver for a
+    profile when an ID is not in the room. A test double may answer `members` and `registered`
+    itself; with no client at all nothing is known and nothing can be asked.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def members(self, room_id: str) -> dict[str, str | None]:
+        nio_client = getattr(self.client, "nio", None)
+        if nio_client is None:
+            own = getattr(self.client, "members", None)
+            return dict(own(room_id)) if callable(own) else {}
+        room = nio_client.rooms.get(room_id)
+        if room is None:
+            return {}
+        found: dict[str, str | None] = {}
+        for people in (room.invited_users, room.users):  # joined last: their names win
+            for user_id, user in people.items():
+                found[user_id] = getattr(user, "display_name", None) or None
+        return found
+
+    async def registered(self, user_id: str) -> bool | None:
+        nio_client = getattr(self.client, "nio", None)
+        if nio_client is None:
+            own = getattr(self.client, "registered", None)
+            return await own(user_id) if callable(own) else None
+        from aiohttp import ClientError
+        from nio import ProfileGetError
+
+        try:
+            response = await nio_client.get_profile(user_id)
+        except (OSError, TimeoutError, ClientError):
+            return None  # the homeserver cannot be asked now
+
+        return not isinstance(response, ProfileGetError)

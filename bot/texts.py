@@ -32,4 +32,17 @@ TEXTS = {
         "en": "There is no command named {name}. Send {prefix}help to list them.",
     },
     "fsm.cancelled": {"zh": "已取消。", "en": "Cancelled."},
+    "people.unknown": {
+        "zh": "找不到用户 {who}：本群成员和通讯录里都没有此人。请用 @ 选择对方，或写完整的账号（如 @chu:example.org）。",
+        "en": "No such user {who}: nobody in this room or the office directory. "
+        "Pick them with @, or write the full ID (e.g. @chu:example.org).",
+    },
+    "people.unknown_suggest": {
+        "zh": "找不到用户 {who}。您是不是指：{suggest}？",
+        "en": "No such user {who}. Did you mean: {suggest}?",
+    },
+    "people.ambiguous": {
+        "zh": "{who} 不止一人：{choices}。请用 @ 选择对方，或写完整的账号。",
+        "en": "{who} could be more than one person: {choices}. Pick them with @, or write the full ID.",
+    },
 }

@@ -401,8 +401,11 @@ async def role(
     roles: Any,
     client: Any,
     t: Any,
+    directory: Any = None,
 ) -> None:
     text = common.args_of(message, settings, command)
+    if directory is not None:  # a role given to nobody would leave the incident without one
+        text = await directory.resolve_text(text)
     words = text.split()
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, rest = await common.resolve_incident(session, message, words, viewer)

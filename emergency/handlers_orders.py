@@ -83,6 +83,7 @@ async def order(
     client: Any,
     t: Any,
     lang: str,
+    directory: Any = None,
 ) -> None:
     words = command.argv
     if words and words[0].lower() in ("ack", "确认", "收到"):
@@ -98,6 +99,8 @@ async def order(
     if not (incidents.may_command(incident, message.sender, office) or office & common.DUTY_ROLES):
         raise UserFacingError("em.order.not_allowed", id=incident.code)
     text = common.args_of(message, settings, command)
+    if directory is not None:  # an order to nobody would wait for an acknowledgement forever
+        text = await directory.resolve_text(text)
     recipients = common.people_in(text, client.user_id if client else None)
     instruction = " ".join(w for w in text.split() if not w.startswith("@")).strip()
     plan = orders.NagPlan(incident.ack_minutes, incident.nag_escalate_after, incident.nag_max, ())

@@ -54,6 +54,10 @@ class RoleBook:
     def configured(self, role: str) -> list[str]:
         return sorted(user for user, roles in self._by_user.items() if role in roles)
 
+    def everyone(self) -> list[str]:
+        """Every person the config gives a role (the office's org chart)."""
+        return sorted(self._by_user)
+
 
 async def ensure_person(session: AsyncSession, user_id: str) -> Person:
     person = await session.get(Person, user_id)

@@ -11,17 +11,25 @@ from sqlalchemy.exc import IntegrityError
 from bot.dispatcher import Dispatcher
 from bot.errors import UserFacingError
 from bot.fsm import FSMContext
+from bot.mentions import RoomMembers
 from bot.outbound import current_outbound
 from bot.router import UNHANDLED, NextHandler
 from bot.types import Event
 from records import ledger, outbox, people
 from records.db import Database
+from records.directory import PeopleDirectory
 from records.errors import DomainError
 from zhiban import fsm_store
 from zhiban.outbox_writer import OutboxWriter
 from zhiban.wakeup import TIMERS
 
 log = logging.getLogger(__name__)
+
+
+def _server_of(settings: Any) -> str:
+    """The bot's homeserver: where `@short` names are completed."""
+    user_id = str(getattr(getattr(settings, "matrix", None), "user_id", "") or "")
+    return user_id.partition(":")[2]
 
 
 class ExactlyOnce:
@@ -122,3 +130,11 @@ class ExactlyOnce:
             return set(await roles.roles_of(session, user_id, power_level=level)) if roles else set()
 
         data["resolve_roles"] = resolve_roles
+        # The people a message names, resolved once for every feature (records.directory).
+        data["directory"] = PeopleDirectory(
+            session,
+            event.room_id,
+            lookup=RoomMembers(client),
+            configured=roles.everyone() if roles else (),
+            server=_server_of(settings),
+        )

@@ -29,6 +29,7 @@ from bot.filters import FilterResult, parsed_command
 from bot.mentions import text_with_ids, user_ids_in
 from bot.offloop import off_loop
 from bot.types import Event
+from commands import prompts
 from commands.approvals import access, render, service
 from commands.approvals.chain import ChainError, StepSpec, parse_chain, split_title_chain
 from commands.approvals.models import Approval
@@ -175,18 +176,13 @@ def _domain(exc: ChainError) -> UserFacingError:
     return UserFacingError(exc.key, **exc.params)
 
 
-async def _check_known(client: Any, room_id: str, users: list[str]) -> None:
-    """An unknown @user is refused before anything is stored (a typo must not stall a chain)."""
-    if client is None:
-        return
-    room = client.nio.rooms.get(room_id)
-    known = set(room.users) | set(room.invited_users) if room is not None else set()
-    for user in users:
-        if user in known:
-            continue
-        response = await client.nio.get_profile(user)
-        if isinstance(response, nio.ProfileGetError):
-            raise UserFacingError("approval.unknown_user", user=user)
+async def _named(directory: Any, text: str) -> str:
+    """`text` with every person it names as a full Matrix ID (records.directory).
+
+    An unknown or ambiguous @person is refused before anything is stored: a typo must not
+    stall a chain.
+    """
+    return text if directory is None else str(await directory.resolve_text(text))
 
 
 async def _approval_of(
@@ -251,8 +247,6 @@ async def _start(
     lang: str,
     tz: str,
 ) -> None:
-    people = [u for s in steps for u in s.members] + cc
-    await _check_known(client, message.room_id, list(dict.fromkeys(people)))
     approval = await service.start_approval(
         session,
         requester=message.sender,
@@ -325,7 +319,7 @@ async def approval_command(
         await _set_field(message, command, session, clock, t, rest, roles)
         return
     body = rest.strip() if word.lower() in _NEW else args
-    await _new(message, body, session, clock, settings, roles, state, client, t, lang, tz)
+    await _new(message, await _named(directory, body), session, clock, settings, roles, state, client, t, lang, tz)
 
 
 async def _new(
@@ -340,6 +334,7 @@ async def _new(
     t: Any,
     lang: str,
     tz: str,
+    directory: Any = None,
 ) -> None:
     first, _, after = text.partition(" ")
     if first and first in settings.approvals.templates:
@@ -379,6 +374,7 @@ async def wizard_answer(
     t: Any,
     lang: str,
     tz: str,
+    directory: Any = None,
 ) -> None:
     if message.body.strip().lower() in _CANCEL:
         await state.clear()
@@ -387,6 +383,8 @@ async def wizard_answer(
     data = await state.get_data()
     current = await state.get_state()
     text = _full(message, settings).strip()
+    if current == NewApproval.chain:
+        text = await _named(directory, text)
     if current == NewApproval.title:
         title = " ".join(text.split())
         if not title:
@@ -488,12 +486,13 @@ async def decide_by_reaction(
             await say(_outcome_text(outcome, t, lang, reaction.sender, ""))
         return
     approval = await service.check_turn(session, approval_id, reaction.sender)
-    await state.set_state(RejectReason.reason)
-    await state.set_data({"approval_id": approval_id})
-    await say(t("approval.ask_reject_reason", user=reaction.sender, code=approval.code))
+    question = t("approval.ask_reject_reason", user=reaction.sender, code=approval.code)
+    sent = await reaction.outbound.send(reaction.room_id, outbox.text_content(question))
+    await prompts.wait_for_answer(state, RejectReason.reason, {"approval_id": approval_id}, sent)
 
 
-@router.message(StateFilter(RejectReason.reason), _plain_text)
+# In a group only a reply to the question is the reason (commands.prompts); in a DM, the next message.
+@router.message(prompts.answer_to_prompt(RejectReason.reason))
 async def reject_reason(message: Message, session: AsyncSession, clock: Clock, state: Any, t: Any, lang: str) -> None:
     data = await state.get_data()
     await state.clear()
@@ -523,10 +522,10 @@ async def transfer_command(
     roles: Any,
     client: Any,
     t: Any,
+    directory: Any = None,
 ) -> None:
     approval, rest = await _approval_of(message, command, session, _args(message, command, settings), roles)
-    to = _one_person(rest)
-    await _check_known(client, message.room_id, [to])
+    to = _one_person(await _named(directory, rest))
     await service.transfer(session, approval.id, message.sender, to, clock)
     await message.reply(t("approval.transferred_reply", code=approval.code, user=message.sender, to=to))
 
@@ -541,14 +540,15 @@ async def addsign_command(
     roles: Any,
     client: Any,
     t: Any,
+    directory: Any = None,
 ) -> None:
     approval, rest = await _approval_of(message, command, session, _args(message, command, settings), roles)
+    rest = await _named(directory, rest)
     who = _one_person(rest)
     words = {w.lower() for w in rest.replace(who, " ").split()}
     where = "before" if words & _BEFORE else "after" if words & _AFTER or not words else None
     if where is None:
         raise UserFacingError("approval.addsign_where")
-    await _check_known(client, message.room_id, [who])
     await service.add_signer(session, approval.id, message.sender, who, where, clock)
     await message.reply(t("approval.added_reply", code=approval.code, who=who, where=t(f"approval.where_{where}")))
 

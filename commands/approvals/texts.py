@@ -66,8 +66,9 @@ _OWN: dict[str, dict[str, str]] = {
     },
     "approval.wizard_cancelled": {"zh": "已取消。", "en": "Cancelled."},
     "approval.ask_reject_reason": {
-        "zh": "{user}，驳回 {code} 需要说明理由，请直接回复理由（发送“取消”放弃驳回）。",
-        "en": "{user}, rejecting {code} needs a reason: reply with it (send 'cancel' to keep it pending).",
+        "zh": "{user}，驳回 {code} 需要说明理由：请回复本条消息写明理由（回复“取消”放弃驳回）。",
+        "en": "{user}, rejecting {code} needs a reason: reply to this message with it "
+        "(reply 'cancel' to keep it pending).",
     },
     # -- the card ------------------------------------------------------------------------
     "approval.card_title": {"zh": "📝 审批 {code}：{title}", "en": "📝 Approval {code}: {title}"},

@@ -65,11 +65,21 @@ async def meeting_command(
     t: Any,
     resolve_roles: Any = None,
     client: Any = None,
+    directory: Any = None,
 ) -> None:
     sub, rest = _sub_of(chat.args_of(message, command, settings))
     if sub == "new":
         await start_new(
-            message, rest, session=session, state=state, clock=clock, settings=settings, lang=lang, tz=tz, t=t
+            message,
+            rest,
+            session=session,
+            state=state,
+            clock=clock,
+            settings=settings,
+            lang=lang,
+            tz=tz,
+            t=t,
+            directory=directory,
         )
         return
     if sub == "list":
@@ -245,6 +255,7 @@ async def action_command(
     tz: str,
     t: Any,
     resolve_roles: Any = None,
+    directory: Any = None,
 ) -> None:
     now = clock.now()
     admin = await chat.is_admin(resolve_roles, message.sender)
@@ -252,6 +263,8 @@ async def action_command(
         meeting, rest = await chat.named_meeting(
             session, message, chat.args_of(message, command, settings), resolve_roles
         )
+        if directory is not None:  # the owner of an action item must be someone the office knows
+            rest = await directory.resolve_text(rest)
         assignee, title, due = await off_loop(parsing.parse_action, rest, now=now, tz=tz)
         result = await minutes.add_action(
             session, meeting.id, message.sender, assignee, title, due, clock=clock, is_admin=admin

@@ -17,14 +17,14 @@ from bot import (
     ReactionEvent,
     Router,
     State,
-    StateFilter,
     StatesGroup,
     UserFacingError,
 )
 from bot.filters import FilterResult
+from bot.outbound import Sent
 from bot.types import Event
+from commands import prompts
 from commands.meetings import chat, notices, parsing, service
-from commands.meetings.handlers_schedule import _plain_text
 from commands.meetings.models import ATTEND, LEAVE
 from records import outbox
 from records.clock import Clock
@@ -62,8 +62,8 @@ async def answer_by_reaction(
 ) -> None:
     key = reaction.key.replace("\ufe0f", "")
 
-    async def say(text: str) -> None:
-        await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
+    async def say(text: str) -> Sent:
+        return await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
     with chat.user_terms(lang, tz, clock.now()):
         if key == "✅":
@@ -72,19 +72,18 @@ async def answer_by_reaction(
                 await say(t("meeting.answered_attend", user=reaction.sender, code=meeting.code))
         elif key == "❌":
             meeting, _ = await service.respond(session, meeting_id, reaction.sender, LEAVE, clock)
-            await state.set_state(Answer.reason)
-            await state.set_data({"meeting_id": meeting_id})
-            await say(t("meeting.ask_reason", user=reaction.sender))
+            sent = await say(t("meeting.ask_reason", user=reaction.sender))
+            await prompts.wait_for_answer(state, Answer.reason, {"meeting_id": meeting_id}, sent)
         else:
             meeting = await service.get_meeting(session, meeting_id)
             if await service.attendee(session, meeting_id, reaction.sender) is None:
                 raise NotAllowed("meeting.not_invited", code=meeting.code)
-            await state.set_state(Answer.deputy)
-            await state.set_data({"meeting_id": meeting_id})
-            await say(t("meeting.ask_deputy", user=reaction.sender, code=meeting.code))
+            sent = await say(t("meeting.ask_deputy", user=reaction.sender, code=meeting.code))
+            await prompts.wait_for_answer(state, Answer.deputy, {"meeting_id": meeting_id}, sent)
 
 
-@router.message(StateFilter(Answer.reason), _plain_text)
+# In a group only a reply to the question is the answer (commands.prompts); in a DM, the next message.
+@router.message(prompts.answer_to_prompt(Answer.reason))
 async def reason_answer(
     message: Message, session: AsyncSession, state: Any, clock: Clock, lang: str, tz: str, t: Any
 ) -> None:
@@ -95,20 +94,33 @@ async def reason_answer(
     await message.reply(t("meeting.reason_saved", code=meeting.code))
 
 
-@router.message(StateFilter(Answer.deputy), _plain_text)
+@router.message(prompts.answer_to_prompt(Answer.deputy))
 async def deputy_answer(
-    message: Message, session: AsyncSession, state: Any, clock: Clock, settings: Any, lang: str, tz: str, t: Any
+    message: Message,
+    session: AsyncSession,
+    state: Any,
+    clock: Clock,
+    settings: Any,
+    lang: str,
+    tz: str,
+    t: Any,
+    directory: Any = None,
 ) -> None:
-    _, people = parsing.split_attendees(chat.full_text(message, settings))
     if message.body.strip().lower() in chat.CANCEL_WORDS:
         await state.clear()
         return
+    _, people = parsing.split_attendees(await _named(directory, chat.full_text(message, settings)))
     if len(people) != 1:
         await message.reply(t("meeting.need_one_person"))
         return
     meeting_id = int((await state.get_data())["meeting_id"])
     await state.clear()
     await _deputy(message, meeting_id, people[0], session, clock, lang, tz, t)
+
+
+async def _named(directory: Any, text: str) -> str:
+    """`text` with the people it names as full Matrix IDs; an unknown one is refused (records.directory)."""
+    return text if directory is None else str(await directory.resolve_text(text))
 
 
 async def _deputy(
@@ -156,11 +168,11 @@ async def leave(
                 session, meeting, meeting.organizer, "meeting.leave_dm", clock, user=message.sender, reason=reason
             )
     text = t("meeting.answered_leave", user=message.sender, code=meeting.code)
-    if not reason:
-        await state.set_state(Answer.reason)
-        await state.set_data({"meeting_id": meeting.id})
-        text += "\n" + t("meeting.ask_reason", user=message.sender)
-    await message.reply(text)
+    if reason:
+        await message.reply(text)
+        return
+    sent = await message.reply(text + "\n" + t("meeting.ask_reason", user=message.sender))
+    await prompts.wait_for_answer(state, Answer.reason, {"meeting_id": meeting.id}, sent)
 
 
 @router.message(chat.DEPUTY)
@@ -174,10 +186,11 @@ async def deputy(
     tz: str,
     t: Any,
     resolve_roles: Any = None,
+    directory: Any = None,
 ) -> None:
     with chat.user_terms(lang, tz, clock.now()):
         named, _ = await chat.named_meeting(session, message, command.args, resolve_roles)
-    _, people = parsing.split_attendees(chat.args_of(message, command, settings))
+    _, people = parsing.split_attendees(await _named(directory, chat.args_of(message, command, settings)))
     if len(people) != 1:
         raise UserFacingError("meeting.need_one_person")
     await _deputy(message, named.id, people[0], session, clock, lang, tz, t)

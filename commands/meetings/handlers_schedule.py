@@ -71,10 +71,13 @@ async def start_new(
     lang: str,
     tz: str,
     t: Any,
+    directory: Any = None,
 ) -> None:
     """`!meeting new <title> <when> [at <place>] @…`: schedule at once, or ask what is missing."""
     policy = chat.policy_of(settings)
     now = clock.now()
+    if directory is not None:  # nobody is invited (or counted as notified) who does not exist
+        args = await directory.resolve_text(args)
     with chat.user_terms(lang, tz, now):
         draft = await off_loop(parsing.parse_new_meeting, args, now=now, tz=tz)
         draft.place = policy.resolve_place(draft.place)
@@ -187,7 +190,15 @@ def _created_text(meeting: Meeting, count: int, t: Any, lang: str, tz: str, now:
 # -- the wizard ------------------------------------------------------------------------------
 @router.message(StateFilter(*NewMeeting.states()), _plain_text)
 async def wizard_answer(
-    message: Message, session: AsyncSession, state: Any, clock: Clock, settings: Any, lang: str, tz: str, t: Any
+    message: Message,
+    session: AsyncSession,
+    state: Any,
+    clock: Clock,
+    settings: Any,
+    lang: str,
+    tz: str,
+    t: Any,
+    directory: Any = None,
 ) -> None:
     text = chat.full_text(message, settings).strip()
     if text.lower() in chat.CANCEL_WORDS:
@@ -214,6 +225,8 @@ async def wizard_answer(
             data["place_asked"] = True
         elif current == NewMeeting.attendees:
             if text.lower() not in chat.NONE_WORDS:
+                if directory is not None:
+                    text = await directory.resolve_text(text)
                 _, people = parsing.split_attendees(text)
                 if not people:
                     await message.reply(t("meeting.ask_attendees"))

@@ -155,13 +155,13 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "❌ {user} is on leave from meeting {code}.",
     },
     "meeting.ask_reason": {
-        "zh": "{user}，请回复请假原因：",
-        "en": "{user}, please reply with the reason for your leave:",
+        "zh": "{user}，请回复本条消息说明请假原因：",
+        "en": "{user}, please reply to this message with the reason for your leave:",
     },
     "meeting.reason_saved": {"zh": "📝 请假原因已记录（会议 {code}）。", "en": "📝 Reason noted (meeting {code})."},
     "meeting.ask_deputy": {
-        "zh": "{user}，请 @ 代您参会的人（或发送 !代会 {code} @某人）：",
-        "en": "{user}, mention who goes in your place (or send !deputy {code} @someone):",
+        "zh": "{user}，请回复本条消息并 @ 代您参会的人（或发送 !代会 {code} @某人）：",
+        "en": "{user}, reply to this message mentioning who goes in your place (or send !deputy {code} @someone):",
     },
     "meeting.deputy_set": {
         "zh": "🔁 已登记：{deputy} 代 {user} 参加会议 {code}，已通知本人。",
