@@ -300,6 +300,7 @@ async def approval_command(
     t: Any,
     lang: str,
     tz: str,
+    directory: Any = None,
 ) -> None:
     args = _args(message, command, settings)
     word, _, rest = args.partition(" ")
@@ -334,7 +335,6 @@ async def _new(
     t: Any,
     lang: str,
     tz: str,
-    directory: Any = None,
 ) -> None:
     first, _, after = text.partition(" ")
     if first and first in settings.approvals.templates:
