@@ -193,15 +193,23 @@ def _init_public_url(given: str | None) -> str:
 
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
-    """Check the homeserver, database, Redis, ffmpeg and the speech model."""
-    from zhiban.doctor import run_checks
+    """Check the homeserver, the bot's login, database, Redis, ffmpeg and the speech model; changes nothing."""
+    from zhiban.doctor import Status, run_checks
 
     settings = _settings(config)
     checks = asyncio.run(run_checks(settings))
+    marks = {
+        Status.OK: typer.style("✔", fg=typer.colors.GREEN),
+        Status.WARN: typer.style("⚠", fg=typer.colors.YELLOW),
+        Status.FAIL: typer.style("✘", fg=typer.colors.RED),
+    }
     for check in checks:
-        mark = typer.style("✔", fg=typer.colors.GREEN) if check.ok else typer.style("✘", fg=typer.colors.RED)
-        typer.echo(f"{mark} {check.name}: {check.message}")
-    raise typer.Exit(0 if all(c.ok for c in checks) else 1)
+        typer.echo(f"{marks[check.status]} {check.name}: {check.message}")
+    failures = sum(check.status is Status.FAIL for check in checks)
+    warnings = sum(check.status is Status.WARN for check in checks)
+    typer.echo(f"{failures} failure(s), {warnings} warning(s).")
+    # Warnings say what to look at; only a failure means Zhiban will not work as configured.
+    raise typer.Exit(1 if failures else 0)
 
 
 @db_app.command("upgrade")
