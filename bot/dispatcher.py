@@ -7,22 +7,25 @@ same user in the same room run one after another, in the order they arrived.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.filters import PREFIXES, Command, parsed_command
+from bot.filters import PREFIXES, Command, ParsedText, parsed_command
 from bot.fsm import BaseStorage, FSMContext, MemoryStorage, StorageKey
+from bot.grammar import TEXTS as GRAMMAR_TEXTS
+from bot.grammar import closest_word, ranked
 from bot.i18n import Catalog
 from bot.router import UNHANDLED, Middleware, NextHandler, Router, _wrap
 from bot.texts import TEXTS
 from bot.types import Event, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent
 
 log = logging.getLogger(__name__)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 OBSERVER_OF: dict[type, str] = {
     Message: "message",
@@ -48,6 +51,7 @@ class Dispatcher(Router):
         self.storage: BaseStorage = storage or MemoryStorage()
         self.catalog = catalog or Catalog()
         self.catalog.add(TEXTS)
+        self.catalog.add(GRAMMAR_TEXTS)
         self.prefixes = prefixes
         self.max_message_chars = max_message_chars
         # Off when an outer middleware answers failures itself (after rolling back its work).
@@ -116,18 +120,59 @@ class Dispatcher(Router):
         return message.reply(data["t"]("error.too_long", size=size, limit=self.max_message_chars))
 
     async def _unknown_command(self, message: Message, data: dict[str, Any]) -> None:
+        """Answer a command no handler took: ours with wrong arguments, a near miss, or unknown."""
         parsed = parsed_command(message, data)
         if parsed is None:
             return
         t = data["t"]
+        if not parsed.word:
+            await message.reply(t("greeting"))
+            return
+        spec = self.find_command(parsed.word)
+        if spec is not None:
+            await message.reply(self._wrong_arguments(spec, parsed, data))
+            return
         names = {name: spec for spec in self.commands() for name in (spec.name, *spec.aliases)}
-        close = difflib.get_close_matches(parsed.word.lower(), list(names), n=1, cutoff=0.6)
-        if not (message.is_dm or parsed.addressed or close):
-            return  # in a shared room, `!word` may be meant for another bot
+        close = closest_word(parsed.word, list(names))
         text = t("error.unknown_command", prefix=parsed.prefix, name=parsed.word)
-        if close:
-            text += "\n" + t("error.did_you_mean", prefix=parsed.prefix, name=close[0])
-        await message.reply(text)
+        if close is not None:
+            await message.reply(text + "\n" + t("error.did_you_mean", prefix=parsed.prefix, name=close))
+        elif message.is_dm or parsed.addressed:
+            shown = [f"{parsed.prefix}{name}" for name in ranked(parsed.word, self._shown_names(data["lang"]))]
+            await message.reply(text + ("\n" + t("error.closest_commands", names=" · ".join(shown)) if shown else ""))
+        elif _CJK.search(parsed.word):
+            # A Chinese command word in a shared room is ours (the other bots people run here
+            # answer to English words): unknown, with where to look.
+            await message.reply(text)
+        # else: in a shared room, `!word` is meant for another bot; leave it alone.
+
+    def _wrong_arguments(self, spec: Command, parsed: ParsedText, data: dict[str, Any]) -> str:
+        """A command of ours no handler took: a wrong sub-command, or its arguments do not fit."""
+        t, lang = data["t"], data["lang"]
+        # Sub-command words as the user spells the command: `!approval` gets new/show…, `!审批` 发起/查看…
+        words_lang = "en" if parsed.word.isascii() else lang
+        choice = spec.choose_sub(parsed.args, data)
+        if spec.subcommands is not None and choice.refused is not None:
+            text = t(
+                "error.unknown_sub",
+                prefix=parsed.prefix,
+                command=parsed.word,
+                word=choice.refused,
+                subs=spec.subcommands.listing(words_lang),
+            )
+            if choice.close is not None:
+                sub = choice.close.shown(words_lang)
+                text += "\n" + t("error.did_you_mean_sub", prefix=parsed.prefix, command=parsed.word, sub=sub)
+            return text
+        return t("error.bad_arguments", prefix=parsed.prefix, name=parsed.word) + "\n" + usage_text(spec, lang, t)
+
+    def _shown_names(self, lang: str) -> list[str]:
+        """The names people see in !help: Chinese aliases in zh, English names in en."""
+        found: list[str] = []
+        for spec in self.commands():
+            if not spec.hidden:
+                found.extend([spec.name] if lang == "en" else [*spec.aliases, spec.name])
+        return found
 
     async def report_error(self, event: Event, data: dict[str, Any], exc: BaseException) -> None:
         """Answer a failed event: the user's mistake with usage, anything else with an apology."""

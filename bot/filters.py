@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.grammar import SubChoice, SubTable
 from bot.types import Event, Message, ReactionEvent
 
 FilterResult = bool | dict[str, Any]
@@ -28,6 +29,10 @@ class CommandObject:
     invoked: str  # as the user typed it, e.g. 审批
     args: str
     mentions: list[str] = field(default_factory=list)
+    # For a command with sub-commands: the one given (canonical name, or None for none) and
+    # the arguments after its word (bot.grammar.SubTable.choose).
+    sub: str | None = None
+    sub_args: str = ""
 
     @property
     def argv(self) -> list[str]:
@@ -75,6 +80,8 @@ def parse_command_text(
         match = _WORD.match(text)
         if match:
             return ParsedText(PREFIXES[0], match.group(0), text[match.end() :].strip(), True)
+        # A bare mention of the bot: no command word, answered with a greeting.
+        return ParsedText(PREFIXES[0], "", "", True)
     return None
 
 
@@ -105,6 +112,12 @@ class Command:
     example: str = ""
     group: str = "general"
     hidden: bool = False
+    # The sub-commands, declared once here; the framework decides which one a message names
+    # and refuses a near miss (bot.grammar).
+    subcommands: SubTable | None = None
+    # Words of the feature's own that are never a sub-command attempt (e.g. template names),
+    # read from the event's data (settings) when the message comes.
+    own_words: Callable[[dict[str, Any]], Iterable[str]] | None = None
 
     def __post_init__(self) -> None:
         self._names = {self.name.lower(), *(a.lower() for a in self.aliases)}
@@ -112,13 +125,26 @@ class Command:
     def matches_word(self, word: str) -> bool:
         return word.lower() in self._names
 
+    def choose_sub(self, args: str, data: dict[str, Any]) -> SubChoice:
+        """Which sub-command `args` name; a refusal when they look like a wrong one."""
+        if self.subcommands is None:
+            return SubChoice(None, args)
+        known = self.own_words(data) if self.own_words is not None else ()
+        return self.subcommands.choose(args, known)
+
     def __call__(self, event: Event, data: dict[str, Any]) -> FilterResult:
         if not isinstance(event, Message) or event.is_voice:
             return False
         parsed = parsed_command(event, data)
         if parsed is None or not self.matches_word(parsed.word):
             return False
-        command = CommandObject(parsed.prefix, self.name, parsed.word, parsed.args, event.mentions)
+        choice = self.choose_sub(parsed.args, data)
+        if choice.refused is not None:
+            # Not taken: a typo must never become a title; the dispatcher answers it.
+            return False
+        command = CommandObject(
+            parsed.prefix, self.name, parsed.word, parsed.args, event.mentions, choice.sub, choice.args
+        )
         return {"command": command, "command_spec": self}
 
 

@@ -26,6 +26,7 @@ from bot import (
     UserFacingError,
 )
 from bot.filters import FilterResult, parsed_command
+from bot.grammar import Sub, SubTable
 from bot.mentions import text_with_ids, user_ids_in
 from bot.offloop import off_loop
 from bot.types import Event
@@ -40,6 +41,23 @@ from records.clock import Clock
 
 router = Router("approvals")
 
+
+def _template_names(data: dict[str, Any]) -> list[str]:
+    """`!审批 发文 …` names a template, not a sub-command."""
+    approvals = getattr(data.get("settings"), "approvals", None)
+    return list(getattr(approvals, "templates", None) or ())
+
+
+# Text with no sub-command word is a new approval's title (`!审批 关于…的请示 @a > @b`).
+APPROVAL_SUBS = SubTable(
+    (
+        Sub("new", ("发起", "新建", "start")),
+        Sub("show", ("查看", "详情")),
+        Sub("export", ("导出", "归档")),
+        Sub("set", ("设置",)),
+    ),
+    default="new",
+)
 _G = "approvals"
 APPROVAL = Command(
     "approval",
@@ -54,6 +72,8 @@ APPROVAL = Command(
     summary={"zh": "发起、查看、导出审批", "en": "Start, show or export an approval"},
     example="!审批 发起 关于防汛物资采购的请示 @chu > @fu & @zheng > @shuji",
     group=_G,
+    subcommands=APPROVAL_SUBS,
+    own_words=_template_names,
 )
 APPROVE = Command(
     "approve",
@@ -120,13 +140,14 @@ APPROVALS = Command(
     usage={"zh": "!审批列表 [全部]", "en": "!approvals [all]"},
     summary={"zh": "待我审批和我发起的", "en": "What waits for me and what I started"},
     group=_G,
+    subcommands=SubTable((Sub("all", ("全部", "所有")),), ids=False),
 )
 
-_NEW = {"new", "发起", "新建", "start"}
-_SHOW = {"show", "查看", "详情"}
-_EXPORT = {"export", "导出", "归档"}
-_SET = {"set", "设置"}
-_ALL = {"all", "全部", "所有"}
+_NEW = APPROVAL_SUBS.words_of("new")
+_SHOW = APPROVAL_SUBS.words_of("show")
+_EXPORT = APPROVAL_SUBS.words_of("export")
+_SET = APPROVAL_SUBS.words_of("set")
+_ALL = APPROVALS.subcommands.words_of("all") if APPROVALS.subcommands else frozenset()
 _CANCEL = {"取消", "cancel", "放弃", "算了", "abort"}
 _FIELDS = {
     "密级": "secrecy",

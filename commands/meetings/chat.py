@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, UserFacingError
+from bot.grammar import Sub, SubTable
 from bot.mentions import text_with_ids
 from commands.meetings import access, service
 from commands.meetings.models import Meeting
@@ -20,6 +21,20 @@ from commands.visibility import viewer_roles
 from records.errors import DomainError
 
 _G = "meetings"
+# Text with no sub-command word schedules: `!会议 防汛会商 明天下午3点 @a` (the common case).
+MEETING_SUBS = SubTable(
+    (
+        Sub("new", ("create", "发起", "新建", "召开")),
+        Sub("move", ("reschedule", "改期", "改时间")),
+        Sub("place", ("where", "改地点", "换地点", "地点")),
+        Sub("cancel", ("取消",)),
+        Sub("end", ("close", "结束")),
+        Sub("ics", ("calendar", "日历")),
+        Sub("show", ("查看",)),
+        Sub("list", ("列表",)),
+    ),
+    default="new",
+)
 MEETING = Command(
     "meeting",
     aliases=("会议",),
@@ -33,6 +48,7 @@ MEETING = Command(
     summary={"zh": "发起和管理会议（会议通知）", "en": "Schedule and manage meetings"},
     example="!会议 防汛会商 明天下午3点 在 三楼会议室 @chu @wang",
     group=_G,
+    subcommands=MEETING_SUBS,
 )
 MEETINGS = Command(
     "meetings",

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.filters import FilterResult
+from bot.grammar import Sub, SubTable
 from bot.mentions import text_with_ids, user_ids_in
 from bot.offloop import off_loop
 from bot.types import Event
@@ -25,6 +26,12 @@ from records.errors import DomainError
 router = Router("tasks.supervision")
 
 _G = "tasks"
+# Text with no sub-command word is a new task (`!督办 整理会议纪要 @chu 截止 周五`); the words of
+# `new` are the ones parsing.strip_new takes off.
+TASK_SUBS = SubTable(
+    (Sub("new", ("add", "新建", "新增")), Sub("cancel", ("withdraw", "撤销", "撤回"))),
+    default="new",
+)
 TASK = Command(
     "task",
     aliases=("督办",),
@@ -35,6 +42,7 @@ TASK = Command(
     summary={"zh": "交办督办事项", "en": "Assign a supervised task"},
     example="!督办 整理会议纪要 @chu 截止 周五前 来源 M3",
     group=_G,
+    subcommands=TASK_SUBS,
 )
 PROGRESS = Command(
     "progress",
@@ -97,7 +105,7 @@ TASKS = Command(
 
 _TASK_ID = re.compile(r"^\s*[Tt]\d+\b")
 _OVERDUE = {"overdue", "late", "超期", "逾期"}
-_CANCEL = {"cancel", "withdraw", "撤销", "撤回"}
+_CANCEL = TASK_SUBS.words_of("cancel")
 _ALL = {"all", "全部", "所有"}
 _FINISHED = {"done", "closed", "accepted", "finished", "已办结", "办结", "已完成"}
 
