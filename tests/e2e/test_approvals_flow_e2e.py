@@ -78,8 +78,8 @@ async def test_chain_with_reactions_and_restart(make_bot: MakeBot, make_user: Ma
     await bot.start()
 
     await carol.react(room, card.event_id, "❌")
-    await alice.wait_for_message(room, sender=bot.user_id, contains="需要说明理由", since=mark)
-    await carol.send_text(room, "预算超标，请压减后再报")
+    question = await alice.wait_for_message(room, sender=bot.user_id, contains="需要说明理由", since=mark)
+    await carol.send_text(room, "预算超标，请压减后再报", reply_to=question.event_id)  # in a group: a reply
     await alice.wait_for_message(room, sender=bot.user_id, contains="❌ 已驳回", since=mark)
     await alice.wait_for(_dm_from(bot.user_id, room, "预算超标，请压减后再报"), since=mark)
 
