@@ -368,11 +368,15 @@ def load_settings(path: str | Path | None = None, *, required: bool = False) -> 
             raise ConfigError(f"cannot read {file}: {exc}") from None
     elif required:
         raise ConfigError(f"no config file at {file}. Run `zhiban init` to write one.")
+    from zhiban.config_errors import describe, unknown_variables
+
+    unknown = unknown_variables(Settings, os.environ)
+    problems = list(unknown.values())
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(part) for part in err["loc"])
-            problems.append(f"  - {where}: {err['msg']}")
-        raise ConfigError(f"{file} has {len(problems)} problem(s):\n" + "\n".join(problems)) from None
+        problems += describe(Settings, exc, file=file, environ=os.environ, skip=set(unknown))
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        raise ConfigError(f"the config has {len(problems)} problem(s):\n{lines}")
+    return settings
