@@ -16,7 +16,6 @@ from emergency.texts import tr
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
-from records.models import OutboxMessage
 
 ROLE_NAMES = {
     "commander": "commander", "指挥长": "commander", "指挥": "commander",
@@ -30,6 +29,8 @@ ROLE_NAMES = {
 COMMAND_ROLES = ("commander", "deputy", "duty_leader")
 OFFICE_COMMAND_ROLES = {"duty_leader", "admin"}
 _CODE = re.compile(r"^[Ee](\d{1,9})$")
+# The ref prefix of the outbox action that creates an incident's room ("incident-room:E5").
+ROOM_ACTION = "incident-room:"
 
 
 def parse_code(word: str) -> int | None:
@@ -122,27 +123,57 @@ async def attach_room(session: AsyncSession, incident: Incident, room_id: str) -
     await session.flush()
 
 
-async def record_sent_card(
-    session: AsyncSession, incident: Incident, *, room_id: str, event_id: str, content: dict[str, object], clock: Clock
-) -> None:
-    """Remember a card the bot sent directly (to pin it at once) as if the outbox had sent it.
+def room_action_ref(incident: Incident) -> str:
+    """The `ref` of the outbox action that creates the incident's room."""
+    return f"{ROOM_ACTION}{incident.code}"
 
-    Later edits (`outbox.enqueue_edit`) and reactions (`outbox.ref_for_event`) then find it.
-    """
-    session.add(
-        OutboxMessage(
-            created_at=clock.now(),
-            room_id=room_id,
-            event_type="m.room.message",
-            content=dict(content),
-            ref=card_ref(incident),
-            sent_at=clock.now(),
-            event_id=event_id,
-            attempts=1,
-            failed=False,
-        )
+
+async def queue_room(
+    session: AsyncSession, incident: Incident, *, name: str, topic: str, invite: list[str], clock: Clock
+) -> int:
+    """Queue the incident room's creation (with its invitations and its commanders as moderators)
+    and, waiting for it, the summary card and its pin. Returns the action's outbox id: rows that
+    go in the room, or link to it, are queued with `room_ref=` it.
+
+    The relay creates the room once, even across a crash (see zhiban.relay), and records its id
+    on the incident (`_room_made`); until then `incident.room_id` is None."""
+    action = await outbox.enqueue_room(
+        session,
+        ref=room_action_ref(incident),
+        name=name,
+        topic=topic,
+        invite=invite,
+        moderators=powered_users(incident),
+        priority=outbox.URGENT,
     )
+    body, html = await card_content(session, incident, clock)
+    card = await outbox.enqueue(
+        session, outbox.text_content(body, html), room_ref=action.id, ref=card_ref(incident), priority=outbox.URGENT
+    )
+    await outbox.enqueue(
+        session,
+        {"pinned": []},
+        room_ref=action.id,
+        event_type="m.room.pinned_events",
+        relates_to_outbox_id=card.id,
+        relation=outbox.PIN,
+        priority=outbox.URGENT,
+    )
+    return action.id
+
+
+async def _room_made(session: AsyncSession, ref: str, room_id: str) -> None:
+    """The relay made the incident's room: record it (in the transaction marking it made)."""
+    incident_id = parse_code(ref.removeprefix(ROOM_ACTION))
+    incident = await session.get(Incident, incident_id) if incident_id is not None else None
+    if incident is None or incident.room_id == room_id:
+        return
+    incident.room_id = room_id
+    await audit.record(session, actor="zhiban", action="incident.room", subject=incident.code, data={"room": room_id})
     await session.flush()
+
+
+outbox.on_room_made(ROOM_ACTION, _room_made)
 
 
 # -- lookup --------------------------------------------------------------------------------

@@ -92,6 +92,9 @@ class OutboxMessage(Base):
     priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     # The person whose action (or whose task, order…) caused the row: told if it cannot be sent.
     caused_by: Mapped[str | None] = mapped_column(String(255))
+    # The outbox row of a room the relay creates (event_type outbox.CREATE_ROOM): this row waits
+    # until that room exists; with neither room_id nor to_user it is sent in that room.
+    room_ref: Mapped[int | None] = mapped_column(BigId)
 
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed", "id"),)
 

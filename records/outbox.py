@@ -5,7 +5,8 @@ Services and workers never talk to Matrix; they add rows here and the bot relays
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import secrets as _secrets
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +39,19 @@ SECRETS_KEY = "zhiban.secrets"
 # alert, an order, a nag, a report-clock reminder) before the rest; order within a lane stays.
 NORMAL = 0
 URGENT = 1
+
+# A row of this event type is not an event but an action: the relay creates a room (once, even
+# across a crash: see zhiban.relay) and records its id on the row. Rows with `room_ref` set to
+# the action's id wait for that room; the placeholders below in their content are filled in.
+CREATE_ROOM = "zhiban.room.create"
+# The state event a created room carries, naming the action that made it, so that the relay
+# finds the room again instead of making a second one after a crash.
+CREATION_STATE = "org.zhiban.creation"
+ROOM_ID = "\u27e6room\u27e7"
+ROOM_LINK = "\u27e6room-link\u27e7"
+# State events: sent with `room_put_state` (state key ""). A "pin" row pins its target's event.
+STATE_EVENTS = ("m.room.pinned_events",)
+PIN = "pin"
 
 # The `ref` of the notices the relay writes about a message that could not be sent: a notice
 # that fails itself is not reported again (that would loop).
@@ -97,15 +111,22 @@ async def enqueue(
     secrets: Mapping[str, str] | None = None,
     priority: int = NORMAL,
     caused_by: str | None = None,
+    room_ref: int | None = None,
 ) -> OutboxMessage:
     """Queue one event for a room, or for a user's direct-message room.
+
+    With `room_ref` (the id of a CREATE_ROOM row) it waits until that room exists; it is sent in
+    that room when neither `room_id` nor `to_user` is given.
 
     `secrets` maps placeholders in `content` to the secrets they stand for (SECRETS_KEY).
     `priority` URGENT sends it before ordinary rows of other rooms when a backlog builds up;
     `caused_by` is who is told if it can never be sent (by default the sender of the command
     this transaction handles, see `attribute_to`)."""
-    if (room_id is None) == (to_user is None):
-        raise ValueError("give exactly one of room_id and to_user")
+    # A row goes to a room, a person's DM, or (room_ref alone) the room an action creates; an
+    # action creating a room goes nowhere yet.
+    creates = event_type == CREATE_ROOM and room_id is None and to_user is None
+    if (room_id is None) == (to_user is None) and not creates and not (room_ref is not None and room_id is None):
+        raise ValueError("give exactly one of room_id, to_user and room_ref")
     if secrets:
         content = {**content, SECRETS_KEY: dict(secrets)}
     row = OutboxMessage(
@@ -121,6 +142,7 @@ async def enqueue(
         failed=False,
         priority=priority,
         caused_by=caused_by or session.info.get("caused_by"),
+        room_ref=room_ref,
     )
     session.add(row)
     await session.flush()
@@ -148,7 +170,66 @@ async def enqueue_edit(session: AsyncSession, ref: str, new_content: dict[str, A
         to_user=original.to_user if original.room_id is None else None,
         relates_to_outbox_id=original.id,
         relation="m.replace",
+        room_ref=original.room_ref if original.room_id is None else None,
     )
+
+
+# -- rooms the relay creates -------------------------------------------------------------------
+# Ref prefix -> what to record once a room made for a row with that ref exists (e.g. the
+# incident's room id), in the transaction that marks the action done.
+_room_made_hooks: dict[str, Callable[[AsyncSession, str, str], Awaitable[None]]] = {}
+
+
+def on_room_made(ref_prefix: str, callback: Callable[[AsyncSession, str, str], Awaitable[None]]) -> None:
+    _room_made_hooks[ref_prefix] = callback
+
+
+async def enqueue_room(
+    session: AsyncSession,
+    *,
+    ref: str,
+    name: str,
+    topic: str,
+    invite: list[str],
+    moderators: list[str],
+    priority: int = NORMAL,
+) -> OutboxMessage:
+    """Queue the creation of a room (with its invitations and moderators); rows that belong in
+    it, or name it, are then queued with `room_ref=<this row's id>`.
+
+    The creation id is kept in the room's state (CREATION_STATE) so that the relay recognises a
+    room it made for this row before a crash, and never makes a second."""
+    spec = {
+        "body": name,
+        "name": name,
+        "topic": topic,
+        "invite": list(dict.fromkeys(invite)),
+        "moderators": list(dict.fromkeys(moderators)),
+        "creation": f"{ref}#{_secrets.token_hex(8)}",
+    }
+    return await enqueue(session, spec, event_type=CREATE_ROOM, ref=ref, priority=priority)
+
+
+async def room_made(session: AsyncSession, action: OutboxMessage, room_id: str) -> None:
+    """Mark a CREATE_ROOM row done with its room, and record the room where its ref says."""
+    action.room_id = room_id
+    action.sent_at = SystemClock().now()
+    for prefix, callback in _room_made_hooks.items():
+        if (action.ref or "").startswith(prefix):
+            await callback(session, action.ref or "", room_id)
+
+
+async def wait_for_room(session: AsyncSession, outbox_id: int | None, room_ref: int) -> None:
+    """Hold a queued row (a handler's reply) until the room of action `room_ref` exists."""
+    row = await session.get(OutboxMessage, outbox_id) if outbox_id is not None else None
+    if row is not None:
+        row.room_ref = room_ref
+        await session.flush()
+
+
+def fill_room(content: Any, room_id: str, link: str) -> Any:
+    """The content with the room placeholders (ROOM_ID, ROOM_LINK) filled in."""
+    return _replace(content, {ROOM_LINK: link, ROOM_ID: room_id})
 
 
 async def latest_with_ref(session: AsyncSession, ref: str) -> OutboxMessage | None:

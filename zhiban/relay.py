@@ -17,6 +17,13 @@ the pass while it waits, so the other lanes keep flowing. Only a refusal (forbid
 room) is given up, after a few tries far apart; that is logged as an error, counted, and
 reported to the duty room and to the person who caused the message. After an outage, lanes
 whose next row is urgent (alerts, orders, nags) are served first.
+
+A row may be an action rather than an event: creating a room (the incident room, see
+`outbox.enqueue_room`). The room carries the action's creation id in its state, and the row
+counts an attempt *before* each create call; so a row that was tried before (a crash between
+"created" and "marked done", a lost answer) first looks among the bot's rooms for the one it
+made, and a room is created once. Rows that belong in that room, or link to it, name the action
+in `room_ref` and wait for it like an edit waits for its target's event id.
 """
 
 from __future__ import annotations
@@ -31,9 +38,10 @@ from typing import Any
 
 from prometheus_client import Counter
 
+import emergency.incidents  # noqa: F401  (registers where an incident room's id is recorded)
 from bot.client import BotClient
-from bot.errors import MatrixError
-from emergency import room_admin
+from bot.errors import MatrixError, check
+from emergency import outreach, room_admin
 from records import audit, kv, outbox, people
 from records.clock import SystemClock
 from records.db import Database
@@ -109,6 +117,8 @@ class OutboxRelay:
         # attempt (up to RETRY_MAX later), and cuts the pass short so that they join the next.
         self._unreachable: set[str] = set()
         self._regroup = False
+        # CREATE_ROOM row id -> the room it made, as learnt in this process.
+        self._made: dict[int, str] = {}
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
         """Send soon. With ``committed`` rows (this process's handlers) they are sent as given;
@@ -184,7 +194,7 @@ class OutboxRelay:
         lanes: dict[str, list[OutboxMessage]] = {}
         owners = self.client.dm_owners()
         for row in rows:
-            lanes.setdefault(_lane(row, owners), []).append(row)
+            lanes.setdefault(_lane(row, owners, self._made), []).append(row)
         # A lane that waits for its retry keeps all its rows back, fresh ones too (order).
         ready = [(key, lane) for key, lane in lanes.items() if key not in self._due]
         # Urgent heads first: the semaphore lets waiting lanes in the order they ask.
@@ -207,15 +217,31 @@ class OutboxRelay:
                 outcome = await self._send(row, key, nonce)
             if outcome != "sent":
                 self._must_read = True
-            if outcome == "retry":
+            if outcome in ("retry", "blocked"):
                 break  # keep the order: later rows of this lane wait for this one
             sent_any = sent_any or outcome == "sent"
         return sent_any
 
     async def _send(self, row: OutboxMessage, key: str, nonce: str) -> str:
         try:
-            room_id = row.room_id or await self.client.dm_room(row.to_user or "")
+            made: str | None = None
+            if row.room_ref is not None:
+                made, made_failed = await self._made_room(row.room_ref)
+                if made_failed:
+                    await self._give_up(row, "its room was never created", cause="orphan", report=False)
+                    return "failed"
+                if made is None:
+                    return "blocked"  # the room comes first; its action is in another lane or pass
             content: dict[str, Any] = outbox.sendable(row.content)
+            if made is not None:
+                content = outbox.fill_room(content, made, outreach.room_link(made))
+            if row.event_type == outbox.CREATE_ROOM:
+                room_id = await self._create_room(row)
+                self._made[row.id] = room_id
+            elif row.room_id or row.to_user:
+                room_id = row.room_id or await self.client.dm_room(row.to_user or "")
+            else:
+                room_id = made or ""
             if row.relates_to_outbox_id is not None:
                 target, target_failed = await self._target_event(row.relates_to_outbox_id)
                 if target_failed:
@@ -225,11 +251,19 @@ class OutboxRelay:
                     return "failed"
                 if target is None:
                     return "wait"
-                relation = dict(content.get("m.relates_to") or {})
-                relation.update({"rel_type": row.relation, "event_id": target})
-                content["m.relates_to"] = relation
+                if row.relation == outbox.PIN:
+                    content = {"pinned": [target]}
+                else:
+                    relation = dict(content.get("m.relates_to") or {})
+                    relation.update({"rel_type": row.relation, "event_id": target})
+                    content["m.relates_to"] = relation
             txn_id = f"zb{nonce}-{row.id}"
-            if row.event_type == "m.room.redaction":
+            if row.event_type == outbox.CREATE_ROOM:
+                event_id = None
+            elif row.event_type in outbox.STATE_EVENTS:
+                # A state event replaces itself: sending it twice after a crash changes nothing.
+                event_id = str(check(await self.client.nio.room_put_state(room_id, row.event_type, content)).event_id)
+            elif row.event_type == "m.room.redaction":
                 await self.client.redact(room_id, content["redacts"], content.get("reason"))
                 event_id = None
             else:
@@ -244,6 +278,8 @@ class OutboxRelay:
                 fresh.room_id = room_id
                 fresh.attempts += 1
                 _forget_secrets(fresh)
+                if row.event_type == outbox.CREATE_ROOM:
+                    await outbox.room_made(session, fresh, room_id)
         tries = self._tries.pop(row.id, None)
         if tries is not None and tries.failures and self._unreachable:
             # This row had found nobody there, and now it went through: the homeserver is back.
@@ -255,6 +291,56 @@ class OutboxRelay:
             log.info("outbox %s sent after %d failed attempts", row.id, tries.failures + tries.refusals)
         self.sent_count += 1
         return "sent"
+
+    async def _made_room(self, action_id: int) -> tuple[str | None, bool]:
+        """The room a CREATE_ROOM row made (None while not yet), and whether it failed for good."""
+        if action_id in self._made:
+            return self._made[action_id], False
+        async with self.db.reading() as session:
+            action = await session.get(OutboxMessage, action_id)
+            if action is None:
+                return None, True
+            if action.sent_at is not None and action.room_id:
+                self._made[action_id] = action.room_id
+            return (action.room_id if action.sent_at is not None else None), action.failed
+
+    async def _create_room(self, row: OutboxMessage) -> str:
+        """Create the room a CREATE_ROOM row asks for, or find the one an earlier try made."""
+        spec = row.content
+        creation = str(spec["creation"])
+        async with self.db.transaction() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            tried_before = stored is not None and stored.attempts > 0
+            if stored is not None:
+                # Counted before the call: if this process dies before the room is marked made,
+                # the next try knows to look for it first.
+                stored.attempts += 1
+        if tried_before or row.id in self._tries:
+            found = await self._find_made_room(creation)
+            if found is not None:
+                log.info("outbox %s: the room %s made by an earlier try is used", row.id, found)
+                return found
+        bot = str(getattr(self.client, "user_id", "") or "")
+        levels = {u: room_admin.MODERATOR for u in spec.get("moderators") or [] if u != bot}
+        response = check(
+            await self.client.nio.room_create(
+                name=str(spec.get("name") or ""),
+                topic=str(spec.get("topic") or ""),
+                invite=[u for u in spec.get("invite") or [] if u != bot],
+                initial_state=[{"type": outbox.CREATION_STATE, "state_key": "", "content": {"creation": creation}}],
+                power_level_override={"users": {bot: 100, **levels}} if bot else None,
+            )
+        )
+        return str(response.room_id)
+
+    async def _find_made_room(self, creation: str) -> str | None:
+        """The bot's joined room whose state carries `creation`, if an earlier try made one."""
+        joined = check(await self.client.nio.joined_rooms())
+        for room_id in reversed(list(joined.rooms)):
+            state = await self.client.nio.room_get_state_event(room_id, outbox.CREATION_STATE)
+            if (getattr(state, "content", None) or {}).get("creation") == creation:
+                return str(room_id)
+        return None
 
     async def _target_event(self, outbox_id: int) -> tuple[str | None, bool]:
         """The target's event id (None while unsent), and whether it failed for good."""
@@ -397,11 +483,16 @@ def _excerpt(row: OutboxMessage) -> str:
     return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
 
 
-def _lane(row: OutboxMessage, dm_owners: dict[str, str]) -> str:
-    """Rows of one lane keep their order; a person's DMs share a lane however they are addressed."""
+def _lane(row: OutboxMessage, dm_owners: dict[str, str], made: dict[int, str] | None = None) -> str:
+    """Rows of one lane keep their order; a person's DMs share a lane however they are addressed,
+    and a room being created shares one with the rows that go in it."""
     if row.to_user:
         return "user:" + row.to_user
     room_id = row.room_id or ""
+    if not room_id and row.event_type == outbox.CREATE_ROOM:
+        room_id = (made or {}).get(row.id) or f"made:{row.id}"
+    elif not room_id and row.room_ref is not None:
+        room_id = (made or {}).get(row.room_ref) or f"made:{row.room_ref}"
     owner = dm_owners.get(room_id)
     return "user:" + owner if owner else "room:" + room_id
 

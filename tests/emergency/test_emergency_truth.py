@@ -21,7 +21,9 @@ from sqlalchemy import select
 
 from bot.types import ReceiptEvent
 from emergency.models import AlertAck, Incident, Receipt, Report
+from emergency.outreach import room_link
 from emergency.texts import tr
+from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
@@ -96,9 +98,21 @@ class TruthChat(Chat):
         self.dispatcher = build_dispatcher(self.settings, db, clock=clock, extra_context={"client": self.client})
 
     async def _sent_after(self, last: int) -> list[OutboxMessage]:
-        """As the relay does, a DM is sent in the person's DM room, and the row says which."""
+        """As the relay does: the incident room is 'created' (its card noted), rows waiting for
+        it get its id and link, and a DM is sent in the person's DM room, and the row says which."""
         async with self.db.transaction() as session:
-            for row in await session.scalars(select(OutboxMessage).where(OutboxMessage.id > last)):
+            for row in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id > last).order_by(OutboxMessage.id)
+            ):
+                if row.event_type == outbox.CREATE_ROOM and row.sent_at is None:
+                    self.client.nio.created.append(dict(row.content))
+                    await outbox.room_made(session, row, INCIDENT_ROOM)
+                    continue
+                if row.room_ref is not None:
+                    row.content = outbox.fill_room(row.content, INCIDENT_ROOM, room_link(INCIDENT_ROOM))
+                    row.room_id = row.room_id or (None if row.to_user else INCIDENT_ROOM)
+                if row.ref == "card:E1" and row.relation is None:
+                    self.client.cards.append(dict(row.content))
                 if row.to_user and row.room_id is None:
                     row.room_id = dm_room(row.to_user)
         return await super()._sent_after(last)
