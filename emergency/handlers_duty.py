@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Media, Message, Router, UserFacingError
+from bot.grammar import Sub, SubTable
 from bot.media import DownloadTooLarge
 from bot.offloop import off_loop
 from commands.timeparse import TimeParseError, format_when, parse_when
@@ -37,6 +38,8 @@ DUTY = Command(
     summary={"zh": "值班表：查看、排班（也可上传 CSV）", "en": "Duty roster: show, set (or upload a CSV)"},
     example="!值班 设置 明天 带班 @zhang 值班员 @li @wang",
     group="emergency",
+    # `!值班` alone shows who is on duty; any other first word is refused, not ignored.
+    subcommands=SubTable((Sub("set", ("设置", "排班")),), ids=False),
 )
 HANDOVER = Command(
     "handover",
@@ -83,8 +86,7 @@ async def duty(
     lang: str,
     tz: str,
 ) -> None:
-    words = command.argv
-    if words and words[0].lower() in ("set", "设置", "排班"):
+    if command.sub == "set":
         await _set(message, command, session, clock, settings, roles, t, lang, tz)
         return
     current, upcoming = await roster.now_and_next(session, clock.now())

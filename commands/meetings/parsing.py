@@ -105,8 +105,35 @@ def find_time(text: str, *, now: datetime, tz: str) -> tuple[str, When, str] | N
                 raise
             continue
         if _ends_on_boundary(when, candidate):
+            whole = _time_from_the_start(text, start, now=now, tz=tz)
+            if whole is not None:
+                return "", whole, whole.rest
             return text[:start].strip(), when, when.rest
     return None
+
+
+def _time_from_the_start(text: str, start: int, *, now: datetime, tz: str) -> When | None:
+    """The time read from the very start, when the "title" before `start` is part of it.
+
+    "明天17点" has no title: read from inside the word, "17点" would leave "明天" as the title
+    and put the meeting today. When the whole text from its start reads as one time phrase that
+    runs past `start` (and ends on a word boundary), that phrase is the time and the title is
+    empty (the wizard asks for it).
+    """
+    lead = len(text) - len(text.lstrip())
+    if start <= lead or not _TIME_START.match(text, lead):
+        return None
+    candidate = text[lead:]
+    try:
+        when = parse_when(candidate, now=now, tz=tz)
+    except TooComplex:
+        raise
+    except TimeParseError:
+        return None
+    reaches = when.rest_start if when.rest else len(candidate)
+    if reaches < start - lead or not _ends_on_boundary(when, candidate):
+        return None
+    return when
 
 
 def clean_place(text: str) -> str | None:

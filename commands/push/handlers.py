@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Router, UserFacingError
+from bot.grammar import Sub, SubTable
 from bot.mentions import user_ids_in
 from notifications import sessions, signin
 from notifications.models import PushSubscription
@@ -31,6 +32,15 @@ PUSH = Command(
         "en": "Get a sign-in link for phone push; 'test' sends a test push; 'signout' signs out everywhere",
     },
     example="!push test",
+    # `!推送` alone sends the sign-in link; any other first word is refused.
+    subcommands=SubTable(
+        (
+            Sub("test", ("测试",)),
+            Sub("signout", ("logout", "退出", "退出全部", "全部退出")),
+            Sub("revoke", ("撤销", "吊销")),
+        ),
+        ids=False,
+    ),
 )
 QUIET = Command(
     "quiet",
@@ -42,9 +52,10 @@ QUIET = Command(
     },
     example="!quiet 22:00-07:00",
 )
-_TEST_WORDS = {"test", "测试"}
-_SIGNOUT_WORDS = {"signout", "logout", "退出", "退出全部", "全部退出"}
-_REVOKE_WORDS = {"revoke", "撤销", "吊销"}
+_SUBS = PUSH.subcommands
+_TEST_WORDS = _SUBS.words_of("test") if _SUBS else frozenset()
+_SIGNOUT_WORDS = _SUBS.words_of("signout") if _SUBS else frozenset()
+_REVOKE_WORDS = _SUBS.words_of("revoke") if _SUBS else frozenset()
 # Where the link goes in the stored message; the relay puts the real link in when it sends
 # and forgets it afterwards (records.outbox.SECRETS_KEY), so old rows open nothing.
 LINK_PLACEHOLDER = "[sign-in link, removed from the record once sent]"
