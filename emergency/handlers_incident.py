@@ -1,11 +1,11 @@
 """Chat handlers of incidents: !incident declare|close|escalate, !role, !timeline, 📌 and ✅.
 
-Creating the incident room and pinning its card need the Matrix client, so they happen here,
-in the handler. The summary card is sent directly (not through the outbox) so that its event
-id is known at once and can be pinned in the same step; it is then recorded as a sent outbox
-row under "card:E5", so that later edits and reactions find it like any other card. If the
-handler fails after the room was created, the room stays (empty of state in our records) and
-the user gets the error; declaring again creates a new one.
+A declaration talks to no homeserver: in its transaction it writes the incident and an outbox
+action "create the incident room" (invitations and the commanders' moderator power included),
+followed by the summary card, its pin, the reply to the declarer and the alert DMs, which wait
+for that room (`room_ref`). The relay creates the room once, even if the bot is killed half way
+(zhiban.relay), and records its id on the incident; the card is then an outbox row under
+"card:E5" that later edits and reactions find like any other card.
 
 A declaration without a class (自然灾害 / 事故灾难 / 公共卫生 / 社会安全) is never held back
 to ask for one: at 3 a.m. the room and the duty leader come first. Responders are configured
@@ -168,66 +168,58 @@ async def _declare(
         tz=tz,
     )
     invite = [u for u in incident.members if u != client.user_id]
-    response = check(
-        await client.nio.room_create(
-            name=f"{incident.code} {ROMAN[grade]}级 {incident.title}"[:200],
-            topic=tr("em.incident.topic", lang, id=incident.code, title=incident.title),
-            invite=invite,
-        )
+    room_ref = await incidents.queue_room(
+        session,
+        incident,
+        name=f"{incident.code} {ROMAN[grade]}级 {incident.title}"[:200],
+        topic=tr("em.incident.topic", lang, id=incident.code, title=incident.title),
+        invite=invite,
+        clock=clock,
     )
-    room_id = str(response.room_id)
-    await incidents.attach_room(session, incident, room_id)
-    body, html = await incidents.card_content(session, incident, clock)
-    content = outbox.text_content(body, html)
-    event_id = await client.send_event(room_id, "m.room.message", content)
-    await incidents.record_sent_card(
-        session, incident, room_id=room_id, event_id=event_id, content=content, clock=clock
-    )
-    try:
-        check(await client.nio.room_put_state(room_id, "m.room.pinned_events", {"pinned": [event_id]}))
-    except Exception:  # a missing pin must not undo the declaration; the card is still there
-        log.warning("could not pin the card of %s", incident.code, exc_info=True)
-    await room_admin.make_moderators(client, room_id, incidents.powered_users(incident))
     due = format_when(incident.next_report_due, tz=tz, lang=lang, now=clock.now()) if incident.next_report_due else "—"
-    params = _alert_params(incident, lang)
-    params.update(room=room_id, due=due, count=len(invite))
+    params = _alert_params(incident, lang, room_ref=room_ref)
+    params.update(room=outbox.ROOM_ID, due=due, count=len(invite))
     reply = t("em.incident.declared", **params)
     if category is None:
         # Never hold the room back for a missing word at 3 a.m.: declare now, and say plainly
         # that the class-bound responders are not in, and the one command that brings them.
         reply += "\n" + t("em.incident.no_class_note", id=incident.code)
-    await message.reply(reply)
+    sent = await message.reply(reply)
+    # "Declared, the room is made": said once it is (a fraction of a second, or after an outage).
+    await outbox.wait_for_room(session, sent.outbox_id, room_ref)
     duty_room = await room_admin.duty_room_id(settings, client)
     if duty_room and duty_room != message.room_id:
         await outreach.post(session, duty_room, tr("em.incident.duty_room", incident.lang, **params), urgent=True)
-    await _alert(session, incident, [u for u in invite if u != message.sender], clock)
+    await _alert(session, incident, [u for u in invite if u != message.sender], clock, room_ref=room_ref)
 
 
-def _alert_params(incident: Any, lang: str) -> dict[str, Any]:
+def _alert_params(incident: Any, lang: str, *, room_ref: int | None = None) -> dict[str, Any]:
+    """`room_ref`: the room is still being created; the relay fills its link in (outbox.ROOM_LINK)."""
+    link = outreach.room_link(incident.room_id) if incident.room_id else (outbox.ROOM_LINK if room_ref else "—")
     return {
         "id": incident.code,
         "grade": ROMAN[incident.grade],
         "category": incident.category or tr("em.card.no_class", lang),
         "title": incident.title,
         "by": incident.declared_by,
-        "link": outreach.room_link(incident.room_id) if incident.room_id else "—",
+        "link": link,
     }
 
 
-async def _alert(session: AsyncSession, incident: Any, users: list[str], clock: Clock) -> None:
-    """The alert DM (with the room's link and a ✅ to acknowledge it) and a push, once per person."""
+async def _alert(
+    session: AsyncSession, incident: Any, users: list[str], clock: Clock, *, room_ref: int | None = None
+) -> None:
+    """The alert DM (with the room's link and a ✅ to acknowledge it) and a push, once per person.
+
+    With `room_ref` (a declaration) the DMs wait for the room, so that their link works."""
     alerted = await incidents.note_alerted(session, incident, users, clock)
     for user in alerted:
         lang = await outreach.lang_of(session, user, incident.lang)
-        await outreach.dm(
-            session,
-            user,
-            "em.incident.alert_dm",
-            default_lang=lang,
-            ref=incidents.alert_ref(incident, user),
-            urgent=True,
-            **_alert_params(incident, lang),
+        content = outbox.text_content(
+            tr("em.incident.alert_dm", lang, **_alert_params(incident, lang, room_ref=room_ref))
         )
+        ref = incidents.alert_ref(incident, user)
+        await outbox.enqueue(session, content, to_user=user, ref=ref, priority=outbox.URGENT, room_ref=room_ref)
     await outreach.push(
         session,
         alerted,
@@ -236,7 +228,7 @@ async def _alert(session: AsyncSession, incident: Any, users: list[str], clock: 
         body=incident.title,
         clock=clock,
         ref=f"incident:{incident.code}",
-        **_alert_params(incident, incident.lang),
+        **_alert_params(incident, incident.lang, room_ref=room_ref),
     )
 
 
