@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import BotClient, ClientOptions, JoinPolicy
+from bot.errors import MatrixError
 from records import lease
 from records.clock import Clock, SystemClock
 from records.db import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Database, private_dir, tighten
@@ -283,7 +284,10 @@ def run_bot(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.stop)
-        await runtime.run()
+        try:
+            await runtime.run()
+        except (ValueError, MatrixError) as exc:  # no credentials, or the homeserver refused them
+            raise SystemExit(f"the bot cannot log in: {exc}. `zhiban doctor` checks the account.") from None
         if runtime.failure is not None:
             raise SystemExit(f"the bot stopped: {runtime.failure}")
 

@@ -31,3 +31,12 @@ async def test_a_bot_that_cannot_log_in_releases_its_lease(db: Database, tmp_pat
         assert await session.get(Lease, NAME) is None
     # A restart within the lease's 30 s is not kept standing by.
     assert await lease.acquire(db, NAME, "restarted:1", LEASE_TTL, FrozenClock(T0))
+
+
+def test_the_bot_without_a_password_says_so_in_one_line(database_url: str, tmp_path: Path) -> None:
+    from zhiban.bot_runner import run_bot
+
+    settings = Settings(data_dir=tmp_path, database={"url": database_url})
+    with pytest.raises(SystemExit) as stopped:
+        run_bot(settings)
+    assert "the bot cannot log in: the bot needs a password or an access token" in str(stopped.value)
