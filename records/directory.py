@@ -121,6 +121,9 @@ class PeopleDirectory:
         if text[start] == "@":
             full = _MXID.match(text, start)
             if full is not None:
+                spanning = await self._name_across(text, start, full)
+                if spanning is not None:
+                    return spanning
                 return await self._full_id(full.group(0)), full.end()
         users, end = await self._display_name_at(text, start + 1)
         if users:
@@ -132,6 +135,23 @@ class PeopleDirectory:
         if _LOCALPART.fullmatch(name):
             return await self._full_id(f"@{name}:{self.server}" if self.server else "@" + name), token.end()
         raise unknown_person(name, await self._close_to(name))
+
+    async def _name_across(self, text: str, start: int, full: re.Match[str]) -> tuple[str, int] | None:
+        """A display name with a space ("@Wang Wei") that `@short` completion cut after its first word.
+
+        Mentions typed by hand arrive with `@Wang` already completed to `@Wang:<server>`; when a
+        known display name runs on past that word, it is the person meant.
+        """
+        user = full.group(0)
+        localpart, _, server = user[1:].partition(":")
+        if server != self.server or user in await self.known():
+            return None
+        suffix = ":" + server
+        written = text[: full.end() - len(suffix)] + text[full.end() :]
+        users, end = await self._display_name_at(written, start + 1)
+        if not users or end - start - 1 <= len(localpart):
+            return None
+        return self._one(written[start + 1 : end], users), end + len(suffix)
 
     async def _display_name_at(self, text: str, start: int) -> tuple[list[str], int]:
         """The people whose display name is written at `start` (the longest name that fits)."""
