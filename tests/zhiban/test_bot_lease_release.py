@@ -12,7 +12,7 @@ from records.clock import FrozenClock
 from records.db import Database
 from records.models import Lease
 from zhiban.bot_runner import LEASE_TTL, BotRuntime
-from zhiban.settings import Settings
+from zhiban.settings import DatabaseSettings, MatrixSettings, Settings
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 NAME = "bot:@zhiban:office.example"
@@ -20,7 +20,11 @@ NAME = "bot:@zhiban:office.example"
 
 def _runtime(tmp_path: Path, db_url: str) -> BotRuntime:
     # No password and no token: login fails at once, after the lease was taken.
-    settings = Settings(data_dir=tmp_path, database={"url": db_url}, matrix={"user_id": "@zhiban:office.example"})
+    settings = Settings(
+        data_dir=tmp_path,
+        database=DatabaseSettings(url=db_url),
+        matrix=MatrixSettings(user_id="@zhiban:office.example"),
+    )
     return BotRuntime(settings, clock=FrozenClock(T0))
 
 
@@ -36,7 +40,7 @@ async def test_a_bot_that_cannot_log_in_releases_its_lease(db: Database, tmp_pat
 def test_the_bot_without_a_password_says_so_in_one_line(database_url: str, tmp_path: Path) -> None:
     from zhiban.bot_runner import run_bot
 
-    settings = Settings(data_dir=tmp_path, database={"url": database_url})
+    settings = Settings(data_dir=tmp_path, database=DatabaseSettings(url=database_url))
     with pytest.raises(SystemExit) as stopped:
         run_bot(settings)
     assert "the bot cannot log in: the bot needs a password or an access token" in str(stopped.value)
