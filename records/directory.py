@@ -67,6 +67,19 @@ def unknown_person(token: str, suggestions: Iterable[str] = ()) -> DomainError:
     return DomainError("people.unknown", who=who)
 
 
+def _one_answer(problems: list[DomainError]) -> DomainError:
+    """Several people not found make one refusal naming them all (a name two people share is
+    answered on its own, with their IDs, once the unknown ones are put right)."""
+    unknown = [p for p in problems if p.key != "people.ambiguous"]
+    if not unknown:
+        return problems[0]
+    who = "、".join(dict.fromkeys(str(p.params["who"]) for p in unknown))
+    close = [str(p.params["suggest"]) for p in unknown if "suggest" in p.params]
+    if close:
+        return DomainError("people.unknown_suggest", who=who, suggest="、".join(dict.fromkeys(close)))
+    return DomainError("people.unknown", who=who)
+
+
 @dataclass
 class PeopleDirectory:
     """Resolves the people a message in `room_id` names. One per event: it reads the room and the
@@ -94,27 +107,30 @@ class PeopleDirectory:
     async def resolve_text(self, text: str) -> str:
         """`text` with every person it names written as their full Matrix ID.
 
-        Raises DomainError ("people.unknown…" / "people.ambiguous") naming whoever could not be
-        resolved; nothing is stored before the caller gets past this.
+        Raises DomainError ("people.unknown…" / "people.ambiguous") naming everyone who could
+        not be resolved; nothing is stored before the caller gets past this.
         """
         out: list[str] = []
+        problems: list[DomainError] = []
         pos = 0
         for at in _AT.finditer(text):
             start = at.start()
             if start < pos:
                 continue  # inside a mention already read
-            resolved, end = await self._mention_at(text, start)
+            try:
+                resolved, end = await self._mention_at(text, start)
+            except DomainError as problem:
+                problems.append(problem)  # the others are checked too: one answer names them all
+                continue
             if resolved is None:
                 continue  # a lone @ is not a mention
             out.append(text[pos:start])
             out.append(resolved)
             pos = end
+        if problems:
+            raise _one_answer(problems)
         out.append(text[pos:])
         return "".join(out)
-
-    async def resolve_ids(self, users: Iterable[str]) -> list[str]:
-        """Full Matrix IDs checked (and written as the office knows them), in order, without repeats."""
-        return list(dict.fromkeys([await self._full_id(user) for user in users]))
 
     # -- one mention -----------------------------------------------------------------------
     async def _mention_at(self, text: str, start: int) -> tuple[str | None, int]:

@@ -92,6 +92,10 @@ async def _unknown(people: PeopleDirectory) -> None:
     assert homophone.value.key == "people.unknown_suggest"
     assert homophone.value.params == {"who": "@王为", "suggest": f"王伟 ({WANG})"}
 
+    with pytest.raises(DomainError) as several:  # one answer names everyone not found
+        await people.resolve_text("@nobody-a:office.gov @王伟 @nobody-b:office.gov")
+    assert several.value.params["who"] == "@nobody-a:office.gov、@nobody-b:office.gov"
+
     with pytest.raises(DomainError) as typo:
         await people.resolve_text("@wnag:office.gov")
     assert typo.value.key == "people.unknown_suggest" and WANG in typo.value.params["suggest"]
