@@ -27,6 +27,7 @@ from commands.tasks.policy import TaskPolicy, load_policy
 from commands.tasks.texts import TEXTS, render
 from commands.timeparse import Recurrence, format_duration, format_when
 from commands.timeparse.zones import to_local
+from commands.visibility import json_names
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
@@ -135,8 +136,11 @@ async def list_mine(session: AsyncSession, user: str) -> list[Task]:
 
 async def list_finished(session: AsyncSession, user: str, *, limit: int = 20) -> list[Task]:
     """Accepted (办结) tasks the user led, helped with or assigned, most recently closed first."""
+    # Narrowed in SQL (history grows without end; co-owners are JSON, matched as text),
+    # `may_act` has the last word.
+    mine = or_(Task.assigner == user, Task.lead == user, json_names(Task.co_owners, user))
     rows = await session.scalars(
-        select(Task).where(Task.status == "accepted").order_by(Task.accepted_at.desc(), Task.id.desc())
+        select(Task).where(Task.status == "accepted", mine).order_by(Task.accepted_at.desc(), Task.id.desc())
     )
     return [t for t in rows if may_act(t, user)][:limit]
 
@@ -344,8 +348,9 @@ async def refresh_card(session: AsyncSession, task: Task, clock: Clock) -> None:
         return
     lang, tz = await prefs(session, task.assigner)
     policy = await load_policy(session)
-    latest = latest_note(await list_notes(session, task.id))
-    body = render_card(task, lang, tz, clock.now(), end_of_day=policy.end_of_day_time, latest=latest)
+    # Status and percentage only: everyone in the room saw the card, but what the owners write
+    # about the work is for those the need-to-know rule admits (`!task T7` shows it to them).
+    body = render_card(task, lang, tz, clock.now(), end_of_day=policy.end_of_day_time)
     await outbox.enqueue_edit(session, card_ref(task.id), outbox.text_content(body, _html(body)))
 
 
