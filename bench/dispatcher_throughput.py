@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.fsm import MemoryStorage
 from bot.outbound import Sent, current_outbound
 from bot.types import Event, Message, ReactionEvent
 from records.db import Database
@@ -72,7 +73,8 @@ def make_events(n: int) -> list[Event]:
 async def run(path: str, n: int, db_url: str) -> float:
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
     db = Database(db_url)
-    dispatcher = build_dispatcher(settings, db)
+    # The framework path keeps wizard state in memory; the app's is in the database, in the turn.
+    dispatcher = build_dispatcher(settings, db, storage=MemoryStorage() if path == "framework" else None)
     if path == "framework":
         dispatcher.outer_middlewares.clear()
         dispatcher.report_errors = True
