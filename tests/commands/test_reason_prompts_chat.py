@@ -102,3 +102,18 @@ async def test_a_leave_reason_in_a_group_is_only_a_reply_and_in_a_dm_the_next_me
     async with db.reading() as session:
         row = (await session.scalars(select(Attendee).where(Attendee.user_id == WANG))).one()
         assert row.reason == "临时有外事接待"
+
+
+async def test_who_goes_instead_is_only_taken_from_a_reply_in_a_group(db: Database) -> None:
+    chat = DispatchChat(db, FrozenClock(T0), room=ROOM)
+    sent = await chat.say(BOSS, f"!会议 安全例会 明天下午3点 {WANG}")
+    card = next(r for r in sent if "会议通知" in r.content["body"])
+    question = _only(await chat.react(WANG, str(card.event_id), "🔁"))
+    assert "回复本条消息" in question.content["body"], question.content
+
+    await _write(chat, WANG, "@li 下午的材料你看一下")  # talking to Li, not naming a deputy
+    async with db.reading() as session:
+        assert await session.scalar(select(Attendee.response).where(Attendee.user_id == WANG)) == "pending"
+
+    named = _only(await _write(chat, WANG, "@li", reply_to=str(question.event_id)))
+    assert "@li:localhost 代 @wang:localhost" in named.content["body"], named.content
