@@ -165,7 +165,7 @@ class WizardState(Base):
 
     __tablename__ = "fsm_states"
 
-    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    key: Mapped[str] = mapped_column(String(2048), primary_key=True)  # three escaped Matrix ids
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

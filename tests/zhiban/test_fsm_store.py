@@ -42,6 +42,14 @@ async def test_state_is_scoped_by_room_user_and_thread(db: Database) -> None:
         assert await session.scalar(select(func.count()).select_from(WizardState)) == 0
 
 
+async def test_the_longest_room_user_and_thread_ids_fit(db: Database) -> None:
+    # Matrix ids take up to 255 bytes; every ':' in them is escaped, doubling it.
+    longest = StorageKey("!" + ":" * 254, "@" + ":" * 254, "$" + ":" * 254)
+    storage = DatabaseStorage(db, FrozenClock(T0))
+    await storage.set(longest, "Form:first", {"n": 1})
+    assert await storage.get(longest) == ("Form:first", {"n": 1})
+
+
 async def test_a_write_joins_the_bound_transaction_and_rolls_back_with_it(db: Database) -> None:
     storage = DatabaseStorage(db, FrozenClock(T0))
     key = StorageKey(ROOM, ALICE)

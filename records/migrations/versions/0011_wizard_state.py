@@ -20,7 +20,7 @@ def upgrade() -> None:
     # Report fields are kept in a JSON column (emergency_reports.fields): nothing to widen.
     op.create_table(
         "fsm_states",
-        sa.Column("key", sa.String(length=1024), nullable=False),
+        sa.Column("key", sa.String(length=2048), nullable=False),
         sa.Column("state", sa.String(length=255), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
