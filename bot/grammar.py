@@ -176,6 +176,7 @@ TEXTS = {
         "zh": "相近的命令：{names}",
         "en": "Closest commands: {names}",
     },
+    "help.subcommands": {"zh": "子命令：{subs}", "en": "Sub-commands: {subs}"},
     "greeting": {
         "zh": "您好，我是值班助手。发送 !帮助 查看全部命令，!帮助 <命令> 查看用法。",
         "en": "Hello, I am the duty assistant (Zhiban). Send !help for the commands, !help <command> for one's usage.",

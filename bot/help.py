@@ -42,7 +42,10 @@ def render_help(dispatcher: Dispatcher, lang: str, t: Callable[..., str], prefix
 def render_command_help(spec: Command, lang: str, t: Callable[..., str]) -> str:
     summary = spec.summary.get(lang) or spec.summary.get("zh", "")
     names = ", ".join([spec.name, *spec.aliases])
-    return "\n".join([f"{summary}", f"{t('help.aliases')} {names}", usage_text(spec, lang, t)])
+    lines = [f"{summary}", f"{t('help.aliases')} {names}"]
+    if spec.subcommands is not None:
+        lines.append(t("help.subcommands", subs=spec.subcommands.listing(lang)))
+    return "\n".join([*lines, usage_text(spec, lang, t)])
 
 
 def help_router() -> Router:

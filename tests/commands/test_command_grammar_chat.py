@@ -146,3 +146,8 @@ async def test_a_meeting_without_a_title_keeps_its_whole_time_and_asks_for_the_t
     assert meeting is not None and meeting.title == "碰头会"
     # Tomorrow (Tuesday) 17:00 in Shanghai, not today.
     assert meeting.starts_at.replace(tzinfo=UTC) == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+async def test_help_for_a_command_lists_its_sub_commands(db: Database) -> None:
+    chat = _chat(db, FrozenClock(T0))
+    assert "子命令：发起、查看、导出、设置" in await chat.reply_to(BOSS, "!帮助 审批")
