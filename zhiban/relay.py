@@ -315,23 +315,24 @@ class OutboxRelay:
                 # Counted before the call: if this process dies before the room is marked made,
                 # the next try knows to look for it first.
                 stored.attempts += 1
-        if tried_before or row.id in self._tries:
-            found = await self._find_made_room(creation)
-            if found is not None:
-                log.info("outbox %s: the room %s made by an earlier try is used", row.id, found)
-                return found
-        bot = str(getattr(self.client, "user_id", "") or "")
-        levels = {u: room_admin.MODERATOR for u in spec.get("moderators") or [] if u != bot}
-        response = check(
-            await self.client.nio.room_create(
-                name=str(spec.get("name") or ""),
-                topic=str(spec.get("topic") or ""),
-                invite=[u for u in spec.get("invite") or [] if u != bot],
-                initial_state=[{"type": outbox.CREATION_STATE, "state_key": "", "content": {"creation": creation}}],
-                power_level_override={"users": {bot: 100, **levels}} if bot else None,
+        room_id = await self._find_made_room(creation) if tried_before or row.id in self._tries else None
+        if room_id is not None:
+            log.info("outbox %s: the room %s made by an earlier try is used", row.id, room_id)
+        else:
+            bot = str(getattr(self.client, "user_id", "") or "")
+            response = check(
+                await self.client.nio.room_create(
+                    name=str(spec.get("name") or ""),
+                    topic=str(spec.get("topic") or ""),
+                    invite=[u for u in spec.get("invite") or [] if u != bot],
+                    initial_state=[{"type": outbox.CREATION_STATE, "state_key": "", "content": {"creation": creation}}],
+                )
             )
-        )
-        return str(response.room_id)
+            room_id = str(response.room_id)
+        # Raised after creation (best effort, and only ever raised: safe to repeat), not by an
+        # override at creation, which room versions treat differently for the creator.
+        await room_admin.make_moderators(self.client, room_id, spec.get("moderators") or [])
+        return room_id
 
     async def _find_made_room(self, creation: str) -> str | None:
         """The bot's joined room whose state carries `creation`, if an earlier try made one."""
