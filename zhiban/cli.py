@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -210,6 +211,37 @@ def doctor(config: ConfigOption = None) -> None:
     typer.echo(f"{failures} failure(s), {warnings} warning(s).")
     # Warnings say what to look at; only a failure means Zhiban will not work as configured.
     raise typer.Exit(1 if failures else 0)
+
+
+class Role(StrEnum):
+    bot = "bot"
+    worker = "worker"
+    server = "server"
+
+
+@app.command()
+def health(
+    role: Annotated[Role, typer.Argument(help="The process to check: bot, worker or server.")],
+    config: ConfigOption = None,
+    ready: Annotated[bool, typer.Option("--ready", help="Able to serve, not only alive.")] = False,
+    port: Annotated[int | None, typer.Option(help="The server's port (default: server.port).")] = None,
+) -> None:
+    """Check one process of this host (a container health check): one line, exit 0 or 1."""
+    from zhiban import health as checks
+    from zhiban.redis_conn import resolve_url
+
+    settings = _settings(config)
+    result: checks.Health
+    if role is Role.bot:
+        result = asyncio.run(checks.bot_health(settings, ready=ready))
+    elif role is Role.server:
+        result = asyncio.run(checks.server_health(settings, ready=ready, port=port))
+    elif redis_url := resolve_url(settings.redis.url):
+        result = asyncio.run(checks.worker_health(settings, redis_url, ready=ready))
+    else:
+        result = checks.Health(False, "worker: no Redis configured (redis.url) or answering on localhost")
+    typer.echo(result.line)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @db_app.command("upgrade")
