@@ -369,3 +369,93 @@ async def test_once_the_homeserver_answers_again_every_waiting_room_is_tried_at_
     await relay.relay_once()
     bodies = [content["body"] for _, content, _ in client.sent]
     assert sorted(bodies) == ["queued early in the outage", "queued just now"]
+
+
+class RoomNio:
+    """The room calls of a homeserver: rooms it made keep their state; an answer can be lost."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, dict[str, Any]] = {}
+        self.lose_next_answer = False
+        self.refuse = False
+        self.state: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def room_create(self, **kwargs: Any) -> Any:
+        if self.refuse:
+            raise _refusal(403, "M_FORBIDDEN")
+        room_id = f"!made{len(self.made) + 1}:example.org"
+        self.made[room_id] = {item["type"]: item["content"] for item in kwargs["initial_state"]} | {"args": kwargs}
+        if self.lose_next_answer:  # made, but the bot never hears so (killed, timed out)
+            self.lose_next_answer = False
+            raise ConnectionError("connection reset")
+        return SimpleNamespace(room_id=room_id)
+
+    async def joined_rooms(self) -> Any:
+        return SimpleNamespace(rooms=[*self.made, "!other:example.org"])
+
+    async def room_get_state_event(self, room_id: str, event_type: str) -> Any:
+        return SimpleNamespace(content=self.made.get(room_id, {}).get(event_type, {}))
+
+    async def room_put_state(self, room_id: str, event_type: str, content: dict[str, Any]) -> Any:
+        self.state.append((room_id, event_type, content))
+        return SimpleNamespace(event_id=f"$state{len(self.state)}")
+
+
+class RoomClient(OutageClient):
+    def __init__(self) -> None:
+        super().__init__()
+        self.nio = RoomNio()
+
+
+async def _queue_room_with_followers(db: Database) -> tuple[int, int, int]:
+    """A room to create, its card and pin, and a DM that links to it: (action, card, dm) ids."""
+    async with db.transaction() as session:
+        action = await outbox.enqueue_room(
+            session, ref="test-room:1", name="E1 Ⅱ级 内涝", topic="t", invite=["@a:example.org"], moderators=[]
+        )
+        card = await outbox.enqueue(session, outbox.text_content("card"), room_ref=action.id, ref="card:E1")
+        await outbox.enqueue(
+            session, {"pinned": []}, room_ref=action.id, event_type="m.room.pinned_events",
+            relates_to_outbox_id=card.id, relation=outbox.PIN,
+        )  # fmt: skip
+        dm = await outbox.enqueue(
+            session, outbox.text_content(f"join {outbox.ROOM_LINK}"), to_user="@a:example.org", room_ref=action.id
+        )
+        return action.id, card.id, dm.id
+
+
+async def test_a_room_made_before_the_bot_heard_so_is_found_again_not_made_twice(db: Database) -> None:
+    client = RoomClient()
+    client.nio.lose_next_answer = True
+    action_id, card_id, dm_id = await _queue_room_with_followers(db)
+    clock = Ticker()
+    first = OutboxRelay(db, client, monotonic=clock)  # type: ignore[arg-type]
+    await first.relay_once()
+    assert len(client.nio.made) == 1 and not client.sent  # made; nothing waiting for it went out
+    # A new process (the old one was killed): it knows nothing but the table.
+    await _drain(OutboxRelay(db, client, monotonic=clock), clock)  # type: ignore[arg-type]
+
+    assert list(client.nio.made) == ["!made1:example.org"]
+    room = "!made1:example.org"
+    assert (await _stored(db, action_id)).room_id == room
+    card = await _stored(db, card_id)
+    assert card.room_id == room and card.event_id
+    assert (room, "m.room.pinned_events", {"pinned": [card.event_id]}) in client.nio.state
+    dm = await _stored(db, dm_id)
+    assert dm.sent_at is not None
+    body = next(content["body"] for target, content, _ in client.sent if target == "!dm-a:example.org")
+    assert "https://matrix.to/#/!made1:example.org?via=example.org" in body, body
+
+
+async def test_rows_waiting_for_a_room_that_cannot_be_made_are_dropped_and_the_room_reported(db: Database) -> None:
+    client = RoomClient()
+    client.nio.refuse = True
+    action_id, card_id, dm_id = await _queue_room_with_followers(db)
+    clock = Ticker()
+    await _drain(OutboxRelay(db, client, monotonic=clock), clock)  # type: ignore[arg-type]
+
+    assert not client.nio.made
+    assert (await _stored(db, action_id)).failed
+    assert (await _stored(db, card_id)).failed and (await _stored(db, dm_id)).failed
+    # Nothing reached anyone: the waiting rows are not reported one by one either.
+    assert not [content for _, content, _ in client.sent if "join" in str(content.get("body"))]
