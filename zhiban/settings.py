@@ -60,6 +60,9 @@ class MatrixSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = ""  # empty: SQLite under data_dir
+    # The password apart from the URL (best as ZHIBAN_DATABASE__PASSWORD), so that one with
+    # @ : / or % in it needs no escaping by hand: it is quoted into the URL here.
+    password: str = ""
 
 
 class RedisSettings(_Section):
@@ -336,6 +339,11 @@ class Settings(BaseSettings):
 
     @property
     def database_url(self) -> str:
+        if self.database.url and self.database.password:
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.database.url).set(password=self.database.password)
+            return url.render_as_string(hide_password=False)
         return self.database.url or f"sqlite:///{(self.data_dir / 'zhiban.db').resolve()}"
 
     @classmethod

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
+import pytest
 import typer
 import yaml
 from packaging.requirements import Requirement
@@ -22,16 +24,80 @@ def cli_commands() -> set[str]:
     return set(group.commands)  # type: ignore[attr-defined]
 
 
+ZHIBAN_SERVICES = ("bot", "server", "worker")
+
+
+def parse(args: list[str]) -> Any:
+    """Parse `zhiban <args>` as the CLI would, without running it: a wrong command, option or
+    argument raises the CLI's usage error here."""
+    command: Any = typer.main.get_command(app)
+    while (commands := getattr(command, "commands", None)) is not None:  # a group: descend
+        assert args and args[0] in commands, f"the CLI has no command `zhiban {' '.join(args)}`"
+        command, args = commands[args[0]], args[1:]
+    return command.make_context(command.name, list(args))
+
+
+def compose_services() -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    return services
+
+
 def test_compose_names_every_service_and_each_command_exists() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"synapse", "postgres", "redis", "bot", "server", "worker"} <= set(services)
-    for name in ("bot", "server", "worker"):
-        command = services[name]["command"][0]
-        assert command in cli_commands(), f"compose runs `zhiban {command}`, which the CLI lacks"
+    assert {"synapse", "postgres", "redis", "migrate", "bot", "server", "worker"} <= set(services)
+    for name in (*ZHIBAN_SERVICES, "migrate"):
+        command = services[name]["command"]
+        parse(command)
+        assert command[0] in cli_commands(), f"compose runs `zhiban {command[0]}`, which the CLI lacks"
     for name, service in services.items():
-        assert "healthcheck" in service, f"{name} has no health check"
+        # A one-shot service exits when done; every long-running one says whether it is healthy.
+        assert "healthcheck" in service or service.get("restart") == "no", f"{name} has no health check"
     assert {"zhiban-data", "postgres-data", "redis-data"} <= set(compose["volumes"])
+
+
+def test_migrations_run_once_before_every_zhiban_process() -> None:
+    services = compose_services()
+    assert services["migrate"]["command"] == ["db", "upgrade"]
+    assert services["migrate"]["restart"] == "no"
+    for name in ZHIBAN_SERVICES:
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
+
+
+def test_each_zhiban_process_checks_its_own_health() -> None:
+    services = compose_services()
+    for name in ZHIBAN_SERVICES:
+        test = services[name]["healthcheck"]["test"]
+        # Not `zhiban doctor`: it fails for reasons that are no fault of the process (the speech
+        # model not yet assembled, the homeserver down for a worker that never talks to it).
+        assert test[:4] == ["CMD", "zhiban", "health", name], f"{name} checks {test}"
+        parse(test[2:])
+
+
+def test_the_database_password_is_not_put_into_the_url_unescaped() -> None:
+    environment = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-zhiban"]["environment"]
+    assert "POSTGRES_PASSWORD" not in environment["ZHIBAN_DATABASE__URL"]
+    assert "POSTGRES_PASSWORD" in environment["ZHIBAN_DATABASE__PASSWORD"]
+
+
+def test_a_password_apart_from_the_url_is_quoted_into_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    from records.db import Database
+    from zhiban.settings import load_settings
+
+    password = "p@ss:w/rd%20?#x"
+    monkeypatch.setenv("ZHIBAN_DATABASE__URL", "postgresql://zhiban@postgres:5432/zhiban")
+    monkeypatch.setenv("ZHIBAN_DATABASE__PASSWORD", password)
+    settings = load_settings(tmp_path / "absent.toml")
+    url = make_url(Database(settings.database_url).url)
+    assert (url.username, url.password, url.host, url.port, url.database) == (
+        "zhiban",
+        password,
+        "postgres",
+        5432,
+        "zhiban",
+    )
 
 
 def test_cli_has_the_documented_commands() -> None:
@@ -146,8 +212,8 @@ def test_lock_pins_every_production_dependency_with_hashes() -> None:
         assert requirement.specifier.contains(version, prereleases=True), (
             f"requirements.lock pins {name}=={version}, outside pyproject's {requirement}: run `make lock`"
         )
-    for name, (version, hashes) in pins.items():
-        assert hashes, f"{name}=={version} has no --hash in requirements.lock"
+    for pinned, (version, hashes) in pins.items():
+        assert hashes, f"{pinned}=={version} has no --hash in requirements.lock"
     # The build backend comes from the lock too, so `--no-build-isolation` fetches nothing.
     assert {"setuptools", "wheel"} <= set(pins)
     dev_only = {"pytest", "ruff", "mypy", "hypothesis", "jiwer", "matrix-synapse"}
