@@ -25,7 +25,8 @@ from bot.texts import TEXTS
 from bot.types import Event, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent
 
 log = logging.getLogger(__name__)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+# A word that reads as a Chinese command name: command names are two to six characters.
+_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{1,6}$")
 
 OBSERVER_OF: dict[type, str] = {
     Message: "message",
@@ -140,9 +141,10 @@ class Dispatcher(Router):
         elif message.is_dm or parsed.addressed:
             shown = [f"{parsed.prefix}{name}" for name in ranked(parsed.word, self._shown_names(data["lang"]))]
             await message.reply(text + ("\n" + t("error.closest_commands", names=" · ".join(shown)) if shown else ""))
-        elif _CJK.search(parsed.word):
+        elif _CJK_WORD.match(parsed.word):
             # A Chinese command word in a shared room is ours (the other bots people run here
-            # answer to English words): unknown, with where to look.
+            # answer to English words): unknown, with where to look. A longer run after a "！"
+            # is a sentence ("！好的收到，马上办"), not a command.
             await message.reply(text)
         # else: in a shared room, `!word` is meant for another bot; leave it alone.
 

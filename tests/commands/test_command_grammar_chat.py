@@ -127,6 +127,8 @@ async def test_unknown_commands_are_answered_where_they_are_ours(db: Database) -
     # An English word far from ours is meant for another bot: left alone.
     assert await chat.say(BOSS, "!foo") == []
     assert await chat.say(BOSS, "!weather 北京") == []
+    # A sentence that happens to start with a "！" is no command.
+    assert await chat.say(BOSS, "！好的收到马上去办理") == []
     # In a DM, and when the bot is addressed by name: the closest commands.
     for typed, dm in [("!foo", True), ("zhiban: foo", False), ("值班助手 开个会吧", False)]:
         body = (await _bodies(chat, typed, dm=dm))[0]
