@@ -244,6 +244,61 @@ def health(
     raise typer.Exit(0 if result.ok else 1)
 
 
+@app.command()
+def backup(
+    archive: Annotated[Path, typer.Argument(help="The archive to write (tar.gz).")],
+    config: ConfigOption = None,
+) -> None:
+    """Back up the database, the bot's crypto store, the config and the audit key into one archive."""
+    from zhiban.backup import BackupError, create_backup
+
+    settings = _settings(config)
+    try:
+        manifest, notes = create_backup(settings, config_path(config), archive)
+    except BackupError as exc:
+        typer.secho(f"Backup failed: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    size = archive.stat().st_size
+    typer.secho(
+        f"backup written to {archive} ({len(manifest['files'])} files, {size / 1e6:.1f} MB, "
+        f"{manifest['database']} at schema {manifest['alembic_revision']})",
+        fg=typer.colors.GREEN,
+    )
+    for note in notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW)
+    typer.echo("It holds the audit key and the bot's device keys: keep it as safe as the server itself.")
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="The archive `zhiban backup` wrote.")],
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Where to put the restored config (default: ./zhiban.toml).")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Restore into this data folder instead.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace what is already there.")] = False,
+) -> None:
+    """Restore a backup onto an empty data folder, then check the audit trail with the restored key."""
+    from zhiban.backup import BackupError, restore_backup
+
+    try:
+        restored = restore_backup(archive, config_path(config), data_dir=data_dir, force=force)
+    except BackupError as exc:
+        typer.secho(f"Restore refused: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    except ConfigError as exc:
+        typer.secho(f"Config error in the restored config: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    typer.secho(
+        f"restored the backup of {restored.manifest['created_at']} into {restored.settings.data_dir}",
+        fg=typer.colors.GREEN,
+    )
+    for note in restored.notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW)
+    typer.secho(restored.audit_summary, fg=typer.colors.GREEN if restored.audit_ok else typer.colors.RED)
+    raise typer.Exit(0 if restored.audit_ok else 1)
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None, revision: str = "head") -> None:
     """Apply the database migrations."""
