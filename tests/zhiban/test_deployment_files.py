@@ -243,3 +243,11 @@ def test_compose_images_are_pinned_by_digest_or_to_a_release() -> None:
             assert tag not in ("", "latest") and re.match(r"^v?\d+\.\d+\.\d+$", tag), f"{name}: {image}"
         else:
             assert DIGEST.match(image), f"{name} runs {image}, not pinned by digest"
+
+
+def test_published_ports_are_for_the_reverse_proxy_only() -> None:
+    # The push page needs HTTPS (docs/deploy.md): plain HTTP ports are published on loopback,
+    # where the proxy on the host reaches them and nobody else does.
+    for name, service in compose_services().items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} to every network"
