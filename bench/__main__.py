@@ -11,6 +11,7 @@
         bench.parsers                the slowest input found for each chat parser (target < 50 ms)
         bench.recovery               bot takeover after kill -9; a timer's extra lateness when its job is lost
         bench.relay_recovery         homeserver back after an outage → the queued backlog delivered (target < 10 s)
+        bench.backup                 zhiban backup / restore of a 100,000-record database, SQLite and PostgreSQL
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ BENCHMARKS = [
     "bench.parsers",
     "bench.recovery",
     "bench.relay_recovery",
+    "bench.backup",
 ]
 
 
