@@ -64,6 +64,12 @@ class FakeNio:
         self.invited.append((room_id, user_id))
         return _Response()
 
+    # People named in commands are looked up here: no member names are known, everyone exists.
+    rooms: dict[str, Any] = {}
+
+    async def get_profile(self, user_id: str) -> _Response:
+        return _Response()
+
 
 class DeclaringClient:
     """A bot client that can declare: the summary card is 'sent' directly and remembered."""
