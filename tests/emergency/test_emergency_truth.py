@@ -49,6 +49,8 @@ class FakeNio:
     def __init__(self) -> None:
         self.created: list[dict[str, Any]] = []
         self.invited: list[tuple[str, str]] = []
+        # People named in commands are looked up here: no member names are known, everyone exists.
+        self.rooms: dict[str, Any] = {}
 
     async def room_create(self, **kwargs: Any) -> _Response:
         self.created.append(kwargs)
@@ -63,9 +65,6 @@ class FakeNio:
     async def room_invite(self, room_id: str, user_id: str) -> _Response:
         self.invited.append((room_id, user_id))
         return _Response()
-
-    # People named in commands are looked up here: no member names are known, everyone exists.
-    rooms: dict[str, Any] = {}
 
     async def get_profile(self, user_id: str) -> _Response:
         return _Response()
