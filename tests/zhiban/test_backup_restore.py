@@ -192,3 +192,13 @@ def test_a_truncated_archive_is_refused(config: Path, tmp_path: Path) -> None:
 
 def test_libpq_url_drops_the_driver() -> None:
     assert libpq_url("postgresql+asyncpg://u@h/db") == "postgresql://u@h/db"
+
+
+def test_without_pg_dump_the_error_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    config = tmp_path / "zhiban.toml"
+    config.write_text(f'data_dir = "{tmp_path}"\n[database]\nurl = "postgresql://office@127.0.0.1/zhiban"\n')
+    made = _cli("backup", str(tmp_path / "b.tar.gz"), "-c", str(config))
+    assert made.exit_code == 1
+    assert "pg_dump is not installed" in made.output and "postgresql-client" in made.output
+    assert not (tmp_path / "b.tar.gz").exists()
