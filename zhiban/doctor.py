@@ -257,6 +257,8 @@ async def check_database(settings: Settings) -> Check:
             "database.url is not a database URL; write postgresql://user:password@host:5432/name, "
             "or leave it empty to use SQLite under the data folder.",
         )
+    if settings.database.password:  # given apart from the URL (docker-compose does), as the processes use it
+        url = url.set(password=settings.database.password)
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite":
         return _check_sqlite(Path(url.database or ""))
@@ -265,7 +267,7 @@ async def check_database(settings: Settings) -> Check:
     from records.db import Database
 
     try:
-        db = Database(settings.database.url)
+        db = Database(url.render_as_string(hide_password=False))
     except Exception as exc:  # an unknown driver, a bad option in the URL
         return Check("database", Status.FAIL, f"cannot use {shown}: {_first_line(exc)}. Check database.url.")
     try:

@@ -56,6 +56,18 @@ def test_a_postgresql_error_is_given_whole(tmp_path: Path, redis_url: str, postg
     assert 'database "zhiban_doctor_no_such_database" does not exist' in line
 
 
+def test_the_database_password_given_apart_is_used_and_never_shown(
+    tmp_path: Path, redis_url: str, postgres_server: str
+) -> None:
+    # docker-compose passes the password as database.password, apart from the URL.
+    url = postgres_server.rsplit("/", 1)[0] + "/zhiban_doctor_no_such_database"
+    toml = _base(tmp_path, redis_url, password="pw", database=url) + 'password = "s3cret-pw"\n'
+    code, output = _doctor(tmp_path, toml)
+    line = _line(output, "database")
+    assert code == 1 and line.startswith("✘") and ":***@" in line
+    assert "s3cret-pw" not in output
+
+
 def test_a_missing_password_is_said_in_plain_words(tmp_path: Path, redis_url: str) -> None:
     code, output = _doctor(tmp_path, _base(tmp_path, redis_url))
     assert code == 1 and "Traceback" not in output
