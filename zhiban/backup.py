@@ -243,7 +243,10 @@ def _unpack(archive: Path, stage: Path) -> dict[str, Any]:
             for member in tar.getmembers():
                 if not _safe_member(member.name) or not (member.isfile() or member.isdir()):
                     raise BackupError(f"{archive} is refused: it holds an unexpected entry {member.name!r}")
-            tar.extractall(stage, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4+; the checks above cover older ones
+                tar.extractall(stage, filter="data")
+            else:  # pragma: no cover
+                tar.extractall(stage)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise BackupError(f"{archive} is not a readable backup archive ({exc}); nothing was restored") from None
     try:
