@@ -17,6 +17,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import aiohttp
 
 from records.db import private_dir
 from zhiban.config_file import fresh_config, write_config
@@ -49,6 +52,50 @@ class Accounts:
         path.write_text(json.dumps({"bot_password": accounts.bot_password, "passwords": accounts.passwords}))
         path.chmod(0o600)
         return accounts
+
+
+async def set_display_name(hs: LocalHomeserver, localpart: str, password: str, name: str) -> None:
+    """Give a demo person their Chinese name through the profile API (cards and clients show it).
+
+    Checked first, so that a restart logs nobody in (each login is a new device in their list).
+    """
+    user_id = hs.user_id(localpart)
+    url = f"{hs.base_url}/_matrix/client/v3/profile/{quote(user_id)}/displayname"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        async with http.get(url) as resp:
+            current = await resp.json(content_type=None)
+        if resp.status == 200 and isinstance(current, dict) and current.get("displayname") == name:
+            return
+        token, _ = await hs.login(user_id, password, device_id="ZHIBAN_DEMO_SETUP")
+        auth = {"Authorization": f"Bearer {token}"}
+        async with http.put(url, json={"displayname": name}, headers=auth) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"could not set {user_id}'s display name ({resp.status}): {await resp.text()}")
+        async with http.post(f"{hs.base_url}/_matrix/client/v3/logout", headers=auth):
+            pass
+
+
+def describe_redis(url: str) -> str:
+    """host:port, database N, with any password hidden: what a shared Redis must be told apart by."""
+    parts = urlsplit(url)
+    db = parts.path.lstrip("/") or "0"
+    return f"{parts.hostname}:{parts.port or 6379}, database {db}"
+
+
+def print_logins(hs: LocalHomeserver, accounts: Accounts) -> None:
+    print("\nDemo logins (any Matrix client, homeserver " + hs.base_url + "):")
+    for localpart, name, roles in DEMO_PEOPLE:
+        print(f"  {hs.user_id(localpart):<22} password {accounts.passwords[localpart]:<14} {name} {roles}")
+
+
+def print_next_step(hs: LocalHomeserver, accounts: Accounts) -> None:
+    first, name, _ = DEMO_PEOPLE[0]
+    print(
+        f'\nNext: open Element (https://app.element.io, or Element Desktop), choose "Sign in", '
+        f"edit the homeserver to {hs.base_url}, and log in as {hs.user_id(first)} ({name}) "
+        f"with password {accounts.passwords[first]}. Start a chat with {hs.user_id(BOT_LOCALPART)} "
+        "and say !帮助."
+    )
 
 
 def _free_port() -> int:
@@ -114,6 +161,40 @@ class Children:
                 proc.kill()
 
 
+async def _tour_or_check(data_dir: Path, hs: LocalHomeserver, accounts: Accounts, children: Children) -> bool:
+    """The whole tour on the first start; later starts only check, in the same room, that the bot answers."""
+    from zhiban.tour import CHECK_STEPS, TOUR_STEPS, play_tour, remember_tour, tour_state
+
+    played = tour_state(data_dir)
+    if played is None:
+        print("\nA short tour (a real client talking to the bot):")
+    else:
+        print(
+            f"\nThe tour was played on {played.get('played_at', '?')} (delete {data_dir / 'tour.json'} to see it again)."
+        )
+        print("Checking that the bot answers:")
+    try:
+        room, _ = await asyncio.wait_for(
+            play_tour(
+                hs.base_url,
+                hs.user_id("zhao"),
+                accounts.passwords["zhao"],
+                hs.user_id(BOT_LOCALPART),
+                steps=TOUR_STEPS if played is None else CHECK_STEPS,
+                room_id=None if played is None else played["room_id"],
+            ),
+            timeout=300,
+        )
+    except TimeoutError:
+        print("  (the tour timed out; see the logs)")
+        for name in children.dead():
+            print(f"--- {name} stopped:\n{children.tail(name)}")
+        return False
+    if played is None:
+        remember_tour(data_dir, room)
+    return True
+
+
 async def run_stack(
     data_dir: Path, *, tour: bool = True, exit_after_tour: bool = False, embedded_redis: bool = False
 ) -> int:
@@ -133,14 +214,19 @@ async def run_stack(
         redis_url = embedded.start()
         print(f"  redis       {redis_url}  (embedded)")
     else:
-        print(f"  redis       {redis_url}")
+        # Loud on purpose: a configured Redis may be shared, and the demo's queues land in it.
+        where = describe_redis(redis_url)  # never the password
+        print(f"  redis       {where}  (CONFIGURED, maybe SHARED)")
+        print(f"  !! the demo writes its queues and state to the Redis at {where};")
+        print("  !! use a database nothing else uses, or start with --embedded-redis")
 
     children: Children | None = None
     try:
         accounts = Accounts.load_or_create(data_dir / "accounts.json")
         await hs.register(BOT_LOCALPART, accounts.bot_password)
-        for localpart, _, _ in DEMO_PEOPLE:
+        for localpart, name, _ in DEMO_PEOPLE:
             await hs.register(localpart, accounts.passwords[localpart])
+            await set_display_name(hs, localpart, accounts.passwords[localpart], name)
         config = data_dir / "zhiban.toml"
         _ensure_config(config, data_dir, hs, accounts)
         settings = load_settings(config)
@@ -150,29 +236,13 @@ async def run_stack(
         children.start()
         print(f"  push server {settings.server.public_url}")
         print(f"  bot         {hs.user_id(BOT_LOCALPART)}  (logs in {data_dir / 'logs'})")
-        print("\nDemo logins (any Matrix client, homeserver " + hs.base_url + "):")
-        for localpart, name, roles in DEMO_PEOPLE:
-            print(f"  {hs.user_id(localpart):<22} password {accounts.passwords[localpart]:<14} {name} {roles}")
+        print_logins(hs, accounts)
 
-        if tour:
-            from zhiban.tour import play_tour
-
-            print("\nA short tour (a real client talking to the bot):")
-            try:
-                await asyncio.wait_for(
-                    play_tour(
-                        hs.base_url,
-                        hs.user_id("zhao"),
-                        accounts.passwords["zhao"],
-                        hs.user_id(BOT_LOCALPART),
-                    ),
-                    timeout=300,
-                )
-            except TimeoutError:
-                print("  (the tour timed out; see the logs)")
-                for name in children.dead():
-                    print(f"--- {name} stopped:\n{children.tail(name)}")
-                return 1
+        if tour and not await _tour_or_check(data_dir, hs, accounts, children):
+            return 1
+        # Repeated here: the tour's output pushed the first listing off the screen.
+        print_logins(hs, accounts)
+        print_next_step(hs, accounts)
         if exit_after_tour:
             return 0
         print("\nZhiban is running. Press Ctrl-C to stop.")

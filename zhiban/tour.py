@@ -7,9 +7,12 @@ the running stack: every step waits for the bot's real answer through the homese
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import nio
 
@@ -99,17 +102,49 @@ class TourClient:
         raise TimeoutError("the bot did not join the tour room")
 
 
+# Where `zhiban up` remembers that the tour was played, and in which room.
+TOUR_STATE = "tour.json"
+# What later starts send instead of the whole tour: one line proves the bot answers again.
+CHECK_STEPS: list[str] = ["!在吗"]
+
+
+def tour_state(data_dir: Path) -> dict[str, str] | None:
+    path = data_dir / TOUR_STATE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # unreadable: play the tour again rather than fail the start
+    return data if isinstance(data, dict) and "room_id" in data else None
+
+
+def remember_tour(data_dir: Path, room_id: str) -> None:
+    state = {"played_at": datetime.now(UTC).isoformat(timespec="seconds"), "room_id": room_id}
+    (data_dir / TOUR_STATE).write_text(json.dumps(state), encoding="utf-8")
+
+
 async def play_tour(
-    homeserver: str, user_id: str, password: str, bot_user: str, out: Callable[[str], None] = print
-) -> list[Line]:
+    homeserver: str,
+    user_id: str,
+    password: str,
+    bot_user: str,
+    out: Callable[[str], None] = print,
+    *,
+    steps: Sequence[str] = TOUR_STEPS,
+    room_id: str | None = None,
+) -> tuple[str, list[Line]]:
+    """Say each step and print the answers; a known room is reused (a restart makes no new room)."""
     lines: list[Line] = []
     async with TourClient(homeserver, user_id, password) as tour:
-        room = await tour.open_room_with(bot_user, "值班助手导览 Zhiban tour")
-        await tour.wait_for_bot(room, bot_user)
-        for text in TOUR_STEPS:
+        room = room_id
+        if room is None:
+            room = await tour.open_room_with(bot_user, "值班助手导览 Zhiban tour")
+            await tour.wait_for_bot(room, bot_user)
+        for text in steps:
             out(f"\n  👤 {user_id}: {text}")
             lines.append(Line(user_id, text))
             for answer in await tour.say(room, text, bot_user):
                 out("  🤖 " + answer.replace("\n", "\n     "))
                 lines.append(Line(bot_user, answer))
-    return lines
+    return room, lines
