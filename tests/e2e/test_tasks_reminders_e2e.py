@@ -49,7 +49,7 @@ async def test_alarm_rings_until_a_check_mark(make_bot: MakeBot, make_user: Make
     await alice.wait_for_member(room, bot.user_id)
     mark = alice.mark()
     await alice.send_text(room, "!alarm in 10 minutes 值班交接")
-    await alice.wait_for_message(room, sender=bot.user_id, contains="提醒时间", since=mark)
+    await alice.wait_for_message(room, sender=bot.user_id, contains="响铃时间", since=mark)
 
     # Marks are taken before the action that causes what they wait for, so a fast reply
     # can never land before its mark and be missed.
