@@ -19,8 +19,11 @@ def localhost_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     def answers(url: str, timeout: float = 0.5) -> bool:
         return url == redis_conn.LOCAL_URL
 
+    def probe(url: str) -> str | None:
+        return None if answers(url) else f"Redis at {url} does not answer"
+
     monkeypatch.setattr(redis_conn, "answers", answers)
-    monkeypatch.setattr(doctor, "answers", answers)
+    monkeypatch.setattr(doctor, "_probe_redis", probe)
     monkeypatch.setattr(redis_conn, "_warned", set())
 
 
