@@ -20,32 +20,11 @@ from emergency.models import Incident
 from records.clock import FrozenClock
 from records.db import Database
 from tests.support.dispatch_chat import DispatchChat
-
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
-ROOM = "!office:localhost"
-BOSS = "@boss:localhost"
-LI = "@li:localhost"
-BOT = "@zhiban:localhost"
-
-
-class OfficeClient:
-    """The bot client as the commands see it: power levels, the room's members, the accounts."""
-
-    user_id = BOT
-
-    def power_level(self, room_id: str, user_id: str) -> int:
-        return 0
-
-    def members(self, room_id: str) -> dict[str, str | None]:
-        return {BOSS: "老板", LI: "李娜", BOT: "值班助手"}
-
-    async def registered(self, user_id: str) -> bool:
-        return user_id in (BOSS, LI, BOT)
+from tests.support.office_chat import BOSS, BOT, LI, T0, office_chat
 
 
 def _chat(db: Database, clock: FrozenClock) -> DispatchChat:
-    chat = DispatchChat(db, clock, room=ROOM)
-    chat.dispatcher.context["client"] = OfficeClient()
+    chat = office_chat(db, clock)
     chat.dispatcher.context["bot_user_id"] = BOT
     chat.dispatcher.context["bot_names"] = ["zhiban", "值班助手"]
     return chat

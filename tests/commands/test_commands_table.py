@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,32 +17,12 @@ from sqlalchemy import func, select
 from commands.approvals.models import Approval
 from commands.meetings.models import Meeting
 from commands.tasks.models import Task
-from records.clock import FrozenClock
 from records.db import Database
 from tests.support.dispatch_chat import DispatchChat
+from tests.support.office_chat import BOSS, ROOM, office_chat
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "commands.md"
-T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
-ROOM = "!office:localhost"
-BOSS = "@boss:localhost"
-LI = "@li:localhost"
-BOT = "@zhiban:localhost"
 NOBODY = "@nobody"
-
-
-class OfficeClient:
-    """The bot client as the commands see it: power levels, the room's members, the accounts."""
-
-    user_id = BOT
-
-    def power_level(self, room_id: str, user_id: str) -> int:
-        return 0
-
-    def members(self, room_id: str) -> dict[str, str | None]:
-        return {BOSS: "老板", LI: "李娜", BOT: "值班助手"}
-
-    async def registered(self, user_id: str) -> bool:
-        return user_id in (BOSS, LI, BOT)
 
 
 @dataclass(frozen=True)
@@ -93,9 +72,7 @@ def test_the_table_covers_every_command_and_sub_command(db: Database) -> None:
 
 
 def _chat(db: Database) -> DispatchChat:
-    chat = DispatchChat(db, FrozenClock(T0), room=ROOM)
-    chat.dispatcher.context["client"] = OfficeClient()
-    return chat
+    return office_chat(db)
 
 
 async def _answer(chat: DispatchChat, body: str) -> str:
