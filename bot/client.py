@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -138,6 +139,9 @@ class BotClient:
         self._last_save = -math.inf  # the first token is saved at once, however long the machine has been up
         self._started_ms = int(time.time() * 1000)
         self.synced = asyncio.Event()
+        # When a sync last succeeded (wall clock): `zhiban health bot --ready` calls a bot that
+        # has not heard its homeserver for a while not ready, though its process runs on.
+        self.last_synced_at: datetime | None = None
         self._creators: dict[str, set[str]] = {}
         # Set when the bot must stop rather than go on (events it could not record).
         self.fatal: BaseException | None = None
@@ -215,6 +219,7 @@ class BotClient:
             token = response.next_batch
             self._checkpoint(futures, token)
             await self._maintain_keys()
+            self.last_synced_at = datetime.now(UTC)
             self.synced.set()
 
     async def _pause(self, seconds: float) -> None:

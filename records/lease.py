@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -55,3 +55,10 @@ async def release(db: Database, name: str, holder: str) -> None:
         lease = await session.get(Lease, name)
         if lease is not None and lease.holder == holder:
             await session.delete(lease)
+
+
+async def held_until(db: Database, name: str) -> datetime | None:
+    """When the lease `name` runs out (None: nobody holds it), so a standby can wake just then."""
+    async with db.reading() as session:
+        lease = await session.get(Lease, name)
+    return None if lease is None else lease.expires_at

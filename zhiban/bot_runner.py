@@ -11,7 +11,7 @@ import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from records import lease
 from records.clock import Clock, SystemClock
 from records.db import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Database, private_dir, tighten
 from records.migrate import upgrade_async
+from zhiban import bot_heartbeat as heartbeat
 from zhiban.app import build_dispatcher
 from zhiban.config_file import write_private
 from zhiban.redis_conn import resolve_url
@@ -32,6 +33,8 @@ from zhiban.wakeup import OUTBOX, WakeBus
 log = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(seconds=30)
+# A standby tries again this long after the lease runs out (or soon, when it was just let go).
+STANDBY_RETRY_SECONDS = 0.5
 INSTANCE_FILE = "instance-id"
 
 
@@ -159,13 +162,21 @@ class BotRuntime:
         name = f"bot:{self.settings.matrix.user_id}"
         if holder_device := self.options().device_id:  # the device of the last run, if any
             self._identify(holder_device)
+        standing_by = False
         while not await lease.acquire(self.db, name, self.holder, LEASE_TTL, clock, may_take=self._mine):
-            log.info("another bot holds %s; standing by", name)
+            if not standing_by:
+                log.info("another bot holds %s; standing by", name)
+                standing_by = True
+            await heartbeat.record(self.db, self._standby_key, str(os.getpid()), datetime.now(UTC))
             try:
-                await asyncio.wait_for(self._stopping.wait(), LEASE_TTL.total_seconds() / 3)
+                await asyncio.wait_for(self._stopping.wait(), await self._standby_wait(name))
+                await heartbeat.forget(self.db, self._standby_key)
                 return
             except TimeoutError:
                 continue
+        if standing_by:
+            log.info("took over %s", name)
+            await heartbeat.forget(self.db, self._standby_key)
         try:
             await self._serve(name, clock)
         except BaseException:
@@ -209,6 +220,7 @@ class BotRuntime:
         # The relay starts once the first sync has told us which rooms (and DM rooms) exist.
         await asyncio.wait([sync, asyncio.create_task(client.synced.wait())], return_when=asyncio.FIRST_COMPLETED)
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        await self._beat()  # ready from the first sync, not only from the next lease renewal
         tasks = [sync, lease_task, relay_task]
         if wake_bus is not None:  # workers say when their jobs wrote messages
             tasks.append(asyncio.create_task(wake_bus.listen({OUTBOX: relay.wake}), name="wake-ups"))
@@ -243,6 +255,31 @@ class BotRuntime:
         if self.failure is None and client.fatal is not None:
             self.failure = client.fatal
 
+    @property
+    def _standby_key(self) -> str:
+        return heartbeat.standby_key(self.settings.matrix.user_id, socket.gethostname())
+
+    async def _standby_wait(self, name: str) -> float:
+        """How long a standby sleeps before trying the lease again.
+
+        Until the lease runs out, and not a fixed third of its time: after a kill -9 the lease
+        has up to 30 s left, and a standby polling every 10 s would add up to 10 s more of
+        nobody answering. Never longer than a third of the lease, so that its heartbeat stays
+        fresh and a lease taken meanwhile by another standby is seen.
+        """
+        until = await lease.held_until(self.db, name)
+        longest = LEASE_TTL.total_seconds() / 3
+        if until is None:
+            return STANDBY_RETRY_SECONDS  # released between our try and this look: try again soon
+        left = (until - self.clock.now()).total_seconds()
+        return min(longest, max(STANDBY_RETRY_SECONDS, left + STANDBY_RETRY_SECONDS))
+
+    async def _beat(self) -> None:
+        """Tell `zhiban health bot --ready` when this bot last heard its homeserver."""
+        if self.client is not None and self.client.last_synced_at is not None:
+            key = heartbeat.synced_key(self.settings.matrix.user_id)
+            await heartbeat.record(self.db, key, self.holder, self.client.last_synced_at)
+
     def _identify(self, device: str) -> None:
         if self._explicit_holder:
             return
@@ -273,6 +310,7 @@ class BotRuntime:
                 self.lease_lost = True
                 self._stopping.set()
                 return
+            await self._beat()
 
     def stop(self) -> None:
         self._stopping.set()

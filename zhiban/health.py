@@ -19,9 +19,15 @@ from sqlalchemy import text
 
 from records.db import Database
 from records.models import Lease
+from zhiban import bot_heartbeat as heartbeat
 from zhiban.settings import Settings
 
 TIMEOUT_SECONDS = 5.0
+# A sync is a long poll of 30 s, and the bot notes its last one with each lease renewal (10 s):
+# quiet for longer than both twice over, it has lost its homeserver.
+SYNC_STALE_SECONDS = 90.0
+# A standby notes that it waits at least every 10 s.
+STANDBY_STALE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -61,31 +67,45 @@ async def _database_answers(settings: Settings) -> str | None:
 
 async def bot_health(settings: Settings, *, ready: bool = False, now: datetime | None = None) -> Health:
     """Alive: a bot process of this host holds the bot lease, renewed in time (every 10 s,
-    from the bot's own event loop). Ready: besides, the homeserver it syncs with answers."""
+    from the bot's own event loop), or stands by for it. Ready: the active bot has synced with
+    its homeserver recently (a process that runs on while the homeserver is down is alive, not
+    ready); a standby is alive but not ready: it answers nobody until it takes over."""
     name = f"bot:{settings.matrix.user_id}"
+    now = now or datetime.now(UTC)
     db = Database(settings.database_url, pooled=False)
     try:
         async with db.reading() as session:
             lease = await session.get(Lease, name)
+        synced = await heartbeat.read(db, heartbeat.synced_key(settings.matrix.user_id))
+        standby = await heartbeat.read(db, heartbeat.standby_key(settings.matrix.user_id, socket.gethostname()))
     except Exception as exc:
         return Health(False, f"bot: the database does not answer ({type(exc).__name__})")
     finally:
         await db.dispose()
-    if lease is None:
-        return Health(False, f"bot: nobody holds the lease {name}; the bot is not running")
-    pid = _process_on_this_host(lease.holder)
-    if pid is None or not _alive(pid):
+    pid = None if lease is None else _process_on_this_host(lease.holder)
+    if lease is None or pid is None or not _alive(pid):
+        if (waiting := _standby_here(standby, now)) is not None:
+            held = "nobody holds the lease yet" if lease is None else f"the lease is held by {lease.holder}"
+            return Health(not ready, f"bot: standby (pid {waiting}), alive but not active; {held}")
+        if lease is None:
+            return Health(False, f"bot: nobody holds the lease {name}; the bot is not running")
         return Health(False, f"bot: the lease is held by {lease.holder}, not by a bot of this host")
-    if lease.expires_at <= (now or datetime.now(UTC)):
+    if lease.expires_at <= now:
         return Health(False, f"bot: the lease ran out at {lease.expires_at:%H:%M:%S}; the bot has stalled")
     if ready:
-        try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
-                response = await client.get(f"{settings.matrix.homeserver.rstrip('/')}/_matrix/client/versions")
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            return Health(False, f"bot: holds the lease, but the homeserver does not answer ({type(exc).__name__})")
+        if synced is None or synced.who != lease.holder:
+            return Health(False, "bot: holds the lease, but has not synced with the homeserver yet")
+        quiet = (now - synced.at).total_seconds()
+        if quiet > SYNC_STALE_SECONDS:
+            return Health(False, f"bot: holds the lease, but last synced with the homeserver {quiet:.0f} s ago")
     return Health(True, f"bot: ok (pid {pid} holds the lease)")
+
+
+def _standby_here(beat: heartbeat.Beat | None, now: datetime) -> int | None:
+    """The pid of this host's standby bot, when it is running and beat lately."""
+    if beat is None or not beat.who.isdigit() or not _alive(int(beat.who)):
+        return None
+    return int(beat.who) if (now - beat.at).total_seconds() <= STANDBY_STALE_SECONDS else None
 
 
 async def worker_health(settings: Settings, redis_url: str, *, ready: bool = False) -> Health:

@@ -12,7 +12,7 @@ from pathlib import Path
 from records import lease
 from records.clock import FrozenClock
 from records.db import Database
-from zhiban.bot_runner import LEASE_TTL, BotRuntime, Holder, pid_alive, store_id
+from zhiban.bot_runner import LEASE_TTL, STANDBY_RETRY_SECONDS, BotRuntime, Holder, pid_alive, store_id
 from zhiban.settings import Settings
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -73,3 +73,23 @@ def test_holders_name_the_device_the_data_folder_and_the_process(tmp_path: Path)
     assert Holder.parse("bot-1:77") is None
     assert holder.left_by_earlier_run(str(Holder("ZBDEVICE", holder.store, "bot-1", 77)))  # pid 1 in a container
     assert pid_alive(os.getpid()) and not pid_alive(_dead_pid())
+
+
+async def test_a_standby_tries_again_just_after_the_lease_runs_out(db: Database, tmp_path: Path) -> None:
+    """After a kill -9 the lease has up to 30 s left; the standby must not add a 10 s poll to it."""
+    clock = FrozenClock(T0)
+    active = Holder("ZBDEVICE", "activestore", "active-host", 4242)
+    assert await lease.acquire(db, NAME, str(active), LEASE_TTL, clock)
+    standby = BotRuntime(Settings(data_dir=tmp_path, database={"url": db.url}), clock=clock)
+    try:
+        # Just renewed: the standby sleeps a third of the lease (so its heartbeat stays fresh).
+        assert await standby._standby_wait(NAME) == LEASE_TTL.total_seconds() / 3
+        clock.advance(timedelta(seconds=27))  # the active bot was killed right after renewing
+        assert await standby._standby_wait(NAME) == 3 + STANDBY_RETRY_SECONDS
+        clock.advance(timedelta(seconds=3 + STANDBY_RETRY_SECONDS))
+        assert await lease.acquire(db, NAME, standby.holder, LEASE_TTL, clock, may_take=standby._mine)
+        await lease.release(db, NAME, standby.holder)
+        # Let go cleanly (a stop, not a kill): try again at once.
+        assert await standby._standby_wait(NAME) == STANDBY_RETRY_SECONDS
+    finally:
+        await standby.db.dispose()

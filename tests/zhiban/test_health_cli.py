@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from records.db import Database
 from records.models import Lease
+from zhiban import bot_heartbeat as heartbeat
 from zhiban.cli import app
 from zhiban.health import server_health
 from zhiban.settings import Settings
@@ -69,9 +70,51 @@ def test_bot_is_healthy_only_while_a_bot_of_this_host_holds_a_live_lease(env: st
     here = f"DEVICE/abc@{socket.gethostname()}:{os.getpid()}"
     hold_lease(env, here, datetime.now(UTC) + timedelta(seconds=30))
     assert health("bot") == (0, f"bot: ok (pid {os.getpid()} holds the lease)")
-    # Ready asks more: the homeserver it syncs with must answer.
+    # Ready asks more: the bot must have synced with its homeserver.
     code, line = health("bot", "--ready")
-    assert code == 1 and "homeserver does not answer" in line
+    assert code == 1 and "has not synced with the homeserver yet" in line
+
+
+def note(url: str, key: str, who: str, at: datetime) -> None:
+    async def write() -> None:
+        db = Database(url, pooled=False)
+        await heartbeat.record(db, key, who, at)
+        await db.dispose()
+
+    asyncio.run(write())
+
+
+def test_bot_that_stopped_syncing_is_alive_but_not_ready(env: str) -> None:
+    """The homeserver went down: the bot process runs on and renews its lease, but hears nothing."""
+    here = f"DEVICE/abc@{socket.gethostname()}:{os.getpid()}"
+    hold_lease(env, here, datetime.now(UTC) + timedelta(seconds=30))
+    note(env, heartbeat.synced_key(USER), here, datetime.now(UTC) - timedelta(seconds=5))
+    assert health("bot", "--ready") == (0, f"bot: ok (pid {os.getpid()} holds the lease)")
+    note(env, heartbeat.synced_key(USER), here, datetime.now(UTC) - timedelta(minutes=3))
+    assert health("bot")[0] == 0
+    code, line = health("bot", "--ready")
+    assert code == 1 and "last synced with the homeserver 180 s ago" in line
+    # A sync noted by the bot that held the lease before does not make this one ready.
+    note(env, heartbeat.synced_key(USER), "DEVICE/old@elsewhere:1", datetime.now(UTC))
+    assert health("bot", "--ready")[0] == 1
+
+
+def test_a_standby_bot_is_alive_but_not_active(env: str) -> None:
+    hold_lease(env, "DEVICE/abc@another-host:1", datetime.now(UTC) + timedelta(seconds=30))
+    note(env, heartbeat.standby_key(USER, socket.gethostname()), str(os.getpid()), datetime.now(UTC))
+    code, line = health("bot")
+    assert code == 0 and line.startswith(f"bot: standby (pid {os.getpid()}), alive but not active"), line
+    assert "DEVICE/abc@another-host:1" in line
+    code, line = health("bot", "--ready")
+    assert code == 1 and "standby" in line
+    # A standby that stopped noting that it waits (hung, or gone) is not alive.
+    note(
+        env,
+        heartbeat.standby_key(USER, socket.gethostname()),
+        str(os.getpid()),
+        datetime.now(UTC) - timedelta(minutes=2),
+    )
+    assert health("bot")[0] == 1
 
 
 def test_bot_held_elsewhere_or_stalled_is_unhealthy(env: str) -> None:
