@@ -32,7 +32,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-from nio import AsyncClient, DirectRoomsResponse, JoinedRoomsResponse, LoginResponse, RoomMessagesResponse
+from nio import (
+    AsyncClient,
+    DirectRoomsResponse,
+    JoinedRoomsResponse,
+    LoginResponse,
+    RoomGetStateResponse,
+    RoomMessagesResponse,
+)
 
 __all__ = [
     "History",
@@ -232,6 +239,29 @@ class History:
         if not isinstance(response, DirectRoomsResponse):
             return {}  # no DM yet: the account data does not exist
         return {user: list(rooms) for user, rooms in response.rooms.items()}
+
+    async def members(self, room_id: str) -> dict[str, str]:
+        """Everyone the room's state names, with their membership (join, invite, leave...)."""
+        response = await self.client.room_get_state(room_id)
+        if not isinstance(response, RoomGetStateResponse):
+            raise AssertionError(f"state of {room_id}: {response}")
+        return {
+            str(e["state_key"]): str(e.get("content", {}).get("membership", ""))
+            for e in response.events
+            if e.get("type") == "m.room.member"
+        }
+
+    async def one_to_one_rooms(self) -> dict[str, list[str]]:
+        """Per person, the rooms this user has joined that hold only the two of them (joined or
+        invited): every one-to-one room, whether or not `m.direct` knows it, so a DM room made
+        twice shows twice."""
+        found: dict[str, list[str]] = {}
+        for room_id in await self.joined_rooms():
+            present = {user for user, state in (await self.members(room_id)).items() if state in ("join", "invite")}
+            others = present - {self.client.user_id}
+            if len(present) == 2 and len(others) == 1:
+                found.setdefault(others.pop(), []).append(room_id)
+        return found
 
     async def dm_messages(self, person: str) -> list[dict[str, Any]]:
         """All messages of all this user's DM rooms with `person` (the reader is usually the bot,
