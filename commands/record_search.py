@@ -3,21 +3,19 @@ records a feature's own rule admits into search hits.
 
 A feature says only which kind of record it is, how it searches the records a viewer may see
 (its `access.search`, so `!search` never shows what `!show` would refuse) and which of a
-record's times and people a hit names. Voice is optional: without it nothing is registered.
+record's times and people a hit names.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-if TYPE_CHECKING:
-    from commands.voice.service import SearchHit
+from commands.voice.service import SearchHit, register_searcher
 
 
 class Titled(Protocol):
@@ -62,8 +60,6 @@ class RecordSearch(Generic[R]):
     ) -> list[SearchHit]:
         # `room_id` (where the search is asked) plays no part: being in the room a card was
         # posted in admits nobody to these records; their rule alone decides.
-        from commands.voice.service import SearchHit
-
         return [
             SearchHit(
                 kind=self.kind,
@@ -79,9 +75,5 @@ class RecordSearch(Generic[R]):
 
 
 def join_search(searcher: RecordSearch[R]) -> None:
-    """Join `!search` when the voice feature is installed (idempotent)."""
-    try:
-        voice = importlib.import_module("commands.voice.service")
-    except ImportError:
-        return
-    voice.register_searcher(searcher)
+    """Join `!search` (idempotent)."""
+    register_searcher(searcher)

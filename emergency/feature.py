@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import Router
 from commands.timeparse import TEXTS as TIME_TEXTS
+from commands.voice.service import register_filer
 from emergency import orders, reports
 from emergency.handlers_duty import router as duty_router
 from emergency.handlers_incident import router as incident_router
@@ -14,11 +15,15 @@ from emergency.handlers_reports import router as reports_router
 from emergency.policy import Policy
 from emergency.reachability import open_direct_rooms, people_to_reach
 from emergency.texts import TEXTS as OWN_TEXTS
+from emergency.voice import file_to_incident
 from records import outbox
 from records.db import Database
 from records.timers import TimerRegistry
 
 router = Router("emergency")
+
+# Both processes load the feature: a voice message in an open incident's room joins its timeline.
+register_filer(file_to_incident)
 
 
 @router.startup()

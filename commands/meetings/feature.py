@@ -6,12 +6,13 @@ from commands.meetings import scheduled, service
 from commands.meetings.handlers import router
 from commands.meetings.searcher import register_searcher
 from commands.meetings.texts import TEXTS
-from commands.meetings.voice import register_voice_filer
+from commands.meetings.voice import file_to_minutes
+from commands.voice.service import register_filer
 from records.timers import TimerRegistry
 
 MODEL_MODULES: list[str] = ["commands.meetings.models"]
 
-register_voice_filer()
+register_filer(file_to_minutes)
 register_searcher()
 
 

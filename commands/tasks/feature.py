@@ -6,12 +6,16 @@ from commands.tasks import reminders, service
 from commands.tasks.handlers import router
 from commands.tasks.searcher import register_searcher
 from commands.tasks.texts import TEXTS
+from commands.tasks.voice import RANK, file_to_task
+from commands.voice.service import register_filer
 from records.timers import TimerRegistry
 
 MODEL_MODULES: list[str] = ["commands.tasks.models"]
 
-# `!search` finds tasks too, each for those its own rule admits.
+# `!search` finds tasks too, each for those its own rule admits; a voice reply to a task card
+# is a progress note.
 register_searcher()
+register_filer(file_to_task, rank=RANK)
 
 
 def register_timers(registry: TimerRegistry) -> None:

@@ -6,15 +6,11 @@ The bot side (handlers) queues notes; the worker side (voice/jobs.py) runs the
 
 from __future__ import annotations
 
-from commands.voice.filers import register_builtin_filers
 from commands.voice.handlers import router
 from commands.voice.texts import TEXTS
 from records.timers import TimerRegistry
 
 MODEL_MODULES: list[str] = ["commands.voice.models"]
-
-# Both processes load the feature: the worker files transcripts, the bot may too in tests.
-register_builtin_filers()
 
 
 def register_timers(registry: TimerRegistry) -> None:

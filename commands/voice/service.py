@@ -225,28 +225,36 @@ async def fail_note(session: AsyncSession, note: VoiceNote, *, key: str, detail:
 # -- filing ---------------------------------------------------------------------------------
 #: ``fn(session, note, clock) -> label | None`` (sync or async). The first filer that returns a
 #: label wins; a filer that raises is skipped (inside a savepoint, so it leaves nothing behind).
+#: Each feature registers its own filer when it loads (meetings: the minutes, emergency: an open
+#: incident's timeline, tasks: a task card's thread), so this module knows none of them. A report
+#: being filled is no filer: the report wizard in the bot (emergency.handlers_reports), where its
+#: state lives, takes the transcript when the reporter says 采用.
 Filer = Callable[[AsyncSession, VoiceNote, Clock], Awaitable[str | None] | str | None]
-_FILERS: list[Filer] = []
+#: (rank, filer), tried by rank (lowest first), in order of registration within a rank.
+_FILERS: list[tuple[int, Filer]] = []
 
 
-def register_filer(fn: Filer, *, first: bool = False) -> Filer:
-    """Add a filer (usable as a decorator). ``first`` puts it ahead of those already there."""
-    if fn not in _FILERS:
-        _FILERS.insert(0, fn) if first else _FILERS.append(fn)
+def register_filer(fn: Filer, *, rank: int = 0, first: bool = False) -> Filer:
+    """Add a filer (usable as a decorator); ``first`` puts it ahead of all those already there."""
+    if fn in filers():
+        return fn
+    if first:
+        rank = min((r for r, _ in _FILERS), default=rank) - 1
+    _FILERS.append((rank, fn))
+    _FILERS.sort(key=lambda entry: entry[0])  # stable: registration order within a rank
     return fn
 
 
 def unregister_filer(fn: Filer) -> None:
-    if fn in _FILERS:
-        _FILERS.remove(fn)
+    _FILERS[:] = [(r, f) for r, f in _FILERS if f != fn]
 
 
 def filers() -> list[Filer]:
-    return list(_FILERS)
+    return [fn for _, fn in _FILERS]
 
 
 async def file_note(session: AsyncSession, note: VoiceNote, clock: Clock) -> str | None:
-    for fn in list(_FILERS):
+    for fn in filers():
         try:
             async with session.begin_nested():
                 result = fn(session, note, clock)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-import commands.voice.feature  # noqa: F401  (registers the built-in filers, as the bot and worker do)
+import commands.tasks.feature  # noqa: F401  (registers the task filer, as the bot and worker do)
 from commands.tasks import service
 from commands.tasks.models import Task, TaskNote
 from commands.voice.service import file_note

@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+# Loading a feature registers its voice filer, as the bot and the worker do.
+import commands.tasks.feature  # noqa: F401
+import emergency.feature  # noqa: F401
+from commands.tasks.voice import file_to_task
 from commands.voice import service
-from commands.voice.filers import file_to_incident, file_to_task, register_builtin_filers
 from commands.voice.models import VoiceNote
+from emergency.voice import file_to_incident
 from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
@@ -18,8 +22,6 @@ from records.errors import DomainError
 ROOM = "!duty:localhost"
 ALICE, BOB = "@alice:localhost", "@bob:localhost"
 NOW = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
-
-register_builtin_filers()  # what loading the feature does in the bot and the worker
 
 
 # -- pure checks --------------------------------------------------------------------------
@@ -174,3 +176,34 @@ async def test_file_to_task_thread_as_progress_note(db: Database) -> None:
         assert unrel is not None
         assert await file_to_task(s, unrel, clock) is None
         assert len(list(await s.scalars(select(TaskNote).where(TaskNote.kind == "progress")))) == 1
+
+
+async def test_in_an_open_incident_room_a_voice_reply_to_a_task_card_joins_the_incident_timeline(
+    db: Database,
+) -> None:
+    from commands.tasks import service as tasks
+    from commands.tasks.models import TaskNote
+    from emergency.models import Incident, TimelineEntry
+
+    clock = FrozenClock(NOW)
+    async with db.transaction() as s:
+        incident = Incident(
+            grade=2, category="flood", title="城区内涝", status="open", room_id=ROOM, declared_by=BOB,
+            declared_at=NOW, roles={}, members=[BOB], first_minutes=30, update_minutes=120,
+            remind_minutes=10, ack_minutes=10, nag_escalate_after=2, nag_max=6,
+        )  # fmt: skip
+        s.add(incident)
+        task = await tasks.create_task(
+            s, assigner=BOB, lead=ALICE, title="转移低洼住户", due_at=NOW + timedelta(days=1), clock=clock
+        )
+        card = await outbox.enqueue(s, outbox.text_content("T card"), room_id=ROOM, ref=tasks.card_ref(task.id))
+        card.event_id, card.sent_at = "$taskcard", NOW
+        await s.flush()
+        code = incident.code
+    note = await _done_note(db, clock, "三户已转移。", thread="$taskcard")
+    async with db.transaction() as s:
+        fresh = await s.get(VoiceNote, note.id)
+        assert fresh is not None
+        assert await service.file_note(s, fresh, clock) == f"timeline:{code}"
+        assert [e.kind for e in await s.scalars(select(TimelineEntry))] == ["voice"]
+        assert list(await s.scalars(select(TaskNote).where(TaskNote.kind == "progress"))) == []

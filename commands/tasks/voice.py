@@ -1,0 +1,34 @@
+"""The seam to the voice feature: a transcript in a task card's thread becomes a progress note.
+
+Registered by this feature (commands.tasks.feature) with commands.voice.service.register_filer,
+so that the voice feature knows nothing of tasks.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.tasks import service as tasks
+from commands.voice.models import VoiceNote
+from records import outbox
+from records.clock import Clock
+
+#: Tried after the filers of rank 0 (minutes being taken, an open incident's room): in an
+#: incident room, a voice reply to a task card goes to the incident's timeline, as it always did.
+RANK = 1
+
+
+async def file_to_task(session: AsyncSession, note: VoiceNote, clock: Clock) -> str | None:
+    """A voice filer: returns "progress:<task>" when the note was said in a task card's thread;
+    the percentage stays as it was."""
+    if not note.thread_root:
+        return None
+    ref = await outbox.ref_for_event(session, note.thread_root)
+    parsed = tasks.parse_ref(ref) if ref else None
+    if parsed is None:
+        return None
+    task = await tasks.get_task(session, parsed[0])
+    # report_progress checks that the speaker is a party to the task and that it is open; a
+    # refusal (DomainError) makes file_note try the next filer.
+    await tasks.report_progress(session, task.id, note.sender, task.progress, f"🎙️ {note.text}", clock)
+    return f"progress:{task.code}"
