@@ -92,6 +92,7 @@ class Observer:
             # The matched values join the event's data, so that error reporting sees the command.
             data.update(extra)
             data["handler"] = handler
+            data["router"] = self.router.name  # the feature that took it, for metrics and logs
             return await _wrap(handler.call, self.middlewares)(event, data)
         return UNHANDLED
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications import push_metrics
 from notifications.models import Delivery, Notice, PushSubscription
 from notifications.notice import topic_header
 from notifications.payload import render
@@ -121,6 +122,7 @@ async def send_notice(
                 delivery.status, delivery.detail = "gone", "the subscription was removed"
             elif expired:
                 delivery.status, delivery.detail = "expired", "the notice's TTL ended before it could be sent"
+                push_metrics.count(sub.endpoint, "expired")
             else:
                 work.append((delivery.id, sub.id))
                 items.append(
@@ -145,11 +147,12 @@ async def send_notice(
             return None
         now = clock.now()
         gone: set[int] = set()
-        for (delivery_id, sub_id), outcome in zip(work, outcomes, strict=True):
+        for (delivery_id, sub_id), item, outcome in zip(work, items, outcomes, strict=True):
             found = await session.get(Delivery, delivery_id)
             if found is None:
                 continue
             when = _record(found, await session.get(PushSubscription, sub_id), outcome, notice, now, round_no)
+            push_metrics.count(item.subscription.endpoint, found.status)
             if found.status == "gone":
                 gone.add(sub_id)
                 found.subscription_id = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,8 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from records.clock import Clock
+from records import timer_metrics
+from records.clock import Clock, as_utc
 from records.db import Database
 from records.models import Timer
 
@@ -172,6 +174,25 @@ async def claim_due(
 
 
 async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock: Clock) -> str:
+    """Run one claimed timer (see `_run_timer`), counted and logged by records.timer_metrics."""
+    started, began = clock.now(), time.perf_counter()
+    try:
+        async with db.reading() as session:
+            seen = await session.get(Timer, timer_id)
+            facts = None if seen is None else (seen.kind, seen.due_at, seen.key, dict(seen.payload or {}))
+    except Exception:  # the run below meets the same trouble and records it
+        facts = None
+    outcome = await _run_timer(db, timer_id, registry, clock)
+    if facts is not None:
+        kind, due_at, key, payload = facts
+        seconds = time.perf_counter() - began
+        timer_metrics.observe(
+            timer_id, kind, as_utc(due_at), started, outcome=outcome, seconds=seconds, key=key, payload=payload
+        )
+    return outcome
+
+
+async def _run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock: Clock) -> str:
     """Run one claimed timer inside a transaction; its effects and its completion commit together."""
     try:
         async with db.reading() as session:
@@ -331,6 +352,7 @@ class TimerPump:
 
     async def pump_once(self) -> int:
         ids = await claim_due(self.db, self.clock, lease=self.lease)
+        timer_metrics.CLAIMED.inc(len(ids))
         for timer_id in ids:
             await self.transport(timer_id)
         return len(ids)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.timeparse import format_duration
@@ -44,6 +46,13 @@ MAX_ROSTER_NAMES = 200
 PROGRESS_STEP = 25
 
 _override: Transcriber | None = None
+
+TRANSCRIPTION_SECONDS = Histogram(
+    "zhiban_transcription_seconds",
+    "How long the speech engine took for one voice message, by outcome (ok, bad_audio, error, cancelled)",
+    ["outcome"],
+    buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600),
+)
 
 
 def use_transcriber(transcriber: Transcriber | None) -> None:
@@ -137,6 +146,8 @@ async def fire_transcribe(db: Database, timer: Timer, clock: Clock) -> Fired | N
 async def _run_engine(data: bytes, options: VoiceOptions, names: list[str], progress: _Progress | None) -> Transcript:
     """Transcribe in a thread; every progress edit is written before this returns or raises,
     so a late "75%" can never replace the answer on the users' screens."""
+    began = time.perf_counter()
+    outcome = "error"
     try:
         transcript = await asyncio.to_thread(
             transcribe_bytes,
@@ -146,14 +157,19 @@ async def _run_engine(data: bytes, options: VoiceOptions, names: list[str], prog
             progress_cb=progress.report if progress is not None else None,
             transcriber=_override,
         )
+        outcome = "ok"
     except asyncio.CancelledError:
+        outcome = "cancelled"
         if progress is not None:
             progress.abort()  # the worker is stopping: don't wait for the database
         raise
-    except Exception:
+    except Exception as exc:
+        outcome = "bad_audio" if isinstance(exc, AudioError) else "error"
         if progress is not None:
             await progress.close()
         raise
+    finally:
+        TRANSCRIPTION_SECONDS.labels(outcome).observe(time.perf_counter() - began)
     if progress is not None:
         await progress.close()
     return transcript

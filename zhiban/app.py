@@ -18,6 +18,7 @@ from records.timers import TimerRegistry
 from zhiban.features import load_features
 from zhiban.fsm_store import DatabaseStorage
 from zhiban.middlewares import ExactlyOnce
+from zhiban.observe import Observed
 from zhiban.settings import Settings
 
 BASE_MODEL_MODULES = ["records.models"]
@@ -68,6 +69,7 @@ def build_dispatcher(
         clock=clock,
         **(extra_context or {}),
     )
+    dispatcher.outer_middleware(Observed())  # outermost: counts and times the whole turn
     dispatcher.outer_middleware(ExactlyOnce(db))
     dispatcher.include_router(help_router())
     for feature in load_features():

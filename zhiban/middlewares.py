@@ -59,6 +59,7 @@ class ExactlyOnce:
                     await ledger.mark_handled(session, event.event_id, event.room_id)
                 except IntegrityError:
                     log.info("event %s was already handled; skipping", event.event_id)
+                    data["duplicate"] = True
                     return UNHANDLED
                 writer = OutboxWriter(session)
                 # Whoever sent the command is told if a message it caused can never be sent.
@@ -73,6 +74,7 @@ class ExactlyOnce:
                 finally:
                     current_outbound.reset(token)
         except Exception as exc:
+            data["failure"] = exc  # for the outcome counted by zhiban.observe
             if isinstance(exc, DomainError):
                 exc = UserFacingError(exc.key, **exc.params)
             writer = await self._record_failure(event, data, exc, dispatcher)

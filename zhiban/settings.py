@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -76,6 +76,24 @@ class WorkerSettings(_Section):
     # bounds how late a lost job makes its timer, not how long a job may run.
     claim_lease_seconds: PositiveSeconds = 8
     pump_interval_seconds: PositiveSeconds = 1.0
+
+
+class MetricsSettings(_Section):
+    """Where the bot and each worker serve Prometheus figures (the server has /metrics).
+
+    Plain HTTP without a token (prometheus_client's server): on the loopback address unless
+    told otherwise. In containers, `host = "0.0.0.0"` on a network only Prometheus shares.
+    """
+
+    host: str = "127.0.0.1"
+    # 0: off. Suggested: 9101 for the bot, 9102 for a worker (one per host or container).
+    bot_port: int = Field(default=0, ge=0, le=65535)
+    worker_port: int = Field(default=0, ge=0, le=65535)
+
+
+class LoggingSettings(_Section):
+    # "json": one JSON object per line, with the domain fields (timer, record, person) as keys.
+    format: Literal["text", "json"] = "text"
 
 
 class ServerSettings(_Section):
@@ -299,6 +317,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)

@@ -22,7 +22,7 @@ from records.clock import Clock, SystemClock
 from records.db import Database
 from records.migrate import upgrade
 from records.timers import TimerPump
-from zhiban import jobs
+from zhiban import backlog, jobs
 from zhiban.settings import ConfigError, Settings
 from zhiban.wakeup import TIMERS, WakeBus
 
@@ -80,11 +80,14 @@ def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.
         db = Database(settings.database_url)
         pump = timer_pump(settings, db, queue)
         task = asyncio.create_task(pump.run())
+        # The overdue-timer figures for Prometheus (zhiban.backlog), read where they are cleared.
+        sampler = asyncio.create_task(backlog.watch(lambda: backlog.sample_timers(db, SystemClock())))
         # The bot says when it scheduled something, so a transcription starts at once.
         listener = asyncio.create_task(WakeBus(redis_url, settings.redis.queue).listen({TIMERS: pump.wake}))
         await asyncio.to_thread(stop.wait)
         pump.stop()
         listener.cancel()
+        sampler.cancel()
         await task
         await db.dispose()
 
