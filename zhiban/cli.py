@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -49,13 +48,22 @@ def _seal_entries(settings: Settings) -> None:
         raise typer.Exit(2) from None
 
 
-def _logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("nio", "aiohttp.access", "peewee", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _logging(verbose: bool = False, settings: Settings | None = None) -> None:
+    """Text or JSON lines (`[logging] format`), for this process."""
+    from zhiban import logs
+
+    logs.setup(settings.logging.format if settings is not None else "text", verbose=verbose)
+
+
+def _serve_metrics(settings: Settings, role: Literal["bot", "worker"]) -> None:
+    """This process's /metrics on `[metrics] host:<role>_port`, when the port is set."""
+    from zhiban.metrics import serve
+
+    try:
+        serve(settings, role)
+    except ConfigError as exc:
+        typer.secho(f"Config error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -87,8 +95,9 @@ def bot(config: ConfigOption = None, verbose: bool = False) -> None:
     from zhiban.bot_runner import run_bot
 
     settings = _settings(config, required=True)
-    _logging(verbose)
+    _logging(verbose, settings)
     _seal_entries(settings)
+    _serve_metrics(settings, "bot")
     run_bot(settings)
 
 
@@ -99,16 +108,18 @@ def server(config: ConfigOption = None, host: str | None = None, port: int | Non
 
     from records.migrate import upgrade
     from server.app import create_app
+    from zhiban.logs import access_log
 
     settings = _settings(config)
-    _logging()
+    _logging(settings=settings)
     _seal_entries(settings)
     upgrade(settings.database_url)
+    access_log()  # one line per request, in this process's format, sign-in secrets left out
     uvicorn.run(
         create_app(settings),
         host=host or settings.server.host,
         port=port or settings.server.port,
-        log_level="warning",
+        log_config=None,
         proxy_headers=True,
     )
 
@@ -120,8 +131,9 @@ def worker(config: ConfigOption = None) -> None:
     from zhiban.worker import run_worker
 
     settings = _settings(config)
-    _logging()
+    _logging(settings=settings)
     _seal_entries(settings)
+    _serve_metrics(settings, "worker")
     try:
         run_worker(settings, resolve_url(settings.redis.url), config_file=config_path(config))
     except ConfigError as exc:

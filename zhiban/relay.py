@@ -46,6 +46,7 @@ from records import audit, kv, outbox, people
 from records.clock import SystemClock
 from records.db import Database
 from records.models import OutboxMessage
+from zhiban import backlog
 from zhiban.texts import tr
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ EXCERPT_CHARS = 80
 
 RETRIES = Counter("zhiban_outbox_retries", "Outbox sends that failed and will be tried again, by cause", ["cause"])
 FAILED = Counter("zhiban_outbox_failed", "Outbox messages given up for good (and reported), by cause", ["cause"])
+SENT = Counter("zhiban_outbox_sent", "Outbox rows sent to Matrix, by kind", ["kind"])
 
 
 @dataclass
@@ -119,6 +121,7 @@ class OutboxRelay:
         self._regroup = False
         # CREATE_ROOM row id -> the room it made, as learnt in this process.
         self._made: dict[int, str] = {}
+        self._sampled_at = float("-inf")  # when the backlog figures were last read (metrics)
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
         """Send soon. With ``committed`` rows (this process's handlers) they are sent as given;
@@ -140,6 +143,17 @@ class OutboxRelay:
             return None
         return max(0.0, min(self._due.values()) - self._monotonic())
 
+    async def _sample_backlog(self) -> None:
+        """Read the backlog figures for Prometheus, at most every few seconds (zhiban.backlog)."""
+        now = self._monotonic()
+        if now - self._sampled_at < backlog.SAMPLE_SECONDS:
+            return
+        self._sampled_at = now
+        try:
+            await backlog.sample_outbox(self.db, SystemClock())
+        except Exception as exc:  # a figure, never a reason to stop sending
+            log.debug("outbox backlog not sampled: %s", exc)
+
     async def _txn_nonce(self) -> str:
         if not self._nonce:
             async with self.db.transaction() as session:
@@ -159,6 +173,7 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay failed; retrying")
                 busy = False
+            await self._sample_backlog()
             if busy:
                 continue
             timeout = self.poll_interval
@@ -287,8 +302,16 @@ class OutboxRelay:
                 self._due.pop(waiting, None)
             self._unreachable.clear()
             self._must_read = self._regroup = True
-        if tries is not None:
-            log.info("outbox %s sent after %d failed attempts", row.id, tries.failures + tries.refusals)
+        kind = _kind(row)
+        SENT.labels(kind).inc()
+        log.info(
+            "outbox %s sent: %s to %s%s",
+            row.id,
+            kind,
+            room_id,
+            f" after {tries.failures + tries.refusals} failed attempts" if tries is not None else "",
+            extra={"outbox_row": row.id, "kind": kind, "room": room_id, "ref": row.ref},
+        )
         self.sent_count += 1
         return "sent"
 
@@ -430,6 +453,7 @@ class OutboxRelay:
             attempts,
             row.room_id or row.to_user,
             error,
+            extra={"outbox_row": row.id, "kind": _kind(row), "room": row.room_id or row.to_user, "cause": cause},
         )
         self._must_read = True  # the notices just written
 
@@ -469,6 +493,17 @@ class OutboxRelay:
         except Exception:  # the report still goes to the causer, and to the log
             log.warning("the duty room could not be resolved for a failure notice", exc_info=True)
             return None
+
+
+def _kind(row: OutboxMessage) -> str:
+    """A row's kind in a few words (a metric label and a log field)."""
+    if row.event_type == outbox.CREATE_ROOM:
+        return "room"
+    if row.event_type in outbox.STATE_EVENTS:
+        return "state"
+    return {"m.room.message": "message", "m.reaction": "reaction", "m.room.redaction": "redaction"}.get(
+        row.event_type, "other"
+    )
 
 
 def _forget_secrets(row: OutboxMessage) -> None:
