@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from zhiban.cli_homeserver import homeserver_app
 from zhiban.settings import ConfigError, Settings, config_path, load_settings
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 roster_app = typer.Typer(help="The duty roster (值班表).", no_args_is_help=True)
 app.add_typer(roster_app, name="roster")
+app.add_typer(homeserver_app, name="homeserver")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (default: $ZHIBAN_CONFIG or ./zhiban.toml).")

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -33,6 +31,8 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import aiohttp
+
+from zhiban.synapse_admin import registration_mac
 
 __all__ = ["HomeserverError", "LocalHomeserver"]
 
@@ -66,6 +66,9 @@ _RATE_LIMITS: Final[dict[str, Any]] = {
     "rc_user_directory": _UNLIMITED,
     "rc_profile": _UNLIMITED,
 }
+# A homeserver as an office would run it: Synapse's own limits, bar logins from one address
+# (every test client logs in from loopback; the stock burst of 5 would stop the tests, not the bot).
+_STOCK_RATE_LIMITS: Final[dict[str, Any]] = {"rc_login": _RATE_LIMITS["rc_login"]}
 
 
 class HomeserverError(RuntimeError):
@@ -141,8 +144,12 @@ class LocalHomeserver:
         server_name: str = "localhost",
         port: int | None = None,
         python: str = sys.executable,
+        stock_rate_limits: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        # The demo and the tests never wait on a rate limit; a test of the bot's exemption needs
+        # Synapse's defaults (applied when the config is first written).
+        self.stock_rate_limits = stock_rate_limits
         self._requested_server_name = server_name
         self._requested_port = port
         self.python = python
@@ -271,7 +278,7 @@ class LocalHomeserver:
             "federation_domain_whitelist": [],
             "allow_public_rooms_without_auth": False,
             "experimental_features": {},
-            **_RATE_LIMITS,
+            **(_STOCK_RATE_LIMITS if self.stock_rate_limits else _RATE_LIMITS),
         }
 
     def _log_config(self) -> dict[str, Any]:
@@ -466,17 +473,12 @@ class LocalHomeserver:
         if status != 200 or "nonce" not in data:
             raise HomeserverError(f"register: no nonce ({status}): {data}")
         nonce: str = data["nonce"]
-        mac = hmac.new(self.registration_shared_secret.encode(), digestmod=hashlib.sha1)
-        for part in (nonce, localpart, password):
-            mac.update(part.encode())
-            mac.update(b"\x00")
-        mac.update(b"admin" if admin else b"notadmin")
         body = {
             "nonce": nonce,
             "username": localpart,
             "password": password,
             "admin": admin,
-            "mac": mac.hexdigest(),
+            "mac": registration_mac(self.registration_shared_secret, nonce, localpart, password, admin=admin),
         }
         status, data = await self._request("POST", path, body)
         if status == 200:
