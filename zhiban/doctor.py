@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +29,7 @@ from sqlalchemy.exc import ArgumentError
 
 from zhiban.redis_conn import LOCAL_URL, embedded_version
 from zhiban.settings import Settings
+from zhiban.synapse_admin import EXEMPT, AdminApiError, get_override
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +145,11 @@ async def _check_token(http: aiohttp.ClientSession, base: str, settings: Setting
     )
 
 
-async def _check_password(http: aiohttp.ClientSession, base: str, settings: Settings) -> Check:
-    """Log in as the bot with its password, then log that session out again."""
+async def _check_password(
+    http: aiohttp.ClientSession, base: str, settings: Settings, *, limits: list[Check] | None = None
+) -> Check:
+    """Log in as the bot with its password, then log that session out again. Given `limits`,
+    the bot's rate-limit exemption is checked with that session and the result added there."""
     user = settings.matrix.user_id
     body = {
         "type": "m.login.password",
@@ -166,6 +171,8 @@ async def _check_password(http: aiohttp.ClientSession, base: str, settings: Sett
                 return Check("bot account", Status.WARN, f"login as {user} was rate-limited ({problem}); try again")
             return Check("bot account", Status.FAIL, f"login as {user} failed: {problem}")
         token = (await r.json(content_type=None)).get("access_token")
+    if limits is not None:
+        limits.append(await check_rate_limits(http, base, user, token))
     # The device the login made is removed again: the doctor leaves nothing behind.
     async with http.post(f"{base}/_matrix/client/v3/logout", headers={"Authorization": f"Bearer {token}"}) as r:
         if r.status != 200:
@@ -196,15 +203,51 @@ async def check_bot_account(settings: Settings, *, reachable: bool = True) -> li
         return []
     base = m.homeserver.rstrip("/")
     checks: list[Check] = []
+    limits: list[Check] = []
     try:
         async with aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as http:
             if token:
                 checks.append(await _check_token(http, base, settings, token, source))
+                if checks[-1].status is Status.OK:
+                    limits.append(await check_rate_limits(http, base, m.user_id, token))
             if m.password:
-                checks.append(await _check_password(http, base, settings))
+                # The exemption is asked once: with the password's session when no token was good.
+                checks.append(await _check_password(http, base, settings, limits=None if limits else limits))
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         checks.append(Check("bot account", Status.FAIL, f"cannot log in: {_first_line(exc)}"))
-    return checks
+    return checks + limits
+
+
+async def check_rate_limits(http: aiohttp.ClientSession, base: str, user: str, token: str) -> Check:
+    """Whether the bot is exempt from the homeserver's rate limits, asked with the bot's own
+    token (Synapse answers server admins only). Anything short of a yes is a warning: the bot
+    works, but is slowed or refused when it writes to many people at once."""
+    warn = partial(Check, "rate limits", Status.WARN)
+    ask = (
+        f"ask the homeserver's admin to exempt {user} from rate limits (Synapse: POST "
+        f"/_synapse/admin/v1/users/{user}/override_ratelimit with messages_per_second 0 and burst_count 0); "
+        "docs/deploy.md explains why"
+    )
+    try:
+        override = await get_override(http, base, token, user)
+    except AdminApiError as exc:
+        if exc.status in (401, 403):
+            return warn(
+                f"cannot see whether {user} is exempt from the homeserver's rate limits: it is not a server admin. "
+                f"On a homeserver of your own, run `zhiban homeserver bootstrap`; otherwise {ask}"
+            )
+        return warn(f"cannot read {user}'s rate limits ({exc}); {ask}")
+    if override is None:
+        return warn(
+            f"{user} is held to the homeserver's rate limits: an incident with many responders or many direct "
+            "chats at once is slowed or refused. Run `zhiban homeserver bootstrap` to exempt it"
+        )
+    if override != EXEMPT:
+        return warn(
+            f"{user} has a rate limit of its own ({override['messages_per_second']}/s, burst "
+            f"{override['burst_count']}); run `zhiban homeserver bootstrap` to lift it"
+        )
+    return Check("rate limits", Status.OK, f"{user} is exempt from the homeserver's rate limits")
 
 
 # -- the database ---------------------------------------------------------------------------

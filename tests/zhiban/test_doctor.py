@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from typer.testing import CliRunner
 
+from records.audit_seal import install
 from zhiban.cli import app
 
 
@@ -140,3 +141,41 @@ async def test_the_doctor_logs_in_as_the_bot_and_out_again(homeserver, tmp_path:
     # Only warnings left (the database is not created yet): the doctor passes.
     assert code == 0 and "✘" not in output and "⚠" in output, output
     assert await _devices(homeserver, user, "right-password") == before  # no device left behind
+
+
+# -- the bot's exemption from the homeserver's rate limits -------------------------------------
+
+
+async def test_the_rate_limit_exemption_is_checked_absent_then_present(  # type: ignore[no-untyped-def]
+    homeserver, tmp_path: Path, redis_url: str
+) -> None:
+    user = await homeserver.register("doctor-admin-bot", "pw", admin=True)
+    toml = _base(tmp_path, redis_url, homeserver=homeserver.base_url, user_id=user, password="pw")
+    code, output = await asyncio.to_thread(_doctor, tmp_path, toml)
+    line = _line(output, "rate limits")
+    # Absent: the bot works, but is throttled under load; a warning that says how to fix it.
+    assert line.startswith("⚠") and "held to the homeserver's rate limits" in line, output
+    assert "zhiban homeserver bootstrap" in line and code == 0 and "Traceback" not in output
+
+    secret = tmp_path / "secret"
+    secret.write_text(homeserver.registration_shared_secret)
+    config = tmp_path / "zhiban.toml"
+    args = ["homeserver", "bootstrap", "--config", str(config), "--shared-secret-file", str(secret)]
+    bootstrapped = await asyncio.to_thread(CliRunner().invoke, app, args)
+    install(None)  # the bootstrap gave this process the audit key for its entries
+    assert bootstrapped.exit_code == 0, bootstrapped.output
+    code, output = await asyncio.to_thread(_doctor, tmp_path, toml)
+    assert _line(output, "rate limits") == f"✔ rate limits: {user} is exempt from the homeserver's rate limits"
+
+
+async def test_a_bot_that_is_no_server_admin_is_told_whom_to_ask(  # type: ignore[no-untyped-def]
+    homeserver, tmp_path: Path, redis_url: str
+) -> None:
+    user = await homeserver.register("doctor-plain-bot", "pw")
+    toml = _base(tmp_path, redis_url, homeserver=homeserver.base_url, user_id=user, password="pw")
+    code, output = await asyncio.to_thread(_doctor, tmp_path, toml)
+    line = _line(output, "rate limits")
+    # A homeserver run by others: a warning, not a failure, naming what to ask its admin for.
+    assert line.startswith("⚠") and "not a server admin" in line and "ask the homeserver's admin" in line
+    assert f"/_synapse/admin/v1/users/{user}/override_ratelimit" in line
+    assert code == 0 and "Traceback" not in output
