@@ -25,6 +25,8 @@ def cli_commands() -> set[str]:
 
 
 ZHIBAN_SERVICES = ("bot", "server", "worker")
+# One-shot services that run Zhiban's image and exit.
+ZHIBAN_ONE_SHOTS = ("migrate", "bootstrap")
 
 
 def parse(args: list[str]) -> Any:
@@ -46,7 +48,8 @@ def test_compose_names_every_service_and_each_command_exists() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"synapse", "postgres", "redis", "migrate", "bot", "server", "worker"} <= set(services)
-    for name in (*ZHIBAN_SERVICES, "migrate"):
+    assert {"synapse-init", "bootstrap", "caddy"} <= set(services)
+    for name in (*ZHIBAN_SERVICES, *ZHIBAN_ONE_SHOTS):
         command = services[name]["command"]
         parse(command)
         assert command[0] in cli_commands(), f"compose runs `zhiban {command[0]}`, which the CLI lacks"
@@ -245,9 +248,157 @@ def test_compose_images_are_pinned_by_digest_or_to_a_release() -> None:
             assert DIGEST.match(image), f"{name} runs {image}, not pinned by digest"
 
 
-def test_published_ports_are_for_the_reverse_proxy_only() -> None:
-    # The push page needs HTTPS (docs/deploy.md): plain HTTP ports are published on loopback,
-    # where the proxy on the host reaches them and nobody else does.
-    for name, service in compose_services().items():
-        for port in service.get("ports", []):
-            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} to every network"
+def test_only_the_tls_proxy_publishes_ports() -> None:
+    # The push page needs HTTPS (docs/deploy.md): Synapse and the push server are reached through
+    # Caddy, on the compose network; nothing else is published, not even on loopback.
+    services = compose_services()
+    for name, service in services.items():
+        if name != "caddy":
+            assert not service.get("ports"), f"{name} publishes {service['ports']}"
+    assert {str(port).split(":")[0] for port in services["caddy"]["ports"]} == {"80", "443"}
+
+
+# -- comes up from nothing: Synapse's config, the bot's account, TLS in front -----------------
+def _zhiban_service_names() -> list[str]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    image = compose["x-zhiban"]["image"]
+    return [name for name, service in compose["services"].items() if service.get("image") == image]
+
+
+def _interpolated(value: object) -> str:
+    """A compose value with each ${VAR...} replaced as a filled-in .env would."""
+    return re.sub(r"\$\{[^}]+\}", "filled-in", str(value))
+
+
+def test_every_variable_a_zhiban_process_is_given_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from zhiban.settings import load_settings
+
+    services = compose_services()
+    names = _zhiban_service_names()
+    assert set(names) >= {*ZHIBAN_SERVICES, *ZHIBAN_ONE_SHOTS}
+    for name in names:
+        environment = services[name]["environment"]
+        for key in environment:
+            monkeypatch.delenv(key, raising=False)
+        zhiban = {k: _interpolated(v) for k, v in environment.items() if k.startswith("ZHIBAN_")}
+        # Anything else must be read by something in the image; a stray name is a typo.
+        assert set(environment) - set(zhiban) <= {"FORWARDED_ALLOW_IPS"}, f"{name}: {environment}"
+        for key, value in zhiban.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("ZHIBAN_CONFIG", str(tmp_path / "absent.toml"))
+        # Unknown ZHIBAN_* names are refused: this loads only if each is a real setting.
+        settings = load_settings(None)
+        assert settings.matrix.homeserver == "http://synapse:8008"
+        for key in zhiban:
+            monkeypatch.delenv(key)
+
+
+def test_every_variable_compose_takes_from_env_is_in_the_guide() -> None:
+    compose = (ROOT / "docker-compose.yml").read_text()
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    wanted = set(re.findall(r"\$\{(\w+)", compose))
+    assert {"POSTGRES_PASSWORD", "MATRIX_SERVER_NAME", "MATRIX_DOMAIN", "PUSH_DOMAIN"} <= wanted
+    for name in wanted:
+        assert f"{name}=" in guide, f"docker-compose.yml needs {name}, which docs/deploy.md does not set in .env"
+
+
+def test_the_bot_starts_only_after_its_account_is_bootstrapped() -> None:
+    services = compose_services()
+    bootstrap = services["bootstrap"]
+    assert bootstrap["restart"] == "no"
+    parse(bootstrap["command"])
+    assert bootstrap["depends_on"]["synapse"] == {"condition": "service_healthy"}
+    assert bootstrap["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert services["bot"]["depends_on"]["bootstrap"] == {"condition": "service_completed_successfully"}
+    assert services["synapse"]["depends_on"]["synapse-init"] == {"condition": "service_completed_successfully"}
+
+
+def test_the_shared_secret_reaches_synapse_and_the_bootstrap_only() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    (secret,) = compose["secrets"]
+    mounted = f"/run/secrets/{secret}"
+    holders = {name for name, service in services.items() if secret in service.get("secrets", [])}
+    assert holders == {"synapse", "bootstrap"}
+    command = services["bootstrap"]["command"]
+    assert command[command.index("--shared-secret-file") + 1] == mounted
+    init = _synapse_init()
+    assert init.SECRET_PATH == mounted
+    # Synapse reads the generated config, then the init script's settings over it.
+    assert services["synapse"]["command"][-2:] == ["--config-path", "/data/zhiban.yaml"]
+
+
+def _synapse_init() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("synapse_init", ROOT / "deploy" / "synapse_init.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _caddy_sites() -> dict[str, list[tuple[str, str]]]:
+    """Site address → its (path matcher, upstream) routes, from deploy/Caddyfile."""
+    sites: dict[str, list[tuple[str, str]]] = {}
+    current = None
+    for raw in (ROOT / "deploy" / "Caddyfile").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.endswith("{") and not raw.startswith(("\t", " ")):
+            current = line[:-1].strip()
+            sites[current] = []
+        elif line.startswith("reverse_proxy") and current is not None:
+            words = line.split()[1:]
+            sites[current].append((words[0], words[1]) if len(words) == 2 else ("*", words[0]))
+    return sites
+
+
+def test_caddy_routes_reach_the_right_services_and_ports() -> None:
+    services = compose_services()
+    sites = _caddy_sites()
+    assert set(sites) == {"{$MATRIX_DOMAIN}", "{$PUSH_DOMAIN}"}
+    caddy_env = services["caddy"]["environment"]
+    assert {"MATRIX_DOMAIN", "PUSH_DOMAIN"} <= set(caddy_env)
+    synapse = f"synapse:{_synapse_init().LISTENER_PORT}"
+    matrix = dict(sites["{$MATRIX_DOMAIN}"])
+    assert matrix["/_matrix/*"] == synapse and matrix["/_synapse/client/*"] == synapse
+    assert not any(path.startswith("/_synapse/admin") or path == "*" for path in matrix), "the admin API is public"
+    server = services["server"]["command"]
+    assert sites["{$PUSH_DOMAIN}"] == [("*", f"server:{server[server.index('--port') + 1]}")]
+    assert services["caddy"]["depends_on"]["server"] == {"condition": "service_healthy"}
+
+
+def test_synapse_reads_the_shared_secret_from_the_compose_secret(tmp_path: Path) -> None:
+    """The generated config plus the init script's, loaded by Synapse itself."""
+    import os
+    import sys
+
+    pytest.importorskip("synapse")
+    from synapse.config.homeserver import HomeServerConfig
+
+    init = _synapse_init()
+    secret = tmp_path / "secret"
+    secret.write_text("the-shared-secret\n")
+    config = tmp_path / "homeserver.yaml"
+    environ = {
+        **os.environ,
+        "SYNAPSE_SERVER_NAME": "office.example",
+        "SYNAPSE_REPORT_STATS": "no",
+        "MATRIX_DOMAIN": "matrix.office.example",
+        "SYNAPSE_CONFIG_DIR": str(tmp_path),
+        "SYNAPSE_REGISTRATION_SHARED_SECRET_PATH": str(secret),
+        "UID": str(os.getuid()),
+        "GID": str(os.getgid()),
+    }
+    # What the image's `generate` mode runs (docker/start.py), with this interpreter.
+    generate = [sys.executable, "-m", "synapse.app.homeserver", "--server-name", "office.example"]
+    generate += ["--report-stats", "no", "--config-path", str(config), "--config-directory", str(tmp_path)]
+    generate += ["--data-directory", str(tmp_path), "--generate-config", "--open-private-ports"]
+    assert init.main(generate, environ) == 0
+    assert init.main(generate, environ) == 0  # a second start keeps the generated config
+    loaded = HomeServerConfig.load_config("synapse", ["-c", str(config), "-c", str(tmp_path / "zhiban.yaml")])
+    assert loaded.registration.registration_shared_secret == "the-shared-secret"
+    assert loaded.server.public_baseurl == "https://matrix.office.example/"
+    assert loaded.registration.enable_registration is False
+    (listener,) = loaded.server.listeners
+    assert listener.port == init.LISTENER_PORT and listener.http_options.x_forwarded
