@@ -10,6 +10,7 @@
         bench.approval_latency       approvals: leader's ✅ → card edit and requester's DM; decisions/s
         bench.parsers                the slowest input found for each chat parser (target < 50 ms)
         bench.recovery               bot takeover after kill -9; a timer's extra lateness when its job is lost
+        bench.takeover               a standby bot takes over after kill -9 of the active one (target < lease + 5 s)
         bench.relay_recovery         homeserver back after an outage → the queued backlog delivered (target < 10 s)
         bench.backup                 zhiban backup / restore of a 100,000-record database, SQLite and PostgreSQL
 """
@@ -30,6 +31,7 @@ BENCHMARKS = [
     "bench.approval_latency",
     "bench.parsers",
     "bench.recovery",
+    "bench.takeover",
     "bench.relay_recovery",
     "bench.backup",
 ]

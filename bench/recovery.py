@@ -61,6 +61,7 @@ class Person:
         self.bot_id = bot_id
         self.answer: asyncio.Future[float] | None = None
         self.joined = asyncio.Event()
+        self.sync: asyncio.Task[None] | None = None
 
     async def on_text(self, room: nio.MatrixRoom, event: nio.RoomMessageText) -> None:
         if event.sender == self.bot_id and self.answer is not None and not self.answer.done():
@@ -69,6 +70,23 @@ class Person:
     async def on_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
         if event.sender == self.bot_id and event.membership == "join":
             self.joined.set()
+
+    async def enter(self, password: str) -> str:
+        """Log in, keep syncing, and open a duty room with the bot in it; its room id."""
+        await self.nio.login(password)
+        await self.nio.sync(timeout=0, full_state=True)
+        self.nio.add_event_callback(self.on_text, nio.RoomMessageText)  # type: ignore[arg-type]
+        self.nio.add_event_callback(self.on_member, nio.RoomMemberEvent)  # type: ignore[arg-type]
+        self.sync = asyncio.create_task(self.nio.sync_forever(timeout=30_000))
+        created = await self.nio.room_create(name="duty room", invite=[self.bot_id])
+        assert isinstance(created, nio.RoomCreateResponse), created
+        await asyncio.wait_for(self.joined.wait(), 120)
+        return created.room_id
+
+    async def close(self) -> None:
+        if self.sync is not None:
+            self.sync.cancel()
+        await self.nio.close()
 
     async def ping(self, room_id: str) -> asyncio.Future[float]:
         self.answer = asyncio.get_running_loop().create_future()
@@ -91,7 +109,6 @@ async def takeover(root: Path, redis_url: str, rounds: int) -> list[float]:
     await hs.start()
     bot: subprocess.Popen[bytes] | None = None
     person: Person | None = None
-    sync: asyncio.Task[None] | None = None
     try:
         password = secrets.token_urlsafe(10)
         bot_id = await hs.register("zhiban", password)
@@ -108,15 +125,7 @@ async def takeover(root: Path, redis_url: str, rounds: int) -> list[float]:
         log = root / "bot.log"
         bot = spawn_bot(config, log)
         person = Person(hs.base_url, person_id, bot_id)
-        await person.nio.login(password)
-        await person.nio.sync(timeout=0, full_state=True)
-        person.nio.add_event_callback(person.on_text, nio.RoomMessageText)  # type: ignore[arg-type]
-        person.nio.add_event_callback(person.on_member, nio.RoomMemberEvent)  # type: ignore[arg-type]
-        sync = asyncio.create_task(person.nio.sync_forever(timeout=30_000))
-        created = await person.nio.room_create(name="duty room", invite=[bot_id])
-        assert isinstance(created, nio.RoomCreateResponse), created
-        room = created.room_id
-        await asyncio.wait_for(person.joined.wait(), 120)
+        room = await person.enter(password)
         await asyncio.wait_for(await person.ping(room), 60)  # the bot is up and answering
 
         figures = []
@@ -130,10 +139,8 @@ async def takeover(root: Path, redis_url: str, rounds: int) -> list[float]:
             figures.append(answered - killed_at)
         return figures
     finally:
-        if sync is not None:
-            sync.cancel()
         if person is not None:
-            await person.nio.close()
+            await person.close()
         if bot is not None:
             bot.terminate()
             bot.wait(timeout=30)
@@ -229,11 +236,15 @@ async def main_async(rounds: int) -> int:
     return 0
 
 
+def rounds_argument(doc: str | None, *, default: int) -> int:
+    """The --rounds of a takeover benchmark's command line."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=default)
+    return int(parser.parse_args().rounds)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    return asyncio.run(main_async(args.rounds))
+    return asyncio.run(main_async(rounds_argument(__doc__, default=3)))
 
 
 if __name__ == "__main__":
