@@ -159,3 +159,36 @@ async def test_a_wrong_shared_secret_is_refused_in_plain_words(homeserver: Local
     assert "refused the shared secret" in output
     status, _ = await homeserver._request("GET", f"/_matrix/client/v3/profile/{quote(user)}")
     assert status == 404  # no account was made
+
+
+async def test_an_existing_account_it_cannot_use_stops_the_bot_with_the_reason(
+    homeserver: LocalHomeserver, tmp_path: Path
+) -> None:
+    config, secret_file, user = _setup(tmp_path, homeserver)
+    # Registered earlier by hand, with another password: the bootstrap cannot log in as it.
+    await homeserver.register(user[1:].split(":")[0], "another-password")
+    code, output = await _bootstrap(config, secret_file)
+    assert code == 1 and "Traceback" not in output
+    assert "refused matrix.password" in output
+
+    # Registered earlier without admin rights: it cannot exempt itself, and says whom to ask.
+    config, secret_file, user = _setup(tmp_path, homeserver)
+    await homeserver.register(user[1:].split(":")[0], "bot-password")
+    code, output = await _bootstrap(config, secret_file)
+    assert code == 1 and "Traceback" not in output
+    assert "not a server admin" in output and "override_ratelimit" in output
+
+
+async def test_a_homeserver_that_does_not_answer_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "zhiban.toml"
+    config.write_text(
+        f'data_dir = "{tmp_path}"\n[matrix]\nhomeserver = "http://127.0.0.1:9"\nuser_id = "@zhiban:localhost"\n'
+        'password = "pw"\n',
+        encoding="utf-8",
+    )
+    secret = tmp_path / "secret"
+    secret.write_text("s")
+    args = ["homeserver", "bootstrap", "-c", str(config), "--shared-secret-file", str(secret), "--wait", "0"]
+    result = await asyncio.to_thread(CliRunner().invoke, app, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the homeserver at http://127.0.0.1:9 does not answer" in result.output
