@@ -559,6 +559,10 @@ class BotClient:
                 continue
             if room is not None and (user_id in room.users or user_id in room.invited_users):
                 return room_id
+        unrecorded = self._unrecorded_dm(user_id)
+        if unrecorded is not None:
+            await self._remember_direct(user_id, unrecorded)
+            return unrecorded
         initial_state = []
         if self.options.e2ee and self.options.encrypt_new_rooms:
             initial_state.append(
@@ -578,6 +582,21 @@ class BotClient:
         except Exception:  # the room exists and works; a stale m.direct only costs a lookup later
             log.warning("could not record the DM room with %s in m.direct", user_id, exc_info=True)
         return str(response.room_id)
+
+    def _unrecorded_dm(self, user_id: str) -> str | None:
+        """A DM room the bot made for this person and never wrote into `m.direct`.
+
+        A bot killed between the homeserver creating the room and the `m.direct` write would
+        otherwise make a second one after its restart, and the person would be invited twice.
+        Such a room is known by what it is: made by the bot, unnamed (the only other rooms the
+        bot makes, incident rooms, have names), and holding just the two of them.
+        """
+        for room_id, room in self.nio.rooms.items():
+            if self.user_id not in self._creators.get(room_id, set()) or room.name:
+                continue
+            if {*room.users, *room.invited_users} == {self.user_id, user_id}:
+                return room_id
+        return None
 
     def dm_owners(self) -> dict[str, str]:
         """DM room id → the person it is with, including rooms created but not yet synced."""
