@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import secrets
 import signal
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,8 +35,12 @@ from zhiban.wakeup import OUTBOX, WakeBus
 log = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(seconds=30)
-# A standby tries again this long after the lease runs out (or soon, when it was just let go).
+# A standby tries again this long after the lease runs out (or soon, when it was just let go),
+# and looks at least this often, to see a lease let go by a clean stop (a rolling upgrade).
 STANDBY_RETRY_SECONDS = 0.5
+STANDBY_LOOK_SECONDS = 2.0
+# How often a standby notes that it waits (for `zhiban health bot`).
+STANDBY_BEAT_SECONDS = LEASE_TTL.total_seconds() / 3
 INSTANCE_FILE = "instance-id"
 
 
@@ -163,11 +169,14 @@ class BotRuntime:
         if holder_device := self.options().device_id:  # the device of the last run, if any
             self._identify(holder_device)
         standing_by = False
+        beat_at = -math.inf
         while not await lease.acquire(self.db, name, self.holder, LEASE_TTL, clock, may_take=self._mine):
             if not standing_by:
                 log.info("another bot holds %s; standing by", name)
                 standing_by = True
-            await heartbeat.record(self.db, self._standby_key, str(os.getpid()), datetime.now(UTC))
+            if time.monotonic() - beat_at >= STANDBY_BEAT_SECONDS:
+                await heartbeat.record(self.db, self._standby_key, str(os.getpid()), datetime.now(UTC))
+                beat_at = time.monotonic()
             try:
                 await asyncio.wait_for(self._stopping.wait(), await self._standby_wait(name))
                 await heartbeat.forget(self.db, self._standby_key)
@@ -264,11 +273,11 @@ class BotRuntime:
 
         Until the lease runs out, and not a fixed third of its time: after a kill -9 the lease
         has up to 30 s left, and a standby polling every 10 s would add up to 10 s more of
-        nobody answering. Never longer than a third of the lease, so that its heartbeat stays
-        fresh and a lease taken meanwhile by another standby is seen.
+        nobody answering. Never longer than a short look (one read of one row), because a bot
+        that stops cleanly lets its lease go long before it would run out.
         """
         until = await lease.held_until(self.db, name)
-        longest = LEASE_TTL.total_seconds() / 3
+        longest = STANDBY_LOOK_SECONDS
         if until is None:
             return STANDBY_RETRY_SECONDS  # released between our try and this look: try again soon
         left = (until - self.clock.now()).total_seconds()

@@ -3,7 +3,8 @@
 The active bot is killed with SIGKILL in the middle of a wizard, with a reminder due moments
 later. The standby takes the lease when it runs out and carries on: the wizard's next turn,
 the commands sent meanwhile and the reminder are each answered exactly once, as the
-homeserver's own history shows.
+homeserver's own history shows. The killed bot then comes back as the standby, and the active
+one is stopped cleanly (a rolling upgrade): its lease, let go, is taken without waiting.
 
 End-to-end encryption is off here: each bot logs in from its own data folder and so as its own
 device; an encrypted room would also need the people's clients to share keys with the
@@ -190,6 +191,17 @@ async def test_the_standby_takes_over_after_sigkill_with_nothing_lost_or_sent_tw
             ready = await client.get(f"http://127.0.0.1:{port}/readyz")
             assert ready.status_code == 200, (port, ready.text)
 
+    # A rolling upgrade next: the killed bot comes back and stands by, the active one stops
+    # cleanly and lets its lease go, so the other takes it without waiting for it to run out.
+    restarted = spawn_bot(first_config)
+    office.bots.append(restarted)
+    await until(lambda: office.standing_by(restarted), "the restarted bot never stood by", within=120)
+    stop(standby)
+    await until(lambda: office.held_by(restarted), "a lease let go was not taken", within=LEASE_TTL.total_seconds())
+    probe = alice.mark()
+    await alice.send_text(room, "!ping")
+    await alice.wait_for_message(room, sender=office.bot_id, contains="在线", since=probe, timeout=90)
+
     await asyncio.sleep(3)  # a second delivery of anything, were there one, arrives by now
     async with History.login(office.settings.matrix.homeserver, office.bot_id, office.password) as history:
         said = await history.messages(room)
@@ -203,7 +215,7 @@ async def test_the_standby_takes_over_after_sigkill_with_nothing_lost_or_sent_tw
         "zone set": count(said, sender=office.bot_id, contains="设为 Asia/Tokyo"),
     }
     assert replies == {
-        "pong": 2,
+        "pong": 3,
         "time asked": 1,
         "place asked": 1,
         "meeting made": 1,

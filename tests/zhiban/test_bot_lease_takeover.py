@@ -12,7 +12,15 @@ from pathlib import Path
 from records import lease
 from records.clock import FrozenClock
 from records.db import Database
-from zhiban.bot_runner import LEASE_TTL, STANDBY_RETRY_SECONDS, BotRuntime, Holder, pid_alive, store_id
+from zhiban.bot_runner import (
+    LEASE_TTL,
+    STANDBY_LOOK_SECONDS,
+    STANDBY_RETRY_SECONDS,
+    BotRuntime,
+    Holder,
+    pid_alive,
+    store_id,
+)
 from zhiban.settings import Settings
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -82,11 +90,11 @@ async def test_a_standby_tries_again_just_after_the_lease_runs_out(db: Database,
     assert await lease.acquire(db, NAME, str(active), LEASE_TTL, clock)
     standby = BotRuntime(Settings(data_dir=tmp_path, database={"url": db.url}), clock=clock)
     try:
-        # Just renewed: the standby sleeps a third of the lease (so its heartbeat stays fresh).
-        assert await standby._standby_wait(NAME) == LEASE_TTL.total_seconds() / 3
-        clock.advance(timedelta(seconds=27))  # the active bot was killed right after renewing
-        assert await standby._standby_wait(NAME) == 3 + STANDBY_RETRY_SECONDS
-        clock.advance(timedelta(seconds=3 + STANDBY_RETRY_SECONDS))
+        # Just renewed: the standby only looks again now and then (a clean stop lets it go).
+        assert await standby._standby_wait(NAME) == STANDBY_LOOK_SECONDS
+        clock.advance(timedelta(seconds=29))  # the active bot was killed right after renewing
+        assert await standby._standby_wait(NAME) == 1 + STANDBY_RETRY_SECONDS
+        clock.advance(timedelta(seconds=1 + STANDBY_RETRY_SECONDS))
         assert await lease.acquire(db, NAME, standby.holder, LEASE_TTL, clock, may_take=standby._mine)
         await lease.release(db, NAME, standby.holder)
         # Let go cleanly (a stop, not a kill): try again at once.
