@@ -27,6 +27,7 @@ from bot import (
 from bot.filters import parsed_command
 from bot.offloop import off_loop
 from commands.timeparse import format_when
+from commands.voice import service as voice
 from emergency import incidents, outreach, reports, room_admin
 from emergency.grammar import parse_report_fields
 from emergency.models import Report
@@ -229,11 +230,6 @@ async def _spoken_fields(
     """The fields in the transcript of the reporter's voice message (``note_id``, or their last
     one) since the report began: "地点：… 影响：…" fills those fields, plain speech answers the
     current question. None (after telling the reporter why) when there is no transcript to use."""
-    try:
-        from commands.voice import service as voice
-    except ImportError:  # a deployment without the voice feature
-        await turn.say(turn.t("em.report.voice_none"))
-        return None
     started = datetime.fromisoformat(str(flow.get("started") or datetime.min.replace(tzinfo=UTC).isoformat()))
     note = await voice.latest_note(
         turn.session, room_id=turn.room_id, sender=turn.sender, since=started, note_id=note_id

@@ -1,7 +1,7 @@
 """How the emergency services reach people: room posts, DMs and phone pushes.
 
 Everything goes through the outbox (so it commits with the change that causes it); pushes go
-through `notifications.service.notify` when that package is installed, behind `push()`.
+through `notifications.service.notify`, behind `push()`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emergency.texts import tr
+from notifications.notice import NoticeSpec
+from notifications.service import notify
 from records import outbox, people
 from records.clock import Clock
 
@@ -80,20 +82,11 @@ async def push(
     clock: Clock,
     ref: str | None = None,
     **params: Any,
-) -> bool:
-    """A phone push (high urgency for emergencies) when the push package exists; the DMs are sent apart.
-
-    Returns False when push is not available, so callers and tests can tell.
-    """
+) -> None:
+    """A phone push (high urgency for emergencies); the DMs are sent apart."""
     recipients = list(dict.fromkeys(users))
     if not recipients:
-        return False
-    try:
-        from notifications.notice import NoticeSpec
-        from notifications.service import notify
-    except ImportError:  # the push package is optional for this feature
-        return False
+        return
     title = {lang: tr(title_key, lang, **params) for lang in ("zh", "en")}
     spec = NoticeSpec(kind=kind, title=title, body=body[:300], ref=ref, topic=ref, dm="never")
     await notify(session, recipients, spec, clock=clock)
-    return True

@@ -6,7 +6,6 @@ and any datetime parameter is shown in the recipient's zone.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.approvals.policy import ApprovalPolicy
 from commands.approvals.texts import render
 from commands.timeparse import format_when
+from notifications.notice import NoticeSpec
+from notifications.service import notify
 from records import outbox, people
 from records.clock import Clock
 
@@ -89,18 +90,9 @@ async def push(
     *,
     topic: str | None = None,
 ) -> None:
-    """The seam to Web Push: notifications.service.notify when that package is present.
-
-    The DM is already in the outbox, so the push never adds another DM (dm="never"); a
-    missing notifications package means no push, not an error.
-    """
-    try:
-        service = importlib.import_module("notifications.service")
-        notice = importlib.import_module("notifications.notice")
-    except ImportError:
-        return
-    spec = notice.NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=topic, dm="never")
-    await service.notify(session, users, spec, clock=clock)
+    """Web Push to their devices; the DM is already in the outbox, so never another DM."""
+    spec = NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=topic, dm="never")
+    await notify(session, users, spec, clock=clock)
 
 
 async def close_notice(

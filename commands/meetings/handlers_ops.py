@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import logging
 from datetime import datetime
@@ -22,6 +21,8 @@ from bot.types import Event
 from commands.meetings import access, chat, ics, minutes, notices, parsing, service
 from commands.meetings.handlers_schedule import conflict_line, start_new
 from commands.meetings.models import Meeting
+from commands.tasks import service as tasks
+from commands.tasks.models import Task
 from commands.timeparse import format_when
 from commands.visibility import viewer_roles
 from records import outbox
@@ -260,23 +261,15 @@ async def action_command(
         result = await minutes.add_action(
             session, meeting.id, message.sender, assignee, title, due, clock=clock, is_admin=admin
         )
-    if result.task is not None:
-        task_code = t("meeting.action_task", code=result.task.code)
-    else:
-        task_code = t("meeting.action_no_task")
+    task_code = t("meeting.action_task", code=result.task.code)
     due_text = format_when(due, tz=tz, lang=lang, now=now)
     await message.reply(t("meeting.action_ok", user=assignee, task=title, due=due_text, task_code=task_code))
-    if result.task is not None:
-        await _show_task_card(message, result.task, lang, tz, now)
+    await _show_task_card(message, result.task, lang, tz, now)
 
 
-async def _show_task_card(message: Message, task: Any, lang: str, tz: str, now: datetime) -> None:
+async def _show_task_card(message: Message, task: Task, lang: str, tz: str, now: datetime) -> None:
     """The supervised task's own card, so that its ✅/❌ and thread work like any task's."""
-    tasks = importlib.import_module("commands.tasks.service")
-    render_card = getattr(tasks, "render_card", None)
-    card_ref = getattr(tasks, "card_ref", None)
-    if render_card is not None and card_ref is not None:
-        await message.answer(render_card(task, lang, tz, now), ref=card_ref(task.id))
+    await message.answer(tasks.render_card(task, lang, tz, now), ref=tasks.card_ref(task.id))
 
 
 async def _in_meeting_thread(event: Event, data: dict[str, Any]) -> FilterResult:

@@ -1,16 +1,14 @@
 """Minutes (纪要), action items and the end of a meeting.
 
 Lines come from text in the card's thread, from `!minutes`, and from voice transcripts (the
-voice feature's filer seam). `!action` makes a supervised task through commands.tasks when
-that service is installed; the item is kept here either way, so nothing is lost without it.
+voice feature's filer seam). `!action` makes a supervised task through commands.tasks, and
+keeps the action item here with the task's id.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.meetings import notices, service
 from commands.meetings.models import DEPUTY, ENDED, LEAVE, SCHEDULED, ActionItem, Meeting, MinuteLine
 from commands.meetings.policy import MeetingPolicy
+from commands.tasks import service as tasks
+from commands.tasks.models import Task
 from commands.timeparse import format_when, get_zone
 from records import audit, outbox, timers
 from records.clock import Clock
@@ -76,7 +76,7 @@ async def meeting_of_thread(session: AsyncSession, thread_root: str | None) -> M
 @dataclass
 class ActionResult:
     item: ActionItem
-    task: Any | None  # a commands.tasks Task when that service made one
+    task: Task  # the supervised task (督办) made for it
 
 
 async def add_action(
@@ -90,7 +90,7 @@ async def add_action(
     clock: Clock,
     is_admin: bool = False,
 ) -> ActionResult:
-    """An action item (`!action M3 @x <task> by <when>`), made a supervised task when possible."""
+    """An action item (`!action M3 @x <task> by <when>`), made a supervised task."""
     meeting = await service.get_meeting(session, meeting_id)
     if actor != meeting.organizer and not is_admin:
         raise NotAllowed("meeting.not_organizer", code=meeting.code)
@@ -98,13 +98,24 @@ async def add_action(
         raise DomainError("meeting.already_cancelled", code=meeting.code)
     if due_at <= clock.now():
         raise DomainError("meeting.in_past")
-    task = await _create_task(session, meeting, actor, assignee, title, due_at, clock)
+    task = await tasks.create_task(
+        session,
+        assigner=actor,
+        lead=assignee,
+        co_owners=(),
+        title=title,
+        due_at=due_at,
+        source=meeting.code,
+        priority="normal",
+        room_id=meeting.room_id,
+        clock=clock,
+    )
     item = ActionItem(
         meeting_id=meeting.id,
         assignee=assignee,
         title=title.strip()[:2000],
         due_at=due_at,
-        task_id=None if task is None else task.id,
+        task_id=task.id,
         created_by=actor,
         created_at=clock.now(),
     )
@@ -118,34 +129,7 @@ async def add_action(
         data={"assignee": assignee, "title": item.title, "due_at": due_at.isoformat(), "task": item.task_id},
         clock=clock,
     )
-    if task is None:
-        await notices.tell(session, meeting, assignee, "meeting.action_dm", clock, task=item.title, due=due_at)
     return ActionResult(item, task)
-
-
-async def _create_task(
-    session: AsyncSession, meeting: Meeting, actor: str, assignee: str, title: str, due_at: datetime, clock: Clock
-) -> Any | None:
-    """The seam to supervised tasks (督办): commands.tasks.service.create_task, when installed."""
-    try:
-        tasks = importlib.import_module("commands.tasks.service")
-    except ImportError:
-        return None
-    create = getattr(tasks, "create_task", None)
-    if create is None:
-        return None
-    return await create(
-        session,
-        assigner=actor,
-        lead=assignee,
-        co_owners=(),
-        title=title,
-        due_at=due_at,
-        source=meeting.code,
-        priority="normal",
-        room_id=meeting.room_id,
-        clock=clock,
-    )
 
 
 # -- the end -------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ recipient never chose), a room message in the meeting's language and zone.
 from __future__ import annotations
 
 import html as htmllib
-import importlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.meetings.models import ATTEND, CANCELLED, DEPUTY, ENDED, LEAVE, PENDING, Attendee, Meeting
 from commands.meetings.texts import render
 from commands.timeparse import format_when, get_zone
+from notifications.notice import NoticeSpec
+from notifications.service import notify
 from records import outbox, people
 from records.clock import Clock
 
@@ -179,15 +180,6 @@ def _localise(params: dict[str, Any], lang: str, tz: str, now: datetime) -> dict
 async def push_to(
     session: AsyncSession, users: list[str], title: str, body: str, clock: Clock, *, ref: str | None = None
 ) -> None:
-    """The seam to Web Push: notifications.service.notify (kind "reminder") when it is installed.
-
-    The DM is already in the outbox, so the push never falls back to another DM (dm="never");
-    a deployment without the push package simply sends no push.
-    """
-    try:
-        service = importlib.import_module("notifications.service")
-        notice = importlib.import_module("notifications.notice")
-    except ImportError:
-        return
-    spec = notice.NoticeSpec(kind="reminder", title=title, body=body, topic=ref, ref=ref, dm="never")
-    await service.notify(session, users, spec, clock=clock)
+    """Web Push (kind "reminder"); the DM is already in the outbox, so never another DM."""
+    spec = NoticeSpec(kind="reminder", title=title, body=body, topic=ref, ref=ref, dm="never")
+    await notify(session, users, spec, clock=clock)

@@ -92,10 +92,6 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "📋 会议 {code}「{title}」应到人员均已签到。",
         "en": '📋 Meeting {code} "{title}": everyone expected has signed in.',
     },
-    "meeting.action_dm": {
-        "zh": "📌 会议 {code}「{title}」给您的任务：{task}，期限 {due}。",
-        "en": '📌 Action for you from meeting {code} "{title}": {task}, due {due}.',
-    },
     # -- the minutes ---------------------------------------------------------------------
     "meeting.minutes": {
         "zh": "🏁 会议纪要 {code}：{title}\n时间：{when}　地点：{place}　召集人：{organizer}\n\n"
@@ -195,10 +191,6 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "📌 Action for {user}: {task}\nDue: {due}{task_code}",
     },
     "meeting.action_task": {"zh": "\n已转为督办事项 {code}。", "en": "\nTracked as task {code}."},
-    "meeting.action_no_task": {
-        "zh": "\n（督办模块未启用，已记入会议议定事项。）",
-        "en": "\n(The tasks module is not installed; kept as a meeting action.)",
-    },
     "meeting.ics": {
         "zh": "📆 会议 {code} 的日历文件（保存为 {file} 后导入日历）：\n```\n{ics}```",
         "en": "📆 Calendar file of meeting {code} (save as {file} and import it):\n```\n{ics}```",

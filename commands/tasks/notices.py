@@ -8,7 +8,6 @@ shown in the recipient's own time zone.
 from __future__ import annotations
 
 import html as htmllib
-import importlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.tasks.policy import load_policy
 from commands.tasks.texts import render
 from commands.timeparse import format_when
+from notifications.notice import NoticeSpec
+from notifications.service import notify
 from records import outbox, people
 from records.clock import Clock
 
@@ -126,15 +127,6 @@ async def push(
     *,
     ref: str | None = None,
 ) -> None:
-    """The seam to Web Push: notifications.service.notify when that package is installed.
-
-    The chat message is already in the outbox, so the push never falls back to a DM
-    (dm="never"); a missing push package is not an error, just no push.
-    """
-    try:
-        service = importlib.import_module("notifications.service")
-        notice = importlib.import_module("notifications.notice")
-    except ImportError:
-        return
-    spec = notice.NoticeSpec(kind=kind, title=title, body=body, topic=ref, ref=ref, dm="never")
-    await service.notify(session, users, spec, clock=clock)
+    """Web Push to their devices; the chat message is already in the outbox, so never a DM."""
+    spec = NoticeSpec(kind=kind, title=title, body=body, topic=ref, ref=ref, dm="never")
+    await notify(session, users, spec, clock=clock)
