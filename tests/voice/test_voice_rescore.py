@@ -13,9 +13,6 @@ from voice.lexicon import Lexicon, fuzzy_syllable
 from voice.postprocess import fix_spoken_hours, postprocess
 from voice.rescore import correct, propose
 
-pytest.importorskip("pypinyin", reason="pypinyin not installed (pip install 'zhiban[voice]')")
-pytest.importorskip("jieba", reason="jieba not installed (pip install 'zhiban[voice]')")
-
 
 @pytest.fixture(scope="module")
 def lexicon() -> Lexicon:

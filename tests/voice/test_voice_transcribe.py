@@ -22,10 +22,6 @@ from voice.scoring import error_rate
 ZH_FILES = ("zh_tts_flood", "zh_tts_rain", "zh_tts_generator", "zh_tts_long_noisy")
 MAX_MEAN_CER = 0.20
 
-pytest.importorskip(
-    "jiwer", reason="jiwer, which scores the transcripts, is not installed (pip install 'zhiban[test]')"
-)
-
 
 def _finalized(transcriber, voice_dir: Path, name: str):  # type: ignore[no-untyped-def]
     data = (voice_dir / f"{name}.ogg").read_bytes()
