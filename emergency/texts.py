@@ -3,7 +3,7 @@ chat context (timers in the worker), which pick the language of the incident or 
 
 from __future__ import annotations
 
-from typing import Any
+from bot.i18n import Catalog
 
 TEXTS: dict[str, dict[str, str]] = {
     "group.emergency": {"zh": "应急值守", "en": "Emergency and duty"},
@@ -444,8 +444,6 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def tr(key: str, lang: str | None, /, **params: Any) -> str:
-    """One text in `lang` (zh when missing), for code that has no chat translator at hand."""
-    variants = TEXTS[key]
-    template = variants.get(lang or "zh") or variants["zh"]
-    return template.format(**params) if params else template
+#: One text in `lang` (zh when it is missing), for services, timers and workers, which have no
+#: chat translator at hand: the framework's own lookup (bot.i18n), over this catalog alone.
+tr = Catalog(TEXTS).t

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.i18n import Catalog
+
 TEXTS = {
     "outbox.failed_duty": {
         "zh": "⚠️ 有一条消息无法送达 {target}，已停止重试（原因：{reason}）。内容：{excerpt}",
@@ -22,7 +24,6 @@ TEXTS = {
 }
 
 
-def tr(key: str, lang: str | None, /, **params: object) -> str:
-    """One text in `lang` (zh when missing): the relay has no chat translator at hand."""
-    variants = TEXTS[key]
-    return (variants.get(lang or "zh") or variants["zh"]).format(**params)
+#: One text in `lang` (zh when it is missing), for services, timers and workers, which have no
+#: chat translator at hand: the framework's own lookup (bot.i18n), over this catalog alone.
+tr = Catalog(TEXTS).t

@@ -1,5 +1,7 @@
 """Texts of the audit checkpoints (posted to the audit room)."""
 
+from bot.i18n import Catalog
+
 TEXTS = {
     "audit.checkpoint": {
         "zh": "🔏 审计检查点：截至 {at}，审计记录共 {seq} 条，链头 {head}。签名 {hmac}",
@@ -13,7 +15,6 @@ TEXTS = {
 }
 
 
-def tr(key: str, lang: str | None, /, **params: object) -> str:
-    """One text in `lang` (zh when missing): these are written by workers, with no chat translator."""
-    variants = TEXTS[key]
-    return (variants.get(lang or "zh") or variants["zh"]).format(**params)
+#: One text in `lang` (zh when it is missing), for services, timers and workers, which have no
+#: chat translator at hand: the framework's own lookup (bot.i18n), over this catalog alone.
+tr = Catalog(TEXTS).t

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from bot.i18n import Catalog
 from commands.timeparse import TEXTS as TIME_TEXTS
 
 _HINT_ZH = "请回应 ✅ 参加、❌ 请假（需说明原因）、🔁 派人代会（!代会 {code} @某人）。"
@@ -271,7 +270,6 @@ _OWN: dict[str, dict[str, str]] = {
 TEXTS: dict[str, dict[str, str]] = {**TIME_TEXTS, **_OWN}
 
 
-def render(key: str, lang: str, **params: Any) -> str:
-    """One text in `lang` (zh when unknown), for services and timers that have no translator."""
-    entry = TEXTS[key]
-    return (entry.get(lang) or entry["zh"]).format(**params)
+#: One text in `lang` (zh when it is missing), for services, timers and workers, which have no
+#: chat translator at hand: the framework's own lookup (bot.i18n), over this catalog alone.
+render = Catalog(TEXTS).t

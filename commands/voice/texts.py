@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import Catalog
 from voice.texts import TEXTS as PIPELINE_TEXTS
 
 _OWN: dict[str, dict[str, str]] = {
@@ -74,7 +75,6 @@ _OWN: dict[str, dict[str, str]] = {
 TEXTS: dict[str, dict[str, str]] = {**PIPELINE_TEXTS, **_OWN}
 
 
-def text(key: str, lang: str = "zh", **values: object) -> str:
-    """Format ``key`` in ``lang`` outside a handler (the worker has no translator)."""
-    entry = TEXTS[key]
-    return entry.get(lang, entry["zh"]).format(**values)
+#: One text in `lang` (zh when it is missing), for services, timers and workers, which have no
+#: chat translator at hand: the framework's own lookup (bot.i18n), over this catalog alone.
+text = Catalog(TEXTS).t
