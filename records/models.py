@@ -93,7 +93,8 @@ class OutboxMessage(Base):
     # The person whose action (or whose task, order…) caused the row: told if it cannot be sent.
     caused_by: Mapped[str | None] = mapped_column(String(255))
     # The outbox row of a room the relay creates (event_type outbox.CREATE_ROOM): this row waits
-    # until that room exists; with neither room_id nor to_user it is sent in that room.
+    # until that room exists; with neither room_id nor to_user it is sent in that room. Or of
+    # another action (records.outbox_actions): this row waits until it is done.
     room_ref: Mapped[int | None] = mapped_column(BigId)
 
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed", "id"),)

@@ -24,6 +24,10 @@ counts an attempt *before* each create call; so a row that was tried before (a c
 "created" and "marked done", a lost answer) first looks among the bot's rooms for the one it
 made, and a room is created once. Rows that belong in that room, or link to it, name the action
 in `room_ref` and wait for it like an edit waits for its target's event id.
+
+Other actions (`records.outbox_actions`, e.g. fetching a voice message's audio) are performed by
+what their feature registered, and ended in one transaction with what they produced; rows name
+them in `room_ref` the same way, and are withdrawn if the action is refused.
 """
 
 from __future__ import annotations
@@ -42,12 +46,13 @@ import emergency.incidents  # noqa: F401  (registers where an incident room's id
 from bot.client import BotClient
 from bot.errors import MatrixError, check
 from emergency import outreach, room_admin
-from records import audit, kv, outbox, people
+from records import audit, kv, outbox, outbox_actions, people
 from records.clock import SystemClock
 from records.db import Database
 from records.models import OutboxMessage
 from zhiban import backlog
 from zhiban.texts import tr
+from zhiban.wakeup import TIMERS
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +124,8 @@ class OutboxRelay:
         # attempt (up to RETRY_MAX later), and cuts the pass short so that they join the next.
         self._unreachable: set[str] = set()
         self._regroup = False
-        # CREATE_ROOM row id -> the room it made, as learnt in this process.
+        # CREATE_ROOM row id -> the room it made (an action row's: its room, once it is done),
+        # as learnt in this process.
         self._made: dict[int, str] = {}
         self._sampled_at = float("-inf")  # when the backlog figures were last read (metrics)
 
@@ -238,6 +244,8 @@ class OutboxRelay:
         return sent_any
 
     async def _send(self, row: OutboxMessage, key: str, nonce: str) -> str:
+        if row.event_type == outbox_actions.ACTION:
+            return await self._perform(row, key)
         try:
             made: str | None = None
             if row.room_ref is not None:
@@ -295,13 +303,7 @@ class OutboxRelay:
                 _forget_secrets(fresh)
                 if row.event_type == outbox.CREATE_ROOM:
                     await outbox.room_made(session, fresh, room_id)
-        tries = self._tries.pop(row.id, None)
-        if tries is not None and tries.failures and self._unreachable:
-            # This row had found nobody there, and now it went through: the homeserver is back.
-            for waiting in self._unreachable:
-                self._due.pop(waiting, None)
-            self._unreachable.clear()
-            self._must_read = self._regroup = True
+        tries = self._went_through(row)
         kind = _kind(row)
         SENT.labels(kind).inc()
         log.info(
@@ -314,6 +316,44 @@ class OutboxRelay:
         )
         self.sent_count += 1
         return "sent"
+
+    async def _perform(self, row: OutboxMessage, key: str) -> str:
+        """Carry out an action row (records.outbox_actions): ended in one transaction with what
+        it produced, done ("sent") or refused ("failed"), or tried again later like a send."""
+        try:
+            ended = await outbox_actions.run(self.db, self.client, row)
+        except outbox_actions.UnknownAction as exc:
+            await self._give_up(row, str(exc), cause="invalid")
+            return "failed"
+        except Exception as exc:  # the homeserver is away: sorted by _classify, like a send
+            return await self._not_sent(row, key, exc)
+        self._must_read = True  # what the action wrote (a refusal's answer), and withdrew
+        if ended.timers_scheduled:
+            await self._wake_workers()
+        self._went_through(row)
+        if not ended.done:
+            return "failed"
+        self._made[row.id] = row.room_id or ""  # the rows waiting for it may go
+        self.sent_count += 1
+        return "sent"
+
+    def _went_through(self, row: OutboxMessage) -> _Tries | None:
+        """Forget the row's failed tries (returned); if it had found nobody there, the
+        homeserver is back and every lane waiting for it goes now."""
+        tries = self._tries.pop(row.id, None)
+        if tries is not None and tries.failures and self._unreachable:
+            for waiting in self._unreachable:
+                self._due.pop(waiting, None)
+            self._unreachable.clear()
+            self._must_read = self._regroup = True
+        return tries
+
+    async def _wake_workers(self) -> None:
+        """Tell the workers a timer is due (a fetched voice message's transcription)."""
+        dispatcher = getattr(self.client, "dispatcher", None)
+        wake_bus = getattr(dispatcher, "context", {}).get("wake_bus")
+        if wake_bus is not None:
+            await wake_bus.publish(TIMERS)
 
     async def _made_room(self, action_id: int) -> tuple[str | None, bool]:
         """The room a CREATE_ROOM row made (None while not yet), and whether it failed for good."""
