@@ -20,6 +20,20 @@ CHUNK = 64 * 1024
 DOWNLOAD_TIMEOUT_SECONDS = 120.0
 
 
+class MediaDownloadError(MatrixError):
+    """The media repository answered the download with an HTTP error ``status``."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"media download failed with HTTP {status}")
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        """Whether asking again cannot help: not found, forbidden, a bad request. A 401 is the
+        bot's session (the sync loop signs in again); 408, 429 and 5xx are the server's moment."""
+        return 400 <= self.status < 500 and self.status not in (401, 408, 429)
+
+
 class DownloadTooLarge(Exception):
     """More than ``limit`` bytes arrived (or were announced); nothing was kept."""
 
@@ -53,7 +67,7 @@ async def download_capped(nio_client: Any, mxc: str, max_bytes: int) -> bytes:
     complete = False
     try:
         if response.status >= 400:
-            raise MatrixError(f"media download failed with HTTP {response.status}")
+            raise MediaDownloadError(response.status)
         announced = response.content_length
         if announced is not None and announced > max_bytes:
             raise DownloadTooLarge(max_bytes, 0, announced)

@@ -1,10 +1,10 @@
 """Chat handlers of the voice feature: receive voice messages, and ``!search``.
 
 Receiving does the cheap checks first (who sent it, the declared size and duration), then
-fetches the audio through the authenticated media API, decrypts it if the room is encrypted,
+records the note and queues the fetch of its audio as an outbox action ahead of the ⏳
+(commands/voice/fetch.py): the bot's relay downloads it once this transaction has committed,
 and hands the bytes to the worker through the database (see commands/voice/models.py). The
-handler never transcribes: it runs as its own task, off the sync loop, and returns in
-milliseconds.
+handler neither downloads nor transcribes, and returns in milliseconds.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import Command, CommandObject, Media, Message, Router, UserFacingError, Voice
-from bot.media import DownloadTooLarge
+from bot import Command, CommandObject, Message, Router, UserFacingError, Voice
 from commands.timeparse import format_when
 from commands.visibility import viewer_roles
 from commands.voice import service
+from commands.voice.fetch import queue_fetch
+from records import outbox_actions
 from records.clock import Clock
 from records.errors import DomainError
 from voice.jobs import job_options
@@ -39,45 +40,6 @@ SEARCH = Command(
 )
 
 
-class FetchError(Exception):
-    """The audio could not be fetched or decrypted; ``key`` is the text to answer with."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        super().__init__(key)
-
-
-async def fetch_audio(client: Any, media: Media, max_bytes: int) -> bytes:
-    """Download (authenticated media API) and, for an encrypted attachment, decrypt.
-
-    The declared size was checked already, but the sender wrote it: the download itself is
-    streamed and abandoned once more than ``max_bytes`` arrive (AES-CTR keeps the size, so the
-    cap means the same for an encrypted file).
-    """
-    if not media.url:
-        raise FetchError("voice.refuse.no_file")
-    try:
-        raw = await client.download(media.url, max_bytes=max_bytes)
-    except DownloadTooLarge as exc:
-        log.warning("voice download of %s stopped: %s", media.url, exc)
-        raise DomainError(
-            "voice.refuse.too_large", size_mb=f"{exc.size / 1_048_576:.1f}", limit_mb=f"{max_bytes / 1_048_576:g}"
-        ) from None
-    except Exception as exc:
-        log.warning("voice download of %s failed: %s", media.url, exc)
-        raise FetchError("voice.refuse.download") from exc
-    info = media.encrypted_file
-    if not info:
-        return bytes(raw)
-    try:
-        from nio.crypto.attachments import decrypt_attachment
-
-        return bytes(decrypt_attachment(raw, info["key"]["k"], info["hashes"]["sha256"], info["iv"]))
-    except Exception as exc:  # a wrong hash, a malformed key: nio raises several kinds
-        log.warning("voice decryption of %s failed: %s", media.url, exc)
-        raise FetchError("voice.refuse.decrypt") from exc
-
-
 def _meeting_places(settings: Any) -> list[str]:
     """The office's meeting rooms: names a voice message may mention, for the glossary."""
     meetings = getattr(settings, "meetings", None)
@@ -91,9 +53,7 @@ async def _refuse(message: Message, text: str) -> None:
 
 
 @router.message(Voice())
-async def on_voice(
-    message: Message, session: AsyncSession, settings: Any, clock: Clock, lang: str, t: Any, client: Any
-) -> None:
+async def on_voice(message: Message, session: AsyncSession, settings: Any, clock: Clock, lang: str, t: Any) -> None:
     voice = settings.voice
     if not voice.enabled:
         return  # the office turned it off: voice messages are just messages
@@ -109,41 +69,44 @@ async def on_voice(
     seconds = media.duration_ms / 1000 if media.duration_ms is not None else None
     try:
         service.check_caps(size=media.size, seconds=seconds, max_bytes=voice.max_bytes, max_seconds=voice.max_seconds)
-        data = await fetch_audio(client, media, voice.max_bytes)
-        # The declared size may be missing or wrong: check what actually arrived.
-        service.check_caps(size=len(data), seconds=None, max_bytes=voice.max_bytes, max_seconds=voice.max_seconds)
     except DomainError as exc:
         await _refuse(message, t(exc.key, **exc.params))
         return
-    except FetchError as exc:
-        await _refuse(message, t(exc.key))
-        return
-    note = await service.queue_note(
+    note, new = await service.receive_note(
         session,
         room_id=message.room_id,
         event_id=message.event_id,
         thread_root=message.thread_root,
         sender=message.sender,
         audio_url=media.url,
-        audio=data,
         clock=clock,
         file_info=media.encrypted_file,
         mimetype=media.mimetype,
         claimed_ms=media.duration_ms,
         lang=lang,
-        job=job_options(voice, places=_meeting_places(settings)),
+    )
+    if not new:
+        return
+    # The audio is fetched by the bot's relay once this commits (commands.voice.fetch), ahead of
+    # the ⏳ in this room's lane: no network in this transaction, and nothing to lose or repeat.
+    fetch = await queue_fetch(
+        session, note, max_bytes=voice.max_bytes, job=job_options(voice, places=_meeting_places(settings))
     )
     # The ⏳ carries a ref so that the worker can take it back when it answers.
     reaction = {"m.relates_to": {"rel_type": "m.annotation", "event_id": message.event_id, "key": "⏳"}}
-    await message.outbound.send(message.room_id, reaction, event_type="m.reaction", ref=service.wait_ref(note.id))
+    sent = await message.outbound.send(
+        message.room_id, reaction, event_type="m.reaction", ref=service.wait_ref(note.id)
+    )
+    await outbox_actions.wait_for(session, sent.outbox_id, fetch)
     if seconds is not None and seconds >= service.PROGRESS_MIN_SECONDS:
         # Long audio takes a while: say so at once; the worker edits in its progress, then the
         # transcript (it posts this itself if the bot did not).
-        await message.reply(
+        placeholder = await message.reply(
             t("voice.progress.reply", percent=0, seconds=f"{seconds:.0f}"),
             in_thread=True,
             ref=service.reply_ref(note.id),
         )
+        await outbox_actions.wait_for(session, placeholder.outbox_id, fetch)
 
 
 @router.message(SEARCH)

@@ -2,8 +2,9 @@
 
 A voice note is shown as "V12". Its audio travels from the bot to the worker through the
 ``voice_audio`` table rather than a shared folder: the bytes commit in the same transaction as
-the note and its timer (no orphan file when the handler rolls back, no missing file when it
-commits), and a worker on another machine reads them with nothing but the database URL.
+the note's timer and the end of the fetch that got them (commands/voice/fetch.py: no orphan
+file when it rolls back, no missing file when it commits), and a worker on another machine
+reads them with nothing but the database URL.
 The bytes are deleted once the note is finished; the mxc URI stays as the audio reference.
 """
 
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from records.db import Base, UTCDateTime
 from records.models import BigId
 
-#: queued → done | empty (no speech) | failed (decode/engine error) ; refused is never stored.
+#: queued → done | empty (no speech) | failed (the audio could not be fetched, decoded or
+#: transcribed: ``error_key`` says which). Refused before it is recorded: never stored.
 STATUSES = ("queued", "done", "empty", "failed")
 
 

@@ -1,7 +1,8 @@
 """Voice notes as records: queue, finish or fail, file to their context, and search.
 
-No Matrix here: the chat handler calls ``queue_note`` with bytes it has already fetched, and the
-worker (voice/jobs.py) calls ``finish_note`` / ``fail_note`` with the transcript.
+No Matrix here: the chat handler records the note (``receive_note``), the bot's outbox relay
+stores the bytes it fetched (``store_audio``, see commands/voice/fetch.py), and the worker
+(voice/jobs.py) calls ``finish_note`` / ``fail_note`` with the transcript.
 
 Filing is a small registry so that features built separately (incidents, meetings, tasks,
 reports) can claim a transcript without this module knowing them: ``register_filer(fn)``.
@@ -81,8 +82,8 @@ def _mb(n: int) -> str:
     return f"{n / 1_048_576:g}"
 
 
-# -- queue, finish, fail --------------------------------------------------------------------
-async def queue_note(
+# -- receive, queue, finish, fail ----------------------------------------------------------
+async def receive_note(
     session: AsyncSession,
     *,
     room_id: str,
@@ -90,23 +91,21 @@ async def queue_note(
     thread_root: str | None,
     sender: str,
     audio_url: str,
-    audio: bytes,
     clock: Clock,
     file_info: dict[str, Any] | None = None,
     mimetype: str | None = None,
     claimed_ms: int | None = None,
     lang: str = "zh",
-    job: dict[str, Any] | None = None,
-) -> VoiceNote:
-    """Store a voice message and its bytes, and schedule the durable transcription job.
+) -> tuple[VoiceNote, bool]:
+    """Record a voice message whose audio is still to be fetched: (the note, whether it is new).
 
-    The timer row *is* the job: rq only carries it, and a worker that dies mid-job leaves the
-    claim to lapse so that another worker runs it again. ``job`` is extra payload for the worker
-    (the engine options), since timer handlers receive no settings.
+    The note is "queued" from here on (a report waiting for it says so); its bytes and the
+    transcription job follow with ``store_audio`` once the bot has fetched them
+    (commands.voice.fetch), or ``fail_note`` says why they never will.
     """
     existing = await session.scalar(select(VoiceNote).where(VoiceNote.event_id == event_id))
     if existing is not None:
-        return existing  # the same event twice (the ledger should already prevent it)
+        return existing, False  # the same event twice (the ledger should already prevent it)
     note = VoiceNote(
         room_id=room_id,
         event_id=event_id,
@@ -115,7 +114,6 @@ async def queue_note(
         audio_url=audio_url,
         file_info=file_info,
         mimetype=mimetype,
-        size=len(audio),
         claimed_ms=claimed_ms,
         lang=lang,
         status="queued",
@@ -123,17 +121,51 @@ async def queue_note(
     )
     session.add(note)
     await session.flush()
-    session.add(VoiceAudio(note_id=note.id, data=audio))
-    payload = {"note": note.id, **(job or {})}
-    await timers.schedule(session, TIMER_KIND, clock.now(), payload, key=timer_key(note.id), clock=clock)
     await audit.record(
         session,
         actor=sender,
-        action="voice.queue",
+        action="voice.receive",
         subject=note.code,
-        data={"room": room_id, "event": event_id, "bytes": len(audio), "claimed_ms": claimed_ms},
+        data={"room": room_id, "event": event_id, "claimed_ms": claimed_ms},
         clock=clock,
     )
+    return note, True
+
+
+async def store_audio(
+    session: AsyncSession, note: VoiceNote, audio: bytes, *, clock: Clock, job: dict[str, Any] | None = None
+) -> None:
+    """Keep a received note's bytes and schedule the durable transcription job.
+
+    The timer row *is* the job: rq only carries it, and a worker that dies mid-job leaves the
+    claim to lapse so that another worker runs it again. ``job`` is extra payload for the worker
+    (the engine options), since timer handlers receive no settings.
+    """
+    note.size = len(audio)
+    session.add(VoiceAudio(note_id=note.id, data=audio))
+    payload = {"note": note.id, **(job or {})}
+    # Due since the message arrived: on whatever clock the handler ran (the relay's is the
+    # system's), the job is never scheduled ahead of the message.
+    await timers.schedule(session, TIMER_KIND, note.created_at, payload, key=timer_key(note.id), clock=clock)
+    await audit.record(
+        session,
+        actor=note.sender,
+        action="voice.queue",
+        subject=note.code,
+        data={"room": note.room_id, "event": note.event_id, "bytes": len(audio), "claimed_ms": note.claimed_ms},
+        clock=clock,
+    )
+
+
+async def queue_note(
+    session: AsyncSession, *, audio: bytes, clock: Clock, job: dict[str, Any] | None = None, **fields: Any
+) -> VoiceNote:
+    """Store a voice message with bytes already in hand and schedule its transcription.
+
+    ``fields`` are those of ``receive_note`` (room_id, event_id, sender, audio_url...)."""
+    note, new = await receive_note(session, clock=clock, **fields)
+    if new:
+        await store_audio(session, note, audio, clock=clock, job=job)
     return note
 
 

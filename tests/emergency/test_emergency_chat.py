@@ -24,9 +24,11 @@ from emergency import incidents
 from emergency.models import Incident, Order, Receipt
 from emergency.policy import Policy
 from emergency.texts import TEXTS
+from records import outbox_actions
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Timer
+from records.outbox_actions import ACTION
 from records.timers import TimerPump, run_timer
 from zhiban.app import build_dispatcher, build_timers
 from zhiban.settings import MatrixSettings, Settings
@@ -75,6 +77,14 @@ class Chat:
         return await self._sent_after(last)
 
     async def _sent_after(self, last: int) -> list[OutboxMessage]:
+        async with self.db.reading() as session:
+            actions = list(
+                await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id > last, OutboxMessage.event_type == ACTION)
+                )
+            )
+        for action in actions:  # the relay performs actions (a voice message's fetch) first
+            await outbox_actions.run(self.db, self.dispatcher.context["client"], action)
         async with self.db.transaction() as session:
             rows = list(
                 await session.scalars(select(OutboxMessage).where(OutboxMessage.id > last).order_by(OutboxMessage.id))

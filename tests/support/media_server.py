@@ -9,7 +9,7 @@ with no length at all. It counts what it wrote, so a test can tell the client hu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -59,15 +59,21 @@ class LyingMediaServer:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[LyingMediaServer]:
-        app = web.Application()
-        app.router.add_get("/_matrix/client/v1/media/download/{server}/{media_id}", self.handle)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        self.url = str(server.make_url("")).rstrip("/")
-        try:
+        async with serving(self.handle) as self.url:
             yield self
-        finally:
-            await server.close()
+
+
+@asynccontextmanager
+async def serving(handle: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> AsyncIterator[str]:
+    """A homeserver whose media download endpoint answers with ``handle``; yields its URL."""
+    app = web.Application()
+    app.router.add_get("/_matrix/client/v1/media/download/{server}/{media_id}", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
 
 
 @asynccontextmanager

@@ -1,8 +1,9 @@
 """A voice file larger than the cap is refused while it downloads, whatever size its sender declared.
 
-A real media server (aiohttp) serves the file; the bot's real client downloads it through the
-real dispatcher. The event claims 1 kB; the file is 24 MB. The old code fetched all of it and only
-then compared; now the download stops just past the cap and nothing is stored.
+A real media server (aiohttp) serves the file; the real dispatcher handles the event and the
+bot's real client downloads it as the relay's "voice.fetch" action. The event claims 1 kB; the
+file is 24 MB. The old code fetched all of it and only then compared; now the download stops
+just past the cap, no audio or job is stored, and the ⏳ waiting behind the fetch never goes out.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from sqlalchemy import func, select
 from bot import BotClient
 from bot.types import Media, Message
 from commands.voice.models import VoiceAudio, VoiceNote
+from records import outbox_actions
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import OutboxMessage, Timer
+from records.outbox_actions import ACTION
 from tests.commands.test_tasks_chat import T0
 from tests.support.media_server import HUGE, LyingMediaServer, bot_client
 from zhiban.app import build_dispatcher
@@ -55,7 +58,14 @@ async def _send_voice(db: Database, client: BotClient, media_id: str, declared: 
     )  # fmt: skip
     await dispatcher.feed(voice)
     async with db.reading() as session:
-        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        actions = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == ACTION)))
+    for action in actions:  # what the relay does once the handler has committed
+        await outbox_actions.run(db, client, action)
+    async with db.reading() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.failed.is_(False)).order_by(OutboxMessage.id)
+        )
+        return [row for row in rows if row.event_type != ACTION]  # what would reach the room
 
 
 async def _stored(db: Database) -> tuple[int, int, int]:
@@ -78,7 +88,8 @@ async def test_a_file_bigger_than_declared_is_refused_mid_download(
     assert refusal, bodies
     assert "上限为 0.0953674 MB" in refusal[0]  # the existing bilingual text, with the real cap
     assert any(row.content.get("m.relates_to", {}).get("key") == "⚠️" for row in sent)
-    assert await _stored(db) == (0, 0, 0)  # nothing half-written, no job queued
+    assert await _stored(db) == (1, 0, 0)  # the note, refused: no bytes kept, no job queued
+    assert not any(row.content.get("m.relates_to", {}).get("key") == "⏳" for row in sent)
 
     # The download stopped near the cap: the server never got to write the 24 MB (reading it
     # all, as before, returns only after every write went through).
