@@ -6,6 +6,8 @@ the commands sent meanwhile and the reminder are each answered exactly once, as 
 homeserver's own history shows. The killed bot then comes back as the standby, and the active
 one is stopped cleanly (a rolling upgrade): its lease, let go, is taken without waiting.
 
+Both push servers serve the same office: a browser signed in on one is known to the other.
+
 End-to-end encryption is off here: each bot logs in from its own data folder and so as its own
 device; an encrypted room would also need the people's clients to share keys with the
 standby's device, which is not what this test is about.
@@ -27,8 +29,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from notifications import signin
+from records.clock import SystemClock
 from records.db import Database
 from records.models import Lease
+from server.session import COOKIE
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, count, kill, spawn_bot, spawn_worker, stop, until, zhiban_env
 from zhiban import bot_heartbeat as heartbeat
@@ -190,6 +195,21 @@ async def test_the_standby_takes_over_after_sigkill_with_nothing_lost_or_sent_tw
         for port in office.server_ports:
             ready = await client.get(f"http://127.0.0.1:{port}/readyz")
             assert ready.status_code == 200, (port, ready.text)
+    # Behind a proxy a browser meets either server: signed in on one, it is known to the other.
+    first, second = (f"http://127.0.0.1:{port}" for port in office.server_ports)
+    db = Database(office.settings.database_url, pooled=False)
+    try:
+        async with db.transaction() as session:
+            token = await signin.create_link(session, alice.user_id, minutes=15, clock=SystemClock())
+    finally:
+        await db.dispose()
+    async with httpx.AsyncClient(base_url=first, timeout=10) as browser:
+        signed_in = await browser.post(f"/push/signin/{token}")
+        assert signed_in.status_code == 303, signed_in.text
+        cookie = browser.cookies[COOKIE]
+    async with httpx.AsyncClient(base_url=second, cookies={COOKIE: cookie}, timeout=10) as browser:
+        me = await browser.get("/api/push/me")
+        assert me.status_code == 200 and me.json()["user_id"] == alice.user_id, me.text
 
     # A rolling upgrade next: the killed bot comes back and stands by, the active one stops
     # cleanly and lets its lease go, so the other takes it without waiting for it to run out.
