@@ -19,19 +19,14 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select, update
 
-from emergency.models import Incident
-from records.clock import SystemClock
-from records.db import Database
-from records.models import Timer
 from tests.e2e.conftest import MakeBot
+from tests.support.due import come_due, incident_room, nothing_due
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, body, count, spawn_bot, spawn_worker, stop, until
 from tests.support.synapse import start_test_homeserver
@@ -53,45 +48,6 @@ async def homeserver(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         yield hs
     finally:
         await hs.stop()
-
-
-async def _come_due(database_url: str, kinds: tuple[str, ...]) -> int:
-    """Move the pending timers of these kinds to now, as if their time had come."""
-    db = Database(database_url)
-    try:
-        async with db.transaction() as session:
-            result = await session.execute(
-                update(Timer)
-                .where(Timer.kind.in_(kinds), Timer.status == "pending")
-                .values(due_at=SystemClock().now() - timedelta(seconds=1))
-            )
-            return int(getattr(result, "rowcount", 0))
-    finally:
-        await db.dispose()
-
-
-async def _nothing_due(database_url: str) -> bool:
-    """No timer is due and not yet run (pending or claimed with its time past)."""
-    db = Database(database_url)
-    try:
-        async with db.reading() as session:
-            due = await session.scalar(
-                select(Timer.id).where(Timer.status.in_(("pending", "claimed")), Timer.due_at <= SystemClock().now())
-            )
-            return due is None
-    finally:
-        await db.dispose()
-
-
-async def _incident_room(database_url: str) -> str:
-    db = Database(database_url)
-    try:
-        async with db.reading() as session:
-            incident = await session.scalar(select(Incident))
-            assert incident is not None and incident.room_id
-            return incident.room_id
-    finally:
-        await db.dispose()
 
 
 def _is(*needles: str, without: str = "") -> Callable[[str], bool]:
@@ -135,23 +91,23 @@ async def test_what_comes_due_while_the_homeserver_is_down_arrives_exactly_once(
             mark = officer.mark()
             await officer.send_text(duty_room, command)
             await officer.wait_for_message(duty_room, sender=bot.user_id, contains=answer, since=mark, timeout=60)
-        incident_room = await _incident_room(bot.settings.database_url)
-        await officer.wait_for_room(incident_room)
+        em_room = await incident_room(bot.settings.database_url)
+        await officer.wait_for_room(em_room)
         mark = officer.mark()
-        await officer.send_text(incident_room, f"!指令 {fire} 到城东泵站集合")
-        await officer.wait_for_message(incident_room, sender=bot.user_id, contains="确认 0/1", since=mark, timeout=60)
+        await officer.send_text(em_room, f"!指令 {fire} 到城东泵站集合")
+        await officer.wait_for_message(em_room, sender=bot.user_id, contains="确认 0/1", since=mark, timeout=60)
         await officer.stop()  # her client would give up while the server is away
 
         await homeserver.stop()
         down_at = time.monotonic()
         await asyncio.sleep(EARLY)
         early = ("reminder.fire", "emergency.report_remind", "emergency.order_nag")
-        assert await _come_due(bot.settings.database_url, early) == 4  # two reminders.fire: reminder, alarm
+        assert await come_due(bot.settings.database_url, early) == 4  # two reminders.fire: reminder, alarm
         await asyncio.sleep(LATE - EARLY)
         late = ("reminder.nag", "emergency.report_due")
-        assert await _come_due(bot.settings.database_url, late) == 2
+        assert await come_due(bot.settings.database_url, late) == 2
         # The worker ran them while the homeserver was away: their messages wait in the outbox.
-        await until(lambda: _nothing_due(bot.settings.database_url), "the worker did not run the due timers")
+        await until(lambda: nothing_due(bot.settings.database_url), "the worker did not run the due timers")
         await asyncio.sleep(DOWN_SECONDS - (time.monotonic() - down_at))
         await homeserver.start()
         back_at = time.monotonic()
@@ -159,7 +115,7 @@ async def test_what_comes_due_while_the_homeserver_is_down_arrives_exactly_once(
         assert bot_process.poll() is None and worker.poll() is None, "a process died during the outage"
         async with History.login(homeserver.base_url, bot.user_id, bot.settings.matrix.password) as history:
             dms = await history.one_to_one_rooms()
-            rooms = {"duty": [duty_room], "incident": [incident_room], "leader": dms[leader], "fire": dms[fire]}
+            rooms = {"duty": [duty_room], "incident": [em_room], "leader": dms[leader], "fire": dms[fire]}
 
             async def read() -> dict[str, list[dict[str, Any]]]:
                 return {where: [m for r in ids for m in await history.messages(r)] for where, ids in rooms.items()}

@@ -22,14 +22,12 @@ from pathlib import Path
 import pytest
 import redis
 from rq import Queue
-from sqlalchemy import select, update
 
-from emergency.models import Incident
 from records.clock import SystemClock
 from records.db import Database
-from records.models import Timer
 from records.timers import TimerPump
 from tests.e2e.conftest import MakeBot
+from tests.support.due import come_due, incident_room
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, count, spawn_worker, stop, until
 from zhiban.homeserver import LocalHomeserver
@@ -39,32 +37,6 @@ pytestmark = pytest.mark.e2e
 
 FIRST_ROUND = ("emergency.report_remind", "emergency.order_nag", "reminder.fire")
 SECOND_ROUND = ("emergency.order_nag", "reminder.nag")
-
-
-async def _come_due(database_url: str, kinds: tuple[str, ...]) -> int:
-    """Move the pending timers of these kinds to now, as if their time had come."""
-    db = Database(database_url)
-    try:
-        async with db.transaction() as session:
-            result = await session.execute(
-                update(Timer)
-                .where(Timer.kind.in_(kinds), Timer.status == "pending")
-                .values(due_at=SystemClock().now() - timedelta(seconds=1))
-            )
-            return int(getattr(result, "rowcount", 0))
-    finally:
-        await db.dispose()
-
-
-async def _incident_room(database_url: str) -> str:
-    db = Database(database_url)
-    try:
-        async with db.reading() as session:
-            incident = await session.scalar(select(Incident))
-            assert incident is not None and incident.room_id
-            return incident.room_id
-    finally:
-        await db.dispose()
 
 
 async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
@@ -86,14 +58,14 @@ async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
         mark = officer.mark()
         await officer.send_text(duty_room, command)
         await officer.wait_for_message(duty_room, sender=bot.user_id, contains=answer, since=mark)
-    room = await _incident_room(bot.settings.database_url)
+    room = await incident_room(bot.settings.database_url)
     await officer.wait_for_room(room)
     mark = officer.mark()
     await officer.send_text(room, f"!指令 {fire} 到城东泵站集合")
     await officer.wait_for_message(room, sender=bot.user_id, contains="确认 0/1", since=mark)
 
     # The first round comes due; a pump hands it to Redis, and Redis loses it.
-    assert await _come_due(bot.settings.database_url, FIRST_ROUND) == len(FIRST_ROUND)
+    assert await come_due(bot.settings.database_url, FIRST_ROUND) == len(FIRST_ROUND)
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(bot.settings.redis.queue, connection=connection)
     db = Database(bot.settings.database_url)
@@ -131,7 +103,7 @@ async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
 
             # With the worker running, Redis is flushed again; then the next nags come due.
             connection.flushdb()
-            assert await _come_due(bot.settings.database_url, SECOND_ROUND) == len(SECOND_ROUND)
+            assert await come_due(bot.settings.database_url, SECOND_ROUND) == len(SECOND_ROUND)
             flushed_at = time.monotonic()
             second = {"首报 reminder": 1, "order nags": 2, "alarm": 1, "alarm again": 1}
             await until(_reaches(tally, second), "the second round never all arrived", within=120)

@@ -11,26 +11,13 @@ from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as aioredis
-from sqlalchemy import select
 
-from emergency.models import Incident
 from records.clock import FrozenClock
-from records.db import Database
 from tests.e2e.conftest import MakeBot
+from tests.support.due import incident_room
 from tests.support.fixtures import MakeUser
 
 pytestmark = pytest.mark.e2e
-
-
-async def _incident_room(database_url: str) -> str:
-    db = Database(database_url)
-    try:
-        async with db.reading() as session:
-            incident = await session.scalar(select(Incident))
-            assert incident is not None and incident.room_id
-            return incident.room_id
-    finally:
-        await db.dispose()
 
 
 async def test_a_first_report_goes_on_after_redis_is_flushed(
@@ -48,7 +35,7 @@ async def test_a_first_report_goes_on_after_redis_is_flushed(
     mark = officer.mark()
     await officer.send_text(duty_room, "!应急 启动 Ⅱ 自然灾害 城东内涝")
     await officer.wait_for_message(duty_room, sender=bot.user_id, contains="已启动", since=mark)
-    room = await _incident_room(bot.settings.database_url)
+    room = await incident_room(bot.settings.database_url)
     await officer.wait_for_room(room)
 
     # The officer starts the 首报 and answers two questions.
