@@ -35,13 +35,27 @@ RUN_SECONDS = Histogram(
 )
 
 
-def record_ids(payload: dict[str, Any]) -> dict[str, Any]:
-    """The ids a payload names (task_id, notice_id, note_id…): which record the timer is about."""
-    return {
-        key: value
-        for key, value in payload.items()
-        if (key == "id" or key.endswith("_id")) and isinstance(value, (int, str)) and len(str(value)) <= 128
-    }
+# Payload keys that name a record without saying "_id", and the person a timer is for.
+RECORD_KEYS = ("note", "incident", "order", "meeting", "task", "approval", "notice")
+PERSON_KEY = "user"
+
+
+def record_ids(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Which record (task_id, notice_id, note_id…) and person a timer is about, from its payload.
+
+    A bare "id" is the record of the timer's feature: "reminder.fire" {"id": 3} → reminder_id 3.
+    """
+    found: dict[str, Any] = {}
+    for key, value in payload.items():
+        if not isinstance(value, (int, str)) or len(str(value)) > 128:
+            continue
+        if key == "id":
+            found[kind.split(".", 1)[0] + "_id"] = value
+        elif key.endswith("_id") or key == PERSON_KEY:
+            found[key] = value
+        elif key in RECORD_KEYS:
+            found[key + "_id"] = value
+    return found
 
 
 def observe(
@@ -63,7 +77,7 @@ def observe(
         RUN_SECONDS.labels(kind).observe(seconds)
         if lateness > LATE_SECONDS:
             LATE.labels(kind).inc()
-    ids = record_ids(payload or {})
+    ids = record_ids(kind, payload or {})
     level = {"done": logging.INFO, "skipped": logging.DEBUG}.get(outcome, logging.WARNING)
     log.log(
         level,
