@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +14,6 @@ from emergency.models import Incident
 from emergency.policy import Policy
 from records.clock import Clock
 
-_SHORT = re.compile(r"(?<![\w@])@([A-Za-z0-9._=\-/+]+)(?![A-Za-z0-9._=\-/+:])")
 DUTY_ROLES = {"duty_leader", "duty_officer", "leader", "admin"}
 ROSTER_ROLES = {"duty_leader", "admin"}
 
@@ -28,16 +26,9 @@ def server_of(settings: Any) -> str:
     return str(settings.matrix.user_id).split(":", 1)[1]
 
 
-# bot.mentions completes `@short` names with a lookahead that lets `@fire-2-abc:server` be read
-# as `@fire-2` + "-abc:server". Until that is fixed there, its pills are used but its completion
-# is undone (a marker server) and redone with a lookahead that stops at any ID character.
-_MARK = "\x01"
-
-
 def text_of(message: Message, settings: Any) -> str:
     """The message with every mention as a full Matrix ID."""
-    resolved = text_with_ids(message.body, message.html, _MARK).replace(":" + _MARK, "")
-    return _SHORT.sub(lambda m: f"@{m.group(1)}:{server_of(settings)}", resolved)
+    return text_with_ids(message.body, message.html, server_of(settings))
 
 
 def args_of(message: Message, settings: Any, command: Any) -> str:

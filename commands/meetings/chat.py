@@ -112,7 +112,6 @@ CONFIRM = Command(
     group=_G,
 )
 
-_FULL_ID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
 CANCEL_WORDS = {"取消", "cancel", "放弃", "算了", "abort"}
 NONE_WORDS = {"无", "没有", "待定", "none", "no", "-", "skip", "跳过"}
 
@@ -127,15 +126,7 @@ def server_of(settings: Any) -> str:
 
 def full_text(message: Message, settings: Any) -> str:
     """The message with every mention as a full Matrix ID (pills, `@short` and full IDs kept whole)."""
-    kept: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        kept.append(match.group(0))
-        return f"@\x00{len(kept) - 1}\x00"
-
-    html = _FULL_ID.sub(keep, message.html) if message.html else None
-    text = text_with_ids(_FULL_ID.sub(keep, message.body), html, server_of(settings))
-    return re.sub(r"@\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
+    return text_with_ids(message.body, message.html, server_of(settings))
 
 
 def args_of(message: Message, command: CommandObject, settings: Any) -> str:

@@ -155,25 +155,6 @@ def _server_of(settings: Any) -> str:
     return str(settings.matrix.user_id).split(":", 1)[-1]
 
 
-_FULL_ID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
-
-
-def _with_ids(body: str, html: str | None, server: str) -> str:
-    """bot.mentions.text_with_ids, with full Matrix IDs kept whole.
-
-    Its short-name rule rewrites "@bob-1-abc:localhost" to "@bob-1:localhost-abc" (it stops
-    at the first hyphen it can), so full IDs are swapped for placeholders around the call.
-    """
-    kept: list[str] = []
-
-    def keep(m: re.Match[str]) -> str:
-        kept.append(m.group(0))
-        return f"@\x00{len(kept) - 1}\x00"
-
-    text = text_with_ids(_FULL_ID.sub(keep, body), _FULL_ID.sub(keep, html) if html else None, server)
-    return re.sub(r"@\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
-
-
 def _end_of_day(settings: Any) -> time:
     """The office's end of the working day (`tasks.end_of_day`): what a bare-date deadline means."""
     hour, minute = (int(part) for part in str(settings.tasks.end_of_day).split(":"))
@@ -215,7 +196,7 @@ async def new_task(
         task = await _visible_task(session, service.parse_code(command.argv[0]), message.sender, resolve_roles)
         await _show(message, session, task, settings, lang, tz, now)
         return
-    full = _with_ids(message.body, message.html, _server_of(settings))
+    full = text_with_ids(message.body, message.html, _server_of(settings))
     # Everything after the command word, with mentions as full Matrix IDs (pills included).
     args = re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S)
     if directory is not None:  # the lead and co-owners must be people the office knows
@@ -440,7 +421,7 @@ async def list_tasks(
     tz: str,
 ) -> None:
     now = clock.now()
-    who = user_ids_in(_with_ids(command.args, None, _server_of(settings)))
+    who = user_ids_in(text_with_ids(command.args, None, _server_of(settings)))
     viewer_roles = set(await roles.roles_of(session, message.sender))
     if who:
         see_all = bool(access.TASK_OVERSIGHT & viewer_roles)
