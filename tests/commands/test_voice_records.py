@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 # Loading a feature registers its voice filer, as the bot and the worker do.
 import commands.tasks.feature  # noqa: F401
@@ -115,20 +116,27 @@ def test_snippet_centres_on_the_term() -> None:
     assert "防汛" in snip and snip.startswith("…") and snip.endswith("…") and len(snip) <= 32
 
 
+async def _open_incident(s: AsyncSession) -> str:
+    """An open incident whose room is ROOM; its code."""
+    from emergency.models import Incident
+
+    incident = Incident(
+        grade=2, category="flood", title="城区内涝", status="open", room_id=ROOM, declared_by=BOB,
+        declared_at=NOW, roles={}, members=[BOB], first_minutes=30, update_minutes=120,
+        remind_minutes=10, ack_minutes=10, nag_escalate_after=2, nag_max=6,
+    )  # fmt: skip
+    s.add(incident)
+    await s.flush()
+    return incident.code
+
+
 async def test_file_to_open_incident_timeline(db: Database) -> None:
     from emergency import incidents
-    from emergency.models import Incident, TimelineEntry
+    from emergency.models import TimelineEntry
 
     clock = FrozenClock(NOW)
     async with db.transaction() as s:
-        incident = Incident(
-            grade=2, category="flood", title="城区内涝", status="open", room_id=ROOM, declared_by=BOB,
-            declared_at=NOW, roles={}, members=[BOB], first_minutes=30, update_minutes=120,
-            remind_minutes=10, ack_minutes=10, nag_escalate_after=2, nag_max=6,
-        )  # fmt: skip
-        s.add(incident)
-        await s.flush()
-        code = incident.code
+        code = await _open_incident(s)
     note = await _done_note(db, clock, "二号泵站水位上涨，已安排人员到岗。")
     async with db.transaction() as s:
         fresh = await s.get(VoiceNote, note.id)
@@ -183,23 +191,16 @@ async def test_in_an_open_incident_room_a_voice_reply_to_a_task_card_joins_the_i
 ) -> None:
     from commands.tasks import service as tasks
     from commands.tasks.models import TaskNote
-    from emergency.models import Incident, TimelineEntry
+    from emergency.models import TimelineEntry
 
     clock = FrozenClock(NOW)
     async with db.transaction() as s:
-        incident = Incident(
-            grade=2, category="flood", title="城区内涝", status="open", room_id=ROOM, declared_by=BOB,
-            declared_at=NOW, roles={}, members=[BOB], first_minutes=30, update_minutes=120,
-            remind_minutes=10, ack_minutes=10, nag_escalate_after=2, nag_max=6,
-        )  # fmt: skip
-        s.add(incident)
+        code = await _open_incident(s)
         task = await tasks.create_task(
             s, assigner=BOB, lead=ALICE, title="转移低洼住户", due_at=NOW + timedelta(days=1), clock=clock
         )
         card = await outbox.enqueue(s, outbox.text_content("T card"), room_id=ROOM, ref=tasks.card_ref(task.id))
         card.event_id, card.sent_at = "$taskcard", NOW
-        await s.flush()
-        code = incident.code
     note = await _done_note(db, clock, "三户已转移。", thread="$taskcard")
     async with db.transaction() as s:
         fresh = await s.get(VoiceNote, note.id)
