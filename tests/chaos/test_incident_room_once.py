@@ -15,13 +15,14 @@ hangs; the test kills it at the marker. What was made and sent is read from the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import MakeBot
 from tests.support.fixtures import MakeUser
-from tests.support.processes import History, count, kill, spawn_bot, stop, wait_for_marker
+from tests.support.processes import History, count, kill, spawn_bot, stop, until, wait_for_marker
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +41,12 @@ async def room_create(self, *args, **kwargs):
 
 nio.AsyncClient.room_create = room_create
 """
+
+
+async def _until(check: Callable[[], object], what: str, seconds: float = 90.0) -> None:
+    """Kept for the fault tests that import it from here; `tests.support.processes.until` is the
+    shared one (it also takes async checks and reports the state at the timeout)."""
+    await until(check, what, within=seconds)
 
 
 async def _rooms_named(history: History, title: str) -> list[str]:
