@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import inspect, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -275,3 +276,41 @@ async def test_retries_stop_at_the_ttl(db: Database, settings: Settings, fake: F
     assert len(fake.attempts_for(sub)) < 50
     async with db.transaction() as session:
         assert await session.get(PushSubscription, push.subscription_id) is not None
+
+
+def pushes_counted(outcome: str) -> float:
+    """Pushes counted for the fake service (on loopback, so the "other" service)."""
+    labels = {"service": "other", "outcome": outcome}
+    return REGISTRY.get_sample_value("zhiban_push_outcomes_total", labels) or 0.0
+
+
+async def test_delivered_and_gone_pushes_are_counted_per_service(
+    db: Database, settings: Settings, fake: FakePushService
+) -> None:
+    clock = FrozenClock(T0)
+    delivered, gone = pushes_counted("delivered"), pushes_counted("gone")
+    for user, reply in (("@p:x", Reply(201)), ("@q:x", Reply(410))):
+        sub = fake.create_subscription()
+        await add_subscription(db, user, sub)
+        fake.script(sub, reply)
+        async with db.transaction() as session:
+            await notify(session, [user], NoticeSpec(kind="test", title="t"), clock=clock, settings=settings)
+        await run_push_timers(db, settings, clock)
+    assert (pushes_counted("delivered"), pushes_counted("gone")) == (delivered + 1, gone + 1)
+
+
+async def test_a_push_that_outlived_its_notice_is_counted_expired(
+    db: Database, settings: Settings, fake: FakePushService
+) -> None:
+    clock = FrozenClock(T0)
+    expired, retrying = pushes_counted("expired"), pushes_counted("retrying")
+    sub = fake.create_subscription()
+    await add_subscription(db, "@p:x", sub)
+    fake.script(sub, *[Reply(500)] * 10)
+    async with db.transaction() as session:
+        await notify(session, ["@p:x"], NoticeSpec(kind="test", title="t"), clock=clock, settings=settings)
+    await run_push_timers(db, settings, clock)
+    assert pushes_counted("retrying") > retrying
+    clock.advance(timedelta(hours=1))  # the test kind's TTL is 10 minutes
+    await run_push_timers(db, settings, clock)
+    assert pushes_counted("expired") == expired + 1
