@@ -31,6 +31,7 @@ from commands.voice.texts import text
 from records import outbox
 from records.clock import SystemClock
 from records.errors import DomainError
+from records.models import OutboxMessage
 from records.outbox_actions import Outcome, enqueue_action, register
 from voice.jobs import thread_relation
 
@@ -53,9 +54,7 @@ class Refused(Exception):
         super().__init__(f"{key}: {detail}")
 
 
-async def queue_fetch(
-    session: AsyncSession, note: VoiceNote, *, max_bytes: int, job: dict[str, Any]
-) -> Any:  # the action row
+async def queue_fetch(session: AsyncSession, note: VoiceNote, *, max_bytes: int, job: dict[str, Any]) -> OutboxMessage:
     """Queue the fetch of ``note``'s audio in its room's lane (the handler's part)."""
     payload = {
         "note": note.id,
