@@ -4,7 +4,7 @@ Two things come from jieba's general dictionary (about 350,000 words with corpus
 
 * a unigram word language model: the log-probability of the most likely segmentation of a run
   of characters, which is what jieba maximises when it segments. Misheard spellings fall apart
-  into rare single characters (就点, 视照开), so they score far below the real words (九点, 室召开);
+  into rare single characters (陪讯, 工店), so they score far below the real words (培训, 供电);
 * an index of common words by *fuzzy* toneless pinyin, the confusions Mandarin speakers and
   speech models make (zh/z, ch/c, sh/s, -ng/-n), which gives the candidates to try.
 
@@ -35,7 +35,7 @@ def fuzzy_syllable(syllable: str) -> str:
     """Collapse the sound pairs that are confused in speech: zh/ch/sh -> z/c/s, -ng -> -n.
 
     n/l, the other classic pair, is a regional accent rather than a model's slip; on our sets it
-    only produced wrong words (链间 -> 年间), so it is not collapsed."""
+    only produced wrong words, so it is not collapsed."""
     for retroflex in ("zh", "ch", "sh"):
         if syllable.startswith(retroflex):
             syllable = syllable[0] + syllable[2:]
@@ -141,6 +141,24 @@ class Lexicon:
                     options.append(math.log(count or 1) - log_total + best[end + length])
             best[end] = max(options)
         return best[0]
+
+    def segment(self, run: str) -> list[str]:
+        """The most likely words of a run of Chinese characters, by the same criterion as
+        ``logprob``: what the sentence most plausibly says, which corrections must respect."""
+        _, log_total = _general_dictionary()
+        best: list[tuple[float, int]] = [(0.0, 0)] * (len(run) + 1)
+        for end in range(len(run) - 1, -1, -1):
+            options = []
+            for length in range(1, min(MAX_WORD, len(run) - end) + 1):
+                count = self.frequency(run[end : end + length])
+                if count or length == 1:
+                    options.append((math.log(count or 1) - log_total + best[end + length][0], length))
+            best[end] = max(options)
+        words, i = [], 0
+        while i < len(run):
+            words.append(run[i : i + best[i][1]])
+            i += best[i][1]
+        return words
 
     def logprob(self, text: str) -> float:
         """Unigram log-probability of the Chinese in ``text`` (other characters are ignored)."""

@@ -9,22 +9,33 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from voice.engine import Segment, Transcript, join_segments
 from voice.glossary import DEFAULT_GLOSSARY, Glossary
 from voice.lexicon import CJK_RUN, Lexicon, word_frequency
 from voice.rescore import correct as correct_words
+from voice.rescore import cuts_word, word_spans
 
 # --- (a) Traditional -> Simplified ------------------------------------------------------------
 
 
+#: Taiwan spellings zhconv keeps as a valid mainland word of another sense: Whisper writes 紀錄 for
+#: a record of a meeting or a shift (mainland 记录); 纪录 stays only where it means a record set or
+#: broken (创纪录, 世界纪录) or a documentary (纪录片).
+_MAINLAND_USAGE: tuple[tuple[re.Pattern[str], str], ...] = ((re.compile(r"(?<![破创新界])纪录(?!片)"), "记录"),)
+
+
 def to_simplified(text: str) -> str:
-    """zhconv's zh-cn table also maps Taiwan/HK wording (鏈接 -> 链接), not just characters."""
+    """zhconv's zh-cn table also maps Taiwan/HK wording (鏈接 -> 链接), not just characters; a few
+    Taiwan spellings it leaves as another word are mapped to mainland usage (紀錄 -> 记录)."""
     import zhconv
 
-    return str(zhconv.convert(text, "zh-cn"))
+    text = str(zhconv.convert(text, "zh-cn"))
+    for pattern, mainland in _MAINLAND_USAGE:
+        text = pattern.sub(mainland, text)
+    return text
 
 
 # --- (b) hallucinated filler ------------------------------------------------------------------
@@ -108,6 +119,12 @@ def reliable_segments(segments: Iterable[Segment], thresholds: FillerThresholds 
 PROTECTED_WORDS: frozenset[str] = frozenset({"既要", "相应", "会上", "同志", "事实", "实施", "报道"})
 #: A span that is a word this common (jieba frequency) is more likely right than a homophone guess.
 COMMON_WORD_FREQ = 100
+#: Real words the dictionary lacks that sound exactly like a glossary term, with the words that,
+#: anywhere in the same message, make them the likely reading: a ship 到港 (arrives in port), a
+#: person 到岗 (reports for duty).
+IN_CONTEXT: Mapping[str, tuple[str, ...]] = {
+    "到港": ("船", "轮", "港口", "码头", "航班", "货物", "集装箱"),
+}
 
 
 @dataclass(frozen=True)
@@ -143,9 +160,9 @@ def _choose(candidates: Sequence[_Term], span: str, toned: tuple[str, ...]) -> s
     freq = word_frequency(span)
     if freq >= COMMON_WORD_FREQ:
         return None
-    # A rare real word (到港, 中报) is replaced only when even the tones agree. A non-word (防讯,
-    # 流手直班) is an ASR slip, and tones blur in fast speech, so up to half may differ; more than
-    # that (清石 qīngshí vs 请示 qǐngshì) is more likely an unknown name than a slip.
+    # A rare real word (中报 for 终报) is replaced only when even the tones agree. A non-word (防训
+    # for 防汛, 指会部 for 指挥部) is an ASR slip, and tones blur in fast speech, so up to half
+    # may differ; more than that (清石 qīngshí vs 请示 qǐngshì) is more likely an unknown name.
     allowed = 0 if freq > 0 else len(span) // 2
     pool = [c for c in candidates if _tone_mismatches(c.toned, toned) <= allowed]
     if len(pool) > 1:
@@ -159,7 +176,8 @@ def correct_homophones(text: str, glossary: Glossary | Iterable[str] = DEFAULT_G
 
     Only whole runs of Chinese characters are scanned (never across punctuation), only terms of
     2+ characters are used, the longest match wins, and spans that are glossary terms themselves,
-    protected words, or common words are left alone.
+    protected words, common words, words their context makes likely (``IN_CONTEXT``) or spans
+    that would cut a word of the sentence in two (请市民 is not 请示 + 民) are left alone.
     """
     from pypinyin import Style, lazy_pinyin
 
@@ -176,6 +194,7 @@ def correct_homophones(text: str, glossary: Glossary | Iterable[str] = DEFAULT_G
         toned = lazy_pinyin(run, style=Style.TONE3)
         if len(toneless) != len(run):  # pypinyin returned a non-Chinese chunk; stay safe
             return run
+        words = word_spans(_lexicon(terms).segment(run))
         out: list[str] = []
         i = 0
         while i < len(run):
@@ -185,6 +204,8 @@ def correct_homophones(text: str, glossary: Glossary | Iterable[str] = DEFAULT_G
                 span = run[i : i + length]
                 candidates = by_sound.get(tuple(toneless[i : i + length]))
                 if not candidates or span in term_set or span in PROTECTED_WORDS:
+                    continue
+                if any(cue in text for cue in IN_CONTEXT.get(span, ())) or cuts_word(words, i, i + length):
                     continue
                 chosen = _choose(candidates, span, tuple(toned[i : i + length]))
                 if chosen is not None:
@@ -262,9 +283,10 @@ def postprocess(
     filler: bool = True,
     homophones: bool = True,
     lexicon: bool = True,
+    hours: bool = True,
 ) -> str:
     """Simplified script -> filler removed -> glossary homophones fixed -> misheard words replaced
-    by real words (``voice.rescore``). Flags exist for the benchmark."""
+    by real words (``voice.rescore``) -> misheard hours. Flags exist for the benchmark."""
     if simplify:
         text = chinese_punctuation(to_simplified(text))
     if filler:
@@ -272,8 +294,9 @@ def postprocess(
     terms = _terms(glossary)
     if homophones and terms:
         text = correct_homophones(text, terms)
-    if lexicon:  # the passes that rest on the general dictionary: real words, and hours
+    if lexicon:  # rests on the general dictionary
         text = correct_words(text, _lexicon(terms))
+    if hours:
         text = fix_spoken_hours(text)
     return text.strip()
 

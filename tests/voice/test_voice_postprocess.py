@@ -1,4 +1,7 @@
-"""Simplified script, filler removal and glossary homophone correction (no model needed)."""
+"""Simplified script, filler removal and glossary homophone correction (no model needed).
+
+The misheard inputs are what Whisper base wrote for the development set (bench/voice_dev), or the
+office's known slips (首报 -> 手报, 续报 -> 蓄暴); never the shared voice set's transcripts."""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ from voice.postprocess import correct_homophones, drop_filler, finalize, postpro
 
 
 def test_traditional_becomes_simplified() -> None:
-    assert postprocess("請各單位立即到崗，鏈接稍後發到群裡", homophones=False) == "请各单位立即到岗，链接稍后发到群里"
+    assert (
+        postprocess("請各科室把材料發到郵箱裡，鏈接稍後發", homophones=False) == "请各科室把材料发到邮箱里，链接稍后发"
+    )
 
 
 def test_ascii_commas_between_chinese_become_full_width() -> None:
-    assert postprocess("收到,我马上联系物业", homophones=False) == "收到，我马上联系物业"
+    assert postprocess("好的,我十分钟后到", homophones=False) == "好的，我十分钟后到"
 
 
 @pytest.mark.parametrize(
@@ -31,7 +36,7 @@ def test_known_filler_is_dropped(text: str) -> None:
 
 
 def test_filler_inside_real_speech_leaves_the_speech() -> None:
-    assert drop_filler("请准时参加。字幕由Amara.org社区提供") == "请准时参加。"
+    assert drop_filler("请按时到场。字幕由Amara.org社区提供") == "请按时到场。"
 
 
 def test_runaway_repetition_collapses() -> None:
@@ -40,7 +45,7 @@ def test_runaway_repetition_collapses() -> None:
 
 
 def test_low_confidence_segments_are_dropped() -> None:
-    speech = Segment(0, 2, "请各单位立即到岗", avg_logprob=-0.3, no_speech_prob=0.1)
+    speech = Segment(0, 2, "请值班员今晚到岗", avg_logprob=-0.3, no_speech_prob=0.1)
     silence = Segment(2, 5, "谢谢大家", avg_logprob=-1.2, no_speech_prob=0.9)
     gibberish = Segment(5, 7, "啊啊", avg_logprob=-2.0, no_speech_prob=0.2)
     looping = Segment(7, 9, "的的的", avg_logprob=-0.5, no_speech_prob=0.1, compression_ratio=3.1)
@@ -53,14 +58,14 @@ def test_finalize_cleans_text_and_segments() -> None:
         language="zh",
         duration=6,
         segments=(
-            Segment(0, 3, "防訊應急想應啟動", avg_logprob=-0.4),
-            Segment(3, 5, "請各單位立即到港", avg_logprob=-0.4),
+            Segment(0, 3, "直班人員要保持通訊暢通", avg_logprob=-0.4),
+            Segment(3, 5, "請把通知轉發給所有職頒員", avg_logprob=-0.4),
             Segment(5, 6, "字幕由Amara.org社区提供", avg_logprob=-0.4),
         ),
         engine="test",
     )
     done = finalize(raw)
-    assert done.text == "防汛应急响应启动，请各单位立即到岗"
+    assert done.text == "值班人员要保持通讯畅通，请把通知转发给所有值班员"
     assert len(done.segments) == 2
     assert done.engine == "test"
 
@@ -68,14 +73,16 @@ def test_finalize_cleans_text_and_segments() -> None:
 @pytest.mark.parametrize(
     ("heard", "meant"),
     [
-        ("请各单位立即到港", "请各单位立即到岗"),
+        ("今晚所有人员立即到港", "今晚所有人员立即到岗"),
         ("十分钟内手报", "十分钟内首报"),
         ("半小时后蓄暴", "半小时后续报"),
         ("请尽快叙报", "请尽快续报"),
-        ("防讯应急想应启动", "防汛应急响应启动"),
-        ("今晚所有人员流手直班", "今晚所有人员留守值班"),
-        ("鲍鱼浴镜已经升级", "暴雨预警已经升级"),  # longest match: 4-character term
-        ("按照书散路线撤离", "按照疏散路线撤离"),
+        ("各部门报送本周直班安排", "各部门报送本周值班安排"),
+        ("请办公室把会议记要整理好", "请办公室把会议纪要整理好"),
+        ("市气象台发布台风程色预警", "市气象台发布台风橙色预警"),
+        ("上报在情信息", "上报灾情信息"),
+        ("防讯物资仓库", "防汛物资仓库"),
+        ("请做好信息包送", "请做好信息报送"),  # longest match: 4-character term
     ],
 )
 def test_homophones_of_glossary_terms_are_fixed(heard: str, meant: str) -> None:
@@ -85,7 +92,7 @@ def test_homophones_of_glossary_terms_are_fixed(heard: str, meant: str) -> None:
 @pytest.mark.parametrize(
     "sentence",
     [
-        "明天上午九点在三楼会议室召开安全生产工作会议，请准时参加。",
+        "周五下午三点在二楼会议室召开防汛工作会议，请按时参加。",
         "我们要采取相应的措施，在会上讨论。",  # 相应 ~ 响应, 会上 ~ 会商: common words stay
         "同志们，我们既要防汛又要抗旱。",  # 同志 ~ 通知, 既要 ~ 纪要
         "山上有落石，请落实封路。",  # both are office words: neither is rewritten

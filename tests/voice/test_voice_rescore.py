@@ -1,7 +1,8 @@
 """The lexicon's language model and the misheard-word correction (no model needed).
 
-The misheard inputs are what Whisper base wrote for our own test sentences; the correct sentences
-are office speech the pass must never touch, including homophone traps (得/的, counting, names).
+The misheard inputs are what Whisper base wrote for sentences of the development set
+(bench/voice_dev); the correct sentences are office speech the pass must never touch, including
+homophone traps (得/的, counting, names). tests/voice/test_voice_do_no_harm.py has 200 more.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def test_fuzzy_sounds_collapse_the_usual_confusions(heard: str, sound: str) -> N
 
 def test_real_words_score_above_misheard_spellings(lexicon: Lexicon) -> None:
     assert lexicon.logprob("检查应急物资") > lexicon.logprob("检查应及物资")
-    assert lexicon.logprob("保持电话畅通") > lexicon.logprob("保持电话唱通")
+    assert lexicon.logprob("恢复供电") > lexicon.logprob("恢复工店")
     # Only the Chinese counts: Latin letters and digits neither help nor hurt.
     assert lexicon.logprob("room 204 应急物资") == lexicon.logprob("应急物资")
 
@@ -42,12 +43,9 @@ def test_glossary_names_are_known_words(lexicon: Lexicon) -> None:
 @pytest.mark.parametrize(
     ("heard", "meant"),
     [
-        ("请后勤部门检查应及物资储备情况", "请后勤部门检查应急物资储备情况"),
-        ("周五下午三点照开专题会商会", "周五下午三点召开专题会商会"),
-        ("今晚所有人员留守值班，注意保持电话唱通。", "今晚所有人员留守值班，注意保持电话畅通。"),
-        ("有情况及时向带班领导会报", "有情况及时向带班领导汇报"),
+        ("明天的陪讯取消了", "明天的培训取消了"),
         ("明天的培训取消了，具体时间令行通知", "明天的培训取消了，具体时间另行通知"),
-        ("请沿海乡镇座好人员转移准备", "请沿海乡镇做好人员转移准备"),
+        ("停电区域已经恢复工店", "停电区域已经恢复供电"),
         ("请救援队伍到纳利集合", "请救援队伍到那里集合"),
     ],
 )
@@ -55,8 +53,16 @@ def test_misheard_words_are_corrected(lexicon: Lexicon, heard: str, meant: str) 
     assert correct(heard, lexicon) == meant
 
 
-def test_corrections_can_cross_word_boundaries(lexicon: Lexicon) -> None:
-    assert "已经" in correct("暴雨预警已惊声几位红色", lexicon)
+def test_a_weak_guess_is_left_for_people_to_correct(lexicon: Lexicon) -> None:
+    # 会报 -> 汇报 would be right here, but two correct characters gain as much by becoming one
+    # word (再核 -> 载荷): below the bar, the model's spelling stays.
+    assert correct("有情况及时向带班领导会报", lexicon) == "有情况及时向带班领导会报"
+    assert correct("请再核一遍", lexicon) == "请再核一遍"
+
+
+def test_a_span_that_would_cut_a_word_or_a_name_is_left_alone(lexicon: Lexicon) -> None:
+    assert correct("请安排两名工作人员二十四小时守在路口", lexicon) == "请安排两名工作人员二十四小时守在路口"
+    assert correct("王建国同志因病请假三天", lexicon) == "王建国同志因病请假三天"
 
 
 @pytest.mark.parametrize(
@@ -91,8 +97,8 @@ def test_single_characters_are_never_swapped_for_a_commoner_homophone(lexicon: L
 
 
 def test_postprocess_can_leave_the_lexicon_pass_out() -> None:
-    assert postprocess("注意保持电话唱通", lexicon=False) == "注意保持电话唱通"
-    assert postprocess("注意保持电话唱通") == "注意保持电话畅通"
+    assert postprocess("停电区域已经恢复工店", lexicon=False) == "停电区域已经恢复工店"
+    assert postprocess("停电区域已经恢复工店") == "停电区域已经恢复供电"
 
 
 @pytest.mark.parametrize(
