@@ -100,7 +100,7 @@ async def test_a_bot_killed_mid_fanout_alerts_every_responder_once(
                 found.update(await _alerts_per_responder(history, responders, bot.user_id))
                 return all(sum(per_room) for per_room in found.values())
 
-            await until(everyone_alerted, f"not every responder was alerted: {found}", within=120)
+            await until(everyone_alerted, lambda: f"not every responder was alerted: {found}", within=120)
             print(f"every responder alerted {time.monotonic() - killed_at:.1f}s after the kill")
             await asyncio.sleep(3)  # a second alert or DM room, if any, would be there by now
             found = await _alerts_per_responder(history, responders, bot.user_id)

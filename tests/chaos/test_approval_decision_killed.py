@@ -156,7 +156,7 @@ async def test_a_bot_killed_during_an_approval_decision_records_and_tells_it_onc
             async def all_arrived() -> bool:
                 return all((await tally()).values())
 
-            await until(all_arrived, f"the decision's messages never all arrived: {seen}", within=120)
+            await until(all_arrived, lambda: f"the decision's messages never all arrived: {seen}", within=120)
             print(f"the decision's messages were all in {time.monotonic() - killed_at:.1f}s after the second kill")
             await asyncio.sleep(3)  # a second copy, if any, would be in the history by now
             final = dict(await tally())

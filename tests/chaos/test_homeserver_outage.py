@@ -126,10 +126,13 @@ async def test_what_comes_due_while_the_homeserver_is_down_arrives_exactly_once(
                     for what, (where, test) in EXPECTED.items()
                 }
 
-            async def all_there() -> bool:
-                return all(tally(await read()).values())
+            seen: dict[str, int] = {}
 
-            await until(all_there, f"not everything arrived: {tally(await read())}", within=120)
+            async def all_there() -> bool:
+                seen.update(tally(await read()))
+                return all(seen.values())
+
+            await until(all_there, lambda: f"not everything arrived: {seen}", within=120)
             print(f"all delivered {time.monotonic() - back_at:.1f}s after the homeserver was back")
             await asyncio.sleep(3)  # a second delivery, if any, would be in the history by now
             messages = await read()

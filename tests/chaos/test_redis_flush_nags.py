@@ -79,6 +79,7 @@ async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
     worker = spawn_worker(bot.config_path, cwd=tmp_path, log_path=tmp_path / "worker.log")
     try:
         async with History.login(homeserver.base_url, bot.user_id, bot.settings.matrix.password) as history:
+            seen: dict[str, int] = {}
 
             async def tally() -> dict[str, int]:
                 fire_dm = (await history.one_to_one_rooms()).get(fire, [])
@@ -86,19 +87,22 @@ async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
                 for dm in fire_dm:
                     nags += count(await history.messages(dm), sender=bot.user_id, contains="尚未确认")
                 in_duty_room = await history.messages(duty_room)
-                return {
-                    "首报 reminder": count(await history.messages(room), sender=bot.user_id, contains="⏰ E1 首报"),
-                    "order nags": nags,
-                    "alarm": count(
-                        in_duty_room, sender=bot.user_id, contains="值班交接", where=_alarm_rings(again=False)
-                    ),
-                    "alarm again": count(
-                        in_duty_room, sender=bot.user_id, contains="值班交接", where=_alarm_rings(again=True)
-                    ),
-                }
+                seen.update(
+                    {
+                        "首报 reminder": count(await history.messages(room), sender=bot.user_id, contains="⏰ E1 首报"),
+                        "order nags": nags,
+                        "alarm": count(
+                            in_duty_room, sender=bot.user_id, contains="值班交接", where=_alarm_rings(again=False)
+                        ),
+                        "alarm again": count(
+                            in_duty_room, sender=bot.user_id, contains="值班交接", where=_alarm_rings(again=True)
+                        ),
+                    }
+                )
+                return dict(seen)
 
             first = {"首报 reminder": 1, "order nags": 1, "alarm": 1, "alarm again": 0}
-            await until(_reaches(tally, first), "the first round never all arrived", within=120)
+            await until(_reaches(tally, first), lambda: f"the first round never all arrived: {seen}", within=120)
             print(f"first round delivered {time.monotonic() - flushed_at:.1f}s after Redis was flushed")
 
             # With the worker running, Redis is flushed again; then the next nags come due.
@@ -106,7 +110,7 @@ async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
             assert await come_due(bot.settings.database_url, SECOND_ROUND) == len(SECOND_ROUND)
             flushed_at = time.monotonic()
             second = {"首报 reminder": 1, "order nags": 2, "alarm": 1, "alarm again": 1}
-            await until(_reaches(tally, second), "the second round never all arrived", within=120)
+            await until(_reaches(tally, second), lambda: f"the second round never all arrived: {seen}", within=120)
             print(f"second round delivered {time.monotonic() - flushed_at:.1f}s after the flush under the worker")
             await asyncio.sleep(3)  # a second copy, if any, would be in the history by now
             assert await tally() == second

@@ -88,19 +88,24 @@ def spawn_zhiban(
     marker: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start `zhiban <role> --config FILE` as its own process; output goes to `log_path`
-    (appended, default `<config folder>/<role>-process.log`)."""
+    (appended, default `<config folder>/<role>-process.log`). Without a hook it is the installed
+    console script itself; with one, the same CLI run after the hook."""
     log_path = log_path or config_path.parent / f"{role}-process.log"
     extra = {"CHAOS_HOOK": hook or ""}
     if marker is not None:
         extra["CHAOS_MARKER"] = str(marker)
+    script = Path(sys.executable).with_name("zhiban")
+    if hook is None and script.exists():
+        command = [str(script)]  # the installed console script, exactly as the README says
+    else:
+        command = [sys.executable, "-c", _RUNNER]
     with log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-c", _RUNNER, role, "--config", str(config_path.resolve())],
+            [*command, role, "--config", str(config_path.resolve())],
             cwd=cwd or config_path.parent,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=zhiban_env(extra),
-            start_new_session=True,  # a kill of the test's process group never reaches it, nor ^C
         )
 
 
@@ -133,10 +138,17 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
         kill(process)
 
 
-async def until(check: Callable[[], T | Awaitable[T]], what: str, *, within: float = 90.0, interval: float = 0.25) -> T:
+async def until(
+    check: Callable[[], T | Awaitable[T]],
+    what: str | Callable[[], str],
+    *,
+    within: float = 90.0,
+    interval: float = 0.25,
+) -> T:
     """Wait until `check()` (sync or async) returns something truthy, and return it.
 
     `within` (seconds) is a guard against a hang, not a speed check: the machine may be slow.
+    `what` says what never happened; a callable is asked at the timeout (the state by then).
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
@@ -147,7 +159,7 @@ async def until(check: Callable[[], T | Awaitable[T]], what: str, *, within: flo
         if result:
             return result  # type: ignore[return-value]
         if loop.time() > deadline:
-            raise TimeoutError(what)
+            raise TimeoutError(what() if callable(what) else what)
         await asyncio.sleep(interval)
 
 
