@@ -1,19 +1,20 @@
-"""Voice quality benchmark: each Mandarin improvement's effect, side by side, on two sets.
+"""Voice quality benchmark: the raw model, each correction pass and the final pipeline, side by side.
 
-    .venv/bin/python -m bench.voice_quality [--test-dir ../shared/voice] [--threads 2]
+    .venv/bin/python -m bench.voice_quality [--shared-dir ../shared/voice] [--dev-dir bench/voice_dev]
+                                            [--threads 2] [--decoders greedy,beam5]
 
-Sets: the tuning set (bench/voice_dev, what the correction passes were tuned on) and the test set
-(the shared voice set, kept out of tuning). Steps are cumulative:
-  raw          faster-whisper base, int8, greedy, VAD on, language zh/en detected, no prompt
-  +simplified  Traditional -> Simplified (zhconv)
+Sets: the development set (bench/voice_dev and its varied/ part: what decoding and the passes are
+tuned on) and the shared voice set (a check nobody tunes on). For each decoder (greedy, beam 5)
+the passes are cumulative, segment by segment:
+  raw          faster-whisper base, int8, VAD on, language zh/en detected, no prompt
+  +simplified  Traditional -> Simplified (zhconv) and Chinese punctuation
   +glossary    pinyin correction against the office glossary
-  +lexicon     misheard spellings replaced by real words that sound alike (voice.rescore),
-               and misheard hours put right (上午就点 -> 上午九点)
-  +filler      low-confidence segments and subtitle filler dropped (= the production pipeline)
-  previous     the previous production pipeline, for comparison: beam search of 5 with the
-               glossary as Whisper's prompt, then simplified + glossary + filler
-Prints per-file error rates (CER for zh, WER for en), means, real-time factor, time per message
-and RSS.
+  +rescore     misheard spellings replaced by real words that sound alike (voice.rescore)
+  final        low-confidence segments and subtitle filler dropped (= the production pipeline)
+Printed: the pooled error rate (all characters of all clips together, numbers spelt one way:
+120 = 一百二十, 3点20 = 三点二十), and for each pass the characters it fixed and broke; the dev set
+broken down by voice and channel; real-time factor, wall and CPU seconds per message by length;
+a ~10-second message's time; and this process's RSS (the model and the passes: a worker's load).
 """
 
 from __future__ import annotations
@@ -21,18 +22,28 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from voice.decode import decode_audio, duration_of
-from voice.engine import FasterWhisperTranscriber, Transcript, join_segments, load_faster_whisper
+from voice.decode import SAMPLE_RATE, decode_audio, duration_of
+from voice.engine import FasterWhisperTranscriber, Transcript, join_segments
 from voice.glossary import DEFAULT_GLOSSARY
 from voice.postprocess import finalize, postprocess, reliable_segments
-from voice.scoring import error_rate
+from voice.scoring import Alignment, align, fixed_and_broke, pooled_rate
 
-STEPS = ("raw", "+simplified", "+glossary", "+lexicon", "+filler", "previous")
+STEPS = ("raw", "+simplified", "+glossary", "+rescore", "final")
+_STEP_FLAGS: dict[str, dict[str, bool]] = {
+    "+simplified": {"homophones": False, "lexicon": False},
+    "+glossary": {"lexicon": False},
+    "+rescore": {},
+}
+DECODERS = {"greedy": 1, "beam5": 5}
+#: Messages at least this long count as "long" in the per-length breakdown.
+LONG_SECONDS = 5.0
 HERE = Path(__file__).resolve().parent
 
 
@@ -42,133 +53,202 @@ def _rss_mb() -> float:
     return float(psutil.Process().memory_info().rss) / 1_048_576
 
 
-def _load_refs(voice_dir: Path) -> list[tuple[str, str, str]]:
+def load_refs(voice_dir: Path) -> list[tuple[Path, str, str]]:
+    """(clip, language, reference) of a folder's refs.tsv and of its varied/ part, if any."""
     rows = []
-    for line in (voice_dir / "refs.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            name, lang, text = line.split("\t")
-            rows.append((name, lang, text))
+    for folder in (voice_dir, voice_dir / "varied"):
+        refs = folder / "refs.tsv"
+        if not refs.is_file():
+            continue
+        for line in refs.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                name, lang, text = line.split("\t")
+                rows.append((folder / f"{name}.ogg", lang, text))
     return rows
 
 
-def _cleaned(raw: Transcript, **steps: bool) -> str:
-    """The transcript after the given postprocess steps, segment by segment (no filtering)."""
-    texts = (postprocess(s.text, DEFAULT_GLOSSARY, filler=False, **steps) for s in raw.segments)
+def _after(raw: Transcript, **flags: bool) -> str:
+    """The transcript after some passes, segment by segment, with no segment dropped."""
+    texts = (postprocess(s.text, DEFAULT_GLOSSARY, filler=False, **flags) for s in raw.segments)
     return join_segments(texts, raw.language)
 
 
 @dataclass
-class SetResult:
-    scores: dict[str, dict[str, float]]
-    langs: dict[str, tuple[str, str]]
-    finals: dict[str, str]
-    audio_seconds: float
-    production_seconds: float
-    per_message: list[float]
+class Clip:
+    name: str
+    lang: str
+    seconds: float
+    wall: float
+    cpu: float
+    aligned: dict[str, Alignment]
+    final: str
 
 
-def run_set(voice_dir: Path, transcriber: FasterWhisperTranscriber, previous: FasterWhisperTranscriber) -> SetResult:
-    result = SetResult({}, {}, {}, 0.0, 0.0, [])
-    prompt = {"zh": DEFAULT_GLOSSARY.prompt()}
-    for name, lang, ref in _load_refs(voice_dir):
-        data = (voice_dir / f"{name}.ogg").read_bytes()
-        start = time.perf_counter()
+@dataclass
+class Run:
+    clips: list[Clip] = field(default_factory=list)
+
+
+def _forget_encoder(engine: FasterWhisperTranscriber) -> None:
+    """Drop the model's stored encoder output, so a clip timed with one decoder never reuses the
+    encoder run of the same clip under the other (both decoders share one model)."""
+    engine.model._last.value = None  # type: ignore[attr-defined]
+
+
+def run_set(rows: list[tuple[Path, str, str]], engine: FasterWhisperTranscriber) -> Run:
+    run = Run()
+    for path, lang, ref in rows:
+        data = path.read_bytes()
+        _forget_encoder(engine)
+        wall, cpu = time.perf_counter(), time.process_time()
         audio = decode_audio(data)
-        raw = transcriber.transcribe(audio)
+        raw = engine.transcribe(audio)
         final = finalize(raw, DEFAULT_GLOSSARY)
-        elapsed = time.perf_counter() - start
-        old = previous.transcribe(audio, prompt=prompt)
-        old_final = finalize(old, DEFAULT_GLOSSARY, lexicon=False)
-        texts = {
-            "raw": raw.text,
-            "+simplified": _cleaned(raw, homophones=False, lexicon=False),
-            "+glossary": _cleaned(raw, lexicon=False),
-            "+lexicon": _cleaned(raw),
-            "+filler": final.text,
-            "previous": old_final.text,
-        }
-        result.scores[name] = {step: error_rate(ref, texts[step], lang) for step in STEPS}
-        result.langs[name] = (lang, final.language)
-        result.finals[name] = final.text
-        result.audio_seconds += duration_of(audio)
-        result.production_seconds += elapsed
-        result.per_message.append(elapsed)
-    return result
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        texts = {"raw": raw.text, **{step: _after(raw, **f) for step, f in _STEP_FLAGS.items()}, "final": final.text}
+        aligned = {step: align(ref, texts[step], lang) for step in STEPS}
+        run.clips.append(Clip(path.stem, lang, duration_of(audio), wall, cpu, aligned, final.text))
+    return run
 
 
-def print_set(title: str, result: SetResult) -> None:
-    print(f"\n== {title}: error rate per file (CER for zh, WER for en); lang = reference/detected")
-    print(f"{'file':<22}{'lang':<7}" + "".join(f"{s:>13}" for s in STEPS))
-    for name, row in result.scores.items():
-        ref_lang, got = result.langs[name]
-        print(f"{name:<22}{ref_lang + '/' + got:<7}" + "".join(f"{row[s]:>13.3f}" for s in STEPS))
-    for lang, label in (("zh", "mean CER zh"), ("en", "mean WER en")):
-        names = [n for n in result.scores if result.langs[n][0] == lang]
-        if names:
-            means = [statistics.mean(result.scores[n][s] for n in names) for s in STEPS]
-            print(f"{label:<29}" + "".join(f"{m:>13.3f}" for m in means))
+def _group(clips: list[Clip], key: Callable[[Clip], str]) -> dict[str, list[Clip]]:
+    groups: dict[str, list[Clip]] = defaultdict(list)
+    for clip in clips:
+        groups[key(clip)].append(clip)
+    return dict(sorted(groups.items()))
+
+
+def print_passes(title: str, run: Run) -> None:
+    for lang, unit in (("zh", "CER"), ("en", "WER")):
+        clips = [c for c in run.clips if c.lang == lang]
+        if not clips:
+            continue
+        units = sum(c.aligned["raw"].reference_length for c in clips)
+        print(f"\n== {title}: {lang}, {len(clips)} clips, {units} reference units; pooled {unit}")
+        print(f"{'step':<13}{unit:>8}{'fixed':>8}{'broke':>8}")
+        previous = None
+        for step in STEPS:
+            rate = pooled_rate([c.aligned[step] for c in clips])
+            if previous is None:
+                print(f"{step:<13}{rate:>8.3f}")
+            else:
+                pairs = [fixed_and_broke(c.aligned[previous], c.aligned[step]) for c in clips]
+                print(f"{step:<13}{rate:>8.3f}{sum(p[0] for p in pairs):>8}{sum(p[1] for p in pairs):>8}")
+            previous = step
+        raw_to_final = [fixed_and_broke(c.aligned["raw"], c.aligned["final"]) for c in clips]
+        print(f"{'raw->final':<29}{sum(p[0] for p in raw_to_final):>8}{sum(p[1] for p in raw_to_final):>8}")
+
+
+def _name_part(index: int) -> Callable[[Clip], str]:
+    return lambda clip: clip.name.split("_")[index]
+
+
+def print_breakdown(run: Run) -> None:
+    """Dev-set CER (raw and final) by voice and by channel, from the clip names (v017_fs2-fast_phone)."""
+    varied = [c for c in run.clips if c.name.count("_") == 2]
+    for label, part in (("voice", 1), ("channel", 2)):
+        print(f"\n{'by ' + label:<16}{'clips':>6}{'raw':>8}{'final':>8}")
+        for key, clips in _group(varied, _name_part(part)).items():
+            raw = pooled_rate([c.aligned["raw"] for c in clips])
+            final = pooled_rate([c.aligned["final"] for c in clips])
+            print(f"{key:<16}{len(clips):>6}{raw:>8.3f}{final:>8.3f}")
+
+
+def print_cost(title: str, run: Run) -> None:
+    audio = sum(c.seconds for c in run.clips)
+    wall = sum(c.wall for c in run.clips)
+    print(f"{title}: real-time factor {wall / audio:.3f} ({wall:.1f} s for {audio:.1f} s of audio)")
+    for label, clips in _group(run.clips, lambda c: "long" if c.seconds >= LONG_SECONDS else "short").items():
+        zh = [c for c in clips if c.lang == "zh"]
+        cer = pooled_rate([c.aligned["final"] for c in zh]) if zh else float("nan")
+        print(
+            f"  {label:<6} n={len(clips):<4} final CER {cer:.3f}  wall p50 {statistics.median(c.wall for c in clips):.2f} s"
+            f"  CPU {statistics.mean(c.cpu for c in clips):.2f} s/message"
+        )
+
+
+def ten_second_messages(rows: list[tuple[Path, str, str]], count: int = 3) -> list[np.ndarray]:
+    """~10 s of speech made by joining consecutive dev clips with a short pause."""
+    pause = np.zeros(SAMPLE_RATE * 3 // 10, dtype=np.float32)
+    messages, current = [], []
+    for path, _lang, _ref in rows:
+        current += [decode_audio(path.read_bytes()), pause]
+        if sum(len(a) for a in current) >= 10 * SAMPLE_RATE:
+            messages.append(np.concatenate(current))
+            current = []
+            if len(messages) == count:
+                break
+    return messages
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--test-dir", type=Path, default=HERE.parents[1] / "shared" / "voice")
-    parser.add_argument("--tuning-dir", type=Path, default=HERE / "voice_dev")
+    parser.add_argument("--shared-dir", type=Path, default=HERE.parents[1] / "shared" / "voice")
+    parser.add_argument("--dev-dir", type=Path, default=HERE / "voice_dev")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--decoders", default=",".join(DECODERS), help="comma-separated: greedy, beam5")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N clips of each set (a quick look)")
     args = parser.parse_args()
 
     rss_start = _rss_mb()
-    transcriber = FasterWhisperTranscriber(cpu_threads=args.threads)
-    previous = FasterWhisperTranscriber(cpu_threads=args.threads, beam_size=5)
     start = time.perf_counter()
-    load_faster_whisper(transcriber.model_dir, transcriber.compute_type, transcriber.cpu_threads)
-    transcriber.warm_up()
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
+    engines = {
+        name: FasterWhisperTranscriber(cpu_threads=args.threads, beam_size=DECODERS[name])
+        for name in args.decoders.split(",")
+    }
+    next(iter(engines.values())).warm_up()  # one model in memory: both decoders share it
     from voice.postprocess import warm_up
 
     warm_up()
-    lexicon_s = time.perf_counter() - start
-    print(
-        f"model load {load_s:.2f} s, lexicon {lexicon_s:.2f} s; RSS {rss_start:.0f} MB at start, {_rss_mb():.0f} MB after"
-    )
+    print(f"model and passes loaded in {time.perf_counter() - start:.1f} s; RSS {rss_start:.0f} -> {_rss_mb():.0f} MB")
 
-    results = {}
-    for title, folder in (
-        ("tuning set (bench/voice_dev)", args.tuning_dir),
-        ("test set (shared voice)", args.test_dir),
-    ):
-        if not (folder / "refs.tsv").is_file():
-            print(f"\n{title}: not found at {folder}")
+    sets = {"dev (bench/voice_dev)": args.dev_dir, "shared (check only, never tuned on)": args.shared_dir}
+    rows_by_set = {}
+    for title, folder in sets.items():
+        rows = load_refs(folder)
+        if not rows:
+            print(f"\n{title}: no refs.tsv at {folder}")
             continue
-        results[title] = run_set(folder, transcriber, previous)
-        print_set(title, results[title])
+        rows_by_set[title] = rows[: args.limit] if args.limit else rows
 
-    if results:
-        test = list(results.values())[-1]
-        print("\nfinal transcripts (last set):")
-        for name, text in test.finals.items():
-            print(f"  {name:<22}{text}")
+    for decoder, engine in engines.items():
+        for title, rows in rows_by_set.items():
+            run = run_set(rows, engine)
+            print_passes(f"{title}, {decoder}", run)
+            if title.startswith("dev"):
+                print_breakdown(run)
+            else:
+                print("\nfinal transcripts:")
+                for clip in run.clips:
+                    print(f"  {clip.name:<22}{clip.final}")
+            print()
+            print_cost(f"{title}, {decoder}", run)
+
+    if "dev (bench/voice_dev)" in rows_by_set:
+        messages = ten_second_messages(rows_by_set["dev (bench/voice_dev)"])
+        for decoder, engine in engines.items():
+            walls, cpus = [], []
+            for audio in messages:
+                _forget_encoder(engine)
+                wall, cpu = time.perf_counter(), time.process_time()
+                finalize(engine.transcribe(audio), DEFAULT_GLOSSARY)
+                walls.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+            print(
+                f"~10 s message, {decoder}: wall p50 {statistics.median(walls):.2f} s, max {max(walls):.2f} s, "
+                f"CPU {statistics.mean(cpus):.2f} s (target ≤ 3 s from the send; decoding alone here)"
+            )
 
     rng = np.random.default_rng(0)
+    engine = next(iter(engines.values()))
     for label, audio in (
         ("silence 10 s", np.zeros(160_000, dtype=np.float32)),
         ("white noise 10 s", (rng.standard_normal(160_000) * 0.05).astype(np.float32)),
     ):
-        raw = transcriber.transcribe(audio)
+        raw = engine.transcribe(audio)
         segments = [s.text for s in reliable_segments(raw.segments)]
         print(f"{label}: raw={raw.text!r} kept segments={segments!r} final={finalize(raw).text!r}")
-
-    audio_total = sum(r.audio_seconds for r in results.values())
-    time_total = sum(r.production_seconds for r in results.values())
-    short = [t for r in results.values() for t in r.per_message]
-    if audio_total:
-        print(
-            f"\nreal-time factor {time_total / audio_total:.3f} ({time_total:.1f} s for {audio_total:.1f} s of audio, production path)"
-        )
-        print(
-            f"decode+transcribe+postprocess per message: p50 {statistics.median(short):.2f} s, max {max(short):.2f} s"
-        )
-    print(f"RSS after the run {_rss_mb():.0f} MB")
+    print(f"worker RSS (model + passes, after the run): {_rss_mb():.0f} MB (target < 700 MB)")
 
 
 if __name__ == "__main__":

@@ -220,58 +220,6 @@ def correct_homophones(text: str, glossary: Glossary | Iterable[str] = DEFAULT_G
     return CJK_RUN.sub(fix_run, text)
 
 
-# --- (e) clock times ---------------------------------------------------------------------------
-
-_NUMERALS = "一二三四五六七八九十两"
-#: Before "X点": a day or a part of the day, so X is an hour (上午就点 -> 上午九点).
-_TIME_BEFORE = (
-    r"(?:上午|下午|晚上|早上|早晨|中午|凌晨|傍晚|今天|明天|后天|今晚|明早|明晚|"
-    r"周[一二三四五六日天末]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|[号日])"
-)
-#: After "点": what follows an hour, never the rest of a word (点名, 点赞, 点击 are not times).
-_TIME_AFTER = (
-    r"(?=钟|半|整|前|后|左右|以前|以后|之前|之后|在|到|开|召开|举行|出发|集合|准时|见|"
-    r"[0-9一二三四五六七八九十]|[^\u4e00-\u9fff]|$)"
-)
-_SPOKEN_HOUR = re.compile(f"(?P<before>{_TIME_BEFORE})(?P<hour>[\u4e00-\u9fff]{{1,2}}?)点{_TIME_AFTER}")
-
-
-@functools.cache
-def _numeral_sounds() -> dict[str, str]:
-    """Characters that sound exactly like a numeral (就/久/酒 -> 九, 而/儿 -> 二), by any reading.
-    是 is left out: "今天是一点" is a sentence, not a misheard 十一点."""
-    from pypinyin import Style, pinyin
-
-    sounds = {pinyin(n, style=Style.NORMAL)[0][0]: n for n in _NUMERALS}
-    table: dict[str, str] = {}
-    for code in range(0x4E00, 0x9FA6):
-        character = chr(code)
-        if character in _NUMERALS or character == "是":
-            continue
-        for reading in pinyin(character, style=Style.NORMAL, heteronym=True)[0]:
-            if reading in sounds:
-                table[character] = sounds[reading]
-                break
-    return table
-
-
-def fix_spoken_hours(text: str) -> str:
-    """Hours misheard as their homophones, where the context says it is a time: 明天上午就点 ->
-    明天上午九点. Only spans of one or two characters before 点 that all are numerals or sound
-    like one, and that do not make a word with 点 (明天起点在东门 stays)."""
-
-    def fix(match: re.Match[str]) -> str:
-        hour = match.group("hour")
-        table = _numeral_sounds()
-        if word_frequency(hour + "点") >= COMMON_WORD_FREQ:
-            return match.group(0)  # a word of its own (起点, 要点): what was written may be meant
-        if all(c in _NUMERALS or c in table for c in hour) and not all(c in _NUMERALS for c in hour):
-            return match.group("before") + "".join(c if c in _NUMERALS else table[c] for c in hour) + "点"
-        return match.group(0)
-
-    return _SPOKEN_HOUR.sub(fix, text)
-
-
 # --- the whole pass ---------------------------------------------------------------------------
 
 
@@ -283,10 +231,12 @@ def postprocess(
     filler: bool = True,
     homophones: bool = True,
     lexicon: bool = True,
-    hours: bool = True,
 ) -> str:
     """Simplified script -> filler removed -> glossary homophones fixed -> misheard words replaced
-    by real words (``voice.rescore``) -> misheard hours. Flags exist for the benchmark."""
+    by real words (``voice.rescore``). Flags exist for the benchmark.
+
+    There is no pass for misheard clock hours (上午X点 with X a homophone of a numeral) any more:
+    on the development set it fixed nothing and it was tuned to another set's errors."""
     if simplify:
         text = chinese_punctuation(to_simplified(text))
     if filler:
@@ -296,15 +246,12 @@ def postprocess(
         text = correct_homophones(text, terms)
     if lexicon:  # rests on the general dictionary
         text = correct_words(text, _lexicon(terms))
-    if hours:
-        text = fix_spoken_hours(text)
     return text.strip()
 
 
 def warm_up() -> None:
     """Build what the correction passes look things up in (about 5 s), before the first message."""
     Lexicon.warm_up()
-    _numeral_sounds()
 
 
 def _terms(glossary: Glossary | Iterable[str] | None) -> tuple[str, ...]:

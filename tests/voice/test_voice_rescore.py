@@ -11,7 +11,7 @@ import pytest
 
 from voice.glossary import DEFAULT_GLOSSARY
 from voice.lexicon import Lexicon, fuzzy_syllable
-from voice.postprocess import fix_spoken_hours, postprocess
+from voice.postprocess import postprocess
 from voice.rescore import correct, propose
 
 
@@ -99,24 +99,3 @@ def test_single_characters_are_never_swapped_for_a_commoner_homophone(lexicon: L
 def test_postprocess_can_leave_the_lexicon_pass_out() -> None:
     assert postprocess("停电区域已经恢复工店", lexicon=False) == "停电区域已经恢复工店"
     assert postprocess("停电区域已经恢复工店") == "停电区域已经恢复供电"
-
-
-@pytest.mark.parametrize(
-    ("heard", "meant"),
-    [
-        ("明天上午就点在三楼会议室召开", "明天上午九点在三楼会议室召开"),
-        ("晚上酒点钟集合", "晚上九点钟集合"),
-        ("下午而点半出发", "下午二点半出发"),
-        ("明天上午就点，请准时参加", "明天上午九点，请准时参加"),
-    ],
-)
-def test_hours_misheard_as_homophones_are_put_right(heard: str, meant: str) -> None:
-    assert fix_spoken_hours(heard) == meant
-
-
-@pytest.mark.parametrize(
-    "sentence",
-    ["今天是一点开会", "明天就点名", "周五下午三点召开", "上午要点已经发了", "下午几点开会？", "明天起点在东门"],
-)
-def test_what_only_looks_like_an_hour_is_left_alone(sentence: str) -> None:
-    assert fix_spoken_hours(sentence) == sentence
