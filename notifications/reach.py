@@ -1,0 +1,203 @@
+"""One way to reach people: a DM, a room post, a push to a person's devices, everyone with a role.
+
+Every call only writes rows (outbox messages, a notice and its deliveries) in the caller's
+transaction, so a message goes out exactly when the change that causes it commits. The rules
+are decided here and nowhere else:
+
+- which outbox lane a message takes (`lane`): urgent ones (alerts, orders, nags, report
+  deadlines, alarms) go before routine ones after an outage;
+- urgency, TTL and quiet hours of a push follow its kind (`notifications.notice.POLICIES`, applied
+  by `notifications.service.notify`): an emergency rings through quiet hours, a reminder waits;
+- a sensitive push carries no content, only "you have a new item";
+- each reader gets texts in their own language and zone, else the caller's defaults (`reader`).
+
+Features keep their texts; they hand in a function that renders one reader's text. This
+package never imports the bot: it writes rows, and the bot's relay sends them.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.notice import Localized, NoticeSpec
+from notifications.service import NotifyResult, notify
+from records import outbox, people
+from records.clock import Clock
+from records.models import OutboxMessage, Person
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Someone a text is written for: who, in which language, in which time zone."""
+
+    user_id: str
+    lang: str
+    tz: str
+
+
+async def reader(session: AsyncSession, user_id: str, *, lang: str, tz: str) -> Reader:
+    """The person's own language and zone, the given defaults where they kept none."""
+    own_lang, own_tz = await people.preferences(session, user_id)
+    return Reader(user_id, own_lang or lang, own_tz or tz)
+
+
+def lane(urgent: bool) -> int:
+    """The outbox priority: urgent messages are relayed first when a backlog builds up."""
+    return outbox.URGENT if urgent else outbox.NORMAL
+
+
+def mention_html(user_id: str) -> str:
+    """A pill for `user_id` in a formatted body."""
+    safe = htmllib.escape(user_id)
+    return f'<a href="https://matrix.to/#/{safe}">{safe}</a>'
+
+
+def as_html(body: str) -> str:
+    """Plain text as a formatted body (escaped, line breaks kept)."""
+    return htmllib.escape(body).replace("\n", "<br>")
+
+
+async def dm(
+    session: AsyncSession,
+    user_id: str,
+    body: str,
+    *,
+    html: str | None = None,
+    msgtype: str = "m.text",
+    ref: str | None = None,
+    urgent: bool = False,
+    caused_by: str | None = None,
+) -> OutboxMessage:
+    """A direct message to one person (`caused_by` is told if it can never be sent)."""
+    content = outbox.text_content(body, html, msgtype=msgtype)
+    return await outbox.enqueue(session, content, to_user=user_id, ref=ref, priority=lane(urgent), caused_by=caused_by)
+
+
+async def post(
+    session: AsyncSession,
+    room_id: str,
+    body: str,
+    *,
+    html: str | None = None,
+    msgtype: str = "m.text",
+    mention: Iterable[str] = (),
+    ref: str | None = None,
+    urgent: bool = False,
+    caused_by: str | None = None,
+) -> OutboxMessage:
+    """A message in a room; the people in `mention` are named so that their clients notify them."""
+    users = list(dict.fromkeys(mention))
+    if users:
+        body_html = html if html is not None else as_html(body)
+        content = outbox.text_content(
+            f"{body}\n{' '.join(users)}",
+            f"{body_html}<br>{' '.join(mention_html(u) for u in users)}",
+            msgtype=msgtype,
+        )
+        content["m.mentions"] = {"user_ids": users}
+    else:
+        content = outbox.text_content(body, html, msgtype=msgtype)
+    return await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=lane(urgent), caused_by=caused_by)
+
+
+async def push(
+    session: AsyncSession,
+    users: Iterable[str],
+    *,
+    kind: str,
+    title: Localized,
+    body: Localized,
+    clock: Clock,
+    topic: str | None = None,
+    ref: str | None = None,
+    sensitive: bool = False,
+) -> NotifyResult | None:
+    """A push to each person's devices, once per person; None when there is nobody.
+
+    The chat message is the caller's to send (by `dm` or `post`), so a person without a device
+    gets no second DM from here."""
+    recipients = list(dict.fromkeys(users))
+    if not recipients:
+        return None
+    spec = NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=ref, sensitive=sensitive, dm="never")
+    return await notify(session, recipients, spec, clock=clock)
+
+
+async def holders(session: AsyncSession, role: str, *, configured: Iterable[str] = ()) -> list[str]:
+    """Everyone with `role`: those the config names (`configured`) and those granted it in chat."""
+    granted = [
+        person.user_id
+        for person in await session.scalars(select(Person).order_by(Person.user_id))
+        if role in (person.roles or [])
+    ]
+    return list(dict.fromkeys([*configured, *granted]))
+
+
+# What a feature renders for one reader: the DM's text.
+Compose = Callable[[Reader], str]
+
+
+async def tell(
+    session: AsyncSession,
+    users: Iterable[str],
+    compose: Compose,
+    *,
+    clock: Clock,
+    lang: str,
+    tz: str,
+    ref: Callable[[str], str | None] | str | None = None,
+    urgent: bool = False,
+    caused_by: str | None = None,
+    push_kind: str | None = None,
+    push_title: Callable[[Reader], str] | None = None,
+    topic: str | None = None,
+) -> list[Reader]:
+    """DM each person once, their own text in their language and zone, and push it when
+    `push_kind` is given (titled `push_title`). `ref` names the DM (per user when a function)."""
+    readers: list[Reader] = []
+    for user_id in dict.fromkeys(users):
+        who = await reader(session, user_id, lang=lang, tz=tz)
+        body = compose(who)
+        await dm(session, user_id, body, ref=ref(user_id) if callable(ref) else ref, urgent=urgent, caused_by=caused_by)
+        if push_kind is not None:
+            title = push_title(who) if push_title is not None else body.split("\n", 1)[0]
+            await push(session, [user_id], kind=push_kind, title=title, body=body, clock=clock, topic=topic, ref=topic)
+        readers.append(who)
+    return readers
+
+
+async def tell_role(
+    session: AsyncSession,
+    role: str,
+    compose: Compose,
+    *,
+    configured: Iterable[str] = (),
+    clock: Clock,
+    lang: str,
+    tz: str,
+    urgent: bool = False,
+    caused_by: str | None = None,
+    push_kind: str | None = None,
+    push_title: Callable[[Reader], str] | None = None,
+    topic: str | None = None,
+) -> list[Reader]:
+    """`tell` everyone with `role` (see `holders`), each once."""
+    users = await holders(session, role, configured=configured)
+    return await tell(
+        session,
+        users,
+        compose,
+        clock=clock,
+        lang=lang,
+        tz=tz,
+        urgent=urgent,
+        caused_by=caused_by,
+        push_kind=push_kind,
+        push_title=push_title,
+        topic=topic,
+    )
