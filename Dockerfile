@@ -20,6 +20,7 @@ COPY emergency emergency
 COPY notifications notifications
 COPY records records
 COPY server server
+COPY timeparse timeparse
 COPY voice voice
 COPY zhiban zhiban
 # Zhiban itself, with nothing else fetched: its dependencies and build backend came from the lock.

@@ -9,7 +9,7 @@ up to the 8,000-character cap on a message:
             (repeated, extended, spliced) and kept when it gets slower.
 Each input is timed in CPU time of the parsing thread, as the median of a few runs (the
 machine is shared: wall time would measure the neighbours), with the parser's
-own limit (commands/timeparse/budget.py) in force, as in the bot: an input stopped by the
+own limit (timeparse/budget.py) in force, as in the bot: an input stopped by the
 limit shows as "too complex" and costs at most that limit.
 
     python -m bench.parsers [--seconds 4] [--seed 1]
@@ -29,12 +29,12 @@ from datetime import UTC, date, datetime
 from commands.approvals.chain import parse_chain
 from commands.meetings.parsing import parse_action, parse_new_meeting
 from commands.tasks.parsing import parse_new_task
-from commands.timeparse import TimeParseError, get_zone, parse_when, split_recurrence, warm_up
-from commands.timeparse.workdays import add_working_days
 from emergency.grammar import GrammarError, parse_report_fields, parse_span, split_people
 from emergency.policy import parse_grade
 from emergency.roster import parse_log_text, parse_roster_csv
 from records.errors import DomainError
+from timeparse import TimeParseError, get_zone, parse_when, split_recurrence, warm_up
+from timeparse.workdays import add_working_days
 
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 TZ = "Asia/Shanghai"

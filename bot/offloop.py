@@ -24,7 +24,7 @@ from bot.errors import UserFacingError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Longer than the parsers' own limit (1 s, commands/timeparse/budget.py), which normally
+# Longer than the parsers' own limit (1 s, timeparse/budget.py), which normally
 # answers first and more precisely; this one also covers waiting for a free worker.
 LIMIT_SECONDS = 3.0
 # Two workers: parsing is CPU work and the machine has few cores; more threads would only

@@ -6,11 +6,11 @@ import html as htmllib
 from collections.abc import Iterable
 from datetime import datetime
 
-from commands.timeparse import format_when
 from emergency.models import AlertAck, Incident, Order, Receipt, Report
 from emergency.policy import ROMAN
 from emergency.texts import tr
 from records.clock import as_utc
+from timeparse import format_when
 
 
 def _esc(text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot import Router
-from commands.timeparse import TEXTS as TIME_TEXTS
 from commands.voice.service import register_filer
 from emergency import orders, reports
 from emergency.handlers_duty import router as duty_router
@@ -19,6 +18,7 @@ from emergency.voice import file_to_incident
 from records import outbox
 from records.db import Database
 from records.timers import TimerRegistry
+from timeparse import TEXTS as TIME_TEXTS
 
 router = Router("emergency")
 

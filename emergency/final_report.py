@@ -6,11 +6,11 @@ import io
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.timeparse import format_when
 from emergency import incidents, orders, reports
 from emergency.models import Incident
 from emergency.policy import ROMAN
 from emergency.texts import tr
+from timeparse import format_when
 
 
 async def build_markdown(session: AsyncSession, incident: Incident) -> str:

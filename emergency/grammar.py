@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from commands.timeparse import get_zone, parse_when
-from commands.timeparse.budget import bounded
+from timeparse import get_zone, parse_when
+from timeparse.budget import bounded
 
 LEADER_WORDS = ("leader", "带班领导", "带班")
 OFFICER_WORDS = ("officers", "officer", "值班员", "值班人员")
@@ -111,7 +111,7 @@ def resolve_event_time(value: str, *, now: datetime, tz: str) -> str:
     report is filed, in `tz`. A date without a time of day stays a date (no invented 09:00); words
     that are not a time ("刚才", "不详") are kept as written.
     """
-    from commands.timeparse import TimeParseError
+    from timeparse import TimeParseError
 
     text = value.strip()
     try:

@@ -11,11 +11,11 @@ from bot import Command, CommandObject, Media, Message, Router, UserFacingError
 from bot.grammar import Sub, SubTable
 from bot.media import DownloadTooLarge
 from bot.offloop import off_loop
-from commands.timeparse import TimeParseError, format_when, parse_when
 from emergency import access, common, incidents, outreach, room_admin, roster
 from emergency.grammar import GrammarError, parse_span, split_people
 from emergency.models import Shift
 from records.clock import Clock
+from timeparse import TimeParseError, format_when, parse_when
 
 router = Router("emergency.duty")
 # A roster file of roster.MAX_ROWS lines (a shift a line, ~100-200 bytes each) stays far below

@@ -27,12 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import UNHANDLED, Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.errors import check
 from bot.grammar import Sub, SubTable
-from commands.timeparse import format_when
 from emergency import access, common, final_report, incidents, orders, outreach, room_admin, roster
 from emergency.policy import CATEGORIES, ROMAN, parse_category, parse_grade
 from emergency.texts import tr
 from records import outbox
 from records.clock import Clock
+from timeparse import format_when
 
 log = logging.getLogger(__name__)
 router = Router("emergency.incident")

@@ -26,7 +26,6 @@ from bot import (
 )
 from bot.filters import parsed_command
 from bot.offloop import off_loop
-from commands.timeparse import format_when
 from commands.voice import service as voice
 from emergency import incidents, outreach, reports, room_admin
 from emergency.grammar import parse_report_fields
@@ -34,6 +33,7 @@ from emergency.models import Report
 from emergency.texts import tr
 from records import outbox
 from records.clock import Clock
+from timeparse import format_when
 
 router = Router("emergency.reports")
 

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.timeparse import format_when
 from emergency import incidents, outreach
 from emergency.grammar import with_resolved_times
 from emergency.models import Incident, Report
@@ -23,6 +22,7 @@ from records.clock import Clock, as_utc
 from records.errors import DomainError
 from records.models import Timer
 from records.timers import Fired
+from timeparse import format_when
 
 # The structured fields, in the order they are asked. The report time is the filing time.
 FIELDS = ("event_time", "place", "nature", "impact", "casualties", "measures", "needs", "reporter")

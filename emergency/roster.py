@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.timeparse.budget import HORIZON_YEARS, bounded, check
 from emergency.models import Handover, LogEntry, Shift
 from records import audit
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
+from timeparse.budget import HORIZON_YEARS, bounded, check
 
 MAX_SHIFT = timedelta(days=7)
 

@@ -22,7 +22,6 @@ from typing import Any
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.timeparse import format_duration
 from commands.voice import service
 from commands.voice.models import VoiceNote
 from commands.voice.texts import TEXTS, text
@@ -31,6 +30,7 @@ from records.clock import Clock
 from records.db import Database
 from records.models import Timer
 from records.timers import Fired, TimerRegistry
+from timeparse import format_duration
 from voice.decode import AudioError
 from voice.engine import Transcriber, Transcript
 from voice.pipeline import VoiceOptions, transcribe_bytes

@@ -425,13 +425,13 @@ def roster_import(
     actor: Annotated[str, typer.Option(help="Who the audit trail names as importing.")] = "cli",
 ) -> None:
     """Import duty shifts from a CSV file; nothing is imported when any line is bad."""
-    from commands.timeparse import TimeParseError
     from emergency.roster import import_roster, parse_roster_csv
     from emergency.texts import tr
     from records.clock import SystemClock
     from records.db import Database
     from records.errors import DomainError
     from records.migrate import upgrade
+    from timeparse import TimeParseError
 
     settings = _settings(config)
     try:

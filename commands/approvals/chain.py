@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from commands.timeparse.budget import bounded, check
 from records.errors import DomainError
+from timeparse.budget import bounded, check
 
 ALL = "all"  # 会签: every member of the step must approve
 ANY = "any"  # 或签: the first member to approve decides the step

@@ -24,8 +24,8 @@ from commands.approvals.models import (
     ApprovalSigner,
 )
 from commands.approvals.texts import render
-from commands.timeparse import format_when
 from records import outbox
+from timeparse import format_when
 
 if TYPE_CHECKING:
     from commands.approvals.service import Step

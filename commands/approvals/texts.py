@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import Catalog
-from commands.timeparse import TEXTS as TIME_TEXTS
+from timeparse import TEXTS as TIME_TEXTS
 
 _OWN: dict[str, dict[str, str]] = {
     "group.approvals": {"zh": "公文审批", "en": "Approvals"},

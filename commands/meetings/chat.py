@@ -16,9 +16,9 @@ from bot.mentions import text_with_ids
 from commands.meetings import access, service
 from commands.meetings.models import Meeting
 from commands.meetings.policy import MeetingPolicy
-from commands.timeparse import TimeParseError, format_when
 from commands.visibility import viewer_roles
 from records.errors import DomainError
+from timeparse import TimeParseError, format_when
 
 _G = "meetings"
 # Text with no sub-command word schedules: `!会议 防汛会商 明天下午3点 @a` (the common case).

@@ -23,10 +23,10 @@ from commands.meetings.handlers_schedule import conflict_line, start_new
 from commands.meetings.models import Meeting
 from commands.tasks import service as tasks
 from commands.tasks.models import Task
-from commands.timeparse import format_when
 from commands.visibility import viewer_roles
 from records import outbox
 from records.clock import Clock
+from timeparse import format_when
 
 log = logging.getLogger(__name__)
 router = Router("meetings.ops")

@@ -19,9 +19,9 @@ from bot.types import Event
 from commands.meetings import chat, parsing, service
 from commands.meetings.models import Meeting
 from commands.meetings.policy import MeetingPolicy
-from commands.timeparse import format_when
 from records import outbox
 from records.clock import Clock
+from timeparse import format_when
 
 router = Router("meetings.schedule")
 

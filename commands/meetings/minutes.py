@@ -18,10 +18,10 @@ from commands.meetings.models import DEPUTY, ENDED, LEAVE, SCHEDULED, ActionItem
 from commands.meetings.policy import MeetingPolicy
 from commands.tasks import service as tasks
 from commands.tasks.models import Task
-from commands.timeparse import format_when, get_zone
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed
+from timeparse import format_when, get_zone
 
 
 def _require_party(meeting: Meeting, user: str, invited: bool) -> None:

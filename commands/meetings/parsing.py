@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from commands.timeparse import TimeParseError, When, parse_when
-from commands.timeparse.budget import TooComplex, bounded, check
 from records.errors import DomainError
+from timeparse import TimeParseError, When, parse_when
+from timeparse.budget import TooComplex, bounded, check
 
 _MXID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
 _PLACE_LEAD = re.compile(r"^(?:at|in|@|在|于|地点\s*[:：]?)\s*", re.IGNORECASE)

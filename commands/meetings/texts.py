@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import Catalog
-from commands.timeparse import TEXTS as TIME_TEXTS
+from timeparse import TEXTS as TIME_TEXTS
 
 _HINT_ZH = "请回应 ✅ 参加、❌ 请假（需说明原因）、🔁 派人代会（!代会 {code} @某人）。"
 _HINT_EN = "React ✅ to attend, ❌ to take leave (with a reason), 🔁 to send a deputy (!deputy {code} @someone)."

@@ -16,11 +16,11 @@ from bot.types import Event
 from commands.tasks import access, reminders
 from commands.tasks.models import Reminder
 from commands.tasks.policy import load_policy
-from commands.timeparse import Recurrence, TimeParseError, format_when, parse_when, split_recurrence
 from commands.visibility import viewer_roles
 from records import outbox
 from records.clock import Clock
 from records.errors import DomainError
+from timeparse import Recurrence, TimeParseError, format_when, parse_when, split_recurrence
 
 router = Router("tasks.reminders")
 

@@ -17,11 +17,11 @@ from bot.types import Event
 from commands.tasks import access, parsing, service
 from commands.tasks.models import Task
 from commands.tasks.notices import mention_html
-from commands.timeparse import TimeParseError, format_when, parse_when
 from commands.visibility import viewer_roles
 from records import outbox
 from records.clock import Clock
 from records.errors import DomainError
+from timeparse import TimeParseError, format_when, parse_when
 
 router = Router("tasks.supervision")
 

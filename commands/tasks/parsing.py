@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from commands.timeparse import ParseOptions, TimeParseError, deadline_in_working_days, parse_when
-from commands.timeparse.budget import bounded
-from commands.timeparse.workdays import unknown_holiday_year
-from commands.timeparse.zones import to_local
 from records.errors import DomainError
+from timeparse import ParseOptions, TimeParseError, deadline_in_working_days, parse_when
+from timeparse.budget import bounded
+from timeparse.workdays import unknown_holiday_year
+from timeparse.zones import to_local
 
 _MXID = re.compile(r"@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?")
 _PRIORITY = re.compile(r"(?:^|\s)(?:[!！](?:high|urgent)|urgent|紧急|加急)(?=\s|$)", re.I)

@@ -17,12 +17,12 @@ from commands.tasks.models import Reminder
 from commands.tasks.notices import post, prefs, push, tell
 from commands.tasks.policy import load_policy
 from commands.tasks.texts import render
-from commands.timeparse import Recurrence
 from records import audit, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
 from records.models import Timer
 from records.timers import Fired
+from timeparse import Recurrence
 
 FIRE = "reminder.fire"
 NAG = "reminder.nag"

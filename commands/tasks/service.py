@@ -25,14 +25,14 @@ from commands.tasks.models import Task, TaskNote
 from commands.tasks.notices import prefs, push, tell, tell_all
 from commands.tasks.policy import TaskPolicy, load_policy
 from commands.tasks.texts import TEXTS, render
-from commands.timeparse import Recurrence, format_duration, format_when
-from commands.timeparse.zones import to_local
 from commands.visibility import json_names
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
 from records.models import Timer
 from records.timers import Fired
+from timeparse import Recurrence, format_duration, format_when
+from timeparse.zones import to_local
 
 REMIND = "task.remind"
 OVERDUE = "task.overdue"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import Catalog
-from commands.timeparse import TEXTS as TIME_TEXTS
+from timeparse import TEXTS as TIME_TEXTS
 
 _OWN: dict[str, dict[str, str]] = {
     "group.tasks": {"zh": "督办与提醒", "en": "Tasks and reminders"},

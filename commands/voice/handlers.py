@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Command, CommandObject, Message, Router, UserFacingError, Voice
-from commands.timeparse import format_when
 from commands.visibility import viewer_roles
 from commands.voice import service
 from commands.voice.fetch import queue_fetch
 from records import outbox_actions
 from records.clock import Clock
 from records.errors import DomainError
+from timeparse import format_when
 from voice.jobs import job_options
 
 log = logging.getLogger(__name__)

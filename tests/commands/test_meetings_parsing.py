@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from commands.meetings.parsing import parse_action, parse_new_meeting
-from commands.timeparse import TimeParseError
 from records.errors import DomainError
+from timeparse import TimeParseError
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 25 Nov 2026, 10:00 in Shanghai
 

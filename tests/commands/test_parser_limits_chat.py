@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from bot.errors import UserFacingError
 from bot.offloop import off_loop_limited
 from commands.tasks.models import Reminder, Task
-from commands.timeparse import budget
 from records.clock import FrozenClock
 from records.db import Database
 from tests.support.dispatch_chat import DispatchChat
+from timeparse import budget
 
 T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # Thursday 10:00 in Shanghai; 2027's holidays unknown
 ROOM = "!office:localhost"

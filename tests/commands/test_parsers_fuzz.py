@@ -22,12 +22,12 @@ from bot.errors import UserFacingError
 from commands.approvals.chain import parse_chain, split_title_chain
 from commands.meetings.parsing import parse_action, parse_new_meeting, parse_when_reply
 from commands.tasks.parsing import parse_new_task, parse_percent
-from commands.timeparse import TimeParseError, get_zone, parse_recurrence, parse_when, split_recurrence, workdays
-from commands.timeparse.workdays import add_working_days
 from emergency.grammar import GrammarError, parse_report_fields, parse_span, split_people
 from emergency.policy import parse_category, parse_grade
 from emergency.roster import parse_log_text, parse_roster_csv
 from records.errors import DomainError
+from timeparse import TimeParseError, get_zone, parse_recurrence, parse_when, split_recurrence, workdays
+from timeparse.workdays import add_working_days
 
 NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 TZ = "Asia/Shanghai"

@@ -10,13 +10,13 @@ from sqlalchemy import select
 from commands.tasks import reminders
 from commands.tasks.models import Reminder
 from commands.tasks.policy import TaskPolicy, save_policy
-from commands.timeparse import parse_recurrence
 from records import audit
 from records.clock import FrozenClock
 from records.db import Database
 from records.errors import NotAllowed
 from records.models import OutboxMessage, Timer
 from records.timers import TimerPump, TimerRegistry, run_timer
+from timeparse import parse_recurrence
 from zhiban.app import build_timers
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

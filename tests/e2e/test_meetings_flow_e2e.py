@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commands.timeparse import parse_when
 from records.clock import FrozenClock
 from tests.e2e.conftest import MakeBot
 from tests.support.fixtures import MakeUser
+from timeparse import parse_when
 
 pytestmark = pytest.mark.e2e
 

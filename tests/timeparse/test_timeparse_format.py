@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from commands.timeparse import format_duration, format_when
+from timeparse import format_duration, format_when
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 25 Nov 10:00 in Shanghai
 AT = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # Thu 26 Nov 15:00 in Shanghai

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commands.timeparse.normalize import normalize
+from timeparse.normalize import normalize
 
 
 @pytest.mark.parametrize(

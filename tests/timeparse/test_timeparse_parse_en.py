@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.timeparse import TimeParseError, parse_when
+from timeparse import TimeParseError, parse_when
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 25 Nov 10:00 in Shanghai
@@ -134,7 +134,7 @@ def test_fallback_reads_relative_phrases() -> None:
 def test_warm_up_loads_lazy_parts() -> None:
     import sys
 
-    from commands.timeparse import warm_up
+    from timeparse import warm_up
 
     warm_up()
     assert "cn2an" in sys.modules

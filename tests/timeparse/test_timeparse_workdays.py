@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.timeparse import add_working_days, deadline_in_working_days, is_working_day, parse_when
+from timeparse import add_working_days, deadline_in_working_days, is_working_day, parse_when
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -61,7 +61,7 @@ def test_working_days_in_natural_language() -> None:
 
 
 def test_unknown_year_falls_back_to_monday_to_friday(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="commands.timeparse.workdays"):
+    with caplog.at_level(logging.WARNING, logger="timeparse.workdays"):
         assert is_working_day(date(2031, 1, 1)) is True  # a Wednesday; the holiday is unknown
         assert is_working_day(date(2031, 1, 4)) is False  # a Saturday
     assert any("2031" in record.getMessage() for record in caplog.records)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.timeparse import Recurrence, TimeParseError, parse_recurrence, split_recurrence
+from timeparse import Recurrence, TimeParseError, parse_recurrence, split_recurrence
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")
