@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.approvals.policy import ApprovalPolicy
 from commands.approvals.texts import render
-from notifications import reach
-from records import outbox
+from notifications.notice import NoticeSpec
+from notifications.service import notify
+from records import outbox, people
 from records.clock import Clock
 from timeparse import format_when
 
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 
 
 async def prefs(session: AsyncSession, user: str, policy: ApprovalPolicy) -> tuple[str, str]:
-    who = await reach.reader(session, user, lang=policy.default_lang, tz=policy.default_tz)
-    return who.lang, who.tz
+    lang, tz = await people.preferences(session, user)
+    return lang or policy.default_lang, tz or policy.default_tz
 
 
 def localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> dict[str, Any]:
@@ -57,18 +58,9 @@ async def tell(
     """DM one person a text of this feature, and push it to their devices."""
     lang, tz = await prefs(session, recipient, policy)
     body = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
-    await reach.dm(session, recipient, body, ref=ref)
+    await outbox.enqueue(session, outbox.text_content(body), to_user=recipient, ref=ref)
     if push_kind is not None:
-        await reach.push(
-            session,
-            [recipient],
-            kind=push_kind,
-            title=render("push.title", lang),
-            body=body,
-            clock=clock,
-            topic=topic,
-            ref=topic,
-        )
+        await push(session, [recipient], push_kind, render("push.title", lang), body, clock, topic=topic)
 
 
 async def tell_all(
@@ -86,6 +78,21 @@ async def tell_all(
     for user in dict.fromkeys(recipients):
         ref = ref_of(user) if ref_of is not None else None
         await tell(session, user, key, clock, policy, ref=ref, topic=topic, **params)
+
+
+async def push(
+    session: AsyncSession,
+    users: list[str],
+    kind: str,
+    title: str,
+    body: str,
+    clock: Clock,
+    *,
+    topic: str | None = None,
+) -> None:
+    """Web Push to their devices; the DM is already in the outbox, so never another DM."""
+    spec = NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=topic, dm="never")
+    await notify(session, users, spec, clock=clock)
 
 
 async def close_notice(
