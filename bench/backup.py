@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from records.config import load_settings
 from sqlalchemy import func, insert, select
 
 from records import audit
@@ -30,7 +31,6 @@ from records.migrate import upgrade
 from records.models import OutboxMessage
 from zhiban import audit_setup
 from zhiban.backup import create_backup, restore_backup
-from zhiban.settings import load_settings
 
 PG_ADMIN_URL = os.environ.get("ZHIBAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 BATCH = 10_000

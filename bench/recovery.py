@@ -31,6 +31,7 @@ from pathlib import Path
 
 import nio
 import redis
+from records.config import Settings
 from rq import Queue
 
 from records import timers
@@ -42,7 +43,6 @@ from records.timers import Fired, TimerRegistry, run_claimed
 from zhiban.config_file import write_config
 from zhiban.homeserver import LocalHomeserver
 from zhiban.redis_conn import EmbeddedRedis, answers
-from zhiban.settings import Settings
 from zhiban.worker import rq_transport
 
 TAKEOVER_TARGET_S = 5.0

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nio
+from records.config import load_settings
 from sqlalchemy import select
 
 from records import outbox
@@ -33,7 +34,6 @@ from records.models import OutboxMessage
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
 from zhiban.homeserver import LocalHomeserver
-from zhiban.settings import load_settings
 
 TARGET_S = 10.0
 

@@ -32,6 +32,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from records.config import Settings
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +41,6 @@ from records.db import Database
 from records.migrate import upgrade
 from records.models import Timer
 from records.timers import Fired, TimerPump, TimerRegistry, run_timer
-from zhiban.settings import Settings
 
 KIND = "bench.noop"
 PG_ADMIN_URL = os.environ.get("ZHIBAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

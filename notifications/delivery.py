@@ -39,7 +39,7 @@ from records.models import Timer
 from records.timers import Fired, IOTimerHandler
 
 if TYPE_CHECKING:
-    from zhiban.settings import PushSettings, Settings
+    from records.config import PushSettings, Settings
 
 PENDING = ("queued", "retrying")
 FINAL_FAILURES = ("gone", "failed", "rejected", "too_large", "invalid", "expired")

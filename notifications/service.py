@@ -24,7 +24,7 @@ from records.clock import Clock
 from records.models import Person
 
 if TYPE_CHECKING:
-    from zhiban.settings import Settings
+    from records.config import Settings
 
 SEND_KIND = "push.send"
 

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from records.config import Settings
 from sqlalchemy import text
 
 from records.clock import SystemClock
@@ -23,7 +24,6 @@ from server.limits import BodySizeLimit
 from server.origin import SameOriginWrites
 from server.ratelimit import PerAddressLimit
 from server.state import PushState
-from zhiban.settings import Settings
 
 GATEWAY_PATH = "/_matrix/push/"
 

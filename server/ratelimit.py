@@ -15,11 +15,11 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from records.config import ServerSettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from records.clock import Clock
 from server.errors import ApiError
-from zhiban.settings import ServerSettings
 
 # Buckets kept per limit before idle ones are forgotten (a full bucket is the same as none).
 MAX_KEYS = 20_000

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
+from records.config import Settings
 
 from notifications.delivery import allowlist_from, sender_from
 from notifications.webpush import Allowlist, VapidSigner, WebPushSender
@@ -16,7 +17,6 @@ from records.db import Database
 from server.errors import ApiError
 from server.ratelimit import Limits
 from server.session import SessionSigner
-from zhiban.settings import Settings
 
 
 @dataclass

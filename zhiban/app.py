@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from records.config import Settings
+
 from bot import Catalog, Dispatcher, Router
 from bot.fsm import BaseStorage
 from bot.help import help_router
@@ -19,7 +21,6 @@ from zhiban.features import load_features
 from zhiban.fsm_store import DatabaseStorage
 from zhiban.middlewares import ExactlyOnce
 from zhiban.observe import Observed
-from zhiban.settings import Settings
 
 BASE_MODEL_MODULES = ["records.models"]
 

@@ -25,8 +25,9 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from records.config import Settings, load_settings
+
 from zhiban.audit_setup import checkpoint_file, key_file
-from zhiban.settings import Settings, load_settings
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
+from records.config import Settings
 
 from zhiban import synapse_admin
-from zhiban.settings import Settings
 
 __all__ = ["BootstrapError", "BootstrapResult", "bootstrap_bot", "record_changes"]
 

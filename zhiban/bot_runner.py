@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from records.config import Settings
+
 from bot import BotClient, ClientOptions, JoinPolicy
 from bot.errors import MatrixError
 from records import lease
@@ -28,7 +30,6 @@ from zhiban.app import build_dispatcher
 from zhiban.config_file import write_private
 from zhiban.redis_conn import resolve_url
 from zhiban.relay import OutboxRelay
-from zhiban.settings import Settings
 from zhiban.tokens import DatabaseTokenStore
 from zhiban.wakeup import OUTBOX, WakeBus
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
+from records.config import ConfigError, Settings, config_path, load_settings
 
 from zhiban.cli_homeserver import homeserver_app
-from zhiban.settings import ConfigError, Settings, config_path, load_settings
 
 if TYPE_CHECKING:
     from records.audit_seal import Anchors
@@ -194,7 +194,7 @@ def _init_password(given: str | None) -> tuple[str, bool]:
 
 def _init_public_url(given: str | None) -> str:
     """The push server's public address, asked again until it is an http(s) URL."""
-    from zhiban.config_checks import http_url
+    from records.config_checks import http_url
 
     while True:
         value = given if given is not None else typer.prompt("The push server's public URL (https://…)")

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
+from records.config import Settings
 from sqlalchemy import text
 
 from records.db import Database
 from records.models import Lease
 from zhiban import bot_heartbeat as heartbeat
-from zhiban.settings import Settings
 
 TIMEOUT_SECONDS = 5.0
 # A sync is a long poll of 30 s, and the bot notes its last one with each lease renewal (10 s):

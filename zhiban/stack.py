@@ -20,12 +20,12 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+from records.config import load_settings
 
 from records.db import private_dir
 from zhiban.config_file import fresh_config, write_config
 from zhiban.homeserver import LocalHomeserver
 from zhiban.redis_conn import EmbeddedRedis, configured_url
-from zhiban.settings import load_settings
 
 # The demo office: (localpart, display name, roles).
 DEMO_PEOPLE = [

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import redis
+from records.config import ConfigError, Settings
 from rq import Queue
 from rq.job import Job
 from rq.worker import SimpleWorker
@@ -23,7 +24,6 @@ from records.db import Database
 from records.migrate import upgrade
 from records.timers import TimerPump
 from zhiban import backlog, jobs
-from zhiban.settings import ConfigError, Settings
 from zhiban.wakeup import TIMERS, WakeBus
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ class ApprovalPolicy:
 
 
 def policy_from_settings(settings: Any) -> ApprovalPolicy:
-    """From zhiban.settings.Settings, duck-typed (services never import zhiban)."""
+    """From records.config.Settings, duck-typed (services never import zhiban)."""
     section = getattr(settings, "approvals", None)
     base = ApprovalPolicy(default_lang=settings.default_lang, default_tz=settings.default_tz)
     if section is None:

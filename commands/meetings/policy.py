@@ -24,7 +24,7 @@ class MeetingPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> MeetingPolicy:
-        """From zhiban.settings.Settings (duck-typed: services never import zhiban)."""
+        """From records.config.Settings (duck-typed: services never import zhiban)."""
         section = getattr(settings, "meetings", None)
         if section is None:
             return cls()

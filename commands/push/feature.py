@@ -16,7 +16,7 @@ MODEL_MODULES: list[str] = ["notifications.models"]
 @functools.cache
 def _runtime() -> PushRuntime:
     # Resolved when the first push is sent, in the worker, from the same config as its jobs.
-    from zhiban.settings import load_settings
+    from records.config import load_settings
 
     return PushRuntime.from_settings(load_settings())
 

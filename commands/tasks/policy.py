@@ -66,7 +66,7 @@ class TaskPolicy:
 
 
 def policy_from_settings(settings: Any) -> TaskPolicy:
-    """Build the policy from zhiban.settings.Settings (duck-typed: services never import zhiban)."""
+    """Build the policy from records.config.Settings (duck-typed: services never import zhiban)."""
     tasks = settings.tasks
     return TaskPolicy(
         remind_before_minutes=tuple(tasks.remind_before_minutes),

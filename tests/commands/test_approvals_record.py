@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from docx import Document
+from records.config import Settings
 
 from commands.approvals import export, service
 from commands.approvals.chain import ChainError, parse_chain
@@ -14,7 +15,6 @@ from commands.approvals.templates import steps_from_template
 from records.clock import FrozenClock
 from records.db import Database
 from records.errors import DomainError
-from zhiban.settings import Settings
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 REQ, A, B, C = (f"@{n}:localhost" for n in ("req", "a", "b", "c"))

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from nio.crypto.attachments import encrypt_attachment
+from records.config import Settings
 from sqlalchemy import func, select
 
 from bot import BotClient
@@ -37,7 +38,6 @@ from records.outbox_actions import ACTION
 from tests.commands.test_tasks_chat import T0
 from tests.support.media_server import bot_client, serving
 from zhiban.app import build_dispatcher
-from zhiban.settings import Settings
 
 ROOM = "!voice:localhost"
 ALICE = "@alice:localhost"

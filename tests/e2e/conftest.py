@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
+from records.config import Settings, load_settings
 
 from commands.general.feature import PRUNE_KIND
 from commands.tasks.service import DIGEST
@@ -24,7 +25,6 @@ from zhiban.app import build_timers
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
 from zhiban.homeserver import LocalHomeserver
-from zhiban.settings import Settings, load_settings
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from records.config import MatrixSettings, Settings
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
@@ -31,7 +32,6 @@ from records.models import AuditEntry, OutboxMessage, Timer
 from records.outbox_actions import ACTION
 from records.timers import TimerPump, run_timer
 from zhiban.app import build_dispatcher, build_timers
-from zhiban.settings import MatrixSettings, Settings
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
 SERVER = "localhost"

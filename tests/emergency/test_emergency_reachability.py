@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from records.config import Settings
 from sqlalchemy import select
 
 from emergency.policy import Policy
 from emergency.reachability import open_direct_rooms, people_to_reach
 from records.db import Database
 from records.models import OutboxMessage
-from zhiban.settings import Settings
 
 
 def test_people_to_reach_are_responders_and_alerted_roles() -> None:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from records.config import EmergencySettings, MatrixSettings, ResponderRule, Settings
 from sqlalchemy import select
 
 from bot.types import ReceiptEvent
@@ -29,7 +30,6 @@ from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from tests.emergency.test_emergency_chat import BOT, LEADER, OFFICER, ROOM, STAFF_A, STRANGER, T0, Chat
 from zhiban.app import build_dispatcher
-from zhiban.settings import EmergencySettings, MatrixSettings, ResponderRule, Settings
 
 FIRE = "@fire:localhost"
 INCIDENT_ROOM = "!e1room:localhost"

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from records.config import MatrixSettings, Settings
 from sqlalchemy import func, select
 
 from bot import BotClient
@@ -25,7 +26,6 @@ from records.models import AuditEntry, OutboxMessage
 from tests.emergency.test_emergency_chat import LEADER, ROOM, T0
 from tests.support.media_server import HUGE, LyingMediaServer, bot_client
 from zhiban.app import build_dispatcher
-from zhiban.settings import MatrixSettings, Settings
 
 ROSTER = b"date,start,end,leader,officers,note\n2026-11-26,08:30,08:30,@zhang:localhost,@li:localhost,\n"
 # A roster row repeated: a well-formed file, only far too long.

@@ -12,6 +12,7 @@ from typing import Any
 # The fake push service lives next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from records.config import Settings
 from sqlalchemy import select
 
 from notifications.delivery import PushRuntime, make_send_handler, sender_from
@@ -22,7 +23,6 @@ from records.db import Database
 from records.migrate import upgrade_async
 from records.models import Timer
 from records.timers import TimerRegistry, run_timer
-from zhiban.settings import Settings
 
 # A Monday, 10:00 in Shanghai.
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

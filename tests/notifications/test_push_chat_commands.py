@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from push_env import PUBLIC_URL, T0, make_settings, migrated
+from records.config import Settings
 
 from bot import Catalog, Dispatcher, Message
 from bot.help import help_router
@@ -26,7 +27,6 @@ from records.models import AuditEntry, OutboxMessage, Person, Timer
 from records.people import RoleBook
 from zhiban.middlewares import ExactlyOnce
 from zhiban.relay import OutboxRelay
-from zhiban.settings import Settings
 
 USER = "@chu:office.test"
 ADMIN = "@admin:office.test"

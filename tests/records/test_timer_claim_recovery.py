@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
+from records.config import Settings
 from rq import Queue
 
 from records import timers
@@ -17,7 +18,6 @@ from records.clock import FrozenClock, as_utc
 from records.db import Database
 from records.models import Timer
 from records.timers import Fired, TimerRegistry, claim_due, run_claimed
-from zhiban.settings import Settings
 from zhiban.worker import timer_pump
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

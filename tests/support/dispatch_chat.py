@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from records.config import Settings
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
@@ -22,7 +23,6 @@ from records.clock import FrozenClock
 from records.db import Database
 from records.models import OutboxMessage
 from zhiban.app import build_dispatcher
-from zhiban.settings import Settings
 
 _ids = itertools.count()
 

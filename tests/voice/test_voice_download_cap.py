@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from records.config import Settings
 from sqlalchemy import func, select
 
 from bot import BotClient
@@ -26,7 +27,6 @@ from records.outbox_actions import ACTION
 from tests.commands.test_tasks_chat import T0
 from tests.support.media_server import HUGE, LyingMediaServer, bot_client
 from zhiban.app import build_dispatcher
-from zhiban.settings import Settings
 
 ROOM = "!voice:localhost"
 ALICE = "@alice:localhost"

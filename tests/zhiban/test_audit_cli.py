@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from records.config import Settings, load_settings
 from typer.testing import CliRunner, Result
 
 from records import audit
@@ -16,7 +17,6 @@ from records.db import Database
 from tests.records.audit_attacks import cut_from, rewrite
 from zhiban import audit_setup
 from zhiban.cli import app
-from zhiban.settings import Settings, load_settings
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from records.config import Settings, load_settings
 from sqlalchemy import select, text
 from typer.testing import CliRunner, Result
 
@@ -21,7 +22,6 @@ from records.models import AuditEntry
 from zhiban import audit_setup
 from zhiban.backup import libpq_url
 from zhiban.cli import app
-from zhiban.settings import Settings, load_settings
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from records.config import DatabaseSettings, MatrixSettings, Settings
 
 from records import lease
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import Lease
 from zhiban.bot_runner import LEASE_TTL, BotRuntime
-from zhiban.settings import DatabaseSettings, MatrixSettings, Settings
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 NAME = "bot:@zhiban:office.example"

@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from records.config import Settings
+
 from records import lease
 from records.clock import FrozenClock
 from records.db import Database
@@ -21,7 +23,6 @@ from zhiban.bot_runner import (
     pid_alive,
     store_id,
 )
-from zhiban.settings import Settings
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 NAME = "bot:@zhiban:office.example"

@@ -84,10 +84,10 @@ def test_the_database_password_is_not_put_into_the_url_unescaped() -> None:
 
 
 def test_a_password_apart_from_the_url_is_quoted_into_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from records.config import load_settings
     from sqlalchemy.engine import make_url
 
     from records.db import Database
-    from zhiban.settings import load_settings
 
     password = "p@ss:w/rd%20?#x"
     monkeypatch.setenv("ZHIBAN_DATABASE__URL", "postgresql://zhiban@postgres:5432/zhiban")
@@ -137,9 +137,10 @@ def test_init_writes_fresh_secrets_and_vapid_keys(tmp_path: Path) -> None:
 
 
 def test_audit_verify_reports_intact_and_broken(tmp_path: Path) -> None:
+    from records.config import load_settings
+
     from records.audit_seal import install
     from zhiban import audit_setup
-    from zhiban.settings import load_settings
 
     config = tmp_path / "zhiban.toml"
     config.write_text(f'data_dir = "{tmp_path}"\n')
@@ -271,7 +272,7 @@ def _interpolated(value: object) -> str:
 
 
 def test_every_variable_a_zhiban_process_is_given_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from zhiban.settings import load_settings
+    from records.config import load_settings
 
     services = compose_services()
     names = _zhiban_service_names()

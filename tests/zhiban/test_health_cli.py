@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from records.config import Settings
 from rq import Queue
 from rq.worker import SimpleWorker
 from typer.testing import CliRunner
@@ -26,7 +27,6 @@ from records.models import Lease
 from zhiban import bot_heartbeat as heartbeat
 from zhiban.cli import app
 from zhiban.health import server_health
-from zhiban.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 from live_server import serve

@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from records.config import Settings
 
 from zhiban import doctor, redis_conn
 from zhiban.doctor import check_redis
-from zhiban.settings import Settings
 
 
 @pytest.fixture

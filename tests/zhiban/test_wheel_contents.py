@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from records.config import Settings
 
 from server.app import create_app
-from zhiban.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "server" / "static"
@@ -30,7 +30,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 import server
 from server.app import create_app
-from zhiban.settings import Settings
+from records.config import Settings
 
 static = Path(server.__file__).parent / "static"
 app = create_app(Settings(data_dir=Path(sys.argv[1])))

@@ -1,7 +1,7 @@
 """Checks of single config values that need more than a number range.
 
 Each function returns the value (normalised) or raises ValueError with a message that says what
-is expected; `zhiban.settings` turns that into one line naming the key.
+is expected; `records.config` turns that into one line naming the key.
 """
 
 from __future__ import annotations

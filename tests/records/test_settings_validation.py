@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from records.config import ConfigError, Settings, load_settings
 from typer.testing import CliRunner
 
 from zhiban.cli import app
 from zhiban.config_file import fresh_config, write_config
-from zhiban.settings import ConfigError, Settings, load_settings
 
 GOOD_SECRET = "k" * 32
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from records.config import ConfigError, load_settings
 from typer.testing import CliRunner
 
 from zhiban.cli import app
-from zhiban.settings import ConfigError, load_settings
 
 
 def _problems(tmp_path: Path, toml: str = "") -> str:

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from records.config_checks import Grade, NonNegative, NonNegativeSeconds, Port, Positive, PositiveSeconds, PushHost
 from zhiban import config_checks as checks
-from zhiban.config_checks import Grade, NonNegative, NonNegativeSeconds, Port, Positive, PositiveSeconds, PushHost
 
 DEFAULT_CONFIG = "zhiban.toml"
 
@@ -396,7 +396,7 @@ def load_settings(path: str | Path | None = None, *, required: bool = False) -> 
             raise ConfigError(f"cannot read {file}: {exc}") from None
     elif required:
         raise ConfigError(f"no config file at {file}. Run `zhiban init` to write one.")
-    from zhiban.config_errors import describe, unknown_variables
+    from records.config_errors import describe, unknown_variables
 
     unknown = unknown_variables(Settings, os.environ)
     problems = list(unknown.values())
