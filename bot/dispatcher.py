@@ -19,7 +19,7 @@ from bot.filters import PREFIXES, Command, ParsedText, parsed_command
 from bot.fsm import BaseStorage, FSMContext, MemoryStorage, StorageKey
 from bot.grammar import TEXTS as GRAMMAR_TEXTS
 from bot.grammar import closest_word, ranked
-from bot.i18n import Catalog
+from bot.i18n import Catalog, translator
 from bot.router import UNHANDLED, Middleware, NextHandler, Router, _wrap
 from bot.texts import TEXTS
 from bot.types import Event, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent
@@ -27,6 +27,9 @@ from bot.types import Event, MemberEvent, Message, ReactionEvent, ReceiptEvent, 
 log = logging.getLogger(__name__)
 # A word that reads as a Chinese command name: command names are two to six characters.
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{1,6}$")
+
+# Adds values to an event's data once its state is known (Dispatcher.turn_builder).
+TurnBuilder = Callable[[Event, dict[str, Any]], None]
 
 OBSERVER_OF: dict[type, str] = {
     Message: "message",
@@ -60,6 +63,7 @@ class Dispatcher(Router):
         # Values every handler may ask for by name (services, settings, the database…).
         self.context: dict[str, Any] = dict(context)
         self.outer_middlewares: list[Middleware] = []
+        self.turn_builders: list[TurnBuilder] = []
         self._queues: dict[tuple[str, str], asyncio.Queue[tuple[Event, dict[str, Any], asyncio.Future[Any]]]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -68,6 +72,15 @@ class Dispatcher(Router):
         """Runs for every event before any filter, outermost first."""
         self.outer_middlewares.append(middleware)
         return middleware
+
+    def turn_builder(self, builder: TurnBuilder) -> TurnBuilder:
+        """Runs for every event once its lock is held and its state known, before any filter.
+
+        An application adds here the values its handlers ask for that need the turn's state
+        (a typed turn object, say); outer middlewares run before the state exists.
+        """
+        self.turn_builders.append(builder)
+        return builder
 
     # -- running one event -------------------------------------------------------------
     async def feed(self, event: Event, data: dict[str, Any] | None = None) -> Any:
@@ -94,8 +107,7 @@ class Dispatcher(Router):
 
     def _route(self, observer: str) -> NextHandler:
         async def route(event: Event, data: dict[str, Any]) -> Any:
-            lang = data.get("lang")
-            data["t"] = lambda key, **params: self.catalog.t(key, lang, **params)
+            data["t"] = translator(self.catalog, data.get("lang"))
             async with AsyncExitStack() as stack:
                 thread = event.thread_root if isinstance(event, Message) else None
                 key = StorageKey.for_event(event, thread_id=thread)
@@ -103,6 +115,8 @@ class Dispatcher(Router):
                 # cannot both act on the same step of a flow.
                 await stack.enter_async_context(self.storage.lock(key))
                 data["state"] = FSMContext(self.storage, key)
+                for build in self.turn_builders:
+                    build(event, data)
                 if isinstance(event, Message) and not event.is_voice:
                     too_long = self._refuse_oversized(event, data)
                     if too_long is not None:

@@ -7,12 +7,27 @@ catalog. A missing language falls back to zh; a missing key is a programming err
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
 Texts = Mapping[str, Mapping[str, str]]
+
+
+class Translator(Protocol):
+    """What a handler calls to say something in its user's language: `t("key", name=...)`."""
+
+    def __call__(self, key: str, /, **params: Any) -> str: ...
+
+
+def translator(catalog: Catalog, lang: str | None) -> Translator:
+    """The catalog's texts in one language, as a handler's `t`."""
+
+    def t(key: str, /, **params: Any) -> str:
+        return catalog.t(key, lang, **params)
+
+    return t
 
 
 class Catalog:

@@ -10,16 +10,16 @@ from typing import Any
 
 from records.config import Settings
 
-from bot import Catalog, Dispatcher, Router
+from bot import Catalog, Dispatcher
 from bot.fsm import BaseStorage
 from bot.help import help_router
 from records.clock import Clock, SystemClock
 from records.db import Database
 from records.people import RoleBook
 from records.timers import TimerRegistry
-from zhiban.features import load_features
+from zhiban.features import FEATURES
 from zhiban.fsm_store import DatabaseStorage
-from zhiban.middlewares import ExactlyOnce
+from zhiban.middlewares import ExactlyOnce, build_turn
 from zhiban.observe import Observed
 
 BASE_MODEL_MODULES = ["records.models"]
@@ -28,21 +28,21 @@ BASE_MODEL_MODULES = ["records.models"]
 def model_modules() -> list[str]:
     """Every module with tables, for the migrations (alembic's env imports them)."""
     modules = list(BASE_MODEL_MODULES)
-    for feature in load_features():
-        modules.extend(feature.MODEL_MODULES)
+    for feature in FEATURES:
+        modules.extend(feature.model_modules)
     return modules
 
 
 def build_catalog(settings: Settings) -> Catalog:
     catalog = Catalog(default_lang=settings.default_lang)
-    for feature in load_features():
-        catalog.add(feature.TEXTS)
+    for feature in FEATURES:
+        catalog.add(feature.texts)
     return catalog
 
 
 def build_timers() -> TimerRegistry:
     registry = TimerRegistry()
-    for feature in load_features():
+    for feature in FEATURES:
         feature.register_timers(registry)
     return registry
 
@@ -72,11 +72,8 @@ def build_dispatcher(
     )
     dispatcher.outer_middleware(Observed())  # outermost: counts and times the whole turn
     dispatcher.outer_middleware(ExactlyOnce(db))
+    dispatcher.turn_builder(build_turn)
     dispatcher.include_router(help_router())
-    for feature in load_features():
-        router: Router = feature.router
-        if router.parent is not None:  # a second dispatcher in one process (tests)
-            router.parent.sub_routers.remove(router)
-            router.parent = None
-        dispatcher.include_router(router)
+    for feature in FEATURES:
+        dispatcher.include_router(feature.router())  # fresh routers for each dispatcher
     return dispatcher

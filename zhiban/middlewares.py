@@ -11,10 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from bot.dispatcher import Dispatcher
 from bot.errors import UserFacingError
 from bot.fsm import FSMContext
+from bot.i18n import translator
 from bot.mentions import RoomMembers
 from bot.outbound import current_outbound
 from bot.router import UNHANDLED, NextHandler
 from bot.types import Event
+from commands.turn import Turn
 from records import ledger, outbox, people
 from records.db import Database
 from records.directory import PeopleDirectory
@@ -123,7 +125,7 @@ class ExactlyOnce:
         data["lang"] = lang or (settings.default_lang if settings else "zh")
         data["tz"] = tz or (settings.default_tz if settings else "Asia/Shanghai")
         catalog = data["catalog"]
-        data["t"] = lambda key, **params: catalog.t(key, data["lang"], **params)
+        data["t"] = translator(catalog, data["lang"])
         roles, client = data.get("roles"), data.get("client")
 
         async def resolve_roles(user_id: str, room_id: str | None = None) -> set[str]:
@@ -140,3 +142,28 @@ class ExactlyOnce:
             configured=roles.everyone() if roles else (),
             server=_server_of(settings),
         )
+
+
+def build_turn(event: Event, data: dict[str, Any]) -> None:
+    """Hand handlers one typed `turn` (commands.turn) alongside the loose values it gathers.
+
+    A Dispatcher.turn_builder: it runs inside ExactlyOnce's transaction, once the event's
+    state is known. The loose keys stay while features move to `turn`.
+    """
+    if "session" not in data or data.get("client") is None:
+        return  # not a turn of the app's (a framework-only dispatcher, a benchmark)
+    data["turn"] = Turn(
+        session=data["session"],
+        clock=data["clock"],
+        settings=data["settings"],
+        roles=data["roles"],
+        client=data["client"],
+        state=data["state"],
+        catalog=data["catalog"],
+        t=data["t"],
+        lang=data["lang"],
+        tz=data["tz"],
+        directory=data["directory"],
+        resolve_roles=data["resolve_roles"],
+        db=data["db"],
+    )

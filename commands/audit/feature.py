@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot import Router
 from commands.audit import service
+from commands.audit.handlers import router
 from commands.audit.texts import TEXTS
-from records.clock import Clock
-from records.db import Database
+from commands.plugin import Feature
 from records.timers import TimerRegistry
-
-router = Router("audit")
-MODEL_MODULES: list[str] = []
 
 
 def register_timers(registry: TimerRegistry) -> None:
@@ -20,10 +14,6 @@ def register_timers(registry: TimerRegistry) -> None:
     registry.register_io(service.KIND)(service.fire)
 
 
-@router.startup()
-async def plan_checkpoints(settings: Any, db: Database, clock: Clock) -> None:
-    async with db.transaction() as session:
-        await service.plan(session, clock, every_hours=settings.audit.checkpoint_every_hours)
+FEATURE = Feature(name="audit", router=router, texts=TEXTS, register_timers=register_timers)
 
-
-__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]
+__all__ = ["FEATURE"]

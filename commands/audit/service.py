@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.audit.texts import tr
+from commands.audit import render
 from records import audit, outbox, timers
 from records.audit_seal import Anchors, Checkpoint, installed
 from records.clock import Clock
@@ -29,27 +28,11 @@ TIMER_KEY = "audit.checkpoint"
 FIRST_AFTER = timedelta(hours=1)
 
 
-def _room_content(anchors: Anchors, checkpoint: Checkpoint) -> dict[str, Any]:
-    at = f"{checkpoint.at:%Y-%m-%d %H:%M:%S} UTC"
-    body = tr("audit.checkpoint", anchors.lang, seq=checkpoint.seq, at=at, head=checkpoint.head, hmac=checkpoint.hmac)
-    content = outbox.text_content(body, msgtype="m.notice")
-    # The signed fields as data too, so that the room's copy can be checked by a program.
-    content["zhiban.audit_checkpoint"] = {
-        "seq": checkpoint.seq,
-        "head": checkpoint.head,
-        "at": checkpoint.at.isoformat(timespec="microseconds"),
-        "sealed_from": checkpoint.sealed_from,
-        "hmac": checkpoint.hmac,
-    }
-    return content
-
-
 async def _alert(db: Database, anchors: Anchors, broken: audit.TrailBroken) -> None:
     if anchors.room is None:
         return
-    body = tr("audit.broken", anchors.lang, seq=broken.at if broken.at is not None else "?", reason=broken.reason)
     async with db.transaction() as session:
-        await outbox.enqueue(session, outbox.text_content(body, msgtype="m.notice"), room_id=anchors.room)
+        await outbox.enqueue(session, render.broken_notice(anchors.lang, broken), room_id=anchors.room)
 
 
 async def take(db: Database, anchors: Anchors, clock: Clock) -> Checkpoint:
@@ -68,7 +51,7 @@ async def take(db: Database, anchors: Anchors, clock: Clock) -> Checkpoint:
                 session, key=anchors.key, verified=verified, clock=clock, checkpoint_file=anchors.checkpoint_file
             )
             if anchors.room is not None:
-                await outbox.enqueue(session, _room_content(anchors, signed), room_id=anchors.room)
+                await outbox.enqueue(session, render.checkpoint_notice(anchors.lang, signed), room_id=anchors.room)
     except audit.TrailBroken as broken:
         log.error("no audit checkpoint taken: %s", broken)
         await _alert(db, anchors, broken)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 
+from commands.plugin import Feature
 from commands.push.handlers import router
 from commands.push.texts import TEXTS
 from notifications.delivery import PushRuntime, make_send_handler
 from notifications.service import SEND_KIND
 from records.timers import TimerRegistry
-
-MODEL_MODULES: list[str] = ["notifications.models"]
 
 
 @functools.cache
@@ -25,4 +24,12 @@ def register_timers(registry: TimerRegistry) -> None:
     registry.register_io(SEND_KIND)(make_send_handler(_runtime))
 
 
-__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]
+FEATURE = Feature(
+    name="push",
+    router=router,
+    texts=TEXTS,
+    model_modules=("notifications.models",),
+    register_timers=register_timers,
+)
+
+__all__ = ["FEATURE"]

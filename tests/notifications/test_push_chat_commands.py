@@ -17,7 +17,7 @@ from records.config import Settings
 
 from bot import Catalog, Dispatcher, Message
 from bot.help import help_router
-from commands.push.feature import TEXTS, router
+from commands.push.feature import FEATURE
 from notifications import sessions, signin
 from notifications.models import Delivery, PushSubscription, SignInLink
 from records import outbox
@@ -25,7 +25,8 @@ from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Person, Timer
 from records.people import RoleBook
-from zhiban.middlewares import ExactlyOnce
+from tests.support.dispatch_chat import PowerLevels
+from zhiban.middlewares import ExactlyOnce, build_turn
 from zhiban.relay import OutboxRelay
 
 USER = "@chu:office.test"
@@ -52,16 +53,20 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def dispatcher(settings: Settings, db: Database, clock: FrozenClock) -> Dispatcher:
     catalog = Catalog(default_lang="zh")
-    catalog.add(TEXTS)
+    catalog.add(FEATURE.texts)
     dp = Dispatcher(
-        catalog=catalog, settings=settings, db=db, roles=RoleBook({"admin": [ADMIN]}), clock=clock, report_errors=False
+        catalog=catalog,
+        settings=settings,
+        db=db,
+        roles=RoleBook({"admin": [ADMIN]}),
+        clock=clock,
+        client=PowerLevels(),
+        report_errors=False,
     )
     dp.outer_middleware(ExactlyOnce(db))
+    dp.turn_builder(build_turn)
     dp.include_router(help_router())
-    if router.parent is not None:
-        router.parent.sub_routers.remove(router)
-        router.parent = None
-    dp.include_router(router)
+    dp.include_router(FEATURE.router())
     return dp
 
 
