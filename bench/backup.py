@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from records.config import load_settings
 from sqlalchemy import func, insert, select
 
 from records import audit
 from records.audit_seal import install
+from records.config import load_settings
 from records.db import Database
 from records.migrate import upgrade
 from records.models import OutboxMessage

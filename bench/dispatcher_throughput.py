@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from records.config import Settings
-
 from bot.fsm import MemoryStorage
 from bot.outbound import Sent, current_outbound
 from bot.types import Event, Message, ReactionEvent
+from records.config import Settings
 from records.db import Database
 from records.migrate import upgrade
 from zhiban.app import build_dispatcher

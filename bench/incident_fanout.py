@@ -28,8 +28,8 @@ from typing import Any
 
 import aiohttp
 import nio
-from records.config import load_settings
 
+from records.config import load_settings
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
 from zhiban.homeserver import LocalHomeserver

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import nio
 import redis
-from records.config import Settings
 from rq import Queue
 
 from records import timers
 from records.clock import SystemClock
+from records.config import Settings
 from records.db import Database
 from records.migrate import upgrade_async
 from records.models import Timer

@@ -25,10 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nio
-from records.config import load_settings
 from sqlalchemy import select
 
 from records import outbox
+from records.config import load_settings
 from records.db import Database
 from records.models import OutboxMessage
 from zhiban.bot_runner import BotRuntime

@@ -32,11 +32,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from records.config import Settings
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from records.clock import Clock, SystemClock
+from records.config import Settings
 from records.db import Database
 from records.migrate import upgrade
 from records.models import Timer

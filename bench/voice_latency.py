@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from records.config import load_settings
 
 from records.clock import SystemClock
+from records.config import load_settings
 from records.db import Database
 from records.timers import TimerPump, run_timer
 from tests.support.chat_user import ChatUser, Received

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from records import config_checks as checks
 from records.config_checks import Grade, NonNegative, NonNegativeSeconds, Port, Positive, PositiveSeconds, PushHost
-from zhiban import config_checks as checks
 
 DEFAULT_CONFIG = "zhiban.toml"
 

@@ -14,10 +14,10 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from records.config import Settings
 from sqlalchemy import text
 
 from records.clock import SystemClock
+from records.config import Settings
 from records.db import Database
 from server import errors, gateway_routes, push_api, pwa, signin_routes
 from server.limits import BodySizeLimit

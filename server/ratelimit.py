@@ -15,10 +15,10 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from records.config import ServerSettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from records.clock import Clock
+from records.config import ServerSettings
 from server.errors import ApiError
 
 # Buckets kept per limit before idle ones are forgotten (a full bucket is the same as none).

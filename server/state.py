@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
-from records.config import Settings
 
 from notifications.delivery import allowlist_from, sender_from
 from notifications.webpush import Allowlist, VapidSigner, WebPushSender
 from notifications.webpush.errors import InvalidVapidConfig
 from records.clock import Clock
+from records.config import Settings
 from records.db import Database
 from server.errors import ApiError
 from server.ratelimit import Limits

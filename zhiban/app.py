@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from records.config import Settings
-
 from bot import Catalog, Dispatcher
 from bot.fsm import BaseStorage
 from bot.help import help_router
 from records.clock import Clock, SystemClock
+from records.config import Settings
 from records.db import Database
 from records.people import RoleBook
 from records.timers import TimerRegistry

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from records.config import Settings
-
 from records.audit_seal import Anchors, key_from_text, load_key
 from records.audit_seal import install as install_anchors
+from records.config import Settings
 
 
 def key_file(settings: Settings) -> Path:

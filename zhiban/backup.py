@@ -26,7 +26,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from records.config import Settings, load_settings
-
 from zhiban.audit_setup import checkpoint_file, key_file
 
 FORMAT_VERSION = 1

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
-from records.config import Settings
 
+from records.config import Settings
 from zhiban import synapse_admin
 
 __all__ = ["BootstrapError", "BootstrapResult", "bootstrap_bot", "record_changes"]

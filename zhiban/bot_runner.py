@@ -17,12 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from records.config import Settings
-
 from bot import BotClient, ClientOptions, JoinPolicy
 from bot.errors import MatrixError
 from records import lease
 from records.clock import Clock, SystemClock
+from records.config import Settings
 from records.db import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Database, private_dir, tighten
 from records.migrate import upgrade_async
 from zhiban import bot_heartbeat as heartbeat

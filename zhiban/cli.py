@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from records.config import ConfigError, Settings, config_path, load_settings
 
+from records.config import ConfigError, Settings, config_path, load_settings
 from zhiban.cli_homeserver import homeserver_app
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from records.config import ConfigError, load_settings
 
 homeserver_app = typer.Typer(help="The bot's account on a homeserver of your own.", no_args_is_help=True)

@@ -23,11 +23,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import redis
-from records.config import Settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from records.config import Settings
 from zhiban.redis_conn import LOCAL_URL, embedded_version
 from zhiban.synapse_admin import EXEMPT, AdminApiError, get_override
 

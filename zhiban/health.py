@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
-from records.config import Settings
 from sqlalchemy import text
 
+from records.config import Settings
 from records.db import Database
 from records.models import Lease
 from zhiban import bot_heartbeat as heartbeat

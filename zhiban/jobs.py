@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from prometheus_client import Histogram
-from records.config import Settings, load_settings
 
 from records import outbox
 from records.clock import SystemClock
+from records.config import Settings, load_settings
 from records.db import Database
 from records.timers import TimerRegistry, run_claimed
 from zhiban.wakeup import OUTBOX, publish_sync

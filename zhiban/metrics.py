@@ -12,6 +12,7 @@ import logging
 from typing import Literal
 
 from prometheus_client import start_http_server
+
 from records.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)

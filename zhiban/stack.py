@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from records.config import load_settings
 
+from records.config import load_settings
 from records.db import private_dir
 from zhiban.config_file import fresh_config, write_config
 from zhiban.homeserver import LocalHomeserver

@@ -14,12 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import redis
-from records.config import ConfigError, Settings
 from rq import Queue
 from rq.job import Job
 from rq.worker import SimpleWorker
 
 from records.clock import Clock, SystemClock
+from records.config import ConfigError, Settings
 from records.db import Database
 from records.migrate import upgrade
 from records.timers import TimerPump

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 from docx import Document
-from records.config import Settings
 
 from commands.approvals import export, service
 from commands.approvals.chain import ChainError, parse_chain
 from commands.approvals.templates import steps_from_template
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.errors import DomainError
 

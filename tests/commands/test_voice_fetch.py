@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from nio.crypto.attachments import encrypt_attachment
-from records.config import Settings
 from sqlalchemy import func, select
 
 from bot import BotClient
@@ -32,6 +31,7 @@ from commands.voice.models import VoiceAudio, VoiceNote
 from commands.voice.texts import text
 from records import outbox_actions
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Timer
 from records.outbox_actions import ACTION

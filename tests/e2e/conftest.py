@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
-from records.config import Settings, load_settings
 
 from commands.general.feature import PRUNE_KIND
 from commands.tasks.service import DIGEST
 from records.clock import Clock, SystemClock
+from records.config import Settings, load_settings
 from records.db import Database
 from records.models import Timer
 from records.timers import TimerPump, run_timer

@@ -28,10 +28,10 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from records.config import Settings, load_settings
 
 from notifications import signin
 from records.clock import SystemClock
+from records.config import Settings, load_settings
 from records.db import Database
 from records.models import Lease
 from server.session import COOKIE

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from records.config import MatrixSettings, Settings
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
@@ -27,6 +26,7 @@ from emergency.policy import Policy
 from emergency.texts import TEXTS
 from records import outbox_actions
 from records.clock import FrozenClock
+from records.config import MatrixSettings, Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Timer
 from records.outbox_actions import ACTION

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from records.config import Settings
 from sqlalchemy import select
 
 from emergency.policy import Policy
 from emergency.reachability import open_direct_rooms, people_to_reach
+from records.config import Settings
 from records.db import Database
 from records.models import OutboxMessage
 

@@ -17,7 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from records.config import EmergencySettings, MatrixSettings, ResponderRule, Settings
 from sqlalchemy import select
 
 from bot.types import ReceiptEvent
@@ -26,6 +25,7 @@ from emergency.outreach import room_link
 from emergency.texts import tr
 from records import outbox
 from records.clock import FrozenClock
+from records.config import EmergencySettings, MatrixSettings, ResponderRule, Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from tests.emergency.test_emergency_chat import BOT, LEADER, OFFICER, ROOM, STAFF_A, STRANGER, T0, Chat

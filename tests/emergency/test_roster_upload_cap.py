@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from records.config import MatrixSettings, Settings
 from sqlalchemy import func, select
 
 from bot import BotClient
@@ -21,6 +20,7 @@ from bot.types import Media, Message
 from emergency.handlers_duty import ROSTER_MAX_BYTES
 from emergency.models import Shift
 from records.clock import FrozenClock
+from records.config import MatrixSettings, Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from tests.emergency.test_emergency_chat import LEADER, ROOM, T0

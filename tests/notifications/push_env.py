@@ -12,13 +12,13 @@ from typing import Any
 # The fake push service lives next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from records.config import Settings
 from sqlalchemy import select
 
 from notifications.delivery import PushRuntime, make_send_handler, sender_from
 from notifications.service import SEND_KIND, Defaults
 from notifications.webpush import generate_vapid_keys
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.migrate import upgrade_async
 from records.models import Timer

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from push_env import PUBLIC_URL, T0, make_settings, migrated
-from records.config import Settings
 
 from bot import Catalog, Dispatcher, Message
 from bot.help import help_router
@@ -22,6 +21,7 @@ from notifications import sessions, signin
 from notifications.models import Delivery, PushSubscription, SignInLink
 from records import outbox
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Person, Timer
 from records.people import RoleBook

@@ -15,12 +15,12 @@ from sqlalchemy import inspect, select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_push_service import FakePushService, FakeSubscription, Reply
 from push_env import T0, make_settings, migrated, run_push_timers
-from records.config import Settings
 
 from notifications.models import Delivery, Notice, PushSubscription
 from notifications.notice import NoticeSpec, topic_header
 from notifications.service import SEND_KIND, notify
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import OutboxMessage, Person, Timer
 

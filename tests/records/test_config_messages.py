@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from records.config import ConfigError, load_settings
 from typer.testing import CliRunner
 
+from records.config import ConfigError, load_settings
 from zhiban.cli import app
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from records.config import ConfigError, Settings, load_settings
 from typer.testing import CliRunner
 
+from records.config import ConfigError, Settings, load_settings
 from zhiban.cli import app
 from zhiban.config_file import fresh_config, write_config
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from records.config import Settings
 from rq import Queue
 
 from records import timers
 from records.clock import FrozenClock, as_utc
+from records.config import Settings
 from records.db import Database
 from records.models import Timer
 from records.timers import Fired, TimerRegistry, claim_due, run_claimed

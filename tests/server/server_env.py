@@ -18,10 +18,10 @@ from fastapi import FastAPI
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from fake_push_service import FakePushService
 from push_env import T0, make_settings
-from records.config import Settings
 
 from notifications import signin
 from records.clock import FrozenClock
+from records.config import Settings
 from records.migrate import upgrade_async
 from server.app import create_app
 

@@ -14,8 +14,9 @@ from fastapi import FastAPI
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from fake_push_service import FakePushService, FakeSubscription, Reply
-from records.config import Settings
 from server_env import clock_fixture, fake_fixture, server_fixture, settings_fixture  # noqa: F401 - shared fixtures
+
+from records.config import Settings
 
 PATH = "/_matrix/push/v1/notify"
 

@@ -16,10 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from fake_push_service import FakePushService
 from push_env import T0, make_settings, run_push_timers
-from records.config import Settings
 from server_env import USER, clock_fixture, fake_fixture, make_link, running_app, server_fixture, settings_fixture  # noqa: F401 - shared fixtures
 
 from records.clock import FrozenClock
+from records.config import Settings
 from server.session import COOKIE
 
 

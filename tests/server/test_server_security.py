@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from fake_push_service import FakePushService, FakeSubscription
 from push_env import PUBLIC_URL, T0, make_settings
-from records.config import Settings
 from server_env import USER, clock_fixture, fake_fixture, make_link, running_app, server_fixture, settings_fixture  # noqa: F401 - shared fixtures
 
 from records.clock import FrozenClock
+from records.config import Settings
 from server.session import COOKIE
 
 GATEWAY = "/_matrix/push/v1/notify"

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from records.config import Settings
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
 from bot.types import Message, ReactionEvent
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import OutboxMessage
 from zhiban.app import build_dispatcher

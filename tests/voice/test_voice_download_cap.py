@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from records.config import Settings
 from sqlalchemy import func, select
 
 from bot import BotClient
@@ -21,6 +20,7 @@ from bot.types import Media, Message
 from commands.voice.models import VoiceAudio, VoiceNote
 from records import outbox_actions
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import OutboxMessage, Timer
 from records.outbox_actions import ACTION

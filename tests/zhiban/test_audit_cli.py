@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from records.config import Settings, load_settings
 from typer.testing import CliRunner, Result
 
 from records import audit
 from records.audit_seal import install
+from records.config import Settings, load_settings
 from records.db import Database
 from tests.records.audit_attacks import cut_from, rewrite
 from zhiban import audit_setup

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from records.config import Settings, load_settings
 from sqlalchemy import select, text
 from typer.testing import CliRunner, Result
 
 from records import audit
 from records.audit_seal import install
+from records.config import Settings, load_settings
 from records.db import Database
 from records.models import AuditEntry
 from zhiban import audit_setup

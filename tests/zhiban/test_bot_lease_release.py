@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from records.config import DatabaseSettings, MatrixSettings, Settings
 
 from records import lease
 from records.clock import FrozenClock
+from records.config import DatabaseSettings, MatrixSettings, Settings
 from records.db import Database
 from records.models import Lease
 from zhiban.bot_runner import LEASE_TTL, BotRuntime

@@ -9,10 +9,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from records.config import Settings
-
 from records import lease
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from zhiban.bot_runner import (
     LEASE_TTL,

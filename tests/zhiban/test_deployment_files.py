@@ -84,9 +84,9 @@ def test_the_database_password_is_not_put_into_the_url_unescaped() -> None:
 
 
 def test_a_password_apart_from_the_url_is_quoted_into_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from records.config import load_settings
     from sqlalchemy.engine import make_url
 
+    from records.config import load_settings
     from records.db import Database
 
     password = "p@ss:w/rd%20?#x"
@@ -137,9 +137,8 @@ def test_init_writes_fresh_secrets_and_vapid_keys(tmp_path: Path) -> None:
 
 
 def test_audit_verify_reports_intact_and_broken(tmp_path: Path) -> None:
-    from records.config import load_settings
-
     from records.audit_seal import install
+    from records.config import load_settings
     from zhiban import audit_setup
 
     config = tmp_path / "zhiban.toml"

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import redis
-from records.config import Settings
 from rq import Queue
 from rq.worker import SimpleWorker
 from typer.testing import CliRunner
 
+from records.config import Settings
 from records.db import Database
 from records.models import Lease
 from zhiban import bot_heartbeat as heartbeat

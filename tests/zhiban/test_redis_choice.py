@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from records.config import Settings
 
+from records.config import Settings
 from zhiban import doctor, redis_conn
 from zhiban.doctor import check_redis
 

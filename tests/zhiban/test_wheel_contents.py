@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from records.config import Settings
 
+from records.config import Settings
 from server.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
