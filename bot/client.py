@@ -25,6 +25,7 @@ import nio
 from bot.dispatcher import Dispatcher
 from bot.errors import MatrixError, check
 from bot.outbound import Sent
+from bot.rooms import RoomCalls
 from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent, mentions_in
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class ClientOptions:
     sync_timeout_ms: int = 30_000
 
 
-class BotClient:
+class BotClient(RoomCalls):
     """Runs the sync loop and is the direct `Outbound` of the framework."""
 
     # Seconds between two writes of the sync token while events keep coming.
