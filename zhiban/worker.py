@@ -115,12 +115,13 @@ def run_worker(settings: Settings, redis_url: str | None, *, config_file: Path |
     upgrade(settings.database_url)
     # The jobs run in this process with the settings the worker was started with.
     jobs.use_settings(settings, redis_url)
-    jobs.prepare()
     # Whatever else reads the config in this process (the push feature's sender) must find the
     # same file, wherever the worker was started from, and reach the same Redis.
     if config_file is not None:
         os.environ["ZHIBAN_CONFIG"] = str(config_file.resolve())
     os.environ.setdefault("ZHIBAN_REDIS__URL", redis_url)
+    # After the environment above: the features' handlers, once loaded, find the same config.
+    jobs.prepare()
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(settings.redis.queue, connection=connection)
     stop = threading.Event()
