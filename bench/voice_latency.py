@@ -79,7 +79,8 @@ def _reaction(event_id: str, bot: str):  # type: ignore[no-untyped-def]
 
 
 async def main_async() -> int:
-    import voice.jobs as jobs
+    import commands.voice.jobs as jobs
+
     from voice.decode import decode_audio, duration_of
 
     root = Path(tempfile.mkdtemp(prefix="zhiban-voice-bench-"))

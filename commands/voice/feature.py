@@ -1,6 +1,6 @@
 """The voice feature: voice messages become transcripts (filed to their context), and ``!search``.
 
-The bot side (handlers) queues notes; the worker side (voice/jobs.py) runs the
+The bot side (handlers) queues notes; the worker side (commands/voice/jobs.py) runs the
 "voice.transcribe" timer registered here.
 """
 
@@ -14,7 +14,7 @@ MODEL_MODULES: list[str] = ["commands.voice.models"]
 
 
 def register_timers(registry: TimerRegistry) -> None:
-    from voice.jobs import register
+    from commands.voice.jobs import register
 
     register(registry)
 

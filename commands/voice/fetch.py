@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.media import DownloadTooLarge, MediaDownloadError
 from commands.voice import service
+from commands.voice.jobs import thread_relation
 from commands.voice.models import VoiceNote
 from commands.voice.texts import text
 from records import outbox
@@ -33,7 +34,6 @@ from records.clock import SystemClock
 from records.errors import DomainError
 from records.models import OutboxMessage
 from records.outbox_actions import Outcome, enqueue_action, register
-from voice.jobs import thread_relation
 
 log = logging.getLogger(__name__)
 

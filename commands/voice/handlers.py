@@ -18,11 +18,11 @@ from bot import Command, CommandObject, Message, Router, UserFacingError, Voice
 from commands.visibility import viewer_roles
 from commands.voice import service
 from commands.voice.fetch import queue_fetch
+from commands.voice.jobs import job_options
 from records import outbox_actions
 from records.clock import Clock
 from records.errors import DomainError
 from timeparse import format_when
-from voice.jobs import job_options
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 No Matrix here: the chat handler records the note (``receive_note``), the bot's outbox relay
 stores the bytes it fetched (``store_audio``, see commands/voice/fetch.py), and the worker
-(voice/jobs.py) calls ``finish_note`` / ``fail_note`` with the transcript.
+(commands/voice/jobs.py) calls ``finish_note`` / ``fail_note`` with the transcript.
 
 Filing is a small registry so that features built separately (incidents, meetings, tasks,
 reports) can claim a transcript without this module knowing them: ``register_filer(fn)``.

@@ -19,7 +19,7 @@ METRIC_MODULES = (
     "zhiban.backlog",
     "zhiban.jobs",
     "records.timer_metrics",
-    "voice.jobs",
+    "commands.voice.jobs",
     "notifications.push_metrics",
     "server.gateway_routes",
 )
