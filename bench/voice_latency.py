@@ -80,7 +80,6 @@ def _reaction(event_id: str, bot: str):  # type: ignore[no-untyped-def]
 
 async def main_async() -> int:
     import commands.voice.jobs as jobs
-
     from voice.decode import decode_audio, duration_of
 
     root = Path(tempfile.mkdtemp(prefix="zhiban-voice-bench-"))

@@ -97,7 +97,6 @@ def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.
 def _preload_voice(settings: Settings) -> None:
     try:
         from commands.voice.jobs import options_from_payload
-
         from voice.pipeline import warm_up
 
         warm_up(options_from_payload({"options": {"model_dir": settings.voice.model_dir}}))

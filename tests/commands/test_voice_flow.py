@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import commands.voice.jobs as jobs
 import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+import commands.voice.jobs as jobs
 from commands.voice import service
 from commands.voice.models import VoiceAudio, VoiceNote
 from commands.voice.texts import text

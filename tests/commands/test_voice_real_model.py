@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import commands.voice.jobs as jobs
 import pytest
 from sqlalchemy import select
 
+import commands.voice.jobs as jobs
 from commands.voice import service
 from commands.voice.models import VoiceNote
 from records.clock import FrozenClock

@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-import commands.voice.jobs as jobs
 import pytest
 from sqlalchemy import select
 
 import bot.media
+import commands.voice.jobs as jobs
 from commands.voice.models import VoiceAudio, VoiceNote
 from records.db import Database
 from tests.commands.test_voice_flow import FLOOD, FakeTranscriber

@@ -263,7 +263,6 @@ class VoiceClient(FakeClient):
 @pytest.mark.parametrize("confirm", ["采用", "✅ on the transcript"])
 async def test_a_report_can_be_answered_by_voice_then_confirmed(db: Database, confirm: str) -> None:
     import commands.voice.jobs as voice_jobs
-
     from bot.types import Media
     from emergency.models import Report
     from tests.support.voice_samples import MISSING_REASON, SHARED_VOICE
