@@ -26,6 +26,7 @@ from pathlib import Path
 
 import nio
 from sqlalchemy import select
+from zhiban.local.homeserver import LocalHomeserver
 
 from records import outbox
 from records.config import load_settings
@@ -33,7 +34,6 @@ from records.db import Database
 from records.models import OutboxMessage
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
-from zhiban.homeserver import LocalHomeserver
 
 TARGET_S = 10.0
 

@@ -76,7 +76,7 @@ def up(
     embedded_redis: Annotated[bool, typer.Option(help="Use the embedded Redis even if redis.url is set.")] = False,
 ) -> None:
     """Run the whole local stack: Synapse, Redis, the bot, the push server and the worker."""
-    from zhiban.stack import run_stack
+    from zhiban.local.stack import run_stack
 
     _logging()
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
+from zhiban.local.homeserver import LocalHomeserver
 
 from commands.general.feature import PRUNE_KIND
 from commands.tasks.service import DIGEST
@@ -24,7 +25,6 @@ from records.timers import TimerPump, run_timer
 from zhiban.app import build_timers
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
-from zhiban.homeserver import LocalHomeserver
 
 
 @dataclass

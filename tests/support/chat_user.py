@@ -52,8 +52,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
-
-from zhiban.homeserver import LocalHomeserver
+from zhiban.local.homeserver import LocalHomeserver
 
 __all__ = ["ChatUser", "ChatUserError", "Received"]
 

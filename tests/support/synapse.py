@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zhiban.homeserver import LocalHomeserver
+from zhiban.local.homeserver import LocalHomeserver
 
 __all__ = ["start_test_homeserver"]
 

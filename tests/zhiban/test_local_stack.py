@@ -13,9 +13,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
-from zhiban.homeserver import LocalHomeserver
-from zhiban.stack import DEMO_PEOPLE
+from zhiban.local.homeserver import LocalHomeserver
+from zhiban.local.stack import DEMO_PEOPLE
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zhiban.stack import describe_redis
+from zhiban.local.stack import describe_redis
 
 
 def test_a_configured_redis_is_named_with_its_database_and_no_password() -> None:

@@ -24,7 +24,7 @@ import aiohttp
 from records.config import load_settings
 from records.db import private_dir
 from zhiban.config_file import fresh_config, write_config
-from zhiban.homeserver import LocalHomeserver
+from zhiban.local.homeserver import LocalHomeserver
 from zhiban.redis_conn import EmbeddedRedis, configured_url
 
 # The demo office: (localpart, display name, roles).
@@ -163,7 +163,7 @@ class Children:
 
 async def _tour_or_check(data_dir: Path, hs: LocalHomeserver, accounts: Accounts, children: Children) -> bool:
     """The whole tour on the first start; later starts only check, in the same room, that the bot answers."""
-    from zhiban.tour import CHECK_STEPS, TOUR_STEPS, play_tour, remember_tour, tour_state
+    from zhiban.local.tour import CHECK_STEPS, TOUR_STEPS, play_tour, remember_tour, tour_state
 
     played = tour_state(data_dir)
     if played is None:

@@ -310,7 +310,7 @@ class LocalHomeserver:
         if not log_config.exists():
             log_config.write_text(json.dumps(self._log_config(), indent=2), encoding="utf-8")
         if not self.config_path.exists():
-            text = "# Written once by zhiban.homeserver; JSON is valid YAML.\n"
+            text = "# Written once by zhiban.local.homeserver; JSON is valid YAML.\n"
             text += json.dumps(self._config(), indent=2) + "\n"
             tmp = self.config_path.with_suffix(".tmp")
             tmp.write_text(text, encoding="utf-8")
