@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import nio
-from zhiban.local.homeserver import LocalHomeserver
 
 from commands.approvals import render, service
 from commands.approvals.chain import StepSpec
@@ -46,6 +45,7 @@ from records.clock import FrozenClock
 from records.db import Database
 from records.migrate import upgrade_async
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 
 PG_ADMIN_URL = os.environ.get("ZHIBAN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 WAIT_S = 30.0  # a guard against a hang in one round, not a target

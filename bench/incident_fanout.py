@@ -28,11 +28,11 @@ from typing import Any
 
 import aiohttp
 import nio
-from zhiban.local.homeserver import LocalHomeserver
 
 from records.config import load_settings
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 
 TARGET_S = 10.0
 

@@ -32,7 +32,6 @@ from pathlib import Path
 import nio
 import redis
 from rq import Queue
-from zhiban.local.homeserver import LocalHomeserver
 
 from records import timers
 from records.clock import SystemClock
@@ -42,6 +41,7 @@ from records.migrate import upgrade_async
 from records.models import Timer
 from records.timers import Fired, TimerRegistry, run_claimed
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 from zhiban.redis_conn import EmbeddedRedis, answers
 from zhiban.worker import rq_transport
 

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import nio
 from sqlalchemy import select
-from zhiban.local.homeserver import LocalHomeserver
 
 from records import outbox
 from records.config import load_settings
@@ -34,6 +33,7 @@ from records.db import Database
 from records.models import OutboxMessage
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 
 TARGET_S = 10.0
 

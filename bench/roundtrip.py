@@ -21,9 +21,9 @@ from pathlib import Path
 
 import nio
 import psutil
-from zhiban.local.homeserver import LocalHomeserver
 
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 
 E2EE = os.environ.get("BENCH_E2EE", "1") == "1"
 

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from zhiban.local.homeserver import LocalHomeserver
 
 from bench.backup import PG_ADMIN_URL
 from bench.recovery import Person, redis_for_bench, rounds_argument, spawn_bot
@@ -37,6 +36,7 @@ from records.models import Lease
 from zhiban import bot_heartbeat as heartbeat
 from zhiban.bot_runner import LEASE_TTL
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 
 MARGIN_S = 5.0
 GUARD_S = 180.0  # a hang guard, far above any figure that could PASS

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from zhiban.local.homeserver import LocalHomeserver
 
 from records.clock import SystemClock
 from records.config import load_settings
@@ -31,6 +30,7 @@ from tests.support.chat_user import ChatUser, Received
 from zhiban.app import build_timers
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 
 VOICE = Path(__file__).resolve().parents[2] / "shared" / "voice"
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3

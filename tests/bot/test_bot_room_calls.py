@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from zhiban.local.homeserver import LocalHomeserver
 
 from bot import BotClient, ClientOptions, Dispatcher, MatrixError
 from tests.support.fixtures import MakeUser, homeserver, make_user
+from zhiban.local.homeserver import LocalHomeserver
 
 __all__ = ["homeserver", "make_user"]
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from zhiban.local.homeserver import LocalHomeserver
 
 from tests.e2e.conftest import MakeBot
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, count, kill, spawn_bot, stop, until, wait_for_marker
+from zhiban.local.homeserver import LocalHomeserver
 
 pytestmark = pytest.mark.e2e
 

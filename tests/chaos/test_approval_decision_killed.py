@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from zhiban.local.homeserver import LocalHomeserver
 
 from commands.approvals.models import ApprovalHistory
 from records.db import Database
 from tests.e2e.conftest import MakeBot
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, body, count, kill, spawn_bot, stop, until, wait_for_marker
+from zhiban.local.homeserver import LocalHomeserver
 
 pytestmark = pytest.mark.e2e
 

@@ -24,13 +24,13 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from zhiban.local.homeserver import LocalHomeserver
 
 from tests.e2e.conftest import MakeBot
 from tests.support.due import come_due, incident_room, nothing_due
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, body, count, spawn_bot, spawn_worker, stop, until
 from tests.support.synapse import start_test_homeserver
+from zhiban.local.homeserver import LocalHomeserver
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import redis
 from rq import Queue
-from zhiban.local.homeserver import LocalHomeserver
 
 from records.clock import SystemClock
 from records.db import Database
@@ -31,6 +30,7 @@ from tests.e2e.conftest import MakeBot
 from tests.support.due import come_due, incident_room
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, count, spawn_worker, stop, until
+from zhiban.local.homeserver import LocalHomeserver
 from zhiban.worker import rq_transport
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
-from zhiban.local.homeserver import LocalHomeserver
 
 from commands.general.feature import PRUNE_KIND
 from commands.tasks.service import DIGEST
@@ -25,6 +24,7 @@ from records.timers import TimerPump, run_timer
 from zhiban.app import build_timers
 from zhiban.bot_runner import BotRuntime
 from zhiban.config_file import write_config
+from zhiban.local.homeserver import LocalHomeserver
 
 
 @dataclass

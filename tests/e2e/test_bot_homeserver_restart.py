@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from zhiban.local.homeserver import LocalHomeserver
 
 from tests.e2e.conftest import MakeBot
 from tests.support.chat_user import ChatUser
 from tests.support.fixtures import MakeUser
 from tests.support.synapse import start_test_homeserver
+from zhiban.local.homeserver import LocalHomeserver
 
 pytestmark = pytest.mark.e2e
 

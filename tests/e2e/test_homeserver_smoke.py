@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from nio import ReactionEvent, RoomMessageAudio, RoomMessageText
 from nio.crypto import decrypt_attachment
-from zhiban.local.homeserver import HomeserverError, LocalHomeserver
 
 from tests.support.chat_user import Received
 from tests.support.fixtures import MakeUser, homeserver, make_user
+from zhiban.local.homeserver import HomeserverError, LocalHomeserver
 
 __all__ = ["homeserver", "make_user"]  # fixtures, imported so this module runs standalone
 

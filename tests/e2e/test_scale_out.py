@@ -28,7 +28,6 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from zhiban.local.homeserver import LocalHomeserver
 
 from notifications import signin
 from records.clock import SystemClock
@@ -42,6 +41,7 @@ from zhiban import bot_heartbeat as heartbeat
 from zhiban.bot_runner import LEASE_TTL
 from zhiban.config_file import write_config
 from zhiban.health import bot_health
+from zhiban.local.homeserver import LocalHomeserver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
 

@@ -52,6 +52,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
+
 from zhiban.local.homeserver import LocalHomeserver
 
 __all__ = ["ChatUser", "ChatUserError", "Received"]

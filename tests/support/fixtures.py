@@ -15,10 +15,10 @@ from typing import Protocol
 
 import pytest
 import pytest_asyncio
-from zhiban.local.homeserver import LocalHomeserver
 
 from tests.support.chat_user import ChatUser
 from tests.support.synapse import start_test_homeserver
+from zhiban.local.homeserver import LocalHomeserver
 
 __all__ = ["MakeUser", "homeserver", "make_user"]
 

@@ -15,11 +15,11 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from typer.testing import CliRunner
-from zhiban.local.homeserver import LocalHomeserver
 
 from records.audit_seal import install
 from tests.support.synapse import start_test_homeserver
 from zhiban.cli import app
+from zhiban.local.homeserver import LocalHomeserver
 
 pytestmark = pytest.mark.e2e
 

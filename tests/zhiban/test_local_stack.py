@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
 from zhiban.local.homeserver import LocalHomeserver
 from zhiban.local.stack import DEMO_PEOPLE
 
