@@ -1,9 +1,9 @@
-"""Real transcription with the base model on the shared voice set.
+"""Real transcription with the base model.
 
-Thresholds come from bench/voice_quality.py on this 2-core box: after the full pipeline the four
-files below score CER 0.12 / 0.10 / 0.11 / 0.08 (mean 0.10), while the raw model scores
-0.31 / 0.31 / 0.11 / 0.13 (mean 0.22). A mean of 0.20 leaves room for int8 kernels that differ
-between CPUs, yet fails if the Simplified conversion or the correction passes break.
+The shared voice set is a check nobody tunes on: its bound (mean CER 0.20 over four files, where
+the pipeline scores about 0.10 and the raw model about 0.2) leaves room for int8 kernels that
+differ between CPUs, yet fails if the Simplified conversion or the passes break. Specific office
+words are checked on development-set clips (bench/voice_dev), the set the passes are tuned on.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from voice.pipeline import VoiceOptions, transcribe_bytes
 from voice.postprocess import finalize
 from voice.scoring import error_rate
 
+DEV = Path(__file__).resolve().parents[2] / "bench" / "voice_dev"
 ZH_FILES = ("zh_tts_flood", "zh_tts_rain", "zh_tts_generator", "zh_tts_long_noisy")
 MAX_MEAN_CER = 0.20
 
@@ -42,13 +43,12 @@ def test_mandarin_cer_after_postprocess(transcriber, voice_dir: Path, voice_refs
     assert mean_final < sum(raw_cers) / len(raw_cers)  # the Mandarin passes must help
 
 
-def test_office_words_come_out_right(transcriber, voice_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    flood = _finalized(transcriber, voice_dir, "zh_tts_flood").text
-    rain = _finalized(transcriber, voice_dir, "zh_tts_rain").text
-    assert "到岗" in flood and "防汛" in flood
-    assert "留守值班" in rain
+def test_office_words_come_out_right(transcriber) -> None:  # type: ignore[no-untyped-def]
+    # Development-set clips (bench/voice_dev), where the raw model writes 直班, 記要, 職頒員.
+    texts = [_finalized(transcriber, DEV, name).text for name in ("dev01", "dev03", "dev23")]
+    assert "值班安排" in texts[0] and "会议纪要" in texts[1] and "值班员" in texts[2]
     # Simplified only: none of the Traditional forms the raw model produces.
-    assert not set("應啟單們請會議電話") & set(flood + rain)
+    assert not set("辦會議請單們發報準確") & set("".join(texts))
 
 
 def test_english_is_detected_and_transcribed(transcriber, voice_dir: Path, voice_refs) -> None:  # type: ignore[no-untyped-def]
