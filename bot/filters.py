@@ -196,6 +196,16 @@ def Text(*, startswith: str | None = None, equals: Iterable[str] | None = None) 
     return _text
 
 
+def PlainText() -> FilterFunc:
+    """Typed text that is not a command: a wizard's answer, a sentence to read (commands keep
+    working in the middle of a wizard; a voice message is not text until transcribed)."""
+
+    def _plain(event: Event, data: dict[str, Any]) -> FilterResult:
+        return isinstance(event, Message) and not event.is_voice and parsed_command(event, data) is None
+
+    return _plain
+
+
 def IsReply() -> FilterFunc:
     def _reply(event: Event, data: dict[str, Any]) -> FilterResult:
         return isinstance(event, Message) and event.reply_to is not None

@@ -6,16 +6,18 @@ reason asks for one. Rules live in the service; this module parses, calls and an
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
-import nio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import (
     UNHANDLED,
+    BotClient,
     Command,
     CommandObject,
+    MatrixError,
     Message,
     Reaction,
     ReactionEvent,
@@ -25,7 +27,7 @@ from bot import (
     StatesGroup,
     UserFacingError,
 )
-from bot.filters import FilterResult, parsed_command
+from bot.filters import FilterResult, PlainText, parsed_command
 from bot.grammar import Sub, SubTable
 from bot.mentions import text_with_ids, user_ids_in
 from bot.offloop import off_loop
@@ -39,6 +41,7 @@ from commands.approvals.templates import steps_from_template
 from records import outbox
 from records.clock import Clock
 
+log = logging.getLogger(__name__)
 router = Router("approvals")
 
 
@@ -187,10 +190,6 @@ def _args(message: Message, command: CommandObject, settings: Any) -> str:
     """Everything after the command word, with mentions as full Matrix IDs."""
     full = _full(message, settings)
     return re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S | re.I).strip()
-
-
-def _plain_text(event: Event, data: dict[str, Any]) -> FilterResult:
-    return isinstance(event, Message) and not event.is_voice and parsed_command(event, data) is None
 
 
 def _domain(exc: ChainError) -> UserFacingError:
@@ -383,7 +382,7 @@ async def _new(
     await _start(message, title, steps, cc, None, session, clock, settings, client, lang, tz)
 
 
-@router.message(StateFilter(NewApproval.title, NewApproval.chain), _plain_text)
+@router.message(StateFilter(NewApproval.title, NewApproval.chain), PlainText())
 async def wizard_answer(
     message: Message,
     session: AsyncSession,
@@ -688,21 +687,19 @@ async def _export(
     await _upload_docx(message, client, f"{approval.code}.docx", data, t("approval.export_docx", code=approval.code))
 
 
-async def _upload_docx(message: Message, client: Any, name: str, data: bytes, caption: str) -> None:
-    """Upload the .docx and post it as a file; without a client (tests), the Markdown suffices."""
-    if client is None or not hasattr(client, "nio"):
-        return
-    import io
-
+async def _upload_docx(message: Message, client: BotClient, name: str, data: bytes, caption: str) -> None:
+    """Upload the .docx and post it as a file; when the upload fails, the Markdown suffices."""
     mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    response, _ = await client.nio.upload(io.BytesIO(data), content_type=mime, filename=name, filesize=len(data))
-    if not isinstance(response, nio.UploadResponse):
+    try:
+        url = await client.upload(data, content_type=mime, filename=name)
+    except MatrixError:  # the record was shown as Markdown already
+        log.warning("uploading %s failed", name, exc_info=True)
         return
     content = {
         "msgtype": "m.file",
         "body": name,
         "filename": name,
-        "url": response.content_uri,
+        "url": url,
         "info": {"mimetype": mime, "size": len(data)},
     }
     await message.outbound.send(message.room_id, content)

@@ -6,15 +6,13 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime
 from typing import Any
 
-import nio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import CommandObject, Message, Router, UserFacingError
+from bot import BotClient, CommandObject, MatrixError, Message, Router, UserFacingError
 from bot.filters import FilterResult, parsed_command
 from bot.offloop import off_loop
 from bot.types import Event
@@ -123,25 +121,17 @@ async def meeting_command(
                 await message.reply(t("meeting.ics", code=meeting.code, file=filename, ics=data.decode()))
 
 
-async def _upload_ics(client: Any, data: bytes, filename: str) -> str | None:
+async def _upload_ics(client: BotClient, data: bytes, filename: str) -> str | None:
     """Upload the .ics to the homeserver's media repository: its mxc:// URL, or None on failure.
 
     A failed upload is not the user's mistake and the text fallback still gives them the
     calendar, so it is logged rather than raised.
     """
-    if client is None or getattr(client, "nio", None) is None:
-        return None
     try:
-        response, _keys = await client.nio.upload(
-            io.BytesIO(data), content_type=ics.MIMETYPE, filename=filename, filesize=len(data)
-        )
-    except Exception:  # network trouble: fall back to the text, never lose the answer
+        return await client.upload(data, content_type=ics.MIMETYPE, filename=filename)
+    except MatrixError:  # refused or unreachable: fall back to the text, never lose the answer
         log.warning("uploading %s failed", filename, exc_info=True)
         return None
-    if not isinstance(response, nio.UploadResponse):
-        log.warning("uploading %s failed: %s", filename, response)
-        return None
-    return str(response.content_uri)
 
 
 @router.message(chat.MEETINGS)

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Message, Reaction, ReactionEvent, Router, State, StateFilter, StatesGroup
-from bot.filters import FilterResult, parsed_command
+from bot.filters import PlainText
 from bot.offloop import off_loop
-from bot.types import Event
 from commands.meetings import chat, parsing, service
 from commands.meetings.models import Meeting
 from commands.meetings.policy import MeetingPolicy
@@ -32,11 +31,6 @@ class NewMeeting(StatesGroup):
     place = State()
     attendees = State()
     confirm = State()
-
-
-def _plain_text(event: Event, data: dict[str, Any]) -> FilterResult:
-    """A wizard answer: text that is not a command (commands keep working mid-wizard)."""
-    return isinstance(event, Message) and not event.is_voice and parsed_command(event, data) is None
 
 
 def _draft_data(draft: parsing.MeetingDraft, *, place_asked: bool, people_asked: bool) -> dict[str, Any]:
@@ -188,7 +182,7 @@ def _created_text(meeting: Meeting, count: int, t: Any, lang: str, tz: str, now:
 
 
 # -- the wizard ------------------------------------------------------------------------------
-@router.message(StateFilter(*NewMeeting.states()), _plain_text)
+@router.message(StateFilter(*NewMeeting.states()), PlainText())
 async def wizard_answer(
     message: Message,
     session: AsyncSession,

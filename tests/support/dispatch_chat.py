@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
+from bot.errors import MatrixError
 from bot.types import Message, ReactionEvent
 from records.clock import FrozenClock
 from records.config import Settings
@@ -28,13 +29,18 @@ _ids = itertools.count()
 
 
 class PowerLevels:
-    """The only part of the bot client that the roles lookup uses: {(room, user): level}."""
+    """The parts of the bot client chat tests reach: power levels ({(room, user): level}), and an
+    upload that fails as a homeserver's refusal would."""
 
     def __init__(self, levels: Mapping[tuple[str, str], int] | None = None) -> None:
         self.levels = dict(levels or {})
 
     def power_level(self, room_id: str, user_id: str) -> int:
         return self.levels.get((room_id, user_id), 0)
+
+    async def upload(self, data: bytes, *, content_type: str, filename: str) -> str:
+        # No media repository without a homeserver: features fall back as for a refusal.
+        raise MatrixError(f"no homeserver to upload {filename} to")
 
 
 class DispatchChat:

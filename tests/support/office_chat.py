@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from records.clock import FrozenClock
 from records.db import Database
-from tests.support.dispatch_chat import DispatchChat
+from tests.support.dispatch_chat import DispatchChat, PowerLevels
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 ROOM = "!office:localhost"
@@ -20,7 +20,7 @@ LI = "@li:localhost"
 BOT = "@zhiban:localhost"
 
 
-class OfficeClient:
+class OfficeClient(PowerLevels):
     """The bot client as the commands see it: power levels, the room's members, the accounts."""
 
     user_id = BOT
