@@ -10,7 +10,7 @@ feature, emergency included, may import it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +18,10 @@ from bot.client import BotClient
 from bot.fsm import FSMContext
 from bot.i18n import Catalog, Translator, translator
 from records.clock import Clock
+from records.config import Settings
 from records.db import Database
 from records.directory import PeopleDirectory
 from records.people import RoleBook
-
-if TYPE_CHECKING:
-    from records.config import Settings
 
 
 class RoleResolver(Protocol):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot import Router
 from commands.audit import service
 from records.clock import Clock
+from records.config import Settings
 from records.db import Database
-
-if TYPE_CHECKING:
-    from records.config import Settings
 
 
 async def plan_checkpoints(settings: Settings, db: Database, clock: Clock) -> None:
