@@ -11,6 +11,7 @@ from bot import UNHANDLED, Command, CommandObject, Message, ReceiptEvent, Router
 from emergency import access, cards, common, incidents, orders, outreach
 from emergency.models import Order
 from emergency.texts import tr
+from notifications import reach
 from records.clock import Clock
 from records.errors import NotFound
 
@@ -257,9 +258,10 @@ async def alert(
     text = command.args.strip()
     if not text:
         raise UserFacingError("em.order.no_text", usage_of="alert")
+    # Everyone with an alert role: named in the config or granted it in chat, as for permissions.
     everyone: list[str] = []
     for role_name in settings.emergency.alert_roles:
-        everyone.extend(roles.configured(role_name))
+        everyone.extend(await reach.holders(session, role_name, configured=roles.configured(role_name)))
     recipients = [u for u in dict.fromkeys(everyone) if u != message.sender]
     policy = common.policy_of(settings)
     plan = orders.NagPlan(policy.ack_for(2), policy.nag_escalate_after, policy.nag_max, (message.sender,))

@@ -1,7 +1,7 @@
 """How the emergency services reach people: room posts, DMs and phone pushes.
 
-Everything goes through the outbox (so it commits with the change that causes it); pushes go
-through `notifications.service.notify`, behind `push()`.
+Everything goes through `notifications.reach` (outbox rows that commit with the change that
+causes them; the push's urgency and quiet hours follow its kind there).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emergency.texts import tr
-from notifications.notice import NoticeSpec
-from notifications.service import notify
-from records import outbox, people
+from notifications import reach
+from records import people
 from records.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -49,9 +48,9 @@ async def post(
     `urgent` (alerts, orders, nags, report deadlines) goes out before routine messages after
     an outage; `caused_by` is told if it can never be sent (see records.outbox)."""
     if room_id:
-        content = outbox.text_content(body, html, msgtype="m.notice")
-        priority = outbox.URGENT if urgent else outbox.NORMAL
-        await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=priority, caused_by=caused_by)
+        await reach.post(
+            session, room_id, body, html=html, msgtype="m.notice", ref=ref, urgent=urgent, caused_by=caused_by
+        )
 
 
 async def dm(
@@ -67,9 +66,7 @@ async def dm(
 ) -> None:
     """A direct message in the person's own language (`urgent`, `caused_by`: as for `post`)."""
     lang = await lang_of(session, user_id, default_lang)
-    content = outbox.text_content(tr(key, lang, **params))
-    priority = outbox.URGENT if urgent else outbox.NORMAL
-    await outbox.enqueue(session, content, to_user=user_id, ref=ref, priority=priority, caused_by=caused_by)
+    await reach.dm(session, user_id, tr(key, lang, **params), ref=ref, urgent=urgent, caused_by=caused_by)
 
 
 async def push(
@@ -84,9 +81,5 @@ async def push(
     **params: Any,
 ) -> None:
     """A phone push (high urgency for emergencies); the DMs are sent apart."""
-    recipients = list(dict.fromkeys(users))
-    if not recipients:
-        return
     title = {lang: tr(title_key, lang, **params) for lang in ("zh", "en")}
-    spec = NoticeSpec(kind=kind, title=title, body=body[:300], ref=ref, topic=ref, dm="never")
-    await notify(session, recipients, spec, clock=clock)
+    await reach.push(session, users, kind=kind, title=title, body=body[:300], clock=clock, topic=ref, ref=ref)

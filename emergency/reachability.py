@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emergency.policy import Policy
 from emergency.texts import TEXTS
-from records import kv, outbox
+from notifications import reach
+from records import kv
 
 WELCOMED = "emergency.dm_opened:"
 
@@ -36,7 +37,7 @@ async def open_direct_rooms(session: AsyncSession, people: Iterable[str], bot_us
     for person in people:
         if person == bot_user or await kv.get(session, WELCOMED + person) is not None:
             continue
-        await outbox.enqueue(session, outbox.text_content(greeting), to_user=person)
+        await reach.dm(session, person, greeting)
         await kv.put(session, WELCOMED + person, "1")
         queued += 1
     return queued

@@ -28,7 +28,7 @@ from records import outbox_actions
 from records.clock import FrozenClock
 from records.config import MatrixSettings, Settings
 from records.db import Database
-from records.models import AuditEntry, OutboxMessage, Timer
+from records.models import AuditEntry, OutboxMessage, Person, Timer
 from records.outbox_actions import ACTION
 from records.timers import TimerPump, run_timer
 from zhiban.app import build_dispatcher, build_timers
@@ -248,6 +248,16 @@ async def test_alert_reaches_the_alert_roles_tracks_acks_and_reports_the_silent(
     assert "已确认收到" in await chat.reply_to(OFFICER, "!ack O1", "!dm-o:localhost")
     clock.advance(timedelta(minutes=30))
     assert [r for r in await chat.pump() if r.to_user] == []
+
+
+async def test_alert_reaches_someone_granted_an_alert_role_in_chat_once(db: Database) -> None:
+    chat = Chat(db, FrozenClock(T0))
+    async with db.transaction() as session:
+        # A duty officer granted in chat, and the configured officer granted it again.
+        session.add(Person(user_id=STRANGER, roles=["duty_officer"], created_at=T0))
+        session.add(Person(user_id=OFFICER, roles=["duty_officer"], created_at=T0))
+    sent = await chat.say(LEADER, "!alert typhoon warning")
+    assert sorted(r.to_user or "" for r in sent if r.to_user) == sorted([OFFICER, STAFF_A, STAFF_B, STRANGER])
 
 
 class VoiceClient(FakeClient):
