@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.approvals.policy import ApprovalPolicy
 from commands.approvals.texts import render
-from notifications.notice import NoticeSpec
-from notifications.service import notify
-from records import outbox, people
+from notifications import reach
+from records import outbox
 from records.clock import Clock
 from timeparse import format_when
 
@@ -25,8 +24,8 @@ log = logging.getLogger(__name__)
 
 
 async def prefs(session: AsyncSession, user: str, policy: ApprovalPolicy) -> tuple[str, str]:
-    lang, tz = await people.preferences(session, user)
-    return lang or policy.default_lang, tz or policy.default_tz
+    who = await reach.reader(session, user, lang=policy.default_lang, tz=policy.default_tz)
+    return who.lang, who.tz
 
 
 def localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> dict[str, Any]:
@@ -58,9 +57,18 @@ async def tell(
     """DM one person a text of this feature, and push it to their devices."""
     lang, tz = await prefs(session, recipient, policy)
     body = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
-    await outbox.enqueue(session, outbox.text_content(body), to_user=recipient, ref=ref)
+    await reach.dm(session, recipient, body, ref=ref)
     if push_kind is not None:
-        await push(session, [recipient], push_kind, render("push.title", lang), body, clock, topic=topic)
+        await reach.push(
+            session,
+            [recipient],
+            kind=push_kind,
+            title=render("push.title", lang),
+            body=body,
+            clock=clock,
+            topic=topic,
+            ref=topic,
+        )
 
 
 async def tell_all(
@@ -78,21 +86,6 @@ async def tell_all(
     for user in dict.fromkeys(recipients):
         ref = ref_of(user) if ref_of is not None else None
         await tell(session, user, key, clock, policy, ref=ref, topic=topic, **params)
-
-
-async def push(
-    session: AsyncSession,
-    users: list[str],
-    kind: str,
-    title: str,
-    body: str,
-    clock: Clock,
-    *,
-    topic: str | None = None,
-) -> None:
-    """Web Push to their devices; the DM is already in the outbox, so never another DM."""
-    spec = NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=topic, dm="never")
-    await notify(session, users, spec, clock=clock)
 
 
 async def close_notice(

@@ -7,7 +7,6 @@ recipient never chose), a room message in the meeting's language and zone.
 
 from __future__ import annotations
 
-import html as htmllib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -16,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.meetings.models import ATTEND, CANCELLED, DEPUTY, ENDED, LEAVE, PENDING, Attendee, Meeting
 from commands.meetings.texts import render
-from notifications.notice import NoticeSpec
-from notifications.service import notify
-from records import outbox, people
+from notifications import reach
+from notifications.reach import as_html
+from records import outbox
 from records.clock import Clock
 from timeparse import format_when, get_zone
 
@@ -48,8 +47,8 @@ def parse_ref(ref: str | None) -> int | None:
 
 
 async def prefs_for(session: AsyncSession, user: str, meeting: Meeting) -> tuple[str, str]:
-    lang, tz = await people.preferences(session, user)
-    return lang or meeting.lang, tz or meeting.tz
+    who = await reach.reader(session, user, lang=meeting.lang, tz=meeting.tz)
+    return who.lang, who.tz
 
 
 def span(meeting: Meeting, lang: str, tz: str, now: datetime) -> str:
@@ -116,21 +115,15 @@ def render_card(meeting: Meeting, rows: list[Attendee], now: datetime) -> str:
     )
 
 
-def _html(body: str) -> str:
-    return htmllib.escape(body).replace("\n", "<br>")
-
-
 async def post_card(session: AsyncSession, meeting: Meeting, rows: list[Attendee], now: datetime) -> None:
     body = render_card(meeting, rows, now)
-    await outbox.enqueue(
-        session, outbox.text_content(body, _html(body)), room_id=meeting.room_id, ref=card_ref(meeting.id)
-    )
+    await reach.post(session, meeting.room_id, body, html=as_html(body), ref=card_ref(meeting.id))
 
 
 async def refresh_card(session: AsyncSession, meeting: Meeting, rows: list[Attendee], now: datetime) -> None:
     """Edit the room card in place (an m.replace of the card sent under "card:M3")."""
     body = render_card(meeting, rows, now)
-    await outbox.enqueue_edit(session, card_ref(meeting.id), outbox.text_content(body, _html(body)))
+    await outbox.enqueue_edit(session, card_ref(meeting.id), outbox.text_content(body, as_html(body)))
 
 
 async def tell(
@@ -150,7 +143,7 @@ async def tell(
     now = clock.now()
     values = {**common_params(meeting, lang, tz, now), **_localise(params, lang, tz, now)}
     body = render(key, lang, **values)
-    await outbox.enqueue(session, outbox.text_content(body), to_user=recipient, ref=ref)
+    await reach.dm(session, recipient, body, ref=ref)
     if push:
         await push_to(
             session, [recipient], render("meeting.push_title", lang), body, clock, ref=f"meeting:{meeting.code}"
@@ -170,7 +163,7 @@ async def post(
     """A message in the meeting's room, in the meeting's language and zone."""
     lang, tz, now = meeting.lang, meeting.tz, clock.now()
     body = render(key, lang, **{**common_params(meeting, lang, tz, now), **_localise(params, lang, tz, now)})
-    await outbox.enqueue(session, outbox.text_content(body, _html(body)), room_id=meeting.room_id, ref=ref)
+    await reach.post(session, meeting.room_id, body, html=as_html(body), ref=ref)
 
 
 def _localise(params: dict[str, Any], lang: str, tz: str, now: datetime) -> dict[str, Any]:
@@ -181,5 +174,4 @@ async def push_to(
     session: AsyncSession, users: list[str], title: str, body: str, clock: Clock, *, ref: str | None = None
 ) -> None:
     """Web Push (kind "reminder"); the DM is already in the outbox, so never another DM."""
-    spec = NoticeSpec(kind="reminder", title=title, body=body, topic=ref, ref=ref, dm="never")
-    await notify(session, users, spec, clock=clock)
+    await reach.push(session, users, kind="reminder", title=title, body=body, clock=clock, topic=ref, ref=ref)

@@ -7,7 +7,6 @@ shown in the recipient's own time zone.
 
 from __future__ import annotations
 
-import html as htmllib
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.tasks.policy import load_policy
 from commands.tasks.texts import render
-from notifications.notice import NoticeSpec
-from notifications.service import notify
-from records import outbox, people
+from notifications import reach
+from notifications.reach import mention_html as mention_html  # the task handlers name people with it
+from records import people
 from records.clock import Clock
 from timeparse import format_when
 
@@ -42,11 +41,6 @@ def _localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> d
     }
 
 
-def mention_html(user_id: str) -> str:
-    safe = htmllib.escape(user_id)
-    return f'<a href="https://matrix.to/#/{safe}">{safe}</a>'
-
-
 async def tell(
     session: AsyncSession,
     recipient: str,
@@ -66,10 +60,7 @@ async def tell(
     is told if it can never be sent (see records.outbox)."""
     lang, tz = await prefs(session, recipient)
     body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
-    priority = outbox.URGENT if urgent else outbox.NORMAL
-    await outbox.enqueue(
-        session, outbox.text_content(body), to_user=recipient, ref=ref, priority=priority, caused_by=caused_by
-    )
+    await reach.dm(session, recipient, body, ref=ref, urgent=urgent, caused_by=caused_by)
     if push_kind is not None:
         await push(session, [recipient], push_kind, render("push.title", lang), body, clock, ref=ref)
 
@@ -104,17 +95,8 @@ async def post(
 ) -> None:
     """Post a text of this feature in a room, mentioning people so that their clients notify them
     (`urgent`, `caused_by`: as for `tell`)."""
-    users = list(dict.fromkeys(mention))
     body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
-    content = outbox.text_content(body)
-    if users:
-        content = outbox.text_content(
-            f"{body}\n{' '.join(users)}",
-            f"{htmllib.escape(body).replace(chr(10), '<br>')}<br>{' '.join(mention_html(u) for u in users)}",
-        )
-        content["m.mentions"] = {"user_ids": users}
-    priority = outbox.URGENT if urgent else outbox.NORMAL
-    await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=priority, caused_by=caused_by)
+    await reach.post(session, room_id, body, mention=mention, ref=ref, urgent=urgent, caused_by=caused_by)
 
 
 async def push(
@@ -128,5 +110,4 @@ async def push(
     ref: str | None = None,
 ) -> None:
     """Web Push to their devices; the chat message is already in the outbox, so never a DM."""
-    spec = NoticeSpec(kind=kind, title=title, body=body, topic=ref, ref=ref, dm="never")
-    await notify(session, users, spec, clock=clock)
+    await reach.push(session, users, kind=kind, title=title, body=body, clock=clock, topic=ref, ref=ref)
