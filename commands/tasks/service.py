@@ -26,6 +26,7 @@ from commands.tasks.notices import prefs, push, tell, tell_all
 from commands.tasks.policy import TaskPolicy, load_policy
 from commands.tasks.texts import TEXTS, render
 from commands.visibility import json_names
+from notifications import reach
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
@@ -791,7 +792,7 @@ async def fire_digest(session: AsyncSession, timer: Timer, clock: Clock) -> Fire
             for t in tasks
         ]
         body = "\n".join(lines)
-        await outbox.enqueue(session, outbox.text_content(body), to_user=assigner, ref="tasks:digest")
+        await reach.dm(session, assigner, body, ref="tasks:digest")
         await push(session, [assigner], "digest", lines[0], body, clock, ref="tasks:digest")
     if not office and not zone_in_use:
         return None
