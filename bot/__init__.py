@@ -6,7 +6,7 @@ owns the sync token so that every event is handled once.
 
 from bot.client import BotClient, ClientOptions, JoinPolicy, TokenStore
 from bot.dispatcher import Dispatcher
-from bot.errors import MatrixError, UserFacingError
+from bot.errors import MatrixError, Refusal, UserFacingError
 from bot.filters import Command, CommandObject, IsReply, Reaction, RoomKind, Text, Voice
 from bot.fsm import FSMContext, MemoryStorage, RedisStorage, State, StateFilter, StatesGroup
 from bot.i18n import Catalog
@@ -37,6 +37,7 @@ __all__ = [
     "ReceiptEvent",
     "RedactionEvent",
     "RedisStorage",
+    "Refusal",
     "RoomKind",
     "Router",
     "Sent",

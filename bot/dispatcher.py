@@ -191,7 +191,8 @@ class Dispatcher(Router):
         return found
 
     async def report_error(self, event: Event, data: dict[str, Any], exc: BaseException) -> None:
-        """Answer a failed event: the user's mistake with usage, anything else with an apology."""
+        """Answer a failed event: wrong words with usage, a refusal with its reason alone,
+        anything else with an apology."""
         handled = await self.error.trigger(event, {**data, "exception": exc})
         if handled is not UNHANDLED:
             return
@@ -199,7 +200,7 @@ class Dispatcher(Router):
         if isinstance(exc, UserFacingError):
             text = t("error.prefix", message=t(exc.key, **exc.params))
             spec = self.find_command(exc.usage_of) if exc.usage_of else data.get("command_spec")
-            if spec is not None:
+            if spec is not None and exc.shows_usage:
                 text += "\n" + usage_text(spec, data.get("lang") or self.catalog.default_lang, t)
         else:
             log.error("handler failed for %s", event.event_id, exc_info=exc)

@@ -30,7 +30,8 @@ def check(response: Any) -> Any:
 
 
 class UserFacingError(Exception):
-    """A mistake of the user's, answered with a short bilingual message (and usage).
+    """A mistake of the user's, answered with a short bilingual message (and usage when the
+    mistake is in the words, see `shows_usage`).
 
     `key` names a text in the translation catalog; `params` fill its placeholders.
     `usage_of` names the command whose usage is appended to the reply.
@@ -41,3 +42,31 @@ class UserFacingError(Exception):
         self.usage_of = usage_of
         self.params = params
         super().__init__(key)
+
+    @property
+    def shows_usage(self) -> bool:
+        """Whether the reply ends with the command's usage: only when the words were wrong."""
+        return not is_refusal_key(self.key)
+
+
+class Refusal(UserFacingError):
+    """The person may not do this (role, ownership, state): usage would only invite a retry
+    that fails again, so the reply is the reason alone."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key, **params)
+
+    @property
+    def shows_usage(self) -> bool:
+        return False
+
+
+# The last part of the text keys that say "you may not" across the features. A feature that
+# raises a plain UserFacingError with such a key (rather than Refusal or records.errors.NotAllowed)
+# is still answered without usage.
+_REFUSAL_ENDINGS = ("not_allowed", "not_admin", "forbidden", "not_yours", "_only")
+
+
+def is_refusal_key(key: str) -> bool:
+    last = key.rsplit(".", 1)[-1]
+    return last.endswith(_REFUSAL_ENDINGS)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.dispatcher import Dispatcher
-from bot.errors import UserFacingError
+from bot.errors import Refusal, UserFacingError
 from bot.fsm import FSMContext
 from bot.i18n import translator
 from bot.mentions import RoomMembers
@@ -20,7 +20,7 @@ from commands.turn import Turn
 from records import ledger, outbox, people
 from records.db import Database
 from records.directory import PeopleDirectory
-from records.errors import DomainError
+from records.errors import DomainError, NotAllowed
 from zhiban import fsm_store
 from zhiban.outbox_writer import OutboxWriter
 from zhiban.wakeup import TIMERS
@@ -77,7 +77,9 @@ class ExactlyOnce:
                     current_outbound.reset(token)
         except Exception as exc:
             data["failure"] = exc  # for the outcome counted by zhiban.observe
-            if isinstance(exc, DomainError):
+            if isinstance(exc, NotAllowed):
+                exc = Refusal(exc.key, **exc.params)  # the reason alone, no usage
+            elif isinstance(exc, DomainError):
                 exc = UserFacingError(exc.key, **exc.params)
             writer = await self._record_failure(event, data, exc, dispatcher)
             result = None

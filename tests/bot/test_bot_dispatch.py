@@ -21,6 +21,7 @@ from bot import (
     StatesGroup,
     UserFacingError,
 )
+from bot.errors import Refusal
 from bot.filters import parse_command_text
 from bot.help import help_router
 from bot.outbound import current_outbound
@@ -103,6 +104,30 @@ async def test_user_error_gets_message_and_usage_in_chinese_by_default(out: Reco
     await dp.feed(message("!echo"))
     assert len(out.bodies) == 1
     assert "请给出要返回的文字" in out.bodies[-1] and "用法" in out.bodies[-1] and "!echo 你好" in out.bodies[-1]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        Refusal("echo.not_allowed"),
+        UserFacingError("echo.staff_only"),  # a feature's plain error with a "may not" key
+    ],
+)
+async def test_a_refusal_gives_the_reason_without_usage(out: RecordingOutbound, error: UserFacingError) -> None:
+    """Usage after "you may not" only invites a retry that fails again."""
+    dp = make_dispatcher()
+    dp.catalog.add({error.key: {"zh": "只有值班人员可以回声。", "en": "Only staff may echo."}})
+    router = Router("guarded")
+
+    @router.message(Command("guarded", aliases=("守卫",), usage={"zh": "!守卫 <文字>"}, example="!guarded x"))
+    async def guarded(message: Message) -> None:
+        raise error
+
+    dp.include_router(router)
+    await dp.feed(message("!guarded hi"))
+    [body] = out.bodies
+    assert "只有值班人员可以回声" in body
+    assert "用法" not in body and "!守卫" not in body
 
 
 async def test_unexpected_failure_gets_an_apology_not_a_traceback(out: RecordingOutbound) -> None:

@@ -218,7 +218,9 @@ async def test_sign_out_everywhere_from_chat(dispatcher: Dispatcher, db: Databas
 async def test_an_admin_revokes_someones_sessions(dispatcher: Dispatcher, db: Database, clock: FrozenClock) -> None:
     browsers = await _signed_in_browsers(db, clock, USER, 1)
     await say(dispatcher, f"!push revoke {ADMIN}", sender="@other:office.test")
-    assert "只有管理员" in (await outbox_rows(db))[-1].content["body"]
+    refusal = (await outbox_rows(db))[-1].content["body"]
+    assert "只有管理员" in refusal
+    assert "用法" not in refusal, "a refusal is not a syntax mistake: no usage block inviting a retry"
     assert await _live(db, clock, browsers) == [USER], "a non-admin cannot revoke"
     await say(dispatcher, "!push revoke", sender=ADMIN)
     assert "请指明一个人" in (await outbox_rows(db))[-1].content["body"]
