@@ -1,4 +1,7 @@
-"""The Matrix side: a nio client, the sync loop, event conversion, joins and sending.
+"""The Matrix side: a nio client, the sync loop, joins and sending.
+
+Event conversion is `bot.convert`, DM bookkeeping `bot.direct`, the other homeserver calls
+`bot.rooms`; the client's settings are `bot.options`.
 
 The framework, not nio, owns the sync token: it is saved only after every event of a
 batch has been handled, so a crash replays what was not finished (and the application's
@@ -8,25 +11,26 @@ event ledger turns a replay of what was finished into a no-op).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import Any
 
 import nio
 
+from bot.convert import EventConversion
+from bot.direct import DirectRooms
 from bot.dispatcher import Dispatcher
-from bot.errors import MatrixError, check
+from bot.errors import check
+from bot.options import ClientOptions, JoinPolicy, MemoryTokenStore, TokenStore
 from bot.outbound import Sent
 from bot.rooms import RoomCalls
-from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent, mentions_in
+from bot.types import MemberEvent
+
+# Set up through bot.options; named here too, where callers have long imported them from.
+__all__ = ["BotClient", "ClientOptions", "JoinPolicy", "MemoryTokenStore", "TokenStore"]
 
 log = logging.getLogger(__name__)
 
@@ -35,59 +39,7 @@ log = logging.getLogger(__name__)
 _CLASSIC_VERSIONS = {str(v) for v in range(1, 12)}
 
 
-class TokenStore(Protocol):
-    async def load(self) -> str | None: ...
-
-    async def save(self, token: str) -> None: ...
-
-
-class MemoryTokenStore:
-    def __init__(self) -> None:
-        self.token: str | None = None
-
-    async def load(self) -> str | None:
-        return self.token
-
-    async def save(self, token: str) -> None:
-        self.token = token
-
-
-@dataclass
-class JoinPolicy:
-    """Whose invitations the bot accepts: listed servers (":office.example") or users."""
-
-    allowed_servers: list[str] = field(default_factory=list)
-    allowed_users: list[str] = field(default_factory=list)
-
-    def allows(self, user_id: str) -> bool:
-        if user_id in self.allowed_users:
-            return True
-        server = user_id.split(":", 1)[1] if ":" in user_id else ""
-        return "*" in self.allowed_servers or server in self.allowed_servers
-
-
-@dataclass
-class ClientOptions:
-    homeserver: str
-    user_id: str
-    password: str | None = None
-    access_token: str | None = None
-    device_id: str | None = None
-    device_name: str = "Zhiban bot"
-    store_dir: Path | None = None
-    e2ee: bool = True
-    encrypt_new_rooms: bool = True
-    join_policy: JoinPolicy = field(default_factory=JoinPolicy)
-    # Commands older than this when they arrive (the bot was down) are not acted on.
-    max_event_age_s: float = 6 * 3600
-    # Where read receipts are handed to the `receipt` observer: "direct" (DM rooms), "all", "none".
-    # Every member's every read in a shared room is a receipt; a bot mostly cares who read what
-    # it sent someone in person, and each event handled costs a transaction in most applications.
-    receipt_rooms: str = "direct"
-    sync_timeout_ms: int = 30_000
-
-
-class BotClient(RoomCalls):
+class BotClient(EventConversion, DirectRooms, RoomCalls):
     """Runs the sync loop and is the direct `Outbound` of the framework."""
 
     # Seconds between two writes of the sync token while events keep coming.
@@ -130,7 +82,7 @@ class BotClient(RoomCalls):
             config=config,
         )
         self.user_id = options.user_id
-        self.direct_rooms: dict[str, list[str]] = {}
+        self._init_direct()
         self.display_name = options.user_id.split(":")[0].lstrip("@")
         self._stop = asyncio.Event()
         self._last_checkpoint: asyncio.Task[None] | None = None
@@ -147,10 +99,6 @@ class BotClient(RoomCalls):
         # Set when the bot must stop rather than go on (events it could not record).
         self.fatal: BaseException | None = None
         self.on_login: Callable[[], Awaitable[None]] | None = None
-        # DM rooms created but not yet seen in a sync, and one creation at a time per person.
-        self._pending_dm: dict[str, str] = {}
-        self._dm_locks: dict[str, asyncio.Lock] = {}
-        self._direct_lock = asyncio.Lock()
 
     # -- session -------------------------------------------------------------------------
     async def login(self) -> None:
@@ -246,13 +194,7 @@ class BotClient(RoomCalls):
     def _dispatch(self, response: nio.SyncResponse, *, history: bool) -> list[asyncio.Future[Any]]:
         futures: list[asyncio.Future[Any]] = []
         for event in response.account_data_events:
-            content = getattr(event, "content", None)
-            if getattr(event, "type", None) == "m.direct" and isinstance(content, dict):
-                self.direct_rooms = {
-                    u: [r for r in rooms if isinstance(r, str)]
-                    for u, rooms in content.items()
-                    if isinstance(rooms, list)
-                }
+            self._note_direct(event)
         for room_id, info in response.rooms.invite.items():
             for raw in info.invite_state:
                 if isinstance(raw, nio.InviteMemberEvent) and raw.state_key == self.user_id:
@@ -374,14 +316,7 @@ class BotClient(RoomCalls):
         )
         await self.dispatcher.submit(member, {"client": self})
 
-    # -- converting events ---------------------------------------------------------------
-    def is_dm(self, room_id: str) -> bool:
-        if any(room_id in rooms for rooms in self.direct_rooms.values()):
-            return True
-        room = self.nio.rooms.get(room_id)
-        # Rooms that nobody marked direct but hold just the bot and one person act as DMs.
-        return room is not None and room.member_count == 2 and not room.name
-
+    # -- room state ----------------------------------------------------------------------
     def _note_creators(self, room_id: str, events: list[Any]) -> None:
         for event in events:
             if isinstance(event, nio.RoomCreateEvent):
@@ -403,125 +338,6 @@ class BotClient(RoomCalls):
             return 1000
         return int(room.power_levels.get_user_level(user_id))
 
-    def convert(self, room_id: str, raw: Any) -> Event | None:
-        """Turn a (decrypted) nio event into a framework event, or None to ignore it."""
-        source = getattr(raw, "source", None) or {}
-        if isinstance(raw, nio.MegolmEvent):
-            log.warning("could not decrypt %s in %s (session %s)", raw.event_id, room_id, raw.session_id)
-            return None
-        sender = source.get("sender") or getattr(raw, "sender", "")
-        if not isinstance(sender, str) or sender == self.user_id:
-            return None
-        if not self.options.join_policy.allows(sender):
-            # Someone from outside the office (a federated room): not ours to serve.
-            return None
-        ts = int(source.get("origin_server_ts") or getattr(raw, "server_timestamp", 0) or 0)
-        if ts and ts < self._started_ms - self.options.max_event_age_s * 1000:
-            return None
-        common: dict[str, Any] = {
-            "room_id": room_id,
-            "event_id": source.get("event_id") or getattr(raw, "event_id", ""),
-            "sender": sender,
-            "timestamp_ms": ts,
-            "source": source,
-            "is_dm": self.is_dm(room_id),
-            "client": self,
-        }
-        etype = source.get("type")
-        content = source.get("content") or {}
-        if not isinstance(content, dict):
-            return None
-        if etype == "m.reaction" or isinstance(raw, nio.ReactionEvent):
-            rel = content.get("m.relates_to") or {}
-            if not isinstance(rel, dict) or not rel.get("key") or not rel.get("event_id"):
-                return None
-            return ReactionEvent(**common, key=str(rel["key"]), reacts_to=str(rel["event_id"]))
-        if etype == "m.room.redaction":
-            redacts = source.get("redacts") or content.get("redacts") or ""
-            return RedactionEvent(**common, redacts=str(redacts), reason=content.get("reason"))
-        if etype == "m.room.member":
-            return MemberEvent(
-                **common,
-                membership=str(content.get("membership", "")),
-                state_key=str(source.get("state_key", "")),
-                prev_membership=(source.get("unsigned") or {}).get("prev_content", {}).get("membership"),
-                is_direct=bool(content.get("is_direct")),
-            )
-        if etype == "m.room.message":
-            return self._message(common, content)
-        return None
-
-    def receipts(self, room_id: str, ephemeral: list[Any]) -> list[ReceiptEvent]:
-        """The read receipts of other people in a room's ephemeral events (see `receipt_rooms`)."""
-        wanted = self.options.receipt_rooms
-        if wanted == "none" or (wanted == "direct" and not self.is_dm(room_id)):
-            return []
-        oldest = self._started_ms - self.options.max_event_age_s * 1000
-        found: list[ReceiptEvent] = []
-        for raw in ephemeral:
-            if not isinstance(raw, nio.ReceiptEvent):
-                continue
-            for receipt in raw.receipts:
-                kind = str(receipt.receipt_type)
-                user = receipt.user_id
-                if kind not in ("m.read", "m.read.private") or user == self.user_id:
-                    continue
-                if not self.options.join_policy.allows(user) or (receipt.timestamp and receipt.timestamp < oldest):
-                    continue
-                # The same receipt replayed gives the same id, so the ledger sees it once.
-                digest = hashlib.sha256(f"{room_id}|{user}|{receipt.event_id}|{kind}".encode()).hexdigest()
-                found.append(
-                    ReceiptEvent(
-                        room_id=room_id,
-                        event_id=f"receipt:{digest[:40]}",
-                        sender=user,
-                        timestamp_ms=int(receipt.timestamp or 0),
-                        source={"type": "m.receipt", "event_id": receipt.event_id, "receipt_type": kind},
-                        is_dm=self.is_dm(room_id),
-                        client=self,
-                        read_up_to=receipt.event_id,
-                        receipt_type=kind,
-                        thread_id=receipt.thread_id,
-                    )
-                )
-        return found
-
-    def _message(self, common: dict[str, Any], content: dict[str, Any]) -> Message | None:
-        msgtype = content.get("msgtype")
-        body = content.get("body")
-        if not isinstance(msgtype, str) or not isinstance(body, str):
-            return None  # malformed: ignore rather than guess
-        rel: dict[str, Any] = _dict(content.get("m.relates_to"))
-        if rel.get("rel_type") == "m.replace":
-            return None  # edits of earlier messages are not new commands
-        thread_root = rel.get("event_id") if rel.get("rel_type") == "m.thread" else None
-        in_reply = _dict(rel.get("m.in_reply_to"))
-        reply_to = None if rel.get("is_falling_back") else in_reply.get("event_id")
-        media = None
-        if msgtype in ("m.audio", "m.file", "m.image", "m.video"):
-            info = _dict(content.get("info"))
-            file = content.get("file") if isinstance(content.get("file"), dict) else None
-            media = Media(
-                url=(file or {}).get("url") or content.get("url"),
-                mimetype=info.get("mimetype"),
-                size=info.get("size") if isinstance(info.get("size"), int) else None,
-                duration_ms=info.get("duration") if isinstance(info.get("duration"), int) else None,
-                encrypted_file=file,
-            )
-        html = content.get("formatted_body") if content.get("format") == "org.matrix.custom.html" else None
-        body = _strip_reply_fallback(body) if reply_to else body
-        return Message(
-            **common,
-            body=body,
-            html=html if isinstance(html, str) else None,
-            msgtype=msgtype,
-            thread_root=thread_root,
-            reply_to=reply_to,
-            mentions=mentions_in(content),
-            media=media,
-            is_voice=msgtype == "m.audio",
-        )
-
     # -- sending (the direct Outbound) ---------------------------------------------------
     async def send(
         self, room_id: str, content: dict[str, Any], *, event_type: str = "m.room.message", ref: str | None = None
@@ -539,90 +355,6 @@ class BotClient(RoomCalls):
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> None:
         check(await self.nio.room_redact(room_id, event_id, reason=reason))
 
-    async def dm_room(self, user_id: str) -> str:
-        """The direct-message room with a user, created (and marked direct) when there is none."""
-        async with self._dm_locks.setdefault(user_id, asyncio.Lock()):
-            return await self._dm_room(user_id)
-
-    async def _dm_room(self, user_id: str) -> str:
-        pending = self._pending_dm.get(user_id)
-        if pending is not None:
-            if pending not in self.nio.rooms:
-                return pending
-            del self._pending_dm[user_id]  # synced now: checked like any other below
-        for room_id in self.direct_rooms.get(user_id, []):
-            room = self.nio.rooms.get(room_id)
-            if room is None and room_id not in self.nio.invited_rooms:
-                # Not synced yet (the bot just started): the m.direct entry is all we know, and
-                # a room we have left would have been dropped from it.
-                if not self.synced.is_set():
-                    return room_id
-                continue
-            if room is not None and (user_id in room.users or user_id in room.invited_users):
-                return room_id
-        unrecorded = self._unrecorded_dm(user_id)
-        if unrecorded is not None:
-            await self._remember_direct(user_id, unrecorded)
-            return unrecorded
-        initial_state = []
-        if self.options.e2ee and self.options.encrypt_new_rooms:
-            initial_state.append(
-                {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
-            )
-        response = check(
-            await self.nio.room_create(
-                is_direct=True,
-                invite=[user_id],
-                preset=nio.RoomPreset.trusted_private_chat,
-                initial_state=initial_state,
-            )
-        )
-        self._pending_dm[user_id] = str(response.room_id)
-        try:
-            await self._remember_direct(user_id, response.room_id)
-        except Exception:  # the room exists and works; a stale m.direct only costs a lookup later
-            log.warning("could not record the DM room with %s in m.direct", user_id, exc_info=True)
-        return str(response.room_id)
-
-    def _unrecorded_dm(self, user_id: str) -> str | None:
-        """A DM room the bot made for this person and never wrote into `m.direct`.
-
-        A bot killed between the homeserver creating the room and the `m.direct` write would
-        otherwise make a second one after its restart, and the person would be invited twice.
-        Such a room is known by what it is: made by the bot, unnamed (the only other rooms the
-        bot makes, incident rooms, have names), and holding just the two of them.
-        """
-        for room_id, room in self.nio.rooms.items():
-            if self.user_id not in self._creators.get(room_id, set()) or room.name:
-                continue
-            if {*room.users, *room.invited_users} == {self.user_id, user_id}:
-                return room_id
-        return None
-
-    def dm_owners(self) -> dict[str, str]:
-        """DM room id → the person it is with, including rooms created but not yet synced."""
-        owners = {room: user for user, rooms in self.direct_rooms.items() for room in rooms}
-        owners.update({room: user for user, room in self._pending_dm.items()})
-        return owners
-
-    async def _remember_direct(self, user_id: str, room_id: str) -> None:
-        rooms = self.direct_rooms.setdefault(user_id, [])
-        if room_id in rooms:
-            return
-        rooms.insert(0, room_id)
-        # One write at a time, each with the whole map as it stands: DM rooms created
-        # concurrently cannot overwrite one another's entries.
-        async with self._direct_lock:
-            for user, pending in self._pending_dm.items():
-                known = self.direct_rooms.setdefault(user, [])
-                if pending not in known:
-                    known.insert(0, pending)
-            path = f"/_matrix/client/v3/user/{quote(self.user_id)}/account_data/m.direct"
-            headers = {"Authorization": f"Bearer {self.nio.access_token}", "Content-Type": "application/json"}
-            response = await self.nio.send("PUT", path, json.dumps(self.direct_rooms), headers=headers)
-            if response.status >= 400:
-                raise MatrixError(f"m.direct update failed with HTTP {response.status}")
-
     async def download(self, mxc: str, *, max_bytes: int | None = None) -> bytes:
         """The media's bytes; with ``max_bytes``, streamed and abandoned past it (DownloadTooLarge)."""
         if max_bytes is not None:
@@ -631,18 +363,3 @@ class BotClient(RoomCalls):
             return await download_capped(self.nio, mxc, max_bytes)
         response = check(await self.nio.download(mxc))
         return bytes(response.body)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """A JSON object from an event, or an empty one when the sender put something else there."""
-    return value if isinstance(value, dict) else {}
-
-
-def _strip_reply_fallback(body: str) -> str:
-    # Replies quote the original as "> <@user> text" lines followed by a blank line.
-    lines = body.splitlines()
-    while lines and lines[0].startswith(">"):
-        lines.pop(0)
-    if lines and not lines[0].strip():
-        lines.pop(0)
-    return "\n".join(lines) if lines else body
