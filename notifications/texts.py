@@ -12,6 +12,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "看到这条消息，说明本设备的推送已开通。",
         "en": "If you can read this, push works on this device.",
     },
+    "push.test.no_device": {
+        "zh": "测试推送没有发出：您还没有开通推送的设备。请先点上方的“开通本设备推送”，再发送测试推送。",
+        "en": "No test push was sent: no device of yours has push turned on. "
+        "Tap \u201cTurn on push for this device\u201d above first, then send a test push.",
+    },
 }
 
 

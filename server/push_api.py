@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import subscriptions
 from notifications.notice import Kind, NoticeSpec
 from notifications.service import notify
-from notifications.texts import TEXTS
+from notifications.texts import TEXTS, text
 from notifications.webpush import Subscription
 from notifications.webpush.errors import EndpointNotAllowed, InvalidSubscriptionKeys
 from records import audit
@@ -172,7 +172,8 @@ async def recent(
 
 @router.post("/test", status_code=202)
 async def test_push(user: User, state: Annotated[PushState, Depends(push_state)]) -> dict[str, Any]:
-    """Send a test notice to the caller's own devices (the worker delivers it)."""
+    """Send a test notice to the caller's own devices (the worker delivers it); 409 when the
+    caller has none."""
     spec = NoticeSpec(
         kind=Kind.TEST,
         title=TEXTS["push.test.title"],
@@ -181,5 +182,9 @@ async def test_push(user: User, state: Annotated[PushState, Depends(push_state)]
         dm="never",
     )
     async with state.db.transaction() as session:
+        if not await subscriptions.list_for(session, user):
+            # "Sent" would be untrue: nothing can receive it. Say so, and what turns push on.
+            lang = await _lang(session, user, state.settings.default_lang)
+            raise ApiError(409, "no_device", text("push.test.no_device", lang))
         result = await notify(session, [user], spec, clock=state.clock, settings=state.settings)
     return {"notice_id": result.notice_id, "queued": result.queued, "skipped_quiet": result.skipped_quiet}

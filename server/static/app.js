@@ -16,6 +16,7 @@ const TEXT = {
     failed: "开通失败：{error}",
     done: "已开通。",
     testQueued: "测试推送已发出。",
+    testQuiet: "现在是您的免打扰时段，测试推送被暂缓。",
     signOut: "退出登录",
     signOutAll: "在所有设备上退出并关闭推送",
     status: { delivered: "已送达", dm: "已私信", queued: "发送中", retrying: "重试中", skipped_quiet: "免打扰", gone: "设备失效", failed: "失败", expired: "已过期" },
@@ -34,6 +35,7 @@ const TEXT = {
     failed: "Could not turn push on: {error}",
     done: "Push is on.",
     testQueued: "Test push sent.",
+    testQuiet: "You are in quiet hours: the test push was held back.",
     signOut: "Sign out",
     signOutAll: "Sign out everywhere and turn push off",
     status: { delivered: "delivered", dm: "sent as DM", queued: "sending", retrying: "retrying", skipped_quiet: "quiet hours", gone: "device gone", failed: "failed", expired: "expired" },
@@ -139,8 +141,9 @@ async function subscribe() {
 
 async function sendTest() {
   try {
-    await api("/api/push/test", { method: "POST" });
-    setStatus(t("testQueued"));
+    const result = await api("/api/push/test", { method: "POST" });
+    // Only say "sent" when something was: in quiet hours the push is held back.
+    setStatus(t(result.queued > 0 ? "testQueued" : "testQuiet"));
     setTimeout(loadNotices, 1500);
   } catch (error) {
     setStatus(error.message, true);

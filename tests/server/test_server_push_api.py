@@ -242,3 +242,19 @@ async def test_page_manifest_and_service_worker(server: tuple[FastAPI, httpx.Asy
     assert (await client.get("/push/static/app.js")).status_code == 200
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_test_push_without_a_device_says_none_was_sent_and_how_to_add_one(
+    server: tuple[FastAPI, httpx.AsyncClient], clock: FrozenClock
+) -> None:
+    app, client = server
+    await sign_in(app, client, clock)
+    answer = await client.post("/api/push/test")
+    assert answer.status_code == 409 and answer.json()["error"] == "no_device"
+    message = answer.json()["message"]  # what the phone page shows
+    assert "没有发出" in message and "还没有开通推送的设备" in message
+    # The next step names the page's own button, so it must be the label the page shows.
+    button = "开通本设备推送"
+    assert f"“{button}”" in message
+    assert f'subscribe: "{button}"' in (Path(__file__).parents[2] / "server/static/app.js").read_text()
+    assert (await client.get("/api/push/notices")).json()["notices"] == [], "nothing was sent, nothing listed"
