@@ -30,6 +30,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The production install (the Docker image) uses requirements.lock: every package pinned with
 # its sha256, for the runtime and voice dependencies and the build backend. Run after editing
@@ -41,4 +42,4 @@ lock: venv
 		-o requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
