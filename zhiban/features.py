@@ -11,14 +11,14 @@ from typing import Protocol
 
 from bot import Router
 from bot.i18n import Texts
-from commands.approvals import feature as approvals
+from commands.approvals.feature import FEATURE as APPROVALS
 from commands.audit.feature import FEATURE as AUDIT
 from commands.general.feature import FEATURE as GENERAL
-from commands.meetings import feature as meetings
+from commands.meetings.feature import FEATURE as MEETINGS
 from commands.plugin import Feature
 from commands.push.feature import FEATURE as PUSH
-from commands.tasks import feature as tasks
-from commands.voice import feature as voice
+from commands.tasks.feature import FEATURE as TASKS
+from commands.voice.feature import FEATURE as VOICE
 from emergency import feature as emergency
 from records.timers import TimerRegistry
 
@@ -49,10 +49,10 @@ def _unconverted(name: str, module: _UnconvertedFeature) -> Feature:
 FEATURES: list[Feature] = [
     GENERAL,
     PUSH,
-    _unconverted("tasks", tasks),
-    _unconverted("approvals", approvals),
-    _unconverted("meetings", meetings),
+    TASKS,
+    APPROVALS,
+    MEETINGS,
     _unconverted("emergency", emergency),
-    _unconverted("voice", voice),
+    VOICE,
     AUDIT,
 ]

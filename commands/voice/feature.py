@@ -6,17 +6,23 @@ The bot side (handlers) queues notes; the worker side (commands/voice/jobs.py) r
 
 from __future__ import annotations
 
+from commands.plugin import Feature
+from commands.voice import jobs
 from commands.voice.handlers import router
 from commands.voice.texts import TEXTS
 from records.timers import TimerRegistry
 
-MODEL_MODULES: list[str] = ["commands.voice.models"]
-
 
 def register_timers(registry: TimerRegistry) -> None:
-    from commands.voice.jobs import register
-
-    register(registry)
+    jobs.register(registry)
 
 
-__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]
+FEATURE = Feature(
+    name="voice",
+    router=router,
+    texts=TEXTS,
+    model_modules=("commands.voice.models",),
+    register_timers=register_timers,
+)
+
+__all__ = ["FEATURE"]

@@ -27,6 +27,7 @@ from commands.voice.models import VoiceNote
 from commands.voice.texts import TEXTS, text
 from records import outbox
 from records.clock import Clock
+from records.config import VoiceSettings
 from records.db import Database
 from records.models import Timer
 from records.timers import Fired, TimerRegistry
@@ -62,19 +63,19 @@ def use_transcriber(transcriber: Transcriber | None) -> None:
 
 
 # -- options: settings → timer payload → VoiceOptions ---------------------------------------
-def job_options(voice_settings: Any, *, places: Iterable[str] = ()) -> dict[str, Any]:
+def job_options(voice_settings: VoiceSettings, *, places: Iterable[str] = ()) -> dict[str, Any]:
     """What the worker needs from the bot's ``settings.voice``, as JSON for the timer payload.
 
-    Timer handlers receive no settings, and a worker may run elsewhere; carrying the options in
-    the job keeps bot and worker in agreement about the limits the bot already checked.
+    The job carries the limits the bot already checked, so that bot and worker agree about them
+    even when the worker's config is edited while a note waits.
     ``names`` are the terms this office configured by hand (meeting places, the config glossary):
     they go first in the Whisper prompt, ahead of the shipped terms (see ``transcribe_bytes``).
     """
-    glossary = [str(term) for term in getattr(voice_settings, "glossary", []) or []]
+    glossary = [str(term) for term in voice_settings.glossary]
     names = [n for n in dict.fromkeys(str(p).strip() for p in (*places, *glossary)) if n]
     return {
         "options": {
-            "model_dir": str(getattr(voice_settings, "model_dir", "") or ""),
+            "model_dir": voice_settings.model_dir,
             "max_bytes": int(voice_settings.max_bytes),
             "max_seconds": float(voice_settings.max_seconds),
             "extra_terms": glossary,
