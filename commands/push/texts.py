@@ -15,12 +15,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Test push sent to {count} device(s).",
     },
     "push.test.quiet": {
-        "zh": "现在是您的免打扰时段，{count} 台设备的推送被暂缓。发送 !quiet off 可关闭免打扰。",
+        "zh": "现在是您的免打扰时段，{count} 台设备的推送被暂缓。发送 !免打扰 关 可关闭免打扰。",
         "en": "You are in quiet hours: the push to {count} device(s) was held back. Send !quiet off to turn them off.",
     },
     "push.test.none": {
-        "zh": "您还没有开通推送的设备。发送 !push 获取登录链接。",
-        "en": "You have no device with push turned on. Send !push for a sign-in link.",
+        "zh": "测试推送没有发出：您还没有开通推送的设备。发送 !推送 获取登录链接，在手机上打开后点“开通本设备推送”。",
+        "en": "No test push was sent: you have no device with push turned on. Send !push for a sign-in link, open it on your phone and tap \u201cTurn on push for this device\u201d.",
     },
     "push.usage.sub": {
         "zh": "未知的子命令“{value}”。用法：!推送、!推送 测试、!推送 退出全部",
@@ -48,7 +48,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your quiet hours: {hours} ({tz}). Emergency notices still come through.",
     },
     "quiet.none": {
-        "zh": "您没有设置免打扰时段。例如：!quiet 22:00-07:00",
+        "zh": "您没有设置免打扰时段。例如：!免打扰 22:00-07:00",
         "en": "You have no quiet hours. Example: !quiet 22:00-07:00",
     },
     "quiet.set": {
@@ -57,7 +57,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "quiet.off": {"zh": "已关闭免打扰。", "en": "Quiet hours are off."},
     "quiet.bad": {
-        "zh": "看不懂时段“{value}”。请写成 22:00-07:00，或 !quiet off 关闭。",
+        "zh": "看不懂时段“{value}”。请写成 22:00-07:00，或发送 !免打扰 关 关闭。",
         "en": "Cannot read '{value}' as a time range. Write 22:00-07:00, or !quiet off.",
     },
 }

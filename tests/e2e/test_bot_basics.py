@@ -87,5 +87,6 @@ async def test_room_power_level_gives_room_admin_not_office_admin(make_bot: Make
     await alice.send_text(room, "!whoami")
     answer = await alice.wait_for_message(room, sender=bot.user_id, contains="角色", since=mark)
     body = answer.body or ""
-    assert "room_admin" in body and "leader" not in body
-    assert "admin" not in body.replace("room_admin", "")
+    # Roles as the office says them, the most telling first; no role ids in Chinese text.
+    assert "角色：本群管理员、工作人员。" in body and "领导" not in body
+    assert "room_admin" not in body and "staff" not in body and "语言：中文" in body

@@ -104,7 +104,8 @@ async def test_push_in_dm_answers_once(dispatcher: Dispatcher, db: Database) -> 
 async def test_push_test_without_device_and_with_one(dispatcher: Dispatcher, db: Database) -> None:
     await say(dispatcher, "!push test")
     [reply] = await outbox_rows(db)
-    assert "还没有开通推送" in reply.content["body"]
+    assert "没有发出" in reply.content["body"] and "还没有开通推送" in reply.content["body"]
+    assert "发送 !推送 获取登录链接" in reply.content["body"] and "!push" not in reply.content["body"]
     async with db.transaction() as session:
         session.add(
             PushSubscription(user_id=USER, endpoint="https://push.example.org/1", p256dh="k", auth="a", created_at=T0)

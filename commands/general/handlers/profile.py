@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import CommandObject, MemberEvent, Message, UserFacingError
 from bot.i18n import Translator, normalize_lang
-from commands.general.render import now_in
+from commands.general.render import lang_name, now_in, role_names
 from commands.turn import Turn
 from records import audit, people
 from timeparse import TimeParseError, get_zone
@@ -53,7 +53,8 @@ async def set_tz(message: Message, command: CommandObject, turn: Turn) -> None:
 
 async def whoami(message: Message, turn: Turn) -> None:
     have = await turn.resolve_roles(message.sender)
-    text = turn.t("whoami.text", user=message.sender, roles=", ".join(sorted(have)), lang=turn.lang, tz=turn.tz)
+    roles, lang = role_names(have, turn.t), lang_name(turn.lang, turn.t)
+    text = turn.t("whoami.text", user=message.sender, roles=roles, lang=lang, tz=turn.tz)
     await message.reply(text)
 
 
