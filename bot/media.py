@@ -8,10 +8,12 @@ most the cap in memory and bandwidth, never the whole file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+from nio.crypto import attachments
 
 from bot.errors import MatrixError
 
@@ -85,3 +87,20 @@ async def download_capped(nio_client: Any, mxc: str, max_bytes: int) -> bytes:
             # Closing (not releasing) drops the connection instead of reading the rest of a
             # body we have refused.
             response.close()
+
+
+class UndecryptableMedia(MatrixError):
+    """An encrypted attachment's bytes do not open with the keys its event gave (a wrong hash,
+    a malformed key): asking again would fail the same way."""
+
+
+def decrypt_attachment(data: bytes, file_info: Mapping[str, Any]) -> bytes:
+    """The plain bytes of an encrypted attachment, given the event's ``file`` object (JWK, iv,
+    hashes) as the sender wrote it; UndecryptableMedia when they do not fit."""
+    try:
+        plain = attachments.decrypt_attachment(
+            data, file_info["key"]["k"], file_info["hashes"]["sha256"], file_info["iv"]
+        )
+    except Exception as exc:  # the sender wrote the keys: any shape of wrong, and nio raises several kinds
+        raise UndecryptableMedia(f"attachment does not decrypt: {exc!r}") from exc
+    return bytes(plain)

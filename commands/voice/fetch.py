@@ -24,7 +24,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.media import DownloadTooLarge, MediaDownloadError
+from bot.client import BotClient
+from bot.media import DownloadTooLarge, MediaDownloadError, UndecryptableMedia, decrypt_attachment
 from commands.voice import service
 from commands.voice.jobs import thread_relation
 from commands.voice.models import VoiceNote
@@ -66,7 +67,7 @@ async def queue_fetch(session: AsyncSession, note: VoiceNote, *, max_bytes: int,
     return await enqueue_action(session, KIND, payload, room_id=note.room_id, ref=fetch_ref(note.id))
 
 
-async def fetch_audio(client: Any, url: str, file_info: dict[str, Any] | None, max_bytes: int) -> bytes:
+async def fetch_audio(client: BotClient, url: str, file_info: dict[str, Any] | None, max_bytes: int) -> bytes:
     """Download (authenticated media API) and, for an encrypted attachment, decrypt.
 
     The declared size was checked already, but the sender wrote it: the download itself is
@@ -95,14 +96,12 @@ async def fetch_audio(client: Any, url: str, file_info: dict[str, Any] | None, m
     if not file_info:
         return bytes(raw)
     try:
-        from nio.crypto.attachments import decrypt_attachment
-
-        return bytes(decrypt_attachment(raw, file_info["key"]["k"], file_info["hashes"]["sha256"], file_info["iv"]))
-    except Exception as exc:  # a wrong hash, a malformed key: nio raises several kinds
-        raise Refused("voice.refuse.decrypt", repr(exc)) from exc
+        return decrypt_attachment(raw, file_info)
+    except UndecryptableMedia as exc:
+        raise Refused("voice.refuse.decrypt", str(exc)) from exc
 
 
-async def perform(client: Any, payload: dict[str, Any]) -> Outcome:
+async def perform(client: BotClient, payload: dict[str, Any]) -> Outcome:
     """The relay's part: fetch, check, and say what to record (see the module's docstring)."""
     note_id = int(payload["note"])
     max_bytes = int(payload["max_bytes"])
