@@ -17,6 +17,9 @@ import nio
 from bot.options import ClientOptions
 from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent, mentions_in
 
+# The key Element and FluffyChat put in a recorded voice note (MSC3245).
+VOICE_MARKER = "org.matrix.msc3245.voice"
+
 if TYPE_CHECKING:
     from bot.client import BotClient
 
@@ -148,7 +151,9 @@ class EventConversion:
             reply_to=reply_to,
             mentions=mentions_in(content),
             media=media,
-            is_voice=msgtype == "m.audio",
+            # MSC3245: only a recorded voice note is marked; a music file or a meeting recording
+            # sent as audio is not a voice note and is left alone.
+            is_voice=msgtype == "m.audio" and VOICE_MARKER in content,
         )
 
     def _client(self) -> BotClient:

@@ -133,7 +133,7 @@ class Command:
         return self.subcommands.choose(args, known)
 
     def __call__(self, event: Event, data: dict[str, Any]) -> FilterResult:
-        if not isinstance(event, Message) or event.is_voice:
+        if not isinstance(event, Message) or not is_typed(event):
             return False
         parsed = parsed_command(event, data)
         if parsed is None or not self.matches_word(parsed.word):
@@ -164,7 +164,18 @@ class Reaction:
         return not self.keys or event.key.replace("\ufe0f", "") in self.keys
 
 
+# What people type; a file (audio without the voice mark, an image, a document) is not text,
+# whatever its body (the file name) says.
+TYPED = ("m.text", "m.notice", "m.emote")
+
+
+def is_typed(event: Event) -> bool:
+    return isinstance(event, Message) and not event.is_voice and event.msgtype in TYPED
+
+
 def Voice() -> FilterFunc:
+    """A recorded voice note (marked per MSC3245 when it arrived), not any audio file."""
+
     def _voice(event: Event, data: dict[str, Any]) -> FilterResult:
         return isinstance(event, Message) and event.is_voice
 
@@ -186,7 +197,7 @@ def Text(*, startswith: str | None = None, equals: Iterable[str] | None = None) 
     options = {e.strip() for e in equals} if equals is not None else None
 
     def _text(event: Event, data: dict[str, Any]) -> FilterResult:
-        if not isinstance(event, Message) or event.is_voice:
+        if not isinstance(event, Message) or not is_typed(event):
             return False
         body = event.body.strip()
         if options is not None and body not in options:
@@ -201,7 +212,7 @@ def PlainText() -> FilterFunc:
     working in the middle of a wizard; a voice message is not text until transcribed)."""
 
     def _plain(event: Event, data: dict[str, Any]) -> FilterResult:
-        return isinstance(event, Message) and not event.is_voice and parsed_command(event, data) is None
+        return is_typed(event) and parsed_command(event, data) is None
 
     return _plain
 

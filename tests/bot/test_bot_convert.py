@@ -59,6 +59,19 @@ def test_voice_message_carries_its_media(client: BotClient) -> None:
     assert event.media is not None and event.media.url == "mxc://office/abc" and event.media.duration_ms == 3000
 
 
+def test_an_audio_file_without_the_voice_mark_is_not_a_voice_note(client: BotClient) -> None:
+    """A meeting recording sent as a file is not a voice note to transcribe and answer."""
+    content = {
+        "msgtype": "m.audio",
+        "body": "周一例会录音.mp3",
+        "url": "mxc://office/rec",
+        "info": {"mimetype": "audio/mpeg", "size": 9_000_000, "duration": 3_600_000},
+    }
+    event = client.convert("!r:office", raw(content))
+    assert isinstance(event, Message) and not event.is_voice
+    assert event.media is not None and event.media.url == "mxc://office/rec"
+
+
 def test_reaction_is_understood(client: BotClient) -> None:
     content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": "$card", "key": "✅"}}
     event = client.convert("!r:office", raw(content, etype="m.reaction"))
