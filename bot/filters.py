@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.grammar import SubChoice, SubTable
 from bot.types import Event, Message, ReactionEvent
@@ -169,7 +169,7 @@ class Reaction:
 TYPED = ("m.text", "m.notice", "m.emote")
 
 
-def is_typed(event: Event) -> bool:
+def is_typed(event: Event) -> TypeGuard[Message]:
     return isinstance(event, Message) and not event.is_voice and event.msgtype in TYPED
 
 
