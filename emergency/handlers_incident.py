@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import UNHANDLED, Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
-from bot.errors import check
+from bot.client import BotClient
+from bot.errors import MatrixError
 from bot.grammar import Sub, SubTable
 from emergency import access, common, final_report, incidents, orders, outreach, room_admin, roster
 from emergency.policy import CATEGORIES, ROMAN, parse_category, parse_grade
@@ -268,7 +269,7 @@ async def _set_class(
         await outreach.post(session, incident.room_id, reply)
     for user in fresh:
         if incident.room_id:
-            await _invite(client, incident.room_id, user)
+            await room_admin.invite(client, incident.room_id, user)
     await _alert(session, incident, [u for u in fresh if u != message.sender], clock)
 
 
@@ -296,20 +297,16 @@ async def _close(
     await _upload_docx(session, client, target, incident.code, markdown)
 
 
-async def _upload_docx(session: AsyncSession, client: Any, room_id: str, code: str, markdown: str) -> None:
+async def _upload_docx(session: AsyncSession, client: BotClient, room_id: str, code: str, markdown: str) -> None:
     """The final report as .docx too, best effort: the Markdown is the record of truth."""
+    data = final_report.markdown_to_docx(markdown)
     try:
-        import io
-
-        data = final_report.markdown_to_docx(markdown)
-        response, _ = await client.nio.upload(
-            io.BytesIO(data),
+        url = await client.upload(
+            data,
             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             filename=f"{code}-final-report.docx",
-            filesize=len(data),
         )
-        url = check(response).content_uri
-    except Exception:
+    except MatrixError:
         log.warning("could not attach the .docx final report of %s", code, exc_info=True)
         return
     content = {
@@ -431,18 +428,10 @@ async def role(
     if incident.room_id and incident.room_id != message.room_id:
         await outreach.post(session, incident.room_id, announce)
         for user in users:
-            await _invite(client, incident.room_id, user)
+            await room_admin.invite(client, incident.room_id, user)
     if name in room_admin.POWERED_ROLES:
         await room_admin.make_moderators(client, incident.room_id, users)
     await message.reply(t("em.role.announced", id=incident.code, role=t(f"em.role.{name}"), users=" ".join(users)))
-
-
-async def _invite(client: Any, room_id: str, user: str) -> None:
-    """Bring someone into the incident room; already there (or a failure) is not an error."""
-    try:
-        await client.nio.room_invite(room_id, user)
-    except Exception:
-        log.info("could not invite %s to %s", user, room_id, exc_info=True)
 
 
 @router.message(TIMELINE)
@@ -474,11 +463,10 @@ async def pin(reaction: ReactionEvent, session: AsyncSession, clock: Clock, clie
     text = reaction.reacts_to
     sender = reaction.sender
     try:
-        response = await client.nio.room_get_event(reaction.room_id, reaction.reacts_to)
-        source = getattr(getattr(response, "event", None), "source", {}) or {}
+        source = await client.get_event(reaction.room_id, reaction.reacts_to)
         text = str((source.get("content") or {}).get("body") or text)
         sender = str(source.get("sender") or sender)
-    except Exception:
+    except MatrixError:
         log.info("could not fetch the pinned event %s", reaction.reacts_to, exc_info=True)
     entry = await incidents.pin_message(
         session,

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import UNHANDLED, Command, CommandObject, Message, ReceiptEvent, Router, UserFacingError
-from emergency import access, cards, common, incidents, orders, outreach
+from emergency import access, cards, common, incidents, orders, outreach, room_admin
 from emergency.models import Order
 from emergency.texts import tr
 from notifications import reach
 from records.clock import Clock
 from records.errors import NotFound
 
-log = logging.getLogger(__name__)
 router = Router("emergency.orders")
 
 ORDER = Command(
@@ -119,7 +117,7 @@ async def order(
     await _send_card_and_dms(session, item, recipients, clock, kind="order")
     for user in recipients:
         if user not in (incident.members or []):
-            await _invite(client, message.room_id, user)
+            await room_admin.invite(client, message.room_id, user)
     await incidents.refresh_card(session, incident, clock)
 
 
@@ -153,13 +151,6 @@ async def _send_card_and_dms(
         ref=f"order:{item.code}",
         id=item.code,
     )
-
-
-async def _invite(client: Any, room_id: str, user: str) -> None:
-    try:
-        await client.nio.room_invite(room_id, user)
-    except Exception:
-        log.info("could not invite %s", user, exc_info=True)
 
 
 async def _visible_order(

@@ -11,7 +11,9 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from bot.errors import check
+from bot.client import BotClient
+from bot.errors import MatrixError
+from records.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +45,37 @@ def raised_levels(content: dict[str, Any], users: Iterable[str], level: int = MO
     return {**content, "users": current}
 
 
-async def make_moderators(client: Any, room_id: str | None, users: Iterable[str]) -> bool:
+async def make_moderators(client: BotClient, room_id: str | None, users: Iterable[str]) -> bool:
     """Give `users` moderator power (50) in `room_id`; False (and a log line) when it failed."""
-    wanted = [u for u in dict.fromkeys(users) if u and u != getattr(client, "user_id", None)]
+    wanted = [u for u in dict.fromkeys(users) if u and u != client.user_id]
     if not room_id or not wanted:
         return False
     try:
-        response = check(await client.nio.room_get_state_event(room_id, "m.room.power_levels"))
-        content = raised_levels(dict(response.content), wanted)
+        content = raised_levels(await client.power_levels(room_id), wanted)
         if content is not None:
-            check(await client.nio.room_put_state(room_id, "m.room.power_levels", content))
-    except Exception:  # the role change stands without the power level
+            await client.set_power_levels(room_id, content)
+    except MatrixError:  # the role change stands without the power level
         log.warning("could not raise %s to moderator in %s", wanted, room_id, exc_info=True)
         return False
     return True
 
 
-async def duty_room_id(settings: Any, client: Any) -> str | None:
+async def invite(client: BotClient, room_id: str, user: str) -> None:
+    """Bring someone into an incident room; already there (or a refusal) is not an error."""
+    try:
+        await client.invite(room_id, user)
+    except MatrixError:
+        log.info("could not invite %s to %s", user, room_id, exc_info=True)
+
+
+async def duty_room_id(settings: Settings, client: BotClient) -> str | None:
     """`settings.duty_room` as a room id: an alias (#duty:server) is resolved once per process.
 
     None when no duty room is configured or the alias does not resolve (logged once; the
     caller skips the duty-room post). A failed lookup is retried next time: the alias may be
     created later, and a network blip should not silence the duty room until a restart.
     """
-    configured = str(getattr(settings, "duty_room", "") or "").strip()
+    configured = settings.duty_room.strip()
     if not configured:
         return None
     if not configured.startswith("#"):
@@ -74,8 +83,8 @@ async def duty_room_id(settings: Any, client: Any) -> str | None:
     if configured in _resolved:
         return _resolved[configured]
     try:
-        room_id = str(check(await client.nio.room_resolve_alias(configured)).room_id)
-    except Exception:
+        room_id = await client.resolve_alias(configured)
+    except MatrixError:
         if configured not in _warned:
             _warned.add(configured)
             log.warning("the duty room alias %s does not resolve; duty-room notices are skipped", configured)

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import Dispatcher
+from bot.errors import MatrixError
 from bot.types import Message, ReactionEvent
 from emergency import incidents
 from emergency.models import Incident, Order, Receipt
@@ -53,6 +54,22 @@ class FakeClient:
 
     def power_level(self, room_id: str, user_id: str) -> int:
         return 0
+
+    # No homeserver behind it: every room call is refused as a real BotClient's would be.
+    async def invite(self, room_id: str, user_id: str) -> None:
+        raise MatrixError("no homeserver")
+
+    async def get_event(self, room_id: str, event_id: str) -> dict[str, Any]:
+        raise MatrixError("no homeserver")
+
+    async def upload(self, data: bytes, *, content_type: str, filename: str) -> str:
+        raise MatrixError("no homeserver")
+
+    async def power_levels(self, room_id: str) -> dict[str, Any]:
+        raise MatrixError("no homeserver")
+
+    async def resolve_alias(self, alias: str) -> str:
+        raise MatrixError("no homeserver")
 
 
 class Chat:

@@ -1,4 +1,4 @@
-"""Moderator power for commanders and the duty room alias, against a stand-in Matrix client."""
+"""Moderator power for commanders and the duty room alias, against a stand-in bot client."""
 
 from __future__ import annotations
 
@@ -7,34 +7,41 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from nio import RoomGetStateEventResponse, RoomResolveAliasError, RoomResolveAliasResponse
 
+from bot.errors import MatrixError
 from emergency import room_admin
 
 
-class FakeNio:
+class FakeRooms:
+    """The BotClient room calls room_admin makes; a refusal is the client's MatrixError."""
+
+    user_id = "@bot:hs"
+
     def __init__(self, levels: dict[str, Any] | None = None, aliases: dict[str, str] | None = None) -> None:
         self.levels = levels or {"users": {"@bot:hs": 100}, "users_default": 0}
         self.aliases = aliases or {}
         self.put: list[tuple[str, str, dict[str, Any]]] = []
         self.lookups = 0
 
-    async def room_get_state_event(self, room_id: str, event_type: str) -> Any:
-        return RoomGetStateEventResponse(dict(self.levels), event_type, "", room_id)
+    async def power_levels(self, room_id: str) -> dict[str, Any]:
+        return dict(self.levels)
 
-    async def room_put_state(self, room_id: str, event_type: str, content: dict[str, Any]) -> Any:
-        self.put.append((room_id, event_type, content))
-        return SimpleNamespace()
+    async def set_power_levels(self, room_id: str, content: dict[str, Any]) -> None:
+        self.put.append((room_id, "m.room.power_levels", content))
 
-    async def room_resolve_alias(self, alias: str) -> Any:
+    async def resolve_alias(self, alias: str) -> str:
         self.lookups += 1
         if alias in self.aliases:
-            return RoomResolveAliasResponse(alias, self.aliases[alias], [])
-        return RoomResolveAliasError("not found")
+            return self.aliases[alias]
+        raise MatrixError(SimpleNamespace(status_code="M_NOT_FOUND", message="not found"))
 
 
-def _client(nio: FakeNio) -> Any:
-    return SimpleNamespace(nio=nio, user_id="@bot:hs")
+def _client(rooms: FakeRooms) -> Any:
+    return rooms
+
+
+def _settings(duty_room: str) -> Any:
+    return SimpleNamespace(duty_room=duty_room)
 
 
 @pytest.fixture(autouse=True)
@@ -55,43 +62,43 @@ def test_raised_levels_never_lowers_and_keeps_other_fields() -> None:
 
 
 async def test_make_moderators_puts_the_changed_levels_only_when_needed() -> None:
-    nio = FakeNio()
-    assert await room_admin.make_moderators(_client(nio), "!r:hs", ["@a:hs", "@bot:hs"])
-    assert nio.put == [("!r:hs", "m.room.power_levels", {"users": {"@bot:hs": 100, "@a:hs": 50}, "users_default": 0})]
-    nio.levels = nio.put[0][2]
-    assert await room_admin.make_moderators(_client(nio), "!r:hs", ["@a:hs"])
-    assert len(nio.put) == 1  # already a moderator: nothing sent
+    rooms = FakeRooms()
+    assert await room_admin.make_moderators(_client(rooms), "!r:hs", ["@a:hs", "@bot:hs"])
+    assert rooms.put == [("!r:hs", "m.room.power_levels", {"users": {"@bot:hs": 100, "@a:hs": 50}, "users_default": 0})]
+    rooms.levels = rooms.put[0][2]
+    assert await room_admin.make_moderators(_client(rooms), "!r:hs", ["@a:hs"])
+    assert len(rooms.put) == 1  # already a moderator: nothing sent
 
 
 async def test_make_moderators_failure_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
-    nio = FakeNio()
+    rooms = FakeRooms()
 
-    async def refuse(room_id: str, event_type: str, content: dict[str, Any]) -> Any:
-        raise RuntimeError("forbidden")
+    async def refuse(room_id: str, content: dict[str, Any]) -> None:
+        raise MatrixError(SimpleNamespace(status_code="M_FORBIDDEN", message="forbidden"))
 
-    nio.room_put_state = refuse  # type: ignore[method-assign]
+    rooms.set_power_levels = refuse  # type: ignore[method-assign]
     with caplog.at_level(logging.WARNING, logger="emergency.room_admin"):
-        assert not await room_admin.make_moderators(_client(nio), "!r:hs", ["@a:hs"])
+        assert not await room_admin.make_moderators(_client(rooms), "!r:hs", ["@a:hs"])
     assert "could not raise" in caplog.text
 
 
 async def test_duty_room_id_passes_room_ids_and_caches_aliases() -> None:
-    nio = FakeNio(aliases={"#duty:hs": "!duty:hs"})
-    assert await room_admin.duty_room_id(SimpleNamespace(duty_room=""), _client(nio)) is None
-    assert await room_admin.duty_room_id(SimpleNamespace(duty_room="!id:hs"), _client(nio)) == "!id:hs"
-    assert nio.lookups == 0
+    rooms = FakeRooms(aliases={"#duty:hs": "!duty:hs"})
+    assert await room_admin.duty_room_id(_settings(""), _client(rooms)) is None
+    assert await room_admin.duty_room_id(_settings("!id:hs"), _client(rooms)) == "!id:hs"
+    assert rooms.lookups == 0
     for _ in range(3):
-        assert await room_admin.duty_room_id(SimpleNamespace(duty_room="#duty:hs"), _client(nio)) == "!duty:hs"
-    assert nio.lookups == 1
+        assert await room_admin.duty_room_id(_settings("#duty:hs"), _client(rooms)) == "!duty:hs"
+    assert rooms.lookups == 1
 
 
 async def test_unresolvable_alias_is_logged_once_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
-    nio = FakeNio()
-    settings = SimpleNamespace(duty_room="#gone:hs")
+    rooms = FakeRooms()
+    settings = _settings("#gone:hs")
     with caplog.at_level(logging.WARNING, logger="emergency.room_admin"):
-        assert await room_admin.duty_room_id(settings, _client(nio)) is None
-        assert await room_admin.duty_room_id(settings, _client(nio)) is None
+        assert await room_admin.duty_room_id(settings, _client(rooms)) is None
+        assert await room_admin.duty_room_id(settings, _client(rooms)) is None
     assert caplog.text.count("#gone:hs") == 1
     # Created later, it is found without a restart.
-    nio.aliases["#gone:hs"] = "!late:hs"
-    assert await room_admin.duty_room_id(settings, _client(nio)) == "!late:hs"
+    rooms.aliases["#gone:hs"] = "!late:hs"
+    assert await room_admin.duty_room_id(settings, _client(rooms)) == "!late:hs"

@@ -28,7 +28,7 @@ from records.clock import FrozenClock
 from records.config import EmergencySettings, MatrixSettings, ResponderRule, Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
-from tests.emergency.test_emergency_chat import BOT, LEADER, OFFICER, ROOM, STAFF_A, STRANGER, T0, Chat
+from tests.emergency.test_emergency_chat import BOT, LEADER, OFFICER, ROOM, STAFF_A, STRANGER, T0, Chat, FakeClient
 from zhiban.app import build_dispatcher
 
 FIRE = "@fire:localhost"
@@ -38,49 +38,37 @@ _n = itertools.count()
 
 @dataclass
 class _Response:
-    room_id: str = ""
-    event_id: str = ""
     content: dict[str, Any] = field(default_factory=dict)
 
 
 class FakeNio:
-    """The homeserver calls a declaration makes: the room is 'created', invitations are noted."""
+    """What people lookups ask of nio: no member names are known, everyone exists."""
 
     def __init__(self) -> None:
-        self.created: list[dict[str, Any]] = []
-        self.invited: list[tuple[str, str]] = []
-        # People named in commands are looked up here: no member names are known, everyone exists.
         self.rooms: dict[str, Any] = {}
-
-    async def room_create(self, **kwargs: Any) -> _Response:
-        self.created.append(kwargs)
-        return _Response(room_id=INCIDENT_ROOM)
-
-    async def room_put_state(self, room_id: str, event_type: str, content: dict[str, Any]) -> _Response:
-        return _Response(event_id=f"$state{next(_n)}")
-
-    async def room_get_state_event(self, room_id: str, event_type: str) -> _Response:
-        return _Response(content={"users": {BOT: 100}})
-
-    async def room_invite(self, room_id: str, user_id: str) -> _Response:
-        self.invited.append((room_id, user_id))
-        return _Response()
 
     async def get_profile(self, user_id: str) -> _Response:
         return _Response()
 
 
-class DeclaringClient:
-    """A bot client that can declare: the summary card is 'sent' directly and remembered."""
-
-    user_id = BOT
+class DeclaringClient(FakeClient):
+    """A bot client that can declare: the incident room is 'created' and invitations are noted,
+    the summary card is 'sent' directly and remembered."""
 
     def __init__(self) -> None:
         self.nio = FakeNio()
+        self.created: list[dict[str, Any]] = []
+        self.invited: list[tuple[str, str]] = []
         self.cards: list[dict[str, Any]] = []
 
-    def power_level(self, room_id: str, user_id: str) -> int:
-        return 0
+    async def invite(self, room_id: str, user_id: str) -> None:
+        self.invited.append((room_id, user_id))
+
+    async def power_levels(self, room_id: str) -> dict[str, Any]:
+        return {"users": {BOT: 100}}
+
+    async def set_power_levels(self, room_id: str, content: dict[str, Any]) -> None:
+        return None
 
     async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
         self.cards.append(content)
@@ -110,7 +98,7 @@ class TruthChat(Chat):
                 select(OutboxMessage).where(OutboxMessage.id > last).order_by(OutboxMessage.id)
             ):
                 if row.event_type == outbox.CREATE_ROOM and row.sent_at is None:
-                    self.client.nio.created.append(dict(row.content))
+                    self.client.created.append(dict(row.content))
                     await outbox.room_made(session, row, INCIDENT_ROOM)
                     continue
                 if row.room_ref is not None:
@@ -156,7 +144,7 @@ async def test_a_declaration_without_a_class_says_who_was_not_invited_and_the_cl
     # Declared at once (the room exists), and the reply says plainly what is missing and the fix.
     assert "已启动" in reply and "E1" in reply, reply
     assert "未指定类别" in reply and "按类别配置的处置人员" in reply and "!应急 类别 E1 自然灾害" in reply, reply
-    assert FIRE not in chat.client.nio.created[0]["invite"]
+    assert FIRE not in chat.client.created[0]["invite"]
     assert not [r for r in sent if r.to_user == FIRE]
     # The summary card says it too, where the commander looks.
     card = str(chat.client.cards[0]["body"])
@@ -171,7 +159,7 @@ async def test_a_declaration_without_a_class_says_who_was_not_invited_and_the_cl
     sent = await chat.say(LEADER, "!应急 类别 E1 自然灾害")
     reply = next(str(r.content["body"]) for r in sent if r.room_id == ROOM and not r.relation)
     assert "未指定 → 自然灾害" in reply and FIRE in reply and "1 人" in reply, reply
-    assert (INCIDENT_ROOM, FIRE) in chat.client.nio.invited
+    assert (INCIDENT_ROOM, FIRE) in chat.client.invited
     alert = str(_dm(sent, FIRE).content["body"])
     assert "城区内涝" in alert and "https://matrix.to/#/!e1room:localhost" in alert, alert
     edited = [str(r.content.get("body")) for r in sent if r.relation == "m.replace"]
