@@ -59,11 +59,12 @@ class Notice(Base):
 
 
 class Delivery(Base):
-    """One push to one subscription (channel "push"), or the chat DM fallback (channel "dm").
+    """One push to one subscription (channel "push"), the chat DM fallback (channel "dm"),
+    or a record that the caller told a person without a device in chat (channel "chat").
 
     Status: queued → delivered | gone | failed | rejected | too_large | invalid | expired,
     with retrying in between; skipped_quiet when quiet hours held the push back; dm when
-    the fallback message was written to the outbox.
+    the fallback message was written to the outbox; chat for the channel of that name.
     """
 
     __tablename__ = "push_deliveries"

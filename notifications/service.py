@@ -161,6 +161,21 @@ async def notify(
         if notice.dm == "always" or (notice.dm == "auto" and not devices):
             await send_dm(session, row, user_id, lang, defaults.public_url, now)
             result.dm_to.append(user_id)
+        elif not devices:
+            # dm="never": the caller tells the person in chat itself (notifications.reach.push).
+            # Recorded all the same, so the phone page lists what reached them there.
+            session.add(
+                Delivery(
+                    notice_id=row.id,
+                    user_id=user_id,
+                    channel="chat",
+                    lang=lang,
+                    status="chat",
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
 
     if result.queued:
         await timers.schedule(session, SEND_KIND, now, {"notice_id": row.id}, key=f"{SEND_KIND}:{row.id}", clock=clock)

@@ -106,7 +106,7 @@ class RecentNotice:
 
 
 # The better of two statuses a person's devices reached, for the page's list.
-_RANK = {"delivered": 0, "dm": 1, "queued": 2, "retrying": 3, "skipped_quiet": 4}
+_RANK = {"delivered": 0, "dm": 1, "chat": 1, "queued": 2, "retrying": 3, "skipped_quiet": 4}
 
 
 async def recent_notices(session: AsyncSession, user_id: str, lang: str, *, limit: int = 20) -> list[RecentNotice]:

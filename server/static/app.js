@@ -19,7 +19,7 @@ const TEXT = {
     testQuiet: "现在是您的免打扰时段，测试推送被暂缓。",
     signOut: "退出登录",
     signOutAll: "在所有设备上退出并关闭推送",
-    status: { delivered: "已送达", dm: "已私信", queued: "发送中", retrying: "重试中", skipped_quiet: "免打扰", gone: "设备失效", failed: "失败", expired: "已过期" },
+    status: { delivered: "已送达", dm: "已私信", chat: "已在聊天中发送", queued: "发送中", retrying: "重试中", skipped_quiet: "免打扰", gone: "设备失效", failed: "失败", expired: "已过期" },
   },
   en: {
     title: "Zhiban · Push",
@@ -38,7 +38,7 @@ const TEXT = {
     testQuiet: "You are in quiet hours: the test push was held back.",
     signOut: "Sign out",
     signOutAll: "Sign out everywhere and turn push off",
-    status: { delivered: "delivered", dm: "sent as DM", queued: "sending", retrying: "retrying", skipped_quiet: "quiet hours", gone: "device gone", failed: "failed", expired: "expired" },
+    status: { delivered: "delivered", dm: "sent as DM", chat: "sent in chat", queued: "sending", retrying: "retrying", skipped_quiet: "quiet hours", gone: "device gone", failed: "failed", expired: "expired" },
   },
 };
 

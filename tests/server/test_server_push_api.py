@@ -18,6 +18,7 @@ from fake_push_service import FakePushService
 from push_env import T0, make_settings, run_push_timers
 from server_env import USER, clock_fixture, fake_fixture, make_link, running_app, server_fixture, settings_fixture  # noqa: F401 - shared fixtures
 
+from notifications import reach
 from records.clock import FrozenClock
 from records.config import Settings
 from server.session import COOKIE
@@ -258,3 +259,20 @@ async def test_a_test_push_without_a_device_says_none_was_sent_and_how_to_add_on
     assert f"“{button}”" in message
     assert f'subscribe: "{button}"' in (Path(__file__).parents[2] / "server/static/app.js").read_text()
     assert (await client.get("/api/push/notices")).json()["notices"] == [], "nothing was sent, nothing listed"
+
+
+async def test_the_page_lists_notices_that_reached_a_person_in_chat_newest_first(
+    server: tuple[FastAPI, httpx.AsyncClient], clock: FrozenClock
+) -> None:
+    """An alert and two orders reached someone with no phone subscribed yet, in chat: the
+    phone page lists them once they sign in, not "暂无通知"."""
+    app, client = server
+    sent = [("alert", "🚨 E1 预警：东区积水"), ("order", "📋 E1 指令：封闭东区路口"), ("order", "📋 E1 指令：上报人数")]
+    for kind, title in sent:
+        clock.advance(timedelta(minutes=1))
+        async with app.state.db.transaction() as session:
+            await reach.push(session, [USER], kind=kind, title=title, body=title, clock=clock, ref="em:E1")
+    await sign_in(app, client, clock)
+    notices = (await client.get("/api/push/notices")).json()["notices"]
+    assert [(n["title"], n["status"]) for n in notices] == [(title, "chat") for _, title in reversed(sent)]
+    assert 'chat: "已在聊天中发送"' in (Path(__file__).parents[2] / "server/static/app.js").read_text()
