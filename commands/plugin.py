@@ -6,12 +6,44 @@ puts them together (routers in that order, texts into one catalog, timers into o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Router
 from bot.i18n import Texts
+from records.clock import Clock
 from records.timers import TimerRegistry
+
+
+class TranscribedNote(Protocol):
+    """What a voice filer reads of a transcribed voice message (the voice feature's note)."""
+
+    @property
+    def room_id(self) -> str: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def thread_root(self) -> str | None: ...  # None: said in the room's main timeline
+    @property
+    def sender(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class VoiceFiler:
+    """Where a feature files a transcript said in its context (a task card's thread, a meeting's).
+
+    ``file`` returns a label such as "minutes:M3" when it filed the note, None when the note is
+    not its business; it may raise records.errors.DomainError to decline. Filers are tried by
+    ``rank`` (lowest first), in the order of the features list within a rank; the first label wins.
+    """
+
+    file: Callable[[AsyncSession, TranscribedNote, Clock], Awaitable[str | None]]
+    rank: int = 0
 
 
 def no_timers(registry: TimerRegistry) -> None:
@@ -29,5 +61,7 @@ class Feature:
     model_modules: tuple[str, ...] = ()
     # Adds the feature's timer handlers to the worker's (and the tests') registry.
     register_timers: Callable[[TimerRegistry], None] = no_timers
+    # Where it files a voice transcript said in its context (the voice feature tries them).
+    voice_filers: tuple[VoiceFiler, ...] = ()
     # Board sections it contributes (none yet; the board will ask each feature).
     board_sections: tuple[str, ...] = field(default=())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import Router
-from commands.voice.service import register_filer
+from commands.plugin import VoiceFiler
 from emergency import orders, reports
 from emergency.handlers_duty import router as duty_router
 from emergency.handlers_incident import router as incident_router
@@ -22,8 +22,8 @@ from timeparse import TEXTS as TIME_TEXTS
 
 router = Router("emergency")
 
-# Both processes load the feature: a voice message in an open incident's room joins its timeline.
-register_filer(file_to_incident)
+# A voice message in an open incident's room joins its timeline.
+VOICE_FILERS: tuple[VoiceFiler, ...] = (VoiceFiler(file_to_incident),)
 
 
 @router.startup()
@@ -51,4 +51,4 @@ def register_timers(registry: TimerRegistry) -> None:
     registry.register("emergency.order_nag")(orders.fire_nag)
 
 
-__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]
+__all__ = ["MODEL_MODULES", "TEXTS", "VOICE_FILERS", "register_timers", "router"]

@@ -1,6 +1,6 @@
 """The seam to the voice feature: a transcript in an open incident's room joins its timeline.
 
-Registered by this feature (emergency.feature) with commands.voice.service.register_filer, so
+Contributed by this feature (emergency.feature) as one of its voice filers, so
 that the voice feature knows nothing of incidents.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.voice.models import VoiceNote
+from commands.plugin import TranscribedNote
 from emergency import incidents
 from records.clock import Clock
 
 
-async def file_to_incident(session: AsyncSession, note: VoiceNote, clock: Clock) -> str | None:
+async def file_to_incident(session: AsyncSession, note: TranscribedNote, clock: Clock) -> str | None:
     """A voice filer: returns "timeline:<incident>" when the note was said in an open incident's room."""
     incident = await incidents.in_room(session, note.room_id)
     if incident is None or incident.status != "open":

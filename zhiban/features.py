@@ -15,10 +15,10 @@ from commands.approvals.feature import FEATURE as APPROVALS
 from commands.audit.feature import FEATURE as AUDIT
 from commands.general.feature import FEATURE as GENERAL
 from commands.meetings.feature import FEATURE as MEETINGS
-from commands.plugin import Feature
+from commands.plugin import Feature, VoiceFiler
 from commands.push.feature import FEATURE as PUSH
 from commands.tasks.feature import FEATURE as TASKS
-from commands.voice.feature import FEATURE as VOICE
+from commands.voice.feature import voice_feature
 from emergency import feature as emergency
 from records.timers import TimerRegistry
 
@@ -32,6 +32,8 @@ class _UnconvertedFeature(Protocol):
     def TEXTS(self) -> Texts: ...
     @property
     def MODEL_MODULES(self) -> list[str]: ...
+    @property
+    def VOICE_FILERS(self) -> tuple[VoiceFiler, ...]: ...
     def register_timers(self, registry: TimerRegistry) -> None: ...
 
 
@@ -43,16 +45,21 @@ def _unconverted(name: str, module: _UnconvertedFeature) -> Feature:
         texts=module.TEXTS,
         model_modules=tuple(module.MODEL_MODULES),
         register_timers=module.register_timers,
+        voice_filers=module.VOICE_FILERS,
     )
 
 
-FEATURES: list[Feature] = [
+_OTHERS: list[Feature] = [
     GENERAL,
     PUSH,
     TASKS,
     APPROVALS,
     MEETINGS,
     _unconverted("emergency", emergency),
-    VOICE,
     AUDIT,
 ]
+
+# Voice is tried last (a report wizard takes a spoken answer first) and files each transcript
+# with the filers the others contribute: it knows none of them, the wiring hands them over.
+VOICE_FILERS: tuple[VoiceFiler, ...] = tuple(filer for feature in _OTHERS for filer in feature.voice_filers)
+FEATURES: list[Feature] = [*_OTHERS, voice_feature(VOICE_FILERS)]

@@ -1,6 +1,6 @@
 """The seam to the voice feature: a transcript in a meeting card's thread joins the minutes.
 
-Registered by this feature (commands.meetings.feature) with commands.voice.service.register_filer.
+Contributed by this feature (commands.meetings.feature) as one of its voice filers.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.meetings import minutes
 from commands.meetings.policy import MeetingPolicy
-from commands.voice.models import VoiceNote
+from commands.plugin import TranscribedNote
 from records.clock import Clock
 
 
-async def file_to_minutes(session: AsyncSession, note: VoiceNote, clock: Clock) -> str | None:
-    """A voice filer (commands.voice.service.register_filer): returns "minutes:M3" when filed.
+async def file_to_minutes(session: AsyncSession, note: TranscribedNote, clock: Clock) -> str | None:
+    """A voice filer (commands.plugin.VoiceFiler): returns "minutes:M3" when filed.
 
     The sign-in window is not known here (no settings in the worker), so the default policy
     decides when minute-taking starts; a refusal (DomainError) lets the next filer try.

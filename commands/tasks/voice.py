@@ -1,6 +1,6 @@
 """The seam to the voice feature: a transcript in a task card's thread becomes a progress note.
 
-Registered by this feature (commands.tasks.feature) with commands.voice.service.register_filer,
+Contributed by this feature (commands.tasks.feature) as one of its voice filers,
 so that the voice feature knows nothing of tasks.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.plugin import TranscribedNote
 from commands.tasks import service as tasks
-from commands.voice.models import VoiceNote
 from records import outbox
 from records.clock import Clock
 
@@ -18,7 +18,7 @@ from records.clock import Clock
 RANK = 1
 
 
-async def file_to_task(session: AsyncSession, note: VoiceNote, clock: Clock) -> str | None:
+async def file_to_task(session: AsyncSession, note: TranscribedNote, clock: Clock) -> str | None:
     """A voice filer: returns "progress:<task>" when the note was said in a task card's thread;
     the percentage stays as it was."""
     if not note.thread_root:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.plugin import VoiceFiler
 from commands.voice import service
 from commands.voice.models import VoiceNote
 from commands.voice.texts import TEXTS, text
@@ -105,7 +106,7 @@ async def names_for(session: AsyncSession, payload: Mapping[str, Any]) -> list[s
 
 
 # -- the timer ------------------------------------------------------------------------------
-async def fire_transcribe(db: Database, timer: Timer, clock: Clock) -> Fired | None:
+async def fire_transcribe(db: Database, timer: Timer, clock: Clock, filers: Sequence[VoiceFiler] = ()) -> Fired | None:
     """Read the note, transcribe with no transaction open, then answer in a short one.
 
     On SQLite an open write transaction would block the bot for the length of the
@@ -140,7 +141,7 @@ async def fire_transcribe(db: Database, timer: Timer, clock: Clock) -> Fired | N
         log.exception("voice %s: engine failed for good", note_id)
         await _answer(db, note_id, clock, failure=("voice.engine_failed", repr(exc), text("voice.engine_failed", lang)))
         return None
-    await _answer(db, note_id, clock, transcript=transcript)
+    await _answer(db, note_id, clock, transcript=transcript, filers=filers)
     return None
 
 
@@ -253,20 +254,23 @@ async def _answer(
     *,
     transcript: Transcript | None = None,
     failure: tuple[str, str, str] | None = None,
+    filers: Sequence[VoiceFiler] = (),
 ) -> None:
     async with db.transaction() as session:
         note = await session.get(VoiceNote, note_id, with_for_update=True)
         if note is None or note.status != "queued":
             return  # another run of this job answered first
         if transcript is not None:
-            await _finish(session, note, transcript, clock)
+            await _finish(session, note, transcript, clock, filers)
         elif failure is not None:
             key, detail, reason = failure
             await _fail(session, note, key, detail, reason, clock)
     outbox.wake_relay()
 
 
-async def _finish(session: AsyncSession, note: VoiceNote, transcript: Transcript, clock: Clock) -> None:
+async def _finish(
+    session: AsyncSession, note: VoiceNote, transcript: Transcript, clock: Clock, filers: Sequence[VoiceFiler]
+) -> None:
     body = transcript.text.strip()
     filed = await service.finish_note(
         session,
@@ -276,6 +280,7 @@ async def _finish(session: AsyncSession, note: VoiceNote, transcript: Transcript
         duration=transcript.duration,
         engine=transcript.engine,
         clock=clock,
+        filers=filers,
     )
     if not body:
         await _say(session, note, text("voice.failed", note.lang, reason=text("voice.no_speech", note.lang)))
@@ -347,5 +352,10 @@ async def _unwait(session: AsyncSession, note: VoiceNote) -> None:
         await outbox.enqueue(session, {"redacts": row.event_id}, room_id=note.room_id, event_type="m.room.redaction")
 
 
-def register(registry: TimerRegistry) -> None:
-    registry.register_io(service.TIMER_KIND)(fire_transcribe)
+def register(registry: TimerRegistry, filers: Sequence[VoiceFiler] = ()) -> None:
+    """The transcription timer, filing transcripts with ``filers`` (the other features')."""
+
+    async def fire(db: Database, timer: Timer, clock: Clock) -> Fired | None:
+        return await fire_transcribe(db, timer, clock, filers)
+
+    registry.register_io(service.TIMER_KIND)(fire)

@@ -4,9 +4,9 @@ No Matrix here: the chat handler records the note (``receive_note``), the bot's 
 stores the bytes it fetched (``store_audio``, see commands/voice/fetch.py), and the worker
 (commands/voice/jobs.py) calls ``finish_note`` / ``fail_note`` with the transcript.
 
-Filing is a small registry so that features built separately (incidents, meetings, tasks,
-reports) can claim a transcript without this module knowing them: ``register_filer(fn)``.
-Search is the same idea: ``register_searcher(fn)`` lets other records join ``!search``.
+Filing asks the filers other features contribute (commands.plugin.VoiceFiler), handed in by
+the wiring, so that this module knows none of them. ``register_searcher(fn)`` lets other
+records join ``!search``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.plugin import VoiceFiler
 from commands.visibility import like_escape
 from commands.voice import access
 from commands.voice.models import VoiceAudio, VoiceNote
@@ -215,8 +216,9 @@ async def finish_note(
     duration: float,
     engine: str,
     clock: Clock,
+    filers: Sequence[VoiceFiler] = (),
 ) -> str | None:
-    """Store the transcript, file it, drop the bytes; returns where it was filed (or None).
+    """Store the transcript, file it (``filers``), drop the bytes; returns where it was filed (or None).
 
     An empty ``text`` (silence, or only filler the clean-up removed) is stored as status "empty"
     and filed nowhere.
@@ -229,7 +231,7 @@ async def finish_note(
     note.status = "done" if text else "empty"
     note.finished_at = clock.now()
     await session.execute(delete(VoiceAudio).where(VoiceAudio.note_id == note.id))
-    filed = await file_note(session, note, clock) if text else None
+    filed = await file_note(session, note, clock, filers) if text else None
     note.filed_to = filed
     await audit.record(
         session,
@@ -255,47 +257,27 @@ async def fail_note(session: AsyncSession, note: VoiceNote, *, key: str, detail:
 
 
 # -- filing ---------------------------------------------------------------------------------
-#: ``fn(session, note, clock) -> label | None`` (sync or async). The first filer that returns a
-#: label wins; a filer that raises is skipped (inside a savepoint, so it leaves nothing behind).
-#: Each feature registers its own filer when it loads (meetings: the minutes, emergency: an open
-#: incident's timeline, tasks: a task card's thread), so this module knows none of them. A report
-#: being filled is no filer: the report wizard in the bot (emergency.handlers_reports), where its
-#: state lives, takes the transcript when the reporter says 采用.
-Filer = Callable[[AsyncSession, VoiceNote, Clock], Awaitable[str | None] | str | None]
-#: (rank, filer), tried by rank (lowest first), in order of registration within a rank.
-_FILERS: list[tuple[int, Filer]] = []
+# Each feature contributes its own filers (commands.plugin.VoiceFiler: meetings the minutes,
+# emergency an open incident's timeline, tasks a task card's thread) and the wiring (zhiban)
+# hands them to this feature, so this module knows none of them. A report being filled is no
+# filer: the report wizard in the bot, where its state lives, takes the transcript when the
+# reporter says 采用.
+async def file_note(session: AsyncSession, note: VoiceNote, clock: Clock, filers: Sequence[VoiceFiler]) -> str | None:
+    """Where the note was filed: the label of the first filer (by rank) that took it, or None.
 
-
-def register_filer(fn: Filer, *, rank: int = 0, first: bool = False) -> Filer:
-    """Add a filer (usable as a decorator); ``first`` puts it ahead of all those already there."""
-    if fn in filers():
-        return fn
-    if first:
-        rank = min((r for r, _ in _FILERS), default=rank) - 1
-    _FILERS.append((rank, fn))
-    _FILERS.sort(key=lambda entry: entry[0])  # stable: registration order within a rank
-    return fn
-
-
-def unregister_filer(fn: Filer) -> None:
-    _FILERS[:] = [(r, f) for r, f in _FILERS if f != fn]
-
-
-def filers() -> list[Filer]:
-    return [fn for _, fn in _FILERS]
-
-
-async def file_note(session: AsyncSession, note: VoiceNote, clock: Clock) -> str | None:
-    for fn in filers():
+    A filer that declines (DomainError) or breaks is skipped inside a savepoint, so it leaves
+    nothing behind and a bug in one feature never loses the transcript.
+    """
+    for filer in sorted(filers, key=lambda f: f.rank):  # stable: the features' order within a rank
+        name = getattr(filer.file, "__name__", repr(filer.file))
         try:
             async with session.begin_nested():
-                result = fn(session, note, clock)
-                label = await result if inspect.isawaitable(result) else result
+                label = await filer.file(session, note, clock)
         except DomainError as exc:
-            log.info("filer %s declined %s: %s", getattr(fn, "__name__", fn), note.code, exc.key)
+            log.info("filer %s declined %s: %s", name, note.code, exc.key)
             continue
         except Exception:
-            log.exception("filer %s failed on %s", getattr(fn, "__name__", fn), note.code)
+            log.exception("filer %s failed on %s", name, note.code)
             continue
         if label:
             return str(label)

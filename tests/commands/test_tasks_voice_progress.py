@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-import commands.tasks.feature  # noqa: F401  (registers the task filer, as the bot and worker do)
 from commands.tasks import service
 from commands.tasks.models import Task, TaskNote
 from commands.voice.service import file_note
@@ -15,6 +14,7 @@ from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
+from zhiban.features import VOICE_FILERS
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 ROOM = "!office:localhost"
@@ -53,7 +53,7 @@ async def test_a_transcript_in_the_card_thread_is_a_progress_note(db: Database) 
     clock = FrozenClock(T0)
     tid = await _task_with_card(db, clock)
     async with db.transaction() as session:
-        label = await file_note(session, FakeNote("$card", LEAD, "初稿已经写了一半"), clock)  # type: ignore[arg-type]
+        label = await file_note(session, FakeNote("$card", LEAD, "初稿已经写了一半"), clock, VOICE_FILERS)  # type: ignore[arg-type]
     assert label == f"progress:T{tid}"
     async with db.reading() as session:
         notes = list(
@@ -75,9 +75,9 @@ async def test_a_strangers_voice_or_another_thread_is_not_filed(db: Database) ->
     clock = FrozenClock(T0)
     tid = await _task_with_card(db, clock)
     async with db.transaction() as session:
-        assert await file_note(session, FakeNote("$card", EVE, "我也说两句"), clock) is None  # type: ignore[arg-type]
-        assert await file_note(session, FakeNote("$elsewhere", LEAD, "闲聊"), clock) is None  # type: ignore[arg-type]
-        assert await file_note(session, FakeNote(None, LEAD, "不在线程里"), clock) is None  # type: ignore[arg-type]
+        assert await file_note(session, FakeNote("$card", EVE, "我也说两句"), clock, VOICE_FILERS) is None  # type: ignore[arg-type]
+        assert await file_note(session, FakeNote("$elsewhere", LEAD, "闲聊"), clock, VOICE_FILERS) is None  # type: ignore[arg-type]
+        assert await file_note(session, FakeNote(None, LEAD, "不在线程里"), clock, VOICE_FILERS) is None  # type: ignore[arg-type]
     async with db.reading() as session:
         kinds = list(await session.scalars(select(TaskNote.kind).where(TaskNote.task_id == tid)))
     assert kinds == ["created"]

@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import commands.voice.jobs as jobs
+from commands.plugin import TranscribedNote, VoiceFiler
 from commands.voice import service
 from commands.voice.models import VoiceAudio, VoiceNote
 from commands.voice.texts import text
-from records.clock import FrozenClock
+from records.clock import Clock, FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Timer
 from records.timers import CLAIM_LEASE, TimerRegistry, claim_due, run_timer
@@ -270,26 +272,23 @@ async def test_worker_killed_mid_job_posts_exactly_one_transcript(
     assert (await get(db, note_id)).status == "done"
 
 
-async def test_filers_file_and_label_the_reply(db: Database, fake: FakeTranscriber, registry: TimerRegistry) -> None:
+async def test_filers_file_and_label_the_reply(db: Database, fake: FakeTranscriber) -> None:
     seen: list[str] = []
 
-    def broken(session: Any, note: VoiceNote, clk: Any) -> str | None:
+    async def broken(session: AsyncSession, note: TranscribedNote, clk: Clock) -> str | None:
         raise RuntimeError("a filer bug must not lose the transcript")
 
-    async def minutes(session: Any, note: VoiceNote, clk: Any) -> str | None:
+    async def minutes(session: AsyncSession, note: TranscribedNote, clk: Clock) -> str | None:
         seen.append(note.text or "")
         return "minutes:M3" if note.thread_root == "$meeting" else None
 
-    service.register_filer(broken, first=True)
-    service.register_filer(minutes, first=True)
-    try:
-        clk = clock()
-        in_meeting = await queue(db, clk, thread_root="$meeting")
-        elsewhere = await queue(db, clk, event_id="$voice2")
-        await pump(db, registry, clk)
-    finally:
-        service.unregister_filer(broken)
-        service.unregister_filer(minutes)
+    # As the features contribute them: the one that files first, the broken one after it.
+    filing = TimerRegistry()
+    jobs.register(filing, [VoiceFiler(broken, rank=1), VoiceFiler(minutes)])
+    clk = clock()
+    in_meeting = await queue(db, clk, thread_root="$meeting")
+    elsewhere = await queue(db, clk, event_id="$voice2")
+    await pump(db, filing, clk)
     assert seen == [fake.text, fake.text]
     assert (await get(db, in_meeting)).filed_to == "minutes:M3"
     assert (await get(db, elsewhere)).filed_to is None

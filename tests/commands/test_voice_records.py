@@ -8,9 +8,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Loading a feature registers its voice filer, as the bot and the worker do.
-import commands.tasks.feature  # noqa: F401
-import emergency.feature  # noqa: F401
 from commands.tasks.voice import file_to_task
 from commands.voice import service
 from commands.voice.models import VoiceNote
@@ -19,6 +16,7 @@ from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
 from records.errors import DomainError
+from zhiban.features import VOICE_FILERS
 
 ROOM = "!duty:localhost"
 ALICE, BOB = "@alice:localhost", "@bob:localhost"
@@ -141,7 +139,7 @@ async def test_file_to_open_incident_timeline(db: Database) -> None:
     async with db.transaction() as s:
         fresh = await s.get(VoiceNote, note.id)
         assert fresh is not None
-        assert await service.file_note(s, fresh, clock) == f"timeline:{code}"
+        assert await service.file_note(s, fresh, clock, VOICE_FILERS) == f"timeline:{code}"
         entries = list(await s.scalars(select(TimelineEntry)))
         assert [(e.kind, e.actor, e.event_id) for e in entries] == [("voice", ALICE, fresh.event_id)]
         assert "二号泵站" in entries[0].text
@@ -179,7 +177,7 @@ async def test_file_to_task_thread_as_progress_note(db: Database) -> None:
         other = await s.get(VoiceNote, outsider.id)
         assert other is not None
         # Carol is no party to the task: the task refuses, file_note moves on and files nowhere.
-        assert await service.file_note(s, other, clock) is None
+        assert await service.file_note(s, other, clock, VOICE_FILERS) is None
         unrel = await s.get(VoiceNote, unrelated.id)
         assert unrel is not None
         assert await file_to_task(s, unrel, clock) is None
@@ -205,6 +203,6 @@ async def test_in_an_open_incident_room_a_voice_reply_to_a_task_card_joins_the_i
     async with db.transaction() as s:
         fresh = await s.get(VoiceNote, note.id)
         assert fresh is not None
-        assert await service.file_note(s, fresh, clock) == f"timeline:{code}"
+        assert await service.file_note(s, fresh, clock, VOICE_FILERS) == f"timeline:{code}"
         assert [e.kind for e in await s.scalars(select(TimelineEntry))] == ["voice"]
         assert list(await s.scalars(select(TaskNote).where(TaskNote.kind == "progress"))) == []
