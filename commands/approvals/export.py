@@ -19,7 +19,7 @@ from docx.shared import Pt, RGBColor
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.approvals import render, service
-from commands.approvals.models import Approval, ApprovalHistory
+from commands.approvals.models import Approval, ApprovalHistory, Step
 from commands.approvals.texts import render as text
 
 # Font sizes of the standard: 2号 = 22 pt (title), 3号 = 16 pt (body and header fields).
@@ -55,7 +55,7 @@ def _font(run: object, name: str, size: int, *, bold: bool = False, color: RGBCo
 
 def build_docx(
     approval: Approval,
-    steps: Sequence[service.Step],
+    steps: Sequence[Step],
     events: Sequence[ApprovalHistory],
     lang: str,
     now: datetime,

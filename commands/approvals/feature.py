@@ -1,4 +1,4 @@
-"""The approvals feature (公文审批): its router, texts, tables and timers."""
+"""The approvals feature (公文审批): its router, texts, tables and the step reminder timer."""
 
 from __future__ import annotations
 
@@ -6,16 +6,26 @@ from commands.approvals import service
 from commands.approvals.handlers import router
 from commands.approvals.searcher import register_searcher
 from commands.approvals.texts import TEXTS
+from commands.plugin import Feature
+from records.config import Settings
 from records.timers import TimerRegistry
-
-MODEL_MODULES: list[str] = ["commands.approvals.models"]
 
 # `!search` finds approvals too, each for those its own rule admits.
 register_searcher()
 
 
-def register_timers(registry: TimerRegistry) -> None:
+def register_timers(registry: TimerRegistry, settings: Settings) -> None:
+    # The reminder reads the rules frozen on the approval's row (policy.py), not the settings:
+    # a config change never alters what an approval under way was promised.
     registry.register(service.REMIND)(service.fire_reminder)
 
 
-__all__ = ["MODEL_MODULES", "TEXTS", "register_timers", "router"]
+FEATURE = Feature(
+    name="approvals",
+    router=router,
+    texts=TEXTS,
+    model_modules=("commands.approvals.models",),
+    register_timers=register_timers,
+)
+
+__all__ = ["FEATURE"]

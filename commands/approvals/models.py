@@ -8,6 +8,7 @@ archiving (归档) and the source of the opinions (意见) shown on the card.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -118,3 +119,30 @@ class ApprovalHistory(Base):
     step_name: Mapped[str] = mapped_column(String(64), default="")
     target: Mapped[str | None] = mapped_column(String(255))
     opinion: Mapped[str] = mapped_column(Text, default="")
+
+
+@dataclass
+class Step:
+    """A step with its signers, as read for a decision or a card (service.queries.load_steps).
+
+    It lives with the tables, not with the service, so that render reads it without
+    importing the service that renders through it.
+    """
+
+    row: ApprovalStep
+    signers: list[ApprovalSigner] = field(default_factory=list)
+
+    @property
+    def undecided(self) -> list[ApprovalSigner]:
+        return [s for s in self.signers if s.decision is None]
+
+    @property
+    def deciders(self) -> list[ApprovalSigner]:
+        """Signers who count: those who handed their turn on (转交) no longer do."""
+        return [s for s in self.signers if s.decision != TRANSFER]
+
+    @property
+    def label(self) -> str:
+        """The step as the history and the audit name it: its name, else "#2" (render.label_in
+        reads "#2" in the reader's language)."""
+        return self.row.name or f"#{self.row.position + 1}"

@@ -7,9 +7,8 @@ and any datetime parameter is shown in the recipient's zone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,15 +21,19 @@ from timeparse import format_when
 
 log = logging.getLogger(__name__)
 
+#: A text's parameter: shown as is, a datetime shown in the reader's zone, or a function of the
+#: reader's language (a step label, a mode name).
+Param = str | int | datetime | Callable[[str], str]
+
 
 async def prefs(session: AsyncSession, user: str, policy: ApprovalPolicy) -> tuple[str, str]:
     who = await reach.reader(session, user, lang=policy.default_lang, tz=policy.default_tz)
     return who.lang, who.tz
 
 
-def localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> dict[str, Any]:
+def localise(params: Mapping[str, Param], *, lang: str, tz: str, now: datetime) -> dict[str, str | int]:
     """Datetimes in the reader's zone; callables (texts that depend on the language) given `lang`."""
-    out: dict[str, Any] = {}
+    out: dict[str, str | int] = {}
     for name, value in params.items():
         if isinstance(value, datetime):
             out[name] = format_when(value, tz=tz, lang=lang, now=now)
@@ -52,9 +55,41 @@ async def tell(
     ref: str | None = None,
     push_kind: str | None = "approval",
     topic: str | None = None,
-    **params: Any,
+    **params: Param,
 ) -> None:
     """DM one person a text of this feature, and push it to their devices."""
+    await _tell(session, recipient, key, clock, policy, params, ref=ref, push_kind=push_kind, topic=topic)
+
+
+async def tell_all(
+    session: AsyncSession,
+    recipients: Iterable[str],
+    key: str,
+    clock: Clock,
+    policy: ApprovalPolicy,
+    /,
+    *,
+    ref_of: Callable[[str], str] | None = None,
+    topic: str | None = None,
+    **params: Param,
+) -> None:
+    for user in dict.fromkeys(recipients):
+        ref = ref_of(user) if ref_of is not None else None
+        await _tell(session, user, key, clock, policy, params, ref=ref, push_kind="approval", topic=topic)
+
+
+async def _tell(
+    session: AsyncSession,
+    recipient: str,
+    key: str,
+    clock: Clock,
+    policy: ApprovalPolicy,
+    params: Mapping[str, Param],
+    *,
+    ref: str | None,
+    push_kind: str | None,
+    topic: str | None,
+) -> None:
     lang, tz = await prefs(session, recipient, policy)
     body = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
     await reach.dm(session, recipient, body, ref=ref)
@@ -71,23 +106,6 @@ async def tell(
         )
 
 
-async def tell_all(
-    session: AsyncSession,
-    recipients: Iterable[str],
-    key: str,
-    clock: Clock,
-    policy: ApprovalPolicy,
-    /,
-    *,
-    ref_of: Any = None,
-    topic: str | None = None,
-    **params: Any,
-) -> None:
-    for user in dict.fromkeys(recipients):
-        ref = ref_of(user) if ref_of is not None else None
-        await tell(session, user, key, clock, policy, ref=ref, topic=topic, **params)
-
-
 async def close_notice(
     session: AsyncSession,
     recipient: str,
@@ -96,7 +114,7 @@ async def close_notice(
     clock: Clock,
     policy: ApprovalPolicy,
     /,
-    **params: Any,
+    **params: Param,
 ) -> bool:
     """Edit the DM last sent under `ref` so it says there is nothing left to decide.
 

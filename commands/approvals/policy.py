@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
+from records.config import Settings
+
 
 @dataclass(frozen=True)
 class ApprovalPolicy:
@@ -30,6 +32,7 @@ class ApprovalPolicy:
     def nudge_interval(self) -> timedelta:
         return timedelta(minutes=self.nudge_interval_minutes)
 
+    # As stored on the approval's row (a JSON column, hence Any).
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -39,12 +42,9 @@ class ApprovalPolicy:
         return cls(**known)
 
 
-def policy_from_settings(settings: Any) -> ApprovalPolicy:
-    """From records.config.Settings, duck-typed (services never import zhiban)."""
-    section = getattr(settings, "approvals", None)
-    base = ApprovalPolicy(default_lang=settings.default_lang, default_tz=settings.default_tz)
-    if section is None:
-        return base
+def policy_from_settings(settings: Settings) -> ApprovalPolicy:
+    """The rules a new approval is given, from the office's settings (records.config)."""
+    section = settings.approvals
     return ApprovalPolicy(
         remind_after_minutes=section.remind_after_minutes,
         remind_max=section.remind_max,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html as htmllib
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from commands.approvals.chain import ALL
 from commands.approvals.models import (
@@ -22,13 +22,11 @@ from commands.approvals.models import (
     Approval,
     ApprovalHistory,
     ApprovalSigner,
+    Step,
 )
 from commands.approvals.texts import render
 from records import outbox
 from timeparse import format_when
-
-if TYPE_CHECKING:
-    from commands.approvals.service import Step
 
 STATUS_ICON = {"pending": "⏳", "approved": "✅", "rejected": "❌", "withdrawn": "↩️", "returned": "🔙"}
 
@@ -42,6 +40,17 @@ def mode_namer(mode: str, deciders: int) -> Callable[[str], str]:
         return render("approval.mode_all" if mode == ALL else "approval.mode_any", lang)
 
     return name
+
+
+def label_in(label: str) -> Callable[[str], str]:
+    """A step label for a text in the reader's language: unnamed steps read "第2步" / "Step 2"."""
+
+    def localised(lang: str) -> str:
+        if label.startswith("#") and label[1:].isdigit():
+            return render("approval.step_n", lang, n=int(label[1:]))
+        return label
+
+    return localised
 
 
 def status_name(status: str, lang: str) -> str:
@@ -111,7 +120,7 @@ def card_lines(approval: Approval, steps: Sequence[Step], now: datetime, lang: s
 
 
 def card_content(approval: Approval, steps: Sequence[Step], *, now: datetime) -> dict[str, Any]:
-    """The card as Matrix content: plain text plus HTML with the title in bold."""
+    """The card as Matrix content (JSON, hence Any): plain text plus HTML with the title in bold."""
     lines = card_lines(approval, steps, now)
     body = "\n".join(lines)
     html_lines = [f"<b>{htmllib.escape(lines[0])}</b>", *(htmllib.escape(line) for line in lines[1:])]

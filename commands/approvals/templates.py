@@ -8,18 +8,18 @@ starting a 发文 is never asked to sign it off themselves; a step left with nob
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from commands.approvals.chain import ALL, ANY, ChainError, StepSpec
+from records.config import ApprovalTemplateStep
 
 
-def template_names(templates: Mapping[str, Any]) -> list[str]:
+def template_names(templates: Mapping[str, Sequence[ApprovalTemplateStep]]) -> list[str]:
     return sorted(templates)
 
 
 def steps_from_template(
     name: str,
-    templates: Mapping[str, Sequence[Any]],
+    templates: Mapping[str, Sequence[ApprovalTemplateStep]],
     requester: str,
     people_with_role: Callable[[str], list[str]],
 ) -> list[StepSpec]:
