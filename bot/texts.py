@@ -23,8 +23,17 @@ TEXTS = {
     "usage.example": {"zh": "示例：", "en": "Example:"},
     "help.title": {"zh": "📋 值班助手命令", "en": "📋 Zhiban commands"},
     "help.footer": {
-        "zh": "发送 {prefix}帮助 <命令> 查看用法和示例。也可以用 ！ 代替 !。",
-        "en": "Send {prefix}help <command> for usage and an example. The full-width ！ works too.",
+        "zh": "发送 {prefix}帮助 <组名> 查看一组命令（如 {prefix}帮助 日常），{prefix}帮助 <命令> 查看用法和示例。也可以用 ！ 代替 !。",
+        "en": "Send {prefix}help <group> for a group's commands (e.g. {prefix}help everyday), "
+        "{prefix}help <command> for usage and an example. The full-width ！ works too.",
+    },
+    "help.group_footer": {
+        "zh": "发送 {prefix}帮助 <命令> 查看某个命令的用法和示例。",
+        "en": "Send {prefix}help <command> for a command's usage and an example.",
+    },
+    "help.many": {
+        "zh": "有 {count} 个命令叫“{name}”：",
+        "en": "{count} commands are called '{name}':",
     },
     "help.aliases": {"zh": "别名：", "en": "Aliases:"},
     "help.unknown": {

@@ -16,6 +16,7 @@ from records.config import Settings
 from records.db import Database
 from records.people import RoleBook
 from records.timers import TimerRegistry
+from zhiban import help_groups
 from zhiban.features import FEATURES
 from zhiban.fsm_store import DatabaseStorage
 from zhiban.middlewares import ExactlyOnce, build_turn
@@ -36,6 +37,7 @@ def build_catalog(settings: Settings) -> Catalog:
     catalog = Catalog(default_lang=settings.default_lang)
     for feature in FEATURES:
         catalog.add(feature.texts)
+    catalog.add(help_groups.TEXTS)
     return catalog
 
 
@@ -67,6 +69,7 @@ def build_dispatcher(
         db=db,
         roles=roles,
         clock=clock,
+        help_groups=help_groups.HELP_GROUPS,
         **(extra_context or {}),
     )
     dispatcher.outer_middleware(Observed())  # outermost: counts and times the whole turn

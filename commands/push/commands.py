@@ -14,6 +14,7 @@ PUSH = Command(
         "en": "Get a sign-in link for phone push; 'test' sends a test push; 'signout' signs out everywhere",
     },
     example="!push test",
+    group="settings",
     # `!推送` alone sends the sign-in link; any other first word is refused.
     subcommands=SubTable(
         (
@@ -33,4 +34,5 @@ QUIET = Command(
         "en": "Show or set quiet hours (emergencies still come through)",
     },
     example="!quiet 22:00-07:00",
+    group="settings",
 )
