@@ -7,6 +7,7 @@ the answer a user would see.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from records.clock import FrozenClock
@@ -35,7 +36,9 @@ class OfficeClient(PowerLevels):
         return user_id in (BOSS, LI, BOT)
 
 
-def office_chat(db: Database, clock: FrozenClock | None = None) -> DispatchChat:
-    chat = DispatchChat(db, clock or FrozenClock(T0), room=ROOM)
+def office_chat(
+    db: Database, clock: FrozenClock | None = None, *, roles: Mapping[str, list[str]] | None = None
+) -> DispatchChat:
+    chat = DispatchChat(db, clock or FrozenClock(T0), room=ROOM, roles=roles)
     chat.dispatcher.context["client"] = OfficeClient()
     return chat
