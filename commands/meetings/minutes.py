@@ -13,15 +13,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.meetings import notices, service
-from commands.meetings.models import DEPUTY, ENDED, LEAVE, SCHEDULED, ActionItem, Meeting, MinuteLine
+from commands.meetings import notices, render, service
+from commands.meetings.models import ENDED, SCHEDULED, ActionItem, Meeting, MinuteLine
 from commands.meetings.policy import MeetingPolicy
 from commands.tasks import service as tasks
 from commands.tasks.models import Task
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed
-from timeparse import format_when, get_zone
 
 
 def _require_party(meeting: Meeting, user: str, invited: bool) -> None:
@@ -155,40 +154,8 @@ async def end_meeting(
 
 
 async def summary(session: AsyncSession, meeting: Meeting, lang: str, tz: str, now: datetime) -> str:
-    """The minutes as Markdown: attendance (present, absent, on leave, deputies), lines, actions."""
-    r = notices.render
+    """The minutes so far (or the final ones) as Markdown, in `lang` and `tz`."""
     rows = await service.attendees_of(session, meeting.id)
-    none = r("meeting.none", lang)
-    present = [x.user_id for x in rows if x.checked_in_at is not None]
-    absent = [x.user_id for x in rows if x.expected and x.checked_in_at is None]
-    leave = [r("meeting.leave_item", lang, user=x.user_id, reason=x.reason or "—") for x in rows if x.response == LEAVE]
-    deputies = [r("meeting.deputy_item", lang, user=x.user_id, deputy=x.deputy) for x in rows if x.response == DEPUTY]
-    lines = list(
-        await session.scalars(select(MinuteLine).where(MinuteLine.meeting_id == meeting.id).order_by(MinuteLine.id))
-    )
-    items = list(
-        await session.scalars(select(ActionItem).where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id))
-    )
-    minute_text = "\n".join(f"- {x.at.astimezone(get_zone(tz)):%H:%M} {x.author}: {x.text}" for x in lines)
-    action_text = "\n".join(
-        r(
-            "meeting.action_item",
-            lang,
-            user=x.assignee,
-            task=x.title,
-            due=format_when(x.due_at, tz=tz, lang=lang, now=now),
-            code=f"T{x.task_id}" if x.task_id else "—",
-        )
-        for x in items
-    )
-    return r(
-        "meeting.minutes",
-        lang,
-        **notices.common_params(meeting, lang, tz, now),
-        present=", ".join(present) or none,
-        absent=", ".join(absent) or none,
-        leave=", ".join(leave) or none,
-        deputies=", ".join(deputies) or none,
-        lines=minute_text or "- " + none,
-        actions=action_text or "- " + none,
-    )
+    lines = await session.scalars(select(MinuteLine).where(MinuteLine.meeting_id == meeting.id).order_by(MinuteLine.id))
+    items = await session.scalars(select(ActionItem).where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id))
+    return render.minutes(meeting, rows, list(lines), list(items), lang, tz, now)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
+from records.config import Settings
 from records.errors import DomainError
 
 
@@ -23,11 +23,8 @@ class MeetingPolicy:
     default_duration_minutes: int = 60
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MeetingPolicy:
-        """From records.config.Settings (duck-typed: services never import zhiban)."""
-        section = getattr(settings, "meetings", None)
-        if section is None:
-            return cls()
+    def from_settings(cls, settings: Settings) -> MeetingPolicy:
+        section = settings.meetings
         return cls(
             places=dict(section.places),
             remind_before_minutes=tuple(section.remind_before_minutes),

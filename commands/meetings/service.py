@@ -2,20 +2,20 @@
 
 Every change is audited in the caller's transaction and tells the people concerned through
 the outbox (and a push). Only the organizer (or an admin) changes, cancels or ends a meeting;
-only invited people (and their deputies) answer. Minutes and actions live in minutes.py.
+only invited people (and their deputies) answer. Minutes and actions live in minutes.py, clashes
+in conflicts.py.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.meetings import notices
+from commands.meetings import notices, render
 from commands.meetings.models import (
     ATTEND,
     CANCELLED,
@@ -80,68 +80,6 @@ def _require_manager(meeting: Meeting, actor: str, is_admin: bool) -> None:
 def _require_open(meeting: Meeting) -> None:
     if meeting.status != SCHEDULED:
         raise DomainError(f"meeting.already_{meeting.status}", code=meeting.code)
-
-
-# -- conflicts -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Conflict:
-    """kind: "place" (the place is taken), "person" (someone is busy) or "capacity"."""
-
-    kind: str
-    who: str
-    code: str = ""
-    title: str = ""
-    starts_at: datetime | None = None
-    seats: int = 0
-    needed: int = 0
-
-
-async def find_conflicts(
-    session: AsyncSession,
-    *,
-    starts_at: datetime,
-    ends_at: datetime,
-    place: str | None,
-    people: list[str],
-    policy: MeetingPolicy,
-    exclude_id: int | None = None,
-) -> list[Conflict]:
-    """Overlapping scheduled meetings in the same place or with the same people, and seats."""
-    found: list[Conflict] = []
-    capacity = policy.capacity(place)
-    needed = len(dict.fromkeys(people))
-    if capacity is not None and needed > capacity:
-        found.append(Conflict("capacity", place or "", seats=capacity, needed=needed))
-    query = select(Meeting).where(Meeting.status == SCHEDULED, Meeting.starts_at < ends_at, Meeting.ends_at > starts_at)
-    if exclude_id is not None:
-        query = query.where(Meeting.id != exclude_id)
-    overlapping = list(await session.scalars(query.order_by(Meeting.starts_at)))
-    if not overlapping:
-        return found
-    for other in overlapping:
-        if place is not None and other.place == place:
-            found.append(Conflict("place", place, other.code, other.title, other.starts_at))
-    wanted = set(people)
-    ids = [m.id for m in overlapping]
-    busy_rows = await session.scalars(
-        select(Attendee).where(
-            Attendee.meeting_id.in_(ids),
-            Attendee.user_id.in_(wanted),
-            or_(Attendee.response == PENDING, Attendee.response == ATTEND),
-        )
-    )
-    by_id = {m.id: m for m in overlapping}
-    busy: dict[str, Meeting] = {}
-    for other in overlapping:
-        if other.organizer in wanted:
-            busy.setdefault(other.organizer, other)
-    for row in busy_rows:
-        busy.setdefault(row.user_id, by_id[row.meeting_id])
-    for user in dict.fromkeys(people):
-        if user in busy:
-            other = busy[user]
-            found.append(Conflict("person", user, other.code, other.title, other.starts_at))
-    return found
 
 
 # -- scheduling ----------------------------------------------------------------------------
@@ -335,29 +273,6 @@ def _everyone(meeting: Meeting, rows: list[Attendee]) -> list[str]:
     return list(dict.fromkeys([*(r.user_id for r in rows), meeting.organizer]))
 
 
-async def move_conflicts(
-    session: AsyncSession, meeting: Meeting, starts_at: datetime, *, policy: MeetingPolicy
-) -> list[Conflict]:
-    """What clashes with `meeting` at a new start (same length, same place), itself excluded.
-
-    Only people still expected count: the organizer and attendees who have not taken leave or
-    sent a deputy (a deputy is an attendee row of their own). Seats are not re-checked: the
-    place and the list do not change with the time.
-    """
-    rows = await attendees_of(session, meeting.id)
-    people = [r.user_id for r in rows if r.response in (PENDING, ATTEND)]
-    found = await find_conflicts(
-        session,
-        starts_at=starts_at,
-        ends_at=starts_at + (meeting.ends_at - meeting.starts_at),
-        place=meeting.place,
-        people=[meeting.organizer, *people],
-        policy=policy,
-        exclude_id=meeting.id,
-    )
-    return [c for c in found if c.kind != "capacity"]
-
-
 async def move_meeting(
     session: AsyncSession,
     meeting_id: int,
@@ -412,7 +327,7 @@ async def change_place(
     resolved = policy.resolve_place(place)
     if resolved is None:
         raise DomainError("meeting.no_place")
-    old = notices.place_of(meeting, meeting.lang)
+    old = render.place_of(meeting, meeting.lang)
     meeting.place = resolved
     meeting.revision += 1
     meeting.updated_at = clock.now()
@@ -453,17 +368,13 @@ async def cancel_meeting(
     )
     rows = await attendees_of(session, meeting.id)
     await notices.refresh_card(session, meeting, rows, clock.now())
-    lang = meeting.lang
-    suffix = (
-        notices.render("meeting.reason_suffix", lang, reason=meeting.cancel_reason) if meeting.cancel_reason else ""
+    await notices.post(
+        session, meeting, "meeting.cancelled_room", clock, reason=render.reason_suffix(meeting, meeting.lang)
     )
-    await notices.post(session, meeting, "meeting.cancelled_room", clock, reason=suffix)
     for user in [r.user_id for r in rows]:
         user_lang, _ = await notices.prefs_for(session, user, meeting)
-        text = notices.render("meeting.reason_suffix", user_lang, reason=meeting.cancel_reason)
-        await notices.tell(
-            session, meeting, user, "meeting.cancelled_dm", clock, reason=text if meeting.cancel_reason else ""
-        )
+        reason = render.reason_suffix(meeting, user_lang)
+        await notices.tell(session, meeting, user, "meeting.cancelled_dm", clock, reason=reason)
     return meeting
 
 

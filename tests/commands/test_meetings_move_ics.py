@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 from sqlalchemy import select
 
-from commands.meetings import ics, service
+from commands.meetings import conflicts, render, service
 from commands.meetings.models import LEAVE
 from commands.meetings.policy import MeetingPolicy
 from records import outbox
@@ -40,8 +40,8 @@ async def test_move_conflicts_exclude_itself_and_people_on_leave(db: Database) -
     async with db.reading() as session:
         meeting = await service.get_meeting(session, mid)
         # Half an hour later overlaps only with itself: nothing to warn about.
-        assert await service.move_conflicts(session, meeting, tomorrow + timedelta(minutes=30), policy=POLICY) == []
-        clash = await service.move_conflicts(session, meeting, tomorrow + timedelta(hours=3), policy=POLICY)
+        assert await conflicts.move_conflicts(session, meeting, tomorrow + timedelta(minutes=30), policy=POLICY) == []
+        clash = await conflicts.move_conflicts(session, meeting, tomorrow + timedelta(hours=3), policy=POLICY)
     assert {(c.kind, c.who, c.code) for c in clash} == {
         ("place", "三楼会议室", f"M{other}"),
         ("person", CAROL, f"M{other}"),
@@ -50,7 +50,7 @@ async def test_move_conflicts_exclude_itself_and_people_on_leave(db: Database) -
         await service.respond(session, mid, CAROL, LEAVE, clock, reason="出差")
     async with db.reading() as session:
         meeting = await service.get_meeting(session, mid)
-        clash = await service.move_conflicts(session, meeting, tomorrow + timedelta(hours=3), policy=POLICY)
+        clash = await conflicts.move_conflicts(session, meeting, tomorrow + timedelta(hours=3), policy=POLICY)
     assert [(c.kind, c.who) for c in clash] == [("place", "三楼会议室")]  # Carol is not coming anyway
     async with db.transaction() as session:
         moved = await service.move_meeting(session, mid, ORG, tomorrow + timedelta(hours=3), policy=POLICY, clock=clock)
@@ -62,8 +62,8 @@ async def test_ics_file_event_goes_through_the_outbox(db: Database) -> None:
     mid = await _meeting(db, clock, "防汛会商", START + timedelta(days=1), "301", [BOB])
     async with db.transaction() as session:
         meeting = await service.get_meeting(session, mid)
-        data = ics.meeting_ics(meeting, await service.attendees_of(session, mid), now=clock.now(), domain="x")
-        content = ics.file_content(f"{meeting.code}.ics", "mxc://x/abc", len(data))
+        data = render.meeting_ics(meeting, await service.attendees_of(session, mid), now=clock.now(), domain="x")
+        content = render.file_content(f"{meeting.code}.ics", "mxc://x/abc", len(data))
         await outbox.enqueue(session, content, room_id=ROOM)
     async with db.reading() as session:
         row = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1))

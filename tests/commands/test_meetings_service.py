@@ -8,12 +8,14 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from commands.meetings import feature, ics, minutes, scheduled, service
+from commands.meetings import conflicts, minutes, render, service, timers
+from commands.meetings.feature import FEATURE
 from commands.meetings.models import ATTEND, DEPUTY, LEAVE, PENDING
 from commands.meetings.parsing import parse_new_meeting
 from commands.meetings.policy import MeetingPolicy
 from records import audit
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.errors import DomainError, NotAllowed
 from records.models import OutboxMessage, Timer
@@ -28,7 +30,7 @@ POLICY = MeetingPolicy(places={"三楼会议室": 20, "301": 2})
 
 def _registry() -> TimerRegistry:
     registry = TimerRegistry()
-    feature.register_timers(registry)
+    FEATURE.register_timers(registry, Settings())
     return registry
 
 
@@ -107,18 +109,18 @@ async def test_conflicts_for_place_people_and_seats(db: Database) -> None:
     async with db.reading() as session:
         meeting = await service.get_meeting(session, mid)
         later = meeting.starts_at + timedelta(minutes=30)
-        found = await service.find_conflicts(
+        found = await conflicts.find_conflicts(
             session, starts_at=later, ends_at=later + timedelta(hours=1), place="三楼会议室",
             people=[BOB, DAN], policy=POLICY,
         )  # fmt: skip
         assert {(c.kind, c.who) for c in found} == {("place", "三楼会议室"), ("person", BOB)}
         assert all(c.code == f"M{mid}" for c in found)
-        seats = await service.find_conflicts(
+        seats = await conflicts.find_conflicts(
             session, starts_at=later + timedelta(hours=3), ends_at=later + timedelta(hours=4), place="301",
             people=[BOB, CAROL, DAN], policy=POLICY,
         )  # fmt: skip
         assert [(c.kind, c.seats, c.needed) for c in seats] == [("capacity", 2, 3)]
-        assert not await service.find_conflicts(
+        assert not await conflicts.find_conflicts(
             session, starts_at=meeting.ends_at, ends_at=meeting.ends_at + timedelta(hours=1), place="三楼会议室",
             people=[BOB], policy=POLICY,
         )  # fmt: skip
@@ -262,7 +264,7 @@ async def test_ics_has_stable_uid_and_sequence(db: Database) -> None:
             session, mid, ORG, meeting.starts_at + timedelta(hours=1), policy=POLICY, clock=clock
         )
         rows = await service.attendees_of(session, mid)
-        data = ics.meeting_ics(meeting, rows, now=clock.now(), domain="x")
+        data = render.meeting_ics(meeting, rows, now=clock.now(), domain="x")
     event = next(iter(Calendar.from_ical(data).walk("VEVENT")))
     assert str(event["uid"]) == f"meeting-{mid}@x" and int(event["sequence"]) == 1
     assert event.decoded("dtstart") == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -271,9 +273,9 @@ async def test_ics_has_stable_uid_and_sequence(db: Database) -> None:
 
 def test_timer_kinds_are_registered() -> None:
     registry = _registry()
-    assert registry.get(service.REMIND) is scheduled.fire_reminder
-    assert registry.get(service.CHECKIN) is scheduled.fire_checkin
-    assert registry.get(service.MISSING) is scheduled.fire_missing
+    assert registry.get(service.REMIND) is timers.fire_reminder
+    assert registry.get(service.CHECKIN) is timers.fire_checkin
+    assert registry.get(service.MISSING) is timers.fire_missing
 
 
 async def test_upcoming_lists_a_rooms_meetings_and_a_persons(db: Database) -> None:

@@ -1,24 +1,9 @@
-"""Helpers shared by the meeting handlers: command specs, arguments, errors in the user's terms."""
+"""The meeting commands, as users type them."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot import Command, CommandObject, Message, UserFacingError
+from bot import Command
 from bot.grammar import Sub, SubTable
-from bot.mentions import text_with_ids
-from commands.meetings import access, service
-from commands.meetings.models import Meeting
-from commands.meetings.policy import MeetingPolicy
-from commands.visibility import viewer_roles
-from records.errors import DomainError
-from timeparse import TimeParseError, format_when
 
 _G = "meetings"
 # Text with no sub-command word schedules: `!会议 防汛会商 明天下午3点 @a` (the common case).
@@ -111,71 +96,3 @@ CONFIRM = Command(
     summary={"zh": "确认发起有冲突的会议", "en": "Schedule a meeting despite conflicts"},
     group=_G,
 )
-
-CANCEL_WORDS = {"取消", "cancel", "放弃", "算了", "abort"}
-NONE_WORDS = {"无", "没有", "待定", "none", "no", "-", "skip", "跳过"}
-
-
-def policy_of(settings: Any) -> MeetingPolicy:
-    return MeetingPolicy.from_settings(settings)
-
-
-def server_of(settings: Any) -> str:
-    return str(settings.matrix.user_id).split(":", 1)[-1]
-
-
-def full_text(message: Message, settings: Any) -> str:
-    """The message with every mention as a full Matrix ID (pills, `@short` and full IDs kept whole)."""
-    return text_with_ids(message.body, message.html, server_of(settings))
-
-
-def args_of(message: Message, command: CommandObject, settings: Any) -> str:
-    """Everything after the command word, mentions as full IDs."""
-    full = full_text(message, settings)
-    return re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S).strip()
-
-
-def split_code(text: str) -> tuple[int, str]:
-    code, _, rest = text.strip().partition(" ")
-    if not code:
-        raise UserFacingError("meeting.need_code")
-    return service.parse_code(code), rest.strip()
-
-
-async def visible_meeting(session: AsyncSession, message: Message, meeting_id: int, resolve_roles: Any) -> Meeting:
-    """The meeting a command names, for its sender: every meeting command, read or write, loads it here.
-
-    Someone the one rule (access.can_see) does not admit is told it does not exist; only then
-    are the room and the action's own rule checked, since "it belongs to another room" or
-    "you are not invited" would confirm that it is there.
-    """
-    meeting = await service.get_meeting(session, meeting_id)
-    await access.require_visible(session, meeting, message.sender, await viewer_roles(resolve_roles, message.sender))
-    service.check_room(meeting, message.room_id, is_dm=message.is_dm)
-    return meeting
-
-
-async def named_meeting(session: AsyncSession, message: Message, args: str, resolve_roles: Any) -> tuple[Meeting, str]:
-    """The meeting named first in `args` (M3), loaded as `visible_meeting` does, and the rest of them."""
-    meeting_id, rest = split_code(args)
-    return await visible_meeting(session, message, meeting_id, resolve_roles), rest
-
-
-async def is_admin(resolve_roles: Any, user: str) -> bool:
-    return resolve_roles is not None and "admin" in await resolve_roles(user)
-
-
-@contextmanager
-def user_terms(lang: str, tz: str, now: datetime) -> Iterator[None]:
-    """Service refusals and time errors as the user's mistakes, with times in their zone."""
-    try:
-        yield
-    except TimeParseError as exc:
-        time_params: dict[str, Any] = dict(exc.params)
-        raise UserFacingError(exc.key, **time_params) from None
-    except DomainError as exc:
-        params: dict[str, Any] = {
-            k: format_when(v, tz=tz, lang=lang, now=now) if isinstance(v, datetime) else v
-            for k, v in exc.params.items()
-        }
-        raise UserFacingError(exc.key, **params) from None

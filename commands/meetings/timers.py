@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.meetings import notices, service
 from commands.meetings.models import SCHEDULED, Meeting
 from records.clock import Clock
+from records.config import Settings
 from records.models import Timer
-from records.timers import Fired
+from records.timers import Fired, TimerRegistry
 
 
 async def _live(session: AsyncSession, timer: Timer) -> Meeting | None:
@@ -79,3 +80,9 @@ async def fire_missing(session: AsyncSession, timer: Timer, clock: Clock) -> Fir
     else:
         await notices.tell(session, meeting, meeting.organizer, "meeting.all_present_dm", clock)
     return None
+
+
+def register_timers(registry: TimerRegistry, settings: Settings) -> None:
+    registry.register(service.REMIND)(fire_reminder)
+    registry.register(service.CHECKIN)(fire_checkin)
+    registry.register(service.MISSING)(fire_missing)
