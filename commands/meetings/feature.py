@@ -7,12 +7,9 @@ from commands.meetings.searcher import register_searcher
 from commands.meetings.texts import TEXTS
 from commands.meetings.timers import register_timers
 from commands.meetings.voice import file_to_minutes
-from commands.plugin import Feature
-from commands.voice.service import register_filer
+from commands.plugin import Feature, VoiceFiler
 
-# The voice feature files a transcript in a card's thread into the minutes; `!search` finds
-# meetings. Both are joined when the feature loads (the plug-in has no field for them yet).
-register_filer(file_to_minutes)
+# `!search` finds meetings: joined when the feature loads (the plug-in has no field for it yet).
 register_searcher()
 
 FEATURE = Feature(
@@ -21,6 +18,8 @@ FEATURE = Feature(
     texts=TEXTS,
     model_modules=("commands.meetings.models",),
     register_timers=register_timers,
+    # A transcript said in a meeting card's thread joins the minutes.
+    voice_filers=(VoiceFiler(file_to_minutes),),
 )
 
 __all__ = ["FEATURE"]
