@@ -15,8 +15,8 @@ from bot.offloop import off_loop
 from commands.approvals import render, service
 from commands.approvals.chain import ChainError, StepSpec, parse_chain, split_title_chain
 from commands.approvals.commands import APPROVAL
-from commands.approvals.handlers import reading
 from commands.approvals.handlers.named import CODE_FIRST, approval_of, args_of, domain, full_text, named
+from commands.approvals.handlers.reading import export, list_approvals, set_field
 from commands.approvals.policy import policy_from_settings
 from commands.approvals.templates import steps_from_template
 from commands.turn import Turn
@@ -33,7 +33,7 @@ class NewApproval(StatesGroup):
 async def approval_command(message: Message, command: CommandObject, turn: Turn) -> None:
     args = args_of(message, command, turn)
     if not args:
-        await reading.list_approvals(message, None, turn)
+        await list_approvals(message, None, turn)
         return
     # The sub-command word is read again from the text with full IDs: the rest is passed on.
     word, _, rest = args.partition(" ")
@@ -168,6 +168,6 @@ def _template_steps(name: str, turn: Turn, requester: str) -> list[StepSpec]:
 SUBCOMMANDS: dict[str, Callable[[Message, Turn, str], Awaitable[None]]] = {
     "new": _new_sub,
     "show": _show,
-    "export": reading.export,
-    "set": reading.set_field,
+    "export": export,
+    "set": set_field,
 }
