@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +35,7 @@ from emergency import incidents, orders, roster
 from emergency.models import Handover, Incident, LogEntry, Order, Receipt
 from records.clock import Clock
 from records.errors import NotFound
+from records.people import RoleBook
 
 #: Office roles that see every incident: the duty roles and the office admin (not room_admin).
 OFFICE_VIEW_ROLES = frozenset({"duty_leader", "duty_officer", "admin"})
@@ -55,7 +55,7 @@ class Viewer:
         return bool(self.office_roles & OFFICE_VIEW_ROLES) or self.on_duty
 
 
-async def viewer_of(session: AsyncSession, roles: Any, user: str, *, room_id: str | None, clock: Clock) -> Viewer:
+async def viewer_of(session: AsyncSession, roles: RoleBook, user: str, *, room_id: str | None, clock: Clock) -> Viewer:
     """The viewer `user` asking in `room_id`, with their office roles and whether they are on shift."""
     found: set[str] = await roles.roles_of(session, user)
     on_duty = user in await roster.on_duty(session, clock.now())

@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import UserFacingError
+from bot import CommandObject, UserFacingError
 from bot.mentions import text_with_ids, user_ids_in
 from bot.types import Message
 from emergency import access, incidents, roster
 from emergency.models import Incident
 from emergency.policy import Policy
 from records.clock import Clock
+from records.config import Settings
+from records.people import RoleBook
 
 DUTY_ROLES = {"duty_leader", "duty_officer", "leader", "admin"}
 ROSTER_ROLES = {"duty_leader", "admin"}
 
 
-def policy_of(settings: Any) -> Policy:
+def policy_of(settings: Settings) -> Policy:
     return Policy.from_settings(settings.emergency)
 
 
-def server_of(settings: Any) -> str:
+def server_of(settings: Settings) -> str:
     return str(settings.matrix.user_id).split(":", 1)[1]
 
 
-def text_of(message: Message, settings: Any) -> str:
+def text_of(message: Message, settings: Settings) -> str:
     """The message with every mention as a full Matrix ID."""
     return text_with_ids(message.body, message.html, server_of(settings))
 
 
-def args_of(message: Message, settings: Any, command: Any) -> str:
+def args_of(message: Message, settings: Settings, command: CommandObject) -> str:
     """The command's arguments with mentions as full IDs (pills resolved, `@short` completed)."""
     text = text_of(message, settings)
     _head, sep, rest = text.partition(command.invoked)
@@ -42,12 +42,12 @@ def people_in(text: str, bot_user: str | None = None) -> list[str]:
     return [u for u in user_ids_in(text) if u != bot_user]
 
 
-async def office_roles(session: AsyncSession, roles: Any, user: str) -> set[str]:
+async def office_roles(session: AsyncSession, roles: RoleBook, user: str) -> set[str]:
     found: set[str] = await roles.roles_of(session, user)
     return found
 
 
-async def is_duty_staff(session: AsyncSession, roles: Any, user: str, clock: Clock) -> bool:
+async def is_duty_staff(session: AsyncSession, roles: RoleBook, user: str, clock: Clock) -> bool:
     """Duty staff: the office's duty roles, or anyone on the shift now."""
     if await office_roles(session, roles, user) & DUTY_ROLES:
         return True
@@ -70,7 +70,7 @@ async def incident_named(session: AsyncSession, message: Message, words: list[st
     return found, words
 
 
-async def viewer_of(session: AsyncSession, roles: Any, message: Message, clock: Clock) -> access.Viewer:
+async def viewer_of(session: AsyncSession, roles: RoleBook, message: Message, clock: Clock) -> access.Viewer:
     """The sender of `message`, asking from its room, as the need-to-know rule sees them."""
     return await access.viewer_of(session, roles, message.sender, room_id=message.room_id, clock=clock)
 

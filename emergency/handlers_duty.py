@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import Command, CommandObject, Media, Message, Router, UserFacingError
+from bot.client import BotClient
 from bot.grammar import Sub, SubTable
+from bot.i18n import Translator
 from bot.media import DownloadTooLarge
 from bot.offloop import off_loop
+from commands.turn import Turn
 from emergency import access, common, incidents, outreach, room_admin, roster
 from emergency.grammar import GrammarError, parse_span, split_people
 from emergency.models import Shift
@@ -62,7 +63,7 @@ LOG = Command(
 )
 
 
-def _who(shift: Shift | None, t: Any, tz: str, lang: str, clock: Clock, key: str) -> str:
+def _who(shift: Shift | None, t: Translator, tz: str, lang: str, clock: Clock, key: str) -> str:
     if shift is None:
         return t(f"{key}.none")
     return t(
@@ -75,20 +76,11 @@ def _who(shift: Shift | None, t: Any, tz: str, lang: str, clock: Clock, key: str
 
 
 @router.message(DUTY)
-async def duty(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def duty(message: Message, command: CommandObject, turn: Turn) -> None:
     if command.sub == "set":
-        await _set(message, command, session, clock, settings, roles, t, lang, tz)
+        await _set(message, command, turn)
         return
+    session, clock, roles, t, lang, tz = turn.session, turn.clock, turn.roles, turn.t, turn.lang, turn.tz
     current, upcoming = await roster.now_and_next(session, clock.now())
     lines = [_who(current, t, tz, lang, clock, "em.duty.now"), _who(upcoming, t, tz, lang, clock, "em.duty.next")]
     if current is None:
@@ -106,17 +98,16 @@ async def duty(
     await message.reply("\n".join(lines))
 
 
-async def _set(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, settings, roles, t, lang, tz = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.t,
+        turn.lang,
+        turn.tz,
+    )
     if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
         raise UserFacingError("em.duty.not_allowed")
     text = common.args_of(message, settings, command).split(None, 1)
@@ -160,7 +151,7 @@ def _too_large(size: int) -> UserFacingError:
     )
 
 
-async def _download_roster(client: Any, media: Media) -> bytes:
+async def _download_roster(client: BotClient, media: Media) -> bytes:
     """The roster file's bytes, refused past ROSTER_MAX_BYTES. The size in the event is whatever
     the sender wrote, so the download itself is capped too: a file of any size costs at most
     the cap in memory, and the handler's transaction is not held open while gigabytes arrive."""
@@ -175,10 +166,16 @@ async def _download_roster(client: Any, media: Media) -> bytes:
 
 
 @router.message(lambda event, data: isinstance(event, Message) and _is_csv_upload(event, data))
-async def csv_upload(
-    message: Message, session: AsyncSession, clock: Clock, settings: Any, roles: Any, client: Any, t: Any
-) -> Any:
+async def csv_upload(message: Message, turn: Turn) -> object:
     """A .csv file posted in the duty room (by a duty leader or admin) replaces those shifts."""
+    session, clock, settings, roles, client, t = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.client,
+        turn.t,
+    )
     if settings.duty_room and message.room_id != await room_admin.duty_room_id(settings, client):
         from bot import UNHANDLED
 
@@ -204,9 +201,8 @@ async def csv_upload(
 
 
 @router.message(HANDOVER)
-async def handover(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
-) -> None:
+async def handover(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, roles, t, lang = turn.session, turn.clock, turn.roles, turn.t, turn.lang
     if not await common.is_duty_staff(session, roles, message.sender, clock):
         raise UserFacingError("em.duty.staff_only")
     if not command.args.strip():
@@ -223,17 +219,16 @@ async def handover(
 
 
 @router.message(LOG)
-async def duty_log(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def duty_log(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, settings, roles, t, lang, tz = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.t,
+        turn.lang,
+        turn.tz,
+    )
     duty_staff = await common.is_duty_staff(session, roles, message.sender, clock)
     text = common.args_of(message, settings, command)
     if not text:

@@ -20,6 +20,7 @@ person's acknowledgement of the declaration, shown on the card as "启动通知�
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,10 @@ from bot import UNHANDLED, Command, CommandObject, Message, Reaction, ReactionEv
 from bot.client import BotClient
 from bot.errors import MatrixError
 from bot.grammar import Sub, SubTable
+from bot.i18n import Translator
+from commands.turn import Turn
 from emergency import access, common, final_report, incidents, orders, outreach, room_admin, roster
+from emergency.models import Incident
 from emergency.policy import CATEGORIES, ROMAN, parse_category, parse_grade
 from emergency.texts import tr
 from records import outbox
@@ -104,48 +108,31 @@ async def _grade_and_rest(words: list[str]) -> tuple[int, str | None, str]:
 
 
 @router.message(INCIDENT)
-async def incident_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    client: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def incident_command(message: Message, command: CommandObject, turn: Turn) -> None:
+    # The framework has read the first word from INCIDENT_SUBS into `command.sub`.
     words = command.argv
-    sub = command.sub  # read by the framework from INCIDENT_SUBS
-    if sub == "declare":
-        await _declare(message, words[1:], session, clock, settings, roles, client, t, lang, tz)
-    elif sub == "close":
-        await _close(message, words[1:], session, clock, roles, client, t, settings)
-    elif sub == "escalate":
-        await _escalate(message, words[1:], session, clock, settings, roles, t)
-    elif sub == "class":
-        await _set_class(message, words[1:], session, clock, settings, roles, client, t)
-    elif not words or sub == "list":
-        await _list(message, session, clock, roles, t, lang, tz)
-    elif sub == "show" or incidents.parse_code(words[0]) is not None:
-        await _show(message, words[1:] if sub == "show" else words, session, clock, roles)
+    act = SUBCOMMANDS.get(command.sub or "")
+    if act is not None:
+        await act(message, words[1:], turn)
+    elif not words:
+        await _list(message, words, turn)
+    elif incidents.parse_code(words[0]) is not None:  # `!incident E5`: the short form of show
+        await _show(message, words, turn)
     else:
         raise UserFacingError("em.incident.unknown_sub", usage_of="incident", value=words[0][:20])
 
 
-async def _declare(
-    message: Message,
-    words: list[str],
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    client: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def _declare(message: Message, words: list[str], turn: Turn) -> None:
+    session, clock, settings, roles, client, t, lang, tz = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.client,
+        turn.t,
+        turn.lang,
+        turn.tz,
+    )
     if not await common.is_duty_staff(session, roles, message.sender, clock):
         raise UserFacingError("em.incident.declare_not_allowed")
     grade, category, title = await _grade_and_rest(words)
@@ -194,7 +181,7 @@ async def _declare(
     await _alert(session, incident, [u for u in invite if u != message.sender], clock, room_ref=room_ref)
 
 
-def _alert_params(incident: Any, lang: str, *, room_ref: int | None = None) -> dict[str, Any]:
+def _alert_params(incident: Incident, lang: str, *, room_ref: int | None = None) -> dict[str, Any]:
     """`room_ref`: the room is still being created; the relay fills its link in (outbox.ROOM_LINK)."""
     link = outreach.room_link(incident.room_id) if incident.room_id else (outbox.ROOM_LINK if room_ref else "—")
     return {
@@ -208,7 +195,7 @@ def _alert_params(incident: Any, lang: str, *, room_ref: int | None = None) -> d
 
 
 async def _alert(
-    session: AsyncSession, incident: Any, users: list[str], clock: Clock, *, room_ref: int | None = None
+    session: AsyncSession, incident: Incident, users: list[str], clock: Clock, *, room_ref: int | None = None
 ) -> None:
     """The alert DM (with the room's link and a ✅ to acknowledge it) and a push, once per person.
 
@@ -233,17 +220,16 @@ async def _alert(
     )
 
 
-async def _set_class(
-    message: Message,
-    words: list[str],
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    client: Any,
-    t: Any,
-) -> None:
+async def _set_class(message: Message, words: list[str], turn: Turn) -> None:
     """`!incident class E5 natural`: the class, and the responders configured for it invited now."""
+    session, clock, settings, roles, client, t = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.client,
+        turn.t,
+    )
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, rest = await common.resolve_incident(session, message, words, viewer)
     category = parse_category(rest[0]) if rest else None
@@ -273,16 +259,15 @@ async def _set_class(
     await _alert(session, incident, [u for u in fresh if u != message.sender], clock)
 
 
-async def _close(
-    message: Message,
-    words: list[str],
-    session: AsyncSession,
-    clock: Clock,
-    roles: Any,
-    client: Any,
-    t: Any,
-    settings: Any,
-) -> None:
+async def _close(message: Message, words: list[str], turn: Turn) -> None:
+    session, clock, settings, roles, client, t = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.client,
+        turn.t,
+    )
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, _ = await common.resolve_incident(session, message, words, viewer)
     office = set(viewer.office_roles)
@@ -337,9 +322,8 @@ def _markdown_html(markdown: str) -> str:
     return "".join(out)
 
 
-async def _escalate(
-    message: Message, words: list[str], session: AsyncSession, clock: Clock, settings: Any, roles: Any, t: Any
-) -> None:
+async def _escalate(message: Message, words: list[str], turn: Turn) -> None:
+    session, clock, settings, roles, t = turn.session, turn.clock, turn.settings, turn.roles, turn.t
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, rest = await common.resolve_incident(session, message, words, viewer)
     grade = parse_grade(rest[0]) if rest else None
@@ -363,7 +347,8 @@ async def _escalate(
         await outreach.post(session, incident.room_id, tr("em.incident.grade_changed", incident.lang, **params))
 
 
-async def _list(message: Message, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str, tz: str) -> None:
+async def _list(message: Message, _words: list[str], turn: Turn) -> None:
+    session, clock, roles, t, lang, tz = turn.session, turn.clock, turn.roles, turn.t, turn.lang, turn.tz
     # Only the incidents the asker may see: for anyone else the list reads as if none were open.
     viewer = await common.viewer_of(session, roles, message, clock)
     found = access.visible_incidents(await incidents.open_incidents(session), viewer)
@@ -385,26 +370,37 @@ async def _list(message: Message, session: AsyncSession, clock: Clock, roles: An
     await message.reply("\n".join(lines))
 
 
-async def _show(message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any) -> None:
+async def _show(message: Message, words: list[str], turn: Turn) -> None:
     """`!incident show E5` (or `!incident E5`): the summary card, for those who may see the incident."""
+    session, clock, roles = turn.session, turn.clock, turn.roles
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, _ = await common.resolve_incident(session, message, words, viewer)
     body, _html = await incidents.card_content(session, incident, clock)
     await message.reply(body)
 
 
+# One handler per sub-command of INCIDENT, by its canonical name (INCIDENT_SUBS).
+SUBCOMMANDS: dict[str, Callable[[Message, list[str], Turn], Awaitable[None]]] = {
+    "declare": _declare,
+    "close": _close,
+    "escalate": _escalate,
+    "class": _set_class,
+    "list": _list,
+    "show": _show,
+}
+
+
 @router.message(ROLE)
-async def role(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    client: Any,
-    t: Any,
-    directory: Any = None,
-) -> None:
+async def role(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, settings, roles, client, t, directory = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.client,
+        turn.t,
+        turn.directory,
+    )
     text = common.args_of(message, settings, command)
     if directory is not None:  # a role given to nobody would leave the incident without one
         text = await directory.resolve_text(text)
@@ -435,16 +431,8 @@ async def role(
 
 
 @router.message(TIMELINE)
-async def show_timeline(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    roles: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def show_timeline(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, roles, t, lang, tz = turn.session, turn.clock, turn.roles, turn.t, turn.lang, turn.tz
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, _ = await common.resolve_incident(session, message, command.argv, viewer)
     entries = await incidents.timeline(session, incident)
@@ -456,7 +444,8 @@ async def show_timeline(
 
 
 @router.reaction(Reaction("📌"))
-async def pin(reaction: ReactionEvent, session: AsyncSession, clock: Clock, client: Any, t: Any) -> Any:
+async def pin(reaction: ReactionEvent, turn: Turn) -> object:
+    session, clock, client = turn.session, turn.clock, turn.client
     incident = await incidents.in_room(session, reaction.room_id)
     if incident is None or incident.status != "open":
         return UNHANDLED
@@ -483,9 +472,10 @@ async def pin(reaction: ReactionEvent, session: AsyncSession, clock: Clock, clie
 
 
 @router.reaction(Reaction("✅", "✔", "☑"))
-async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Clock, roles: Any, t: Any) -> Any:
+async def check_mark(reaction: ReactionEvent, turn: Turn) -> object:
     """✅ acknowledges a hand-over note, an order (its card or its DM) or an incident's alert DM;
     anything else passes on."""
+    session, clock, roles, t = turn.session, turn.clock, turn.roles, turn.t
     ref = await outbox.ref_for_event(session, reaction.reacts_to)
     if ref is None:
         return UNHANDLED
@@ -512,7 +502,7 @@ async def check_mark(reaction: ReactionEvent, session: AsyncSession, clock: Cloc
 
 
 async def _ack_alert(
-    reaction: ReactionEvent, alert: tuple[int, str], session: AsyncSession, clock: Clock, t: Any
+    reaction: ReactionEvent, alert: tuple[int, str], session: AsyncSession, clock: Clock, t: Translator
 ) -> Any:
     """✅ on one's own alert DM. The DM is theirs alone: a ✅ by anyone else on it (someone else
     in that room) acknowledges nothing and passes on."""

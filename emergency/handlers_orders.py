@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import UNHANDLED, Command, CommandObject, Message, ReceiptEvent, Router, UserFacingError
+from bot.i18n import Translator
+from commands.turn import Turn
 from emergency import access, cards, common, incidents, orders, outreach, room_admin
 from emergency.models import Order
 from emergency.texts import tr
 from notifications import reach
 from records.clock import Clock
 from records.errors import NotFound
+from records.people import RoleBook
 
 router = Router("emergency.orders")
 
@@ -72,18 +73,16 @@ def _order_id(word: str | None, usage: str) -> int:
 
 
 @router.message(ORDER)
-async def order(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    client: Any,
-    t: Any,
-    lang: str,
-    directory: Any = None,
-) -> None:
+async def order(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, settings, roles, client, t, directory = (
+        turn.session,
+        turn.clock,
+        turn.settings,
+        turn.roles,
+        turn.client,
+        turn.t,
+        turn.directory,
+    )
     words = command.argv
     if words and words[0].lower() in ("ack", "确认", "收到"):
         await _ack(message, words[1:], session, clock, roles, t, "order")
@@ -122,7 +121,7 @@ async def order(
 
 
 async def _send_card_and_dms(
-    session: AsyncSession, item: Any, recipients: list[str], clock: Clock, *, kind: str
+    session: AsyncSession, item: Order, recipients: list[str], clock: Clock, *, kind: str
 ) -> None:
     rows = await orders.receipts(session, item)
     body, html = cards.order_card(item, rows, delivered=set(), lang=item.lang)
@@ -154,7 +153,7 @@ async def _send_card_and_dms(
 
 
 async def _visible_order(
-    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any, usage: str
+    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: RoleBook, usage: str
 ) -> Order:
     """The order named first in `words`; one the sender may not see is answered as a missing one,
     so `!ack O9` of someone else's incident neither confirms O9 nor shows its instruction."""
@@ -163,7 +162,7 @@ async def _visible_order(
 
 
 async def _ack(
-    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any, t: Any, usage: str
+    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: RoleBook, t: Translator, usage: str
 ) -> None:
     item = await _visible_order(message, words, session, clock, roles, usage)
     changed = await orders.acknowledge(session, item, user=message.sender, clock=clock)
@@ -171,7 +170,7 @@ async def _ack(
 
 
 async def _done(
-    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: Any, t: Any, usage: str
+    message: Message, words: list[str], session: AsyncSession, clock: Clock, roles: RoleBook, t: Translator, usage: str
 ) -> None:
     item = await _visible_order(message, words, session, clock, roles, usage)
     await orders.complete(session, item, user=message.sender, note=" ".join(words[1:]), clock=clock)
@@ -179,16 +178,14 @@ async def _done(
 
 
 @router.message(ACK)
-async def ack(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any
-) -> None:
+async def ack(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, roles, t = turn.session, turn.clock, turn.roles, turn.t
     await _ack(message, command.argv, session, clock, roles, t, "ack")
 
 
 @router.message(DONE)
-async def done(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any
-) -> Any:
+async def done(message: Message, command: CommandObject, turn: Turn) -> object:
+    session, clock, roles, t = turn.session, turn.clock, turn.roles, turn.t
     if command.argv and orders.parse_code(command.argv[0]) is None:
         return UNHANDLED  # not an order id: another feature's !done (tasks) may take it
     await _done(message, command.argv, session, clock, roles, t, "done")
@@ -196,9 +193,8 @@ async def done(
 
 
 @router.message(ORDERS)
-async def list_orders(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, roles: Any, t: Any, lang: str
-) -> None:
+async def list_orders(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, roles, t, lang = turn.session, turn.clock, turn.roles, turn.t, turn.lang
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, _ = await common.incident_named(session, message, command.argv)
     # Whoever may see the incident sees all its orders; a recipient who may not sees their own.
@@ -218,8 +214,9 @@ async def list_orders(
 
 
 @router.receipt()
-async def read_receipt(receipt: ReceiptEvent, session: AsyncSession, clock: Clock) -> Any:
+async def read_receipt(receipt: ReceiptEvent, turn: Turn) -> object:
     """A read receipt in someone's DM with the bot fills the "read" column of their orders."""
+    session, clock = turn.session, turn.clock
     if not receipt.is_dm:
         return UNHANDLED
     await orders.note_read(
@@ -234,16 +231,8 @@ async def read_receipt(receipt: ReceiptEvent, session: AsyncSession, clock: Cloc
 
 
 @router.message(ALERT)
-async def alert(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    roles: Any,
-    t: Any,
-    lang: str,
-) -> None:
+async def alert(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, settings, roles, lang = turn.session, turn.clock, turn.settings, turn.roles, turn.lang
     if not await common.is_duty_staff(session, roles, message.sender, clock):
         raise UserFacingError("em.duty.staff_only")
     text = command.args.strip()

@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import (
     UNHANDLED,
     Command,
     CommandObject,
-    FSMContext,
     Message,
     Reaction,
     ReactionEvent,
@@ -25,7 +22,9 @@ from bot import (
     UserFacingError,
 )
 from bot.filters import parsed_command
+from bot.i18n import Translator
 from bot.offloop import off_loop
+from commands.turn import Turn
 from commands.voice import service as voice
 from emergency import incidents, outreach, reports, room_admin
 from emergency.grammar import parse_report_fields
@@ -33,6 +32,7 @@ from emergency.models import Report
 from emergency.texts import tr
 from records import outbox
 from records.clock import Clock
+from records.config import Settings
 from timeparse import format_when
 
 router = Router("emergency.reports")
@@ -62,18 +62,8 @@ class ReportFlow(StatesGroup):
 
 
 @router.message(REPORT)
-async def report(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    state: FSMContext,
-    client: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> None:
+async def report(message: Message, command: CommandObject, turn: Turn) -> None:
+    session, clock, state, t = turn.session, turn.clock, turn.state, turn.t
     incident = await incidents.in_room(session, message.room_id)
     if incident is None:
         raise UserFacingError("em.report.not_in_incident", usage_of="report")
@@ -85,10 +75,7 @@ async def report(
     fields = await off_loop(parse_report_fields, command.args.split(None, 1)[1] if len(words) > 1 else "")
     pending = [f for f in reports.FIELDS if f not in fields]
     if not pending:
-        turn = _Turn(
-            message.sender, message.room_id, message.reply, session, clock, settings, client, state, t, lang, tz
-        )
-        await _file(turn, incident.id, kind, fields)
+        await _file(turn, _Reporter.of(message), incident.id, kind, fields)
         return
     await state.set_state(ReportFlow.filling)
     await state.set_data(
@@ -102,47 +89,34 @@ async def report(
     )
     number = await reports.next_number(session, incident, kind)
     await message.reply(
-        t("em.report.start", name=reports.report_name(kind, number, lang), id=incident.code)
+        t("em.report.start", name=reports.report_name(kind, number, turn.lang), id=incident.code)
         + "\n"
         + _question(pending[0], t)
     )
 
 
-def _question(field: str, t: Any) -> str:
+def _question(field: str, t: Translator) -> str:
     return t("em.report.ask", field=t(f"em.field.{field}"), hint=t(f"em.hint.{field}"))
 
 
 @dataclass(frozen=True)
-class _Turn:
-    """One turn of the report wizard: who answers, where, how to answer them (a reply, or a room
-    message when the turn was a reaction), and what the handlers were given to work with."""
+class _Reporter:
+    """Who answers the report wizard, where, and how to answer them: a reply, or a room message
+    when their answer was a reaction. The rest of the turn is the typed `Turn`."""
 
     sender: str
     room_id: str
-    say: Callable[[str], Awaitable[Any]]
-    session: AsyncSession
-    clock: Clock
-    settings: Any
-    client: Any
-    state: FSMContext
-    t: Any
-    lang: str
-    tz: str
+    say: Callable[[str], Awaitable[object]]
+
+    @classmethod
+    def of(cls, message: Message) -> _Reporter:
+        return cls(message.sender, message.room_id, message.reply)
 
 
 @router.message(StateFilter(ReportFlow.filling))
-async def answer(
-    message: Message,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    state: FSMContext,
-    client: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-    **data: Any,
-) -> Any:
+async def answer(message: Message, turn: Turn, **data: Any) -> object:
+    # `data` is the dispatcher's own per-event dict, read only by parsed_command (bot.filters).
+    state, t = turn.state, turn.t
     body = message.body.strip()
     word = body.lower()
     if parsed_command(message, data) is not None and word not in SKIP_WORDS | CANCEL_WORDS:
@@ -160,33 +134,23 @@ async def answer(
         field = t(f"em.field.{pending[0]}") if pending else ""
         await message.reply(t("em.report.voice_hint", field=field))
         return UNHANDLED
-    turn = _Turn(message.sender, message.room_id, message.reply, session, clock, settings, client, state, t, lang, tz)
+    who = _Reporter.of(message)
     if word in USE_WORDS:
-        await _use_voice(turn, flow, note_id=None)
+        await _use_voice(turn, who, flow, note_id=None)
         return None
     if pending:
         current = pending.pop(0)
         if word not in SKIP_WORDS and body:
-            reports.check_fits(fields, {current: body}, _limit(settings))
+            reports.check_fits(fields, {current: body}, _limit(turn.settings))
             fields[current] = body
-    await _advance(turn, flow, fields, pending)
+    await _advance(turn, who, flow, fields, pending)
     return None
 
 
 @router.reaction(Reaction("✅", "✔", "☑", "👍"), StateFilter(ReportFlow.filling))
-async def use_voice_by_reaction(
-    reaction: ReactionEvent,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Any,
-    state: FSMContext,
-    client: Any,
-    t: Any,
-    lang: str,
-    tz: str,
-) -> Any:
+async def use_voice_by_reaction(reaction: ReactionEvent, turn: Turn) -> object:
     """✅ on the transcript of one's own voice message, while filling a report: use it."""
-    ref = await outbox.ref_for_event(session, reaction.reacts_to)
+    ref = await outbox.ref_for_event(turn.session, reaction.reacts_to)
     found = re.fullmatch(r"voice:V(\d+)", ref or "")
     if found is None:
         return UNHANDLED  # some other ✅ (an order, a hand-over): not the wizard's
@@ -194,54 +158,52 @@ async def use_voice_by_reaction(
     async def say(text: str) -> None:
         await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
-    turn = _Turn(reaction.sender, reaction.room_id, say, session, clock, settings, client, state, t, lang, tz)
-    await _use_voice(turn, await state.get_data(), note_id=int(found.group(1)))
+    who = _Reporter(reaction.sender, reaction.room_id, say)
+    await _use_voice(turn, who, await turn.state.get_data(), note_id=int(found.group(1)))
     return None
 
 
-async def _use_voice(turn: _Turn, flow: dict[str, Any], *, note_id: int | None) -> None:
+async def _use_voice(turn: Turn, who: _Reporter, flow: dict[str, Any], *, note_id: int | None) -> None:
     """Fill the report from a transcript, then ask the next question or file the report."""
     pending: list[str] = list(flow.get("pending", []))
     fields: dict[str, str] = dict(flow.get("fields", {}))
-    heard = await _spoken_fields(turn, flow, pending, note_id)
+    heard = await _spoken_fields(turn, who, flow, pending, note_id)
     if heard is None:
         return  # nothing to use yet: the reporter was told why, and the question stands
     fields.update(heard)
     pending = [f for f in pending if f not in heard]
     names = ("、" if turn.lang.startswith("zh") else ", ").join(turn.t(f"em.field.{f}") for f in heard)
-    await _advance(turn, flow, fields, pending, prefix=turn.t("em.report.voice_used", fields=names) + "\n")
+    await _advance(turn, who, flow, fields, pending, prefix=turn.t("em.report.voice_used", fields=names) + "\n")
 
 
 async def _advance(
-    turn: _Turn, flow: dict[str, Any], fields: dict[str, str], pending: list[str], *, prefix: str = ""
+    turn: Turn, who: _Reporter, flow: dict[str, Any], fields: dict[str, str], pending: list[str], *, prefix: str = ""
 ) -> None:
     """The next question, or, with none left, the report filed."""
     if pending:
         await turn.state.update_data(pending=pending, fields=fields)
-        await turn.say(prefix + _question(pending[0], turn.t))
+        await who.say(prefix + _question(pending[0], turn.t))
         return
     await turn.state.clear()
-    await _file(turn, int(flow["incident"]), str(flow["kind"]), fields, prefix=prefix)
+    await _file(turn, who, int(flow["incident"]), str(flow["kind"]), fields, prefix=prefix)
 
 
 async def _spoken_fields(
-    turn: _Turn, flow: dict[str, Any], pending: list[str], note_id: int | None
+    turn: Turn, who: _Reporter, flow: dict[str, Any], pending: list[str], note_id: int | None
 ) -> dict[str, str] | None:
     """The fields in the transcript of the reporter's voice message (``note_id``, or their last
     one) since the report began: "地点：… 影响：…" fills those fields, plain speech answers the
     current question. None (after telling the reporter why) when there is no transcript to use."""
     started = datetime.fromisoformat(str(flow.get("started") or datetime.min.replace(tzinfo=UTC).isoformat()))
-    note = await voice.latest_note(
-        turn.session, room_id=turn.room_id, sender=turn.sender, since=started, note_id=note_id
-    )
+    note = await voice.latest_note(turn.session, room_id=who.room_id, sender=who.sender, since=started, note_id=note_id)
     if note is None:
-        await turn.say(turn.t("em.report.voice_none"))
+        await who.say(turn.t("em.report.voice_none"))
         return None
     if note.status == "queued":
-        await turn.say(turn.t("em.report.voice_waiting"))
+        await who.say(turn.t("em.report.voice_waiting"))
         return None
     if note.status != "done" or not note.text:
-        await turn.say(turn.t("em.report.voice_failed"))
+        await who.say(turn.t("em.report.voice_failed"))
         return None
     heard = {f: v for f, v in (await off_loop(parse_report_fields, note.text)).items() if f in reports.FIELDS}
     if not heard and pending:
@@ -250,15 +212,17 @@ async def _spoken_fields(
     return heard
 
 
-def _limit(settings: Any) -> int:
+def _limit(settings: Settings) -> int:
     """What a report's fields may take in all: one message's worth (it is posted as one)."""
     return int(settings.matrix.max_message_chars)
 
 
-async def _file(turn: _Turn, incident_id: int, kind: str, fields: dict[str, str], *, prefix: str = "") -> None:
+async def _file(
+    turn: Turn, who: _Reporter, incident_id: int, kind: str, fields: dict[str, str], *, prefix: str = ""
+) -> None:
     session, clock, t, lang, tz = turn.session, turn.clock, turn.t, turn.lang, turn.tz
     incident = await incidents.get(session, incident_id)
-    filed = await reports.file_report(session, incident, kind=kind, fields=fields, actor=turn.sender, clock=clock)
+    filed = await reports.file_report(session, incident, kind=kind, fields=fields, actor=who.sender, clock=clock)
     text = render_report(filed, lang, tz, clock)
     next_line = ""
     if incident.next_report_due is not None:
@@ -266,9 +230,9 @@ async def _file(turn: _Turn, incident_id: int, kind: str, fields: dict[str, str]
         next_line = "\n" + t(
             "em.report.next_due", name=name, due=format_when(incident.next_report_due, tz=tz, lang=lang)
         )
-    await turn.say(prefix + text + next_line)
+    await who.say(prefix + text + next_line)
     duty_room = await room_admin.duty_room_id(turn.settings, turn.client)
-    if duty_room and duty_room != turn.room_id:
+    if duty_room and duty_room != who.room_id:
         await outreach.post(
             session,
             duty_room,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,7 +61,7 @@ async def dm(
     default_lang: str = "zh",
     urgent: bool = False,
     caused_by: str | None = None,
-    **params: Any,
+    **params: object,  # the text's placeholders
 ) -> None:
     """A direct message in the person's own language (`urgent`, `caused_by`: as for `post`)."""
     lang = await lang_of(session, user_id, default_lang)
@@ -78,7 +77,7 @@ async def push(
     body: str,
     clock: Clock,
     ref: str | None = None,
-    **params: Any,
+    **params: object,  # the text's placeholders
 ) -> None:
     """A phone push (high urgency for emergencies); the DMs are sent apart."""
     title = {lang: tr(title_key, lang, **params) for lang in ("zh", "en")}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from records.config import EmergencySettings
 
 GRADES = (1, 2, 3, 4)
 CATEGORIES = ("自然灾害", "事故灾难", "公共卫生", "社会安全")
@@ -57,8 +58,8 @@ class Policy:
         return list(dict.fromkeys(found))
 
     @classmethod
-    def from_settings(cls, section: Any) -> Policy:
-        """Build from an `EmergencySettings`-like object (duck-typed, to keep services settings-free)."""
+    def from_settings(cls, section: EmergencySettings) -> Policy:
+        """Build from the config's emergency section (records.config, the ground floor)."""
         return cls(
             first_minutes=dict(section.first_report_minutes),
             update_minutes=dict(section.update_report_minutes),
