@@ -1,5 +1,5 @@
-"""Approvals (公文审批), the state changes: start, decide, transfer (转交), add a signer (加签), return (退回),
-withdraw (撤回), nudge (催办), resubmit.
+"""What changes an approval (公文审批): start, decide, transfer (转交), add a signer (加签),
+return (退回), resubmit, withdraw (撤回), nudge (催办).
 
 Rules enforced here, not in chat: only a current approver decides; a decision is final; the
 requester never approves their own request; a rejection needs a reason. Every mutating call
