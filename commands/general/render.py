@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 from bot.i18n import Translator
 from commands.general.texts import TEXTS
-from timeparse import get_zone
+from timeparse.formatting import format_when
 
 # The most telling role first: "领导、工作人员", not alphabetical.
 _ROLE_ORDER = ("leader", "duty_leader", "duty_officer", "admin", "room_admin", "staff")
 
 
-def now_in(tz: str) -> str:
-    """The current time in a zone, as the time-zone replies show it."""
-    return datetime.now(UTC).astimezone(get_zone(tz)).strftime("%Y-%m-%d %H:%M")
+def now_in(tz: str, lang: str) -> str:
+    """The current time in a zone, as every time is shown (docs/messages.md): 今天 12月3日（周四）14:30."""
+    return format_when(datetime.now(UTC), tz=tz, lang=lang, hints=True)
 
 
 def role_names(roles: set[str], t: Translator) -> str:

@@ -33,7 +33,7 @@ async def set_lang(message: Message, command: CommandObject, turn: Turn) -> None
 
 async def set_tz(message: Message, command: CommandObject, turn: Turn) -> None:
     if not command.args:
-        await message.reply(turn.t("tz.current", tz=turn.tz, now=now_in(turn.tz)))
+        await message.reply(turn.t("tz.current", tz=turn.tz, now=now_in(turn.tz, turn.lang)))
         return
     value = command.args.split()[0]
     try:
@@ -48,7 +48,7 @@ async def set_tz(message: Message, command: CommandObject, turn: Turn) -> None:
     await audit.record(
         turn.session, actor=message.sender, action="person.tz", subject=message.sender, data={"from": old, "to": value}
     )
-    await message.reply(turn.t("tz.set", tz=value, now=now_in(value)))
+    await message.reply(turn.t("tz.set", tz=value, now=now_in(value, turn.lang)))
 
 
 async def whoami(message: Message, turn: Turn) -> None:
