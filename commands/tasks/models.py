@@ -8,7 +8,6 @@ so that recurring reminders stay on the user's wall clock.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,7 +34,7 @@ class Reminder(Base):
     alarm: Mapped[bool] = mapped_column(default=False)
     # An alarm that has fired and is waiting for someone's ✅.
     ringing: Mapped[bool] = mapped_column(default=False)
-    subscribers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    subscribers: Mapped[list[str]] = mapped_column(JSON, default=list)
     # active → done (one-off, fired) | cancelled
     status: Mapped[str] = mapped_column(String(16), default="active")
     fired_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -55,7 +54,7 @@ class Task(Base):
     title: Mapped[str] = mapped_column(Text)
     assigner: Mapped[str] = mapped_column(String(255), index=True)
     lead: Mapped[str] = mapped_column(String(255), index=True)
-    co_owners: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    co_owners: Mapped[list[str]] = mapped_column(JSON, default=list)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Where the task came from: "M3" (a meeting), "A12" (an approval), "E5" (an incident), or free text.
     source: Mapped[str | None] = mapped_column(String(255))

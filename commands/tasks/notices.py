@@ -7,6 +7,7 @@ shown in the recipient's own time zone.
 
 from __future__ import annotations
 
+import html as htmllib
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -14,11 +15,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.tasks.models import Task
 from commands.tasks.policy import load_policy
+from commands.tasks.refs import card_ref
+from commands.tasks.render import render_card
 from commands.tasks.texts import render
 from notifications import reach
 from notifications.reach import mention_html as mention_html  # the task handlers name people with it
-from records import people
+from records import outbox, people
 from records.clock import Clock
 from timeparse import format_when
 
@@ -34,6 +38,7 @@ async def prefs(session: AsyncSession, user: str) -> tuple[str, str]:
     return lang or policy.default_lang, tz or policy.default_tz
 
 
+# Any: a text's parameters are of every kind (names, numbers, datetimes shown in the reader's zone).
 def _localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> dict[str, Any]:
     return {
         name: format_when(value, tz=tz, lang=lang, now=now) if isinstance(value, datetime) else value
@@ -111,3 +116,26 @@ async def push(
 ) -> None:
     """Web Push to their devices; the chat message is already in the outbox, so never a DM."""
     await reach.push(session, users, kind=kind, title=title, body=body, clock=clock, topic=ref, ref=ref)
+
+
+async def refresh_card(session: AsyncSession, task: Task, clock: Clock) -> None:
+    """Edit the task's room card in place (m.replace of the row sent as `card_ref`).
+
+    The card follows every change of state. It is written in the assigner's language and
+    zone (the card is normally posted by them). Nothing happens when no card was posted (a
+    task another feature created without showing one); a row under the card's ref that went
+    to a person (databases from before DMs had their own ref) is not a card and is left alone.
+    """
+    card = await outbox.latest_with_ref(session, card_ref(task.id))
+    if card is None or card.to_user is not None:
+        return
+    lang, tz = await prefs(session, task.assigner)
+    policy = await load_policy(session)
+    # Status and percentage only: everyone in the room saw the card, but what the owners write
+    # about the work is for those the need-to-know rule admits (`!task T7` shows it to them).
+    body = render_card(task, lang, tz, clock.now(), end_of_day=policy.end_of_day_time)
+    await outbox.enqueue_edit(session, card_ref(task.id), outbox.text_content(body, _html(body)))
+
+
+def _html(body: str) -> str:
+    return htmllib.escape(body).replace("\n", "<br>")

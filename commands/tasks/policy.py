@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import time, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from records import kv
+from records.config import Settings
 
 POLICY_KEY = "tasks.policy"
 
@@ -65,8 +65,8 @@ class TaskPolicy:
         return cls(**known)
 
 
-def policy_from_settings(settings: Any) -> TaskPolicy:
-    """Build the policy from records.config.Settings (duck-typed: services never import zhiban)."""
+def policy_from_settings(settings: Settings) -> TaskPolicy:
+    """Build the policy from the office's settings (records.config, on the ground floor)."""
     tasks = settings.tasks
     return TaskPolicy(
         remind_before_minutes=tuple(tasks.remind_before_minutes),

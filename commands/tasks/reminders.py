@@ -3,6 +3,7 @@
 Each reminder is a durable timer keyed "reminder:R12" (and "reminder:R12:nag" while an alarm
 rings), so it survives restarts of the bot and flushes of Redis. Messages a reminder sends
 carry the outbox ref "reminder:R12", which is how reactions on them find the reminder.
+What the timers do when they fire is in commands.tasks.timers.
 """
 
 from __future__ import annotations
@@ -14,15 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.tasks.models import Reminder
-from commands.tasks.notices import post, prefs, push, tell
-from commands.tasks.policy import load_policy
-from commands.tasks.texts import render
 from records import audit, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
-from records.models import Timer
-from records.timers import Fired
-from timeparse import Recurrence
 
 FIRE = "reminder.fire"
 NAG = "reminder.nag"
@@ -168,68 +163,3 @@ async def acknowledge(session: AsyncSession, reminder_id: int, user: str, clock:
         reminder.status = "done"
     await audit.record(session, actor=user, action="reminder.ack", subject=reminder.code, clock=clock)
     return True
-
-
-async def _announce(session: AsyncSession, reminder: Reminder, key: str, clock: Clock) -> None:
-    """Deliver one firing: in the room (mentioning owner and subscribers) or by DM."""
-    ref = ref_of(reminder.id)
-    everyone = [reminder.owner, *(reminder.subscribers or [])]
-    params = {"code": reminder.code, "text": reminder.text}
-    # An alarm and its re-rings go out first after an outage; its owner hears if one cannot.
-    urgent, owner = reminder.alarm, reminder.owner
-    if reminder.target == "room" and reminder.room_id is not None:
-        await post(
-            session,
-            reminder.room_id,
-            key,
-            clock,
-            lang=reminder.lang,
-            tz=reminder.tz,
-            mention=everyone,
-            ref=ref,
-            urgent=urgent,
-            caused_by=owner,
-            **params,
-        )
-        for user in everyone:
-            lang, _ = await prefs(session, user)
-            await push(
-                session, [user], "reminder", render("push.title", lang), render(key, lang, **params), clock, ref=ref
-            )
-        return
-    for user in everyone:
-        await tell(session, user, key, clock, ref=ref, urgent=urgent, caused_by=owner, **params)
-
-
-async def fire(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
-    """The reminder's own timer: deliver, then set the alarm ringing and/or plan the next time."""
-    reminder = await session.get(Reminder, int(timer.payload["id"]))
-    if reminder is None or reminder.status != "active":
-        return None
-    now = clock.now()
-    policy = await load_policy(session)
-    await _announce(session, reminder, "reminder.fired_alarm" if reminder.alarm else "reminder.fired", clock)
-    reminder.fired_count += 1
-    if reminder.alarm:
-        reminder.ringing = True
-        await timers.schedule(
-            session, NAG, now + policy.alarm_repeat, {"id": reminder.id}, key=ref_of(reminder.id) + ":nag", clock=clock
-        )
-    if reminder.rule is None:
-        if not reminder.alarm:
-            reminder.status = "done"
-        return None
-    # After downtime, skip the occurrences that were missed rather than firing them all at once.
-    nxt = Recurrence.from_rule(reminder.rule, reminder.tz).next_after(max(timer.due_at, now))
-    reminder.due_at = nxt
-    return Fired(again_at=nxt)
-
-
-async def nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
-    """An alarm's repeat: ring again until someone reacts ✅."""
-    reminder = await session.get(Reminder, int(timer.payload["id"]))
-    if reminder is None or reminder.status != "active" or not reminder.ringing:
-        return None
-    policy = await load_policy(session)
-    await _announce(session, reminder, "reminder.fired_again", clock)
-    return Fired(again_at=clock.now() + policy.alarm_repeat)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from commands.tasks import service
+from commands.tasks import service, timers
 from commands.tasks.models import Task
 from commands.tasks.policy import TaskPolicy, save_policy
 from records import audit
@@ -222,7 +222,7 @@ async def test_reminders_then_overdue_escalation_order(db: Database) -> None:
         clock.set(at)
         await pump.pump_once()
         # The morning digest also goes out on these days; it is tested on its own below.
-        return sorted(m.to_user or "" for m in await _sent(db, mark) if m.ref != service.DIGEST_KEY)
+        return sorted(m.to_user or "" for m in await _sent(db, mark) if m.ref != timers.DIGEST_KEY)
 
     assert await step_to(due - timedelta(days=1)) == [CO, LEAD]  # 1 day before
     assert await step_to(due - timedelta(hours=2)) == [CO, LEAD]  # 2 hours before
@@ -249,15 +249,15 @@ async def test_daily_digest_lists_each_assigners_overdue_tasks(db: Database) -> 
     late = await _new(db, clock, due=timedelta(hours=3))
     await _new(db, clock, due=timedelta(days=5))
     async with db.transaction() as session:
-        digest = await session.scalar(select(Timer).where(Timer.key == service.DIGEST_KEY))
+        digest = await session.scalar(select(Timer).where(Timer.key == timers.DIGEST_KEY))
         assert digest is not None
         assert digest.due_at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # tomorrow 09:00 Shanghai
     mark = await _last_id(db)
     clock.set(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
     async with db.transaction() as session:
-        timer = await session.scalar(select(Timer).where(Timer.key == service.DIGEST_KEY))
+        timer = await session.scalar(select(Timer).where(Timer.key == timers.DIGEST_KEY))
         assert timer is not None
-        await service.fire_digest(session, timer, clock)
+        await timers.fire_digest(session, timer, clock)
     digests = [m for m in await _sent(db, mark) if m.ref == "tasks:digest"]
     assert len(digests) == 1 and digests[0].to_user == BOSS
     assert f"T{late}" in digests[0].content["body"] and "1" in digests[0].content["body"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from commands.tasks import service
+from commands.tasks import service, timers
 from commands.tasks.models import Task
 from commands.tasks.policy import TaskPolicy, save_policy
 from records import people
@@ -78,11 +78,11 @@ async def test_each_assigner_gets_the_digest_at_nine_on_their_own_clock(db: Data
     await _set_tz(db, LONDON_BOSS, "Europe/London")
     shanghai_task = await _new(db, clock, due=timedelta(hours=1))
     london_task = await _new(db, clock, assigner=LONDON_BOSS, due=timedelta(hours=1))
-    london_key = f"{service.DIGEST_KEY}:Europe/London"
+    london_key = f"{timers.DIGEST_KEY}:Europe/London"
     async with db.reading() as session:
-        due = {t.key: t.due_at for t in await session.scalars(select(Timer).where(Timer.kind == service.DIGEST))}
+        due = {t.key: t.due_at for t in await session.scalars(select(Timer).where(Timer.kind == timers.DIGEST))}
     assert due == {
-        service.DIGEST_KEY: datetime(2026, 11, 24, 1, 0, tzinfo=UTC),  # tomorrow 09:00 Shanghai
+        timers.DIGEST_KEY: datetime(2026, 11, 24, 1, 0, tzinfo=UTC),  # tomorrow 09:00 Shanghai
         london_key: datetime(2026, 11, 23, 9, 0, tzinfo=UTC),  # today 09:00 London (GMT in November)
     }
 
@@ -103,7 +103,7 @@ async def test_each_assigner_gets_the_digest_at_nine_on_their_own_clock(db: Data
 
     sent = await run_digest(london_key, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     assert [(m.to_user, f"T{london_task}" in m.content["body"]) for m in sent] == [(LONDON_BOSS, True)]
-    sent = await run_digest(service.DIGEST_KEY, datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
+    sent = await run_digest(timers.DIGEST_KEY, datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
     assert [(m.to_user, f"T{shanghai_task}" in m.content["body"]) for m in sent] == [(BOSS, True)]
     async with db.reading() as session:
         again = await session.scalar(select(Timer).where(Timer.key == london_key))
@@ -119,7 +119,7 @@ async def test_each_assigner_gets_the_digest_at_nine_on_their_own_clock(db: Data
     assert ended is not None and ended.status == "done"
     # …and the office run brings it back for an assigner who moved there with overdue work.
     await _set_tz(db, BOSS, "Europe/London")
-    sent = await run_digest(service.DIGEST_KEY, datetime(2026, 11, 25, 1, 0, tzinfo=UTC))
+    sent = await run_digest(timers.DIGEST_KEY, datetime(2026, 11, 25, 1, 0, tzinfo=UTC))
     assert sent == []  # BOSS now reads it at 09:00 London time
     async with db.reading() as session:
         back = await session.scalar(select(Timer).where(Timer.key == london_key))

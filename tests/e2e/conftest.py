@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from commands.general.feature import PRUNE_KIND
-from commands.tasks.service import DIGEST
+from commands.tasks.timers import DIGEST
 from records.clock import Clock, SystemClock
 from records.config import Settings, load_settings
 from records.db import Database
