@@ -21,7 +21,9 @@ async def test_invite_join_ping_and_help(make_bot: MakeBot, make_user: MakeUser)
     assert pong.content["m.relates_to"]["m.in_reply_to"]
     await alice.send_text(room, "！帮助")
     help_text = await alice.wait_for_message(room, sender=bot.user_id, contains="命令", since=mark)
-    assert "！在吗 — 检查助手是否在线" in (help_text.body or "")
+    # The groups first, each on one line; a group's details on request.
+    assert "【日常】！帮助 ！在吗 ！我是谁" in (help_text.body or "")
+    assert "检查助手是否在线" not in (help_text.body or "")
 
 
 async def test_unknown_command_and_wrong_usage_get_usage_back(make_bot: MakeBot, make_user: MakeUser) -> None:
