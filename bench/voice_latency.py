@@ -107,7 +107,7 @@ async def main_async() -> int:
             await asyncio.sleep(0.05)
 
         db = Database(settings.database_url)
-        registry = build_timers()
+        registry = build_timers(settings)
         original = registry.get_io("voice.transcribe")
         assert original is not None
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Router
 from bot.i18n import Texts
 from records.clock import Clock
+from records.config import Settings
 from records.timers import TimerRegistry
 
 
@@ -46,7 +47,7 @@ class VoiceFiler:
     rank: int = 0
 
 
-def no_timers(registry: TimerRegistry) -> None:
+def no_timers(registry: TimerRegistry, settings: Settings) -> None:
     """For a feature that has no timers."""
 
 
@@ -59,8 +60,9 @@ class Feature:
     texts: Texts
     # Modules whose tables the migrations must know (alembic's env imports them).
     model_modules: tuple[str, ...] = ()
-    # Adds the feature's timer handlers to the worker's (and the tests') registry.
-    register_timers: Callable[[TimerRegistry], None] = no_timers
+    # Adds the feature's timer handlers to the worker's (and the tests') registry; the handlers
+    # take what they need of the settings from here, never from a file of their own.
+    register_timers: Callable[[TimerRegistry, Settings], None] = no_timers
     # Where it files a voice transcript said in its context (the voice feature tries them).
     voice_filers: tuple[VoiceFiler, ...] = ()
     # Board sections it contributes (none yet; the board will ask each feature).

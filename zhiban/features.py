@@ -19,7 +19,8 @@ from commands.plugin import Feature, VoiceFiler
 from commands.push.feature import FEATURE as PUSH
 from commands.tasks.feature import FEATURE as TASKS
 from commands.voice.feature import voice_feature
-from emergency import feature as emergency
+from emergency.feature import FEATURE as EMERGENCY
+from records.config import Settings
 from records.timers import TimerRegistry
 
 
@@ -34,7 +35,7 @@ class _UnconvertedFeature(Protocol):
     def MODEL_MODULES(self) -> list[str]: ...
     @property
     def VOICE_FILERS(self) -> tuple[VoiceFiler, ...]: ...
-    def register_timers(self, registry: TimerRegistry) -> None: ...
+    def register_timers(self, registry: TimerRegistry, settings: Settings) -> None: ...
 
 
 def _unconverted(name: str, module: _UnconvertedFeature) -> Feature:
@@ -55,7 +56,7 @@ _OTHERS: list[Feature] = [
     TASKS,
     APPROVALS,
     MEETINGS,
-    _unconverted("emergency", emergency),
+    EMERGENCY,
     AUDIT,
 ]
 

@@ -68,7 +68,7 @@ def _runtime() -> _Runtime:
         settings = load_settings()
         redis_url = settings.redis.url or None
     # Each job runs in a fresh event loop; connections must not outlive it.
-    return _Runtime(settings, redis_url, Database(settings.database_url, pooled=False), build_timers())
+    return _Runtime(settings, redis_url, Database(settings.database_url, pooled=False), build_timers(settings))
 
 
 async def fire_timer(timer_id: int) -> str:

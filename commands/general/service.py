@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from records import ledger, timers
 from records.clock import Clock
+from records.config import Settings
 from records.db import Database
 from records.models import Timer
 from records.timers import Fired, TimerRegistry
@@ -16,7 +17,7 @@ from records.timers import Fired, TimerRegistry
 PRUNE_KIND = "records.prune_ledger"
 
 
-def register_timers(registry: TimerRegistry) -> None:
+def register_timers(registry: TimerRegistry, settings: Settings) -> None:
     registry.register(PRUNE_KIND)(prune_ledger)
 
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-
 from commands.plugin import Feature
 from commands.push.handlers import router
 from commands.push.texts import TEXTS
 from notifications.delivery import PushRuntime, make_send_handler
 from notifications.service import SEND_KIND
+from records.config import Settings
 from records.timers import TimerRegistry
 
 
-@functools.cache
-def _runtime() -> PushRuntime:
-    # Resolved when the first push is sent, in the worker, from the same config as its jobs.
-    from records.config import load_settings
-
-    return PushRuntime.from_settings(load_settings())
-
-
-def register_timers(registry: TimerRegistry) -> None:
-    registry.register_io(SEND_KIND)(make_send_handler(_runtime))
+def register_timers(registry: TimerRegistry, settings: Settings) -> None:
+    # The settings the worker runs with (no reload of the config file of its own).
+    runtime = PushRuntime.from_settings(settings)
+    registry.register_io(SEND_KIND)(make_send_handler(lambda: runtime))
 
 
 FEATURE = Feature(

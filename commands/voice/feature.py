@@ -14,6 +14,7 @@ from commands.plugin import Feature, VoiceFiler
 from commands.voice import jobs
 from commands.voice.handlers import router
 from commands.voice.texts import TEXTS
+from records.config import Settings
 from records.timers import TimerRegistry
 
 
@@ -21,7 +22,7 @@ def voice_feature(filers: Iterable[VoiceFiler] = ()) -> Feature:
     """The voice feature, filing transcripts with ``filers`` (those the other features contribute)."""
     chosen = tuple(filers)
 
-    def register_timers(registry: TimerRegistry) -> None:
+    def register_timers(registry: TimerRegistry, settings: Settings) -> None:
         jobs.register(registry, chosen)
 
     return Feature(

@@ -289,7 +289,7 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-_JIEBA: Any = None
+_JIEBA: Any = None  # the jieba module: it ships no type hints
 
 
 def _jieba() -> Any:

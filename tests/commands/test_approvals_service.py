@@ -14,6 +14,7 @@ from commands.approvals.models import ApprovalSigner
 from commands.approvals.policy import ApprovalPolicy
 from records import audit, outbox
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.errors import DomainError, NotAllowed
 from records.models import OutboxMessage, Timer
@@ -285,7 +286,7 @@ async def test_step_reminders_then_requester_told(db: Database) -> None:
     clock = FrozenClock(T0)
     policy = ApprovalPolicy(remind_after_minutes=60, remind_max=2)
     aid = await _start(db, clock, f"{A} > {B}", policy=policy)
-    registry = build_timers()
+    registry = build_timers(Settings())
 
     async def run(timer_id: int) -> None:
         assert await run_timer(db, timer_id, registry, clock) == "done"

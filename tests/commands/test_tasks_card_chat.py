@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from commands.tasks.models import Task
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import OutboxMessage
 from records.timers import TimerPump, run_timer
@@ -124,7 +125,7 @@ async def test_the_card_turns_red_when_the_deadline_passes(db: Database) -> None
     clock = FrozenClock(T0)
     chat = DispatchChat(db, clock, room=ROOM)
     code, card = await _assign(chat, "2小时后")
-    registry = build_timers()
+    registry = build_timers(Settings())
     ran: list[int] = []
 
     async def run(timer_id: int) -> None:

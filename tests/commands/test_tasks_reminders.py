@@ -12,6 +12,7 @@ from commands.tasks.models import Reminder
 from commands.tasks.policy import TaskPolicy, save_policy
 from records import audit
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.errors import NotAllowed
 from records.models import OutboxMessage, Timer
@@ -26,7 +27,7 @@ ROOM = "!room:localhost"
 
 
 def _pump(db: Database, clock: FrozenClock, registry: TimerRegistry | None = None) -> TimerPump:
-    registry = registry or build_timers()
+    registry = registry or build_timers(Settings())
 
     async def transport(timer_id: int) -> None:
         assert await run_timer(db, timer_id, registry, clock) == "done"

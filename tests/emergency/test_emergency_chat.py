@@ -134,7 +134,7 @@ class Chat:
         """Run the due timers (as the worker would) and return what they queued."""
         async with self.db.reading() as session:
             last = await session.scalar(select(func.max(OutboxMessage.id))) or 0
-        registry = build_timers()
+        registry = build_timers(self.settings)
 
         async def run(timer_id: int) -> None:
             await run_timer(self.db, timer_id, registry, self.clock)

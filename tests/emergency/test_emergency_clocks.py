@@ -11,6 +11,7 @@ from emergency import feature, incidents, orders, reports
 from emergency.models import Receipt
 from emergency.policy import Policy
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.errors import DomainError, NotAllowed
 from records.models import OutboxMessage, Timer
@@ -22,7 +23,7 @@ PEOPLE = incidents.People(["@leader:x"], ["@officer:x"], ["@fire:x"])
 
 def registry() -> TimerRegistry:
     reg = TimerRegistry()
-    feature.register_timers(reg)
+    feature.register_timers(reg, Settings())
     return reg
 
 

@@ -23,6 +23,8 @@ from records.clock import FrozenClock
 from records.config import Settings
 from records.db import Database
 from records.models import OutboxMessage, Person, Timer
+from records.timers import run_timer
+from zhiban.app import build_timers
 
 
 @pytest.fixture
@@ -314,3 +316,26 @@ async def test_a_push_that_outlived_its_notice_is_counted_expired(
     clock.advance(timedelta(hours=1))  # the test kind's TTL is 10 minutes
     await run_push_timers(db, settings, clock)
     assert pushes_counted("expired") == expired + 1
+
+
+async def test_the_workers_push_timer_uses_the_settings_it_was_given(
+    db: Database, settings: Settings, fake: FakePushService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker started with `--config` sends with that config, not with a file it finds on its
+    own: here the environment names a config with no push keys; only the given settings have them."""
+    monkeypatch.setenv("ZHIBAN_CONFIG", str(tmp_path / "elsewhere.toml"))
+    clock = FrozenClock(T0)
+    sub = fake.create_subscription()
+    await add_subscription(db, "@lead:x", sub)
+    async with db.transaction() as session:
+        await notify(
+            session,
+            ["@lead:x"],
+            NoticeSpec(kind="message", title={"zh": "标题", "en": "Title"}, body="正文", topic="message:A1"),
+            clock=clock,
+            settings=settings,
+        )
+        timer = await session.scalar(select(Timer).where(Timer.kind == SEND_KIND))
+    assert timer is not None
+    assert await run_timer(db, timer.id, build_timers(settings), clock) == "done"
+    assert len(fake.messages_for(sub)) == 1

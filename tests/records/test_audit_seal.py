@@ -19,6 +19,7 @@ from commands.audit import service
 from records import audit
 from records.audit_seal import Anchors, AuditKeyError, Checkpoint, install, load_key, read_checkpoints
 from records.clock import FrozenClock, SystemClock
+from records.config import Settings
 from records.db import Database
 from records.models import AuditCheckpoint, AuditEntry, OutboxMessage, Timer
 from records.timers import run_timer
@@ -224,7 +225,7 @@ async def test_the_daily_timer_takes_a_checkpoint_and_plans_the_next(db: Databas
     assert timer is not None
     async with db.transaction() as session:
         await session.execute(update(Timer).where(Timer.id == timer.id).values(status="claimed"))
-    assert await run_timer(db, timer.id, build_timers(), clock) == "done"
+    assert await run_timer(db, timer.id, build_timers(Settings()), clock) == "done"
     async with db.reading() as session:
         again = await session.get(Timer, timer.id)
         stored = list(await session.scalars(select(AuditCheckpoint)))

@@ -13,6 +13,7 @@ from emergency import incidents, orders
 from emergency.policy import Policy
 from records import outbox
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import OutboxMessage
 from records.timers import TimerPump, run_timer
@@ -22,7 +23,7 @@ T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 
 async def _pump(db: Database, clock: FrozenClock) -> int:
-    registry = build_timers()
+    registry = build_timers(Settings())
 
     async def run(timer_id: int) -> None:
         await run_timer(db, timer_id, registry, clock)
