@@ -23,17 +23,17 @@ router = APIRouter(tags=["sign-in"])
 _MESSAGES = {
     "unknown": (
         404,
-        "链接无效。请在聊天中重新发送 !push 获取新链接。",
+        "链接无效。请在聊天中重新发送 !推送 获取新链接。",
         "This link is not valid. Send !push in chat for a new one.",
     ),
     "expired": (
         410,
-        "链接已过期。请在聊天中重新发送 !push。",
+        "链接已过期。请在聊天中重新发送 !推送。",
         "This link has expired. Send !push in chat for a new one.",
     ),
     "used": (
         410,
-        "链接已使用过，每个链接只能用一次。请重新发送 !push。",
+        "链接已使用过，每个链接只能用一次。请重新发送 !推送。",
         "This link was already used; each link works once. Send !push again.",
     ),
 }

@@ -4,7 +4,7 @@
 const TEXT = {
   zh: {
     title: "值班助手 · 推送",
-    signedOut: "尚未登录。请在聊天中向值班助手发送 !push，然后在手机上打开收到的链接。",
+    signedOut: "尚未登录。请在聊天中向值班助手发送 !推送，然后在手机上打开收到的链接。",
     who: "已登录：{user}",
     subscribe: "开通本设备推送",
     subscribed: "本设备已开通推送",

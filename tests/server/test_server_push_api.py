@@ -100,6 +100,9 @@ async def test_signin_link_expires_and_works_once(
     assert expired.status_code == 410 and 'data-reason="expired"' in expired.text
     unknown = await client.post("/push/signin/not-a-real-token")
     assert unknown.status_code == 404 and 'data-reason="unknown"' in unknown.text
+    # The Chinese text names the Chinese command; the English one the English name.
+    for page in (second, expired, unknown):
+        assert "发送 !推送" in page.text and "发送 !push" not in page.text and "Send !push" in page.text
 
 
 async def test_session_cookie_expires(
