@@ -12,11 +12,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "push.test.queued": {
         "zh": "已向您的 {count} 台设备发送测试推送。",
-        "en": "Test push sent to {count} device(s).",
+        "en": "Test push sent to your devices ({count}).",
     },
     "push.test.quiet": {
         "zh": "现在是您的免打扰时段，{count} 台设备的推送被暂缓。发送 !免打扰 关 可关闭免打扰。",
-        "en": "You are in quiet hours: the push to {count} device(s) was held back. Send !quiet off to turn them off.",
+        "en": "You are in quiet hours: the push to your devices ({count}) was held back. Send !quiet off to turn them off.",
     },
     "push.test.none": {
         "zh": "测试推送没有发出：您还没有开通推送的设备。发送 !推送 获取登录链接，在手机上打开后点“开通本设备推送”。",
@@ -28,7 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "push.signout.done": {
         "zh": "已在所有浏览器上退出（{sessions} 个登录），并关闭了 {devices} 台设备的推送。需要时请重新发送 !推送。",
-        "en": "Signed out everywhere ({sessions} browser session(s)); push is off on {devices} device(s). "
+        "en": "Signed out everywhere (browser sessions: {sessions}); push is off on your devices ({devices}). "
         "Send !push to turn it on again.",
     },
     "push.revoke.not_admin": {
@@ -41,7 +41,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "push.revoke.done": {
         "zh": "已撤销 {user} 的 {sessions} 个登录，并关闭了其 {devices} 台设备的推送。",
-        "en": "Revoked {sessions} sign-in(s) of {user} and turned push off on {devices} device(s).",
+        "en": "Revoked the sign-ins of {user} ({sessions}) and turned push off on their devices ({devices}).",
     },
     "quiet.current": {
         "zh": "您的免打扰时段：{hours}（{tz}）。紧急通知不受影响。",

@@ -231,3 +231,14 @@ async def test_an_admin_revokes_someones_sessions(dispatcher: Dispatcher, db: Da
     async with db.transaction() as session:
         [entry] = [a for a in await session.scalars(select(AuditEntry)) if a.action == "push.revoke"]
     assert (entry.actor, entry.subject) == (ADMIN, USER)
+
+
+async def test_counts_read_right_in_english_for_one_device(dispatcher: Dispatcher, db: Database) -> None:
+    async with db.transaction() as session:
+        session.add(Person(user_id=USER, lang="en", created_at=T0))
+        session.add(
+            PushSubscription(user_id=USER, endpoint="https://push.example.org/en", p256dh="k", auth="a", created_at=T0)
+        )
+    await say(dispatcher, "!push test")
+    body = (await outbox_rows(db))[-1].content["body"]
+    assert body == "Test push sent to your devices (1).", "no 'device(s)' for one device"
