@@ -12,10 +12,13 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.client import BotClient
 from emergency.policy import Policy
 from emergency.texts import TEXTS
 from notifications import reach
-from records import kv
+from records import kv, outbox
+from records.config import Settings
+from records.db import Database
 
 WELCOMED = "emergency.dm_opened:"
 
@@ -41,3 +44,13 @@ async def open_direct_rooms(session: AsyncSession, people: Iterable[str], bot_us
         await kv.put(session, WELCOMED + person, "1")
         queued += 1
     return queued
+
+
+async def greet_at_start(settings: Settings, db: Database, client: BotClient | None = None) -> None:
+    """At bot start: greet everyone an alert may reach once, so their DM rooms exist before the
+    first alert. Without a client (a dispatcher in a test), the configured bot user greets."""
+    people = people_to_reach(Policy.from_settings(settings.emergency), settings.roles, settings.emergency.alert_roles)
+    async with db.transaction() as session:
+        bot_user = client.user_id if client is not None else settings.matrix.user_id
+        await open_direct_rooms(session, people, bot_user, settings.default_lang)
+    outbox.wake_relay()

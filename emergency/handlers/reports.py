@@ -10,7 +10,6 @@ from typing import Any
 
 from bot import (
     UNHANDLED,
-    Command,
     CommandObject,
     Message,
     Reaction,
@@ -27,6 +26,7 @@ from bot.offloop import off_loop
 from commands.turn import Turn
 from commands.voice import service as voice
 from emergency import incidents, outreach, reports, room_admin
+from emergency.commands import REPORT
 from emergency.grammar import parse_report_fields
 from emergency.models import Report
 from emergency.texts import tr
@@ -35,22 +35,6 @@ from records.clock import Clock
 from records.config import Settings
 from timeparse import format_when
 
-router = Router("emergency.reports")
-
-REPORT = Command(
-    "report",
-    aliases=("报告", "报送"),
-    usage={
-        "zh": "!报告 首报|续报|终报 [地点: … 影响: … 伤亡: … 措施: … 需求: … 报告人: …]\n"
-        "缺少的内容会逐项询问，可以打字或发语音（转写后点 ✅ 或回复“采用”）；回复“跳过”跳过一项，“取消”放弃。",
-        "en": "!report first|update|final [place: … impact: … casualties: … measures: … needs: … reporter: …]\n"
-        "Missing fields are asked one by one: type or speak (then react ✅ or answer 'use' once transcribed); "
-        "'skip' skips one, 'cancel' gives up.",
-    },
-    summary={"zh": "首报 / 续报 / 终报（在事件群内）", "en": "First / update / final report (in the incident room)"},
-    example="!报告 首报 地点: 城东区和平路 影响: 道路中断",
-    group="emergency",
-)
 SKIP_WORDS = {"跳过", "skip", "!skip", "！跳过", "!跳过", "略", "无"}
 #: The reporter's confirmation that the transcript of their last voice message is the answer.
 USE_WORDS = {"采用", "用语音", "确认采用", "use", "use it", "use voice"}
@@ -61,7 +45,6 @@ class ReportFlow(StatesGroup):
     filling = State()
 
 
-@router.message(REPORT)
 async def report(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, state, t = turn.session, turn.clock, turn.state, turn.t
     incident = await incidents.in_room(session, message.room_id)
@@ -113,7 +96,6 @@ class _Reporter:
         return cls(message.sender, message.room_id, message.reply)
 
 
-@router.message(StateFilter(ReportFlow.filling))
 async def answer(message: Message, turn: Turn, **data: Any) -> object:
     # `data` is the dispatcher's own per-event dict, read only by parsed_command (bot.filters).
     state, t = turn.state, turn.t
@@ -147,7 +129,6 @@ async def answer(message: Message, turn: Turn, **data: Any) -> object:
     return None
 
 
-@router.reaction(Reaction("✅", "✔", "☑", "👍"), StateFilter(ReportFlow.filling))
 async def use_voice_by_reaction(reaction: ReactionEvent, turn: Turn) -> object:
     """✅ on the transcript of one's own voice message, while filling a report: use it."""
     ref = await outbox.ref_for_event(turn.session, reaction.reacts_to)
@@ -251,3 +232,11 @@ def render_report(report: Report, lang: str, tz: str, clock: Clock) -> str:
         value = (report.fields or {}).get(key)
         lines.append(f"{tr('em.field.' + key, lang)}: {value or '—'}")
     return "\n".join(lines)
+
+
+def router() -> Router:
+    made = Router("emergency.reports")
+    made.message(REPORT)(report)
+    made.message(StateFilter(ReportFlow.filling))(answer)
+    made.reaction(Reaction("✅", "✔", "☑", "👍"), StateFilter(ReportFlow.filling))(use_voice_by_reaction)
+    return made

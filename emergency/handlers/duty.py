@@ -5,62 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot import Command, CommandObject, Media, Message, Router, UserFacingError
+from bot import CommandObject, Media, Message, Router, UserFacingError
 from bot.client import BotClient
-from bot.grammar import Sub, SubTable
 from bot.i18n import Translator
 from bot.media import DownloadTooLarge
 from bot.offloop import off_loop
 from commands.turn import Turn
-from emergency import access, common, incidents, outreach, room_admin, roster
+from emergency import access, incidents, outreach, room_admin, roster
+from emergency.commands import DUTY, HANDOVER, LOG
 from emergency.grammar import GrammarError, parse_span, split_people
+from emergency.handlers import common
 from emergency.models import Shift
 from records.clock import Clock
 from timeparse import TimeParseError, format_when, parse_when
 
-router = Router("emergency.duty")
 # A roster file of roster.MAX_ROWS lines (a shift a line, ~100-200 bytes each) stays far below
 # this; anything larger is not a roster, and it would be read into memory whole.
 ROSTER_MAX_BYTES = 1024 * 1024
-
-DUTY = Command(
-    "duty",
-    aliases=("值班",),
-    usage={
-        "zh": "!值班 —— 现在和下一班的值班人员\n"
-        "!值班 设置 <日期或时段> 带班 @领导 值班员 @甲 @乙\n"
-        "  日期：明天 / 11月26日 / 2026-11-26（从交班时间起 24 小时）\n"
-        "  时段：明天 8:30 至 17:30 / 今天18:00 - 次日8:00",
-        "en": "!duty — who is on duty now and next\n"
-        "!duty set <date or span> leader @lead officers @a @b\n"
-        "  date: tomorrow / 2026-11-26 (24 hours from the shift start)\n"
-        "  span: tomorrow 8:30 to 17:30",
-    },
-    summary={"zh": "值班表：查看、排班（也可上传 CSV）", "en": "Duty roster: show, set (or upload a CSV)"},
-    example="!值班 设置 明天 带班 @zhang 值班员 @li @wang",
-    group="emergency",
-    # `!值班` alone shows who is on duty; any other first word is refused, not ignored.
-    subcommands=SubTable((Sub("set", ("设置", "排班")),), ids=False),
-)
-HANDOVER = Command(
-    "handover",
-    aliases=("交接班", "交班"),
-    usage={"zh": "!交接班 <交接事项>", "en": "!handover <notes>"},
-    summary={"zh": "交接班：记录并通知下一班（下一班用 ✅ 确认）", "en": "Hand over to the next shift (they ✅ it)"},
-    example="!交接班 城东积水点仍在抽排，已通知水务",
-    group="emergency",
-)
-LOG = Command(
-    "log",
-    aliases=("值班记录",),
-    usage={
-        "zh": "!值班记录 [来源:单位] [报告人:姓名] [电话:号码] [已告知:@甲 @乙] <内容>\n!值班记录 —— 查看今天的记录",
-        "en": "!log [source:unit] [reporter:name] [contact:phone] [told:@a @b] <content>\n!log — today's entries",
-    },
-    summary={"zh": "值班记录：登记来电来报", "en": "Duty log: record an incoming report"},
-    example="!值班记录 来源:城东街道 报告人:王五 电话:13800000000 已告知:@zhang 和平路积水30厘米",
-    group="emergency",
-)
 
 
 def _who(shift: Shift | None, t: Translator, tz: str, lang: str, clock: Clock, key: str) -> str:
@@ -75,7 +36,6 @@ def _who(shift: Shift | None, t: Translator, tz: str, lang: str, clock: Clock, k
     )
 
 
-@router.message(DUTY)
 async def duty(message: Message, command: CommandObject, turn: Turn) -> None:
     if command.sub == "set":
         await _set(message, command, turn)
@@ -165,7 +125,6 @@ async def _download_roster(client: BotClient, media: Media) -> bytes:
     return raw
 
 
-@router.message(lambda event, data: isinstance(event, Message) and _is_csv_upload(event, data))
 async def csv_upload(message: Message, turn: Turn) -> object:
     """A .csv file posted in the duty room (by a duty leader or admin) replaces those shifts."""
     session, clock, settings, roles, client, t = (
@@ -200,7 +159,6 @@ async def csv_upload(message: Message, turn: Turn) -> object:
     return None
 
 
-@router.message(HANDOVER)
 async def handover(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, roles, t, lang = turn.session, turn.clock, turn.roles, turn.t, turn.lang
     if not await common.is_duty_staff(session, roles, message.sender, clock):
@@ -218,7 +176,6 @@ async def handover(message: Message, command: CommandObject, turn: Turn) -> None
         )
 
 
-@router.message(LOG)
 async def duty_log(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, settings, roles, t, lang, tz = (
         turn.session,
@@ -300,3 +257,12 @@ async def duty_log(message: Message, command: CommandObject, turn: Turn) -> None
             told=" ".join(entry.told) or "—",
         )
     )
+
+
+def router() -> Router:
+    made = Router("emergency.duty")
+    made.message(DUTY)(duty)
+    made.message(lambda event, data: isinstance(event, Message) and _is_csv_upload(event, data))(csv_upload)
+    made.message(HANDOVER)(handover)
+    made.message(LOG)(duty_log)
+    return made

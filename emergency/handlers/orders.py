@@ -4,65 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import UNHANDLED, Command, CommandObject, Message, ReceiptEvent, Router, UserFacingError
+from bot import UNHANDLED, CommandObject, Message, ReceiptEvent, Router, UserFacingError
 from bot.i18n import Translator
 from commands.turn import Turn
-from emergency import access, cards, common, incidents, orders, outreach, room_admin
+from emergency import access, cards, incidents, orders, outreach, room_admin
+from emergency.commands import ACK, ALERT, DONE, ORDER, ORDERS
+from emergency.handlers import common
 from emergency.models import Order
 from emergency.texts import tr
 from notifications import reach
 from records.clock import Clock
 from records.errors import NotFound
 from records.people import RoleBook
-
-router = Router("emergency.orders")
-
-ORDER = Command(
-    "order",
-    aliases=("指令",),
-    usage={
-        "zh": "!指令 @甲 @乙 <指令内容>（在事件群内）\n!指令 确认 O9 / !指令 完成 O9 <说明>",
-        "en": "!order @a @b <instruction> (in the incident room)\n!order ack O9 / !order done O9 <note>",
-    },
-    summary={"zh": "下达指令，逐人确认回执", "en": "Issue an order; every recipient acknowledges"},
-    example="!指令 @li @wang 30分钟内到城东泵站集合",
-    group="emergency",
-)
-ACK = Command(
-    "ack",
-    aliases=("收到",),
-    usage={"zh": "!收到 O9（或在指令上点 ✅）", "en": "!ack O9 (or ✅ on the order)"},
-    summary={"zh": "确认收到指令或警报", "en": "Acknowledge an order or alert"},
-    group="emergency",
-)
-DONE = Command(
-    "done",
-    aliases=("已完成",),
-    usage={"zh": "!已完成 O9 <说明>", "en": "!done O9 <note>"},
-    summary={"zh": "报告指令已完成", "en": "Report an order done"},
-    example="!已完成 O9 泵站已到岗",
-    group="emergency",
-)
-ORDERS = Command(
-    "orders",
-    aliases=("指令列表",),
-    usage={"zh": "!指令列表 [E5]", "en": "!orders [E5]"},
-    summary={"zh": "指令回执：送达 / 已读 / 确认 / 完成", "en": "Order receipts: delivered / read / acked / done"},
-    group="emergency",
-)
-ALERT = Command(
-    "alert",
-    aliases=("警报", "紧急通知"),
-    usage={
-        "zh": "!警报 <内容> —— 发给全体人员，需逐人确认",
-        "en": "!alert <text> — to all staff, each must acknowledge",
-    },
-    summary={
-        "zh": "全员警报（高优先级推送，确认跟踪）",
-        "en": "Broadcast an alert to all staff, with acknowledgements",
-    },
-    group="emergency",
-)
 
 
 def _order_id(word: str | None, usage: str) -> int:
@@ -72,7 +25,6 @@ def _order_id(word: str | None, usage: str) -> int:
     return order_id
 
 
-@router.message(ORDER)
 async def order(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, settings, roles, client, t, directory = (
         turn.session,
@@ -177,13 +129,11 @@ async def _done(
     await message.reply(t("em.order.done", id=item.code))
 
 
-@router.message(ACK)
 async def ack(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, roles, t = turn.session, turn.clock, turn.roles, turn.t
     await _ack(message, command.argv, session, clock, roles, t, "ack")
 
 
-@router.message(DONE)
 async def done(message: Message, command: CommandObject, turn: Turn) -> object:
     session, clock, roles, t = turn.session, turn.clock, turn.roles, turn.t
     if command.argv and orders.parse_code(command.argv[0]) is None:
@@ -192,7 +142,6 @@ async def done(message: Message, command: CommandObject, turn: Turn) -> object:
     return None
 
 
-@router.message(ORDERS)
 async def list_orders(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, roles, t, lang = turn.session, turn.clock, turn.roles, turn.t, turn.lang
     viewer = await common.viewer_of(session, roles, message, clock)
@@ -213,7 +162,6 @@ async def list_orders(message: Message, command: CommandObject, turn: Turn) -> N
     await message.reply("\n\n".join(blocks))
 
 
-@router.receipt()
 async def read_receipt(receipt: ReceiptEvent, turn: Turn) -> object:
     """A read receipt in someone's DM with the bot fills the "read" column of their orders."""
     session, clock = turn.session, turn.clock
@@ -230,7 +178,6 @@ async def read_receipt(receipt: ReceiptEvent, turn: Turn) -> object:
     return None
 
 
-@router.message(ALERT)
 async def alert(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, settings, roles, lang = turn.session, turn.clock, turn.settings, turn.roles, turn.lang
     if not await common.is_duty_staff(session, roles, message.sender, clock):
@@ -258,3 +205,14 @@ async def alert(message: Message, command: CommandObject, turn: Turn) -> None:
     )
     await _send_card_and_dms(session, item, recipients, clock, kind="alert")
     await message.reply(tr("em.alert.sent", lang, id=item.code, count=len(recipients)))
+
+
+def router() -> Router:
+    made = Router("emergency.orders")
+    made.message(ORDER)(order)
+    made.message(ACK)(ack)
+    made.message(DONE)(done)
+    made.message(ORDERS)(list_orders)
+    made.receipt()(read_receipt)
+    made.message(ALERT)(alert)
+    return made

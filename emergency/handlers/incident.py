@@ -25,73 +25,24 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import UNHANDLED, Command, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
+from bot import UNHANDLED, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
 from bot.client import BotClient
 from bot.errors import MatrixError
-from bot.grammar import Sub, SubTable
 from bot.i18n import Translator
 from commands.turn import Turn
-from emergency import access, common, final_report, incidents, orders, outreach, room_admin, roster
+from emergency import access, final_report, incidents, orders, outreach, room_admin, roster
+from emergency.commands import INCIDENT, ROLE, TIMELINE
+from emergency.handlers import common
 from emergency.models import Incident
-from emergency.policy import CATEGORIES, ROMAN, parse_category, parse_grade
+from emergency.policy import ROMAN, parse_category, parse_grade
 from emergency.texts import tr
 from records import outbox
 from records.clock import Clock
 from timeparse import format_when
 
 log = logging.getLogger(__name__)
-router = Router("emergency.incident")
 
-SHOW_WORDS = ("show", "查看", "详情", "概况", "status", "状态")
-CLASS_WORDS = ("class", "category", "类别", "分类")
 # No default: text that is no sub-command word (and no E5) is refused, never a declaration.
-INCIDENT_SUBS = SubTable(
-    (
-        Sub("declare", ("start", "启动", "宣布")),
-        Sub("close", ("关闭", "结束")),
-        Sub("escalate", ("grade", "调级", "升级", "降级")),
-        Sub(CLASS_WORDS[0], CLASS_WORDS[1:]),
-        Sub("list", ("列表",)),
-        Sub(SHOW_WORDS[0], SHOW_WORDS[1:]),
-    ),
-)
-INCIDENT = Command(
-    "incident",
-    aliases=("应急", "事件"),
-    usage={
-        "zh": "!应急 启动 <等级 Ⅰ–Ⅳ 或 1–4> [类别] <标题>\n"
-        "  类别：自然灾害 / 事故灾难 / 公共卫生 / 社会安全\n"
-        "!应急 类别 E5 <类别> —— 补充或更改类别，并邀请该类别的处置人员\n"
-        "!应急 调级 E5 <等级>\n!应急 关闭 E5\n!应急 —— 进行中的事件\n!应急 查看 E5 —— 事件概况",
-        "en": "!incident declare <grade I–IV or 1–4> [class] <title>\n"
-        "  classes: 自然灾害 natural / 事故灾难 accident / 公共卫生 health / 社会安全 security\n"
-        "!incident class E5 <class> — give or change the class, and invite its responders\n"
-        "!incident escalate E5 <grade>\n!incident close E5\n!incident — open incidents\n"
-        "!incident show E5 — the incident's summary",
-    },
-    summary={"zh": "应急事件：启动、调级、关闭", "en": "Incidents: declare, change grade, close"},
-    example="!应急 启动 2 自然灾害 城东区内涝",
-    group="emergency",
-    subcommands=INCIDENT_SUBS,
-)
-ROLE = Command(
-    "role",
-    aliases=("角色",),
-    usage={
-        "zh": "!角色 [E5] <指挥长|副指挥长|联络员|记录员|发言人> @某人…",
-        "en": "!role [E5] <commander|deputy|liaison|recorder|spokesperson> @someone…",
-    },
-    summary={"zh": "指定事件角色", "en": "Give an incident role"},
-    example="!角色 E5 指挥长 @zhang",
-    group="emergency",
-)
-TIMELINE = Command(
-    "timeline",
-    aliases=("时间线",),
-    usage={"zh": "!时间线 [E5]", "en": "!timeline [E5]"},
-    summary={"zh": "事件时间线（📌 可把任意消息加入）", "en": "The incident timeline (📌 adds any message)"},
-    group="emergency",
-)
 
 
 async def _grade_and_rest(words: list[str]) -> tuple[int, str | None, str]:
@@ -107,7 +58,6 @@ async def _grade_and_rest(words: list[str]) -> tuple[int, str | None, str]:
     return grade, category, " ".join(rest)
 
 
-@router.message(INCIDENT)
 async def incident_command(message: Message, command: CommandObject, turn: Turn) -> None:
     # The framework has read the first word from INCIDENT_SUBS into `command.sub`.
     words = command.argv
@@ -390,7 +340,6 @@ SUBCOMMANDS: dict[str, Callable[[Message, list[str], Turn], Awaitable[None]]] = 
 }
 
 
-@router.message(ROLE)
 async def role(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, settings, roles, client, t, directory = (
         turn.session,
@@ -430,7 +379,6 @@ async def role(message: Message, command: CommandObject, turn: Turn) -> None:
     await message.reply(t("em.role.announced", id=incident.code, role=t(f"em.role.{name}"), users=" ".join(users)))
 
 
-@router.message(TIMELINE)
 async def show_timeline(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, roles, t, lang, tz = turn.session, turn.clock, turn.roles, turn.t, turn.lang, turn.tz
     viewer = await common.viewer_of(session, roles, message, clock)
@@ -443,7 +391,6 @@ async def show_timeline(message: Message, command: CommandObject, turn: Turn) ->
     await message.reply("\n".join(lines))
 
 
-@router.reaction(Reaction("📌"))
 async def pin(reaction: ReactionEvent, turn: Turn) -> object:
     session, clock, client = turn.session, turn.clock, turn.client
     incident = await incidents.in_room(session, reaction.room_id)
@@ -471,7 +418,6 @@ async def pin(reaction: ReactionEvent, turn: Turn) -> object:
     return None
 
 
-@router.reaction(Reaction("✅", "✔", "☑"))
 async def check_mark(reaction: ReactionEvent, turn: Turn) -> object:
     """✅ acknowledges a hand-over note, an order (its card or its DM) or an incident's alert DM;
     anything else passes on."""
@@ -517,4 +463,11 @@ async def _ack_alert(
     return None
 
 
-__all__ = ["CATEGORIES", "router"]
+def router() -> Router:
+    made = Router("emergency.incident")
+    made.message(INCIDENT)(incident_command)
+    made.message(ROLE)(role)
+    made.message(TIMELINE)(show_timeline)
+    made.reaction(Reaction("📌"))(pin)
+    made.reaction(Reaction("✅", "✔", "☑"))(check_mark)
+    return made

@@ -1,0 +1,16 @@
+"""The emergency feature's chat side: one router, made fresh for each dispatcher."""
+
+from __future__ import annotations
+
+from bot import Router
+from emergency.handlers import duty, incident, orders, reports
+from emergency.reachability import greet_at_start
+
+
+def router() -> Router:
+    made = Router("emergency")
+    made.startup()(greet_at_start)
+    # The report wizard comes first so that its answers are not read as anything else.
+    for part in (reports.router(), duty.router(), incident.router(), orders.router()):
+        made.include_router(part)
+    return made
