@@ -30,6 +30,7 @@ from records import audit, timers
 from records.clock import Clock
 from records.errors import DomainError
 from records.models import Person
+from voice.glossary import DEFAULT_TERMS
 
 log = logging.getLogger(__name__)
 
@@ -296,9 +297,7 @@ def _jieba() -> Any:
     """jieba, taught the office's glossary once (到岗, 首报, 续报 ... are one word each)."""
     global _JIEBA
     if _JIEBA is None:
-        import jieba
-
-        from voice.glossary import DEFAULT_TERMS
+        import jieba  # on first use: a process that never searches or indexes never loads it
 
         jieba.setLogLevel(logging.WARNING)
         for term in DEFAULT_TERMS:
