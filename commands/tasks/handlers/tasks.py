@@ -16,6 +16,7 @@ from commands.tasks import access, parsing, render, service
 from commands.tasks.commands import TASK_SUBS
 from commands.tasks.models import Task
 from commands.tasks.notices import mention_html
+from commands.tasks.policy import policy_from_settings
 from commands.tasks.refs import done_ref, ext_ref, parse_code, parse_ref
 from commands.turn import Turn
 from commands.visibility import viewer_roles
@@ -77,8 +78,7 @@ def _server_of(settings: Settings) -> str:
 
 def _end_of_day(settings: Settings) -> time:
     """The office's end of the working day (`tasks.end_of_day`): what a bare-date deadline means."""
-    hour, minute = (int(part) for part in str(settings.tasks.end_of_day).split(":"))
-    return time(hour, minute)
+    return policy_from_settings(settings).end_of_day_time
 
 
 async def _show(message: Message, turn: Turn, task: Task) -> None:
