@@ -41,10 +41,10 @@ def build_catalog(settings: Settings) -> Catalog:
     return catalog
 
 
-def build_timers() -> TimerRegistry:
+def build_timers(settings: Settings) -> TimerRegistry:
     registry = TimerRegistry()
     for feature in FEATURES:
-        feature.register_timers(registry)
+        feature.register_timers(registry, settings)
     return registry
 
 

@@ -26,6 +26,7 @@ from commands.tasks.texts import render
 from notifications import reach
 from records import audit, timers
 from records.clock import Clock
+from records.config import Settings
 from records.models import Timer
 from records.timers import Fired, TimerRegistry
 from timeparse import Recurrence, format_duration, format_when
@@ -37,7 +38,7 @@ DIGEST_KEY = "tasks:digest"
 SYSTEM = "zhiban"
 
 
-def register_timers(registry: TimerRegistry) -> None:
+def register_timers(registry: TimerRegistry, settings: Settings) -> None:
     registry.register(FIRE)(fire)
     registry.register(NAG)(nag)
     registry.register(REMIND)(fire_reminder)

@@ -12,6 +12,7 @@ from commands.tasks.models import Task
 from commands.tasks.policy import TaskPolicy, save_policy
 from records import audit
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.errors import DomainError, NotAllowed, NotFound
 from records.models import OutboxMessage, Timer
@@ -26,7 +27,7 @@ EVE = "@eve:localhost"
 
 
 def _pump(db: Database, clock: FrozenClock) -> TimerPump:
-    registry = build_timers()
+    registry = build_timers(Settings())
 
     async def transport(timer_id: int) -> None:
         assert await run_timer(db, timer_id, registry, clock) == "done"

@@ -12,6 +12,7 @@ from commands.tasks.models import Task
 from commands.tasks.policy import TaskPolicy, save_policy
 from records import people
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.errors import DomainError, NotAllowed, NotFound
 from records.models import AuditEntry, OutboxMessage, Timer
@@ -86,7 +87,7 @@ async def test_each_assigner_gets_the_digest_at_nine_on_their_own_clock(db: Data
         london_key: datetime(2026, 11, 23, 9, 0, tzinfo=UTC),  # today 09:00 London (GMT in November)
     }
 
-    registry = build_timers()
+    registry = build_timers(Settings())
 
     async def run_digest(key: str, at: datetime) -> list[OutboxMessage]:
         clock.set(at)

@@ -60,7 +60,7 @@ class BotHandle:
         """
         clock = self.clock or SystemClock()
         db = Database(self.settings.database_url)
-        registry = build_timers()
+        registry = build_timers(self.settings)
         counted = 0
         try:
 
