@@ -12,6 +12,24 @@ from emergency.texts import tr
 from records.clock import as_utc
 from timeparse import format_when
 
+_CN_NUM = "零一二三四五六七八九十"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 12 → 十二, 25 → 二十五 (enough for 续报 numbers)."""
+    if n <= 10:
+        return _CN_NUM[n]
+    if n < 20:
+        return "十" + (_CN_NUM[n % 10] if n % 10 else "")
+    tens, ones = divmod(n, 10)
+    return _CN_NUM[tens] + "十" + (_CN_NUM[ones] if ones else "") if n < 100 else str(n)
+
+
+def report_name(kind: str, number: int, lang: str) -> str:
+    if kind == "update":
+        return tr("em.report.name.update", lang, n=chinese_number(number) if lang == "zh" else number)
+    return tr(f"em.report.name.{kind}", lang)
+
 
 def _esc(text: str) -> str:
     return htmllib.escape(text, quote=False)
@@ -76,8 +94,6 @@ def incident_card(
     lines.append(tr("em.card.reports", lang, count=len(filed), late=late, orders=order_count))
     if incident.status == "open" and incident.next_report and incident.next_report_due:
         due = as_utc(incident.next_report_due)
-        from emergency.reports import report_name
-
         name = report_name(incident.next_report, incident.updates_filed + 1, lang)
         key = "em.card.next_overdue" if now > due else "em.card.next"
         lines.append(tr(key, lang, name=name, due=format_when(due, tz=tz, lang=lang, now=now)))

@@ -6,7 +6,7 @@ import io
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emergency import incidents, orders, reports
+from emergency import cards, incidents, orders, reports
 from emergency.models import Incident
 from emergency.policy import ROMAN
 from emergency.texts import tr
@@ -35,7 +35,7 @@ async def build_markdown(session: AsyncSession, incident: Incident) -> str:
     if not filed:
         out.append(tr("em.final.none", lang))
     for report in filed:
-        name = reports.report_name(report.kind, report.number, lang)
+        name = cards.report_name(report.kind, report.number, lang)
         late = " " + tr("em.report.late_mark", lang) if report.late else ""
         out += ["", f"### {name}{late}", f"- {tr('em.field.report_time', lang)}: {when(report.filed_at)}"]
         if report.due_at is not None:

@@ -480,34 +480,3 @@ async def change_grade(
         clock=clock,
     )
     await refresh_card(session, incident, clock)
-
-
-async def close(session: AsyncSession, incident: Incident, *, actor: str, office_roles: set[str], clock: Clock) -> str:
-    """Stop every clock and nag of the incident and archive the final report (Markdown)."""
-    from emergency.final_report import build_markdown
-
-    require_open(incident)
-    if not may_command(incident, actor, office_roles):
-        raise NotAllowed("em.incident.close_not_allowed", id=incident.code)
-    now = clock.now()
-    await timers.cancel_prefix(session, clock_prefix(incident.id))
-    for order_id in await session.scalars(select(Order.id).where(Order.incident_id == incident.id)):
-        await timers.cancel_prefix(session, f"order:O{order_id}:")
-    await add_timeline(session, incident, "closed", actor, tr("em.tl.closed", incident.lang), clock=clock)
-    incident.status = "closed"
-    incident.closed_at = now
-    incident.closed_by = actor
-    incident.next_report = None
-    incident.next_report_due = None
-    markdown = await build_markdown(session, incident)
-    incident.final_markdown = markdown
-    await audit.record(
-        session,
-        actor=actor,
-        action="incident.close",
-        subject=incident.code,
-        data={"chars": len(markdown)},
-        clock=clock,
-    )
-    await refresh_card(session, incident, clock)
-    return markdown

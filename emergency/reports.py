@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emergency import incidents, outreach
+from emergency import cards, incidents, outreach
 from emergency.grammar import with_resolved_times
 from emergency.models import Incident, Report
 from emergency.texts import tr
@@ -32,24 +32,6 @@ KINDS = {
     "final": "final", "终报": "final",
 }  # fmt: skip
 ESCALATE_REPEAT = timedelta(minutes=30)
-
-_CN_NUM = "零一二三四五六七八九十"
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 12 → 十二, 25 → 二十五 (enough for 续报 numbers)."""
-    if n <= 10:
-        return _CN_NUM[n]
-    if n < 20:
-        return "十" + (_CN_NUM[n % 10] if n % 10 else "")
-    tens, ones = divmod(n, 10)
-    return _CN_NUM[tens] + "十" + (_CN_NUM[ones] if ones else "") if n < 100 else str(n)
-
-
-def report_name(kind: str, number: int, lang: str) -> str:
-    if kind == "update":
-        return tr("em.report.name.update", lang, n=chinese_number(number) if lang == "zh" else number)
-    return tr(f"em.report.name.{kind}", lang)
 
 
 def parse_kind(word: str) -> str | None:
@@ -119,7 +101,7 @@ async def file_report(
         incident.next_report = "update"
         incident.next_report_due = now + timedelta(minutes=incident.update_minutes)
     await incidents.schedule_report_clock(session, incident, clock)
-    name = report_name(kind, number, incident.lang)
+    name = cards.report_name(kind, number, incident.lang)
     late_mark = tr("em.report.late_mark", incident.lang) if late else ""
     await incidents.add_timeline(
         session, incident, "report", actor, tr("em.tl.report", incident.lang, name=name, late=late_mark), clock=clock
@@ -159,7 +141,7 @@ async def _still_waiting(session: AsyncSession, timer: Timer) -> Incident | None
 
 def _due_name(incident: Incident) -> str:
     kind = incident.next_report or "first"
-    return report_name(kind, incident.updates_filed + 1, incident.lang)
+    return cards.report_name(kind, incident.updates_filed + 1, incident.lang)
 
 
 async def fire_remind(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:

@@ -30,7 +30,7 @@ from bot.client import BotClient
 from bot.errors import MatrixError
 from bot.i18n import Translator
 from commands.turn import Turn
-from emergency import access, final_report, incidents, orders, outreach, room_admin, roster
+from emergency import access, closing, final_report, incidents, orders, outreach, room_admin, roster
 from emergency.commands import INCIDENT, ROLE, TIMELINE
 from emergency.handlers import common
 from emergency.models import Incident
@@ -221,7 +221,7 @@ async def _close(message: Message, words: list[str], turn: Turn) -> None:
     viewer = await common.viewer_of(session, roles, message, clock)
     incident, _ = await common.resolve_incident(session, message, words, viewer)
     office = set(viewer.office_roles)
-    markdown = await incidents.close(session, incident, actor=message.sender, office_roles=office, clock=clock)
+    markdown = await closing.close(session, incident, actor=message.sender, office_roles=office, clock=clock)
     target = incident.room_id or message.room_id
     await outreach.post(session, target, markdown, html=_markdown_html(markdown))
     if target != message.room_id:

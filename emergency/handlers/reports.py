@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.offloop import off_loop
 from commands.turn import Turn
 from commands.voice import service as voice
-from emergency import incidents, outreach, reports, room_admin
+from emergency import cards, incidents, outreach, reports, room_admin
 from emergency.commands import REPORT
 from emergency.grammar import parse_report_fields
 from emergency.models import Report
@@ -72,7 +72,7 @@ async def report(message: Message, command: CommandObject, turn: Turn) -> None:
     )
     number = await reports.next_number(session, incident, kind)
     await message.reply(
-        t("em.report.start", name=reports.report_name(kind, number, turn.lang), id=incident.code)
+        t("em.report.start", name=cards.report_name(kind, number, turn.lang), id=incident.code)
         + "\n"
         + _question(pending[0], t)
     )
@@ -207,7 +207,7 @@ async def _file(
     text = render_report(filed, lang, tz, clock)
     next_line = ""
     if incident.next_report_due is not None:
-        name = reports.report_name("update", incident.updates_filed + 1, lang)
+        name = cards.report_name("update", incident.updates_filed + 1, lang)
         next_line = "\n" + t(
             "em.report.next_due", name=name, due=format_when(incident.next_report_due, tz=tz, lang=lang)
         )
@@ -222,7 +222,7 @@ async def _file(
 
 
 def render_report(report: Report, lang: str, tz: str, clock: Clock) -> str:
-    name = reports.report_name(report.kind, report.number, lang)
+    name = cards.report_name(report.kind, report.number, lang)
     late = " " + tr("em.report.late_mark", lang) if report.late else ""
     lines = [tr("em.report.filed", lang, name=name, late=late)]
     lines.append(f"{tr('em.field.report_time', lang)}: {format_when(report.filed_at, tz=tz, lang=lang)}")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from emergency import feature, incidents, orders, reports
+from emergency import cards, closing, feature, incidents, orders, reports
 from emergency.models import Receipt
 from emergency.policy import Policy
 from records.clock import FrozenClock
@@ -119,8 +119,8 @@ async def test_updates_are_numbered_and_final_stops_the_clock(db: Database) -> N
         one = await reports.file_report(s, incident, kind="update", fields={}, actor="@o:x", clock=clock)
         two = await reports.file_report(s, incident, kind="update", fields={}, actor="@o:x", clock=clock)
         assert (one.number, one.late, two.number, two.late) == (1, True, 2, False)
-        assert reports.report_name("update", two.number, "zh") == "续报二"
-        assert reports.report_name("update", 12, "zh") == "续报十二"
+        assert cards.report_name("update", two.number, "zh") == "续报二"
+        assert cards.report_name("update", 12, "zh") == "续报十二"
         await reports.file_report(s, incident, kind="final", fields={}, actor="@o:x", clock=clock)
         assert incident.next_report is None
         pending = await s.scalars(select(Timer.key).where(Timer.status == "pending"))
@@ -150,9 +150,9 @@ async def test_close_requires_a_commander_and_stops_everything(db: Database) -> 
     async with db.transaction() as s:
         incident = await incidents.get(s, incident_id)
         with pytest.raises(NotAllowed):
-            await incidents.close(s, incident, actor="@fire:x", office_roles={"staff"}, clock=clock)
+            await closing.close(s, incident, actor="@fire:x", office_roles={"staff"}, clock=clock)
         await reports.file_report(s, incident, kind="first", fields={"place": "和平路"}, actor="@o:x", clock=clock)
-        markdown = await incidents.close(s, incident, actor="@leader:x", office_roles=set(), clock=clock)
+        markdown = await closing.close(s, incident, actor="@leader:x", office_roles=set(), clock=clock)
         assert "首报" in markdown and "和平路" in markdown and "城东内涝" in markdown
         assert incident.status == "closed" and incident.final_markdown == markdown
     clock.advance(timedelta(hours=5))
