@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import BotClient
 from bot.types import Media, Message
-from emergency.handlers_duty import ROSTER_MAX_BYTES
+from emergency.handlers.duty import ROSTER_MAX_BYTES
 from emergency.models import Shift
 from records.clock import FrozenClock
 from records.config import MatrixSettings, Settings
