@@ -202,12 +202,17 @@ async def test_bad_input_is_refused_with_usage_and_changes_nothing(db: Database)
     _refused(await chat.reply_to(OFFICER, "!报告 首报 地点: 和平路"), "请在事件群内报送报告", "!报告 首报|续报|终报")
     # A close by someone who may not: a responder in the room is told why; a stranger naming the
     # incident from another room is answered as for an id that does not exist (need-to-know).
-    _refused(await chat.reply_to(STAFF_A, "!应急 关闭", INCIDENT_ROOM), "只有指挥长", "E1", "!应急 关闭 E5")
+    # A refusal says why and no more: usage would invite a retry that fails again.
+    refusal = await chat.reply_to(STAFF_A, "!应急 关闭", INCIDENT_ROOM)
+    _refused(refusal, "只有指挥长", "E1")
+    assert "用法" not in refusal, refusal
     stranger = await chat.reply_to(STRANGER, "!incident close E1")
     _refused(stranger, "没有事件 E1", "!应急 关闭 E5")
     assert stranger == (await chat.reply_to(STRANGER, "!incident close E9")).replace("E9", "E1")
     # An alert by someone who is not duty staff, and an empty one.
-    _refused(await chat.reply_to(STRANGER, "!警报 全员待命"), "仅限值班人员", "!警报 <内容>")
+    not_staff = await chat.reply_to(STRANGER, "!警报 全员待命")
+    _refused(not_staff, "仅限值班人员")
+    assert "用法" not in not_staff, not_staff
     _refused(await chat.reply_to(LEADER, "!警报"), "请写明内容", "!警报 <内容>")
 
     assert await _state(db) == before
