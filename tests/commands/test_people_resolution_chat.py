@@ -21,7 +21,7 @@ from emergency.policy import Policy
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Person
-from tests.support.dispatch_chat import DispatchChat
+from tests.support.dispatch_chat import DispatchChat, PowerLevels
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 ROOM = "!office:localhost"
@@ -32,17 +32,16 @@ ZHAO = "@zhao:localhost"  # an account on the homeserver, in no room with the bo
 BOT = "@zhiban:localhost"
 
 
-class OfficeClient:
-    """The bot client as the resolution sees it: the room's members and the homeserver's accounts."""
+class OfficeClient(PowerLevels):
+    """The bot client as the resolution sees it: the room's members and the homeserver's accounts
+    (and, from PowerLevels, the homeserver calls a chat test cannot make, refused)."""
 
     user_id = BOT
 
     def __init__(self, members: dict[str, dict[str, str | None]], accounts: set[str]) -> None:
+        super().__init__()
         self._members = members
         self._accounts = accounts
-
-    def power_level(self, room_id: str, user_id: str) -> int:
-        return 0
 
     def members(self, room_id: str) -> dict[str, str | None]:
         return self._members.get(room_id, {})

@@ -30,7 +30,7 @@ _ids = itertools.count()
 
 class PowerLevels:
     """The parts of the bot client chat tests reach: power levels ({(room, user): level}), and an
-    upload that fails as a homeserver's refusal would."""
+    upload and an invitation that fail as a homeserver's refusal would."""
 
     def __init__(self, levels: Mapping[tuple[str, str], int] | None = None) -> None:
         self.levels = dict(levels or {})
@@ -41,6 +41,10 @@ class PowerLevels:
     async def upload(self, data: bytes, *, content_type: str, filename: str) -> str:
         # No media repository without a homeserver: features fall back as for a refusal.
         raise MatrixError(f"no homeserver to upload {filename} to")
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        # No rooms without a homeserver: an invitation is refused, as a homeserver may.
+        raise MatrixError(f"no homeserver to invite {user_id} to {room_id}")
 
 
 class DispatchChat:
