@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from records.errors import DomainError
-
 from .errors import TimeParseError
 
 # Nothing in the office is scheduled, due or reported more than this far from now; larger
@@ -42,11 +40,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class TooComplex(TimeParseError, DomainError):
+class TooComplex(TimeParseError):
     """The parse ran out of time: the text is too long or too convoluted to read.
 
-    Also a DomainError, so that it is answered as the user's mistake wherever it surfaces,
-    from parsers whose callers only expect their own errors (a roster file, a chain).
+    It can surface from parsers whose callers only expect their own errors (a roster file, a
+    chain), so the bot's error middleware answers it as the user's mistake wherever it lands.
     """
 
     def __init__(self) -> None:

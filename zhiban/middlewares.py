@@ -21,6 +21,7 @@ from records import ledger, outbox, people
 from records.db import Database
 from records.directory import PeopleDirectory
 from records.errors import DomainError, NotAllowed
+from timeparse.budget import TooComplex
 from zhiban import fsm_store
 from zhiban.outbox_writer import OutboxWriter
 from zhiban.wakeup import TIMERS
@@ -79,7 +80,8 @@ class ExactlyOnce:
             data["failure"] = exc  # for the outcome counted by zhiban.observe
             if isinstance(exc, NotAllowed):
                 exc = Refusal(exc.key, **exc.params)  # the reason alone, no usage
-            elif isinstance(exc, DomainError):
+            elif isinstance(exc, (DomainError, TooComplex)):
+                # A parse out of time is the user's mistake too, from wherever it surfaced.
                 exc = UserFacingError(exc.key, **exc.params)
             writer = await self._record_failure(event, data, exc, dispatcher)
             result = None

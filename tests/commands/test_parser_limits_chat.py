@@ -104,6 +104,18 @@ async def test_a_parse_out_of_time_is_answered_as_too_complex(db: Database, monk
     assert await _counts(db) == (0, 0)
 
 
+async def test_an_approval_chain_out_of_time_is_answered_as_too_complex(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The chain's parser expects only its own errors: the time limit reaches the bot's error
+    # middleware, which must still answer it as the sender's mistake, in their language.
+    chat = DispatchChat(db, FrozenClock(T0), room=ROOM)
+    monkeypatch.setattr(budget, "PARSE_SECONDS", -1.0)
+    _refused(await chat.reply_to(BOSS, f"!审批 发起 请示 {LEAD}"), "太复杂", "简化")
+    await chat.say(BOSS, "!lang en")
+    _refused(await chat.reply_to(BOSS, f"!approval new request {LEAD}"), "too long or too convoluted")
+
+
 async def test_off_loop_keeps_the_event_loop_free_and_answers_a_slow_call() -> None:
     ticks = 0
     stop = asyncio.Event()
