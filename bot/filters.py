@@ -164,6 +164,27 @@ class Reaction:
         return not self.keys or event.key.replace("\ufe0f", "") in self.keys
 
 
+# The name the application gave a message it sent ("card:A12"), found by the message's event id
+# from the event's data; bot/ keeps no record of what was sent, so the application passes it.
+SentRef = Callable[[dict[str, Any], str], Awaitable[str | None]]
+# One kind of card: the handler's values for a name of that kind ({"approval_id": 12}), None
+# for a name of any other kind.
+CardKind = Callable[[str], dict[str, Any] | None]
+
+
+def OnCard(find: SentRef, kind: CardKind) -> FilterFunc:
+    """A reaction on a message the bot sent as a card of `kind`; the card's values go to the handler."""
+
+    async def _on_card(event: Event, data: dict[str, Any]) -> FilterResult:
+        if not isinstance(event, ReactionEvent):
+            return False
+        ref = await find(data, event.reacts_to)
+        values = None if ref is None else kind(ref)
+        return False if values is None else values
+
+    return _on_card
+
+
 # What people type; a file (audio without the voice mark, an image, a document) is not text,
 # whatever its body (the file name) says.
 TYPED = ("m.text", "m.notice", "m.emote")

@@ -16,6 +16,7 @@ from commands import prompts
 from commands.approvals import render, service
 from commands.approvals.handlers.named import approval_of, visible
 from commands.approvals.handlers.start import CANCEL
+from commands.cards import on_card
 from commands.turn import Turn
 from records import outbox
 
@@ -75,13 +76,14 @@ async def decide_by_reply(message: Message, approval_id: int, approve: bool, opi
     await _decide(message, turn, approval_id, approve, opinion)
 
 
-async def on_approval(event: Event, data: dict[str, Any]) -> FilterResult:
-    """A reaction on a card or a DM notice of an approval (a filter: `data` is the framework's loose dict)."""
-    turn = data.get("turn")
-    if not isinstance(event, ReactionEvent) or not isinstance(turn, Turn):
-        return False
-    approval_id = service.parse_ref(await outbox.ref_for_event(turn.session, event.reacts_to))
-    return False if approval_id is None else {"approval_id": approval_id}
+def approval_card(ref: str) -> dict[str, int] | None:
+    """A card or a DM notice of an approval: which approval."""
+    approval_id = service.parse_ref(ref)
+    return None if approval_id is None else {"approval_id": approval_id}
+
+
+# A reaction on a card or a DM notice of an approval.
+on_approval = on_card(approval_card)
 
 
 async def decide_by_reaction(reaction: ReactionEvent, approval_id: int, turn: Turn) -> None:

@@ -6,13 +6,10 @@ goes instead. Both questions wait in the FSM of that person in that room.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot import CommandObject, Message, ReactionEvent, State, StatesGroup, UserFacingError
-from bot.filters import FilterResult
 from bot.outbound import Sent
-from bot.types import Event
 from commands import prompts
+from commands.cards import on_card
 from commands.meetings import notices, parsing, service
 from commands.meetings.handlers.arguments import CANCEL_WORDS, args_of, full_text, named_meeting, user_terms
 from commands.meetings.models import ATTEND, LEAVE
@@ -26,14 +23,14 @@ class Answer(StatesGroup):
     deputy = State()
 
 
-# A filter reads the event's data (the framework's dict of values of every type), hence Any.
-async def on_meeting_notice(event: Event, data: dict[str, Any]) -> FilterResult:
-    """A reaction on a meeting's room card or on someone's DM notice."""
-    turn = data.get("turn")
-    if not isinstance(event, ReactionEvent) or not isinstance(turn, Turn):
-        return False
-    meeting_id = notices.parse_ref(await outbox.ref_for_event(turn.session, event.reacts_to))
-    return False if meeting_id is None else {"meeting_id": meeting_id}
+def meeting_card(ref: str) -> dict[str, int] | None:
+    """A meeting's room card or someone's DM notice of it: which meeting."""
+    meeting_id = notices.parse_ref(ref)
+    return None if meeting_id is None else {"meeting_id": meeting_id}
+
+
+# A reaction on a meeting's room card or on someone's DM notice.
+on_meeting_notice = on_card(meeting_card)
 
 
 # A reaction is on a card or a notice the reactor reads, and names no id of its own: it is

@@ -10,6 +10,7 @@ from bot import CommandObject, Message, ReactionEvent, UserFacingError
 from bot.filters import FilterResult
 from bot.offloop import off_loop
 from bot.types import Event
+from commands.cards import on_card
 from commands.tasks import access, reminders
 from commands.tasks.commands import REMINDERS_SUBS
 from commands.tasks.models import Reminder
@@ -36,14 +37,14 @@ def cancel_is_ours(event: Event, data: dict[str, Any]) -> FilterResult:
     return command.invoked == "取消提醒" or bool(_REMINDER_ID.match(command.args))
 
 
-async def on_reminder(event: Event, data: dict[str, Any]) -> FilterResult:
-    """A reaction on a message a reminder sent (or on its confirmation)."""
-    session = data.get("session")
-    if not isinstance(event, ReactionEvent) or session is None:
-        return False
-    ref = await outbox.ref_for_event(session, event.reacts_to)
-    reminder_id = reminders.id_from_ref(ref or "")
-    return False if reminder_id is None else {"reminder_id": reminder_id}
+def reminder_message(ref: str) -> dict[str, int] | None:
+    """A message a reminder sent (or its confirmation): which reminder."""
+    reminder_id = reminders.id_from_ref(ref)
+    return None if reminder_id is None else {"reminder_id": reminder_id}
+
+
+# A reaction on a message a reminder sent (or on its confirmation).
+on_reminder = on_card(reminder_message)
 
 
 def _split_target(args: str, default: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from bot.filters import FilterResult
 from bot.mentions import text_with_ids, user_ids_in
 from bot.offloop import off_loop
 from bot.types import Event
+from commands.cards import on_card
 from commands.tasks import access, parsing, render, service
 from commands.tasks.commands import TASK_SUBS
 from commands.tasks.models import Task
@@ -38,15 +39,16 @@ def task_id_first(event: Event, data: dict[str, Any]) -> FilterResult:
     return command is not None and bool(_TASK_ID.match(command.args))
 
 
-async def on_task_notice(event: Event, data: dict[str, Any]) -> FilterResult:
-    """A reaction on a completion notice or an extension request: which task, which notice."""
-    session = data.get("session")
-    if not isinstance(event, ReactionEvent) or session is None:
-        return False
-    parsed = parse_ref(await outbox.ref_for_event(session, event.reacts_to) or "")
+def task_notice(ref: str) -> dict[str, int | str] | None:
+    """A completion notice or an extension request: which task, which notice."""
+    parsed = parse_ref(ref)
     if parsed is None or parsed[1] not in ("done", "ext"):
-        return False
+        return None
     return {"task_id": parsed[0], "notice": parsed[1]}
+
+
+# A reaction on a completion notice or an extension request.
+on_task_notice = on_card(task_notice)
 
 
 def _split_id(command: CommandObject) -> tuple[int, str]:
