@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Router
 from bot.i18n import Texts
+from commands.record_search import Searcher
 from records.clock import Clock
 from records.config import Settings
 from records.timers import TimerRegistry
@@ -65,5 +66,8 @@ class Feature:
     register_timers: Callable[[TimerRegistry, Settings], None] = no_timers
     # Where it files a voice transcript said in its context (the voice feature tries them).
     voice_filers: tuple[VoiceFiler, ...] = ()
+    # How `!search` finds its records (commands.record_search.RecordSearch), each for those its
+    # own rule admits; the wiring hands them to the voice feature, which runs the search.
+    searchers: tuple[Searcher, ...] = ()
     # Board sections it contributes (none yet; the board will ask each feature).
     board_sections: tuple[str, ...] = field(default=())

@@ -1,9 +1,10 @@
-"""The seam between a feature's records and `!search` (commands.voice): one place turns the
-records a feature's own rule admits into search hits.
+"""The seam between a feature's records and `!search` (commands.voice): what a hit is, what a
+searcher is, and one place that turns the records a feature's own rule admits into hits.
 
 A feature says only which kind of record it is, how it searches the records a viewer may see
 (its `access.search`, so `!search` never shows what `!show` would refuse) and which of a
-record's times and people a hit names.
+record's times and people a hit names; it lists the searcher in its plug-in
+(commands.plugin.Feature.searchers), and the wiring hands them all to the voice feature.
 """
 
 from __future__ import annotations
@@ -15,7 +16,25 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.voice.service import SearchHit, register_searcher
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result of ``!search``, whatever kind of record it comes from."""
+
+    kind: str  # "voice", "incident", ...
+    code: str  # "V12"
+    at: datetime
+    author: str
+    room_id: str | None
+    text: str
+    score: int = 0
+
+
+#: ``fn(session, user=, room_id=, terms=, limit=, roles=) -> list[SearchHit]`` for other records.
+#: ``user`` is who searches, ``roles`` their roles (records.people), ``room_id`` where they ask.
+#: A searcher returns only what its own feature's ``can_see`` admits for them: the rule every
+#: show, list and export of that record uses.
+Searcher = Callable[..., Awaitable[list[SearchHit]]]
 
 
 class Titled(Protocol):
@@ -38,7 +57,7 @@ FindVisible = Callable[..., Awaitable[Sequence[R]]]
 
 @dataclass(frozen=True)
 class RecordSearch(Generic[R]):
-    """A searcher (commands.voice.service.register_searcher) over one kind of record.
+    """A searcher (a Feature's ``searchers``) over one kind of record.
 
     Frozen, so two built alike are equal and registering again adds nothing.
     """
@@ -72,8 +91,3 @@ class RecordSearch(Generic[R]):
             )
             for record in await self.find(session, user, roles, terms, limit=limit)
         ]
-
-
-def join_search(searcher: RecordSearch[R]) -> None:
-    """Join `!search` (idempotent)."""
-    register_searcher(searcher)

@@ -29,4 +29,6 @@ _OTHERS: list[Feature] = [
 # Voice is tried last (a report wizard takes a spoken answer first) and files each transcript
 # with the filers the others contribute: it knows none of them, the wiring hands them over.
 VOICE_FILERS: tuple[VoiceFiler, ...] = tuple(filer for feature in _OTHERS for filer in feature.voice_filers)
-FEATURES: list[Feature] = [*_OTHERS, voice_feature(VOICE_FILERS)]
+# `!search` asks the others' searchers too, in this order (a tie in score and time keeps it).
+SEARCHERS = tuple(searcher for feature in _OTHERS for searcher in feature.searchers)
+FEATURES: list[Feature] = [*_OTHERS, voice_feature(VOICE_FILERS, SEARCHERS)]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from commands.approvals import service
 from commands.approvals.handlers import router
-from commands.approvals.searcher import register_searcher
+from commands.approvals.searcher import search_approvals
 from commands.approvals.texts import TEXTS
 from commands.plugin import Feature
 from records.config import Settings
 from records.timers import TimerRegistry
-
-# `!search` finds approvals too, each for those its own rule admits.
-register_searcher()
 
 
 def register_timers(registry: TimerRegistry, settings: Settings) -> None:
@@ -26,6 +23,8 @@ FEATURE = Feature(
     texts=TEXTS,
     model_modules=("commands.approvals.models",),
     register_timers=register_timers,
+    # `!search` finds approvals too, each for those its own rule admits.
+    searchers=(search_approvals,),
 )
 
 __all__ = ["FEATURE"]

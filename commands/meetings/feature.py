@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from commands.meetings.handlers import router
-from commands.meetings.searcher import register_searcher
+from commands.meetings.searcher import search_meetings
 from commands.meetings.texts import TEXTS
 from commands.meetings.timers import register_timers
 from commands.meetings.voice import file_to_minutes
 from commands.plugin import Feature, VoiceFiler
-
-# `!search` finds meetings: joined when the feature loads (the plug-in has no field for it yet).
-register_searcher()
 
 FEATURE = Feature(
     name="meetings",
@@ -20,6 +17,8 @@ FEATURE = Feature(
     register_timers=register_timers,
     # A transcript said in a meeting card's thread joins the minutes.
     voice_filers=(VoiceFiler(file_to_minutes),),
+    # `!search` finds meetings too, each for those its own rule admits.
+    searchers=(search_meetings,),
 )
 
 __all__ = ["FEATURE"]

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from commands.plugin import Feature, VoiceFiler
 from commands.tasks.handlers import router
-from commands.tasks.searcher import register_searcher
+from commands.tasks.searcher import search_tasks
 from commands.tasks.texts import TEXTS
 from commands.tasks.timers import register_timers
 from commands.tasks.voice import RANK, file_to_task
-
-# `!search` finds tasks too, each for those its own rule admits.
-register_searcher()
 
 FEATURE = Feature(
     name="tasks",
@@ -20,6 +17,8 @@ FEATURE = Feature(
     register_timers=register_timers,
     # A voice reply to a task card is a progress note.
     voice_filers=(VoiceFiler(file_to_task, rank=RANK),),
+    # `!search` finds tasks too, each for those its own rule admits.
+    searchers=(search_tasks,),
 )
 
 __all__ = ["FEATURE"]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from commands.record_search import RecordSearch, join_search
+from commands.record_search import RecordSearch
 from commands.tasks import access
 
 #: The rule of access.can_see decides; being in the room the card was posted in admits nobody.
 search_tasks = RecordSearch("task", access.search, at=lambda t: t.created_at, author=lambda t: t.assigner)
-
-
-def register_searcher() -> None:
-    join_search(search_tasks)

@@ -2,8 +2,9 @@
 
 The bot side (handlers) queues notes; the worker side (commands/voice/jobs.py) runs the
 "voice.transcribe" timer registered here. Where a transcript is filed is the other features'
-business: each contributes its `voice_filers`, and the wiring (zhiban.features) makes this
-feature with them, so voice knows nothing of incidents, meetings or tasks.
+business: each contributes its `voice_filers` (and its `searchers` for ``!search``), and the
+wiring (zhiban.features) makes this feature with them, so voice knows nothing of incidents,
+meetings or tasks.
 """
 
 from __future__ import annotations
@@ -11,16 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from commands.plugin import Feature, VoiceFiler
-from commands.voice import jobs
+from commands.record_search import Searcher
+from commands.voice import jobs, service
 from commands.voice.handlers import router
 from commands.voice.texts import TEXTS
 from records.config import Settings
 from records.timers import TimerRegistry
 
 
-def voice_feature(filers: Iterable[VoiceFiler] = ()) -> Feature:
-    """The voice feature, filing transcripts with ``filers`` (those the other features contribute)."""
+def voice_feature(filers: Iterable[VoiceFiler] = (), searchers: Iterable[Searcher] = ()) -> Feature:
+    """The voice feature, filing transcripts with ``filers`` and searching with ``searchers``
+    besides its own transcripts (those the other features contribute)."""
     chosen = tuple(filers)
+    # `!search` runs in any dispatcher of this process: the registry is the module's (idempotent).
+    for searcher in searchers:
+        service.register_searcher(searcher)
 
     def register_timers(registry: TimerRegistry, settings: Settings) -> None:
         jobs.register(registry, chosen)

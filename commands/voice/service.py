@@ -5,8 +5,8 @@ stores the bytes it fetched (``store_audio``, see commands/voice/fetch.py), and 
 (commands/voice/jobs.py) calls ``finish_note`` / ``fail_note`` with the transcript.
 
 Filing asks the filers other features contribute (commands.plugin.VoiceFiler), handed in by
-the wiring, so that this module knows none of them. ``register_searcher(fn)`` lets other
-records join ``!search``.
+the wiring, so that this module knows none of them. The searchers they contribute
+(commands.plugin.Feature.searchers) join ``!search`` the same way (``register_searcher``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.plugin import VoiceFiler
+from commands.record_search import Searcher, SearchHit
 from commands.visibility import like_escape
 from commands.voice import access
 from commands.voice.models import VoiceAudio, VoiceNote
@@ -325,24 +325,8 @@ def tokenize(text: str) -> str:
     return " " + " ".join(terms_of(text)) + " "
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    """One result of ``!search``, whatever kind of record it comes from."""
-
-    kind: str  # "voice", "incident", ...
-    code: str  # "V12"
-    at: datetime
-    author: str
-    room_id: str | None
-    text: str
-    score: int = 0
-
-
-#: ``fn(session, user=, room_id=, terms=, limit=, roles=) -> list[SearchHit]`` for other records.
-#: ``user`` is who searches, ``roles`` their roles (records.people), ``room_id`` where they ask.
-#: A searcher returns only what its own feature's ``can_see`` admits for them: the rule every
-#: show, list and export of that record uses.
-Searcher = Callable[..., Awaitable[list[SearchHit]]]
+# The other features' searchers (commands.record_search.Searcher): the wiring registers those
+# their plug-ins list (commands/voice/feature.py), so that this module knows none of them.
 _SEARCHERS: list[Searcher] = []
 
 

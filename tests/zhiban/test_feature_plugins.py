@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 
 from bot import Router
 from bot.types import Message
+from commands.record_search import SearchHit
 from commands.turn import Turn
+from commands.voice import service as voice_service
+from commands.voice.feature import voice_feature
 from records.clock import FrozenClock
 from records.db import Database
 from tests.support.dispatch_chat import DispatchChat
@@ -53,3 +56,21 @@ async def test_a_handler_is_handed_the_turn_in_the_senders_language_and_zone(db:
     [(turn, roles)] = seen
     assert reply.content["body"].startswith("🏓 Online")
     assert (turn.lang, turn.tz) == ("en", "Europe/London") and "leader" in roles
+
+
+async def test_a_feature_joins_search_by_listing_its_searcher_in_its_plug_in(db: Database) -> None:
+    # `!搜索` finds what a feature's searcher returns once the wiring hands it to voice; nothing
+    # is joined by importing a feature module any more.
+    hit = SearchHit(kind="task", code="T99", at=T0, author=ALICE, room_id=ROOM, text="蓄滞洪区 巡查")
+
+    async def probe(session: object, *, user: str, room_id: str, terms: object, limit: int, roles: object) -> list:
+        return [hit] if user == ALICE else []
+
+    voice_feature(searchers=(probe,))
+    try:
+        body = await DispatchChat(db, FrozenClock(T0), room=ROOM).reply_to(ALICE, "!搜索 蓄滞洪区")
+    finally:
+        voice_service.unregister_searcher(probe)
+    assert "T99" in body and "巡查" in body, body
+    searching = {feature.name for feature in FEATURES if feature.searchers}
+    assert searching == {"approvals", "meetings", "tasks"}
