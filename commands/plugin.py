@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,25 @@ class TranscribedNote(Protocol):
     def sender(self) -> str: ...
     @property
     def text(self) -> str | None: ...
+
+
+class HeardNote(Protocol):
+    """What a feature waiting on a spoken answer reads of a voice message (the voice feature's note)."""
+
+    @property
+    def status(self) -> str: ...  # "queued" until transcribed, then "done" or "failed"
+    @property
+    def text(self) -> str | None: ...
+
+
+class LatestTranscript(Protocol):
+    """The voice feature's look-up of ``sender``'s latest voice message in ``room_id`` since
+    ``since`` (with ``note_id``: that one, if it is theirs, there and recent enough), handed by
+    the wiring to a feature that takes spoken answers (the emergency report wizard)."""
+
+    def __call__(
+        self, session: AsyncSession, *, room_id: str, sender: str, since: datetime, note_id: int | None = None
+    ) -> Awaitable[HeardNote | None]: ...
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from commands.plugin import Feature, VoiceFiler
+from functools import partial
+
+from commands.plugin import Feature, LatestTranscript, VoiceFiler
 from emergency import orders, reports
 from emergency.handlers import router
 from emergency.texts import TEXTS as OWN_TEXTS
@@ -19,15 +21,19 @@ def register_timers(registry: TimerRegistry, settings: Settings) -> None:
     registry.register("emergency.order_nag")(orders.fire_nag)
 
 
-FEATURE = Feature(
-    name="emergency",
-    router=router,
-    # The time words of its commands (明天 8:30, 次日) come from the timeparse library's catalog.
-    texts={**TIME_TEXTS, **OWN_TEXTS},
-    model_modules=("emergency.models",),
-    register_timers=register_timers,
-    # A voice message in an open incident's room joins its timeline.
-    voice_filers=(VoiceFiler(file_to_incident),),
-)
+def emergency_feature(transcripts: LatestTranscript) -> Feature:
+    """The emergency feature; its report wizard reads a spoken answer with ``transcripts``
+    (the voice feature's look-up, handed in by the wiring: emergency imports nothing of voice)."""
+    return Feature(
+        name="emergency",
+        router=partial(router, transcripts),
+        # The time words of its commands (明天 8:30, 次日) come from the timeparse library's catalog.
+        texts={**TIME_TEXTS, **OWN_TEXTS},
+        model_modules=("emergency.models",),
+        register_timers=register_timers,
+        # A voice message in an open incident's room joins its timeline.
+        voice_filers=(VoiceFiler(file_to_incident),),
+    )
 
-__all__ = ["FEATURE"]
+
+__all__ = ["emergency_feature"]

@@ -13,8 +13,8 @@ from commands.meetings.feature import FEATURE as MEETINGS
 from commands.plugin import Feature, VoiceFiler
 from commands.push.feature import FEATURE as PUSH
 from commands.tasks.feature import FEATURE as TASKS
-from commands.voice.feature import voice_feature
-from emergency.feature import FEATURE as EMERGENCY
+from commands.voice.feature import latest_transcript, voice_feature
+from emergency.feature import emergency_feature
 
 _OTHERS: list[Feature] = [
     GENERAL,
@@ -22,7 +22,8 @@ _OTHERS: list[Feature] = [
     TASKS,
     APPROVALS,
     MEETINGS,
-    EMERGENCY,
+    # The report wizard takes a spoken answer: it reads it with the voice feature's look-up.
+    emergency_feature(latest_transcript),
     AUDIT,
 ]
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from commands.plugin import Feature, VoiceFiler
+from commands.plugin import Feature, LatestTranscript, VoiceFiler
 from commands.record_search import Searcher
 from commands.voice import jobs, service
 from commands.voice.handlers import router
 from commands.voice.texts import TEXTS
 from records.config import Settings
 from records.timers import TimerRegistry
+
+#: What a feature taking spoken answers reads them with (the wiring hands it over).
+latest_transcript: LatestTranscript = service.latest_note
 
 
 def voice_feature(filers: Iterable[VoiceFiler] = (), searchers: Iterable[Searcher] = ()) -> Feature:
@@ -40,4 +43,4 @@ def voice_feature(filers: Iterable[VoiceFiler] = (), searchers: Iterable[Searche
     )
 
 
-__all__ = ["voice_feature"]
+__all__ = ["latest_transcript", "voice_feature"]

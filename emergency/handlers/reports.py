@@ -6,6 +6,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from bot import (
@@ -23,8 +24,8 @@ from bot import (
 from bot.filters import parsed_command
 from bot.i18n import Translator
 from bot.offloop import off_loop
+from commands.plugin import LatestTranscript
 from commands.turn import Turn
-from commands.voice import service as voice
 from emergency import cards, incidents, outreach, reports, room_admin
 from emergency.commands import REPORT
 from emergency.grammar import parse_report_fields
@@ -96,7 +97,7 @@ class _Reporter:
         return cls(message.sender, message.room_id, message.reply)
 
 
-async def answer(message: Message, turn: Turn, **data: Any) -> object:
+async def answer(message: Message, turn: Turn, transcripts: LatestTranscript, **data: Any) -> object:
     # `data` is the dispatcher's own per-event dict, read only by parsed_command (bot.filters).
     state, t = turn.state, turn.t
     body = message.body.strip()
@@ -118,7 +119,7 @@ async def answer(message: Message, turn: Turn, **data: Any) -> object:
         return UNHANDLED
     who = _Reporter.of(message)
     if word in USE_WORDS:
-        await _use_voice(turn, who, flow, note_id=None)
+        await _use_voice(turn, who, flow, transcripts, note_id=None)
         return None
     if pending:
         current = pending.pop(0)
@@ -129,7 +130,7 @@ async def answer(message: Message, turn: Turn, **data: Any) -> object:
     return None
 
 
-async def use_voice_by_reaction(reaction: ReactionEvent, turn: Turn) -> object:
+async def use_voice_by_reaction(reaction: ReactionEvent, turn: Turn, transcripts: LatestTranscript) -> object:
     """✅ on the transcript of one's own voice message, while filling a report: use it."""
     ref = await outbox.ref_for_event(turn.session, reaction.reacts_to)
     found = re.fullmatch(r"voice:V(\d+)", ref or "")
@@ -140,15 +141,17 @@ async def use_voice_by_reaction(reaction: ReactionEvent, turn: Turn) -> object:
         await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
     who = _Reporter(reaction.sender, reaction.room_id, say)
-    await _use_voice(turn, who, await turn.state.get_data(), note_id=int(found.group(1)))
+    await _use_voice(turn, who, await turn.state.get_data(), transcripts, note_id=int(found.group(1)))
     return None
 
 
-async def _use_voice(turn: Turn, who: _Reporter, flow: dict[str, Any], *, note_id: int | None) -> None:
+async def _use_voice(
+    turn: Turn, who: _Reporter, flow: dict[str, Any], transcripts: LatestTranscript, *, note_id: int | None
+) -> None:
     """Fill the report from a transcript, then ask the next question or file the report."""
     pending: list[str] = list(flow.get("pending", []))
     fields: dict[str, str] = dict(flow.get("fields", {}))
-    heard = await _spoken_fields(turn, who, flow, pending, note_id)
+    heard = await _spoken_fields(turn, who, flow, pending, note_id, transcripts)
     if heard is None:
         return  # nothing to use yet: the reporter was told why, and the question stands
     fields.update(heard)
@@ -170,13 +173,18 @@ async def _advance(
 
 
 async def _spoken_fields(
-    turn: Turn, who: _Reporter, flow: dict[str, Any], pending: list[str], note_id: int | None
+    turn: Turn,
+    who: _Reporter,
+    flow: dict[str, Any],
+    pending: list[str],
+    note_id: int | None,
+    transcripts: LatestTranscript,
 ) -> dict[str, str] | None:
     """The fields in the transcript of the reporter's voice message (``note_id``, or their last
     one) since the report began: "地点：… 影响：…" fills those fields, plain speech answers the
     current question. None (after telling the reporter why) when there is no transcript to use."""
     started = datetime.fromisoformat(str(flow.get("started") or datetime.min.replace(tzinfo=UTC).isoformat()))
-    note = await voice.latest_note(turn.session, room_id=who.room_id, sender=who.sender, since=started, note_id=note_id)
+    note = await transcripts(turn.session, room_id=who.room_id, sender=who.sender, since=started, note_id=note_id)
     if note is None:
         await who.say(turn.t("em.report.voice_none"))
         return None
@@ -234,9 +242,13 @@ def render_report(report: Report, lang: str, tz: str, clock: Clock) -> str:
     return "\n".join(lines)
 
 
-def router() -> Router:
+def router(transcripts: LatestTranscript) -> Router:
+    """The report wizard's router; a spoken answer is read with ``transcripts`` (the voice
+    feature's look-up, handed in by the wiring, so that emergency imports nothing of voice)."""
     made = Router("emergency.reports")
     made.message(REPORT)(report)
-    made.message(StateFilter(ReportFlow.filling))(answer)
-    made.reaction(Reaction("✅", "✔", "☑", "👍"), StateFilter(ReportFlow.filling))(use_voice_by_reaction)
+    made.message(StateFilter(ReportFlow.filling))(partial(answer, transcripts=transcripts))
+    made.reaction(Reaction("✅", "✔", "☑", "👍"), StateFilter(ReportFlow.filling))(
+        partial(use_voice_by_reaction, transcripts=transcripts)
+    )
     return made
