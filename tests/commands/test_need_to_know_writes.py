@@ -22,6 +22,7 @@ from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
+from tests.bot.fakes import message
 from tests.support.dispatch_chat import DispatchChat
 from tests.support.need_to_know import (
     ADMIN,
@@ -187,41 +188,46 @@ async def test_a_reaction_on_a_card_in_the_room_is_answered_about_that_card(db: 
     assert [r.content["body"] for r in sent] == [f"⚠️ 您不在会议 {code} 的参会名单中。"], sent
 
 
-async def test_a_strangers_plain_reply_on_an_approval_card_learns_nothing(db: Database) -> None:
-    """A plain "同意" reply names its card by an event id the client sends: the one rule first."""
-    clock = FrozenClock(T0)
-    chat = _chat(db, clock)
+async def _sent_approval_card(db: Database, clock: FrozenClock) -> str:
+    """An approval's card as the chat handler posts it, once sent as "$approval-card"; its code."""
     code = (await _records(db, clock))["approval"]
-    async with db.transaction() as session:  # the card as the chat handler posts it, once sent
+    async with db.transaction() as session:
         await outbox.enqueue(session, outbox.text_content(code), room_id=ROOM, ref=f"card:{code}")
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.ref == f"card:{code}", OutboxMessage.relation.is_(None))
             .values(event_id="$approval-card", sent_at=clock.now())
         )
+    return code
+
+
+def _reply_to_card(sender: str, body: str, *, room: str = ROOM, msgtype: str = "m.text") -> Message:
+    return message(body, sender=sender, room=room, msgtype=msgtype, reply_to="$approval-card")
+
+
+async def test_a_strangers_plain_reply_on_an_approval_card_learns_nothing(db: Database) -> None:
+    """A plain "同意" reply names its card by an event id the client sends: the one rule first."""
+    clock = FrozenClock(T0)
+    chat = _chat(db, clock)
+    code = await _sent_approval_card(db, clock)
     before = await _audit_count(db)
     for room in (ROOM, OTHER_ROOM):
-        reply = Message(
-            room_id=room,
-            event_id=f"$reply-{room}",
-            sender=STRANGER,
-            timestamp_ms=1,
-            source={},
-            body="同意",
-            reply_to="$approval-card",
-        )
-        sent = await chat._feed(reply)
+        sent = await chat._feed(_reply_to_card(STRANGER, "同意", room=room))
         assert [r.content["body"] for r in sent] == [f"⚠️ 没有找到审批 {code}。"], sent
     assert await _audit_count(db) == before
     # Its approver still decides by replying.
-    first = Message(
-        room_id=ROOM,
-        event_id="$reply-first",
-        sender=FIRST,
-        timestamp_ms=2,
-        source={},
-        body="同意",
-        reply_to="$approval-card",
-    )
-    sent = await chat._feed(first)
+    sent = await chat._feed(_reply_to_card(FIRST, "同意"))
     assert await _audit_count(db) > before, [r.content.get("body") for r in sent]
+
+
+async def test_a_file_named_like_a_decision_replied_to_a_card_decides_nothing(db: Database) -> None:
+    """A file's body is its name: "同意.pdf" sent as a reply to the card is not the approver's yes."""
+    clock = FrozenClock(T0)
+    chat = _chat(db, clock)
+    await _sent_approval_card(db, clock)
+    before = await _audit_count(db)
+    await chat._feed(_reply_to_card(FIRST, "同意.pdf", msgtype="m.file"))
+    assert await _audit_count(db) == before
+    # The same approver's typed "同意" is the yes.
+    await chat._feed(_reply_to_card(FIRST, "同意"))
+    assert await _audit_count(db) > before

@@ -65,6 +65,11 @@ async def test_wizard_conflict_action_minutes_and_end(make_bot: MakeBot, make_us
 
     # During the meeting, Bob's words in the card's thread become the minutes.
     clock.set(starts + timedelta(minutes=5))
+    # A file in the thread is not a line of the minutes: its body is only its name.
+    mxc, _ = await bob.upload(b"%PDF-1.4", mimetype="application/pdf", filename="汛情简报附件.pdf", encrypt=False)
+    in_thread = {"rel_type": "m.thread", "event_id": card.event_id}
+    attachment = {"msgtype": "m.file", "body": "汛情简报附件.pdf", "url": mxc, "m.relates_to": in_thread}
+    await bob.send(room, "m.room.message", attachment)
     await bob.send_text(room, "水位平稳，继续加强巡查", thread_root=card.event_id)
 
     def noted(item) -> bool:  # type: ignore[no-untyped-def]
@@ -78,3 +83,4 @@ async def test_wizard_conflict_action_minutes_and_end(make_bot: MakeBot, make_us
     ended = await alice.wait_for_message(room, sender=bot.user_id, contains="会议纪要", since=again)
     body = ended.body or ""
     assert "水位平稳，继续加强巡查" in body and "报送汛情简报" in body and f"**缺席**：{bob.user_id}" in body
+    assert "汛情简报附件.pdf" not in body

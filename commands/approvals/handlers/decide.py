@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from bot import CommandObject, Message, ReactionEvent, State, StatesGroup
-from bot.filters import FilterResult, parsed_command
+from bot.filters import FilterResult, is_typed, parsed_command
 from bot.types import Event
 from commands import prompts
 from commands.approvals import render, service
@@ -58,7 +58,8 @@ async def reply_to_card(event: Event, data: dict[str, Any]) -> FilterResult:
     """A plain "同意 …" / "驳回 …" written as a reply to a card or a DM notice (a filter:
     `data` is the framework's loose dict)."""
     turn = data.get("turn")
-    if not isinstance(event, Message) or event.is_voice or event.reply_to is None or not isinstance(turn, Turn):
+    # A file is not typed text, whatever its name says ("同意.pdf").
+    if not is_typed(event) or event.reply_to is None or not isinstance(turn, Turn):
         return False
     match = _REPLY_WORD.match(event.body)
     if match is None or parsed_command(event, data) is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import CommandObject, Message, UserFacingError
-from bot.filters import FilterResult, parsed_command
+from bot.filters import FilterResult, is_typed, parsed_command
 from bot.offloop import off_loop
 from bot.types import Event
 from commands.meetings import minutes, parsing, service
@@ -61,7 +61,8 @@ async def action_command(message: Message, command: CommandObject, turn: Turn) -
 async def in_meeting_thread(event: Event, data: dict[str, Any]) -> FilterResult:
     """Plain text in a meeting card's thread while the minutes are open, from someone on the list."""
     turn = data.get("turn")
-    if not isinstance(turn, Turn) or not isinstance(event, Message) or event.is_voice or not event.thread_root:
+    # A file is not typed text: its name is never a line of the minutes.
+    if not isinstance(turn, Turn) or not is_typed(event) or not event.thread_root:
         return False
     if parsed_command(event, data) is not None:
         return False
