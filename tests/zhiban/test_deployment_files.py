@@ -373,7 +373,6 @@ def test_synapse_reads_the_shared_secret_from_the_compose_secret(tmp_path: Path)
     import os
     import sys
 
-    pytest.importorskip("synapse")
     from synapse.config.homeserver import HomeServerConfig
 
     init = _synapse_init()

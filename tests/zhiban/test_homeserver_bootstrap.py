@@ -27,7 +27,6 @@ pytestmark = pytest.mark.e2e
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def throttled(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalHomeserver]:
     """A Synapse with the rate limits an office's homeserver has out of the box."""
-    pytest.importorskip("synapse")
     hs = await start_test_homeserver(tmp_path_factory.mktemp("throttled"), stock_rate_limits=True)
     try:
         yield hs
