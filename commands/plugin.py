@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Router
 from bot.i18n import Texts
+from commands.board_section import BoardSection
 from commands.record_search import Searcher
 from records.clock import Clock
 from records.config import Settings
@@ -89,5 +90,6 @@ class Feature:
     # How `!search` finds its records (commands.record_search.RecordSearch), each for those its
     # own rule admits; the wiring hands them to the voice feature, which runs the search.
     searchers: tuple[Searcher, ...] = ()
-    # Board sections it contributes (none yet; the board will ask each feature).
-    board_sections: tuple[str, ...] = field(default=())
+    # Its parts of the board (commands.board_section): each scoped by the feature's own
+    # need-to-know rule; the wiring hands them all to the board feature.
+    board_sections: tuple[BoardSection, ...] = field(default=())
