@@ -22,7 +22,7 @@ from records.clock import Clock, as_utc
 from records.errors import DomainError
 from records.models import Timer
 from records.timers import Fired
-from timeparse import format_when
+from timeparse import format_when, minutes_late
 
 # The structured fields, in the order they are asked. The report time is the filing time.
 FIELDS = ("event_time", "place", "nature", "impact", "casualties", "measures", "needs", "reporter")
@@ -162,13 +162,19 @@ async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     if incident is None or incident.next_report_due is None:
         return None
     now = clock.now()
-    overdue = max(0, int((now - as_utc(incident.next_report_due)).total_seconds() // 60))
+    overdue = minutes_late((now - as_utc(incident.next_report_due)).total_seconds())
     name = _due_name(incident)
     params: dict[str, Any] = {"id": incident.code, "title": incident.title, "name": name, "minutes": overdue}
-    await outreach.post(session, incident.room_id, tr("em.clock.overdue_room", incident.lang, **params), urgent=True)
+    # The timer fires at the deadline: there the report is due, not "0 minutes late".
+    room_key, dm_key = (
+        ("em.clock.overdue_room", "em.clock.overdue_dm")
+        if overdue
+        else ("em.clock.due_now_room", "em.clock.due_now_dm")
+    )
+    await outreach.post(session, incident.room_id, tr(room_key, incident.lang, **params), urgent=True)
     leaders = incidents.duty_leaders(incident)
     for leader in leaders:
-        await outreach.dm(session, leader, "em.clock.overdue_dm", default_lang=incident.lang, urgent=True, **params)
+        await outreach.dm(session, leader, dm_key, default_lang=incident.lang, urgent=True, **params)
     await outreach.push(
         session,
         leaders,

@@ -233,7 +233,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.tl.alert_ack": {"zh": "{user} 确认收到启动通知", "en": "{user} acknowledged the alert"},
     "em.tl.closed": {"zh": "事件关闭", "en": "Incident closed"},
     "em.tl.report": {"zh": "报送{name}{late}", "en": "Filed the {name}{late}"},
-    "em.tl.overdue": {"zh": "{name}超时未报，已上报带班领导", "en": "{name} overdue; escalated to the duty leader"},
+    "em.tl.overdue": {
+        "zh": "{name}到时未报，已上报带班领导",
+        "en": "{name} not filed by its deadline; escalated to the duty leader",
+    },
     "em.tl.order": {"zh": "指令 {id} → {users}：{text}", "en": "Order {id} → {users}: {text}"},
     "em.tl.ack": {"zh": "{user} 确认收到 {id}", "en": "{user} acknowledged {id}"},
     "em.tl.done": {"zh": "{user} 完成 {id}：{note}", "en": "{user} completed {id}: {note}"},
@@ -256,7 +259,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "🔴 迟报：{id} {title} 的{name}已超时 {minutes} 分钟未报送。",
         "en": "🔴 Late: the {name} of {id} {title} is {minutes} min overdue.",
     },
-    "em.push.overdue": {"zh": "迟报：{id} {name}", "en": "Late report: {id} {name}"},
+    # At the deadline itself the report is not late yet: it is due and not in.
+    "em.clock.due_now_room": {
+        "zh": "🔴 {id} {name}已到时限，尚未报送，已上报带班领导。",
+        "en": "🔴 {id}: the {name} is due now and not filed; the duty leader has been told.",
+    },
+    "em.clock.due_now_dm": {
+        "zh": "🔴 {id} {title} 的{name}已到时限，尚未报送。",
+        "en": "🔴 The {name} of {id} {title} is due now and not filed.",
+    },
+    "em.push.overdue": {"zh": "到时未报：{id} {name}", "en": "Report not filed: {id} {name}"},
     "em.push.declared": {"zh": "🚨 {grade}级应急 {id}", "en": "🚨 Grade {grade} incident {id}"},
     "em.push.nag": {"zh": "请确认指令 {id}", "en": "Acknowledge order {id}"},
     "em.push.order": {"zh": "新指令 {id}", "en": "New order {id}"},
@@ -372,11 +384,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "React ✅ or send !ack {id}.{link}",
     },
     "em.order.escalate_dm": {
-        "zh": "⚠️ {where}{user} 超过 {minutes} 分钟未确认指令 {id}：{text}{link}",
+        "zh": "⚠️ {where}{user} 在 {minutes} 分钟内未确认指令 {id}：{text}{link}",
         "en": "⚠️ {where}{user} has not acknowledged order {id} for {minutes} min: {text}{link}",
     },
     "em.order.escalate_room": {
-        "zh": "⚠️ {user} 超过 {minutes} 分钟未确认指令 {id}，已告知指挥长。",
+        "zh": "⚠️ {user} 在 {minutes} 分钟内未确认指令 {id}，已告知指挥长。",
         "en": "⚠️ {user} has not acknowledged order {id} for {minutes} min; the commander was told.",
     },
     "em.orders.none": {"zh": "{id} 还没有指令。", "en": "No orders in {id} yet."},

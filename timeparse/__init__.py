@@ -4,7 +4,8 @@ Public API (everything else is internal):
 - parse_when(text, *, now, tz, prefer_future, options) -> When
 - parse_recurrence(text, *, now, tz) -> Recurrence; split_recurrence(text, *, now, tz)
 - Recurrence.next_after(dt_utc), .describe(lang), .rule, Recurrence.from_rule(rule, tz)
-- format_when(dt_utc, *, tz, lang, now, hints), format_duration(seconds, lang)
+- format_when(dt_utc, *, tz, lang, now, hints), format_duration(seconds, lang),
+  minutes_late(seconds) (whole minutes past a deadline, rounded up: never "0 minutes late")
 - is_working_day(day), add_working_days(start, n), deadline_in_working_days(now, n, tz, end_of_day)
 - TimeParseError (err.key, err.message(lang)), ParseOptions, get_zone, warm_up
 
@@ -22,7 +23,7 @@ How vague words are read (see resolve.py and options.py for the full rules):
 from __future__ import annotations
 
 from .errors import TimeParseError
-from .formatting import format_duration, format_when
+from .formatting import format_duration, format_when, minutes_late
 from .options import DEFAULT_OPTIONS, ParseOptions
 from .parse import When, parse_when, warm_up
 from .recurrence import Recurrence, parse_recurrence, split_recurrence
@@ -44,6 +45,7 @@ __all__ = [
     "format_when",
     "get_zone",
     "is_working_day",
+    "minutes_late",
     "parse_recurrence",
     "parse_when",
     "split_recurrence",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from .texts import MONTHS_EN, WEEKDAYS, text
@@ -59,3 +60,9 @@ def format_duration(seconds: float, lang: str = "zh") -> str:
     if not parts:
         parts = [f"0{units[2]}"]
     return sign + ("" if lang != "en" else " ").join(parts)
+
+
+def minutes_late(seconds: float) -> int:
+    """Whole minutes past a deadline, rounded up: a report a few seconds late is 1 minute late,
+    never 0; at or before the deadline it is 0 (not late)."""
+    return max(0, math.ceil(seconds / 60))

@@ -235,6 +235,11 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "⏰ 督办 {code}「{title}」将于 {when} 到期（还有 {left}），当前进度 {percent}%。",
         "en": "⏰ Task {code} “{title}” is due {when} (in {left}); progress {percent}%.",
     },
+    # The first notice comes at the deadline itself: the task is due, not yet overdue.
+    "task.due_lead": {
+        "zh": "🔴 督办 {code}「{title}」已到期（期限 {when}），请尽快办理或申请延期。",
+        "en": "🔴 Task {code} “{title}” is due now ({when}); please finish it or ask for an extension.",
+    },
     "task.overdue_lead": {
         "zh": "🔴 督办 {code}「{title}」已超期（期限 {when}），请尽快办理或申请延期。",
         "en": "🔴 Task {code} “{title}” is overdue (due {when}); please finish it or ask for an extension.",

@@ -111,7 +111,7 @@ async def fire_overdue(session: AsyncSession, timer: Timer, clock: Clock) -> Fir
         await tell_all(
             session,
             task.owners,
-            "task.overdue_lead",
+            "task.due_lead" if step == 0 else "task.overdue_lead",
             clock,
             ref=dm_ref(task.id),
             urgent=True,

@@ -60,8 +60,9 @@ EXPECTED: dict[str, tuple[str, Callable[[str], bool]]] = {
     "the alarm": ("duty", _is("🚨 闹钟", "值班交接", without="再次提醒")),
     "the alarm again": ("duty", _is("🚨 闹钟", "值班交接", "再次提醒")),
     "the 首报 reminder": ("incident", _is("⏰ E1 首报")),
-    "the 迟报 in the room": ("incident", _is("E1 首报已超时", "迟报")),
-    "the 迟报 alert to the leader": ("leader", _is("🔴 迟报：E1")),
+    # The deadline's timer is brought forward to now: the report is due, not yet late.
+    "the 迟报 in the room": ("incident", _is("E1 首报已到时限", "已上报带班领导")),
+    "the 迟报 alert to the leader": ("leader", _is("🔴 E1", "的首报已到时限")),
     "the order's nag": ("fire", _is("尚未确认", "到城东泵站集合")),
 }
 

@@ -243,6 +243,28 @@ async def test_reminders_then_overdue_escalation_order(db: Database) -> None:
     assert await step_to(due + timedelta(days=5)) == []  # resolved: the chain stops
 
 
+async def test_at_its_deadline_a_task_is_due_not_yet_overdue(db: Database) -> None:
+    clock = FrozenClock(T0)
+    async with db.transaction() as session:
+        await save_policy(session, TaskPolicy(escalate_after_minutes=120, overdue_repeat_hours=24))
+    await _new(db, clock)
+    due = T0 + timedelta(days=3)
+    pump = _pump(db, clock)
+
+    async def bodies_at(at: datetime) -> list[str]:
+        mark = await _last_id(db)
+        clock.set(at)
+        await pump.pump_once()
+        return [str(m.content["body"]) for m in await _sent(db, mark) if m.to_user == LEAD]
+
+    await bodies_at(due - timedelta(minutes=1))
+    at_deadline = await bodies_at(due)
+    assert at_deadline and all("已到期" in body and "已超期" not in body for body in at_deadline)
+    assert await bodies_at(due + timedelta(hours=2)) == []  # the assigner's turn
+    a_day_later = await bodies_at(due + timedelta(hours=26))
+    assert a_day_later and all("已超期" in body for body in a_day_later)
+
+
 async def test_daily_digest_lists_each_assigners_overdue_tasks(db: Database) -> None:
     clock = FrozenClock(T0)
     async with db.transaction() as session:

@@ -82,15 +82,19 @@ async def test_late_first_report_is_escalated_then_marked_late(db: Database) -> 
     clock.advance(timedelta(minutes=21))
     assert await pump(db, clock) == 1  # the reminder, ten minutes before the deadline
     assert any("截止" in body for room, _, body in await outbox_bodies(db) if room == "!incident:x")
-    clock.advance(timedelta(minutes=10))
-    assert await pump(db, clock) == 1  # the deadline
+    clock.advance(timedelta(minutes=9))
+    assert await pump(db, clock) == 1  # the deadline itself: due and not in, not yet late
     sent = await outbox_bodies(db)
-    assert any(to == "@leader:x" and "迟报" in body for _, to, body in sent)
-    assert any(room == "!incident:x" and "超时" in body for room, _, body in sent)
-    # It escalates again half an hour later while the report is still missing.
+    assert ("!incident:x", None, "🔴 E1 首报已到时限，尚未报送，已上报带班领导。") in sent
+    assert (None, "@leader:x", "🔴 E1 城东内涝 的首报已到时限，尚未报送。") in sent
+    assert not any("0 分钟" in body or "迟报" in body for _, _, body in sent)
+    # It escalates again half an hour later while the report is still missing: now it is late.
     clock.advance(timedelta(minutes=30))
     assert await pump(db, clock) == 1
-    assert sum(1 for _, to, body in await outbox_bodies(db) if to == "@leader:x") == 2
+    sent = await outbox_bodies(db)
+    assert ("!incident:x", None, "🔴 E1 首报已超时 30 分钟（迟报），已上报带班领导。") in sent
+    assert (None, "@leader:x", "🔴 迟报：E1 城东内涝 的首报已超时 30 分钟未报送。") in sent
+    assert sum(1 for _, to, body in sent if to == "@leader:x") == 2
     async with db.transaction() as s:
         incident = await incidents.get(s, incident_id)
         report = await reports.file_report(s, incident, kind="first", fields={}, actor="@o:x", clock=clock)
@@ -101,6 +105,17 @@ async def test_late_first_report_is_escalated_then_marked_late(db: Database) -> 
     clock.advance(timedelta(minutes=30))
     await pump(db, clock)
     assert sum(1 for _, to, body in await outbox_bodies(db) if to == "@leader:x") == 2
+
+
+async def test_seconds_past_the_deadline_are_a_minute_late_never_zero(db: Database) -> None:
+    clock = FrozenClock(T0)
+    await declare(db, clock, 2)
+    # The worker comes to the deadline's timer a few seconds after it.
+    clock.advance(timedelta(minutes=30, seconds=5))
+    assert await pump(db, clock) == 2  # the reminder, late, and the deadline
+    sent = await outbox_bodies(db)
+    assert ("!incident:x", None, "🔴 E1 首报已超时 1 分钟（迟报），已上报带班领导。") in sent
+    assert not any("0 分钟" in body for _, _, body in sent)
 
 
 async def test_updates_are_numbered_and_final_stops_the_clock(db: Database) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from timeparse import format_duration, format_when
+from timeparse import format_duration, format_when, minutes_late
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 25 Nov 10:00 in Shanghai
 AT = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # Thu 26 Nov 15:00 in Shanghai
@@ -78,3 +78,8 @@ def test_naive_datetime_is_refused() -> None:
 def test_format_duration(seconds: float, zh: str, en: str) -> None:
     assert format_duration(seconds, "zh") == zh
     assert format_duration(seconds, "en") == en
+
+
+@pytest.mark.parametrize(("seconds", "minutes"), [(-60, 0), (0, 0), (0.4, 1), (5, 1), (60, 1), (61, 2), (1800, 30)])
+def test_minutes_late_round_up_and_are_never_zero_once_past(seconds: float, minutes: int) -> None:
+    assert minutes_late(seconds) == minutes
