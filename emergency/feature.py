@@ -6,6 +6,7 @@ from functools import partial
 
 from commands.plugin import Feature, LatestTranscript, VoiceFiler
 from emergency import orders, reports
+from emergency.board import duty_section, emergency_section
 from emergency.handlers import router
 from emergency.texts import TEXTS as OWN_TEXTS
 from emergency.voice import file_to_incident
@@ -33,6 +34,8 @@ def emergency_feature(transcripts: LatestTranscript) -> Feature:
         register_timers=register_timers,
         # A voice message in an open incident's room joins its timeline.
         voice_filers=(VoiceFiler(file_to_incident),),
+        # Open incidents, late reports and unacknowledged orders; today's duty and hand-over.
+        board_sections=(emergency_section, duty_section),
     )
 
 

@@ -251,6 +251,8 @@ class ApprovalsSettings(_Section):
     remind_after_minutes: int = Field(default=240, ge=0)
     remind_max: int = Field(default=2, ge=0)
     nudge_interval_minutes: int = Field(default=10, ge=0)
+    # A step waiting this long shows as stuck on the board (leaders and admins who see it).
+    stuck_after_hours: int = Field(default=24, ge=1)
     # Template name → its steps, e.g. 发文: 拟稿 → 核稿 → 会签 → 签发 → 归档.
     templates: dict[str, list[ApprovalTemplateStep]] = Field(default_factory=_default_approval_templates)
 

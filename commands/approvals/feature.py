@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands.approvals import service
+from commands.approvals.board import approvals_section
 from commands.approvals.handlers import router
 from commands.approvals.searcher import search_approvals
 from commands.approvals.texts import TEXTS
@@ -25,6 +26,8 @@ FEATURE = Feature(
     register_timers=register_timers,
     # `!search` finds approvals too, each for those its own rule admits.
     searchers=(search_approvals,),
+    # What waits on the viewer (and for leaders what is stuck) on the board.
+    board_sections=(approvals_section,),
 )
 
 __all__ = ["FEATURE"]

@@ -21,6 +21,8 @@ class ApprovalPolicy:
     remind_max: int = 2
     # `!nudge` (催办) at most once per this many minutes per approval.
     nudge_interval_minutes: int = 10
+    # A step waiting this long shows as stuck on the board of the leaders and admins who see it.
+    stuck_after_hours: int = 24
     default_lang: str = "zh"
     default_tz: str = "Asia/Shanghai"
 
@@ -31,6 +33,10 @@ class ApprovalPolicy:
     @property
     def nudge_interval(self) -> timedelta:
         return timedelta(minutes=self.nudge_interval_minutes)
+
+    @property
+    def stuck_after(self) -> timedelta:
+        return timedelta(hours=self.stuck_after_hours)
 
     # As stored on the approval's row (a JSON column, hence Any).
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +55,7 @@ def policy_from_settings(settings: Settings) -> ApprovalPolicy:
         remind_after_minutes=section.remind_after_minutes,
         remind_max=section.remind_max,
         nudge_interval_minutes=section.nudge_interval_minutes,
+        stuck_after_hours=section.stuck_after_hours,
         default_lang=settings.default_lang,
         default_tz=settings.default_tz,
     )

@@ -347,6 +347,18 @@ _OWN: dict[str, dict[str, str]] = {
     "approval.act_resubmit": {"zh": "重新提交", "en": "resubmitted"},
     "approval.act_withdraw": {"zh": "撤回", "en": "withdrew"},
     "approval.act_nudge": {"zh": "催办", "en": "nudged"},
+    # -- the board's section ---------------------------------------------------------------
+    "board.approvals.title": {"zh": "审批", "en": "Approvals"},
+    "board.approvals.empty": {"zh": "没有待您处理的审批。", "en": "No approval waits for you."},
+    "board.approvals.waiting": {"zh": "待我审批", "en": "Waiting for me"},
+    "board.approvals.stuck": {"zh": "滞留审批", "en": "Stuck"},
+    "board.approvals.mine": {"zh": "我发起的", "en": "Started by me"},
+    "board.approvals.from": {"zh": "发起人：{user}", "en": "From: {user}"},
+    "board.approvals.at_step": {"zh": "当前环节：{step}（已等待 {waited}）", "en": "At: {step} (waiting {waited})"},
+    "board.approvals.waiting_on": {"zh": "待办人：{people}", "en": "Waiting on: {people}"},
+    "board.approvals.returned": {"zh": "已退回，待您修改后重新提交。", "en": "Sent back: revise and resubmit."},
+    "board.approvals.approve": {"zh": "同意", "en": "Approve"},
+    "board.approvals.reject": {"zh": "驳回", "en": "Reject"},
 }
 
 TEXTS: dict[str, dict[str, str]] = {**TIME_TEXTS, **_OWN}

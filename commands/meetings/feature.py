@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.meetings.board import meetings_section
 from commands.meetings.handlers import router
 from commands.meetings.searcher import search_meetings
 from commands.meetings.texts import TEXTS
@@ -19,6 +20,8 @@ FEATURE = Feature(
     voice_filers=(VoiceFiler(file_to_minutes),),
     # `!search` finds meetings too, each for those its own rule admits.
     searchers=(search_meetings,),
+    # Today's and tomorrow's meetings on the board.
+    board_sections=(meetings_section,),
 )
 
 __all__ = ["FEATURE"]

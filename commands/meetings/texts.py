@@ -265,6 +265,22 @@ _OWN: dict[str, dict[str, str]] = {
     },
     "meeting.action_no_title": {"zh": "请写上任务内容。", "en": "Please describe the task."},
     "meeting.voice_filed": {"zh": "已记入会议 {code} 纪要", "en": "added to the minutes of {code}"},
+    # -- the board's section ---------------------------------------------------------------
+    "board.meetings.title": {"zh": "会议", "en": "Meetings"},
+    "board.meetings.empty": {"zh": "今明两天没有您的会议。", "en": "No meeting of yours today or tomorrow."},
+    "board.meetings.when": {"zh": "时间：{when}", "en": "When: {when}"},
+    "board.meetings.place": {"zh": "地点：{place}", "en": "Where: {place}"},
+    "board.meetings.rsvp": {
+        "zh": "回复：{attend} 人参加，{leave} 人请假，{pending} 人未回复（共 {invited} 人）",
+        "en": "Replies: attending {attend}, on leave {leave}, no reply {pending} (invited {invited})",
+    },
+    "board.meetings.checked_in": {"zh": "签到：{count}/{invited}", "en": "Signed in: {count}/{invited}"},
+    "board.meetings.mine_pending": {"zh": "您尚未回复。", "en": "You have not replied."},
+    "board.meetings.mine_attend": {"zh": "您已确认参加。", "en": "You will attend."},
+    "board.meetings.mine_leave": {"zh": "您已请假。", "en": "You are on leave for it."},
+    "board.meetings.mine_deputy": {"zh": "您已派人代会。", "en": "You sent a deputy."},
+    "board.meetings.act_yes": {"zh": "参加", "en": "Attend"},
+    "board.meetings.act_no": {"zh": "请假", "en": "Leave"},
 }
 
 TEXTS: dict[str, dict[str, str]] = {**TIME_TEXTS, **_OWN}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands.plugin import Feature
+from commands.push.board import notices_section
 from commands.push.handlers import router
 from commands.push.texts import TEXTS
 from notifications.delivery import PushRuntime, make_send_handler
@@ -23,6 +24,8 @@ FEATURE = Feature(
     texts=TEXTS,
     model_modules=("notifications.models",),
     register_timers=register_timers,
+    # The notices sent to the viewer (the phone page's list) on the board.
+    board_sections=(notices_section,),
 )
 
 __all__ = ["FEATURE"]

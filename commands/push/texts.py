@@ -56,6 +56,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Quiet hours set to {hours} ({tz}). Only emergency notices are pushed then.",
     },
     "quiet.off": {"zh": "已关闭免打扰。", "en": "Quiet hours are off."},
+    # -- the board's section ---------------------------------------------------------------
+    "board.notices.title": {"zh": "通知", "en": "Notices"},
+    "board.notices.empty": {"zh": "最近没有发给您的通知。", "en": "No notice was sent to you lately."},
+    "board.notices.meta": {"zh": "{when} · {status}", "en": "{when} · {status}"},
+    "board.notices.status_delivered": {"zh": "已送达", "en": "delivered"},
+    "board.notices.status_dm": {"zh": "已私信", "en": "sent as a direct message"},
+    "board.notices.status_chat": {"zh": "已在聊天中发送", "en": "sent in chat"},
+    "board.notices.status_queued": {"zh": "发送中", "en": "sending"},
+    "board.notices.status_retrying": {"zh": "重试中", "en": "retrying"},
+    "board.notices.status_skipped_quiet": {"zh": "免打扰时段未推送", "en": "not pushed in quiet hours"},
     "quiet.bad": {
         "zh": "看不懂时段“{value}”。请写成 22:00-07:00，或发送 !免打扰 关 关闭。",
         "en": "Cannot read '{value}' as a time range. Write 22:00-07:00, or !quiet off.",

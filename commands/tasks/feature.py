@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from commands.plugin import Feature, VoiceFiler
+from commands.tasks.board import tasks_section
 from commands.tasks.handlers import router
 from commands.tasks.searcher import search_tasks
 from commands.tasks.texts import TEXTS
@@ -19,6 +20,8 @@ FEATURE = Feature(
     voice_filers=(VoiceFiler(file_to_task, rank=RANK),),
     # `!search` finds tasks too, each for those its own rule admits.
     searchers=(search_tasks,),
+    # Overdue and at-risk tasks on the board.
+    board_sections=(tasks_section,),
 )
 
 __all__ = ["FEATURE"]

@@ -282,6 +282,15 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "只能查看自己或自己交办的督办事项。",
         "en": "You can only see your own tasks and those you assigned.",
     },
+    # -- the board's section ---------------------------------------------------------------
+    "board.tasks.title": {"zh": "督办", "en": "Tasks"},
+    "board.tasks.empty": {"zh": "没有超期或临期的督办事项。", "en": "No task is overdue or due soon."},
+    "board.tasks.due": {"zh": "期限：{when}", "en": "Due: {when}"},
+    "board.tasks.late": {"zh": "🔴 已超期 {span}", "en": "🔴 Overdue by {span}"},
+    "board.tasks.left": {"zh": "剩余 {span}", "en": "{span} left"},
+    "board.tasks.progress": {"zh": "进度：{percent}%", "en": "Progress: {percent}%"},
+    "board.tasks.act_progress": {"zh": "报进度", "en": "Report progress"},
+    "board.tasks.act_done": {"zh": "报告完成", "en": "Mark done"},
 }
 
 TEXTS: dict[str, dict[str, str]] = {**TIME_TEXTS, **_OWN}
