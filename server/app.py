@@ -19,7 +19,8 @@ from sqlalchemy import text
 from records.clock import SystemClock
 from records.config import Settings
 from records.db import Database
-from server import errors, gateway_routes, push_api, pwa, signin_routes
+from server import board, errors, gateway_routes, push_api, pwa, signin_routes
+from server.board import BoardHub
 from server.limits import BodySizeLimit
 from server.origin import SameOriginWrites
 from server.ratelimit import PerAddressLimit
@@ -29,14 +30,22 @@ GATEWAY_PATH = "/_matrix/push/"
 
 
 def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> FastAPI:
-    """The whole server. `extra` sets app.state values; tests pass `clock` and `push_sender_factory`."""
+    """The whole server. `extra` sets app.state values; tests pass `clock` and `push_sender_factory`,
+    the application passes `board_source` (a server.board.BoardSource) to turn the board on."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url)
         app.state.push = PushState.create(settings, app.state.db, getattr(app.state, "clock", None) or SystemClock())
         app.state.push.sender_factory = getattr(app.state, "push_sender_factory", None)
+        # The board needs the features' data, which the application hands in (zhiban.board_wiring).
+        source = getattr(app.state, "board_source", None)
+        app.state.board = BoardHub(source) if source is not None else None
+        if app.state.board is not None:
+            app.state.board.start()
         yield
+        if app.state.board is not None:
+            await app.state.board.stop()
         await app.state.push.close()
         await app.state.db.dispose()
 
@@ -68,6 +77,7 @@ def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> Fa
     app.include_router(signin_routes.router)
     app.include_router(gateway_routes.router)
     app.include_router(pwa.router)
+    app.include_router(board.router)
     app.mount("/push/static", pwa.static_files(), name="push-static")
 
     @app.get("/healthz")

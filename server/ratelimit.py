@@ -76,7 +76,7 @@ class Limits:
 
     def for_path(self, path: str) -> TokenBucket | None:
         """The per-address bucket of a path; None for what is not limited (page, static files, health)."""
-        if path.startswith("/api/push"):
+        if path.startswith(("/api/push", "/api/board")):
             return self.api_address
         if path.startswith(("/push/signin", "/push/signout")):
             return self.signin_address

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from notifications import sessions, signin
@@ -65,14 +65,28 @@ def _refusal(reason: str) -> HTMLResponse:
     )
 
 
+# Where a sign-in may lead: our own pages only, so that a link cannot send a person elsewhere.
+_NEXT = {"/push/": "/push/", "/board": "/board/", "/board/": "/board/"}
+
+
+NextPage = Annotated[str | None, Query(alias="next")]
+
+
+def _next(value: str | None) -> str:
+    return _NEXT.get(value or "", "/push/")
+
+
 @router.get("/push/signin/{token}")
-async def signin_page(token: str, state: Annotated[PushState, Depends(push_state)]) -> Response:
+async def signin_page(
+    token: str, state: Annotated[PushState, Depends(push_state)], next_page: NextPage = None
+) -> Response:
     async with state.db.transaction() as session:
         try:
             user = await signin.peek(session, token, clock=state.clock)
         except signin.SignInError as exc:
             return _refusal(exc.reason)
-    action = html.escape(f"/push/signin/{token}")
+    target = _next(next_page)
+    action = html.escape(f"/push/signin/{token}" + ("" if target == "/push/" else f"?next={target}"))
     return _page(
         "登录 Sign in",
         f"""<h1>值班助手</h1>
@@ -83,7 +97,9 @@ async def signin_page(token: str, state: Annotated[PushState, Depends(push_state
 
 
 @router.post("/push/signin/{token}")
-async def signin_submit(request: Request, token: str, state: Annotated[PushState, Depends(push_state)]) -> Response:
+async def signin_submit(
+    request: Request, token: str, state: Annotated[PushState, Depends(push_state)], next_page: NextPage = None
+) -> Response:
     async with state.db.transaction() as session:
         try:
             user = await signin.redeem(session, token, clock=state.clock)
@@ -97,7 +113,7 @@ async def signin_submit(request: Request, token: str, state: Annotated[PushState
             user_agent=request.headers.get("user-agent"),
         )
         await audit.record(session, actor=user, action="push.signin", subject=user, clock=state.clock)
-    response = RedirectResponse("/push/", status_code=303)
+    response = RedirectResponse(_next(next_page), status_code=303)
     secure = state.settings.server.public_url.startswith("https://")
     state.signer.set_cookie(response, user, secret, int(state.clock.now().timestamp()), secure=secure)
     return response

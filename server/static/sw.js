@@ -1,4 +1,5 @@
-// Service worker: show pushes as notifications, open the page on a tap.
+// Service worker: show pushes as notifications, open the page on a tap. Registered under
+// /board/ as well, where it also keeps the board's page and last snapshot for offline reading.
 "use strict";
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -53,4 +54,46 @@ self.addEventListener("notificationclick", (event) => {
       return self.clients.openWindow(url.href);
     }),
   );
+});
+
+// -- The board, offline -------------------------------------------------------------------
+// Only the worker whose scope is /board/ touches fetches: the push page stays as it was.
+const BOARD_CACHE = "zhiban-board-v1";
+const BOARD_SHELL = ["/board/", "/push/static/board.js", "/push/static/board.css", "/push/static/icon.svg"];
+
+function isBoardWorker() {
+  return new URL(self.registration.scope).pathname === "/board/";
+}
+
+self.addEventListener("install", (event) => {
+  if (!isBoardWorker()) return;
+  event.waitUntil(caches.open(BOARD_CACHE).then((cache) => cache.addAll(BOARD_SHELL)).catch(() => {}));
+});
+
+// Network first (the board must be current); the cache only when the network fails.
+async function networkFirst(request, key) {
+  const cache = await caches.open(BOARD_CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(key, response.clone());
+    return response;
+  } catch (error) {
+    const cached = await cache.match(key);
+    if (!cached) throw error;
+    const headers = new Headers(cached.headers);
+    headers.set("X-From-Cache", "1");
+    return new Response(await cached.blob(), { status: 200, headers });
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  if (!isBoardWorker() || event.request.method !== "GET") return;
+  const url = new URL(event.request.url);
+  if (url.origin !== self.location.origin || url.pathname === "/api/board/events") return;
+  if (url.pathname === "/api/board") {
+    const lang = url.searchParams.get("lang") === "en" ? "en" : "zh";
+    event.respondWith(networkFirst(event.request, `/api/board?lang=${lang}`));
+  } else if (BOARD_SHELL.includes(url.pathname)) {
+    event.respondWith(networkFirst(event.request, url.pathname));
+  }
 });
