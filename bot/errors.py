@@ -45,8 +45,9 @@ class UserFacingError(Exception):
 
     @property
     def shows_usage(self) -> bool:
-        """Whether the reply ends with the command's usage: only when the words were wrong."""
-        return not is_refusal_key(self.key)
+        """Whether the reply ends with the command's usage: a plain UserFacingError is wrong
+        words; a refusal (lack of permission, ownership, state) is raised as `Refusal`."""
+        return True
 
 
 class Refusal(UserFacingError):
@@ -59,14 +60,3 @@ class Refusal(UserFacingError):
     @property
     def shows_usage(self) -> bool:
         return False
-
-
-# The last part of the text keys that say "you may not" across the features. A feature that
-# raises a plain UserFacingError with such a key (rather than Refusal or records.errors.NotAllowed)
-# is still answered without usage.
-_REFUSAL_ENDINGS = ("not_allowed", "not_admin", "forbidden", "not_yours", "_only")
-
-
-def is_refusal_key(key: str) -> bool:
-    last = key.rsplit(".", 1)[-1]
-    return last.endswith(_REFUSAL_ENDINGS)

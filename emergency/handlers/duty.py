@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot import CommandObject, Media, Message, Router, UserFacingError
+from bot import CommandObject, Media, Message, Refusal, Router, UserFacingError
 from bot.client import BotClient
 from bot.i18n import Translator
 from bot.media import DownloadTooLarge
@@ -69,7 +69,7 @@ async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
         turn.tz,
     )
     if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
-        raise UserFacingError("em.duty.not_allowed")
+        raise Refusal("em.duty.not_allowed")
     text = common.args_of(message, settings, command).split(None, 1)
     policy = common.policy_of(settings)
     try:
@@ -140,7 +140,7 @@ async def csv_upload(message: Message, turn: Turn) -> object:
 
         return UNHANDLED
     if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
-        raise UserFacingError("em.duty.not_allowed")
+        raise Refusal("em.duty.not_allowed")
     assert message.media is not None and message.media.url
     raw = await _download_roster(client, message.media)
     parsed = await off_loop(
@@ -162,7 +162,7 @@ async def csv_upload(message: Message, turn: Turn) -> object:
 async def handover(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, roles, t, lang = turn.session, turn.clock, turn.roles, turn.t, turn.lang
     if not await common.is_duty_staff(session, roles, message.sender, clock):
-        raise UserFacingError("em.duty.staff_only")
+        raise Refusal("em.duty.staff_only")
     if not command.args.strip():
         raise UserFacingError("em.handover.empty", usage_of="handover")
     item = await roster.hand_over(
@@ -198,7 +198,7 @@ async def duty_log(message: Message, command: CommandObject, turn: Turn) -> None
             if await access.can_see_log_entry(session, e, viewer, duty_staff=duty_staff)
         ]
         if not entries and not duty_staff:
-            raise UserFacingError("em.duty.staff_only")
+            raise Refusal("em.duty.staff_only")
         if not entries:
             await message.reply(t("em.log.none"))
             return
@@ -220,7 +220,7 @@ async def duty_log(message: Message, command: CommandObject, turn: Turn) -> None
         await message.reply("\n".join(lines))
         return
     if not duty_staff:
-        raise UserFacingError("em.duty.staff_only")
+        raise Refusal("em.duty.staff_only")
     fields = await off_loop(roster.parse_log_text, text)
     received_at = None
     if fields.time_text:

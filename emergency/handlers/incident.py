@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import UNHANDLED, CommandObject, Message, Reaction, ReactionEvent, Router, UserFacingError
+from bot import UNHANDLED, CommandObject, Message, Reaction, ReactionEvent, Refusal, Router, UserFacingError
 from bot.client import BotClient
 from bot.errors import MatrixError
 from bot.i18n import Translator
@@ -84,7 +84,7 @@ async def _declare(message: Message, words: list[str], turn: Turn) -> None:
         turn.tz,
     )
     if not await common.is_duty_staff(session, roles, message.sender, clock):
-        raise UserFacingError("em.incident.declare_not_allowed")
+        raise Refusal("em.incident.declare_not_allowed")
     grade, category, title = await _grade_and_rest(words)
     if not title:
         raise UserFacingError("em.incident.no_title", usage_of="incident")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import UNHANDLED, CommandObject, Message, ReceiptEvent, Router, UserFacingError
+from bot import UNHANDLED, CommandObject, Message, ReceiptEvent, Refusal, Router, UserFacingError
 from bot.i18n import Translator
 from commands.turn import Turn
 from emergency import access, cards, incidents, orders, outreach, room_admin
@@ -47,7 +47,7 @@ async def order(message: Message, command: CommandObject, turn: Turn) -> None:
         raise UserFacingError("em.order.not_in_incident", usage_of="order")
     office = await common.office_roles(session, roles, message.sender)
     if not (incidents.may_command(incident, message.sender, office) or office & common.DUTY_ROLES):
-        raise UserFacingError("em.order.not_allowed", id=incident.code)
+        raise Refusal("em.order.not_allowed", id=incident.code)
     text = common.args_of(message, settings, command)
     if directory is not None:  # an order to nobody would wait for an acknowledgement forever
         text = await directory.resolve_text(text)
@@ -181,7 +181,7 @@ async def read_receipt(receipt: ReceiptEvent, turn: Turn) -> object:
 async def alert(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, settings, roles, lang = turn.session, turn.clock, turn.settings, turn.roles, turn.lang
     if not await common.is_duty_staff(session, roles, message.sender, clock):
-        raise UserFacingError("em.duty.staff_only")
+        raise Refusal("em.duty.staff_only")
     text = command.args.strip()
     if not text:
         raise UserFacingError("em.order.no_text", usage_of="alert")

@@ -185,6 +185,29 @@ def test_bad_input_texts_are_bilingual() -> None:
         assert TEXTS[key]["zh"] and TEXTS[key]["en"], key
 
 
+async def test_each_refusal_for_lack_of_permission_says_why_without_usage(db: Database) -> None:
+    """Usage invites a retry that fails again: a refusal is the reason alone, in each handler."""
+    clock = FrozenClock(T0)
+    chat = Chat(db, clock)
+    await _open_incident(db, clock)
+    before = await _state(db)
+    refusals = {
+        (STAFF_A, "!值班 设置 今天 @leader @officer", ROOM): "只有带班领导或管理员可以排班。",
+        (STRANGER, "!交接班 泵站已检修", ROOM): "此操作仅限值班人员",
+        (STRANGER, "!值班记录 来电 城东积水", ROOM): "此操作仅限值班人员",
+        (STRANGER, "!应急 启动 Ⅱ 城东内涝", ROOM): "只有值班人员、领导或管理员可以启动应急事件。",
+        (STAFF_A, f"!指令 {STAFF_B} 到城东泵站集合", INCIDENT_ROOM): "只有指挥长、值班人员或管理员可以在 E1 下达指令。",
+        (STRANGER, "!警报 全员待命", ROOM): "此操作仅限值班人员",
+    }
+    for (sender, body, room), reason in refusals.items():
+        answer = await chat.reply_to(sender, body, room)
+        _refused(answer, reason)
+        assert "用法" not in answer and "示例" not in answer, answer
+    # Wrong words still get the usage.
+    _refused(await chat.reply_to(LEADER, "!交接班", ROOM), "用法")
+    assert await _state(db) == before
+
+
 async def test_bad_input_is_refused_with_usage_and_changes_nothing(db: Database) -> None:
     clock = FrozenClock(T0)
     chat = Chat(db, clock)
