@@ -24,7 +24,7 @@ from records.errors import DomainError, NotAllowed
 from timeparse.budget import TooComplex
 from zhiban import fsm_store
 from zhiban.outbox_writer import OutboxWriter
-from zhiban.wakeup import TIMERS
+from zhiban.wakeup import BOARD, TIMERS
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,13 @@ class ExactlyOnce:
         if writer is not None:
             for user_id in writer.session.info.get("people_changed", ()):
                 self._prefs.pop(user_id, None)
-            outbox.wake_relay(outbox.rows_written(writer.session))
+            written = outbox.rows_written(writer.session)
+            outbox.wake_relay(written)
             if writer.session.info.get("timers_scheduled") and data.get("wake_bus") is not None:
                 await data["wake_bus"].publish(TIMERS)
+            # A turn that wrote a reply or a card edit changed something a board may show.
+            if written and data.get("wake_bus") is not None:
+                await data["wake_bus"].publish(BOARD)
         return result
 
     async def _record_failure(

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 TIMERS = "timers"
 OUTBOX = "outbox"
+# A commit that may change what a board shows; the server's open boards refresh (server.board).
+BOARD = "board"
 
 
 def channel(queue: str) -> str:

@@ -1,0 +1,22 @@
+"""Texts of the board's actions that no feature writes (the features' own replies are reused)."""
+
+from __future__ import annotations
+
+TEXTS = {
+    "board.unknown_ref": {
+        "zh": "找不到 {ref}，或您无权查看。",
+        "en": "There is no {ref}, or you may not see it.",
+    },
+    "board.not_here": {
+        "zh": "{ref} 不能在看板上「{action}」，请在聊天中办理。",
+        "en": "{ref} cannot be handled with '{action}' from the board; please use chat.",
+    },
+    "board.need_percent": {
+        "zh": "请填写进度（0–100）。",
+        "en": "Give the progress (0–100).",
+    },
+    "board.task_done": {
+        "zh": "☑️ {code} 已报完成，等待 {assigner} 验收。",
+        "en": "☑️ {code} reported done; {assigner} is to accept it.",
+    },
+}

@@ -1,0 +1,232 @@
+"""The web board's source (server.board.BoardSource), made of the features.
+
+- snapshot: commands.board.service.board_for over every feature's board sections, as the
+  person may see them (each section applies its feature's need-to-know rule);
+- act: the same service calls as chat (so the same rules, audit entries and card edits through
+  the outbox), each run once per idempotency key (records.board_actions); the record is first
+  checked to be visible to the person, so a stranger learns nothing, as in chat;
+- watch: the wake-ups over Redis (zhiban.wakeup) that follow commits: the bot's turns, the
+  workers' timers, and other server copies' actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Catalog
+from commands.approvals import access as approval_access
+from commands.approvals import render as approval_render
+from commands.approvals import service as approvals
+from commands.board.service import board_for
+from commands.board_section import BoardSection, Viewer
+from commands.meetings import access as meeting_access
+from commands.meetings import notices as meeting_notices
+from commands.meetings import service as meetings
+from commands.meetings.models import ATTEND, LEAVE
+from commands.tasks import access as task_access
+from commands.tasks import refs as task_refs
+from commands.tasks import service as tasks
+from emergency import access as emergency_access
+from emergency import orders
+from records import board_actions, outbox
+from records.board_actions import Outcome
+from records.clock import Clock, SystemClock
+from records.config import Settings
+from records.db import Database
+from records.errors import DomainError, NotFound
+from records.models import Person
+from records.people import RoleBook
+from server.board import ActionOutcome, BoardAction, JsonObject
+from zhiban import board_texts
+from zhiban.app import build_catalog
+from zhiban.features import FEATURES
+from zhiban.redis_conn import resolve_url
+from zhiban.wakeup import BOARD, OUTBOX, TIMERS, WakeBus
+
+Perform = Callable[[AsyncSession, "Actor", BoardAction], Awaitable[Outcome]]
+
+
+@dataclass
+class WiredBoard:
+    settings: Settings
+    db: Database
+    clock: Clock
+    wake: WakeBus | None = None
+    sections: Sequence[BoardSection] = ()
+    catalog: Catalog = field(init=False)
+    roles: RoleBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.catalog = build_catalog(self.settings)
+        self.catalog.add(board_texts.TEXTS)
+        self.roles = RoleBook(self.settings.roles)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: Database, clock: Clock, redis_url: str | None) -> WiredBoard:
+        wake = WakeBus(redis_url, settings.redis.queue) if redis_url else None
+        sections = [source for feature in FEATURES for source in feature.board_sections]
+        return cls(settings, db, clock, wake, sections)
+
+    # -- what the person sees ----------------------------------------------------------------
+    async def snapshot(self, user_id: str, lang: str) -> JsonObject:
+        async with self.db.reading() as session:
+            person = await session.get(Person, user_id)
+            viewer = Viewer(
+                user_id=user_id,
+                roles=frozenset(await self.roles.roles_of(session, user_id)),
+                lang=lang,
+                tz=(person.tz if person and person.tz else None) or self.settings.default_tz,
+            )
+            board = await board_for(session, viewer, self.clock.now(), self.sections)
+        return dict(board.as_json())
+
+    # -- what the person does ----------------------------------------------------------------
+    async def act(self, user_id: str, action: BoardAction) -> ActionOutcome:
+        perform = _PERFORMERS[action.kind]
+        actor = Actor(user_id, self.roles, self.clock)
+
+        async def run(session: AsyncSession) -> Outcome:
+            return await perform(session, actor, action)
+
+        outcome, replayed = await board_actions.once(
+            self.db, user_id, action.key, action.kind, action.ref, run, self.clock
+        )
+        if not replayed:
+            outbox.wake_relay()
+            if self.wake is not None:  # the bot relays the edited cards; other servers refresh
+                await self.wake.publish(OUTBOX)
+                await self.wake.publish(BOARD)
+        message = self.catalog.t(outcome.key, action.lang, **outcome.params)
+        return ActionOutcome(outcome.status, outcome.key, message, replayed)
+
+    async def watch(self, on_change: Callable[[], None]) -> None:
+        if self.wake is None:
+            return
+        await self.wake.listen({OUTBOX: on_change, TIMERS: on_change, BOARD: on_change})
+
+    async def close(self) -> None:
+        if self.wake is not None:
+            await self.wake.close()
+
+
+# -- one function per kind of action: find the record as the person may see it, then the service --
+@dataclass(frozen=True)
+class Actor:
+    """Who acts from the board, with what the rules need to know of them."""
+
+    user: str
+    roles: RoleBook
+    clock: Clock
+
+    async def office_roles(self, session: AsyncSession) -> set[str]:
+        return await self.roles.roles_of(session, self.user)
+
+
+def _ok(key: str, **params: object) -> Outcome:
+    return Outcome(200, key, {name: str(value) for name, value in params.items()})
+
+
+async def _decide(session: AsyncSession, actor: Actor, action: BoardAction, approve: bool) -> Outcome:
+    approval = await approvals.get_approval(session, approvals.parse_code(action.ref))
+    await approval_access.require_visible(session, approval, actor.user, await actor.office_roles(session))
+    outcome = await approvals.decide(session, approval.id, actor.user, approve, action.opinion, actor.clock)
+    code = outcome.approval.code
+    if outcome.event == "approved":
+        return _ok("approval.approved_reply", code=code)
+    if outcome.event == "rejected":
+        return _ok("approval.rejected_reply", code=code, reason=action.opinion)
+    if outcome.event == "step_done":
+        step = approval_render.label_in(outcome.step_name)(action.lang)
+        return _ok("approval.step_done_reply", code=code, step=step, people=", ".join(outcome.notified))
+    return _ok("approval.recorded", code=code, user=actor.user)
+
+
+async def _approve(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
+    return await _decide(session, actor, action, True)
+
+
+async def _reject(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
+    return await _decide(session, actor, action, False)
+
+
+async def _order(session: AsyncSession, actor: Actor, action: BoardAction) -> orders.Order:
+    order_id = orders.parse_code(action.ref)
+    if order_id is None:
+        raise NotFound("board.unknown_ref", ref=action.ref)
+    viewer = await emergency_access.viewer_of(session, actor.roles, actor.user, room_id=None, clock=actor.clock)
+    return await emergency_access.visible_order(session, order_id, viewer)
+
+
+async def _ack(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
+    order = await _order(session, actor, action)
+    changed = await orders.acknowledge(session, order, user=actor.user, clock=actor.clock)
+    return _ok("em.order.acked" if changed else "em.order.already_acked", id=order.code)
+
+
+async def _task(session: AsyncSession, actor: Actor, action: BoardAction) -> int:
+    task = await tasks.get_task(session, task_refs.parse_code(action.ref))
+    await task_access.require_visible(session, task, actor.user, await actor.office_roles(session))
+    return task.id
+
+
+async def _progress(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
+    if action.percent is None:
+        raise DomainError("board.need_percent")
+    task_id = await _task(session, actor, action)
+    task = await tasks.report_progress(session, task_id, actor.user, action.percent, action.opinion, actor.clock)
+    return _ok("task.progress_set", code=task.code, percent=action.percent, note=action.opinion or "—")
+
+
+async def _done(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
+    if action.ref.startswith("O"):  # an order is done by its recipient, as `!done O9` is
+        order = await _order(session, actor, action)
+        await orders.complete(session, order, user=actor.user, note=action.opinion, clock=actor.clock)
+        return _ok("em.order.done", id=order.code)
+    task_id = await _task(session, actor, action)
+    task = await tasks.submit_done(session, task_id, actor.user, action.opinion, actor.clock)
+    return _ok("board.task_done", code=task.code, assigner=task.assigner)
+
+
+async def _meeting(session: AsyncSession, actor: Actor, action: BoardAction) -> int:
+    meeting = await meetings.get_meeting(session, meetings.parse_code(action.ref))
+    await meeting_access.require_visible(session, meeting, actor.user, await actor.office_roles(session))
+    return meeting.id
+
+
+async def _rsvp_yes(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
+    meeting_id = await _meeting(session, actor, action)
+    meeting, _ = await meetings.respond(session, meeting_id, actor.user, ATTEND, actor.clock)
+    return _ok("meeting.answered_attend", user=actor.user, code=meeting.code)
+
+
+async def _rsvp_no(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
+    meeting_id = await _meeting(session, actor, action)
+    reason = action.opinion
+    meeting, _ = await meetings.respond(session, meeting_id, actor.user, LEAVE, actor.clock, reason=reason)
+    if reason and meeting.organizer != actor.user:  # as `!请假 M3 <reason>` tells the organizer in chat
+        await meeting_notices.tell(
+            session, meeting, meeting.organizer, "meeting.leave_dm", actor.clock, user=actor.user, reason=reason
+        )
+    return _ok("meeting.answered_leave", user=actor.user, code=meeting.code)
+
+
+_PERFORMERS: dict[str, Perform] = {
+    "approve": _approve,
+    "reject": _reject,
+    "ack": _ack,
+    "progress": _progress,
+    "done": _done,
+    "rsvp_yes": _rsvp_yes,
+    "rsvp_no": _rsvp_no,
+}
+
+
+def board_extra(settings: Settings) -> dict[str, object]:
+    """What `zhiban server` hands create_app so that /board works: the wired source."""
+    redis_url = resolve_url(settings.redis.url)
+    return {
+        "board_source": WiredBoard.from_settings(settings, Database(settings.database_url), SystemClock(), redis_url)
+    }
