@@ -110,6 +110,7 @@ def server(config: ConfigOption = None, host: str | None = None, port: int | Non
 
     from records.migrate import upgrade
     from server.app import create_app
+    from zhiban.board_wiring import board_extra
     from zhiban.logs import access_log
 
     settings = _settings(config)
@@ -118,7 +119,7 @@ def server(config: ConfigOption = None, host: str | None = None, port: int | Non
     upgrade(settings.database_url)
     access_log()  # one line per request, in this process's format, sign-in secrets left out
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, extra=board_extra(settings)),
         host=host or settings.server.host,
         port=port or settings.server.port,
         log_config=None,
