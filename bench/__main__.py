@@ -6,6 +6,7 @@
         bench.voice_quality          transcription error rates, step by step
         bench.voice_latency          voice message → transcript in its thread, through Synapse
         bench.timer_lateness         timer lateness with 100,000 pending; pump CPU at idle
+        bench.timer_burst            1,000 and 10,000 timers due at once: the rq worker beside in process
         bench.incident_fanout        grade Ⅰ incident: 100 responders invited and DM-alerted
         bench.approval_latency       approvals: leader's ✅ → card edit and requester's DM; decisions/s
         bench.parsers                the slowest input found for each chat parser (target < 50 ms)
@@ -27,6 +28,7 @@ BENCHMARKS = [
     "bench.voice_quality",
     "bench.voice_latency",
     "bench.timer_lateness",
+    "bench.timer_burst",
     "bench.incident_fanout",
     "bench.approval_latency",
     "bench.parsers",

@@ -55,40 +55,44 @@ _PLAN_SQL = (
 
 
 @asynccontextmanager
+async def scratch_url(backend: str, tmp: Path, name: str = "timers") -> AsyncIterator[str]:
+    """The URL of a freshly migrated scratch database (a file in `tmp`, or a PostgreSQL database
+    created on `PG_ADMIN_URL`), dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / (name + '.db')}"
+        await asyncio.to_thread(upgrade, url)
+        yield url
+        return
+    import asyncpg
+
+    db_name = f"zhiban_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{db_name}"')
+    finally:
+        await admin.close()
+    try:
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}"
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@asynccontextmanager
 async def database(backend: str) -> AsyncIterator[Database]:
     """A freshly migrated scratch database, removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{Path(tmp) / 'timers.db'}"
-            await asyncio.to_thread(upgrade, url)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with scratch_url(backend, Path(tmp)) as url:
             db = Database(url)
             try:
                 yield db
             finally:
                 await db.dispose()
-        return
-    import asyncpg
-
-    name = f"zhiban_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        await asyncio.to_thread(upgrade, url)
-        db = Database(url)
-        try:
-            yield db
-        finally:
-            await db.dispose()
-    finally:
-        admin = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def fill(db: Database, count: int, now: datetime, *, batch: int = 10_000) -> None:

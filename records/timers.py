@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +35,9 @@ CLAIM_LEASE = timedelta(seconds=8)
 HEARTBEAT_FRACTION = 4
 MAX_ATTEMPTS = 8
 CLAIM_BATCH = 100
+# A worker's batch: timers that run in a transaction share one, this many at a time; I/O timers (network sends, transcriptions) run this many side by side.
+TRANSACTION_BATCH = 50
+IO_CONCURRENCY = 8
 # The shortest nap of the pump: a timer that is due but not claimable (another pump holds it
 # for the moment) must not make it spin.
 MIN_WAIT_SECONDS = 0.02
@@ -152,7 +155,7 @@ async def claim_due(
     now = clock.now()
     async with db.transaction() as session:
         query = (
-            select(Timer)
+            select(Timer.id)
             .where(
                 Timer.due_at <= now,
                 or_(
@@ -166,11 +169,14 @@ async def claim_due(
         if not db.is_sqlite:
             # Several pumps may run (one per worker machine); each row goes to one of them.
             query = query.with_for_update(skip_locked=True)
-        timers = list(await session.scalars(query))
-        for timer in timers:
-            timer.status = "claimed"
-            timer.claimed_until = now + lease
-        return [t.id for t in timers]
+        ids = list(await session.scalars(query))
+        if ids:
+            # One statement for the whole batch (the rows are locked above on PostgreSQL; on
+            # SQLite the transaction holds the write lock).
+            await session.execute(
+                update(Timer).where(Timer.id.in_(ids)).values(status="claimed", claimed_until=now + lease)
+            )
+        return ids
 
 
 async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock: Clock) -> str:
@@ -213,30 +219,152 @@ async def _run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock
                 timer.status = "failed"
                 timer.last_error = f"no handler for timer kind {timer.kind!r}"
                 return "failed"
-            fired = await handler(session, timer, clock)
-            if fired is not None and fired.again_at is not None:
-                timer.due_at = fired.again_at
-                timer.status = "pending"
-                timer.attempts = 0
-            elif timer.status != "cancelled":
-                timer.status = "done"
-                timer.done_at = clock.now()
-            timer.claimed_until = None
+            _settle(timer, await handler(session, timer, clock), clock)
             return "done"
     except Exception as exc:
         log.exception("timer %s failed", timer_id)
         async with db.transaction() as session:
             timer = await session.get(Timer, timer_id)
             if timer is not None:
-                timer.attempts += 1
-                timer.last_error = repr(exc)[:2000]
-                if timer.attempts >= MAX_ATTEMPTS:
-                    timer.status = "failed"
-                else:
-                    timer.status = "pending"
-                    timer.due_at = clock.now() + timedelta(seconds=min(600, 5 * 2**timer.attempts))
-                timer.claimed_until = None
+                _note_failure(timer, exc, clock)
         return "error"
+
+
+async def run_batch(
+    db: Database,
+    timer_ids: Sequence[int],
+    registry: TimerRegistry,
+    clock: Clock,
+    *,
+    lease: timedelta = CLAIM_LEASE,
+    heartbeat_seconds: float | None = None,
+    io_concurrency: int = IO_CONCURRENCY,
+) -> dict[int, str]:
+    """Run a batch of claimed timers (the worker's job), renewing their claims while it runs.
+
+    The timers that run inside a transaction share one, TRANSACTION_BATCH at a time: their
+    effects and done marks commit together (exactly once, with one write lock and one commit
+    instead of one per timer). If one of them fails, that transaction is rolled back whole and
+    its timers run again one by one (`run_timer`), so the failure is recorded for that timer
+    alone. The I/O timers run side by side, each as `run_timer` runs it.
+    """
+    ids = list(dict.fromkeys(timer_ids))
+    every = heartbeat_seconds if heartbeat_seconds is not None else lease.total_seconds() / HEARTBEAT_FRACTION
+    heartbeat = asyncio.create_task(_batch_heartbeat(db, ids, clock, lease, every), name="timer-batch-heartbeat")
+    try:
+        async with db.reading() as session:
+            seen = {t.id: t for t in await session.scalars(select(Timer).where(Timer.id.in_(ids)))}
+        io_ids = [i for i in ids if i in seen and registry.get_io(seen[i].kind) is not None]
+        plain = [i for i in ids if i not in io_ids]
+        outcomes: dict[int, str] = {}
+        gate = asyncio.Semaphore(io_concurrency)
+
+        async def run_io(timer_id: int) -> None:
+            async with gate:
+                outcomes[timer_id] = await run_timer(db, timer_id, registry, clock)
+
+        io_runs = asyncio.gather(*(run_io(i) for i in io_ids))
+        for start in range(0, len(plain), TRANSACTION_BATCH):
+            outcomes.update(await _run_together(db, plain[start : start + TRANSACTION_BATCH], seen, registry, clock))
+        await io_runs
+        return outcomes
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
+
+
+async def _run_together(
+    db: Database, ids: list[int], seen: dict[int, Timer], registry: TimerRegistry, clock: Clock
+) -> dict[int, str]:
+    started, began = clock.now(), time.perf_counter()
+    outcomes: dict[int, str] = {}
+    try:
+        async with db.transaction() as session:
+            query = select(Timer).where(Timer.id.in_(ids)).order_by(Timer.id)
+            if not db.is_sqlite:
+                query = query.with_for_update()
+            for timer in list(await session.scalars(query)):
+                outcomes[timer.id] = await _run_in_batch(session, timer, registry, clock)
+    except Exception:
+        # A handler failed (or the shared commit did): the whole transaction is rolled back, so
+        # nothing of it happened, and each timer runs again on its own, failing only for itself.
+        log.warning("a batch of %d timers failed; running them one by one", len(ids), exc_info=True)
+        return {i: await run_timer(db, i, registry, clock) for i in ids}
+    seconds = (time.perf_counter() - began) / max(1, len(ids))
+    for timer_id in ids:
+        outcome = outcomes.setdefault(timer_id, "skipped")
+        facts = seen.get(timer_id)
+        if facts is not None:
+            timer_metrics.observe(
+                timer_id,
+                facts.kind,
+                as_utc(facts.due_at),
+                started,
+                outcome=outcome,
+                seconds=seconds,
+                key=facts.key,
+                payload=dict(facts.payload or {}),
+            )
+    return outcomes
+
+
+async def _run_in_batch(session: AsyncSession, timer: Timer, registry: TimerRegistry, clock: Clock) -> str:
+    if not _runnable(timer, clock):
+        return "skipped"
+    handler = registry.get(timer.kind)
+    if handler is None:
+        timer.status = "failed"
+        timer.last_error = f"no handler for timer kind {timer.kind!r}"
+        return "failed"
+    # Who a message is attributed to belongs to one unit of work, not to the batch.
+    session.info.pop("caused_by", None)
+    _settle(timer, await handler(session, timer, clock), clock)
+    return "done"
+
+
+def _settle(timer: Timer, fired: Fired | None, clock: Clock) -> None:
+    """Mark a timer whose handler ran: done, or pending again at the time it asked for."""
+    if fired is not None and fired.again_at is not None:
+        timer.due_at = fired.again_at
+        timer.status = "pending"
+        timer.attempts = 0
+    elif timer.status != "cancelled":
+        timer.status = "done"
+        timer.done_at = clock.now()
+    timer.claimed_until = None
+
+
+def _note_failure(timer: Timer, exc: Exception, clock: Clock) -> None:
+    """A failed run: retried later with back-off, given up after MAX_ATTEMPTS."""
+    timer.attempts += 1
+    timer.last_error = repr(exc)[:2000]
+    if timer.attempts >= MAX_ATTEMPTS:
+        timer.status = "failed"
+    else:
+        timer.status = "pending"
+        timer.due_at = clock.now() + timedelta(seconds=min(600, 5 * 2**timer.attempts))
+    timer.claimed_until = None
+
+
+async def extend_claims(db: Database, timer_ids: Sequence[int], clock: Clock, lease: timedelta = CLAIM_LEASE) -> int:
+    """Renew the claims of a running batch (one statement); how many are still claimed."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(Timer)
+            .where(Timer.id.in_(list(timer_ids)), Timer.status == "claimed")
+            .values(claimed_until=clock.now() + lease)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+
+async def _batch_heartbeat(db: Database, ids: list[int], clock: Clock, lease: timedelta, every: float) -> None:
+    while True:
+        try:
+            if not await extend_claims(db, ids, clock, lease):
+                return
+        except Exception:
+            log.warning("could not renew the claims of a batch of %d timers", len(ids), exc_info=True)
+        await asyncio.sleep(every)
 
 
 async def extend_claim(db: Database, timer_id: int, clock: Clock, lease: timedelta = CLAIM_LEASE) -> bool:
@@ -324,6 +452,9 @@ async def next_due(db: Database) -> datetime | None:
 
 
 Transport = Callable[[int], Awaitable[None]]
+# Hands a whole claimed batch to one job (the worker's rq transport): one job per round of
+# claims instead of one per timer.
+BatchTransport = Callable[[list[int]], Awaitable[None]]
 
 
 class TimerPump:
@@ -336,9 +467,19 @@ class TimerPump:
     """
 
     def __init__(
-        self, db: Database, clock: Clock, transport: Transport, *, interval: float = 1.0, lease: timedelta = CLAIM_LEASE
+        self,
+        db: Database,
+        clock: Clock,
+        transport: Transport | None = None,
+        *,
+        batch_transport: BatchTransport | None = None,
+        interval: float = 1.0,
+        lease: timedelta = CLAIM_LEASE,
     ) -> None:
+        if (transport is None) == (batch_transport is None):
+            raise ValueError("give a transport or a batch_transport")
         self.db = db
+        self.batch_transport = batch_transport
         self.lease = lease
         self.clock = clock
         self.transport = transport
@@ -353,6 +494,11 @@ class TimerPump:
     async def pump_once(self) -> int:
         ids = await claim_due(self.db, self.clock, lease=self.lease)
         timer_metrics.CLAIMED.inc(len(ids))
+        if self.batch_transport is not None:
+            if ids:
+                await self.batch_transport(ids)
+            return len(ids)
+        assert self.transport is not None
         for timer_id in ids:
             await self.transport(timer_id)
         return len(ids)

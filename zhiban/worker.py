@@ -7,6 +7,7 @@ exactly one pump (FOR UPDATE SKIP LOCKED).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import threading
@@ -22,7 +23,7 @@ from records.clock import Clock, SystemClock
 from records.config import ConfigError, Settings
 from records.db import Database
 from records.migrate import upgrade
-from records.timers import TimerPump
+from records.timers import BatchTransport, TimerPump
 from zhiban import backlog, jobs
 from zhiban.wakeup import TIMERS, WakeBus
 
@@ -59,25 +60,54 @@ def rq_transport(queue: Queue, *, job_timeout: int = JOB_TIMEOUT_SECONDS):  # ty
     return enqueue
 
 
+def timers_job_id(timer_ids: list[int]) -> str:
+    """A batch's job id, from its timers: a batch claimed again after its claims lapsed while the
+    job waited (the pump claims in due order, so mostly the same set) is recognised as queued."""
+    digest = hashlib.blake2b(",".join(map(str, sorted(timer_ids))).encode(), digest_size=8).hexdigest()
+    return f"zhiban-timers-{min(timer_ids)}-{len(timer_ids)}-{digest}"
+
+
+def rq_batch_transport(queue: Queue, *, job_timeout: int = JOB_TIMEOUT_SECONDS) -> BatchTransport:
+    """The pump's transport in the worker: one rq job for each batch of claimed timers."""
+
+    async def enqueue(timer_ids: list[int]) -> None:
+        # Redis is only the carrier: if this job is lost, the claims lapse and are re-sent.
+        job_id = timers_job_id(timer_ids)
+        if _still_queued(queue, job_id):
+            return  # waiting its turn behind others; a second copy would only lengthen the queue
+        queue.enqueue(
+            "zhiban.jobs.fire_timers",
+            list(timer_ids),
+            job_id=job_id,
+            job_timeout=job_timeout,
+            result_ttl=600,
+            failure_ttl=86400,
+        )
+
+    return enqueue
+
+
 def _still_queued(queue: Queue, job_id: str) -> bool:
     """The job waits in the queue (one LPOS): not lost, not yet running."""
     return queue.get_job_position(job_id) is not None and Job.exists(job_id, connection=queue.connection)
 
 
 def timer_pump(settings: Settings, db: Database, queue: Queue, clock: Clock | None = None) -> TimerPump:
-    """The worker's pump: claims for `claim_lease_seconds`, which the running jobs renew."""
+    """The worker's pump: claims batches for `claim_lease_seconds`, which the running jobs renew."""
     return TimerPump(
         db,
         clock or SystemClock(),
-        rq_transport(queue),
+        batch_transport=rq_batch_transport(queue),
         interval=settings.worker.pump_interval_seconds,
         lease=timedelta(seconds=settings.worker.claim_lease_seconds),
     )
 
 
 def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.Event) -> None:
+    """The pump, in the process's one loop (jobs.worker_loop) beside the jobs it feeds."""
+
     async def main() -> None:
-        db = Database(settings.database_url)
+        db = jobs.runtime_db()
         pump = timer_pump(settings, db, queue)
         task = asyncio.create_task(pump.run())
         # The overdue-timer figures for Prometheus (zhiban.backlog), read where they are cleared.
@@ -89,9 +119,8 @@ def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.
         listener.cancel()
         sampler.cancel()
         await task
-        await db.dispose()
 
-    asyncio.run(main())
+    jobs.worker_loop().run(main())
 
 
 def _preload_voice(settings: Settings) -> None:

@@ -152,7 +152,7 @@ async def test_a_worker_process_counts_the_timer_it_ran(make_bot: MakeBot, make_
         assert value(samples, "zhiban_timers_fired_total", kind="reminder.fire", outcome="done") >= 1
         assert value(samples, "zhiban_timer_lateness_seconds_count", kind="reminder.fire") >= 1
         assert value(samples, "zhiban_timer_run_seconds_count", kind="reminder.fire") >= 1
-        assert value(samples, "zhiban_job_seconds_count", job="fire_timer") >= 1
+        assert value(samples, "zhiban_job_seconds_count", job="fire_timers") >= 1
         assert value(samples, "zhiban_timers_claimed_total") >= 1
         assert ("zhiban_timers_overdue", frozenset()) in samples
     finally:

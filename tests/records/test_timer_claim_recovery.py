@@ -18,7 +18,7 @@ from records.config import Settings
 from records.db import Database
 from records.models import Timer
 from records.timers import Fired, TimerRegistry, claim_due, run_claimed
-from zhiban.worker import timer_pump
+from zhiban.worker import timer_pump, timers_job_id
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 # What a grade I order allows for its acknowledgement: a lost job must cost far less.
@@ -59,7 +59,7 @@ async def test_a_timer_whose_job_was_flushed_is_queued_again_within_seconds(db: 
     assert await pump.pump_once() == 0  # not yet: another worker may be about to start it
     clock.advance(lease / 2 + timedelta(seconds=1))
     assert await pump.pump_once() == 1, "the lost job was not noticed after the short lease"
-    assert queue.count == 1 and queue.job_ids == [f"zhiban-timer-{timer_id}"]
+    assert queue.count == 1 and queue.job_ids == [timers_job_id([timer_id])]
     assert lease + timedelta(seconds=1) < timedelta(seconds=15) < ACK_WINDOW
 
 
