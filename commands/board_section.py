@@ -123,3 +123,8 @@ class Section:
 
 #: A feature's source of one section: ``fn(session, viewer, now)``; ``now`` is aware (UTC).
 BoardSection = Callable[[AsyncSession, Viewer, datetime], Awaitable[Section]]
+
+
+#: Who leads the duty shift at a time (None: nobody rostered): the emergency feature's roster,
+#: handed by the wiring to the board feature, which DMs them the morning briefing.
+DutyLeader = Callable[[AsyncSession, datetime], Awaitable[str | None]]

@@ -182,3 +182,9 @@ async def duty_section(session: AsyncSession, viewer: Viewer, now: datetime) -> 
             await _handover_line(session, as_utc(shift.starts_at), lang),
         )
     return Section(key="duty", title=tr("board.duty.title", lang), lines=lines, empty=tr("board.duty.empty", lang))
+
+
+async def duty_leader_now(session: AsyncSession, now: datetime) -> str | None:
+    """Who leads the shift on duty at ``now`` (the briefing's duty leader), if anyone."""
+    shift = await roster.shift_at(session, now)
+    return shift.leader if shift is not None else None

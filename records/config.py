@@ -257,6 +257,20 @@ class ApprovalsSettings(_Section):
     templates: dict[str, list[ApprovalTemplateStep]] = Field(default_factory=_default_approval_templates)
 
 
+class BoardSettings(_Section):
+    """The board (一屏知全局) and the morning briefing DM'd to leaders and the duty leader."""
+
+    briefing: bool = True
+    # On working days (official holidays and 调休 from the calendar), at this time of the
+    # office's zone (default_tz).
+    briefing_time: str = "08:30"
+
+    @field_validator("briefing_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        return TasksSettings._clock(value)
+
+
 class ResponderRule(_Section):
     """Who joins an incident of these classes and grades (empty classes: every class)."""
 
@@ -328,6 +342,7 @@ class Settings(BaseSettings):
     tasks: TasksSettings = Field(default_factory=TasksSettings)
     meetings: MeetingsSettings = Field(default_factory=MeetingsSettings)
     approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
+    board: BoardSettings = Field(default_factory=BoardSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     # Role name → Matrix user ids, e.g. leader = ["@zhang:office.example"].
     roles: dict[str, list[str]] = Field(default_factory=dict)

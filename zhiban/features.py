@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from commands.approvals.feature import FEATURE as APPROVALS
 from commands.audit.feature import FEATURE as AUDIT
+from commands.board.feature import board_feature
 from commands.general.feature import FEATURE as GENERAL
 from commands.meetings.feature import FEATURE as MEETINGS
 from commands.plugin import Feature, VoiceFiler
 from commands.push.feature import FEATURE as PUSH
 from commands.tasks.feature import FEATURE as TASKS
 from commands.voice.feature import latest_transcript, voice_feature
+from emergency.board import duty_leader_now
 from emergency.feature import emergency_feature
 
 _OTHERS: list[Feature] = [
@@ -32,4 +34,11 @@ _OTHERS: list[Feature] = [
 VOICE_FILERS: tuple[VoiceFiler, ...] = tuple(filer for feature in _OTHERS for filer in feature.voice_filers)
 # `!search` asks the others' searchers too, in this order (a tie in score and time keeps it).
 SEARCHERS = tuple(searcher for feature in _OTHERS for searcher in feature.searchers)
-FEATURES: list[Feature] = [*_OTHERS, voice_feature(VOICE_FILERS, SEARCHERS)]
+# The board shows every feature's section (each scoped by its own rule) and knows none of them;
+# the morning briefing also goes to the duty leader the roster names.
+BOARD_SECTIONS = tuple(section for feature in _OTHERS for section in feature.board_sections)
+FEATURES: list[Feature] = [
+    *_OTHERS,
+    board_feature(BOARD_SECTIONS, duty_leader_now),
+    voice_feature(VOICE_FILERS, SEARCHERS),
+]

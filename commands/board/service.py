@@ -3,7 +3,7 @@
 ``board_for`` is the one function the chat cards, the morning briefing and the web board read;
 ``Board.as_json()`` is what the web board serves::
 
-    {"user": "@a:hs", "lang": "zh", "tz": "Asia/Shanghai", "at": "2026-12-03T08:30:00+08:00",
+    {"user": "@a:hs", "lang": "zh", "tz": "Asia/Shanghai", "now": "2026-12-03T08:30:00+08:00",
      "late": 2, "actionable": 3, "sections": [Section, ...]}
 
 (``Section`` as in commands.board_section; ``late`` counts items past due, ``actionable`` the
@@ -12,13 +12,21 @@ items the viewer may act on.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.board_section import BoardSection, Json, Section, Viewer, iso
+from notifications import signin
+from records import audit, outbox
+from records.clock import Clock
+from records.config import Settings
+
+#: The order sections are shown in, whatever order the features are listed in.
+ORDER = ("emergency", "duty", "approvals", "tasks", "meetings", "notices")
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,7 @@ class Board:
             "user": self.viewer.user_id,
             "lang": self.viewer.lang,
             "tz": tz,
-            "at": iso(self.at, tz),
+            "now": iso(self.at, tz),
             "late": self.late,
             "actionable": self.actionable,
             "sections": [section.as_json(tz) for section in self.sections],
@@ -57,4 +65,41 @@ async def board_for(session: AsyncSession, viewer: Viewer, now: datetime, sectio
     The sources run one after another: they share one session (one consistent read).
     """
     made = [await source(session, viewer, now) for source in sections]
+    made.sort(key=lambda section: ORDER.index(section.key) if section.key in ORDER else len(ORDER))
     return Board(viewer=viewer, at=now, sections=tuple(made))
+
+
+# -- chat: the card, the sign-in link ------------------------------------------------------------
+#: Stands in for the link in the stored row; the relay puts the link in only when it sends.
+LINK_PLACEHOLDER = "[sign-in link, removed from the record once sent]"
+#: Where the sign-in link lands (the server's /board page).
+BOARD_PATH = "/board"
+
+
+def card_ref(mode: str, room_id: str, user: str, day: date) -> str:
+    """One card per person, kind, room and day: asked again the same day, it is edited in place."""
+    return f"board:{mode}:{day.isoformat()}:{room_id}:{user}"
+
+
+async def edit_card(session: AsyncSession, ref: str, content: dict[str, Any]) -> bool:
+    """Replace the card already sent under ``ref`` (m.replace); False when there is none yet."""
+    if await outbox.latest_with_ref(session, ref) is None:
+        return False
+    await outbox.enqueue_edit(session, ref, content)
+    return True
+
+
+def board_url(settings: Settings) -> str:
+    return f"{settings.server.public_url.rstrip('/')}{BOARD_PATH}/"
+
+
+async def send_board_link(
+    session: AsyncSession, user: str, *, settings: Settings, clock: Clock, text: Callable[..., str]
+) -> None:
+    """A one-time sign-in link to the web board, by DM only (it signs in whoever opens it)."""
+    minutes = settings.push.signin_link_minutes
+    token = await signin.create_link(session, user, minutes=minutes, clock=clock)
+    url = f"{settings.server.public_url.rstrip('/')}/push/signin/{token}?next={BOARD_PATH}"
+    content = outbox.text_content(text("board.link.dm", minutes=minutes, url=LINK_PLACEHOLDER))
+    await outbox.enqueue(session, content, to_user=user, secrets={LINK_PLACEHOLDER: url})
+    await audit.record(session, actor=user, action="board.link", subject=user, clock=clock)

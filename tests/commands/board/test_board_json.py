@@ -34,7 +34,7 @@ async def test_the_board_is_plain_json_with_times_in_the_viewers_zone() -> None:
 
     data = board.as_json()
     assert json.loads(json.dumps(data)) == data
-    assert data["at"] == "2026-12-03T08:30:00+08:00"
+    assert data["now"] == "2026-12-03T08:30:00+08:00"
     assert (data["late"], data["actionable"]) == (1, 1)
     first = data["sections"][0]  # type: ignore[index]
     assert first["key"] == "approvals"  # type: ignore[index]
