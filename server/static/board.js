@@ -246,6 +246,14 @@ function itemNode(item) {
   return li;
 }
 
+// What burns first: emergencies, then what waits on the reader, then the day's facts.
+const ORDER = ["emergency", "approvals", "tasks", "meetings", "duty", "notices"];
+
+function ordered(sections) {
+  const rank = (s) => (ORDER.includes(s.key) ? ORDER.indexOf(s.key) : ORDER.length);
+  return [...sections].sort((a, b) => rank(a) - rank(b));
+}
+
 function render() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.getElementById("lang").textContent = lang === "zh" ? "EN" : "中文";
@@ -261,7 +269,7 @@ function render() {
     const when = new Date(snapshot.now).toLocaleString(lang === "zh" ? "zh-CN" : "en", { hour12: false });
     nodes.push(el("p", { className: "stale", textContent: t("stale", { time: when }) }));
   }
-  for (const section of snapshot.sections || []) {
+  for (const section of ordered(snapshot.sections || [])) {
     const items = section.items || [];
     const node = el("section", { className: `board board-${section.key}` });
     node.dataset.key = section.key;
