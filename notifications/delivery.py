@@ -9,12 +9,15 @@ subscription, and nothing else does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import push_metrics
@@ -51,6 +54,8 @@ _STATUS = {
     OutcomeKind.INVALID: "invalid",
     OutcomeKind.FAILED: "failed",
 }
+# Ids per IN (…) list when outcomes are recorded: well below SQLite's and asyncpg's limits.
+IN_CHUNK = 500
 # Durable back-off between timer rounds: 30 s, 1 min, 2 min … at most 10 min.
 ROUND_BASE = 30
 ROUND_MAX = 600
@@ -73,14 +78,35 @@ def sender_from(push: PushSettings) -> WebPushSender:
 
 @dataclass
 class PushRuntime:
-    """What the send timer needs from the outside world, resolved when it runs."""
+    """What the send timer needs from the outside world, resolved when it runs.
+
+    `keep_sender`: one sender per event loop for the process's lifetime (the worker's), so its
+    kept-alive TLS connections and VAPID tokens serve every notice instead of being opened
+    again for each; otherwise a fresh sender per run, closed after it.
+    """
 
     sender_factory: Callable[[], WebPushSender]
     defaults: Defaults = field(default_factory=Defaults)
+    keep_sender: bool = False
+    _senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WebPushSender] = field(
+        default_factory=weakref.WeakKeyDictionary, repr=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PushRuntime:
-        return cls(lambda: sender_from(settings.push), Defaults.of(settings))
+        return cls(lambda: sender_from(settings.push), Defaults.of(settings), keep_sender=True)
+
+    @asynccontextmanager
+    async def sender(self) -> AsyncIterator[WebPushSender]:
+        if not self.keep_sender:
+            async with self.sender_factory() as sender:
+                yield sender
+            return
+        loop = asyncio.get_running_loop()
+        kept = self._senders.get(loop)
+        if kept is None:
+            kept = self._senders[loop] = self.sender_factory()
+        yield kept
 
 
 def _round_delay(round_no: int, retry_after: float | None) -> float:
@@ -88,34 +114,56 @@ def _round_delay(round_no: int, retry_after: float | None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+@dataclass(frozen=True)
+class _Work:
+    """A delivery being sent, as read before sending (the timer holds the notice's claim)."""
+
+    delivery_id: int
+    subscription_id: int
+    attempts: int
+    endpoint: str
+
+
 async def send_notice(
-    db: Database, notice_id: int, runtime: PushRuntime, clock: Clock, *, round_no: int = 1
+    db: Database,
+    notice_id: int,
+    runtime: PushRuntime,
+    clock: Clock,
+    *,
+    round_no: int = 1,
+    deliveries: tuple[int, int] | None = None,
 ) -> datetime | None:
     """Send the pending pushes of one notice; returns when to try again, or None when done.
 
+    `deliveries` (first id, last id) limits the run to one part of a large fan-out, which
+    notify() splits over several timers so that the workers share it.
+
     Three short steps, so that no transaction is open while the push services answer:
-    read what is pending, send, then record the outcomes.
+    read what is pending, send, then record the outcomes (in bulk: one statement per kind of
+    change and per chunk, not two look-ups per message).
     """
     async with db.transaction() as session:
         notice = await session.get(Notice, notice_id)
         if notice is None:
             return None
         now = clock.now()
-        rows = list(
-            await session.execute(
-                select(Delivery, PushSubscription)
-                .outerjoin(PushSubscription, Delivery.subscription_id == PushSubscription.id)
-                .where(Delivery.notice_id == notice_id, Delivery.channel == "push", Delivery.status.in_(PENDING))
-                .order_by(Delivery.id)
-            )
+        query = (
+            select(Delivery, PushSubscription)
+            .outerjoin(PushSubscription, Delivery.subscription_id == PushSubscription.id)
+            .where(Delivery.notice_id == notice_id, Delivery.channel == "push", Delivery.status.in_(PENDING))
+            .order_by(Delivery.id)
         )
+        if deliveries is not None:
+            query = query.where(Delivery.id.between(*deliveries))
+        rows = list(await session.execute(query))
         if not rows:
             return None
         expired = now >= as_utc(notice.expires_at)
-        work: list[tuple[int, int]] = []  # (delivery id, subscription id)
+        work: list[_Work] = []
         items: list[PushItem] = []
         topic = topic_header(notice.topic)
         remaining = max(1, int((as_utc(notice.expires_at) - now).total_seconds()))
+        payloads: dict[str, bytes] = {}  # the same notice in the same language renders the same
         for delivery, sub in rows:
             delivery.updated_at = now
             if sub is None:
@@ -124,69 +172,113 @@ async def send_notice(
                 delivery.status, delivery.detail = "expired", "the notice's TTL ended before it could be sent"
                 push_metrics.count(sub.endpoint, "expired")
             else:
-                work.append((delivery.id, sub.id))
+                work.append(_Work(delivery.id, sub.id, delivery.attempts, sub.endpoint))
+                payload = payloads.get(delivery.lang)
+                if payload is None:
+                    payload = payloads[delivery.lang] = render(notice, delivery.lang, topic=topic)
                 items.append(
                     PushItem(
                         Subscription(sub.endpoint, sub.p256dh, sub.auth),
-                        render(notice, delivery.lang, topic=topic),
+                        payload,
                         ttl=remaining,
                         urgency=notice.urgency,
                         topic=topic,
                     )
                 )
+        expires_at = as_utc(notice.expires_at)
 
     outcomes: list[SendOutcome] = []
     if items:
-        async with runtime.sender_factory() as sender:
+        async with runtime.sender() as sender:
             outcomes = await sender.send_many(items)
 
-    retry_at: datetime | None = None
+    now = clock.now()
+    changes = [(w, _outcome_change(w, o, expires_at, now, round_no)) for w, o in zip(work, outcomes, strict=True)]
+    retry_at = min((change.retry_at for _, change in changes if change.retry_at is not None), default=None)
     async with db.transaction() as session:
         notice = await session.get(Notice, notice_id)
         if notice is None:
             return None
-        now = clock.now()
-        gone: set[int] = set()
-        for (delivery_id, sub_id), item, outcome in zip(work, items, outcomes, strict=True):
-            found = await session.get(Delivery, delivery_id)
-            if found is None:
-                continue
-            when = _record(found, await session.get(PushSubscription, sub_id), outcome, notice, now, round_no)
-            push_metrics.count(item.subscription.endpoint, found.status)
-            if found.status == "gone":
-                gone.add(sub_id)
-                found.subscription_id = None
-            if when is not None:
-                retry_at = when if retry_at is None else min(retry_at, when)
-        for sub_id in gone:
-            dead = await session.get(PushSubscription, sub_id)
-            if dead is not None:
-                await session.delete(dead)
-        await session.flush()
+        await _record_outcomes(session, changes, now)
         await _fallback_dms(session, notice, runtime.defaults, now)
+    for w, change in changes:
+        push_metrics.count(w.endpoint, change.status)
     outbox.wake_relay()
     return retry_at
 
 
-def _record(
-    delivery: Delivery, sub: PushSubscription | None, outcome: SendOutcome, notice: Notice, now: datetime, round_no: int
-) -> datetime | None:
-    delivery.attempts += outcome.attempts
-    delivery.status_code = outcome.status
-    delivery.detail = outcome.detail[:500] or None
-    delivery.updated_at = now
-    delivery.status = _STATUS[outcome.kind]
-    if outcome.kind is OutcomeKind.DELIVERED:
-        delivery.delivered_at = now
-        if sub is not None:
-            sub.last_ok_at = now
-        return None
+@dataclass(frozen=True)
+class _Change:
+    values: dict[str, object]
+    retry_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        return str(self.values["status"])
+
+
+def _outcome_change(w: _Work, outcome: SendOutcome, expires_at: datetime, now: datetime, round_no: int) -> _Change:
+    """The delivery's new columns after `outcome`, and when to try again (a retryable failure)."""
+    values: dict[str, object] = {
+        "attempts": w.attempts + outcome.attempts,
+        "status_code": outcome.status,
+        "detail": outcome.detail[:500] or None,
+        "updated_at": now,
+        "status": _STATUS[outcome.kind],
+        "delivered_at": now if outcome.kind is OutcomeKind.DELIVERED else None,
+    }
     if outcome.kind is OutcomeKind.FAILED:
         again = now + timedelta(seconds=_round_delay(round_no, outcome.retry_after))
-        if again < as_utc(notice.expires_at):
-            delivery.status = "retrying"
-            return again
-    return None
+        if again < expires_at:
+            values["status"] = "retrying"
+            return _Change(values, again)
+    return _Change(values)
+
+
+_deliveries = cast(Table, Delivery.__table__)
+_UPDATE_DELIVERY = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("delivery_id"))
+    .values(
+        attempts=bindparam("attempts"),
+        status_code=bindparam("status_code"),
+        detail=bindparam("detail"),
+        updated_at=bindparam("updated_at"),
+        status=bindparam("status"),
+        delivered_at=bindparam("delivered_at"),
+    )
+)
+
+
+async def _record_outcomes(session: AsyncSession, changes: list[tuple[_Work, _Change]], now: datetime) -> None:
+    """Write every delivery's outcome with one executemany; mark the subscriptions that worked and
+    delete those the push service said are gone (404/410, and only those), IN-chunk by chunk."""
+    if not changes:
+        return
+    await session.execute(_UPDATE_DELIVERY, [{"delivery_id": w.delivery_id, **change.values} for w, change in changes])
+    working = [w.subscription_id for w, change in changes if change.status == "delivered"]
+    gone = sorted({w.subscription_id for w, change in changes if change.status == "gone"})
+    for chunk in _chunks(working):
+        await session.execute(
+            update(PushSubscription).where(PushSubscription.id.in_(chunk)).values(last_ok_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    for chunk in _chunks(gone):
+        # The deliveries keep their record; only the dead subscription goes (its other
+        # deliveries lose the link, as the foreign key's SET NULL would do).
+        await session.execute(
+            update(Delivery).where(Delivery.subscription_id.in_(chunk)).values(subscription_id=None),
+            execution_options={"synchronize_session": False},
+        )
+        await session.execute(
+            delete(PushSubscription).where(PushSubscription.id.in_(chunk)),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _chunks(ids: list[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 async def _fallback_dms(session: AsyncSession, notice: Notice, defaults: Defaults, now: datetime) -> None:
@@ -210,7 +302,15 @@ def make_send_handler(runtime: Callable[[], PushRuntime]) -> IOTimerHandler:
 
     async def handle(db: Database, timer: Timer, clock: Clock) -> Fired | None:
         round_no = int(timer.payload.get("round", 1))
-        again = await send_notice(db, int(timer.payload["notice_id"]), runtime(), clock, round_no=round_no)
+        part = timer.payload.get("deliveries")
+        again = await send_notice(
+            db,
+            int(timer.payload["notice_id"]),
+            runtime(),
+            clock,
+            round_no=round_no,
+            deliveries=(int(part[0]), int(part[1])) if part else None,
+        )
         if again is None:
             return None
         timer.payload = {**timer.payload, "round": round_no + 1}
