@@ -222,6 +222,9 @@ class ApprovalTemplateStep(_Section):
     roles: list[str] = Field(default_factory=list)
     # The requester's own 拟稿 step: shown on the card, decided by nobody.
     drafter: bool = False
+    # Binding: a ✅ in chat does not decide it; the approver confirms on the phone with a
+    # passkey or a TOTP code (step-up, docs/security.md). 签发 of 发文 is binding by default.
+    confirm: bool = False
 
     @field_validator("mode")
     @classmethod
@@ -269,6 +272,20 @@ class BoardSettings(_Section):
     @classmethod
     def _clock(cls, value: str) -> str:
         return TasksSettings._clock(value)
+
+
+class StepUpSettings(_Section):
+    """Step-up confirmation of the decisions that bind (docs/security.md): a passkey or a TOTP code."""
+
+    # 签发 in a 发文 approval needs the confirmation (besides every template step with confirm = true).
+    sign_off: bool = True
+    # How long the link the bot answers with may be used, and wrong answers before it is locked.
+    minutes: Positive = 10
+    max_failures: Positive = 5
+    # The WebAuthn relying party: empty takes the host of server.public_url (passkeys are
+    # bound to it, so changing it later makes the registered passkeys unusable).
+    rp_id: str = ""
+    rp_name: str = "值班助手"
 
 
 class ResponderRule(_Section):
@@ -343,6 +360,7 @@ class Settings(BaseSettings):
     meetings: MeetingsSettings = Field(default_factory=MeetingsSettings)
     approvals: ApprovalsSettings = Field(default_factory=ApprovalsSettings)
     board: BoardSettings = Field(default_factory=BoardSettings)
+    stepup: StepUpSettings = Field(default_factory=StepUpSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     # Role name → Matrix user ids, e.g. leader = ["@zhang:office.example"].
     roles: dict[str, list[str]] = Field(default_factory=dict)

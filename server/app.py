@@ -25,6 +25,7 @@ from server.limits import BodySizeLimit
 from server.origin import SameOriginWrites
 from server.ratelimit import PerAddressLimit
 from server.state import PushState
+from server.stepup_routes import router as stepup_router
 
 GATEWAY_PATH = "/_matrix/push/"
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> Fa
     app.include_router(signin_routes.router)
     app.include_router(gateway_routes.router)
     app.include_router(pwa.router)
+    app.include_router(stepup_router)
     app.include_router(board.router)
     app.mount("/push/static", pwa.static_files(), name="push-static")
 

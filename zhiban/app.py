@@ -22,7 +22,7 @@ from zhiban.fsm_store import DatabaseStorage
 from zhiban.middlewares import ExactlyOnce, build_turn
 from zhiban.observe import Observed
 
-BASE_MODEL_MODULES = ["records.models"]
+BASE_MODEL_MODULES = ["records.models", "records.stepup"]
 
 
 def model_modules() -> list[str]:

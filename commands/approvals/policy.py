@@ -25,6 +25,9 @@ class ApprovalPolicy:
     stuck_after_hours: int = 24
     default_lang: str = "zh"
     default_tz: str = "Asia/Shanghai"
+    # Names of the binding steps (签发 …): approving them waits for a confirmation on the
+    # phone (records.stepup), fixed at the start like the rest.
+    confirm_steps: tuple[str, ...] = ()
 
     @property
     def remind_after(self) -> timedelta:
@@ -45,10 +48,30 @@ class ApprovalPolicy:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ApprovalPolicy:
         known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        if "confirm_steps" in known:
+            known["confirm_steps"] = tuple(known["confirm_steps"])
         return cls(**known)
 
+    def binding(self, step_name: str) -> bool:
+        return bool(step_name) and step_name in self.confirm_steps
 
-def policy_from_settings(settings: Settings) -> ApprovalPolicy:
+
+SIGN_OFF_TEMPLATE = "发文"
+SIGN_OFF_STEP = "签发"
+
+
+def confirm_steps(settings: Settings, template: str | None) -> tuple[str, ...]:
+    """The binding steps of a template: those marked confirm = true, and 签发 of 发文 while
+    stepup.sign_off is on. A chain typed in chat names no steps, so it binds none."""
+    if template is None:
+        return ()
+    names = [step.name for step in settings.approvals.templates.get(template, []) if step.confirm]
+    if settings.stepup.sign_off and template == SIGN_OFF_TEMPLATE:
+        names.append(SIGN_OFF_STEP)
+    return tuple(dict.fromkeys(names))
+
+
+def policy_from_settings(settings: Settings, template: str | None = None) -> ApprovalPolicy:
     """The rules a new approval is given, from the office's settings (records.config)."""
     section = settings.approvals
     return ApprovalPolicy(
@@ -58,4 +81,5 @@ def policy_from_settings(settings: Settings) -> ApprovalPolicy:
         stuck_after_hours=section.stuck_after_hours,
         default_lang=settings.default_lang,
         default_tz=settings.default_tz,
+        confirm_steps=confirm_steps(settings, template),
     )

@@ -197,6 +197,27 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "您已对 {code} 作出决定，决定不可更改。",
         "en": "You have already decided on {code}; a decision is final.",
     },
+    # -- step-up confirmation of a binding step (签发 …) -----------------------------------
+    "approval.confirm_needed": {
+        "zh": "{code} 的“{step}”需要在手机上用通行密钥或动态验证码确认，聊天中的同意不算数。",
+        "en": "'{step}' of {code} must be confirmed on your phone with a passkey or a one-time code; "
+        "approving in chat does not decide it.",
+    },
+    "approval.confirm_link": {
+        "zh": "{code} 的“{step}”需要在手机上确认，尚未作出决定。在手机上确认{step}：{link}（{minutes} 分钟内有效）。",
+        "en": "'{step}' of {code} must be confirmed on your phone; nothing is decided yet. "
+        "Confirm '{step}' on your phone: {link} (valid for {minutes} minutes).",
+    },
+    "approval.confirm_link_html": {
+        "zh": "{code} 的“{step}”需要在手机上确认，尚未作出决定。"
+        '<a href="{link}">在手机上确认{step}</a>（{minutes} 分钟内有效）。',
+        "en": "'{step}' of {code} must be confirmed on your phone; nothing is decided yet. "
+        "<a href=\"{link}\">Confirm '{step}' on your phone</a> (valid for {minutes} minutes).",
+    },
+    "approval.confirm_moved_on": {
+        "zh": "{code} 已不在您确认的这一步，确认未生效。",
+        "en": "{code} has moved on from the step you confirmed; the confirmation did nothing.",
+    },
     "approval.step_already_done": {
         "zh": "{code} 的第 {n} 步已由他人处理，无需您再审批。",
         "en": "Step {n} of {code} was already decided by someone else; nothing more to do.",
@@ -279,6 +300,10 @@ _OWN: dict[str, dict[str, str]] = {
     "approval.notice_closed_by": {
         "zh": "☑️ 审批 {code}「{title}」（{step}）已由 {user} 处理（{decision}），无需您再操作。",
         "en": '☑️ Approval {code} "{title}" ({step}) was handled by {user} ({decision}); nothing more to do.',
+    },
+    "approval.notice_decided": {
+        "zh": "☑️ 审批 {code}「{title}」（{step}）：您已{decision}，无需再操作。",
+        "en": '☑️ Approval {code} "{title}" ({step}): you {decision}; nothing more to do.',
     },
     "approval.notice_withdrawn": {
         "zh": "↩️ 审批 {code}「{title}」已撤回，无需您再操作。",

@@ -12,11 +12,11 @@ from fastapi import FastAPI
 
 
 @asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Yield the base URL (http://127.0.0.1:<port>) while uvicorn serves `app`."""
+async def serve(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
+    """Yield the base URL (http://127.0.0.1:<port>) while uvicorn serves `app`; `port` 0 takes a free one."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -30,3 +30,10 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server whose public URL must be known before it starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

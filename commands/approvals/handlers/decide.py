@@ -14,6 +14,7 @@ from bot.filters import FilterResult, is_typed, parsed_command
 from bot.types import Event
 from commands import prompts
 from commands.approvals import render, service
+from commands.approvals.handlers.confirm import ask_confirmation
 from commands.approvals.handlers.named import approval_of, visible
 from commands.approvals.handlers.start import CANCEL
 from commands.cards import on_card
@@ -40,7 +41,11 @@ def outcome_text(outcome: service.Outcome, turn: Turn, actor: str, opinion: str)
 
 
 async def _decide(message: Message, turn: Turn, approval_id: int, approve: bool, opinion: str) -> None:
-    outcome = await service.decide(turn.session, approval_id, message.sender, approve, opinion, turn.clock)
+    try:
+        outcome = await service.decide(turn.session, approval_id, message.sender, approve, opinion, turn.clock)
+    except service.ConfirmationNeeded as needed:
+        await message.reply(*await ask_confirmation(turn, needed, message.sender, opinion))
+        return
     await message.reply(outcome_text(outcome, turn, message.sender, opinion))
 
 
@@ -95,7 +100,12 @@ async def decide_by_reaction(reaction: ReactionEvent, approval_id: int, turn: Tu
         await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
     if reaction.key.replace("\ufe0f", "") == "✅":
-        outcome = await service.decide(turn.session, approval_id, reaction.sender, True, "", turn.clock)
+        try:
+            outcome = await service.decide(turn.session, approval_id, reaction.sender, True, "", turn.clock)
+        except service.ConfirmationNeeded as needed:
+            text, formatted = await ask_confirmation(turn, needed, reaction.sender, "")
+            await reaction.outbound.send(reaction.room_id, outbox.text_content(text, formatted))
+            return
         if reaction.is_dm:  # in the room, the edited card is the answer
             await say(outcome_text(outcome, turn, reaction.sender, ""))
         return

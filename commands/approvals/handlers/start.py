@@ -134,7 +134,7 @@ async def _start(
         cc=cc,
         lang=turn.lang,
         tz=turn.tz,
-        policy=policy_from_settings(turn.settings),
+        policy=policy_from_settings(turn.settings, template),
     )
     loaded = await service.load_steps(turn.session, approval.id)
     content = render.card_content(approval, loaded, now=turn.clock.now())

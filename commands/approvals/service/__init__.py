@@ -14,6 +14,7 @@ from commands.approvals.models import Step
 from commands.approvals.service.changes import (
     MAX_TEXT,
     MAX_TITLE,
+    ConfirmationNeeded,
     Outcome,
     add_signer,
     check_turn,
@@ -45,6 +46,7 @@ __all__ = [
     "MAX_TEXT",
     "MAX_TITLE",
     "REMIND",
+    "ConfirmationNeeded",
     "Outcome",
     "Step",
     "active_step",

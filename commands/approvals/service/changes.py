@@ -176,16 +176,45 @@ async def check_turn(session: AsyncSession, approval_id: int, actor: str) -> App
     return approval
 
 
+class ConfirmationNeeded(NotAllowed):
+    """Approving a binding step (签发 …) waits for a passkey or TOTP confirmation on the phone.
+
+    Raised before anything changes; the chat adapter answers with the confirmation link, any
+    other caller gets the plain refusal of its text key."""
+
+    def __init__(self, approval: Approval, step: Step) -> None:
+        super().__init__("approval.confirm_needed", code=approval.code, step=step.label)
+        self.approval = approval
+        self.step = step
+
+
 async def decide(
-    session: AsyncSession, approval_id: int, actor: str, approve: bool, opinion: str, clock: Clock
+    session: AsyncSession,
+    approval_id: int,
+    actor: str,
+    approve: bool,
+    opinion: str,
+    clock: Clock,
+    *,
+    confirmed_with: str | None = None,
+    at_position: int | None = None,
 ) -> Outcome:
-    """Approve (同意) or reject (驳回) as a current approver; a rejection needs a reason."""
+    """Approve (同意) or reject (驳回) as a current approver; a rejection needs a reason.
+
+    Approving a binding step needs `confirmed_with`: the credential that confirmed it (a
+    passkey's id or "totp"), given only by the step-up page. `at_position` refuses the
+    decision if the approval has moved on from the step that was confirmed."""
     opinion = opinion.strip()[:MAX_TEXT]
     approval = await lock(session, approval_id)
     steps = await load_steps(session, approval_id)
     step, mine = my_turn(approval, steps, actor)
+    if at_position is not None and step.row.position != at_position:
+        raise NotAllowed("approval.confirm_moved_on", code=approval.code)
     if not approve and not opinion:
         raise DomainError("approval.need_reason", code=approval.code)
+    binding = approve and ApprovalPolicy.from_dict(approval.policy).binding(step.row.name)
+    if binding and confirmed_with is None:
+        raise ConfirmationNeeded(approval, step)
     now = clock.now()
     mine.decision = APPROVE if approve else REJECT
     mine.opinion = opinion
@@ -197,7 +226,8 @@ async def decide(
         actor=actor,
         action=f"approval.{mine.decision}",
         subject=approval.code,
-        data={"step": label, "position": step.row.position, "opinion": opinion},
+        data={"step": label, "position": step.row.position, "opinion": opinion}
+        | ({"confirmed_with": confirmed_with} if confirmed_with is not None else {}),
         clock=clock,
     )
     policy = ApprovalPolicy.from_dict(approval.policy)

@@ -1,0 +1,51 @@
+"""A ✅ on a binding step (签发 …) does not decide: it opens a step-up request and answers
+with the link to the confirmation page, where a passkey or a TOTP code completes it
+(records.stepup; the page is server/stepup_routes.py, the completion zhiban/stepup_wiring.py)."""
+
+from __future__ import annotations
+
+import html
+
+from commands.approvals import service
+from commands.turn import Turn
+from records import audit, stepup
+
+KIND = "approval"
+
+
+async def ask_confirmation(turn: Turn, needed: service.ConfirmationNeeded, actor: str, opinion: str) -> tuple[str, str]:
+    """Open the request and return the answer (plain text, HTML) with its link."""
+    approval, step = needed.approval, needed.step
+    minutes = turn.settings.stepup.minutes
+    token = await stepup.open_request(
+        turn.session,
+        user_id=actor,
+        kind=KIND,
+        record_id=approval.id,
+        subject=approval.code,
+        title=approval.title,
+        step=step.label,
+        step_position=step.row.position,
+        opinion=opinion.strip()[: service.MAX_TEXT],
+        lang=turn.lang,
+        minutes=minutes,
+        clock=turn.clock,
+    )
+    await audit.record(
+        turn.session,
+        actor=actor,
+        action="approval.confirm_asked",
+        subject=approval.code,
+        data={"step": step.label, "position": step.row.position, "minutes": minutes},
+        clock=turn.clock,
+    )
+    link = stepup.confirm_url(turn.settings.server.public_url, token)
+    text = turn.t("approval.confirm_link", code=approval.code, step=step.label, link=link, minutes=minutes)
+    formatted = turn.t(
+        "approval.confirm_link_html",
+        code=html.escape(approval.code),
+        step=html.escape(step.label),
+        link=html.escape(link, quote=True),
+        minutes=minutes,
+    )
+    return text, formatted

@@ -1,0 +1,184 @@
+"""Step-up confirmation: the decisions that bind (签发 …) wait for a passkey or a TOTP code.
+
+Chat identity alone is weak for a signature (a phone left unlocked, a session stolen). A
+feature that meets a binding step opens a *request* here instead of deciding: who is asked,
+which record and step, the opinion they gave, an expiry; the web page (server/) completes it
+once the person proves presence with a passkey (WebAuthn) or a TOTP code. The request is
+single use, and only a hash of its token (the secret in the link) is stored.
+
+This module is the shared ground between the feature that asks and the page that confirms:
+tables and small state changes only; the WebAuthn and TOTP checks live in server/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from records.clock import Clock, as_utc
+from records.db import Base, UTCDateTime
+from records.models import BigId
+
+TOKEN_BYTES = 24
+# How the audit entry names a TOTP confirmation (a passkey is named by its credential id).
+TOTP = "totp"
+
+
+class StepUpRequest(Base):
+    """A binding decision waiting for its confirmation on the phone."""
+
+    __tablename__ = "stepup_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # "approval"
+    record_id: Mapped[int] = mapped_column(BigId)
+    # What the page shows: "A12", the record's title, the step's name ("签发").
+    subject: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text, default="")
+    step: Mapped[str] = mapped_column(String(64), default="")
+    step_position: Mapped[int] = mapped_column(Integer, default=0)
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The WebAuthn challenge handed out for this request (base64url); cleared when an answer
+    # is checked, so that one challenge is answered at most once.
+    challenge: Mapped[str | None] = mapped_column(String(128))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PasskeyCredential(Base):
+    """A passkey registered from the /security page (WebAuthn public key credential)."""
+
+    __tablename__ = "stepup_passkeys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1024))  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE
+    sign_count: Mapped[int] = mapped_column(BigId, default=0)
+    transports: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_stepup_passkeys_credential_id", "credential_id", unique=True),)
+
+
+class TotpSecret(Base):
+    """A person's TOTP secret (the fallback for phones without passkeys)."""
+
+    __tablename__ = "stepup_totp"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Null until a first code proves the authenticator app holds the secret.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time step of the last code accepted: a code is never accepted twice.
+    last_step: Mapped[int] = mapped_column(BigId, default=0)
+
+
+class RegistrationChallenge(Base):
+    """The challenge of a passkey registration under way (one per person; the newest wins)."""
+
+    __tablename__ = "stepup_registrations"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+async def open_request(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    kind: str,
+    record_id: int,
+    subject: str,
+    title: str,
+    step: str,
+    step_position: int,
+    opinion: str,
+    lang: str,
+    minutes: int,
+    clock: Clock,
+) -> str:
+    """Store a request and return its token (the secret part of the link)."""
+    now = clock.now()
+    # Requests a day past their expiry help nobody; keep the table small.
+    await session.execute(delete(StepUpRequest).where(StepUpRequest.expires_at < now - timedelta(days=1)))
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        StepUpRequest(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            kind=kind,
+            record_id=record_id,
+            subject=subject,
+            title=title,
+            step=step,
+            step_position=step_position,
+            opinion=opinion,
+            lang=lang,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+            failures=0,
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def find_request(session: AsyncSession, token: str, *, for_update: bool = False) -> StepUpRequest | None:
+    if not token or len(token) > 128:
+        return None
+    query = select(StepUpRequest).where(StepUpRequest.token_hash == token_hash(token))
+    if for_update:
+        query = query.with_for_update()
+    found: StepUpRequest | None = await session.scalar(query)
+    return found
+
+
+def request_state(request: StepUpRequest, now: datetime, max_failures: int) -> str:
+    """ "open", or why the request can no longer be confirmed: "used", "expired", "locked"."""
+    if request.used_at is not None:
+        return "used"
+    if now >= as_utc(request.expires_at):
+        return "expired"
+    if request.failures >= max_failures:
+        return "locked"
+    return "open"
+
+
+async def passkeys_of(session: AsyncSession, user_id: str) -> list[PasskeyCredential]:
+    rows = await session.scalars(
+        select(PasskeyCredential).where(PasskeyCredential.user_id == user_id).order_by(PasskeyCredential.id)
+    )
+    return list(rows)
+
+
+async def totp_of(session: AsyncSession, user_id: str) -> TotpSecret | None:
+    found: TotpSecret | None = await session.get(TotpSecret, user_id, with_for_update=True)
+    return found
+
+
+# The page that confirms a request (server/), and the link the chat answers with.
+CONFIRM_PATH = "/confirm/"
+
+
+def confirm_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}{CONFIRM_PATH}{token}"

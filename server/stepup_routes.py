@@ -1,0 +1,388 @@
+"""Step-up pages: /security registers a passkey or a TOTP authenticator; /confirm/<token>
+completes a binding decision (签发 …) with one of them.
+
+Both need the signed-in browser session of the push page, and the confirmation page only
+serves the person the request names. Only a verified answer completes the request, once:
+the request row is locked, its challenge cleared when an answer is checked (a replayed
+assertion meets no challenge), a passkey's sign count must grow, a TOTP code works once,
+and after `stepup.max_failures` wrong answers the request is locked. Every enrolment, refusal
+and confirmation is audited.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from records import audit, stepup
+from records.clock import as_utc
+from records.stepup import PasskeyCredential, RegistrationChallenge, StepUpRequest, TotpSecret
+from server import stepup as checks
+from server.errors import ApiError
+from server.session import current_user, optional_user
+from server.state import PushState, push_state
+
+router = APIRouter(tags=["step-up"])
+
+User = Annotated[str, Depends(current_user)]
+State = Annotated[PushState, Depends(push_state)]
+
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+_REGISTRATION_MINUTES = 5
+
+# Why a request cannot be confirmed, as the page says it (zh, en).
+_CLOSED = {
+    "unknown": ("确认链接无效。", "This confirmation link is not valid."),
+    "used": (
+        "这项确认已完成或已失效，每个链接只能用一次。",
+        "This confirmation is done or void; each link works once.",
+    ),
+    "expired": (
+        "确认链接已过期。请在聊天中重新同意，获取新链接。",
+        "This link has expired. Approve again in chat for a new one.",
+    ),
+    "locked": (
+        "错误次数过多，这个确认链接已锁定。请在聊天中重新同意，获取新链接。",
+        "Too many wrong answers: this link is locked. Approve again in chat for a new one.",
+    ),
+    "other": ("这个确认链接不是给您的。", "This confirmation link is not for you."),
+}
+_SIGN_IN = (
+    "请先在聊天中发送 !推送，用手机打开登录链接，再打开本页。",
+    "Send !push in chat first, open the sign-in link on this phone, then this page.",
+)
+
+
+def _page(title: str, body: str, status: int = 200, *, lang: str = "zh") -> HTMLResponse:
+    # Both languages are on the page; `lang` picks the one the script's messages speak.
+    document = f"""<!doctype html>
+<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="/push/static/style.css">
+<link rel="stylesheet" href="/push/static/stepup.css">
+</head><body><main class="card">{body}</main>
+<script src="/push/static/stepup.js"></script>
+</body></html>"""
+    return HTMLResponse(document, status_code=status, headers=_HEADERS)
+
+
+def _note(zh_en: tuple[str, str], reason: str, status: int) -> HTMLResponse:
+    zh, en = zh_en
+    body = f'<h1>值班助手</h1><p class="error" data-reason="{reason}">{zh}</p><p lang="en">{en}</p>'
+    return _page("值班助手 Zhiban", body, status)
+
+
+# -- /security: registering a passkey or a TOTP authenticator ---------------------------
+@router.get("/security", include_in_schema=False)
+async def security_page(request: Request, state: State) -> Response:
+    user = await optional_user(request)
+    if user is None:
+        return _note(_SIGN_IN, "signed_out", 401)
+    async with state.db.reading() as session:
+        passkeys = await stepup.passkeys_of(session, user)
+        totp = await session.get(TotpSecret, user)
+    has_totp = totp is not None and totp.confirmed_at is not None
+    return _page(
+        "安全设置 Security",
+        f"""<h1>安全设置</h1>
+<p>签发等重要决定需要在手机上确认。添加通行密钥（本机屏幕锁或指纹）；手机不支持时，用动态验证码。</p>
+<p lang="en">Binding decisions such as 签发 are confirmed on your phone: add a passkey (this phone's screen lock or fingerprint), or a one-time code app where passkeys are not available.</p>
+<section id="security" data-user="{html.escape(user)}" data-passkeys="{len(passkeys)}" data-totp="{int(has_totp)}">
+<h2>通行密钥 Passkeys</h2>
+<p id="passkey-count">已添加 {len(passkeys)} 个。 <span lang="en">Added: {len(passkeys)}.</span></p>
+<button class="primary" id="add-passkey" type="button">添加通行密钥 / Add a passkey</button>
+<h2>动态验证码 One-time codes</h2>
+<p id="totp-state">{"已开启。" if has_totp else "未开启。"} <span lang="en">{"On." if has_totp else "Off."}</span></p>
+<button class="secondary" id="start-totp" type="button">设置动态验证码 / Set up codes</button>
+<div id="totp-setup" hidden>
+<p>在验证器应用中添加此密钥，或打开下面的链接，然后输入应用显示的 6 位数字。</p>
+<p lang="en">Add this key to an authenticator app, or open the link below, then enter the 6 digits it shows.</p>
+<p><code id="totp-secret"></code></p>
+<p><a id="totp-uri" href="#">otpauth</a></p>
+<input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6">
+<button class="primary" id="confirm-totp" type="button">确认 / Confirm</button>
+</div>
+</section>
+<p id="status" role="status"></p>""",
+    )
+
+
+@router.post("/security/passkey/options")
+async def passkey_registration_options(user: User, state: State) -> Response:
+    rp = checks.RelyingParty.from_settings(state.settings)
+    async with state.db.transaction() as session:
+        existing = await stepup.passkeys_of(session, user)
+        options, challenge = checks.registration_options(rp, user, user, existing)
+        await session.execute(delete(RegistrationChallenge).where(RegistrationChallenge.user_id == user))
+        session.add(
+            RegistrationChallenge(
+                user_id=user,
+                challenge=challenge,
+                expires_at=state.clock.now() + timedelta(minutes=_REGISTRATION_MINUTES),
+            )
+        )
+    return Response(options, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/security/passkey")
+async def passkey_register(
+    user: User, state: State, credential: Annotated[dict[str, Any], Body(embed=True)]
+) -> JSONResponse:
+    rp = checks.RelyingParty.from_settings(state.settings)
+    async with state.db.transaction() as session:
+        pending = await session.get(RegistrationChallenge, user, with_for_update=True)
+        if pending is None or state.clock.now() >= as_utc(pending.expires_at):
+            raise ApiError(409, "no_challenge", "start again: the registration has expired or was used")
+        challenge = pending.challenge
+        await session.delete(pending)  # one challenge, one answer
+        try:
+            credential_id, public_key, sign_count = checks.verify_registration(rp, credential, challenge)
+        except checks.CheckFailed as exc:
+            await audit.record(
+                session,
+                actor=user,
+                action="stepup.passkey_refused",
+                subject=user,
+                data={"why": str(exc)[:200]},
+                clock=state.clock,
+            )
+            raise _refused("the passkey could not be verified") from None
+        taken = await session.scalar(select(PasskeyCredential).where(PasskeyCredential.credential_id == credential_id))
+        if taken is not None:
+            raise ApiError(409, "already_registered", "this passkey is already registered")
+        transports = (
+            credential.get("response", {}).get("transports", []) if isinstance(credential.get("response"), dict) else []
+        )
+        session.add(
+            PasskeyCredential(
+                user_id=user,
+                credential_id=credential_id,
+                public_key=public_key,
+                sign_count=sign_count,
+                transports=[t for t in transports if isinstance(t, str)][:8],
+                name="",
+                created_at=state.clock.now(),
+            )
+        )
+        await audit.record(
+            session,
+            actor=user,
+            action="stepup.passkey_add",
+            subject=user,
+            data={"credential": credential_id},
+            clock=state.clock,
+        )
+    return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/security/totp")
+async def totp_start(user: User, state: State) -> JSONResponse:
+    """A fresh secret, shown once; it replaces the old one only when a first code confirms it."""
+    secret = checks.new_totp_secret()
+    async with state.db.transaction() as session:
+        row = await stepup.totp_of(session, user)
+        if row is not None and row.confirmed_at is not None:
+            raise ApiError(409, "totp_on", "one-time codes are already on for this account")
+        if row is None:
+            session.add(TotpSecret(user_id=user, secret=secret, created_at=state.clock.now(), last_step=0))
+        else:
+            row.secret, row.created_at = secret, state.clock.now()
+    uri = checks.totp_uri(secret, user, state.settings.stepup.rp_name)
+    return JSONResponse({"secret": secret, "uri": uri}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/security/totp/confirm")
+async def totp_confirm(user: User, state: State, code: Annotated[str, Body(embed=True, max_length=16)]) -> JSONResponse:
+    async with state.db.transaction() as session:
+        row = await stepup.totp_of(session, user)
+        if row is None or row.confirmed_at is not None:
+            raise ApiError(409, "no_setup", "start the set-up first")
+        try:
+            row.last_step = checks.check_totp(row, code, state.clock.now())
+        except checks.CheckFailed:
+            raise _refused("the code is not right; try the newest one") from None
+        row.confirmed_at = state.clock.now()
+        await audit.record(session, actor=user, action="stepup.totp_add", subject=user, clock=state.clock)
+    return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+
+
+# -- /confirm/<token>: completing a binding decision ------------------------------------
+async def _open_request(session: AsyncSession, token: str, user: str, state: PushState) -> StepUpRequest:
+    """The request, locked, if `user` may still answer it; else the reason as an ApiError."""
+    found = await stepup.find_request(session, token, for_update=True)
+    if found is None:
+        raise ApiError(404, "unknown", _CLOSED["unknown"][1])
+    if found.user_id != user:
+        raise ApiError(403, "other", _CLOSED["other"][1])
+    reason = stepup.request_state(found, state.clock.now(), state.settings.stepup.max_failures)
+    if reason != "open":
+        raise ApiError(410, reason, _CLOSED[reason][1])
+    return found
+
+
+def _refused(message: str) -> ApiError:
+    return ApiError(403, "refused", message)
+
+
+async def _fail(session: AsyncSession, found: StepUpRequest, how: str, why: str, state: PushState) -> None:
+    found.failures += 1
+    await audit.record(
+        session,
+        actor=found.user_id,
+        action="stepup.refused",
+        subject=found.subject,
+        data={"step": found.step, "how": how, "why": why[:200], "failures": found.failures},
+        clock=state.clock,
+    )
+
+
+@router.get("/confirm/{token}", include_in_schema=False)
+async def confirm_page(request: Request, token: str, state: State) -> Response:
+    user = await optional_user(request)
+    if user is None:
+        return _note(_SIGN_IN, "signed_out", 401)
+    async with state.db.reading() as session:
+        found = await stepup.find_request(session, token)
+        passkeys = await stepup.passkeys_of(session, user) if found is not None else []
+        totp = await session.get(TotpSecret, user)
+    if found is None:
+        return _note(_CLOSED["unknown"], "unknown", 404)
+    if found.user_id != user:
+        return _note(_CLOSED["other"], "other", 403)
+    reason = stepup.request_state(found, state.clock.now(), state.settings.stepup.max_failures)
+    if reason != "open":
+        return _note(_CLOSED[reason], reason, 410)
+    has_totp = totp is not None and totp.confirmed_at is not None
+    opinion = f"<p>意见 Opinion：{html.escape(found.opinion)}</p>" if found.opinion else ""
+    step = html.escape(found.step)
+    passkey_part = (
+        f'<button class="primary" id="use-passkey" type="button">用通行密钥确认{step} / Confirm with a passkey</button>'
+        if passkeys
+        else '<p>还没有通行密钥。<a href="/security">去添加</a>。 <span lang="en">No passkey yet: <a href="/security">add one</a>.</span></p>'
+    )
+    totp_part = (
+        """<p>或输入验证器应用中的 6 位动态验证码： <span lang="en">Or the 6-digit code of your authenticator app:</span></p>
+<input id="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6">
+<button class="secondary" id="use-totp" type="button">用动态验证码确认 / Confirm with the code</button>"""
+        if has_totp
+        else ""
+    )
+    return _page(
+        f"确认{found.step} Confirm",
+        f"""<h1>确认{step}</h1>
+<section id="confirm" data-token="{html.escape(token)}" data-state="open">
+<p><b>{html.escape(found.subject)}</b> {html.escape(found.title)}</p>
+<p>环节 Step：{step}</p>{opinion}
+<p>确认后即以您的名义同意，不可撤回。 <span lang="en">Confirming approves in your name; it cannot be undone.</span></p>
+{passkey_part}
+{totp_part}
+</section>
+<p id="status" role="status"></p>""",
+        lang=found.lang,
+    )
+
+
+@router.post("/confirm/{token}/options")
+async def confirm_options(token: str, user: User, state: State) -> Response:
+    rp = checks.RelyingParty.from_settings(state.settings)
+    async with state.db.transaction() as session:
+        found = await _open_request(session, token, user, state)
+        passkeys = await stepup.passkeys_of(session, user)
+        if not passkeys:
+            raise ApiError(409, "no_passkey", "no passkey is registered: add one on /security")
+        options, found.challenge = checks.authentication_options(rp, passkeys)
+    return Response(options, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def _complete(
+    session: AsyncSession, found: StepUpRequest, credential: str, request: Request, state: PushState
+) -> str | None:
+    """Mark the request used and do what it asked; the reason it could not be done, or None.
+    The request is used up either way: a decision that can no longer be made stays unmade."""
+    completion: checks.Completion | None = getattr(request.app.state, "step_completion", None)
+    if completion is None:
+        raise ApiError(503, "not_configured", "this server cannot complete confirmations")
+    found.used_at = state.clock.now()
+    why = await completion(session, found, credential, state.clock)
+    await audit.record(
+        session,
+        actor=found.user_id,
+        action="stepup.confirmed" if why is None else "stepup.void",
+        subject=found.subject,
+        data={"step": found.step, "credential": credential} | ({"why": why} if why else {}),
+        clock=state.clock,
+    )
+    return why
+
+
+def _answer(found: StepUpRequest, failed: bool, why: str | None) -> JSONResponse:
+    if failed:
+        raise _refused("the answer was not accepted; nothing was decided")
+    if why is not None:
+        raise ApiError(409, "void", why)
+    return JSONResponse(
+        {"ok": True, "subject": found.subject, "step": found.step}, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.post("/confirm/{token}/passkey")
+async def confirm_with_passkey(
+    request: Request, token: str, user: User, state: State, credential: Annotated[dict[str, Any], Body(embed=True)]
+) -> JSONResponse:
+    rp = checks.RelyingParty.from_settings(state.settings)
+    failed, why = True, None
+    async with state.db.transaction() as session:
+        found = await _open_request(session, token, user, state)
+        challenge, found.challenge = found.challenge, None  # answered at most once
+        credential_id = credential.get("id") if isinstance(credential.get("id"), str) else ""
+        row = await session.scalar(
+            select(PasskeyCredential)
+            .where(PasskeyCredential.credential_id == credential_id, PasskeyCredential.user_id == user)
+            .with_for_update()
+        )
+        try:
+            if challenge is None:
+                raise checks.CheckFailed("no challenge handed out (a replay?)")
+            if row is None:
+                raise checks.CheckFailed("not a passkey of this person")
+            row.sign_count = checks.verify_assertion(rp, credential, challenge, row)
+        except checks.CheckFailed as exc:
+            await _fail(session, found, "passkey", str(exc), state)
+        else:
+            failed = False
+            row.last_used_at = state.clock.now()
+            why = await _complete(session, found, row.credential_id, request, state)
+    return _answer(found, failed, why)
+
+
+@router.post("/confirm/{token}/totp")
+async def confirm_with_totp(
+    request: Request, token: str, user: User, state: State, code: Annotated[str, Body(embed=True, max_length=16)]
+) -> JSONResponse:
+    failed, why = True, None
+    async with state.db.transaction() as session:
+        found = await _open_request(session, token, user, state)
+        row = await stepup.totp_of(session, user)
+        try:
+            if row is None or row.confirmed_at is None:
+                raise checks.CheckFailed("one-time codes are not set up")
+            row.last_step = checks.check_totp(row, code, state.clock.now())
+        except checks.CheckFailed as exc:
+            await _fail(session, found, stepup.TOTP, str(exc), state)
+        else:
+            failed = False
+            why = await _complete(session, found, stepup.TOTP, request, state)
+    return _answer(found, failed, why)

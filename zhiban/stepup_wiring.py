@@ -1,0 +1,43 @@
+"""What a confirmed step-up request does, handed to the server (which imports no feature).
+
+An approval's binding step (签发 …) is decided through the same `service.decide` as chat,
+as the person the request names, with the credential that confirmed it recorded in the
+audit entry; the service edits the card in the room through the outbox.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.approvals import service as approvals
+from commands.approvals.handlers.confirm import KIND as APPROVAL
+from commands.approvals.texts import render
+from records.clock import Clock
+from records.errors import DomainError
+from records.stepup import StepUpRequest
+
+
+async def complete(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
+    """server.stepup.Completion: None when decided, else why not (in the request's language)."""
+    if request.kind != APPROVAL:
+        return f"unknown kind {request.kind!r}"
+    try:
+        # A savepoint: a refusal leaves nothing of the decision, while the request is still
+        # marked used in the same transaction.
+        async with session.begin_nested():
+            await approvals.decide(
+                session,
+                request.record_id,
+                request.user_id,
+                True,
+                request.opinion,
+                clock,
+                confirmed_with=credential,
+                at_position=request.step_position,
+            )
+    except DomainError as exc:
+        try:
+            return render(exc.key, request.lang, **exc.params)
+        except KeyError:  # a refusal of the ground floor, not in the approvals catalog
+            return exc.key
+    return None
