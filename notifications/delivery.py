@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +43,8 @@ from records.timers import Fired, IOTimerHandler
 
 if TYPE_CHECKING:
     from records.config import PushSettings, Settings
+
+T = TypeVar("T")
 
 PENDING = ("queued", "retrying")
 FINAL_FAILURES = ("gone", "failed", "rejected", "too_large", "invalid", "expired")
@@ -186,6 +188,7 @@ async def send_notice(
                     )
                 )
         expires_at = as_utc(notice.expires_at)
+        people = sorted({delivery.user_id for delivery, _ in rows})
 
     outcomes: list[SendOutcome] = []
     if items:
@@ -200,7 +203,7 @@ async def send_notice(
         if notice is None:
             return None
         await _record_outcomes(session, changes, now)
-        await _fallback_dms(session, notice, runtime.defaults, now)
+        await _fallback_dms(session, notice, runtime.defaults, now, people)
     for w, change in changes:
         push_metrics.count(w.endpoint, change.status)
     outbox.wake_relay()
@@ -276,16 +279,23 @@ async def _record_outcomes(session: AsyncSession, changes: list[tuple[_Work, _Ch
         )
 
 
-def _chunks(ids: list[int], size: int = IN_CHUNK) -> Iterator[list[int]]:
+def _chunks(ids: list[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
 
 
-async def _fallback_dms(session: AsyncSession, notice: Notice, defaults: Defaults, now: datetime) -> None:
-    """Under dm="auto", a person none of whose pushes can arrive gets the notice as a DM."""
+async def _fallback_dms(
+    session: AsyncSession, notice: Notice, defaults: Defaults, now: datetime, people: list[str]
+) -> None:
+    """Under dm="auto", a person (of `people`, those this run sent to) none of whose pushes can
+    arrive gets the notice as a DM."""
     if notice.dm != "auto":
         return
-    rows = list(await session.scalars(select(Delivery).where(Delivery.notice_id == notice.id)))
+    rows: list[Delivery] = []
+    for chunk in _chunks(people):
+        rows.extend(
+            await session.scalars(select(Delivery).where(Delivery.notice_id == notice.id, Delivery.user_id.in_(chunk)))
+        )
     by_user: dict[str, list[Delivery]] = {}
     for delivery in rows:
         by_user.setdefault(delivery.user_id, []).append(delivery)

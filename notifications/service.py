@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from records.config import Settings
 
 SEND_KIND = "push.send"
+# A fan-out larger than this is sent by several push.send timers, each a range of its deliveries
+# (never splitting one person's devices), so that every worker takes a share.
+SEND_PART = 500
 
 
 @dataclass
@@ -127,6 +131,7 @@ async def notify(
     users = list(dict.fromkeys(people))
     if not users:
         return result
+    queued: list[list[Delivery]] = []  # per person, the deliveries to push
     persons = {p.user_id: p for p in await session.scalars(select(Person).where(Person.user_id.in_(users)))}
     subs: dict[str, list[PushSubscription]] = {}
     for sub in await session.scalars(
@@ -140,24 +145,28 @@ async def notify(
         tz = (person.tz if person else None) or defaults.tz
         quiet = not policy.ignores_quiet_hours and is_quiet(person.quiet_hours if person else None, tz, now)
         devices = subs.get(user_id, [])
+        person_queued: list[Delivery] = []
         for sub in devices:
-            session.add(
-                Delivery(
-                    notice_id=row.id,
-                    user_id=user_id,
-                    subscription_id=sub.id,
-                    channel="push",
-                    lang=lang,
-                    status="skipped_quiet" if quiet else "queued",
-                    attempts=0,
-                    created_at=now,
-                    updated_at=now,
-                )
+            delivery = Delivery(
+                notice_id=row.id,
+                user_id=user_id,
+                subscription_id=sub.id,
+                channel="push",
+                lang=lang,
+                status="skipped_quiet" if quiet else "queued",
+                attempts=0,
+                created_at=now,
+                updated_at=now,
             )
+            session.add(delivery)
+            if not quiet:
+                person_queued.append(delivery)
             if quiet:
                 result.skipped_quiet += 1
             else:
                 result.queued += 1
+        if person_queued:
+            queued.append(person_queued)
         if notice.dm == "always" or (notice.dm == "auto" and not devices):
             await send_dm(session, row, user_id, lang, defaults.public_url, now)
             result.dm_to.append(user_id)
@@ -177,7 +186,33 @@ async def notify(
                 )
             )
 
-    if result.queued:
-        await timers.schedule(session, SEND_KIND, now, {"notice_id": row.id}, key=f"{SEND_KIND}:{row.id}", clock=clock)
+    await session.flush()  # the deliveries get their ids, which the send parts name
+    await _schedule_sends(session, row.id, queued, now, clock)
     await session.flush()
     return result
+
+
+async def _schedule_sends(
+    session: AsyncSession, notice_id: int, queued: list[list[Delivery]], now: datetime, clock: Clock
+) -> None:
+    """One push.send timer for the notice, or one per part of SEND_PART deliveries."""
+    if not queued:
+        return
+    people = sorted(queued, key=lambda devices: min(d.id for d in devices))
+    # A part is an id range: it must hold whole people and no one else's devices. The ids follow
+    # the order the rows were added in; should they not, one timer sends everything.
+    ordered = all(max(d.id for d in a) < min(d.id for d in b) for a, b in pairwise(people))
+    parts: list[list[Delivery]] = [[]]
+    for person in people if ordered else []:
+        if len(parts[-1]) >= SEND_PART:
+            parts.append([])
+        parts[-1].extend(person)
+    if len(parts) == 1:
+        await timers.schedule(
+            session, SEND_KIND, now, {"notice_id": notice_id}, key=f"{SEND_KIND}:{notice_id}", clock=clock
+        )
+        return
+    for number, part in enumerate(parts):
+        span = [min(d.id for d in part), max(d.id for d in part)]
+        payload = {"notice_id": notice_id, "deliveries": span}
+        await timers.schedule(session, SEND_KIND, now, payload, key=f"{SEND_KIND}:{notice_id}:{number}", clock=clock)

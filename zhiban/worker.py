@@ -17,7 +17,7 @@ from pathlib import Path
 import redis
 from rq import Queue
 from rq.job import Job
-from rq.worker import SimpleWorker
+from rq.worker import SimpleWorker, Worker
 
 from records.clock import Clock, SystemClock
 from records.config import ConfigError, Settings
@@ -71,18 +71,24 @@ def rq_batch_transport(queue: Queue, *, job_timeout: int = JOB_TIMEOUT_SECONDS) 
     """The pump's transport in the worker: one rq job for each batch of claimed timers."""
 
     async def enqueue(timer_ids: list[int]) -> None:
-        # Redis is only the carrier: if this job is lost, the claims lapse and are re-sent.
-        job_id = timers_job_id(timer_ids)
-        if _still_queued(queue, job_id):
-            return  # waiting its turn behind others; a second copy would only lengthen the queue
-        queue.enqueue(
-            "zhiban.jobs.fire_timers",
-            list(timer_ids),
-            job_id=job_id,
-            job_timeout=job_timeout,
-            result_ttl=600,
-            failure_ttl=86400,
-        )
+        # One job per worker listening, so that a burst (a large push fan-out's parts, a Monday
+        # morning's reminders) is shared by every worker rather than run by one.
+        workers = max(1, min(len(timer_ids), Worker.count(connection=queue.connection, queue=queue)))
+        size = -(-len(timer_ids) // workers)
+        for start in range(0, len(timer_ids), size):
+            share = timer_ids[start : start + size]
+            # Redis is only the carrier: if this job is lost, the claims lapse and are re-sent.
+            job_id = timers_job_id(share)
+            if _still_queued(queue, job_id):
+                continue  # waiting its turn behind others; a second copy would only lengthen the queue
+            queue.enqueue(
+                "zhiban.jobs.fire_timers",
+                share,
+                job_id=job_id,
+                job_timeout=job_timeout,
+                result_ttl=600,
+                failure_ttl=86400,
+            )
 
     return enqueue
 

@@ -17,12 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_push_service import FakePushService, Reply
 from push_env import T0, make_settings, migrated, run_push_timers
 
+from notifications import service
 from notifications.models import Delivery, PushSubscription
 from notifications.notice import NoticeSpec
-from notifications.service import notify
+from notifications.service import SEND_KIND, notify
 from records.clock import FrozenClock
 from records.config import Settings
 from records.db import Database
+from records.models import Timer
 
 FAN_OUT = 60
 # What each scripted person's only device answers (the rest answer 201).
@@ -111,3 +113,41 @@ async def test_outcomes_of_a_fan_out_are_recorded_in_bulk(
     # Both notices' timers (the old one's and the fan-out's), 61 messages: a few statements each
     # (an executemany counts once), not a look-up and a write per message.
     assert len(writes) <= 20, f"{len(writes)} writes for {FAN_OUT} messages"
+
+
+async def test_a_large_fan_out_is_sent_in_parts_each_device_once(
+    db: Database, settings: Settings, fake: FakePushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "SEND_PART", 7)
+    clock = FrozenClock(T0)
+    people = [f"@p{i}:x" for i in range(20)]
+    devices = {user: [fake.create_subscription() for _ in range(1 + i % 3)] for i, user in enumerate(people)}
+    async with db.transaction() as session:
+        for user, subs in devices.items():
+            for device in subs:
+                session.add(
+                    PushSubscription(
+                        user_id=user, endpoint=device.endpoint, p256dh=device.p256dh, auth=device.auth, created_at=T0
+                    )
+                )
+        await session.flush()
+        await notify(
+            session, people, NoticeSpec(kind="alert", title="汛情", body="集合"), clock=clock, settings=settings
+        )
+
+    async with db.reading() as session:
+        parts = [t.payload["deliveries"] for t in await session.scalars(select(Timer).where(Timer.kind == SEND_KIND))]
+    assert len(parts) > 1, "a fan-out larger than a part went to one timer"
+    await run_push_timers(db, settings, clock)
+
+    assert all(len(fake.messages_for(device)) == 1 for subs in devices.values() for device in subs)
+    async with db.reading() as session:
+        rows = list(await session.scalars(select(Delivery)))
+    owner = {d.id: d.user_id for d in rows}
+    # No person's devices straddle two parts (their DM fallback is decided in one place).
+    for user in people:
+        holding = {
+            i for i, (first, last) in enumerate(parts) for d in rows if d.user_id == user and first <= d.id <= last
+        }
+        assert len(holding) == 1, f"{user}'s devices are in parts {holding}"
+    assert {d.status for d in rows} == {"delivered"} and len(owner) == sum(len(s) for s in devices.values())
