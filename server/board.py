@@ -40,6 +40,7 @@ LANGS = ("zh", "en")
 # A comment line now and then keeps proxies from closing a quiet stream and notices a gone client.
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 2000
+READS_AT_ONCE = 4
 
 JsonObject = dict[str, object]
 
@@ -100,6 +101,9 @@ class BoardHub:
     _waiters: set[asyncio.Event] = field(default_factory=set)
     _shared: dict[tuple[str, str], tuple[int, asyncio.Task[JsonObject]]] = field(default_factory=dict)
     _watch: asyncio.Task[None] | None = None
+    # A change wakes every open board at once; a few reads at a time keep the database pool
+    # from being queued on and let the first boards out early instead of all at the end.
+    _reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_AT_ONCE))
 
     def changed(self) -> None:
         self.version += 1
@@ -124,10 +128,14 @@ class BoardHub:
         key = (user_id, lang)
         shared = self._shared.get(key)
         if shared is None or shared[0] != self.version or (shared[1].done() and shared[1].exception()):
-            task = asyncio.ensure_future(self.source.snapshot(user_id, lang))
+            task = asyncio.ensure_future(self._read(user_id, lang))
             shared = (self.version, task)
             self._shared[key] = shared
         return await asyncio.shield(shared[1])
+
+    async def _read(self, user_id: str, lang: str) -> JsonObject:
+        async with self._reads:
+            return await self.source.snapshot(user_id, lang)
 
     def start(self) -> None:
         self._watch = asyncio.create_task(self._watching(), name="board-watch")
