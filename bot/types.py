@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,13 +85,17 @@ class Message(Event):
         in_thread: bool = False,
         mention_sender: bool = False,
         ref: str | None = None,
+        mention: Sequence[str] = (),
     ) -> Sent:
-        """Answer as a reply; inside a thread (or with in_thread) the answer stays in the thread."""
+        """Answer as a reply; inside a thread (or with in_thread) the answer stays in the thread.
+
+        `mention` names the people the answer asks to act (their clients notify them)."""
         content = text_content(text, html)
         relation = self._relation(in_thread=in_thread, reply=True)
         if relation:
             content["m.relates_to"] = relation
-        content["m.mentions"] = {"user_ids": [self.sender]} if mention_sender else {}
+        users = [*([self.sender] if mention_sender else []), *mention]
+        content["m.mentions"] = {"user_ids": list(dict.fromkeys(users))} if users else {}
         return await self.outbound.send(self.room_id, content, ref=ref)
 
     async def answer(self, text: str, html: str | None = None, *, ref: str | None = None) -> Sent:

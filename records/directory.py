@@ -23,6 +23,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from records import people
 from records.errors import DomainError
 from records.models import Person
 
@@ -112,6 +113,7 @@ class PeopleDirectory:
         """
         out: list[str] = []
         problems: list[DomainError] = []
+        named: list[str] = []
         pos = 0
         for at in _AT.finditer(text):
             start = at.start()
@@ -126,10 +128,15 @@ class PeopleDirectory:
                 continue  # a lone @ is not a mention
             out.append(text[pos:start])
             out.append(resolved)
+            named.append(resolved)
             pos = end
         if problems:
             raise _one_answer(problems)
         out.append(text[pos:])
+        # Their names are kept, so that cards and DMs written later (by a timer, a worker) show
+        # them by name.
+        known = await self.known()
+        await people.learn_names(self.session, {user: known.get(user) for user in named})
         return "".join(out)
 
     # -- one mention -----------------------------------------------------------------------

@@ -160,8 +160,37 @@ async def enqueue_edit(session: AsyncSession, ref: str, new_content: dict[str, A
     original = await latest_with_ref(session, ref)
     if original is None:
         return None
+    return await _edit(session, original, new_content)
+
+
+async def enqueue_edits(session: AsyncSession, ref: str, new_content: dict[str, Any]) -> list[OutboxMessage]:
+    """Replace the content of every message sent under `ref` (a card and its reposts, a DM and
+    its reminders), so that no copy on anyone's screen keeps asking for what is done."""
+    originals = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.ref == ref, OutboxMessage.relation.is_(None), OutboxMessage.failed.is_(False))
+        .order_by(OutboxMessage.id)
+    )
+    return [await _edit(session, original, new_content) for original in originals]
+
+
+async def _edit(session: AsyncSession, original: OutboxMessage, new_content: dict[str, Any]) -> OutboxMessage:
+    """An m.replace of `original`. The edit keeps the original's msgtype (an m.notice stays a
+    notice: clients show the new content with the type it carries), and mentions at its top
+    level only those the new content names that the original did not, as MSC3952 asks: an edit
+    pings only who is newly asked to act."""
+    new_content = dict(new_content)
+    kept_type = (original.content or {}).get("msgtype")
+    if kept_type and "msgtype" in new_content:
+        new_content["msgtype"] = kept_type
     content = dict(new_content)
     content["body"] = "* " + str(new_content.get("body", ""))
+    if "formatted_body" in new_content:
+        content["formatted_body"] = "* " + str(new_content["formatted_body"])
+    if "m.mentions" in new_content:
+        before = set(((original.content or {}).get("m.mentions") or {}).get("user_ids") or [])
+        now = list((new_content["m.mentions"] or {}).get("user_ids") or [])
+        content["m.mentions"] = {"user_ids": [user for user in now if user not in before]}
     content["m.new_content"] = new_content
     return await enqueue(
         session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -80,3 +80,29 @@ async def preferences(session: AsyncSession, user_id: str) -> tuple[str | None, 
     """The user's (language, time zone), None where they kept the default."""
     person = await session.get(Person, user_id)
     return (None, None) if person is None else (person.lang, person.tz)
+
+
+async def display_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
+    """The display names the office has learnt for these people (those it knows no name of are
+    left out)."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Person.user_id, Person.display_name).where(Person.user_id.in_(wanted), Person.display_name.is_not(None))
+    )
+    return {user: name for user, name in rows if name and name.strip()}
+
+
+async def learn_names(session: AsyncSession, names: Mapping[str, str | None]) -> None:
+    """Keep the display names the homeserver gave for these people, so that texts written
+    where no client is at hand (timers, workers) show them by name too."""
+    for user_id, name in names.items():
+        name = (name or "").strip()[:255]
+        if not name or not user_id.startswith("@"):
+            continue
+        person = await session.get(Person, user_id)
+        if person is None:
+            person = await ensure_person(session, user_id)
+        if person.display_name != name:
+            person.display_name = name

@@ -19,7 +19,7 @@ from bot.types import Event
 from commands.turn import Turn
 from records import ledger, outbox, people
 from records.db import Database
-from records.directory import PeopleDirectory
+from records.directory import MemberLookup, PeopleDirectory
 from records.errors import DomainError, NotAllowed
 from timeparse.budget import TooComplex
 from zhiban import fsm_store
@@ -50,6 +50,7 @@ class ExactlyOnce:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._prefs: dict[str, tuple[float, str | None, str | None]] = {}
+        self._names: dict[str, str] = {}
 
     async def __call__(self, handler: NextHandler, event: Event, data: dict[str, Any]) -> Any:
         dispatcher: Dispatcher = data["dispatcher"]
@@ -78,6 +79,7 @@ class ExactlyOnce:
                     current_outbound.reset(token)
         except Exception as exc:
             data["failure"] = exc  # for the outcome counted by zhiban.observe
+            self._names.pop(event.sender, None)  # its name was rolled back with the turn
             if isinstance(exc, NotAllowed):
                 exc = Refusal(exc.key, **exc.params)  # the reason alone, no usage
             elif isinstance(exc, (DomainError, TooComplex)):
@@ -150,6 +152,18 @@ class ExactlyOnce:
             configured=roles.everyone() if roles else (),
             server=_server_of(settings),
         )
+        await self._learn_name(session, event, data["directory"].lookup)
+
+    async def _learn_name(self, session: Any, event: Event, lookup: MemberLookup) -> None:
+        """Keep the sender's display name (as the room shows it) for texts written where no
+        client is at hand; written only when it changed since this process last saw it."""
+        name = lookup.members(event.room_id).get(event.sender)
+        if not name or self._names.get(event.sender) == name:
+            return
+        await people.learn_names(session, {event.sender: name})
+        if len(self._names) > 10_000:
+            self._names.clear()
+        self._names[event.sender] = name
 
 
 def build_turn(event: Event, data: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.approvals.policy import ApprovalPolicy
 from commands.approvals.texts import render
 from notifications import reach
+from notifications.names import names_for
 from records import outbox
 from records.clock import Clock
 from timeparse import format_when
@@ -91,8 +92,10 @@ async def _tell(
     topic: str | None,
 ) -> None:
     lang, tz = await prefs(session, recipient, policy)
-    body = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
-    await reach.dm(session, recipient, body, ref=ref)
+    text = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
+    names = await names_for(session, text)
+    body = names.plain(text)
+    await reach.dm(session, recipient, body, html=names.html(text), ref=ref)
     if push_kind is not None:
         await reach.push(
             session,
@@ -116,11 +119,14 @@ async def close_notice(
     /,
     **params: Param,
 ) -> bool:
-    """Edit the DM last sent under `ref` so it says there is nothing left to decide.
+    """Edit every DM sent under `ref` (the request and its reminders) so it says there is
+    nothing left to decide.
 
     A leader reading an old "please decide" DM would otherwise act on a step that is already
     closed. No push: the edit only corrects what is on screen. False when no DM was sent.
     """
     lang, tz = await prefs(session, recipient, policy)
-    body = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
-    return await outbox.enqueue_edit(session, ref, outbox.text_content(body)) is not None
+    text = render(key, lang, **localise(params, lang=lang, tz=tz, now=clock.now()))
+    names = await names_for(session, text)
+    content = outbox.text_content(names.plain(text), names.html(text))
+    return bool(await outbox.enqueue_edits(session, ref, content))

@@ -6,7 +6,6 @@ written in the approval's own language so that every edit of it reads the same.
 
 from __future__ import annotations
 
-import html as htmllib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,8 @@ from commands.approvals.models import (
     Step,
 )
 from commands.approvals.texts import render
-from records import outbox
+from notifications.card import Card, Item, Items
+from notifications.names import Names
 from timeparse import format_when
 
 STATUS_ICON = {"pending": "⏳", "approved": "✅", "rejected": "❌", "withdrawn": "↩️", "returned": "🔙"}
@@ -90,8 +90,7 @@ def signer_line(signer: ApprovalSigner, step: Step, approval: Approval, now: dat
     return text
 
 
-def card_lines(approval: Approval, steps: Sequence[Step], now: datetime, lang: str | None = None) -> list[str]:
-    lang = lang or approval.lang
+def _head(approval: Approval, now: datetime, lang: str) -> list[str]:
     status = f"{STATUS_ICON.get(approval.status, '')} {status_name(approval.status, lang)}"
     if approval.decided_at is not None:
         status += f"（{_when(approval.decided_at, approval, now, lang)}）" if lang == "zh" else ""
@@ -102,13 +101,26 @@ def card_lines(approval: Approval, steps: Sequence[Step], now: datetime, lang: s
     header = header_summary(approval, lang)
     if header:
         lines.append(header)
+    return lines
+
+
+def _chain(approval: Approval, steps: Sequence[Step], now: datetime, lang: str) -> list[tuple[str, list[str]]]:
+    """Each step's line (▶ marks the one waiting) with its people's lines."""
+    chain = []
     for step in steps:
         marker = "▶ " if step.row.status == ACTIVE and approval.status == "pending" else ""
         mode = mode_namer(step.row.mode, len([s for s in step.signers if s.decision != TRANSFER]))(lang)
-        lines.append(f"{marker}{step.row.position + 1}. {step_label(step, lang)}{mode}")
-        lines.extend("   " + signer_line(s, step, approval, now, lang) for s in step.signers)
+        people = [signer_line(s, step, approval, now, lang) for s in step.signers]
+        chain.append((f"{marker}{step_label(step, lang)}{mode}", people))
+    return chain
+
+
+def _tail(approval: Approval, lang: str) -> list[str]:
+    lines = []
     if approval.cc:
-        lines.append(render("approval.card_cc", lang, people=", ".join(approval.cc)))
+        lines.append(
+            render("approval.card_cc", lang, people="、".join(approval.cc) if lang == "zh" else ", ".join(approval.cc))
+        )
     if approval.body:
         first = approval.body.strip().splitlines()[0]
         lines.append(render("approval.card_body", lang, text=first[:120] + ("…" if len(first) > 120 else "")))
@@ -119,12 +131,37 @@ def card_lines(approval: Approval, steps: Sequence[Step], now: datetime, lang: s
     return lines
 
 
-def card_content(approval: Approval, steps: Sequence[Step], *, now: datetime) -> dict[str, Any]:
-    """The card as Matrix content (JSON, hence Any): plain text plus HTML with the title in bold."""
-    lines = card_lines(approval, steps, now)
-    body = "\n".join(lines)
-    html_lines = [f"<b>{htmllib.escape(lines[0])}</b>", *(htmllib.escape(line) for line in lines[1:])]
-    return outbox.text_content(body, "<br>".join(html_lines))
+def card_lines(approval: Approval, steps: Sequence[Step], now: datetime, lang: str | None = None) -> list[str]:
+    """The card as plain lines (people as Matrix IDs)."""
+    lang = lang or approval.lang
+    lines = _head(approval, now, lang)
+    for number, (line, people) in enumerate(_chain(approval, steps, now, lang), start=1):
+        lines.append(f"{number}. {line}")
+        lines.extend("   " + person for person in people)
+    return lines + _tail(approval, lang)
+
+
+def card(approval: Approval, steps: Sequence[Step], now: datetime, lang: str | None = None) -> Card:
+    """The room card: the title, who asked and where it stands, the chain as a numbered list
+    (each step's people under it), then what to do."""
+    lang = lang or approval.lang
+    head = _head(approval, now, lang)
+    chain: list[Item] = list(_chain(approval, steps, now, lang))
+    return Card(head[0], [*head[1:], Items(chain, ordered=True), *_tail(approval, lang)])
+
+
+def to_act(approval: Approval, steps: Sequence[Step]) -> list[str]:
+    """Who must act on the card now: the undecided approvers of the active step."""
+    if approval.status != "pending":
+        return []
+    return [s.user_id for step in steps if step.row.status == ACTIVE for s in step.undecided]
+
+
+def card_content(
+    approval: Approval, steps: Sequence[Step], *, now: datetime, names: Names | None = None
+) -> dict[str, Any]:
+    """The card as Matrix content (JSON, hence Any): people by name, those due to decide mentioned."""
+    return card(approval, steps, now).content(names or Names(), msgtype="m.text", mention=to_act(approval, steps))
 
 
 def header_summary(approval: Approval, lang: str) -> str:

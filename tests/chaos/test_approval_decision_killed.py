@@ -107,6 +107,7 @@ async def test_a_bot_killed_during_an_approval_decision_records_and_tells_it_onc
 ) -> None:
     alice = await make_user("alice")  # drafts
     bob = await make_user("bob")  # the first step
+    bob_name = bob.user_id[1:].split(":", 1)[0]  # how texts show him: the homeserver's default name
     carol = await homeserver.register(f"carol-{secrets.token_hex(3)}", secrets.token_hex(8))  # the second
     bot = await make_bot(start=False, e2ee=False)
     log_path = tmp_path / "bot.log"
@@ -145,10 +146,10 @@ async def test_a_bot_killed_during_an_approval_decision_records_and_tells_it_onc
                         "alice's DM rooms": len(dms.get(alice.user_id, [])),
                         "carol asked": await _in_dms(history, dms.get(carol, []), bot.user_id, f"请审批 {code}"),
                         "alice told": await _in_dms(
-                            history, dms.get(alice.user_id, []), bot.user_id, (bob.user_id, "同意了", code)
+                            history, dms.get(alice.user_id, []), bot.user_id, (bob_name, "同意了", code)
                         ),
                         "replies": count(in_room, sender=bot.user_id, contains=(code, "已转下一步")),
-                        "card edited": any(bob.user_id in text for text in _edits_of(in_room, card.event_id)),
+                        "card edited": any(bob_name in text for text in _edits_of(in_room, card.event_id)),
                     }
                 )
                 return seen

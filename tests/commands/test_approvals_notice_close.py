@@ -1,7 +1,8 @@
-"""Stale DM notices: once a step or the approval closes, the approvers who did not act see it.
+"""Stale DM notices: once a step or the approval closes, every approver's DM says so.
 
-Each approver's "please decide" DM (ref approval:A<id>:notice:<user>) is edited in place
-(an m.replace outbox row) so that a leader does not act on a step already decided.
+Each approver's "please decide" DM (ref approval:A<id>:notice:<user>), and every reminder sent
+under the same ref, is edited in place (an m.replace outbox row) so that a leader does not act
+on a step already decided, the one who decided included. People are shown by display name.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from records.models import OutboxMessage
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 REQ, A, B, C = (f"@{n}:localhost" for n in ("req", "a", "b", "c"))
+NAMES = {REQ: "张主任", A: "赵处长", B: "Wang Wei", C: "钱科长"}
 ROOM = "!room:localhost"
 
 
 async def _start(db: Database, clock: FrozenClock, chain: str) -> int:
     async with db.transaction() as session:
+        await people.learn_names(session, NAMES)
         approval = await service.start_approval(
             session, requester=REQ, title="关于防汛物资采购的请示", steps=parse_chain(chain), room_id=ROOM, clock=clock
         )
@@ -31,12 +34,20 @@ async def _start(db: Database, clock: FrozenClock, chain: str) -> int:
         return approval.id
 
 
-async def _notice_edits(db: Database, aid: int, user: str) -> list[str]:
-    """The new bodies of every edit of `user`'s DM notice, oldest first."""
+async def _notice_edits(db: Database, aid: int, user: str, *, copy: int = -1) -> list[str]:
+    """The new bodies of every edit of `user`'s DM notice (the last copy sent, or `copy`),
+    oldest first."""
     async with db.reading() as session:
-        original = await outbox.latest_with_ref(session, service.notice_ref(aid, user))
-        if original is None:
+        copies = list(
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.ref == service.notice_ref(aid, user), OutboxMessage.relation.is_(None))
+                .order_by(OutboxMessage.id)
+            )
+        )
+        if not copies:
             return []
+        original = copies[copy]
         rows = await session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.relates_to_outbox_id == original.id, OutboxMessage.relation == "m.replace")
@@ -51,10 +62,14 @@ async def test_any_step_sibling_notice_is_edited_to_handled_by(db: Database) -> 
     async with db.transaction() as session:
         (await people.ensure_person(session, B)).lang = "en"  # B reads the edit in English
         assert (await service.decide(session, aid, A, True, "", clock)).event == "step_done"
-    assert await _notice_edits(db, aid, A) == []  # the one who acted keeps their DM
+    # The one who acted is told their DM needs nothing more, in case they decided on the card.
+    assert await _notice_edits(db, aid, A) == [
+        f"☑️ 审批 A{aid}「关于防汛物资采购的请示」（第1步）：您已同意，无需再操作。"
+    ]
     edits = await _notice_edits(db, aid, B)
     assert len(edits) == 1
-    assert f"handled by {A}" in edits[0] and "approved" in edits[0] and f"A{aid}" in edits[0]
+    assert "handled by 赵处长" in edits[0] and "approved" in edits[0] and f"A{aid}" in edits[0]
+    assert A not in edits[0]  # a name, never the Matrix ID
     assert await _notice_edits(db, aid, C) == []  # C's own ask is new, not an edit
 
 
@@ -64,7 +79,7 @@ async def test_reject_in_all_step_closes_the_others_notices(db: Database) -> Non
     async with db.transaction() as session:
         assert (await service.decide(session, aid, A, False, "预算不足", clock)).event == "rejected"
     edits = await _notice_edits(db, aid, B)
-    assert len(edits) == 1 and f"已由 {A} 处理（驳回）" in edits[0]
+    assert len(edits) == 1 and "已由 赵处长 处理（驳回）" in edits[0]
 
 
 async def test_withdraw_edits_the_waiting_notices(db: Database) -> None:
@@ -73,7 +88,7 @@ async def test_withdraw_edits_the_waiting_notices(db: Database) -> None:
     async with db.transaction() as session:
         await service.decide(session, aid, A, True, "", clock)
         await service.withdraw(session, aid, REQ, clock)
-    assert await _notice_edits(db, aid, A) == []
+    assert len(await _notice_edits(db, aid, A)) == 1  # "您已同意", not "已撤回": A had decided
     edits = await _notice_edits(db, aid, B)
     assert len(edits) == 1 and "已撤回" in edits[0]
 
@@ -85,10 +100,24 @@ async def test_return_then_end_edits_the_returned_approvers_notice(db: Database)
         await service.decide(session, aid, A, True, "", clock)
         await service.return_step(session, aid, B, "请补充", clock)
     edits = await _notice_edits(db, aid, C)
-    assert len(edits) == 1 and f"已由 {B} 退回" in edits[0]
+    assert len(edits) == 1 and "已由 Wang Wei 退回" in edits[0]
     assert await _notice_edits(db, aid, B) == []
     async with db.transaction() as session:
         await service.decide(session, aid, A, False, "不再需要", clock)
     ended = await _notice_edits(db, aid, C)
     assert len(ended) == 2 and "已结束（已驳回）" in ended[1]
     assert "已结束" in (await _notice_edits(db, aid, B))[-1]
+
+
+async def test_every_copy_of_a_request_is_edited_when_decided(db: Database) -> None:
+    """The request and the reminder sent under the same ref both stop asking once A decides."""
+    clock = FrozenClock(T0)
+    aid = await _start(db, clock, f"{A} > {B}")
+    async with db.transaction() as session:
+        await people.ensure_person(session, A)
+        await outbox.enqueue(session, outbox.text_content("⏰ reminder"), to_user=A, ref=service.notice_ref(aid, A))
+    async with db.transaction() as session:
+        await service.decide(session, aid, A, True, "", clock)
+    first, reminder = await _notice_edits(db, aid, A, copy=0), await _notice_edits(db, aid, A, copy=-1)
+    assert len(first) == 1 and "您已同意" in first[0]
+    assert reminder == first

@@ -74,15 +74,26 @@ async def test_sequence_chain_happy_path(db: Database) -> None:
     assert any("已通过" in m for m in requester_dms)
     async with db.reading() as session:
         edits = await session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.relation == "m.replace")
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.relation == "m.replace", OutboxMessage.to_user.is_(None))
         )
         assert edits == 2  # one edit per change once the card is posted: step done, approved
+        dm_edits = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.relation == "m.replace", OutboxMessage.to_user.is_not(None))
+        )
+        assert dm_edits == 2  # A's and B's requests each say they decided
         last = await session.scalar(
-            select(OutboxMessage).where(OutboxMessage.relation == "m.replace").order_by(OutboxMessage.id.desc())
+            select(OutboxMessage)
+            .where(OutboxMessage.relation == "m.replace", OutboxMessage.to_user.is_(None))
+            .order_by(OutboxMessage.id.desc())
         )
         assert last is not None
-        card = last.content["m.new_content"]["body"]
-        assert "已通过" in card and "拟同意" in card and A in card and B in card
+        card = last.content["m.new_content"]
+        assert "已通过" in card["body"] and "拟同意" in card["body"]
+        assert all(f'href="https://matrix.to/#/{who}"' in card["formatted_body"] for who in (A, B))
         assert (await audit.verify(session)).ok
 
 

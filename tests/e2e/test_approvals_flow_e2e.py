@@ -32,6 +32,11 @@ def _dm_from(bot_id: str, room: str, text: str):  # type: ignore[no-untyped-def]
     return match
 
 
+def _name(user: ChatUser) -> str:
+    """How the office shows a test user who set no display name: the homeserver's default."""
+    return user.user_id[1:].split(":", 1)[0]
+
+
 def _count(user: ChatUser, bot_id: str, since: int, text: str, *, room: str | None = None, dm_of: str = "") -> int:
     found = 0
     for item in user.received[since:]:
@@ -61,7 +66,10 @@ async def test_chain_with_reactions_and_restart(make_bot: MakeBot, make_user: Ma
     await alice.send_text(room, f"!审批 发起 关于防汛物资采购的请示 {bob.user_id} > {carol.user_id}")
     card = await alice.wait_for_message(room, sender=bot.user_id, contains="📝 审批 A", since=mark)
     body = card.body or ""
-    assert "关于防汛物资采购的请示" in body and bob.user_id in body and carol.user_id in body
+    # People by name (the homeserver's default display name is the localpart), pills in the HTML.
+    assert "关于防汛物资采购的请示" in body and _name(bob) in body and _name(carol) in body
+    assert bob.user_id not in body
+    assert f'<a href="https://matrix.to/#/{bob.user_id}">' in card.content["formatted_body"]
     code = body.split("审批 ", 1)[1].split("：", 1)[0]
     await bob.wait_for(_dm_from(bot.user_id, room, f"请审批 {code}"), since=bob_mark)
 
@@ -69,9 +77,9 @@ async def test_chain_with_reactions_and_restart(make_bot: MakeBot, make_user: Ma
     await alice.react(room, card.event_id, "✅")
     await alice.wait_for_message(room, sender=bot.user_id, contains="不能自己审批", since=mark)
     await bob.react(room, card.event_id, "✅")
-    await alice.wait_for_message(room, sender=bot.user_id, contains=f"✅ {bob.user_id} 同意", since=mark)
+    await alice.wait_for_message(room, sender=bot.user_id, contains=f"✅ {_name(bob)} 同意", since=mark)
     await carol.wait_for(_dm_from(bot.user_id, room, f"请审批 {code}"), since=carol_mark)
-    await alice.wait_for(_dm_from(bot.user_id, room, f"{bob.user_id} 同意了 {code}"), since=mark)
+    await alice.wait_for(_dm_from(bot.user_id, room, f"{_name(bob)} 同意了 {code}"), since=mark)
 
     # A restart between the two decisions: the state survives, nothing is sent twice.
     await bot.stop()

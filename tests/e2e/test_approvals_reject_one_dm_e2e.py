@@ -52,4 +52,5 @@ async def test_a_rejection_is_one_dm_to_the_drafter(make_bot: MakeBot, make_user
     rejections = in_dm("驳回")
     assert len(rejections) == 1, [r.body for r in rejections]
     body = rejections[0].body or ""
-    assert f"您的审批 {code} 被 {bob.user_id} 驳回（第1步）" in body and "预算超标" in body
+    bob_name = bob.user_id[1:].split(":", 1)[0]  # the homeserver's default display name
+    assert f"您的审批 {code} 被 {bob_name} 驳回（第1步）" in body and "预算超标" in body

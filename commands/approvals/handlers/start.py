@@ -137,8 +137,13 @@ async def _start(
         policy=policy_from_settings(turn.settings, template),
     )
     loaded = await service.load_steps(turn.session, approval.id)
-    content = render.card_content(approval, loaded, now=turn.clock.now())
-    await message.reply(content["body"], content["formatted_body"], ref=service.card_ref(approval.id))
+    content = await service.card_message(turn.session, approval, loaded, now=turn.clock.now())
+    await message.reply(
+        content["body"],
+        content["formatted_body"],
+        ref=service.card_ref(approval.id),
+        mention=content["m.mentions"]["user_ids"],
+    )
 
 
 def _split_cc(chain_text: str) -> tuple[str, list[str]]:

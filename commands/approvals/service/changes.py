@@ -42,6 +42,7 @@ from commands.approvals.render import label_in
 from commands.approvals.service.engine import (
     activate,
     ask,
+    close_own_notice,
     close_step_notices,
     finish,
     my_turn,
@@ -230,6 +231,7 @@ async def decide(
         | ({"confirmed_with": confirmed_with} if confirmed_with is not None else {}),
         clock=clock,
     )
+    await close_own_notice(session, approval, step, actor, mine.decision, clock)
     policy = ApprovalPolicy.from_dict(approval.policy)
     key = "approval.told_approved_by" if approve else "approval.told_rejected_by"
     await tell(

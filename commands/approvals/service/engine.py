@@ -6,6 +6,10 @@ The state changes (service.changes, service.document) drive it; it knows nothing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.approvals import render
@@ -27,6 +31,7 @@ from commands.approvals.policy import ApprovalPolicy
 from commands.approvals.render import label_in
 from commands.approvals.service.queries import active_step, card_ref, load_steps, lock, notice_ref
 from commands.approvals.texts import render as render_text
+from notifications.names import names_for
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import NotAllowed
@@ -252,6 +257,25 @@ async def close_step_notices(
         )
 
 
+async def close_own_notice(
+    session: AsyncSession, approval: Approval, step: Step, actor: str, decision: str, clock: Clock
+) -> None:
+    """The approver decided (on the card, in the DM or by command): every copy of the request
+    they were sent says so, instead of still asking them to react."""
+    await close_notice(
+        session,
+        actor,
+        notice_ref(approval.id, actor),
+        "approval.notice_decided",
+        clock,
+        ApprovalPolicy.from_dict(approval.policy),
+        code=approval.code,
+        title=approval.title,
+        step=label_in(step.label),
+        decision=lambda lang: render_text(f"approval.act_{decision}", lang),
+    )
+
+
 async def close_open_notices(
     session: AsyncSession, approval: Approval, status: str, clock: Clock, policy: ApprovalPolicy
 ) -> None:
@@ -288,8 +312,16 @@ async def touch(session: AsyncSession, approval: Approval) -> None:
 
 async def refresh_card(session: AsyncSession, approval: Approval) -> None:
     steps = await load_steps(session, approval.id)
-    content = render.card_content(approval, steps, now=approval.decided_at or approval.created_at)
-    await outbox.enqueue_edit(session, card_ref(approval.id), content)
+    content = await card_message(session, approval, steps, now=approval.decided_at or approval.created_at)
+    await outbox.enqueue_edits(session, card_ref(approval.id), content)
+
+
+async def card_message(
+    session: AsyncSession, approval: Approval, steps: Sequence[Step], *, now: datetime
+) -> dict[str, Any]:
+    """The room card as Matrix content, its people shown by the names the office knows."""
+    names = await names_for(session, *render.card_lines(approval, steps, now))
+    return render.card_content(approval, steps, now=now, names=names)
 
 
 # -- the reminder timer --------------------------------------------------------------------
