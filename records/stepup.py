@@ -182,3 +182,34 @@ CONFIRM_PATH = "/confirm/"
 
 def confirm_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}{CONFIRM_PATH}{token}"
+
+
+# Adding a passkey or a TOTP app while one is registered asks for one of them first (a stolen
+# session alone must not enrol the thief's own authenticator): an "enrol" request, confirmed on
+# the same page, opens registration for a few minutes.
+ENROL = "enrol"
+ENROL_MINUTES = 5
+
+
+async def has_factor(session: AsyncSession, user_id: str) -> bool:
+    if await session.scalar(select(PasskeyCredential.id).where(PasskeyCredential.user_id == user_id).limit(1)):
+        return True
+    totp = await session.get(TotpSecret, user_id)
+    return totp is not None and totp.confirmed_at is not None
+
+
+async def enrolment_open(session: AsyncSession, user_id: str, now: datetime) -> bool:
+    """Whether `user_id` may register another authenticator now: none yet, or an enrol
+    request confirmed within the last ENROL_MINUTES."""
+    if not await has_factor(session, user_id):
+        return True
+    confirmed = await session.scalar(
+        select(StepUpRequest.id)
+        .where(
+            StepUpRequest.user_id == user_id,
+            StepUpRequest.kind == ENROL,
+            StepUpRequest.used_at >= now - timedelta(minutes=ENROL_MINUTES),
+        )
+        .limit(1)
+    )
+    return confirmed is not None

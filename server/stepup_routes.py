@@ -120,10 +120,42 @@ async def security_page(request: Request, state: State) -> Response:
     )
 
 
+async def _confirm_first(session: AsyncSession, user: str, state: PushState) -> JSONResponse | None:
+    """None if `user` may register an authenticator now; else a 403 naming the confirmation
+    page, where an authenticator they already have opens registration (records.stepup.ENROL)."""
+    if await stepup.enrolment_open(session, user, state.clock.now()):
+        return None
+    token = await stepup.open_request(
+        session,
+        user_id=user,
+        kind=stepup.ENROL,
+        record_id=0,
+        subject="安全设置",
+        title="",
+        step="添加验证方式",
+        step_position=0,
+        opinion="",
+        lang=state.settings.default_lang,
+        minutes=state.settings.stepup.minutes,
+        clock=state.clock,
+    )
+    return JSONResponse(
+        {
+            "error": "confirm_first",
+            "message": "confirm with a passkey or code you already have before adding another",
+            "confirm": f"{stepup.CONFIRM_PATH}{token}",
+        },
+        status_code=403,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 @router.post("/security/passkey/options")
 async def passkey_registration_options(user: User, state: State) -> Response:
     rp = checks.RelyingParty.from_settings(state.settings)
     async with state.db.transaction() as session:
+        if (refusal := await _confirm_first(session, user, state)) is not None:
+            return refusal
         existing = await stepup.passkeys_of(session, user)
         options, challenge = checks.registration_options(rp, user, user, existing)
         await session.execute(delete(RegistrationChallenge).where(RegistrationChallenge.user_id == user))
@@ -196,6 +228,8 @@ async def totp_start(user: User, state: State) -> JSONResponse:
         row = await stepup.totp_of(session, user)
         if row is not None and row.confirmed_at is not None:
             raise ApiError(409, "totp_on", "one-time codes are already on for this account")
+        if (refusal := await _confirm_first(session, user, state)) is not None:
+            return refusal
         if row is None:
             session.add(TotpSecret(user_id=user, secret=secret, created_at=state.clock.now(), last_step=0))
         else:
@@ -249,6 +283,19 @@ async def _fail(session: AsyncSession, found: StepUpRequest, how: str, why: str,
     )
 
 
+def _consequence(found: StepUpRequest) -> str:
+    if found.kind == stepup.ENROL:
+        return (
+            f"<p>确认后 {stepup.ENROL_MINUTES} 分钟内可以添加新的通行密钥或验证器应用。 "
+            f'<span lang="en">Confirming lets you add a passkey or an authenticator app '
+            f"within {stepup.ENROL_MINUTES} minutes.</span></p>"
+        )
+    return (
+        "<p>确认后即以您的名义同意，不可撤回。 "
+        '<span lang="en">Confirming approves in your name; it cannot be undone.</span></p>'
+    )
+
+
 @router.get("/confirm/{token}", include_in_schema=False)
 async def confirm_page(request: Request, token: str, state: State) -> Response:
     user = await optional_user(request)
@@ -286,7 +333,7 @@ async def confirm_page(request: Request, token: str, state: State) -> Response:
 <section id="confirm" data-token="{html.escape(token)}" data-state="open">
 <p><b>{html.escape(found.subject)}</b> {html.escape(found.title)}</p>
 <p>环节 Step：{step}</p>{opinion}
-<p>确认后即以您的名义同意，不可撤回。 <span lang="en">Confirming approves in your name; it cannot be undone.</span></p>
+{_consequence(found)}
 {passkey_part}
 {totp_part}
 </section>
@@ -312,11 +359,14 @@ async def _complete(
 ) -> str | None:
     """Mark the request used and do what it asked; the reason it could not be done, or None.
     The request is used up either way: a decision that can no longer be made stays unmade."""
-    completion: checks.Completion | None = getattr(request.app.state, "step_completion", None)
-    if completion is None:
-        raise ApiError(503, "not_configured", "this server cannot complete confirmations")
     found.used_at = state.clock.now()
-    why = await completion(session, found, credential, state.clock)
+    if found.kind == stepup.ENROL:
+        why = None  # used_at is what opens registration (records.stepup.enrolment_open)
+    else:
+        completion: checks.Completion | None = getattr(request.app.state, "step_completion", None)
+        if completion is None:
+            raise ApiError(503, "not_configured", "this server cannot complete confirmations")
+        why = await completion(session, found, credential, state.clock)
     await audit.record(
         session,
         actor=found.user_id,
@@ -333,8 +383,11 @@ def _answer(found: StepUpRequest, failed: bool, why: str | None) -> JSONResponse
         raise _refused("the answer was not accepted; nothing was decided")
     if why is not None:
         raise ApiError(409, "void", why)
+    # After confirming an enrolment the page goes back to where the person was adding one.
+    next_page = "/security" if found.kind == stepup.ENROL else None
     return JSONResponse(
-        {"ok": True, "subject": found.subject, "step": found.step}, headers={"Cache-Control": "no-store"}
+        {"ok": True, "subject": found.subject, "step": found.step, "next": next_page},
+        headers={"Cache-Control": "no-store"},
     )
 
 

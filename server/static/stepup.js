@@ -29,6 +29,7 @@ async function post(url, body) {
   if (!response.ok) {
     const error = new Error(data.message || response.statusText);
     error.code = data.error || String(response.status);
+    if (data.confirm) location.href = data.confirm; // confirm with what you have, then come back
     throw error;
   }
   return data;
@@ -105,6 +106,10 @@ on("confirm-totp", async () => {
 const confirmBox = document.getElementById("confirm");
 const confirmed = (data) => {
   confirmBox.dataset.state = "done";
+  if (data.next) {
+    location.href = data.next;
+    return;
+  }
   say("已确认，" + data.subject + " 的“" + data.step + "”已同意。", "Confirmed: " + data.step + " of " + data.subject + " is approved.", "done");
 };
 const refused = (error) => {

@@ -170,3 +170,30 @@ async def test_late_locked_and_foreign_requests_are_refused(tmp_path: Path) -> N
         foreign = await client.post(f"/confirm/{other}/totp", json={"code": app.at(clock.now())})
         assert foreign.status_code == 403 and foreign.json()["error"] == "other"
         assert await _decision(chat, code) == ("pending", None)
+
+
+async def test_adding_another_authenticator_asks_for_the_one_already_there(tmp_path: Path) -> None:
+    clock = FrozenClock(T0)
+    async with _office(tmp_path, clock) as (chat, client):
+        await _sign_in(chat, client, SIGNER)
+        app = await _enrol(client, clock)  # the first one needs nothing more than the session
+
+        # A session alone (a stolen one) cannot add a passkey: it is sent to confirm first.
+        refused = await client.post("/security/passkey/options")
+        assert refused.status_code == 403 and refused.json()["error"] == "confirm_first", refused.text
+        confirm = refused.json()["confirm"]
+        page = await client.get(confirm)
+        assert page.status_code == 200 and "确认添加验证方式" in page.text
+        wrong = str((int(app.at(clock.now())) + 1) % 1_000_000).zfill(6)
+        assert (await client.post(f"{confirm}/totp", json={"code": wrong})).status_code == 403
+        assert (await client.post("/security/passkey/options")).status_code == 403
+
+        clock.advance(timedelta(seconds=30))
+        done = await client.post(f"{confirm}/totp", json={"code": app.at(clock.now())})
+        assert done.status_code == 200 and done.json()["next"] == "/security", done.text
+        options = await client.post("/security/passkey/options")
+        assert options.status_code == 200 and options.json()["challenge"], options.text
+
+        # The window closes again after a few minutes.
+        clock.advance(timedelta(minutes=6))
+        assert (await client.post("/security/passkey/options")).status_code == 403
