@@ -63,10 +63,15 @@ class VoiceFiler:
     ``file`` returns a label such as "minutes:M3" when it filed the note, None when the note is
     not its business; it may raise records.errors.DomainError to decline. Filers are tried by
     ``rank`` (lowest first), in the order of the features list within a rank; the first label wins.
+
+    ``amend``, when the feature offers it, makes what it filed follow a corrected transcript: it
+    receives the note (its ``text`` already corrected) and the text it filed before, and returns
+    whether it found and changed an entry of its own.
     """
 
     file: Callable[[AsyncSession, TranscribedNote, Clock], Awaitable[str | None]]
     rank: int = 0
+    amend: Callable[[AsyncSession, TranscribedNote, str, Clock], Awaitable[bool]] | None = None
 
 
 def no_timers(registry: TimerRegistry, settings: Settings) -> None:

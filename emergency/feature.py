@@ -9,7 +9,7 @@ from emergency import orders, reports
 from emergency.board import duty_section, emergency_section
 from emergency.handlers import router
 from emergency.texts import TEXTS as OWN_TEXTS
-from emergency.voice import file_to_incident
+from emergency.voice import amend_timeline, file_to_incident
 from records.config import Settings
 from records.timers import TimerRegistry
 from timeparse import TEXTS as TIME_TEXTS
@@ -33,7 +33,7 @@ def emergency_feature(transcripts: LatestTranscript) -> Feature:
         model_modules=("emergency.models",),
         register_timers=register_timers,
         # A voice message in an open incident's room joins its timeline.
-        voice_filers=(VoiceFiler(file_to_incident),),
+        voice_filers=(VoiceFiler(file_to_incident, amend=amend_timeline),),
         # Open incidents, late reports and unacknowledged orders; today's duty and hand-over.
         board_sections=(emergency_section, duty_section),
     )

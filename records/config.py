@@ -167,6 +167,9 @@ class VoiceSettings(_Section):
     glossary: list[str] = Field(default_factory=list)
     # When set, only these people's voice messages are transcribed (else: the join policy).
     allowed_users: list[str] = Field(default_factory=list)
+    # A learnt correction (misheard -> right) is used for later transcripts once this many
+    # corrections confirmed it; an admin's correction puts it in force at once.
+    memory_confirmations: int = Field(default=2, ge=1)
 
 
 class TasksSettings(_Section):

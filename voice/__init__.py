@@ -18,6 +18,7 @@ from voice.decode import (
 )
 from voice.engine import Segment, Transcriber, Transcript
 from voice.glossary import DEFAULT_GLOSSARY, Glossary
+from voice.memory import CorrectionMemory
 from voice.model import ensure_model, model_status
 from voice.pipeline import VoiceOptions, get_transcriber, transcribe_bytes
 from voice.postprocess import postprocess
@@ -29,6 +30,7 @@ __all__ = [
     "AudioError",
     "AudioTooLarge",
     "AudioTooLong",
+    "CorrectionMemory",
     "FfmpegMissing",
     "Glossary",
     "Segment",

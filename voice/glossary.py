@@ -55,6 +55,11 @@ class Glossary:
         """A copy with more terms (e.g. the names of the people in this room)."""
         return Glossary.build(self.terms, *sources, include_defaults=False)
 
+    def without(self, removed: Iterable[str]) -> Glossary:
+        """A copy without the terms an office removed (``!词表 删``)."""
+        gone = frozenset(removed)
+        return Glossary(tuple(t for t in self.terms if t not in gone)) if gone else self
+
     def __len__(self) -> int:
         return len(self.terms)
 

@@ -6,8 +6,8 @@ Kept free of Matrix and database code so it can be tested and benchmarked on pla
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from voice.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, decode_audio
@@ -17,8 +17,10 @@ from voice.engine import (
     ProgressCallback,
     Transcriber,
     Transcript,
+    join_segments,
 )
 from voice.glossary import DEFAULT_GLOSSARY, Glossary, names_prompt
+from voice.memory import CorrectionMemory
 from voice.postprocess import finalize
 from voice.postprocess import warm_up as warm_up_corrections
 
@@ -83,17 +85,29 @@ def transcribe_bytes(
     names: Iterable[str] = (),
     progress_cb: ProgressCallback | None = None,
     transcriber: Transcriber | None = None,
+    memory: CorrectionMemory = CorrectionMemory(),
+    without: Collection[str] = (),
 ) -> Transcript:
     """Decode, transcribe and clean one voice message.
 
     ``names``: people and places relevant to this message (roster, incident location); they join
-    the glossary of the correction passes (and are Whisper's prompt if ``use_prompt`` is on). Raises ``voice.decode.AudioError``
-    subclasses for refusals the user should see.
+    the glossary of the correction passes (and are Whisper's prompt if ``use_prompt`` is on).
+    ``memory``: the office's learnt corrections, applied last (``voice.memory``), never to a name
+    or glossary term; ``without``: glossary terms the office removed. Raises
+    ``voice.decode.AudioError`` subclasses for refusals the user should see.
     """
     audio = decode_audio(data, max_bytes=options.max_bytes, max_seconds=options.max_seconds)
     engine = transcriber or get_transcriber(options)
     names = tuple(names)
-    glossary: Glossary = DEFAULT_GLOSSARY.extended(options.extra_terms, names)
+    glossary: Glossary = DEFAULT_GLOSSARY.extended(options.extra_terms, names).without(without)
     prompt = {"zh": names_prompt(names)} if options.use_prompt and names else None
     raw = engine.transcribe(audio, prompt=prompt, progress_cb=progress_cb)
-    return finalize(raw, glossary)
+    return remember(finalize(raw, glossary), memory, glossary)
+
+
+def remember(transcript: Transcript, memory: CorrectionMemory, glossary: Glossary) -> Transcript:
+    """The correction memory over each segment of a finished transcript (Mandarin only)."""
+    if not memory or transcript.language != "zh":
+        return transcript
+    segments = tuple(replace(s, text=memory.apply(s.text, glossary.terms)) for s in transcript.segments)
+    return replace(transcript, text=join_segments((s.text for s in segments), transcript.language), segments=segments)

@@ -5,9 +5,11 @@ Contributed by this feature (commands.meetings.feature) as one of its voice file
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.meetings import minutes
+from commands.meetings.models import MinuteLine
 from commands.meetings.policy import MeetingPolicy
 from commands.plugin import TranscribedNote
 from records.clock import Clock
@@ -26,3 +28,14 @@ async def file_to_minutes(session: AsyncSession, note: TranscribedNote, clock: C
         session, meeting.id, note.sender, f"🎙️ {note.text}", clock=clock, source="voice", event_id=note.event_id
     )
     return f"minutes:{meeting.code}"
+
+
+async def amend_minutes(session: AsyncSession, note: TranscribedNote, before: str, clock: Clock) -> bool:
+    """The minutes' line of a corrected transcript says what the speaker corrected it to."""
+    line = await session.scalar(
+        select(MinuteLine).where(MinuteLine.event_id == note.event_id, MinuteLine.source == "voice").limit(1)
+    )
+    if line is None or not note.text:
+        return False
+    line.text = f"🎙️ {note.text}"[:4000]
+    return True

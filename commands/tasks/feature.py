@@ -8,7 +8,7 @@ from commands.tasks.handlers import router
 from commands.tasks.searcher import search_tasks
 from commands.tasks.texts import TEXTS
 from commands.tasks.timers import register_timers
-from commands.tasks.voice import RANK, file_to_task
+from commands.tasks.voice import RANK, amend_progress, file_to_task
 
 FEATURE = Feature(
     name="tasks",
@@ -17,7 +17,7 @@ FEATURE = Feature(
     model_modules=("commands.tasks.models",),
     register_timers=register_timers,
     # A voice reply to a task card is a progress note.
-    voice_filers=(VoiceFiler(file_to_task, rank=RANK),),
+    voice_filers=(VoiceFiler(file_to_task, rank=RANK, amend=amend_progress),),
     # `!search` finds tasks too, each for those its own rule admits.
     searchers=(search_tasks,),
     # Overdue and at-risk tasks on the board.

@@ -6,10 +6,12 @@ so that the voice feature knows nothing of tasks.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.plugin import TranscribedNote
 from commands.tasks import service as tasks
+from commands.tasks.models import TaskNote
 from records import outbox
 from records.clock import Clock
 
@@ -32,3 +34,31 @@ async def file_to_task(session: AsyncSession, note: TranscribedNote, clock: Cloc
     # refusal (DomainError) makes file_note try the next filer.
     await tasks.report_progress(session, task.id, note.sender, task.progress, f"🎙️ {note.text}", clock)
     return f"progress:{task.code}"
+
+
+async def amend_progress(session: AsyncSession, note: TranscribedNote, before: str, clock: Clock) -> bool:
+    """The progress note of a corrected transcript says what the speaker corrected it to.
+
+    Progress notes keep no event id: the note is the speaker's latest progress note on the
+    card's task whose text is the transcript as filed."""
+    if not note.thread_root or not note.text:
+        return False
+    ref = await outbox.ref_for_event(session, note.thread_root)
+    parsed = tasks.parse_ref(ref) if ref else None
+    if parsed is None:
+        return False
+    row = await session.scalar(
+        select(TaskNote)
+        .where(
+            TaskNote.task_id == parsed[0],
+            TaskNote.author == note.sender,
+            TaskNote.kind == "progress",
+            TaskNote.text == f"🎙️ {before}",
+        )
+        .order_by(TaskNote.id.desc())
+        .limit(1)
+    )
+    if row is None:
+        return False
+    row.text = f"🎙️ {note.text}"
+    return True

@@ -10,6 +10,7 @@ meetings or tasks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from commands.plugin import Feature, LatestTranscript, VoiceFiler
 from commands.record_search import Searcher
@@ -36,7 +37,7 @@ def voice_feature(filers: Iterable[VoiceFiler] = (), searchers: Iterable[Searche
 
     return Feature(
         name="voice",
-        router=router,
+        router=partial(router, chosen),
         texts=TEXTS,
         model_modules=("commands.voice.models",),
         register_timers=register_timers,

@@ -23,7 +23,7 @@ from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.plugin import VoiceFiler
-from commands.voice import service
+from commands.voice import learnt, service, terms
 from commands.voice.models import VoiceNote
 from commands.voice.texts import TEXTS, text
 from records import outbox
@@ -35,6 +35,7 @@ from records.timers import Fired, TimerRegistry
 from timeparse import format_duration
 from voice.decode import AudioError
 from voice.engine import Transcriber, Transcript
+from voice.memory import CorrectionMemory
 from voice.pipeline import VoiceOptions, transcribe_bytes
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ MAX_ATTEMPTS = 3
 MAX_ROSTER_NAMES = 200
 #: Progress is shown in steps of this many percent (each step is one edit of the placeholder).
 PROGRESS_STEP = 25
+#: Confirmations that put a learnt correction in force, for a job queued before the setting
+#: travelled with it (the setting's default).
+DEFAULT_CONFIRMATIONS = 2
 
 _override: Transcriber | None = None
 
@@ -82,6 +86,7 @@ def job_options(voice_settings: VoiceSettings, *, places: Iterable[str] = ()) ->
             "extra_terms": glossary,
         },
         "names": names,
+        "memory_confirmations": int(voice_settings.memory_confirmations),
     }
 
 
@@ -122,6 +127,11 @@ async def fire_transcribe(db: Database, timer: Timer, clock: Clock, filers: Sequ
         lang = note.lang
         claimed = note.claimed_ms
         names = await names_for(session, timer.payload)
+        # The office's glossary edits (!词表) and the corrections it taught, as of this job.
+        added, removed = await terms.office_edits(session)
+        names = [*names, *(t for t in added if t not in names)]
+        confirmations = int(timer.payload.get("memory_confirmations") or DEFAULT_CONFIRMATIONS)
+        memory = await learnt.memory_in_force(session, confirmations)
     if data is None:
         await _answer(db, note_id, clock, failure=("voice.corrupt", "audio bytes missing", text("voice.corrupt", lang)))
         return None
@@ -131,7 +141,7 @@ async def fire_transcribe(db: Database, timer: Timer, clock: Clock, filers: Sequ
         progress = _Progress(db, note_id, lang, claimed / 1000)
         await progress.start()
     try:
-        transcript = await _run_engine(data, options, names, progress)
+        transcript = await _run_engine(data, options, names, progress, memory=memory, without=removed)
     except AudioError as exc:
         await _answer(db, note_id, clock, failure=(exc.key, str(exc), exc.user_message(lang)))
         return None
@@ -145,7 +155,15 @@ async def fire_transcribe(db: Database, timer: Timer, clock: Clock, filers: Sequ
     return None
 
 
-async def _run_engine(data: bytes, options: VoiceOptions, names: list[str], progress: _Progress | None) -> Transcript:
+async def _run_engine(
+    data: bytes,
+    options: VoiceOptions,
+    names: list[str],
+    progress: _Progress | None,
+    *,
+    memory: CorrectionMemory = CorrectionMemory(),
+    without: Sequence[str] = (),
+) -> Transcript:
     """Transcribe in a thread; every progress edit is written before this returns or raises,
     so a late "75%" can never replace the answer on the users' screens."""
     began = time.perf_counter()
@@ -158,6 +176,8 @@ async def _run_engine(data: bytes, options: VoiceOptions, names: list[str], prog
             names=names,
             progress_cb=progress.report if progress is not None else None,
             transcriber=_override,
+            memory=memory,
+            without=without,
         )
         outcome = "ok"
     except asyncio.CancelledError:

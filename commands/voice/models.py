@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from records.db import Base, UTCDateTime
@@ -51,6 +51,8 @@ class VoiceNote(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     engine: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str | None] = mapped_column(Text)
+    # The engine's transcript as first stored, kept once someone corrects ``text``.
+    original_text: Mapped[str | None] = mapped_column(Text)
     # jieba's search-mode segmentation of the text, space separated and padded with spaces,
     # so that " 防汛 " finds the word whatever the database (see service.search).
     tokens: Mapped[str | None] = mapped_column(Text)
@@ -77,3 +79,47 @@ class VoiceAudio(Base):
         BigId, ForeignKey("voice_notes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class VoiceCorrection(Base):
+    """One correction of a transcript: who replaced which text with which (the history)."""
+
+    __tablename__ = "voice_corrections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    note_id: Mapped[int] = mapped_column(BigId, ForeignKey("voice_notes.id", ondelete="CASCADE"), index=True)
+    corrector: Mapped[str] = mapped_column(String(255))
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VoiceMemory(Base):
+    """The office's correction memory: ``heard`` was transcribed where people said ``right``.
+
+    ``count`` is how many corrections confirmed it; ``by_admin`` that an admin made one of them,
+    which puts it in force at once (else from ``voice.memory_confirmations`` corrections on).
+    """
+
+    __tablename__ = "voice_memory"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    heard: Mapped[str] = mapped_column(String(64), index=True)
+    right: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    by_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("heard", "right", name="uq_voice_memory_pair"),)
+
+
+class VoiceTerm(Base):
+    """An office's edit of the transcription glossary: a term added, or a shipped one removed."""
+
+    __tablename__ = "voice_terms"
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_by: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -62,6 +62,83 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "⚠️ 语音转写未启用。",
         "en": "⚠️ Voice transcription is turned off.",
     },
+    # -- corrections (!更正, or a reply with the right text) ------------------------------------
+    "voice.corrected": {"zh": "✏️ 已人工更正", "en": "✏️ Corrected by hand"},
+    "voice.correct.done": {"zh": "✏️ 已更正 {code} 的转写。", "en": "✏️ The transcript of {code} is corrected."},
+    "voice.correct.learnt": {
+        "zh": "已记下：{pairs}。",
+        "en": "Remembered: {pairs}.",
+    },
+    "voice.correct.refused": {
+        "zh": "只有说话人本人或管理员可以更正 {code} 的转写。",
+        "en": "Only the speaker or an admin may correct the transcript of {code}.",
+    },
+    "voice.correct.not_ready": {
+        "zh": "{code} 还没有转写好，转写完成后再更正。",
+        "en": "{code} has no transcript yet; correct it once it is transcribed.",
+    },
+    "voice.correct.same": {
+        "zh": "{code} 的转写已经是这段文字，无需更正。",
+        "en": "The transcript of {code} already says that; nothing to correct.",
+    },
+    "voice.correct.empty": {
+        "zh": "请写出正确的文字。",
+        "en": "Please write the right text.",
+    },
+    "voice.correct.no_note": {
+        "zh": "请回复一条语音或它的转写来更正。",
+        "en": "Reply to a voice message or its transcript to correct it.",
+    },
+    # -- the glossary and the correction memory (!词表) ----------------------------------------
+    "glossary.header": {
+        "zh": "📖 转写词表（{count} 个词）：\n{terms}",
+        "en": "📖 Transcription glossary ({count} terms):\n{terms}",
+    },
+    "glossary.office": {
+        "zh": "本单位添加：{added}",
+        "en": "Added by the office: {added}",
+    },
+    "glossary.office_removed": {
+        "zh": "本单位删除：{removed}",
+        "en": "Removed by the office: {removed}",
+    },
+    "glossary.memory_header": {
+        "zh": "🧠 更正记忆（{count} 条；确认 {confirmations} 次或经管理员更正后生效）：",
+        "en": "🧠 Correction memory ({count}; in force after {confirmations} confirmations or one by an admin):",
+    },
+    "glossary.memory_empty": {"zh": "🧠 更正记忆：暂无。", "en": "🧠 Correction memory: none yet."},
+    "glossary.memory_line": {
+        "zh": "{heard} → {right}（确认 {count} 次，{state}）",
+        "en": "{heard} → {right} (confirmed {count} times, {state})",
+    },
+    "glossary.memory_admin": {"zh": "管理员已确认", "en": "confirmed by an admin"},
+    "glossary.memory_on": {"zh": "生效中", "en": "in force"},
+    "glossary.memory_waiting": {"zh": "待确认", "en": "waiting for confirmation"},
+    "glossary.refused": {
+        "zh": "只有管理员可以修改词表和更正记忆。",
+        "en": "Only an admin may edit the glossary and the correction memory.",
+    },
+    "glossary.added": {"zh": "✅ 已将“{term}”加入词表。", "en": "✅ '{term}' is added to the glossary."},
+    "glossary.removed": {"zh": "✅ 已将“{term}”从词表删除。", "en": "✅ '{term}' is removed from the glossary."},
+    "glossary.forgot": {
+        "zh": "✅ 已忘记：{heard} → {rights}。",
+        "en": "✅ Forgotten: {heard} → {rights}.",
+    },
+    "glossary.already": {"zh": "“{term}”已在词表中。", "en": "'{term}' is already in the glossary."},
+    "glossary.not_found": {"zh": "词表中没有“{term}”。", "en": "'{term}' is not in the glossary."},
+    "glossary.memory_not_found": {
+        "zh": "更正记忆中没有“{heard}”。",
+        "en": "The correction memory has no '{heard}'.",
+    },
+    "glossary.bad_term": {
+        "zh": "词表中的词须为 2 到 16 个字，不含空格和标点：“{term}”不行。",
+        "en": "A glossary term is 2 to 16 letters, without spaces or punctuation: '{term}' is not.",
+    },
+    "glossary.not_office": {
+        "zh": "词表只对本单位的人员开放。",
+        "en": "The glossary is open to the office's people only.",
+    },
+    "glossary.missing_term": {"zh": "请写出要处理的词。", "en": "Please name the term."},
     # -- search -----------------------------------------------------------------------------
     "search.empty_query": {
         "zh": "请告诉我要找什么，例如：!搜索 防汛 值班",

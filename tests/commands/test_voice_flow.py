@@ -406,12 +406,15 @@ async def test_bot_placeholder_is_reused_and_a_rerun_answers_once(
 
 # -- names for the glossary ---------------------------------------------------------------
 def test_job_options_carry_places_and_the_config_glossary() -> None:
-    from types import SimpleNamespace
+    from records.config import VoiceSettings
 
-    voice = SimpleNamespace(model_dir="", max_bytes=1_000_000, max_seconds=120, glossary=["三防办", " 东湖泵站 "])
+    voice = VoiceSettings(
+        max_bytes=1_000_000, max_seconds=120, glossary=["三防办", " 东湖泵站 "], memory_confirmations=3
+    )
     job = jobs.job_options(voice, places=["三楼会议室", "301", "三防办"])
     assert job["names"] == ["三楼会议室", "301", "三防办", "东湖泵站"]
     assert job["options"]["extra_terms"] == ["三防办", " 东湖泵站 "]
+    assert job["memory_confirmations"] == 3
 
 
 async def test_roster_and_configured_names_correct_the_transcript(

@@ -1,0 +1,64 @@
+"""The office's correction memory as stored: misheard → right pairs with their confirmations.
+
+Corrections count pairs in (``count``); the worker reads the pairs in force for each job
+(``memory_in_force``: confirmed often enough, or by an admin); ``!词表`` shows and forgets them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.voice.models import VoiceMemory
+from records import audit
+from records.clock import Clock
+from records.errors import NotAllowed
+from voice.memory import CorrectionMemory, Pair
+
+
+async def count(session: AsyncSession, pair: Pair, *, by_admin: bool, clock: Clock) -> None:
+    row = await session.scalar(
+        select(VoiceMemory).where(VoiceMemory.heard == pair.heard, VoiceMemory.right == pair.right)
+    )
+    if row is None:
+        row = VoiceMemory(heard=pair.heard, right=pair.right, count=0, by_admin=False, created_at=clock.now())
+        session.add(row)
+    row.count += 1
+    row.by_admin = row.by_admin or by_admin
+    row.updated_at = clock.now()
+    await session.flush()
+
+
+async def memory_rows(session: AsyncSession) -> list[VoiceMemory]:
+    return list(await session.scalars(select(VoiceMemory).order_by(VoiceMemory.heard, VoiceMemory.count.desc())))
+
+
+def in_force(row: VoiceMemory, confirmations: int) -> bool:
+    return row.by_admin or row.count >= confirmations
+
+
+async def memory_in_force(session: AsyncSession, confirmations: int) -> CorrectionMemory:
+    """The pairs later transcripts use; for a span heard with several corrections, the most
+    confirmed (an admin's first)."""
+    rows = await session.scalars(
+        select(VoiceMemory).where(or_(VoiceMemory.by_admin.is_(True), VoiceMemory.count >= confirmations))
+    )
+    best: dict[str, VoiceMemory] = {}
+    for row in rows:
+        held = best.get(row.heard)
+        if held is None or (row.by_admin, row.count) > (held.by_admin, held.count):
+            best[row.heard] = row
+    return CorrectionMemory.of({heard: row.right for heard, row in best.items()})
+
+
+async def forget(session: AsyncSession, heard: str, *, actor: str, clock: Clock) -> list[str]:
+    """Remove every memory pair for the misheard ``heard``; returns the right spans forgotten."""
+    rows = list(await session.scalars(select(VoiceMemory).where(VoiceMemory.heard == heard)))
+    if not rows:
+        raise NotAllowed("glossary.memory_not_found", heard=heard)
+    await session.execute(delete(VoiceMemory).where(VoiceMemory.heard == heard))
+    gone = [row.right for row in rows]
+    await audit.record(
+        session, actor=actor, action="voice.memory.forget", subject=heard, data={"right": gone}, clock=clock
+    )
+    return gone

@@ -1,0 +1,256 @@
+"""People correct transcripts, and the office's correction memory learns, through the real dispatcher.
+
+A note is transcribed by the worker's timer (a stand-in engine that mishears two place names),
+then corrected in chat: by a reply with the right text or by `!更正`, by the speaker or an
+admin, never by anyone else. Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import commands.voice.jobs as jobs
+from bot.types import Message
+from commands.plugin import TranscribedNote, VoiceFiler
+from commands.voice import corrections, learnt, service
+from commands.voice.models import VoiceCorrection, VoiceMemory, VoiceNote
+from records.clock import Clock
+from records.db import Database
+from records.models import AuditEntry, OutboxMessage
+from records.timers import TimerRegistry, claim_due, run_timer
+from tests.commands.test_voice_flow import FakeTranscriber
+from tests.support.dispatch_chat import DispatchChat
+from tests.support.office_chat import BOSS, LI, ROOM, office_chat
+
+AUDIO = (Path(__file__).resolve().parents[2] / "bench/voice_dev/dev01.ogg").read_bytes()
+SPEAKER = "@wang:localhost"
+HEARD = "青石乔村的转移名单今晚报上来，明早在白沙弯小学集合。"
+SAID = "青石桥村的转移名单今晚报上来，明早在白沙湾小学集合。"
+_events = itertools.count(1)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTranscriber]:
+    engine = FakeTranscriber(HEARD)
+    jobs.use_transcriber(engine)
+    yield engine
+    jobs.use_transcriber(None)
+
+
+def registry(filers: tuple[VoiceFiler, ...] = ()) -> TimerRegistry:
+    reg = TimerRegistry()
+    jobs.register(reg, filers)
+    return reg
+
+
+async def transcribe(chat: DispatchChat, reg: TimerRegistry, *, sender: str = SPEAKER, confirmations: int = 2) -> int:
+    """A voice message of `sender` in the office room, transcribed by the worker's timer; the
+    bot's answers are marked sent (event ids), as the relay does."""
+    async with chat.db.transaction() as s:
+        note = await service.queue_note(
+            s,
+            room_id=ROOM,
+            event_id=f"$voice{next(_events)}",
+            thread_root=None,
+            sender=sender,
+            audio_url="mxc://localhost/abc",
+            audio=AUDIO,
+            clock=chat.clock,
+            mimetype="audio/ogg",
+            claimed_ms=3000,
+            job={"options": {"max_seconds": 60}, "memory_confirmations": confirmations},
+        )
+        note_id = note.id
+    for timer_id in await claim_due(chat.db, chat.clock):
+        await run_timer(chat.db, timer_id, reg, chat.clock)
+    async with chat.db.transaction() as s:
+        for row in await s.scalars(select(OutboxMessage).where(OutboxMessage.event_id.is_(None))):
+            row.event_id = f"$out{row.id}"
+    return note_id
+
+
+async def note_of(db: Database, note_id: int) -> VoiceNote:
+    async with db.reading() as s:
+        note = await s.get(VoiceNote, note_id)
+        assert note is not None
+        return note
+
+
+async def transcript_event(db: Database, note_id: int) -> str:
+    async with db.reading() as s:
+        row = await s.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.ref == service.reply_ref(note_id), OutboxMessage.relation.is_(None)
+            )
+        )
+        assert row is not None and row.event_id
+        return row.event_id
+
+
+async def reply(chat: DispatchChat, sender: str, to: str, body: str) -> list[OutboxMessage]:
+    n = next(_events)
+    message = Message(room_id=ROOM, event_id=f"$reply{n}", sender=sender, timestamp_ms=n, source={}, body=body)
+    message.reply_to = to
+    return await chat._feed(message)
+
+
+def bodies(rows: list[OutboxMessage]) -> list[str]:
+    return [str(r.content.get("body", "")) for r in rows]
+
+
+async def test_the_speaker_corrects_by_replying_to_the_transcript(db: Database, fake: FakeTranscriber) -> None:
+    chat = office_chat(db)
+    note_id = await transcribe(chat, registry())
+    sent = await reply(chat, SPEAKER, await transcript_event(db, note_id), SAID)
+
+    note = await note_of(db, note_id)
+    assert (note.text, note.original_text) == (SAID, HEARD)
+    edits = [r for r in sent if r.relation == "m.replace"]
+    assert len(edits) == 1 and SAID in str(edits[0].content["m.new_content"]["body"])
+    assert "已人工更正" in str(edits[0].content["m.new_content"]["body"])
+    answer = [b for r, b in zip(sent, bodies(sent), strict=True) if r.relation != "m.replace"]
+    assert answer == [f"✏️ 已更正 V{note_id} 的转写。已记下：石乔 → 石桥、沙弯 → 沙湾。"]
+    async with db.reading() as s:
+        entry = await s.scalar(select(AuditEntry).where(AuditEntry.action == "voice.correct"))
+        assert entry is not None and entry.actor == SPEAKER and entry.subject == f"V{note_id}"
+        assert entry.data["before"] == HEARD and entry.data["after"] == SAID
+        history = list(await s.scalars(select(VoiceCorrection)))
+        assert [(c.before, c.after, c.corrector) for c in history] == [(HEARD, SAID, SPEAKER)]
+    # The corrected words are what search finds now.
+    assert " 集合 " in (note.tokens or "") and "白沙湾" in (note.tokens or "")
+
+
+async def test_a_command_in_reply_to_the_voice_message_corrects_too(db: Database, fake: FakeTranscriber) -> None:
+    chat = office_chat(db)
+    note_id = await transcribe(chat, registry())
+    note = await note_of(db, note_id)
+    await reply(chat, SPEAKER, note.event_id, f"!更正 {SAID}")
+    assert (await note_of(db, note_id)).text == SAID
+
+
+async def test_someone_else_is_refused_and_a_plain_reply_of_theirs_is_conversation(
+    db: Database, fake: FakeTranscriber
+) -> None:
+    chat = office_chat(db)
+    note_id = await transcribe(chat, registry())
+    transcript = await transcript_event(db, note_id)
+    refused = bodies(await reply(chat, LI, transcript, f"!更正 {SAID}"))
+    assert refused == [f"⚠️ 只有说话人本人或管理员可以更正 V{note_id} 的转写。"]
+    assert "用法" not in refused[0]
+    # The same words as a plain reply from someone else: not a correction, no refusal either.
+    assert all("更正" not in b for b in bodies(await reply(chat, LI, transcript, SAID)))
+    # The speaker answering a question in reply is conversation too.
+    await reply(chat, SPEAKER, transcript, "收到，马上去")
+    note = await note_of(db, note_id)
+    assert (note.text, note.original_text) == (HEARD, None)
+    async with db.reading() as s:
+        assert await s.scalar(select(AuditEntry).where(AuditEntry.action == "voice.correct")) is None
+
+
+async def test_the_memory_is_used_after_two_confirmations(db: Database, fake: FakeTranscriber) -> None:
+    chat = office_chat(db)
+    reg = registry()
+    first = await transcribe(chat, reg)
+    await reply(chat, SPEAKER, await transcript_event(db, first), SAID)
+    # One confirmation: learnt, not yet in force; the next transcript still says what was heard.
+    second = await transcribe(chat, reg)
+    assert (await note_of(db, second)).text == HEARD
+    await reply(chat, SPEAKER, await transcript_event(db, second), SAID)
+    async with db.reading() as s:
+        counts = {(m.heard, m.right): m.count for m in await s.scalars(select(VoiceMemory))}
+    assert counts == {("石乔", "石桥"): 2, ("沙弯", "沙湾"): 2}
+    # Two confirmations: the third transcript comes out right.
+    third = await transcribe(chat, reg)
+    assert (await note_of(db, third)).text == SAID
+    # A stricter office (three confirmations) is not there yet.
+    fourth = await transcribe(chat, reg, confirmations=3)
+    assert (await note_of(db, fourth)).text == HEARD
+
+
+async def test_an_admins_correction_is_in_force_at_once(db: Database, fake: FakeTranscriber) -> None:
+    chat = office_chat(db, roles={"admin": [BOSS]})
+    reg = registry()
+    first = await transcribe(chat, reg)
+    await reply(chat, BOSS, await transcript_event(db, first), SAID)
+    assert (await note_of(db, first)).text == SAID
+    second = await transcribe(chat, reg)
+    assert (await note_of(db, second)).text == SAID
+
+
+async def test_the_filed_copy_follows_the_correction(db: Database, fake: FakeTranscriber) -> None:
+    filed: dict[str, str] = {}
+
+    async def file(session: AsyncSession, note: TranscribedNote, clock: Clock) -> str | None:
+        filed[note.event_id] = f"🎙️ {note.text}"
+        return "minutes:M1"
+
+    async def amend(session: AsyncSession, note: TranscribedNote, before: str, clock: Clock) -> bool:
+        assert filed[note.event_id] == f"🎙️ {before}"
+        filed[note.event_id] = f"🎙️ {note.text}"
+        return True
+
+    chat = office_chat(db)
+    filers = (VoiceFiler(file, amend=amend),)
+    note_id = await transcribe(chat, registry(filers))
+    async with db.transaction() as s:
+        note = await s.get(VoiceNote, note_id)
+        assert note is not None
+        await corrections.correct_note(
+            s, note, corrector=SPEAKER, text=SAID, is_admin=False, clock=chat.clock, filers=filers
+        )
+    assert list(filed.values()) == [f"🎙️ {SAID}"]
+    edit = (await _edits(db, note_id))[-1]
+    assert "已记入 M1 会议纪要" in str(edit.content["m.new_content"]["body"])
+
+
+async def test_glossary_is_shown_to_the_office_and_edited_by_admins(db: Database) -> None:
+    chat = office_chat(db, roles={"admin": [BOSS]})
+    assert await chat.reply_to(LI, "!词表 加 青石桥村") == "⚠️ 只有管理员可以修改词表和更正记忆。"
+    assert await chat.reply_to(LI, "!词表 忘记 蓄暴") == "⚠️ 只有管理员可以修改词表和更正记忆。"
+    assert await chat.reply_to(BOSS, "!词表 加 青石桥村") == "✅ 已将“青石桥村”加入词表。"
+    assert await chat.reply_to(BOSS, "!词表 删 首报") == "✅ 已将“首报”从词表删除。"
+    assert await chat.reply_to(BOSS, "!词表 删 首报") == "⚠️ 词表中没有“首报”。"
+    async with db.transaction() as s:
+        await learnt.count(s, learnt.Pair("蓄暴", "续报"), by_admin=False, clock=chat.clock)
+    shown = await chat.reply_to(LI, "!词表")
+    assert "青石桥村" in shown and "本单位添加：青石桥村" in shown and "本单位删除：首报" in shown
+    assert "蓄暴 → 续报（确认 1 次，待确认）" in shown
+    assert await chat.reply_to(BOSS, "!词表 忘记 蓄暴") == "✅ 已忘记：蓄暴 → 续报。"
+    assert "更正记忆：暂无。" in await chat.reply_to(LI, "!词表")
+    async with db.reading() as s:
+        actions = [e.action for e in await s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+    assert actions == ["voice.glossary.add", "voice.glossary.remove", "voice.memory.forget"]
+
+
+async def test_an_added_term_is_protected_and_a_removed_one_no_longer_corrects(
+    db: Database, fake: FakeTranscriber
+) -> None:
+    chat = office_chat(db, roles={"admin": [BOSS]})
+    fake.text = "今天的续报什么时候发"
+    await chat.reply_to(BOSS, "!词表 加 蓄暴")  # an odd word, but the office's own now
+    note_id = await transcribe(chat, registry())
+    await reply(chat, BOSS, await transcript_event(db, note_id), "今天的蓄暴什么时候发")
+    async with db.reading() as s:
+        assert list(await s.scalars(select(VoiceMemory))) == []  # a glossary term is never "misheard"
+
+
+async def _edits(db: Database, note_id: int) -> list[OutboxMessage]:
+    """The m.replace edits of the note's transcript reply."""
+    async with db.reading() as s:
+        original = await s.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.ref == service.reply_ref(note_id), OutboxMessage.relation.is_(None)
+            )
+        )
+        rows = await s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.relation == "m.replace", OutboxMessage.relates_to_outbox_id == original)
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)

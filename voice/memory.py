@@ -1,0 +1,158 @@
+"""The office's correction memory: what people corrected once, fixed for everyone afterwards.
+
+When someone replaces a transcript with what they really said, the two texts are compared
+character by character (difflib) and each changed span becomes a pair *misheard → right*
+(蓄暴 → 续报). The feature counts how often each pair was confirmed; pairs confirmed often
+enough (or by an admin) are handed to the pipeline as a ``CorrectionMemory``, the last pass.
+
+Do no harm, as for the other passes:
+
+* a span is learnt with at least two Chinese characters on the misheard side (one character has
+  too many homophones: 港 → 岗 would break every port), taking unchanged neighbours as context;
+* a misheard span that is itself a real word is learnt with one neighbour more on each side,
+  so that it is only replaced in the phrase where it was wrong (相应, 到港 alone are real words);
+* a rewrite (less than half the characters kept) teaches nothing: it is a new sentence;
+* a misheard span that is a protected name or glossary term is never learnt nor replaced, no
+  replacement may overlap a protected name that occurs in the text, and a real word its context
+  makes likely (voice.postprocess.IN_CONTEXT: a ship 到港) is left alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+#: One Chinese character (the memory learns and replaces Chinese spans only).
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+#: Fewest characters on the misheard side of a learnt pair.
+MIN_HEARD = 2
+#: Longest misheard side: a longer change is a rephrasing, not a misheard word.
+MAX_HEARD = 8
+#: Changes closer than this (unchanged characters between them) are one span: 蓄暴信息 -> 续报信息.
+MERGE_GAP = 1
+#: Below this share of characters kept, the correction is a rewrite and teaches nothing.
+MIN_KEPT = 0.5
+#: A misheard span this frequent (jieba's counts) is a real word: it is learnt with context.
+#: Any dictionary word counts: 到港 is rare in jieba's counts but right wherever a ship arrives.
+REAL_WORD_FREQ = 1
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One learnt correction: ``heard`` was transcribed where ``right`` was said."""
+
+    heard: str
+    right: str
+
+
+def _frequency(word: str) -> int:
+    from voice.lexicon import word_frequency
+
+    return word_frequency(word)
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(text) and all(_CJK.fullmatch(ch) for ch in text)
+
+
+def _grow(a: str, b: str, span: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """Widen a change by one unchanged neighbour, left first; None when there is none (the
+    characters just outside the span are equal on both sides, as difflib's opcodes guarantee
+    for an isolated change)."""
+    i1, i2, j1, j2 = span
+    if i1 > 0 and j1 > 0 and a[i1 - 1] == b[j1 - 1] and _CJK.fullmatch(a[i1 - 1]):
+        return i1 - 1, i2, j1 - 1, j2
+    if i2 < len(a) and j2 < len(b) and a[i2] == b[j2] and _CJK.fullmatch(a[i2]):
+        return i1, i2 + 1, j1, j2 + 1
+    return None
+
+
+def _widen_both(a: str, b: str, span: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    i1, i2, j1, j2 = span
+    left = i1 > 0 and j1 > 0 and a[i1 - 1] == b[j1 - 1] and _CJK.fullmatch(a[i1 - 1])
+    right = i2 < len(a) and j2 < len(b) and a[i2] == b[j2] and _CJK.fullmatch(a[i2])
+    if not (left or right):
+        return None
+    return (i1 - 1 if left else i1, i2 + 1 if right else i2, j1 - 1 if left else j1, j2 + 1 if right else j2)
+
+
+def learn(heard: str, right: str, protected: Iterable[str] = ()) -> list[Pair]:
+    """The pairs a correction of ``heard`` into ``right`` teaches (none for a rewrite)."""
+    if heard == right or not heard or not right:
+        return []
+    matcher = difflib.SequenceMatcher(None, heard, right, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks())
+    if kept < MIN_KEPT * max(len(heard), len(right)):
+        return []
+    # Changes separated by at most MERGE_GAP unchanged characters are one misheard phrase.
+    groups: list[list[int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if groups and i1 - groups[-1][1] <= MERGE_GAP and j1 - groups[-1][3] <= MERGE_GAP:
+            groups[-1][1], groups[-1][3] = i2, j2
+        else:
+            groups.append([i1, i2, j1, j2])
+    names = frozenset(protected)
+    pairs: list[Pair] = []
+    for i1, i2, j1, j2 in groups:
+        span: tuple[int, int, int, int] | None = (i1, i2, j1, j2)
+        while span is not None and len(heard[span[0] : span[1]]) < MIN_HEARD:
+            span = _grow(heard, right, span)
+        if span is not None and _frequency(heard[span[0] : span[1]]) >= REAL_WORD_FREQ:
+            span = _widen_both(heard, right, span)
+        if span is None:
+            continue
+        wrong, said = heard[span[0] : span[1]], right[span[2] : span[3]]
+        if not (_is_cjk(wrong) and _is_cjk(said)) or len(wrong) > MAX_HEARD:
+            continue  # punctuation, Latin or a long rephrasing: not a misheard word
+        if any(wrong in name or name in wrong for name in names if len(name) >= MIN_HEARD):
+            continue  # a protected name is never "misheard" by the memory
+        pairs.append(Pair(wrong, said))
+    return pairs
+
+
+@dataclass(frozen=True)
+class CorrectionMemory:
+    """The pairs in force (misheard → right), applied longest first."""
+
+    pairs: tuple[Pair, ...] = ()
+
+    @classmethod
+    def of(cls, pairs: Mapping[str, str] | Iterable[Pair]) -> CorrectionMemory:
+        items = [Pair(k, v) for k, v in pairs.items()] if isinstance(pairs, Mapping) else list(pairs)
+        return cls(tuple(sorted(items, key=lambda p: (-len(p.heard), p.heard))))
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def apply(self, text: str, protected: Iterable[str] = ()) -> str:
+        """``text`` with each remembered misheard span replaced, unless it is (or overlaps) a
+        protected name or glossary term as it occurs in the text."""
+        if not self.pairs or not text:
+            return text
+        names = [n for n in protected if len(n) >= MIN_HEARD]
+        guarded = [False] * len(text)
+        for name in names:
+            for match in re.finditer(re.escape(name), text):
+                for k in range(match.start(), match.end()):
+                    guarded[k] = True
+        edits: list[tuple[int, int, str]] = []
+        taken = [False] * len(text)
+        from voice.postprocess import IN_CONTEXT
+
+        for pair in self.pairs:
+            if pair.heard in names or any(cue in text for cue in IN_CONTEXT.get(pair.heard, ())):
+                continue  # a name, or a real word its context makes likely (a ship 到港)
+            for match in re.finditer(re.escape(pair.heard), text):
+                span = range(match.start(), match.end())
+                if any(guarded[k] or taken[k] for k in span):
+                    continue
+                for k in span:
+                    taken[k] = True
+                edits.append((match.start(), match.end(), pair.right))
+        for start, end, replacement in sorted(edits, reverse=True):
+            text = text[:start] + replacement + text[end:]
+        return text
