@@ -14,6 +14,7 @@
         bench.takeover               a standby bot takes over after kill -9 of the active one (target < lease + 5 s)
         bench.relay_recovery         homeserver back after an outage → the queued backlog delivered (target < 10 s)
         bench.backup                 zhiban backup / restore of a 100,000-record database, SQLite and PostgreSQL
+        bench.board                  one person's board with 10,000 records of each kind, p95 vs SELECT 1 (target < 200 ms)
         bench.board_live             a commit → the change on 200 open boards (SSE), p95 (target < 1 s)
 """
 
@@ -37,6 +38,7 @@ BENCHMARKS = [
     "bench.takeover",
     "bench.relay_recovery",
     "bench.backup",
+    "bench.board",
     "bench.board_live",
 ]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, cast, exists, or_, select
+from sqlalchemy import ColumnElement, String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands import visibility
@@ -94,11 +94,14 @@ async def _recent(session: AsyncSession, viewer: Viewer, rule: access.Viewer, no
 
 
 async def _orders(session: AsyncSession, viewer: Viewer, rule: access.Viewer, now: datetime) -> list[Item]:
-    unacked = exists().where(Receipt.order_id == Order.id, Receipt.acked_at.is_(None))
-    query = select(Order).where(unacked)
+    """Orders someone has not acknowledged, of an incident still open (or of none): the receipts
+    of a closed incident are its final report's business, not the board's."""
+    unacked = select(Receipt.order_id).where(Receipt.acked_at.is_(None))
+    live = select(Incident.id).where(Incident.status == "open")
+    query = select(Order).where(Order.id.in_(unacked), or_(Order.incident_id.is_(None), Order.incident_id.in_(live)))
     if not rule.sees_every_incident:
         mine = select(Receipt.order_id).where(Receipt.user_id == viewer.user_id)
-        followed = select(Incident.id).where(_participant(viewer.user_id))
+        followed = live.where(_participant(viewer.user_id))
         query = query.where(or_(Order.issued_by == viewer.user_id, Order.id.in_(mine), Order.incident_id.in_(followed)))
     query = query.order_by(Order.created_at.desc(), Order.id.desc()).limit(LIMIT * 4)
     found = (await access.visible_orders(session, await session.scalars(query), rule))[:LIMIT]

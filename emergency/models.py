@@ -102,6 +102,12 @@ class Incident(Base):
     closed_by: Mapped[str | None] = mapped_column(String(255))
     final_markdown: Mapped[str | None] = mapped_column(Text)
 
+    # The board reads open incidents by grade and those declared overnight.
+    __table_args__ = (
+        Index("ix_emergency_incidents_status_grade", "status", "grade"),
+        Index("ix_emergency_incidents_declared", "declared_at"),
+    )
+
     @property
     def code(self) -> str:
         return f"E{self.id}"
@@ -155,6 +161,12 @@ class Receipt(Base):
     done_note: Mapped[str | None] = mapped_column(Text)
     nags: Mapped[int] = mapped_column(Integer, default=0)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The board reads the receipts nobody acknowledged yet, and a person's own.
+    __table_args__ = (
+        Index("ix_emergency_receipts_unacked", "acked_at", "order_id"),
+        Index("ix_emergency_receipts_user", "user_id", "acked_at"),
+    )
 
 
 class AlertAck(Base):

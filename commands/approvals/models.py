@@ -89,6 +89,9 @@ class ApprovalStep(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The board reads the active steps that have waited longest (stuck approvals).
+    __table_args__ = (Index("ix_approvals_steps_status_started", "status", "started_at"),)
+
 
 class ApprovalSigner(Base):
     __tablename__ = "approvals_signers"
