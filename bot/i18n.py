@@ -1,7 +1,8 @@
 """Translations: every text a user reads exists in zh (the default) and en.
 
 Each package keeps its texts as {"key": {"zh": "...", "en": "..."}} and adds them to one
-catalog. A missing language falls back to zh; a missing key is a programming error.
+catalog. A missing language falls back to zh; a missing key is a programming error. A text
+with a `count` may add its singular, {"en": "{count} people", "en_one": "1 person"}.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 LANGS = ("zh", "en")
+#: The suffix of a language's singular form of a counted text ("en_one"), see Catalog.t.
+ONE = "_one"
 DEFAULT_LANG = "zh"
 
 Texts = Mapping[str, Mapping[str, str]]
@@ -49,7 +52,14 @@ class Catalog:
 
     def t(self, key: str, lang: str | None = None, /, **params: Any) -> str:
         variants = self._texts[key]
-        template = variants.get(lang or self.default_lang) or variants[self.default_lang]
+        chosen = lang or self.default_lang
+        if not variants.get(chosen):
+            chosen = self.default_lang
+        template = variants[chosen]
+        # English says "1 person" but "2 people": a text may carry the singular as "<lang>_one",
+        # used when its `count` is 1 (Chinese needs none: "1 人", "3 人").
+        if params.get("count") == 1:
+            template = variants.get(chosen + ONE) or template
         return template.format(**params) if params else template
 
 

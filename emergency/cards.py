@@ -31,6 +31,15 @@ def report_name(kind: str, number: int, lang: str) -> str:
     return tr(f"em.report.name.{kind}", lang)
 
 
+#: The actor recorded when Zhiban itself acted (a deadline passed, a nag escalated).
+SYSTEM_ACTOR = "zhiban"
+
+
+def actor_shown(actor: str, lang: str) -> str:
+    """Who did something, as people read it: Zhiban itself is 值班助手, not its internal name."""
+    return tr("em.actor.system", lang) if actor == SYSTEM_ACTOR else actor
+
+
 def _esc(text: str) -> str:
     return htmllib.escape(text, quote=False)
 

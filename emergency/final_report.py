@@ -19,6 +19,9 @@ async def build_markdown(session: AsyncSession, incident: Incident) -> str:
     def when(value: object) -> str:
         return format_when(value, tz=tz, lang=lang) if value is not None else "—"  # type: ignore[arg-type]
 
+    def field(key: str, value: str) -> str:
+        return tr("em.field.line", lang, name=tr(key, lang), value=value)
+
     out = [
         "# " + tr("em.final.title", lang, id=incident.code, title=incident.title),
         "",
@@ -29,7 +32,7 @@ async def build_markdown(session: AsyncSession, incident: Incident) -> str:
     ]
     for role, users in (incident.roles or {}).items():
         if users:
-            out.append(f"- {tr(f'em.role.{role}', lang)}: {' '.join(users)}")
+            out.append("- " + tr("em.field.line", lang, name=tr(f"em.role.{role}", lang), value=" ".join(users)))
     out += ["", "## " + tr("em.final.reports", lang)]
     filed = await reports.reports_of(session, incident)
     if not filed:
@@ -37,14 +40,14 @@ async def build_markdown(session: AsyncSession, incident: Incident) -> str:
     for report in filed:
         name = cards.report_name(report.kind, report.number, lang)
         late = " " + tr("em.report.late_mark", lang) if report.late else ""
-        out += ["", f"### {name}{late}", f"- {tr('em.field.report_time', lang)}: {when(report.filed_at)}"]
+        out += ["", f"### {name}{late}", "- " + field("em.field.report_time", when(report.filed_at))]
         if report.due_at is not None:
-            out.append(f"- {tr('em.final.due', lang)}: {when(report.due_at)}")
+            out.append("- " + field("em.final.due", when(report.due_at)))
         for key in reports.FIELDS:
             value = (report.fields or {}).get(key)
             if value:
-                out.append(f"- {tr('em.field.' + key, lang)}: {value}")
-        out.append(f"- {tr('em.final.filed_by', lang)}: {report.filed_by}")
+                out.append("- " + field("em.field." + key, value))
+        out.append("- " + field("em.final.filed_by", report.filed_by))
     out += ["", "## " + tr("em.final.orders", lang)]
     order_rows = await orders.of_incident(session, incident)
     if not order_rows:
@@ -53,11 +56,23 @@ async def build_markdown(session: AsyncSession, incident: Incident) -> str:
         rows = await orders.receipts(session, order)
         acked = sum(1 for r in rows if r.acked_at)
         done = sum(1 for r in rows if r.done_at)
-        out.append(f"- {order.code} {order.text} ({acked}/{len(rows)} ✅, {done}/{len(rows)} ☑)")
+        line = tr("em.final.order_line", lang, id=order.code, text=order.text, acked=acked, done=done, total=len(rows))
+        out.append("- " + line)
     out += ["", "## " + tr("em.final.timeline", lang)]
     for entry in await incidents.timeline(session, incident):
-        out.append(f"- {when(entry.at)} · {entry.actor} · {entry.text}")
+        out.append(f"- {when(entry.at)} · {cards.actor_shown(entry.actor, lang)} · {entry.text}")
     return "\n".join(out) + "\n"
+
+
+def file_name(incident: Incident) -> str:
+    """The .docx's name as people see it in the room and on their disk: "E1 终报：城东内涝.docx",
+    in the incident's language; characters a file system refuses are left out."""
+    name = tr("em.final.file_name", incident.lang, id=incident.code, title=incident.title)
+    name = "".join(" " if ch in _UNSAFE else ch for ch in name).strip()
+    return name[:120] + ".docx"
+
+
+_UNSAFE = frozenset('/\\:*?"<>|\n\r\t')
 
 
 def markdown_to_docx(markdown: str) -> bytes:

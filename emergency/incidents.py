@@ -169,7 +169,9 @@ async def _room_made(session: AsyncSession, ref: str, room_id: str) -> None:
     if incident is None or incident.room_id == room_id:
         return
     incident.room_id = room_id
-    await audit.record(session, actor="zhiban", action="incident.room", subject=incident.code, data={"room": room_id})
+    await audit.record(
+        session, actor=cards.SYSTEM_ACTOR, action="incident.room", subject=incident.code, data={"room": room_id}
+    )
     await session.flush()
 
 

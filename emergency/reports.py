@@ -188,12 +188,12 @@ async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     first_time = int((timer.payload or {}).get("escalations", 0)) == 0
     if first_time:
         await incidents.add_timeline(
-            session, incident, "overdue", "zhiban", tr("em.tl.overdue", incident.lang, name=name), clock=clock
+            session, incident, "overdue", cards.SYSTEM_ACTOR, tr("em.tl.overdue", incident.lang, name=name), clock=clock
         )
         await incidents.refresh_card(session, incident, clock)
     await audit.record(
         session,
-        actor="zhiban",
+        actor=cards.SYSTEM_ACTOR,
         action="report.overdue",
         subject=incident.code,
         data={"kind": incident.next_report, "minutes": overdue, "escalated_to": leaders},

@@ -23,7 +23,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "✅ Shift set: {start} to {end}, duty leader {leader}, officers {officers}",
     },
     "em.duty.set_done.none": {"zh": "✅ 已排班。", "en": "✅ Shift set."},
-    "em.duty.replaced": {"zh": "（替换了重叠的 {count} 个班次）", "en": "(replaced {count} overlapping shift(s))"},
+    "em.duty.replaced": {
+        "zh": "（替换了重叠的 {count} 个班次）",
+        "en": "(replaced {count} overlapping shifts)",
+        "en_one": "(replaced 1 overlapping shift)",
+    },
     "em.duty.configured": {
         "zh": "按配置的值班角色：带班领导 {leader}；值班员 {officers}",
         "en": "By the configured duty roles: duty leader {leader}; officers {officers}",
@@ -50,7 +54,7 @@ TEXTS: dict[str, dict[str, str]] = {
     # -- CSV --------------------------------------------------------------------------------
     "em.csv.columns": {
         "zh": "缺少列：{missing}。表头应为 date,start,end,leader,officers[,note]",
-        "en": "Missing column(s): {missing}. The header must be date,start,end,leader,officers[,note]",
+        "en": "Missing columns: {missing}. The header must be date,start,end,leader,officers[,note]",
     },
     "em.csv.overlap": {"zh": "与第 {other} 行的班次时间重叠", "en": "overlaps the shift on line {other}"},
     "em.csv.bad_date": {"zh": "日期“{value}”应为 YYYY-MM-DD", "en": "date '{value}' must be YYYY-MM-DD"},
@@ -71,15 +75,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.csv.nobody": {"zh": "没有带班领导也没有值班员", "en": "neither a duty leader nor officers"},
     "em.csv.rejected": {
         "zh": "值班表有 {count} 行错误，未导入任何班次。",
-        "en": "The roster has {count} bad line(s); nothing was imported.",
+        "en": "The roster has {count} bad lines; nothing was imported.",
+        "en_one": "The roster has 1 bad line; nothing was imported.",
     },
     "em.csv.empty": {"zh": "值班表没有任何班次。", "en": "The roster has no shifts."},
     "em.csv.errors_head": {
         "zh": "⚠️ 值班表有 {count} 行错误，未导入，请改正后重新上传：",
-        "en": "⚠️ The roster has {count} bad line(s) and was not imported; fix them and upload again:",
+        "en": "⚠️ The roster has {count} bad lines and was not imported; fix them and upload again:",
+        "en_one": "⚠️ The roster has 1 bad line and was not imported; fix it and upload again:",
     },
     "em.csv.line": {"zh": "第 {line} 行：{error}", "en": "line {line}: {error}"},
-    "em.csv.imported": {"zh": "✅ 已导入 {count} 个班次。", "en": "✅ Imported {count} shift(s)."},
+    "em.csv.imported": {
+        "zh": "✅ 已导入 {count} 个班次。",
+        "en": "✅ Imported {count} shifts.",
+        "en_one": "✅ Imported 1 shift.",
+    },
     "em.csv.too_large": {
         "zh": "值班表文件过大（{size_kb} KB），上限为 {limit_kb} KB，未导入；请分成几个文件上传。",
         "en": "The roster file is too large ({size_kb} KB; the limit is {limit_kb} KB) and was not imported; "
@@ -114,8 +124,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.log.none": {"zh": "最近 24 小时没有值班记录。", "en": "No duty-log entries in the last 24 hours."},
     "em.log.head": {"zh": "🗒 最近 24 小时值班记录（{count} 条）：", "en": "🗒 Duty log, last 24 hours ({count}):"},
     "em.log.line": {
-        "zh": "{id} {at} 来源:{source} 报告人:{reporter}（{contact}）{content} · 已告知 {told} · 记录 {by}",
-        "en": "{id} {at} source:{source} reporter:{reporter} ({contact}) {content} · told {told} · by {by}",
+        "zh": "{id} {at} 来源：{source} 报告人：{reporter}（{contact}）{content} · 已告知 {told} · 记录人 {by}",
+        "en": "{id} {at} source: {source}, reporter: {reporter} ({contact}) {content} · told {told} · by {by}",
     },
     # -- incidents --------------------------------------------------------------------------
     "em.incident.grade_missing": {"zh": "请给出事件等级（Ⅰ–Ⅳ 或 1–4）。", "en": "Give the grade (I–IV or 1–4)."},
@@ -135,6 +145,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "事件群已建立并邀请 {count} 人。首报须在 {due} 前报送。",
         "en": "🚨 Grade {grade} incident {id} declared ({category}): {title}\n"
         "Incident room created; {count} people invited. The first report is due by {due}.",
+        "en_one": "🚨 Grade {grade} incident {id} declared ({category}): {title}\n"
+        "Incident room created; 1 person invited. The first report is due by {due}.",
     },
     "em.incident.duty_room": {
         "zh": "🚨 {grade}级应急事件 {id}（{category}）：{title}。首报截止 {due}。",
@@ -241,7 +253,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.tl.ack": {"zh": "{user} 确认收到 {id}", "en": "{user} acknowledged {id}"},
     "em.tl.done": {"zh": "{user} 完成 {id}：{note}", "en": "{user} completed {id}: {note}"},
     "em.tl.nag_escalated": {
-        "zh": "{user} 超过 {minutes} 分钟未确认 {id}，已告知指挥长",
+        "zh": "{user} 在 {minutes} 分钟内未确认 {id}，已告知指挥长",
         "en": "{user} has not acknowledged {id} for {minutes} min; the commander was told",
     },
     "em.tl.pinned": {"zh": "📌 {sender}：{text}", "en": "📌 {sender}: {text}"},
@@ -393,8 +405,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.orders.none": {"zh": "{id} 还没有指令。", "en": "No orders in {id} yet."},
     "em.alert.sent": {
-        "zh": "🚨 紧急通知 {id} 已发给 {count} 人，等待确认。",
+        "zh": "🚨 紧急通知 {id} 已通知 {count} 人，等待确认。",
         "en": "🚨 Alert {id} sent to {count} people; awaiting acknowledgements.",
+        "en_one": "🚨 Alert {id} sent to 1 person; awaiting the acknowledgement.",
     },
     # -- cards --------------------------------------------------------------------------------
     "em.card.title": {"zh": "🚨 {id} {grade}级应急：{title}", "en": "🚨 {id} grade {grade}: {title}"},
@@ -449,12 +462,27 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.final.none": {"zh": "（无）", "en": "(none)"},
     "em.final.due": {"zh": "应报时间", "en": "Due by"},
     "em.final.filed_by": {"zh": "报送人", "en": "Filed by"},
+    "em.final.order_line": {
+        "zh": "{id} {text}（确认 {acked}/{total}，完成 {done}/{total}）",
+        "en": "{id} {text} (acknowledged {acked}/{total}, done {done}/{total})",
+    },
+    "em.final.file_name": {"zh": "{id} 终报：{title}", "en": "{id} final report - {title}"},
+    # A report's or a card's field, "名称：内容": a full-width colon in Chinese.
+    "em.field.line": {"zh": "{name}：{value}", "en": "{name}: {value}"},
+    # Who wrote a timeline entry when it was Zhiban itself (a deadline passed, a nag escalated).
+    "em.actor.system": {"zh": "值班助手", "en": "Zhiban"},
     # -- the board's sections ------------------------------------------------------------------
     "board.em.title": {"zh": "应急", "en": "Emergency"},
-    "board.em.empty": {"zh": "没有进行中的事件或待确认的指令。", "en": "No open incident and no order awaiting receipt."},
+    "board.em.empty": {
+        "zh": "没有进行中的事件或待确认的指令。",
+        "en": "No open incident and no order awaiting receipt.",
+    },
     "board.em.grade": {"zh": "{grade}级", "en": "Grade {grade}"},
     "board.em.age": {"zh": "{grade}级 · 已持续 {age}", "en": "Grade {grade} · open for {age}"},
-    "board.em.next": {"zh": "⏰ 下一份：{name}，截止 {due}（剩余 {left}）", "en": "⏰ Next: {name}, due {due} ({left} left)"},
+    "board.em.next": {
+        "zh": "⏰ 下一份：{name}，截止 {due}（剩余 {left}）",
+        "en": "⏰ Next: {name}, due {due} ({left} left)",
+    },
     "board.em.late": {"zh": "🔴 迟报：{name}已超时 {span}", "en": "🔴 Late: {name} overdue by {span}"},
     "board.em.recent": {
         "zh": "过去 24 小时新发事件 {count} 起，其中已关闭 {closed} 起。",
@@ -470,8 +498,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "board.duty.officers": {"zh": "值班员：{people}", "en": "Officers: {people}"},
     "board.duty.nobody": {"zh": "未排", "en": "not rostered"},
     "board.duty.handover_none": {"zh": "交接班：尚未交接。", "en": "Hand-over: not done yet."},
-    "board.duty.handover_open": {"zh": "交接班：{user} 已交班，待接班确认。", "en": "Hand-over: written by {user}, not yet acknowledged."},
-    "board.duty.handover_done": {"zh": "交接班：已完成（{user} 交，{by} 接）。", "en": "Hand-over: done ({user} to {by})."},
+    "board.duty.handover_open": {
+        "zh": "交接班：{user} 已交班，待接班确认。",
+        "en": "Hand-over: written by {user}, not yet acknowledged.",
+    },
+    "board.duty.handover_done": {
+        "zh": "交接班：已完成（{user} 交，{by} 接）。",
+        "en": "Hand-over: done ({user} to {by}).",
+    },
     "emergency.welcome_dm": {
         "zh": "您好，我是值班助手。应急通知、指令和提醒会通过这个私信发给您，请保持接收。发送 !帮助 查看命令。",
         "en": "Hello, I am Zhiban, the duty assistant. Emergency alerts, orders and reminders will reach you in this chat; please keep it open. Send !help for the commands.",

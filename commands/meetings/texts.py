@@ -111,6 +111,7 @@ _OWN: dict[str, dict[str, str]] = {
     "meeting.created": {
         "zh": "✅ 已发起会议 {code}：{title}\n会议时间：{when}\n地点：{place}\n已通知 {count} 人。",
         "en": "✅ Meeting {code} scheduled: {title}\nMeeting time: {when}\nWhere: {place}\n{count} people notified.",
+        "en_one": "✅ Meeting {code} scheduled: {title}\nMeeting time: {when}\nWhere: {place}\n1 person notified.",
     },
     "meeting.conflicts": {
         "zh": "⚠️ 发现以下冲突：{items}\n仍要发起请回应 ✅ 或发送 !确认；回应 ❌ 或发送“取消”则放弃。",

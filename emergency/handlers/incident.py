@@ -30,7 +30,7 @@ from bot.client import BotClient
 from bot.errors import MatrixError
 from bot.i18n import Translator
 from commands.turn import Turn
-from emergency import access, closing, final_report, incidents, orders, outreach, room_admin, roster
+from emergency import access, cards, closing, final_report, incidents, orders, outreach, room_admin, roster
 from emergency.commands import INCIDENT, ROLE, TIMELINE
 from emergency.handlers import common
 from emergency.models import Incident
@@ -229,24 +229,27 @@ async def _close(message: Message, words: list[str], turn: Turn) -> None:
     duty_room = await room_admin.duty_room_id(settings, client)
     if duty_room and duty_room not in (target, message.room_id):
         await outreach.post(session, duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
-    await _upload_docx(session, client, target, incident.code, markdown)
+    await _upload_docx(session, client, target, incident, markdown)
 
 
-async def _upload_docx(session: AsyncSession, client: BotClient, room_id: str, code: str, markdown: str) -> None:
+async def _upload_docx(
+    session: AsyncSession, client: BotClient, room_id: str, incident: Incident, markdown: str
+) -> None:
     """The final report as .docx too, best effort: the Markdown is the record of truth."""
     data = final_report.markdown_to_docx(markdown)
+    code, name = incident.code, final_report.file_name(incident)
     try:
         url = await client.upload(
             data,
             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            filename=f"{code}-final-report.docx",
+            filename=name,
         )
     except MatrixError:
         log.warning("could not attach the .docx final report of %s", code, exc_info=True)
         return
     content = {
         "msgtype": "m.file",
-        "body": f"{code}-final-report.docx",
+        "body": name,
         "url": url,
         "info": {
             "size": len(data),
@@ -387,7 +390,7 @@ async def show_timeline(message: Message, command: CommandObject, turn: Turn) ->
     lines = [t("em.timeline.head", id=incident.code, title=incident.title, count=len(entries))]
     for entry in entries[-60:]:
         at = format_when(entry.at, tz=tz, lang=lang, now=clock.now())
-        lines.append(t("em.timeline.line", at=at, actor=entry.actor, text=entry.text))
+        lines.append(t("em.timeline.line", at=at, actor=cards.actor_shown(entry.actor, lang), text=entry.text))
     await message.reply("\n".join(lines))
 
 

@@ -233,12 +233,13 @@ def render_report(report: Report, lang: str, tz: str, clock: Clock) -> str:
     name = cards.report_name(report.kind, report.number, lang)
     late = " " + tr("em.report.late_mark", lang) if report.late else ""
     lines = [tr("em.report.filed", lang, name=name, late=late)]
-    lines.append(f"{tr('em.field.report_time', lang)}: {format_when(report.filed_at, tz=tz, lang=lang)}")
+    at = format_when(report.filed_at, tz=tz, lang=lang)
+    lines.append(tr("em.field.line", lang, name=tr("em.field.report_time", lang), value=at))
     if report.late and report.due_at is not None:
         lines.append(tr("em.report.was_due", lang, due=format_when(report.due_at, tz=tz, lang=lang)))
     for key in reports.FIELDS:
         value = (report.fields or {}).get(key)
-        lines.append(f"{tr('em.field.' + key, lang)}: {value or '—'}")
+        lines.append(tr("em.field.line", lang, name=tr("em.field." + key, lang), value=value or "—"))
     return "\n".join(lines)
 
 

@@ -256,7 +256,7 @@ async def test_alert_reaches_the_alert_roles_tracks_acks_and_reports_the_silent(
     clock = FrozenClock(T0)
     chat = Chat(db, clock)
     sent = await chat.say(LEADER, "!警报 台风预警，全员待命")
-    reply = [r for r in sent if r.room_id == ROOM and not r.relation and "已发给" in str(r.content.get("body"))]
+    reply = [r for r in sent if r.room_id == ROOM and not r.relation and "已通知" in str(r.content.get("body"))]
     assert len(reply) == 1 and "O1" in str(reply[0].content["body"]) and "3 人" in str(reply[0].content["body"])
     # Everyone with an alert role but the sender gets a DM; nobody else does.
     dms = {r.to_user: r for r in sent if r.to_user}

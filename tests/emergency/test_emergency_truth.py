@@ -242,7 +242,7 @@ async def test_a_relative_event_time_is_archived_as_the_date_it_meant(db: Databa
     await chat.say(OFFICER, "!应急 启动 Ⅱ 自然灾害 城区内涝")
     fields = "事发时间: 今天9:20 地点: 和平路 性质: 内涝 影响: 断路 伤亡: 无 措施: 抽排 需求: 无 报告人: 李四"
     filed = await chat.reply_to(OFFICER, f"!报告 首报 {fields}", INCIDENT_ROOM)
-    assert "事发时间: 2026-11-25 09:20" in filed and "今天" not in filed, filed
+    assert "事发时间：2026-11-25 09:20" in filed and "今天" not in filed, filed
     async with db.reading() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.fields["event_time"] == "2026-11-25 09:20"
@@ -250,7 +250,7 @@ async def test_a_relative_event_time_is_archived_as_the_date_it_meant(db: Databa
     clock.advance(timedelta(days=1))
     closed = await chat.say(LEADER, "!应急 关闭 E1")
     final = next(str(r.content["body"]) for r in closed if r.room_id == INCIDENT_ROOM and "终结报告" in str(r.content))
-    assert "事发时间: 2026-11-25 09:20" in final, final
+    assert "事发时间：2026-11-25 09:20" in final, final
 
 
 def test_event_times_resolve_in_the_zone_and_keep_what_is_not_a_time() -> None:
