@@ -254,3 +254,56 @@ async def _edits(db: Database, note_id: int) -> list[OutboxMessage]:
             .order_by(OutboxMessage.id)
         )
         return list(rows)
+
+
+async def test_a_progress_note_filed_from_a_task_card_follows_the_correction(
+    db: Database, fake: FakeTranscriber
+) -> None:
+    from datetime import timedelta
+
+    from commands.tasks import service as tasks
+    from commands.tasks.models import TaskNote
+    from records import outbox
+    from zhiban.features import VOICE_FILERS
+
+    chat = office_chat(db)
+    async with db.transaction() as s:
+        task = await tasks.create_task(
+            s,
+            assigner=BOSS,
+            lead=SPEAKER,
+            title="转移名单",
+            due_at=chat.clock.now() + timedelta(days=1),
+            clock=chat.clock,
+        )
+        card = await outbox.enqueue(s, outbox.text_content("📌 card"), room_id=ROOM, ref=tasks.card_ref(task.id))
+        card.event_id = "$card"  # as the relay records it once sent
+        task_id = task.id
+    async with db.transaction() as s:
+        note = await service.queue_note(
+            s,
+            room_id=ROOM,
+            event_id="$voice-task",
+            thread_root="$card",
+            sender=SPEAKER,
+            audio_url="mxc://localhost/abc",
+            audio=AUDIO,
+            clock=chat.clock,
+            job={"options": {"max_seconds": 60}},
+        )
+        note_id = note.id
+    reg = registry(VOICE_FILERS)
+    for timer_id in await claim_due(db, chat.clock):
+        await run_timer(db, timer_id, reg, chat.clock)
+    assert (await note_of(db, note_id)).filed_to == f"progress:T{task_id}"
+    async with db.transaction() as s:
+        note = await s.get(VoiceNote, note_id)
+        assert note is not None
+        await corrections.correct_note(
+            s, note, corrector=SPEAKER, text=SAID, is_admin=False, clock=chat.clock, filers=VOICE_FILERS
+        )
+    async with db.reading() as s:
+        texts = list(
+            await s.scalars(select(TaskNote.text).where(TaskNote.task_id == task_id, TaskNote.kind == "progress"))
+        )
+    assert texts == [f"🎙️ {SAID}"]
