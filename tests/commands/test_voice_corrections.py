@@ -297,10 +297,10 @@ async def test_a_progress_note_filed_from_a_task_card_follows_the_correction(
         await run_timer(db, timer_id, reg, chat.clock)
     assert (await note_of(db, note_id)).filed_to == f"progress:T{task_id}"
     async with db.transaction() as s:
-        note = await s.get(VoiceNote, note_id)
-        assert note is not None
+        filed = await s.get(VoiceNote, note_id)
+        assert filed is not None
         await corrections.correct_note(
-            s, note, corrector=SPEAKER, text=SAID, is_admin=False, clock=chat.clock, filers=VOICE_FILERS
+            s, filed, corrector=SPEAKER, text=SAID, is_admin=False, clock=chat.clock, filers=VOICE_FILERS
         )
     async with db.reading() as s:
         texts = list(
