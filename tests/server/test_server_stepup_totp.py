@@ -1,6 +1,7 @@
 """Step-up with a TOTP code (the fallback for phones without passkeys), from the chat's link to
 the decided 签发: the real dispatcher asks, the real server (ASGI) confirms through the
-application's wiring; codes from pyotp as an authenticator app makes them."""
+application's wiring; codes from pyotp as an authenticator app makes them. On SQLite and
+PostgreSQL (the request row is locked, the decision runs in a savepoint)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from notifications import signin
 from records.clock import FrozenClock
 from records.config import Settings
 from records.db import Database
-from records.migrate import upgrade_async
 from records.models import AuditEntry, OutboxMessage
 from server.app import create_app
 from tests.support.dispatch_chat import DispatchChat
@@ -36,15 +36,21 @@ TEMPLATES = {"发文": [{"name": "拟稿", "drafter": True}, {"name": "签发", 
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/confirm/([\w-]+)")
 
 
-def _settings(tmp_path: Path) -> Settings:
+def _settings(tmp_path: Path, database_url: str) -> Settings:
     base = make_settings(tmp_path)
-    return base.model_copy(update={"approvals": base.approvals.model_copy(update={"templates": TEMPLATES})})
+    return base.model_copy(
+        update={
+            "approvals": base.approvals.model_copy(update={"templates": TEMPLATES}),
+            "database": base.database.model_copy(update={"url": database_url}),
+        }
+    )
 
 
 @asynccontextmanager
-async def _office(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[tuple[DispatchChat, httpx.AsyncClient]]:
-    settings = _settings(tmp_path)
-    await upgrade_async(settings.database_url)
+async def _office(
+    tmp_path: Path, database_url: str, clock: FrozenClock
+) -> AsyncIterator[tuple[DispatchChat, httpx.AsyncClient]]:
+    settings = _settings(tmp_path, database_url)
     db = Database(settings.database_url)
     chat = DispatchChat(db, clock, room=ROOM, approvals={"templates": TEMPLATES}, server={"public_url": PUBLIC_URL})
     app = create_app(settings, extra={"clock": clock, "step_completion": complete})
@@ -101,9 +107,9 @@ async def _enrol(client: httpx.AsyncClient, clock: FrozenClock) -> pyotp.TOTP:
     return app
 
 
-async def test_a_totp_code_completes_the_sign_off_once(tmp_path: Path) -> None:
+async def test_a_totp_code_completes_the_sign_off_once(tmp_path: Path, database_url: str) -> None:
     clock = FrozenClock(T0)
-    async with _office(tmp_path, clock) as (chat, client):
+    async with _office(tmp_path, database_url, clock) as (chat, client):
         code, token, _ = await _ask(chat)
         # Not signed in: the page says how, and nothing can be posted.
         assert (await client.get(f"/confirm/{token}")).status_code == 401
@@ -140,9 +146,9 @@ async def test_a_totp_code_completes_the_sign_off_once(tmp_path: Path) -> None:
         assert edits, "the card in the room is edited through the outbox"
 
 
-async def test_late_locked_and_foreign_requests_are_refused(tmp_path: Path) -> None:
+async def test_late_locked_and_foreign_requests_are_refused(tmp_path: Path, database_url: str) -> None:
     clock = FrozenClock(T0)
-    async with _office(tmp_path, clock) as (chat, client):
+    async with _office(tmp_path, database_url, clock) as (chat, client):
         code, token, card = await _ask(chat)
         await _sign_in(chat, client, SIGNER)
         app = await _enrol(client, clock)
@@ -172,9 +178,9 @@ async def test_late_locked_and_foreign_requests_are_refused(tmp_path: Path) -> N
         assert await _decision(chat, code) == ("pending", None)
 
 
-async def test_adding_another_authenticator_asks_for_the_one_already_there(tmp_path: Path) -> None:
+async def test_adding_another_authenticator_asks_for_the_one_already_there(tmp_path: Path, database_url: str) -> None:
     clock = FrozenClock(T0)
-    async with _office(tmp_path, clock) as (chat, client):
+    async with _office(tmp_path, database_url, clock) as (chat, client):
         await _sign_in(chat, client, SIGNER)
         app = await _enrol(client, clock)  # the first one needs nothing more than the session
 
