@@ -198,10 +198,11 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "You have already decided on {code}; a decision is final.",
     },
     # -- step-up confirmation of a binding step (签发 …) -----------------------------------
+    # Where the chat's link cannot be given (the board): how to get one.
     "approval.confirm_needed": {
-        "zh": "{code} 的“{step}”需要在手机上用通行密钥或动态验证码确认，聊天中的同意不算数。",
-        "en": "'{step}' of {code} must be confirmed on your phone with a passkey or a one-time code; "
-        "approving in chat does not decide it.",
+        "zh": "{code} 的“{step}”需要在手机上用通行密钥或动态验证码确认。请在聊天中对审批卡片回应 ✅，再打开回复中的链接确认。",
+        "en": "'{step}' of {code} must be confirmed on your phone with a passkey or a one-time code: "
+        "react ✅ to the approval card in chat, then open the link in the answer.",
     },
     "approval.confirm_link": {
         "zh": "{code} 的“{step}”需要在手机上确认，尚未作出决定。在手机上确认{step}：{link}（{minutes} 分钟内有效）。",
