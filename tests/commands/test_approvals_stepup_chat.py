@@ -14,8 +14,10 @@ from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry
 from records.stepup import CONFIRM_PATH, StepUpRequest
+from server.board import BoardAction
 from tests.commands.test_tasks_chat import BOSS, EVE, LEAD, ROOM, T0
 from tests.support.dispatch_chat import DispatchChat
+from zhiban.board_wiring import WiredBoard
 
 SIGNER = "@sign:localhost"
 PUBLIC_URL = "https://duty.office.test"
@@ -112,3 +114,17 @@ async def test_steps_marked_confirm_bind_and_the_switch_turns_sign_off_off(db: D
         await service.decide(session, int(code[1:]), LEAD, True, "", chat.clock, confirmed_with="totp")
     await chat.react(SIGNER, card, "✅")
     assert await _decided(db, SIGNER) == ["approve"]
+
+
+async def test_the_board_cannot_approve_a_binding_step_and_says_how_to(db: Database) -> None:
+    chat = _chat(db)
+    code, card = await _start(chat)
+    await chat.react(LEAD, card, "✅")
+    board = WiredBoard(chat.settings, db, chat.clock)
+
+    outcome = await board.act(SIGNER, BoardAction(kind="approve", ref=code, key="sign-0001-x"))
+    assert outcome.status >= 400, outcome
+    assert outcome.message == (
+        f"{code} 的“签发”需要在手机上用通行密钥或动态验证码确认。请在聊天中对审批卡片回应 ✅，再打开回复中的链接确认。"
+    )
+    assert await _decided(db, SIGNER) == [None]
