@@ -56,6 +56,38 @@ class LatestTranscript(Protocol):
     ) -> Awaitable[HeardNote | None]: ...
 
 
+class SupervisedTask(Protocol):
+    """A supervised task (督办) another feature had made: what it keeps, and the task's card."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...  # "T12"
+    @property
+    def card_ref(self) -> str: ...  # the card's outbox ref: a ✅/❌ or a reply on it works as on any task's
+
+    def card(self, lang: str, tz: str, now: datetime) -> str: ...
+
+
+class MakeTask(Protocol):
+    """The tasks feature's way to assign a supervised task from ``source`` (a meeting's "M3"),
+    handed by the wiring to a feature whose records become tasks (the minutes' action items).
+    It stores, audits, schedules and notifies as `!task` does; the caller shows the card."""
+
+    def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        assigner: str,
+        lead: str,
+        title: str,
+        due_at: datetime,
+        source: str,
+        room_id: str | None,
+        clock: Clock,
+    ) -> Awaitable[SupervisedTask]: ...
+
+
 @dataclass(frozen=True)
 class VoiceFiler:
     """Where a feature files a transcript said in its context (a task card's thread, a meeting's).

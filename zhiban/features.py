@@ -10,10 +10,11 @@ from commands.approvals.feature import FEATURE as APPROVALS
 from commands.audit.feature import FEATURE as AUDIT
 from commands.board.feature import board_feature
 from commands.general.feature import FEATURE as GENERAL
-from commands.meetings.feature import FEATURE as MEETINGS
+from commands.meetings.feature import meetings_feature
 from commands.plugin import Feature, VoiceFiler
 from commands.push.feature import FEATURE as PUSH
 from commands.tasks.feature import FEATURE as TASKS
+from commands.tasks.feature import make_task
 from commands.voice.feature import latest_transcript, voice_feature
 from emergency.board import duty_leader_now
 from emergency.feature import emergency_feature
@@ -23,7 +24,8 @@ _OTHERS: list[Feature] = [
     PUSH,
     TASKS,
     APPROVALS,
-    MEETINGS,
+    # A meeting's action items become supervised tasks through the tasks feature's hook.
+    meetings_feature(make_task),
     # The report wizard takes a spoken answer: it reads it with the voice feature's look-up.
     emergency_feature(latest_transcript),
     AUDIT,

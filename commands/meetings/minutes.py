@@ -1,8 +1,9 @@
 """Minutes (纪要), action items and the end of a meeting.
 
 Lines come from text in the card's thread, from `!minutes`, and from voice transcripts (the
-voice feature's filer seam). `!action` makes a supervised task through commands.tasks, and
-keeps the action item here with the task's id.
+voice feature's filer seam). `!action` makes a supervised task with the tasks feature's hook
+(commands.plugin.MakeTask, handed in by the wiring), and keeps the action item here with the
+task's id.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.meetings import notices, render, service
 from commands.meetings.models import ENDED, SCHEDULED, ActionItem, Meeting, MinuteLine
 from commands.meetings.policy import MeetingPolicy
-from commands.tasks import service as tasks
-from commands.tasks.models import Task
+from commands.plugin import MakeTask, SupervisedTask
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed
@@ -75,7 +75,7 @@ async def meeting_of_thread(session: AsyncSession, thread_root: str | None) -> M
 @dataclass
 class ActionResult:
     item: ActionItem
-    task: Task  # the supervised task (督办) made for it
+    task: SupervisedTask  # the supervised task (督办) made for it
 
 
 async def add_action(
@@ -87,6 +87,7 @@ async def add_action(
     due_at: datetime,
     *,
     clock: Clock,
+    make_task: MakeTask,
     is_admin: bool = False,
 ) -> ActionResult:
     """An action item (`!action M3 @x <task> by <when>`), made a supervised task."""
@@ -97,15 +98,13 @@ async def add_action(
         raise DomainError("meeting.already_cancelled", code=meeting.code)
     if due_at <= clock.now():
         raise DomainError("meeting.in_past")
-    task = await tasks.create_task(
+    task = await make_task(
         session,
         assigner=actor,
         lead=assignee,
-        co_owners=(),
         title=title,
         due_at=due_at,
         source=meeting.code,
-        priority="normal",
         room_id=meeting.room_id,
         clock=clock,
     )

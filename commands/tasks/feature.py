@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from commands.plugin import Feature, VoiceFiler
+from commands.plugin import Feature, MakeTask, VoiceFiler
+from commands.tasks import hooks
 from commands.tasks.board import tasks_section
 from commands.tasks.handlers import router
 from commands.tasks.searcher import search_tasks
@@ -24,4 +25,7 @@ FEATURE = Feature(
     board_sections=(tasks_section,),
 )
 
-__all__ = ["FEATURE"]
+# Handed by the wiring to the features whose records become tasks (a meeting's action items).
+make_task: MakeTask = hooks.make_task
+
+__all__ = ["FEATURE", "make_task"]

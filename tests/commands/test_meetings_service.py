@@ -9,10 +9,12 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from commands.meetings import conflicts, minutes, render, service, timers
-from commands.meetings.feature import FEATURE
 from commands.meetings.models import ATTEND, DEPUTY, LEAVE, PENDING
 from commands.meetings.parsing import parse_new_meeting
 from commands.meetings.policy import MeetingPolicy
+from commands.meetings.timers import register_timers
+from commands.tasks.feature import make_task
+from commands.tasks.models import Task
 from records import audit
 from records.clock import FrozenClock
 from records.config import Settings
@@ -30,7 +32,7 @@ POLICY = MeetingPolicy(places={"三楼会议室": 20, "301": 2})
 
 def _registry() -> TimerRegistry:
     registry = TimerRegistry()
-    FEATURE.register_timers(registry, Settings())
+    register_timers(registry, Settings())
     return registry
 
 
@@ -237,11 +239,14 @@ async def test_minutes_actions_become_tasks_and_end_posts_attendance(db: Databas
         await service.respond(session, mid, CAROL, LEAVE, clock, reason="出差")
         await minutes.add_minute(session, mid, BOB, "汛情通报：水位平稳", clock=clock)
         result = await minutes.add_action(
-            session, mid, ORG, BOB, "报送汛情简报", START + timedelta(days=3), clock=clock
+            session, mid, ORG, BOB, "报送汛情简报", START + timedelta(days=3), clock=clock, make_task=make_task
         )
         with pytest.raises(NotAllowed):
-            await minutes.add_action(session, mid, BOB, CAROL, "x", START + timedelta(days=3), clock=clock)
-    assert result.task is not None and result.task.source == f"M{mid}" and result.task.lead == BOB
+            await minutes.add_action(
+                session, mid, BOB, CAROL, "x", START + timedelta(days=3), clock=clock, make_task=make_task
+            )
+        task = await session.get(Task, result.task.id)
+    assert task is not None and task.source == f"M{mid}" and task.lead == BOB
     assert result.item.task_id == result.task.id
     async with db.transaction() as session:
         _, text = await minutes.end_meeting(session, mid, ORG, clock=clock)

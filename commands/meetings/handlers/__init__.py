@@ -6,6 +6,8 @@ notices, then the commands and the card's thread.
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot import Reaction, Router, StateFilter
 from bot.filters import PlainText
 from commands import prompts
@@ -13,9 +15,11 @@ from commands.meetings.commands import ACTION, ATTEND, CHECKIN, CONFIRM, DEPUTY,
 from commands.meetings.handlers import during, meeting, rsvp, schedule
 from commands.meetings.handlers.rsvp import Answer
 from commands.meetings.handlers.schedule import NewMeeting
+from commands.plugin import MakeTask
 
 
-def router() -> Router:
+def router(make_task: MakeTask) -> Router:
+    """``make_task``: the tasks feature's hook, for the minutes' action items."""
     made = Router("meetings")
     # Scheduling: the wizard's answers and the confirmation of a meeting with conflicts.
     made.message(StateFilter(*NewMeeting.states()), PlainText())(schedule.wizard_answer)
@@ -33,6 +37,6 @@ def router() -> Router:
     made.message(MEETINGS)(meeting.list_meetings)
     made.message(CHECKIN)(during.checkin)
     made.message(MINUTES)(during.minutes_command)
-    made.message(ACTION)(during.action_command)
+    made.message(ACTION)(partial(during.action_command, make_task=make_task))
     made.message(during.in_meeting_thread)(during.thread_minutes)
     return made

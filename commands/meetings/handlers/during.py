@@ -11,7 +11,7 @@ from bot.types import Event
 from commands.meetings import minutes, parsing, service
 from commands.meetings.handlers.arguments import args_of, is_admin, named_meeting, policy_of, user_terms
 from commands.meetings.models import Meeting
-from commands.tasks import service as tasks
+from commands.plugin import MakeTask
 from commands.turn import Turn
 from timeparse import format_when
 
@@ -39,7 +39,7 @@ async def minutes_command(message: Message, command: CommandObject, turn: Turn) 
     await message.reply(turn.t("meeting.minute_ok", code=meeting.code))
 
 
-async def action_command(message: Message, command: CommandObject, turn: Turn) -> None:
+async def action_command(message: Message, command: CommandObject, turn: Turn, make_task: MakeTask) -> None:
     now, lang, tz = turn.clock.now(), turn.lang, turn.tz
     admin = await is_admin(turn, message.sender)
     with user_terms(turn):
@@ -48,13 +48,21 @@ async def action_command(message: Message, command: CommandObject, turn: Turn) -
         rest = await turn.directory.resolve_text(rest)
         assignee, title, due = await off_loop(parsing.parse_action, rest, now=now, tz=tz)
         result = await minutes.add_action(
-            turn.session, meeting.id, message.sender, assignee, title, due, clock=turn.clock, is_admin=admin
+            turn.session,
+            meeting.id,
+            message.sender,
+            assignee,
+            title,
+            due,
+            clock=turn.clock,
+            make_task=make_task,
+            is_admin=admin,
         )
     task_code = turn.t("meeting.action_task", code=result.task.code)
     due_text = format_when(due, tz=tz, lang=lang, now=now)
     await message.reply(turn.t("meeting.action_ok", user=assignee, task=title, due=due_text, task_code=task_code))
     # The supervised task's own card, so that its ✅/❌ and thread work like any task's.
-    await message.answer(tasks.render_card(result.task, lang, tz, now), ref=tasks.card_ref(result.task.id))
+    await message.answer(result.task.card(lang, tz, now), ref=result.task.card_ref)
 
 
 # A filter reads the event's data (the framework's dict of values of every type), hence Any.
