@@ -17,9 +17,10 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.board import service
-from commands.board.render import card
+from commands.board.render import card, people_in
 from commands.board.texts import render
 from commands.board_section import BoardSection, DutyLeader, Viewer
+from notifications.names import names_for
 from records import audit, outbox, people
 from records.clock import Clock
 from records.config import Settings
@@ -82,7 +83,8 @@ async def send_briefings(
         viewer = Viewer(user, frozenset(roles), lang=lang or settings.default_lang, tz=tz or settings.default_tz)
         board = await service.board_for(session, viewer, now, sections)
         title = render("board.brief.title", viewer.lang, when=format_when(now, tz=viewer.tz, lang=viewer.lang, now=now))
-        body, html = card(board, "brief", title=title, hint=render("board.brief.hint", viewer.lang))
+        names = await names_for(session, users=people_in(board))
+        body, html = card(board, "brief", title=title, hint=render("board.brief.hint", viewer.lang), names=names)
         await outbox.enqueue(session, outbox.text_content(body, html), to_user=user)
     return len(who)
 

@@ -7,13 +7,13 @@ others what waits for the viewer and what went late.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Literal
 
 from commands.board.service import Board
 from commands.board.texts import render
 from commands.board_section import Item, Section
+from notifications.names import Names, ids_in
 from timeparse import format_when
 
 Mode = Literal["all", "mine", "brief"]
@@ -66,8 +66,11 @@ def card_lines(board: Board, mode: Mode, t: Callable[..., str], title: str | Non
     return lines
 
 
-def card(board: Board, mode: Mode, *, title: str | None = None, hint: str | None = None) -> tuple[str, str]:
-    """The card's plain body and its HTML (section headers in bold)."""
+def card(
+    board: Board, mode: Mode, *, title: str | None = None, hint: str | None = None, names: Names | None = None
+) -> tuple[str, str]:
+    """The card's plain body and its HTML (section headers in bold); with ``names``, people read
+    as their display names in the body and as pills in the HTML (docs/messages.md)."""
     lang = board.viewer.lang
 
     def t(key: str, **params: object) -> str:
@@ -76,9 +79,17 @@ def card(board: Board, mode: Mode, *, title: str | None = None, hint: str | None
     lines = card_lines(board, mode, t, title)
     if hint:
         lines.append(hint)
+    names = names or Names()
     parts = []
     for number, line in enumerate(lines):
-        escaped = html.escape(line, quote=False)
+        shown = names.html(line)
         bold = number == 0 or line.startswith(("【", "["))
-        parts.append(f"<b>{escaped}</b>" if bold else escaped)
-    return "\n".join(lines), "<br>".join(parts)
+        parts.append(f"<b>{shown}</b>" if bold else shown)
+    return "\n".join(names.plain(line) for line in lines), "<br>".join(parts)
+
+
+def people_in(board: Board) -> list[str]:
+    """Everyone the board's texts name, to look their display names up once."""
+    texts = [line for section in board.sections for line in section.lines]
+    texts += [line for section in board.sections for item in section.items for line in (item.title, *item.lines)]
+    return ids_in(*texts)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from bot import CommandObject, Message, Refusal, UserFacingError
 from commands.board import service, widget
-from commands.board.render import Mode, card
+from commands.board.render import Mode, card, people_in
 from commands.board_section import BoardSection, Viewer
 from commands.turn import Turn
+from notifications.names import names_for
 from records import audit, outbox
 from records.people import Role
 
@@ -27,7 +28,7 @@ async def _show(message: Message, turn: Turn, sections: Sequence[BoardSection], 
     viewer = await viewer_of(turn, message.sender)
     now = turn.clock.now()
     board = await service.board_for(turn.session, viewer, now, sections)
-    body, html = card(board, mode, hint=hint)
+    body, html = card(board, mode, hint=hint, names=await names_for(turn.session, users=people_in(board)))
     ref = service.card_ref(mode, message.room_id, message.sender, now.astimezone(viewer.zone).date())
     if not await service.edit_card(turn.session, ref, outbox.text_content(body, html)):
         await message.reply(body, html, ref=ref)

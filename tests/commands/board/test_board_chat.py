@@ -46,6 +46,9 @@ async def test_a_leader_gets_one_card_edited_in_place_and_a_link_by_dm(db: Datab
     assert body.startswith("📊 全局 · 12月3日（周四）09:00")
     assert "【审批】" in body and TITLES["approval"] in body
     assert "【督办】" in body and TITLES["task"] in body  # leaders oversee every task
+    # People by name in the body, as pills in the HTML (the requester of the approval).
+    assert "发起人：boss" in body and "@boss:localhost" not in body
+    assert 'href="https://matrix.to/#/@boss:localhost"' in str(cards[0].content["formatted_body"])
     dms = [r for r in first if r.to_user == LEADER]
     assert len(dms) == 1 and "全局看板的登录链接" in str(dms[0].content["body"])
     secret = dms[0].content["zhiban.secrets"]
