@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from bot import Command
 from bot.grammar import Sub, SubTable
 from records.config import Settings
 
 
-def template_names(data: dict[str, Any]) -> Iterable[str]:
+def template_names(data: dict[str, object]) -> Iterable[str]:
     """`!审批 发文 …` names a template, not a sub-command (Command.own_words; the event's data
-    is the framework's loose dict, hence Any)."""
+    is the framework's dict of values of every kind)."""
     settings = data.get("settings")
     return list(settings.approvals.templates) if isinstance(settings, Settings) else []
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from commands.audit.texts import tr
 from records import audit, outbox
 from records.audit_seal import Checkpoint
 
 
-def checkpoint_notice(lang: str, checkpoint: Checkpoint) -> dict[str, Any]:
+def checkpoint_notice(lang: str, checkpoint: Checkpoint) -> dict[str, object]:
     at = f"{checkpoint.at:%Y-%m-%d %H:%M:%S} UTC"
     body = tr("audit.checkpoint", lang, seq=checkpoint.seq, at=at, head=checkpoint.head, hmac=checkpoint.hmac)
     content = outbox.text_content(body, msgtype="m.notice")
@@ -24,6 +22,6 @@ def checkpoint_notice(lang: str, checkpoint: Checkpoint) -> dict[str, Any]:
     return content
 
 
-def broken_notice(lang: str, broken: audit.TrailBroken) -> dict[str, Any]:
+def broken_notice(lang: str, broken: audit.TrailBroken) -> dict[str, object]:
     body = tr("audit.broken", lang, seq=broken.at if broken.at is not None else "?", reason=broken.reason)
     return outbox.text_content(body, msgtype="m.notice")

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,7 +80,7 @@ def card_ref(mode: str, room_id: str, user: str, day: date) -> str:
     return f"board:{mode}:{day.isoformat()}:{room_id}:{user}"
 
 
-async def edit_card(session: AsyncSession, ref: str, content: dict[str, Any]) -> bool:
+async def edit_card(session: AsyncSession, ref: str, content: dict[str, object]) -> bool:
     """Replace the card already sent under ``ref`` (m.replace); False when there is none yet."""
     if await outbox.latest_with_ref(session, ref) is None:
         return False

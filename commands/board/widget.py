@@ -7,7 +7,6 @@ The handler queues an outbox action; the relay sets the state event after the tu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +23,7 @@ WIDGETS = "im.vector.modular.widgets"
 WIDGET_ID = "zhiban-board"
 
 
-def widget_content(url: str, *, name: str, creator: str) -> dict[str, Any]:
+def widget_content(url: str, *, name: str, creator: str) -> dict[str, object]:
     return {"id": WIDGET_ID, "type": "m.custom", "url": url, "name": name, "creatorUserId": creator, "data": {}}
 
 
@@ -40,7 +39,7 @@ def _say(room_id: str, key: str, lang: str) -> Callable[[AsyncSession], Awaitabl
     return record
 
 
-async def perform(client: BotClient, payload: dict[str, Any]) -> Outcome:
+async def perform(client: BotClient, payload: dict[str, object]) -> Outcome:
     room_id, lang = str(payload["room_id"]), str(payload.get("lang") or "zh")
     content = widget_content(
         str(payload["url"]), name=render("board.widget.name", lang), creator=str(payload["creator"])

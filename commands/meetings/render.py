@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -40,8 +39,8 @@ def place_of(meeting: Meeting, lang: str) -> str:
     return meeting.place or text_in("meeting.place_tbd", lang)
 
 
-# Text parameters are of several types (str, int, datetime), hence Any.
-def common_params(meeting: Meeting, lang: str, tz: str, now: datetime) -> dict[str, Any]:
+# Text parameters are of several types (str, int, datetime): the translator formats each.
+def common_params(meeting: Meeting, lang: str, tz: str, now: datetime) -> dict[str, object]:
     return {
         "code": meeting.code,
         "title": meeting.title,
@@ -224,7 +223,7 @@ def meeting_ics(meeting: Meeting, attendees: list[Attendee], *, now: datetime, d
     return calendar.to_ical()
 
 
-# An m.event content is JSON: values of several types, hence Any.
-def file_content(filename: str, url: str, size: int) -> dict[str, Any]:
+# An m.event content is JSON: values of several types.
+def file_content(filename: str, url: str, size: int) -> dict[str, object]:
     """The m.file event for an uploaded .ics: clients show it as a downloadable attachment."""
     return {"msgtype": "m.file", "body": filename, "url": url, "info": {"mimetype": MIMETYPE, "size": size}}

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from bot.i18n import Translator
 from commands.tasks.models import Reminder, Task, TaskNote
@@ -103,9 +102,9 @@ def role_of(task: Task, user: str) -> str:
     return ""
 
 
-def when_params(task: Task, lang: str, tz: str, now: datetime) -> dict[str, Any]:
+def when_params(task: Task, lang: str, tz: str, now: datetime) -> dict[str, object]:
     """The code, title and deadline of a task, as the chat replies about it name them."""
-    # Any: text parameters of mixed kinds, handed on to a translator as keyword arguments.
+    # Text parameters of mixed kinds, handed on to a translator as keyword arguments.
     return {"code": task.code, "title": task.title, "when": format_when(task.due_at, tz=tz, lang=lang, now=now)}
 
 

@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -94,7 +95,7 @@ async def receive_note(
     sender: str,
     audio_url: str,
     clock: Clock,
-    file_info: dict[str, Any] | None = None,
+    file_info: dict[str, object] | None = None,
     mimetype: str | None = None,
     claimed_ms: int | None = None,
     lang: str = "zh",
@@ -135,7 +136,7 @@ async def receive_note(
 
 
 async def store_audio(
-    session: AsyncSession, note: VoiceNote, audio: bytes, *, clock: Clock, job: dict[str, Any] | None = None
+    session: AsyncSession, note: VoiceNote, audio: bytes, *, clock: Clock, job: dict[str, object] | None = None
 ) -> None:
     """Keep a received note's bytes and schedule the durable transcription job.
 
@@ -160,7 +161,7 @@ async def store_audio(
 
 
 async def queue_note(
-    session: AsyncSession, *, audio: bytes, clock: Clock, job: dict[str, Any] | None = None, **fields: Any
+    session: AsyncSession, *, audio: bytes, clock: Clock, job: dict[str, object] | None = None, **fields: Any
 ) -> VoiceNote:
     """Store a voice message with bytes already in hand and schedule its transcription.
 
@@ -290,10 +291,11 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-_JIEBA: Any = None  # the jieba module: it ships no type hints
+# The jieba module: it ships no type hints, so its calls are read through ModuleType.
+_JIEBA: ModuleType | None = None
 
 
-def _jieba() -> Any:
+def _jieba() -> ModuleType:
     """jieba, taught the office's glossary once (到岗, 首报, 续报 ... are one word each)."""
     global _JIEBA
     if _JIEBA is None:
@@ -417,7 +419,7 @@ async def search(
     hits = await search_voice(session, user=user, room_id=room_id, terms=terms, limit=limit, roles=roles)
     for fn in list(_SEARCHERS):
         # A searcher written before roles were passed still filters by user and room.
-        extra: dict[str, Any] = {"roles": frozenset(roles)} if _takes_roles(fn) else {}
+        extra: dict[str, object] = {"roles": frozenset(roles)} if _takes_roles(fn) else {}
         try:
             async with session.begin_nested():
                 hits.extend(await fn(session, user=user, room_id=room_id, terms=terms, limit=limit, **extra))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from bot import CommandObject, Media, Message, Refusal, Router, UserFacingError
 from bot.client import BotClient
@@ -96,7 +95,7 @@ async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
     await message.reply(reply)
 
 
-def _is_csv_upload(message: Message, data: dict[str, Any]) -> bool:
+def _is_csv_upload(message: Message, data: dict[str, object]) -> bool:
     return (
         message.msgtype == "m.file"
         and message.media is not None

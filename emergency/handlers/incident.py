@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -131,7 +130,7 @@ async def _declare(message: Message, words: list[str], turn: Turn) -> None:
     await _alert(session, incident, [u for u in invite if u != message.sender], clock, room_ref=room_ref)
 
 
-def _alert_params(incident: Incident, lang: str, *, room_ref: int | None = None) -> dict[str, Any]:
+def _alert_params(incident: Incident, lang: str, *, room_ref: int | None = None) -> dict[str, object]:
     """`room_ref`: the room is still being created; the relay fills its link in (outbox.ROOM_LINK)."""
     link = outreach.room_link(incident.room_id) if incident.room_id else (outbox.ROOM_LINK if room_ref else "—")
     return {
@@ -195,7 +194,7 @@ async def _set_class(message: Message, words: list[str], turn: Turn) -> None:
         policy=common.policy_of(settings),
         clock=clock,
     )
-    params: dict[str, Any] = {"id": incident.code, "before": before, "after": category}
+    params: dict[str, object] = {"id": incident.code, "before": before, "after": category}
     if fresh:
         reply = t("em.incident.class_set", count=len(fresh), users=" ".join(fresh), **params)
     else:
@@ -294,7 +293,7 @@ async def _escalate(message: Message, words: list[str], turn: Turn) -> None:
         clock=clock,
     )
     due = format_when(incident.next_report_due, tz=incident.tz, lang=incident.lang) if incident.next_report_due else "—"
-    params: dict[str, Any] = {"id": incident.code, "before": ROMAN[before], "after": ROMAN[grade], "due": due}
+    params: dict[str, object] = {"id": incident.code, "before": ROMAN[before], "after": ROMAN[grade], "due": due}
     await message.reply(t("em.incident.grade_changed", **params))
     if incident.room_id and incident.room_id != message.room_id:
         await outreach.post(session, incident.room_id, tr("em.incident.grade_changed", incident.lang, **params))
@@ -452,7 +451,7 @@ async def check_mark(reaction: ReactionEvent, turn: Turn) -> object:
 
 async def _ack_alert(
     reaction: ReactionEvent, alert: tuple[int, str], session: AsyncSession, clock: Clock, t: Translator
-) -> Any:
+) -> object:
     """✅ on one's own alert DM. The DM is theirs alone: a ✅ by anyone else on it (someone else
     in that room) acknowledges nothing and passes on."""
     incident_id, user = alert

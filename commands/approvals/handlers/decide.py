@@ -7,7 +7,6 @@ a reason asks for one. Rules live in the service; this module parses, calls and 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from bot import CommandObject, Message, ReactionEvent, State, StatesGroup
 from bot.filters import FilterResult, is_typed, parsed_command
@@ -59,7 +58,7 @@ async def reject_command(message: Message, command: CommandObject, turn: Turn) -
     await _decide(message, turn, approval.id, False, reason)
 
 
-async def reply_to_card(event: Event, data: dict[str, Any]) -> FilterResult:
+async def reply_to_card(event: Event, data: dict[str, object]) -> FilterResult:
     """A plain "同意 …" / "驳回 …" written as a reply to a card or a DM notice (a filter:
     `data` is the framework's loose dict)."""
     turn = data.get("turn")

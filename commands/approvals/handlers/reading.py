@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from bot import UNHANDLED, CommandObject, MatrixError, Message, UserFacingError
 from bot.filters import FilterResult, parsed_command
@@ -100,7 +99,7 @@ async def set_field(message: Message, turn: Turn, rest: str) -> None:
 
 
 # -- the thread of a card: the body and attachments ----------------------------------------
-async def in_card_thread(event: Event, data: dict[str, Any]) -> FilterResult:
+async def in_card_thread(event: Event, data: dict[str, object]) -> FilterResult:
     """A message in the thread of a card (a filter: `data` is the framework's loose dict)."""
     turn = data.get("turn")
     if not isinstance(event, Message) or event.is_voice or event.thread_root is None or not isinstance(turn, Turn):

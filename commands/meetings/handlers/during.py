@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot import CommandObject, Message, UserFacingError
 from bot.filters import FilterResult, is_typed, parsed_command
 from bot.offloop import off_loop
@@ -65,8 +63,7 @@ async def action_command(message: Message, command: CommandObject, turn: Turn, m
     await message.answer(result.task.card(lang, tz, now), ref=result.task.card_ref)
 
 
-# A filter reads the event's data (the framework's dict of values of every type), hence Any.
-async def in_meeting_thread(event: Event, data: dict[str, Any]) -> FilterResult:
+async def in_meeting_thread(event: Event, data: dict[str, object]) -> FilterResult:
     """Plain text in a meeting card's thread while the minutes are open, from someone on the list."""
     turn = data.get("turn")
     # A file is not typed text: its name is never a line of the minutes.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from bot import CommandObject, Message, ReactionEvent, UserFacingError
 from bot.filters import FilterResult
@@ -28,11 +27,11 @@ _ALL = REMINDERS_SUBS.words_of("all")
 _REMINDER_ID = re.compile(r"^\s*[Rr]\d+\b")
 
 
-# Filters take the framework's loose `data` (a dict of any value, typed by the dispatcher).
-def cancel_is_ours(event: Event, data: dict[str, Any]) -> FilterResult:
+# Filters read the framework's `data` (values of every kind): a value is checked before use.
+def cancel_is_ours(event: Event, data: dict[str, object]) -> FilterResult:
     """`!cancel` is a common word: take it only for reminder ids (R12) or our own alias."""
-    command: CommandObject | None = data.get("command")
-    if command is None:
+    command = data.get("command")
+    if not isinstance(command, CommandObject):
         return False
     return command.invoked == "取消提醒" or bool(_REMINDER_ID.match(command.args))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import time
-from typing import Any
 
 from bot import CommandObject, Message, ReactionEvent, UserFacingError
 from bot.filters import FilterResult
@@ -32,11 +31,11 @@ _ALL = {"all", "全部", "所有"}
 _FINISHED = {"done", "closed", "accepted", "finished", "已办结", "办结", "已完成"}
 
 
-# Filters take the framework's loose `data` (a dict of any value, typed by the dispatcher).
-def task_id_first(event: Event, data: dict[str, Any]) -> FilterResult:
+# Filters read the framework's `data` (values of every kind): a value is checked before use.
+def task_id_first(event: Event, data: dict[str, object]) -> FilterResult:
     """`!done`, `!accept`… are common words: take them only with a task id (T7)."""
-    command: CommandObject | None = data.get("command")
-    return command is not None and bool(_TASK_ID.match(command.args))
+    command = data.get("command")
+    return isinstance(command, CommandObject) and bool(_TASK_ID.match(command.args))
 
 
 def task_notice(ref: str) -> dict[str, int | str] | None:
