@@ -215,6 +215,7 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "'{step}' of {code} must be confirmed on your phone; nothing is decided yet. "
         "<a href=\"{link}\">Confirm '{step}' on your phone</a> (valid for {minutes} minutes).",
     },
+    "approval.confirm_for": {"zh": "{user}，{text}", "en": "{user}, {text}"},
     "approval.confirm_moved_on": {
         "zh": "{code} 已不在您确认的这一步，确认未生效。",
         "en": "{code} has moved on from the step you confirmed; the confirmation did nothing.",

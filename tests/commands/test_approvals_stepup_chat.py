@@ -67,9 +67,11 @@ async def test_a_tick_on_sign_off_answers_with_the_link_and_decides_nothing(db: 
     sent = await chat.react(SIGNER, card, "✅")
     [answer] = [r for r in sent if r.relation != "m.replace"]
     body = str(answer.content["body"])
+    # In the shared room it names and mentions the signer, who alone must act on it.
     assert body.startswith(
-        f"{code} 的“签发”需要在手机上确认，尚未作出决定。在手机上确认签发：{PUBLIC_URL}{CONFIRM_PATH}"
+        f"sign，{code} 的“签发”需要在手机上确认，尚未作出决定。在手机上确认签发：{PUBLIC_URL}{CONFIRM_PATH}"
     ), body
+    assert answer.content["m.mentions"] == {"user_ids": [SIGNER]}
     assert "（10 分钟内有效）" in body
     assert ">在手机上确认签发</a>" in str(answer.content["formatted_body"])
     assert not [r for r in sent if r.relation == "m.replace"], "the card is not edited"

@@ -5,10 +5,12 @@ with the link to the confirmation page, where a passkey or a TOTP code completes
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from commands.approvals import service
 from commands.turn import Turn
-from records import audit, stepup
+from notifications.names import mentions, names_for
+from records import audit, outbox, stepup
 
 KIND = "approval"
 
@@ -49,3 +51,18 @@ async def ask_confirmation(turn: Turn, needed: service.ConfirmationNeeded, actor
         minutes=minutes,
     )
     return text, formatted
+
+
+async def answer_reaction(turn: Turn, needed: service.ConfirmationNeeded, actor: str, *, in_dm: bool) -> dict[str, Any]:
+    """The answer to a ✅ on a binding step (Matrix content, hence Any): in a shared room it
+    names and mentions the person, who alone must act on it."""
+    text, formatted = await ask_confirmation(turn, needed, actor, "")
+    if in_dm:
+        return outbox.text_content(text, formatted)
+    names = await names_for(turn.session, users=[actor])
+    content = outbox.text_content(
+        turn.t("approval.confirm_for", user=names.of(actor), text=text),
+        turn.t("approval.confirm_for", user=names.pill(actor), text=formatted),
+    )
+    content["m.mentions"] = mentions([actor])
+    return content

@@ -13,7 +13,7 @@ from bot.filters import FilterResult, is_typed, parsed_command
 from bot.types import Event
 from commands import prompts
 from commands.approvals import render, service
-from commands.approvals.handlers.confirm import ask_confirmation
+from commands.approvals.handlers.confirm import answer_reaction, ask_confirmation
 from commands.approvals.handlers.named import approval_of, visible
 from commands.approvals.handlers.start import CANCEL
 from commands.cards import on_card
@@ -102,8 +102,8 @@ async def decide_by_reaction(reaction: ReactionEvent, approval_id: int, turn: Tu
         try:
             outcome = await service.decide(turn.session, approval_id, reaction.sender, True, "", turn.clock)
         except service.ConfirmationNeeded as needed:
-            text, formatted = await ask_confirmation(turn, needed, reaction.sender, "")
-            await reaction.outbound.send(reaction.room_id, outbox.text_content(text, formatted))
+            answer = await answer_reaction(turn, needed, reaction.sender, in_dm=reaction.is_dm)
+            await reaction.outbound.send(reaction.room_id, answer)
             return
         if reaction.is_dm:  # in the room, the edited card is the answer
             await say(outcome_text(outcome, turn, reaction.sender, ""))
