@@ -6,17 +6,17 @@ a feature says which names are its kind of card, and `bot.filters.OnCard` does t
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import CardKind, FilterFunc, OnCard
 from records import outbox
 
 
-# The event's data is the framework's dict of values of every type, hence Any.
-async def sent_ref(data: dict[str, Any], event_id: str) -> str | None:
-    """The name of the message the bot sent as `event_id`; None when it sent no such message."""
+async def sent_ref(data: dict[str, object], event_id: str) -> str | None:
+    """The name of the message the bot sent as `event_id`; None when it sent no such message
+    (or when no session is at hand: `data` is the framework's dict of values of every kind)."""
     session = data.get("session")
-    if session is None:
+    if not isinstance(session, AsyncSession):
         return None
     return await outbox.ref_for_event(session, event_id)
 

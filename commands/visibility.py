@@ -9,7 +9,7 @@ rule decide each candidate, and words are matched inside a title.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, String, cast, func
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,12 +82,12 @@ def holds_every(column: Mapped[str] | ColumnElement[str], terms: Sequence[str]) 
     return [func.lower(column).like(f"%{like_escape(term)}%", escape="\\") for term in terms]
 
 
-def json_names(column: Mapped[list[Any]], user: str) -> ColumnElement[bool]:
+def json_names(column: Mapped[list[str]], user: str) -> ColumnElement[bool]:
     """Condition: the JSON list of user ids in `column`, matched as text, holds `user`."""
     return cast(column, String).like(f'%"{like_escape(user)}"%', escape="\\")
 
 
-async def viewer_roles(resolve_roles: Any, user: str) -> set[str]:
+async def viewer_roles(resolve_roles: Callable[[str], Awaitable[Collection[str]]] | None, user: str) -> set[str]:
     """The roles a rule is asked with: `resolve_roles` is the dispatcher's (None where a test or a
     timer runs a handler without one, and then the viewer holds no role)."""
     return set(await resolve_roles(user)) if resolve_roles is not None else set()

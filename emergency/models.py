@@ -7,7 +7,6 @@ H3 (handover), L7 (duty-log entry).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,7 +23,7 @@ class Shift(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     leader: Mapped[str | None] = mapped_column(String(255))
-    officers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    officers: Mapped[list[str]] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -46,7 +45,7 @@ class Handover(Base):
     notes: Mapped[str] = mapped_column(Text)
     room_id: Mapped[str] = mapped_column(String(255))
     # Who should acknowledge: the people of the next shift at the time of handing over.
-    to_users: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    to_users: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acked_by: Mapped[str | None] = mapped_column(String(255))
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -63,7 +62,7 @@ class LogEntry(Base):
     reporter: Mapped[str | None] = mapped_column(String(255))
     contact: Mapped[str | None] = mapped_column(String(255))
     content: Mapped[str] = mapped_column(Text)
-    told: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    told: Mapped[list[str]] = mapped_column(JSON, default=list)
     recorded_by: Mapped[str] = mapped_column(String(255))
     incident_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -85,8 +84,8 @@ class Incident(Base):
     declared_by: Mapped[str] = mapped_column(String(255))
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Role name → user ids: commander, deputy, liaison, recorder, duty_leader …
-    roles: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    members: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    roles: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    members: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The clock parameters are copied from the settings at declaration (and on escalation), so
     # that the worker, which only has the database, runs the same clock the bot announced.
     first_minutes: Mapped[int] = mapped_column(Integer)
@@ -192,7 +191,7 @@ class Report(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("emergency_incidents.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # first | update | final
     number: Mapped[int] = mapped_column(Integer, default=0)  # 续报 number, 0 otherwise
-    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     filed_by: Mapped[str] = mapped_column(String(255))
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
