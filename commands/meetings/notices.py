@@ -7,9 +7,8 @@ recipient never chose), a room message in the meeting's language and zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +74,28 @@ async def tell(
     **params: object,
 ) -> None:
     """DM one person a text about `meeting` (and push it to their phone)."""
+    await _tell(session, meeting, recipient, key, clock, params, ref=ref, push=push)
+
+
+# Text parameters are of any type (a number, a word, a time), passed on beside tell's own keywords.
+async def tell_all(
+    session: AsyncSession, meeting: Meeting, users: Iterable[str], key: str, clock: Clock, /, **params: object
+) -> None:
+    for recipient in dict.fromkeys(users):
+        await _tell(session, meeting, recipient, key, clock, params)
+
+
+async def _tell(
+    session: AsyncSession,
+    meeting: Meeting,
+    recipient: str,
+    key: str,
+    clock: Clock,
+    params: Mapping[str, object],
+    *,
+    ref: str | None = None,
+    push: bool = True,
+) -> None:
     lang, tz = await prefs_for(session, recipient, meeting)
     now = clock.now()
     values = {**render.common_params(meeting, lang, tz, now), **render.localised(params, lang, tz, now)}
@@ -84,15 +105,6 @@ async def tell(
         await push_to(
             session, [recipient], text_in("meeting.push_title", lang), body, clock, ref=f"meeting:{meeting.code}"
         )
-
-
-# Text parameters are of any type (a number, a word, a time), passed on beside tell's own
-# keywords, hence Any.
-async def tell_all(
-    session: AsyncSession, meeting: Meeting, users: Iterable[str], key: str, clock: Clock, /, **params: Any
-) -> None:
-    for recipient in dict.fromkeys(users):
-        await tell(session, meeting, recipient, key, clock, **params)
 
 
 async def post(

@@ -6,7 +6,7 @@ hand) render from the feature's catalog (texts.render), handlers pass their turn
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -50,7 +50,7 @@ def common_params(meeting: Meeting, lang: str, tz: str, now: datetime) -> dict[s
     }
 
 
-def localised(params: dict[str, object], lang: str, tz: str, now: datetime) -> dict[str, object]:
+def localised(params: Mapping[str, object], lang: str, tz: str, now: datetime) -> dict[str, object]:
     """`params` with every time written for the reader."""
     return {k: format_when(v, tz=tz, lang=lang, now=now) if isinstance(v, datetime) else v for k, v in params.items()}
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import html as htmllib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,8 +37,8 @@ async def prefs(session: AsyncSession, user: str) -> tuple[str, str]:
     return lang or policy.default_lang, tz or policy.default_tz
 
 
-# Any: a text's parameters are of every kind (names, numbers, datetimes shown in the reader's zone).
-def _localise(params: dict[str, Any], *, lang: str, tz: str, now: datetime) -> dict[str, Any]:
+# A text's parameters are of every kind (names, numbers, datetimes shown in the reader's zone).
+def _localise(params: Mapping[str, object], *, lang: str, tz: str, now: datetime) -> dict[str, object]:
     return {
         name: format_when(value, tz=tz, lang=lang, now=now) if isinstance(value, datetime) else value
         for name, value in params.items()
@@ -57,17 +56,15 @@ async def tell(
     push_kind: str | None = "reminder",
     urgent: bool = False,
     caused_by: str | None = None,
-    **params: Any,
+    **params: object,
 ) -> None:
     """DM one person a text of this feature (and push it to their devices).
 
     `urgent` (alarms, nags) goes out before routine messages after an outage; `caused_by`
     is told if it can never be sent (see records.outbox)."""
-    lang, tz = await prefs(session, recipient)
-    body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
-    await reach.dm(session, recipient, body, ref=ref, urgent=urgent, caused_by=caused_by)
-    if push_kind is not None:
-        await push(session, [recipient], push_kind, render("push.title", lang), body, clock, ref=ref)
+    await _tell(
+        session, recipient, key, clock, params, ref=ref, push_kind=push_kind, urgent=urgent, caused_by=caused_by
+    )
 
 
 async def tell_all(
@@ -78,10 +75,29 @@ async def tell_all(
     /,
     *,
     ref: str | None = None,
-    **params: Any,
+    **params: object,
 ) -> None:
     for recipient in dict.fromkeys(recipients):
-        await tell(session, recipient, key, clock, ref=ref, **params)
+        await _tell(session, recipient, key, clock, params, ref=ref)
+
+
+async def _tell(
+    session: AsyncSession,
+    recipient: str,
+    key: str,
+    clock: Clock,
+    params: Mapping[str, object],
+    *,
+    ref: str | None,
+    push_kind: str | None = "reminder",
+    urgent: bool = False,
+    caused_by: str | None = None,
+) -> None:
+    lang, tz = await prefs(session, recipient)
+    body = render(key, lang, **_localise(params, lang=lang, tz=tz, now=clock.now()))
+    await reach.dm(session, recipient, body, ref=ref, urgent=urgent, caused_by=caused_by)
+    if push_kind is not None:
+        await push(session, [recipient], push_kind, render("push.title", lang), body, clock, ref=ref)
 
 
 async def post(
@@ -96,7 +112,7 @@ async def post(
     ref: str | None = None,
     urgent: bool = False,
     caused_by: str | None = None,
-    **params: Any,
+    **params: object,
 ) -> None:
     """Post a text of this feature in a room, mentioning people so that their clients notify them
     (`urgent`, `caused_by`: as for `tell`)."""
