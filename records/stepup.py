@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,7 +65,7 @@ class PasskeyCredential(Base):
     credential_id: Mapped[str] = mapped_column(String(1024))  # base64url
     public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE
     sign_count: Mapped[int] = mapped_column(BigId, default=0)
-    transports: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    transports: Mapped[list[str]] = mapped_column(JSON, default=list)  # WebAuthn transport names
     name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

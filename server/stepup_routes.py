@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -171,7 +171,7 @@ async def passkey_registration_options(user: User, state: State) -> Response:
 
 @router.post("/security/passkey")
 async def passkey_register(
-    user: User, state: State, credential: Annotated[dict[str, Any], Body(embed=True)]
+    user: User, state: State, credential: Annotated[dict[str, object], Body(embed=True)]
 ) -> JSONResponse:
     rp = checks.RelyingParty.from_settings(state.settings)
     async with state.db.transaction() as session:
@@ -195,16 +195,16 @@ async def passkey_register(
         taken = await session.scalar(select(PasskeyCredential).where(PasskeyCredential.credential_id == credential_id))
         if taken is not None:
             raise ApiError(409, "already_registered", "this passkey is already registered")
-        transports = (
-            credential.get("response", {}).get("transports", []) if isinstance(credential.get("response"), dict) else []
-        )
+        response = credential.get("response")
+        listed = response.get("transports") if isinstance(response, dict) else None
+        transports = [t for t in listed if isinstance(t, str)][:8] if isinstance(listed, list) else []
         session.add(
             PasskeyCredential(
                 user_id=user,
                 credential_id=credential_id,
                 public_key=public_key,
                 sign_count=sign_count,
-                transports=[t for t in transports if isinstance(t, str)][:8],
+                transports=transports,
                 name="",
                 created_at=state.clock.now(),
             )
@@ -393,7 +393,7 @@ def _answer(found: StepUpRequest, failed: bool, why: str | None) -> JSONResponse
 
 @router.post("/confirm/{token}/passkey")
 async def confirm_with_passkey(
-    request: Request, token: str, user: User, state: State, credential: Annotated[dict[str, Any], Body(embed=True)]
+    request: Request, token: str, user: User, state: State, credential: Annotated[dict[str, object], Body(embed=True)]
 ) -> JSONResponse:
     rp = checks.RelyingParty.from_settings(state.settings)
     failed, why = True, None
