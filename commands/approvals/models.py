@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -47,9 +46,9 @@ class Approval(Base):
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     body: Mapped[str] = mapped_column(Text, default="")
     # Files posted in the thread: [{"name", "url", "mimetype", "by", "at"}].
-    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    attachments: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
     template: Mapped[str | None] = mapped_column(String(64))
-    cc: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
     # GB/T 9704 header fields for the exported record.
     urgency: Mapped[str | None] = mapped_column(String(32))  # 紧急程度
     secrecy: Mapped[str | None] = mapped_column(String(32))  # 密级
@@ -58,7 +57,7 @@ class Approval(Base):
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     tz: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     # Reminder timing fixed at the start, so that workers need no settings.
-    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    policy: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     # Bumped by every change; part of nothing but handy to see that a card is current.
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

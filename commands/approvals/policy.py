@@ -6,9 +6,11 @@ means a config change never alters the promises made to an approval already unde
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any
+
+from pydantic import TypeAdapter
 
 from records.config import Settings
 
@@ -41,20 +43,21 @@ class ApprovalPolicy:
     def stuck_after(self) -> timedelta:
         return timedelta(hours=self.stuck_after_hours)
 
-    # As stored on the approval's row (a JSON column, hence Any).
-    def to_dict(self) -> dict[str, Any]:
+    # As stored on the approval's row (a JSON column).
+    def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> ApprovalPolicy:
-        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
-        if "confirm_steps" in known:
-            known["confirm_steps"] = tuple(known["confirm_steps"])
-        return cls(**known)
+    def from_dict(cls, data: Mapping[str, object] | None) -> ApprovalPolicy:
+        """Read back from the row; a field the row lacks (stored before it existed) takes its
+        default, an unknown one is ignored, and the JSON list of binding steps is a tuple again."""
+        return _STORED.validate_python(dict(data or {}))
 
     def binding(self, step_name: str) -> bool:
         return bool(step_name) and step_name in self.confirm_steps
 
+
+_STORED = TypeAdapter(ApprovalPolicy)
 
 SIGN_OFF_TEMPLATE = "发文"
 SIGN_OFF_STEP = "签发"
