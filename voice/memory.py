@@ -12,6 +12,8 @@ Do no harm, as for the other passes:
 * a misheard span that is itself a real word is learnt with one neighbour more on each side,
   so that it is only replaced in the phrase where it was wrong (相应, 到港 alone are real words);
 * a rewrite (less than half the characters kept) teaches nothing: it is a new sentence;
+* a two-character span is never replaced where it would cut a word of the sentence in two
+  (后请 -> 后勤 is right in 今天后请假 only by accident, and wrong in 会后请把签名册交给我);
 * a misheard span that is a protected name or glossary term is never learnt nor replaced, no
   replacement may overlap a protected name that occurs in the text, and a real word its context
   makes likely (voice.postprocess.IN_CONTEXT: a ship 到港) is left alone.
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 
 #: One Chinese character (the memory learns and replaces Chinese spans only).
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 #: Fewest characters on the misheard side of a learnt pair.
 MIN_HEARD = 2
 #: Longest misheard side: a longer change is a rephrasing, not a misheard word.
@@ -78,6 +81,30 @@ def _widen_both(a: str, b: str, span: tuple[int, int, int, int]) -> tuple[int, i
     return (i1 - 1 if left else i1, i2 + 1 if right else i2, j1 - 1 if left else j1, j2 + 1 if right else j2)
 
 
+def _whole_words(a: str, b: str, span: tuple[int, int, int, int], cuts: _WordCuts) -> tuple[int, int, int, int] | None:
+    """A two-character span that cuts a word of the heard sentence (石乔 in 青石/乔/村) widened to
+    that word's unchanged characters (青石乔): a short span is only replaced where it cuts no
+    word, so it would never apply where it was learnt. None when the word's other characters
+    changed too."""
+    i1, i2, j1, j2 = span
+    if not cuts(i1, i2):
+        return span
+    for w_start, w_end, word in cuts.words():
+        if len(word) < 2:
+            continue
+        if w_start < i1 < w_end:
+            grow = i1 - w_start
+            if j1 - grow < 0 or a[w_start:i1] != b[j1 - grow : j1]:
+                return None
+            i1, j1 = w_start, j1 - grow
+        if w_start < i2 < w_end:
+            grow = w_end - i2
+            if a[i2:w_end] != b[j2 : j2 + grow]:
+                return None
+            i2, j2 = w_end, j2 + grow
+    return i1, i2, j1, j2
+
+
 def learn(heard: str, right: str, protected: Iterable[str] = ()) -> list[Pair]:
     """The pairs a correction of ``heard`` into ``right`` teaches (none for a rewrite)."""
     if heard == right or not heard or not right:
@@ -96,6 +123,7 @@ def learn(heard: str, right: str, protected: Iterable[str] = ()) -> list[Pair]:
         else:
             groups.append([i1, i2, j1, j2])
     names = frozenset(protected)
+    cuts = _WordCuts(heard, names)
     pairs: list[Pair] = []
     for i1, i2, j1, j2 in groups:
         span: tuple[int, int, int, int] | None = (i1, i2, j1, j2)
@@ -103,6 +131,8 @@ def learn(heard: str, right: str, protected: Iterable[str] = ()) -> list[Pair]:
             span = _grow(heard, right, span)
         if span is not None and _frequency(heard[span[0] : span[1]]) >= REAL_WORD_FREQ:
             span = _widen_both(heard, right, span)
+        if span is not None and span[1] - span[0] <= MIN_HEARD:
+            span = _whole_words(heard, right, span, cuts)
         if span is None:
             continue
         wrong, said = heard[span[0] : span[1]], right[span[2] : span[3]]
@@ -112,6 +142,39 @@ def learn(heard: str, right: str, protected: Iterable[str] = ()) -> list[Pair]:
             continue  # a protected name is never "misheard" by the memory
         pairs.append(Pair(wrong, said))
     return pairs
+
+
+class _WordCuts:
+    """Whether a span would cut a dictionary word of the text in two (the text segmented by the
+    correction passes' lexicon, lazily: most texts have no remembered span at all)."""
+
+    def __init__(self, text: str, names: Iterable[str]) -> None:
+        self.text, self.names = text, tuple(names)
+        self._words: list[tuple[int, int, str]] | None = None
+
+    def words(self) -> list[tuple[int, int, str]]:
+        """(start, end, word) of the text's words, Chinese runs only."""
+        if self._words is None:
+            from voice.postprocess import lexicon_for
+
+            lexicon = lexicon_for(self.names)
+            self._words = []
+            for run in _CJK_RUN.finditer(self.text):
+                offset = run.start()
+                for w_start, w_end, word in _spans(lexicon.segment(run.group(0))):
+                    self._words.append((offset + w_start, offset + w_end, word))
+        return self._words
+
+    def __call__(self, start: int, end: int) -> bool:
+        from voice.rescore import cuts_word
+
+        return cuts_word(self.words(), start, end)
+
+
+def _spans(words: list[str]) -> list[tuple[int, int, str]]:
+    from voice.rescore import word_spans
+
+    return word_spans(words)
 
 
 @dataclass(frozen=True)
@@ -143,6 +206,7 @@ class CorrectionMemory:
         taken = [False] * len(text)
         from voice.postprocess import IN_CONTEXT
 
+        cuts = _WordCuts(text, names)
         for pair in self.pairs:
             if pair.heard in names or any(cue in text for cue in IN_CONTEXT.get(pair.heard, ())):
                 continue  # a name, or a real word its context makes likely (a ship 到港)
@@ -150,6 +214,8 @@ class CorrectionMemory:
                 span = range(match.start(), match.end())
                 if any(guarded[k] or taken[k] for k in span):
                     continue
+                if len(pair.heard) <= MIN_HEARD and cuts(match.start(), match.end()):
+                    continue  # 后请 -> 后勤 must not turn 会后请把 into 会后勤把
                 for k in span:
                     taken[k] = True
                 edits.append((match.start(), match.end(), pair.right))

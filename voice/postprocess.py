@@ -265,6 +265,11 @@ def _lexicon(terms: tuple[str, ...]) -> Lexicon:
     return Lexicon.build(terms)
 
 
+def lexicon_for(terms: Iterable[str]) -> Lexicon:
+    """The correction passes' lexicon for a glossary (built once per term list)."""
+    return _lexicon(tuple(terms))
+
+
 def finalize(
     transcript: Transcript,
     glossary: Glossary | Iterable[str] | None = DEFAULT_GLOSSARY,

@@ -115,7 +115,7 @@ async def test_the_speaker_corrects_by_replying_to_the_transcript(db: Database, 
     assert len(edits) == 1 and SAID in str(edits[0].content["m.new_content"]["body"])
     assert "已人工更正" in str(edits[0].content["m.new_content"]["body"])
     answer = [b for r, b in zip(sent, bodies(sent), strict=True) if r.relation != "m.replace"]
-    assert answer == [f"✏️ 已更正 V{note_id} 的转写。已记下：石乔 → 石桥、沙弯 → 沙湾。"]
+    assert answer == [f"✏️ 已更正 V{note_id} 的转写。已记下：青石乔 → 青石桥、白沙弯 → 白沙湾。"]
     async with db.reading() as s:
         entry = await s.scalar(select(AuditEntry).where(AuditEntry.action == "voice.correct"))
         assert entry is not None and entry.actor == SPEAKER and entry.subject == f"V{note_id}"
@@ -164,7 +164,7 @@ async def test_the_memory_is_used_after_two_confirmations(db: Database, fake: Fa
     await reply(chat, SPEAKER, await transcript_event(db, second), SAID)
     async with db.reading() as s:
         counts = {(m.heard, m.right): m.count for m in await s.scalars(select(VoiceMemory))}
-    assert counts == {("石乔", "石桥"): 2, ("沙弯", "沙湾"): 2}
+    assert counts == {("青石乔", "青石桥"): 2, ("白沙弯", "白沙湾"): 2}
     # Two confirmations: the third transcript comes out right.
     third = await transcribe(chat, reg)
     assert (await note_of(db, third)).text == SAID
@@ -307,3 +307,45 @@ async def test_a_progress_note_filed_from_a_task_card_follows_the_correction(
             await s.scalars(select(TaskNote.text).where(TaskNote.task_id == task_id, TaskNote.kind == "progress"))
         )
     assert texts == [f"🎙️ {SAID}"]
+
+
+async def test_a_line_of_the_minutes_follows_the_correction(db: Database) -> None:
+    from dataclasses import dataclass
+    from datetime import timedelta
+
+    from commands.meetings import minutes
+    from commands.meetings import service as meetings
+    from commands.meetings.models import MinuteLine
+    from commands.meetings.policy import MeetingPolicy
+    from commands.meetings.voice import amend_minutes
+
+    @dataclass
+    class Heard:
+        """The fields of a voice note the minutes' filer reads."""
+
+        event_id: str
+        text: str
+
+    chat = office_chat(db)
+    async with db.transaction() as s:
+        meeting = await meetings.create_meeting(
+            s,
+            organizer=BOSS,
+            title="防汛会商",
+            starts_at=chat.clock.now() + timedelta(minutes=5),
+            place=None,
+            attendees=[SPEAKER],
+            room_id=ROOM,
+            policy=MeetingPolicy(),
+            clock=chat.clock,
+        )
+        await minutes.add_minute(
+            s, meeting.id, SPEAKER, f"🎙️ {HEARD}", clock=chat.clock, source="voice", event_id="$said"
+        )
+        await minutes.add_minute(s, meeting.id, SPEAKER, HEARD, clock=chat.clock, event_id="$typed")
+    async with db.transaction() as s:
+        assert await amend_minutes(s, Heard("$said", SAID), HEARD, chat.clock)  # type: ignore[arg-type]
+        assert not await amend_minutes(s, Heard("$typed", SAID), HEARD, chat.clock)  # type: ignore[arg-type]
+    async with db.reading() as s:
+        lines = list(await s.scalars(select(MinuteLine.text).order_by(MinuteLine.id)))
+    assert lines == [f"🎙️ {SAID}", HEARD]  # a typed line is the author's own words: never touched

@@ -73,7 +73,7 @@ async def test_the_speaker_replies_with_the_right_text_and_the_transcript_is_cor
     await bob.send_text(room, SAID, thread_root=voice_event, reply_to=transcript.event_id)
     await alice.send_text(room, SAID, thread_root=voice_event, reply_to=transcript.event_id)
     done = await alice.wait_for_message(room, sender=zhiban.user_id, contains="已更正", timeout=60)
-    assert "石乔 → 石桥" in (done.body or "")
+    assert "青石乔 → 青石桥" in (done.body or "")
 
     events = await history(alice, room)
     edits = [
