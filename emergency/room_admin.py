@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 from bot.client import BotClient
 from bot.errors import MatrixError
@@ -27,17 +26,23 @@ _resolved: dict[str, str] = {}
 _warned: set[str] = set()
 
 
-def raised_levels(content: dict[str, Any], users: Iterable[str], level: int = MODERATOR) -> dict[str, Any] | None:
+def _level(value: object) -> int:
+    """A power level as the homeserver sends it (a number; old rooms may hold it as a string)."""
+    return int(value) if isinstance(value, int | str) and value else 0
+
+
+def raised_levels(content: dict[str, object], users: Iterable[str], level: int = MODERATOR) -> dict[str, object] | None:
     """The power-levels content with each user at `level` at least; None when nothing changes.
 
     Only `users[...]` entries are touched and nobody is lowered: someone already above
     (an admin at 100) keeps their level.
     """
-    current = dict(content.get("users") or {})
-    default = int(content.get("users_default", 0) or 0)
+    listed = content.get("users")
+    current: dict[str, int] = {u: _level(v) for u, v in listed.items()} if isinstance(listed, dict) else {}
+    default = _level(content.get("users_default"))
     changed = False
     for user in users:
-        if int(current.get(user, default)) < level:
+        if current.get(user, default) < level:
             current[user] = level
             changed = True
     if not changed:

@@ -7,9 +7,9 @@ others what waits for the viewer and what went late.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
+from bot.i18n import Translator
 from commands.board.service import Board
 from commands.board.texts import render
 from commands.board_section import Item, Section
@@ -43,7 +43,7 @@ def _item_line(item: Item) -> str:
     return f"{head} · {detail}" if detail else head
 
 
-def card_lines(board: Board, mode: Mode, t: Callable[..., str], title: str | None = None) -> list[str]:
+def card_lines(board: Board, mode: Mode, t: Translator, title: str | None = None) -> list[str]:
     lang = board.viewer.lang
     when = format_when(board.at, tz=board.viewer.tz, lang=lang, now=board.at)
     lines = [title or t(f"board.card.title_{mode}", when=when)]
@@ -73,7 +73,7 @@ def card(
     as their display names in the body and as pills in the HTML (docs/messages.md)."""
     lang = board.viewer.lang
 
-    def t(key: str, **params: object) -> str:
+    def t(key: str, /, **params: object) -> str:
         return render(key, lang, **params)
 
     lines = card_lines(board, mode, t, title)

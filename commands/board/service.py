@@ -12,12 +12,13 @@ items the viewer may act on.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import Translator
 from commands.board_section import BoardSection, Json, Section, Viewer, iso
 from notifications import signin
 from records import audit, outbox
@@ -93,7 +94,7 @@ def board_url(settings: Settings) -> str:
 
 
 async def send_board_link(
-    session: AsyncSession, user: str, *, settings: Settings, clock: Clock, text: Callable[..., str]
+    session: AsyncSession, user: str, *, settings: Settings, clock: Clock, text: Translator
 ) -> None:
     """A one-time sign-in link to the web board, by DM only (it signs in whoever opens it)."""
     minutes = settings.push.signin_link_minutes
