@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications import chat_notices
 from notifications.notice import Localized, NoticeSpec
 from notifications.service import NotifyResult, notify
 from records import outbox, people
@@ -72,10 +73,15 @@ async def dm(
     ref: str | None = None,
     urgent: bool = False,
     caused_by: str | None = None,
+    room_ref: int | None = None,
 ) -> OutboxMessage:
     """A direct message to one person (`caused_by` is told if it can never be sent)."""
     content = outbox.text_content(body, html, msgtype=msgtype)
-    return await outbox.enqueue(session, content, to_user=user_id, ref=ref, priority=lane(urgent), caused_by=caused_by)
+    row = await outbox.enqueue(
+        session, content, to_user=user_id, ref=ref, priority=lane(urgent), caused_by=caused_by, room_ref=room_ref
+    )
+    await chat_notices.note(session, [user_id], content["body"], at=row.created_at, ref=ref)
+    return row
 
 
 async def post(
@@ -102,7 +108,9 @@ async def post(
         content["m.mentions"] = {"user_ids": users}
     else:
         content = outbox.text_content(body, html, msgtype=msgtype)
-    return await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=lane(urgent), caused_by=caused_by)
+    row = await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=lane(urgent), caused_by=caused_by)
+    await chat_notices.note(session, users, content["body"], at=row.created_at, ref=ref)
+    return row
 
 
 async def push(
@@ -125,6 +133,7 @@ async def push(
     if not recipients:
         return None
     spec = NoticeSpec(kind=kind, title=title, body=body, topic=topic, ref=ref, sensitive=sensitive, dm="never")
+    await chat_notices.pushed(session, recipients)  # the push's record lists it, not a second one
     return await notify(session, recipients, spec, clock=clock)
 
 

@@ -35,6 +35,7 @@ from emergency.handlers import common
 from emergency.models import Incident
 from emergency.policy import ROMAN, parse_category, parse_grade
 from emergency.texts import tr
+from notifications import reach
 from records import outbox
 from records.clock import Clock
 from timeparse import format_when
@@ -152,11 +153,9 @@ async def _alert(
     alerted = await incidents.note_alerted(session, incident, users, clock)
     for user in alerted:
         lang = await outreach.lang_of(session, user, incident.lang)
-        content = outbox.text_content(
-            tr("em.incident.alert_dm", lang, **_alert_params(incident, lang, room_ref=room_ref))
-        )
+        text = tr("em.incident.alert_dm", lang, **_alert_params(incident, lang, room_ref=room_ref))
         ref = incidents.alert_ref(incident, user)
-        await outbox.enqueue(session, content, to_user=user, ref=ref, priority=outbox.URGENT, room_ref=room_ref)
+        await reach.dm(session, user, text, ref=ref, urgent=True, room_ref=room_ref)
     await outreach.push(
         session,
         alerted,
