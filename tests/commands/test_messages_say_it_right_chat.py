@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from commands.approvals import service
 from commands.approvals.chain import ANY, StepSpec, parse_chain
 from commands.tasks.models import Reminder
+from notifications.names import Names
 from records import outbox
 from records.clock import FrozenClock
 from records.db import Database
@@ -96,5 +97,6 @@ async def test_a_rejection_sends_the_drafter_one_dm(db: Database) -> None:
     sent = await chat.say(A, f"!驳回 {code} 预算超标")
     to_drafter = [str(r.content["body"]) for r in sent if r.to_user == REQ]
     assert len(to_drafter) == 1, to_drafter
-    assert to_drafter[0].startswith(f"❌ 您的审批 {code} 被 {A} 驳回（第1步），审批结束")
+    who = Names().of(A)  # by name, not the Matrix ID (none known: the localpart)
+    assert to_drafter[0].startswith(f"❌ 您的审批 {code} 被 {who} 驳回（第1步），审批结束")
     assert "预算超标" in to_drafter[0]
