@@ -93,3 +93,15 @@ async def test_a_room_admin_pins_the_board_as_a_widget(db: Database) -> None:
     async with db.reading() as session:
         rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "zhiban.action"))
         assert len(list(rows)) == 1
+
+
+async def test_the_card_reads_in_english_for_someone_who_chose_it(db: Database) -> None:
+    clock = FrozenClock(T0)
+    async with db.transaction() as session:
+        await office_records(session, clock, first_signer=LEADER)
+    talk = chat(db, clock)
+    await talk.say(LEADER, "!语言 en")
+    answer = await talk.reply_to(LEADER, "!board")
+    assert answer.startswith("📊 The whole picture · Thu 3 Dec 09:00")
+    assert "[Approvals]" in answer and "From: boss" in answer
+    assert "the sign-in link is in your direct messages" in answer
