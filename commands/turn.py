@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.client import BotClient
 from bot.fsm import FSMContext
 from bot.i18n import Catalog, Translator, translator
+from bot.mentions import text_with_ids
+from bot.types import Message
 from records.clock import Clock
 from records.config import Settings
 from records.db import Database
@@ -50,6 +52,11 @@ class Turn:
     directory: PeopleDirectory  # the people a message names
     resolve_roles: RoleResolver
     db: Database
+
+    def full_text(self, message: Message) -> str:
+        """The message with every mention as a full Matrix ID (pills resolved, a short `@name`
+        completed on the bot's own server)."""
+        return text_with_ids(message.body, message.html, self.settings.matrix.server_name)
 
     def t_in(self, lang: str | None) -> Translator:
         """Texts in another language: for a reply meant for someone other than the sender."""

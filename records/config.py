@@ -52,6 +52,11 @@ class MatrixSettings(_Section):
     def _user_id(cls, value: str) -> str:
         return checks.matrix_user_id(value)
 
+    @property
+    def server_name(self) -> str:
+        """The bot's homeserver name (from its user id): where a short `@name` is completed."""
+        return self.user_id.partition(":")[2]
+
     @field_validator("homeserver")
     @classmethod
     def _homeserver(cls, value: str) -> str:

@@ -18,6 +18,7 @@ from bot.router import UNHANDLED, NextHandler
 from bot.types import Event
 from commands.turn import Turn
 from records import ledger, outbox, people
+from records.config import Settings
 from records.db import Database
 from records.directory import MemberLookup, PeopleDirectory
 from records.errors import DomainError, NotAllowed
@@ -27,12 +28,6 @@ from zhiban.outbox_writer import OutboxWriter
 from zhiban.wakeup import BOARD, TIMERS
 
 log = logging.getLogger(__name__)
-
-
-def _server_of(settings: Any) -> str:
-    """The bot's homeserver: where `@short` names are completed."""
-    user_id = str(getattr(getattr(settings, "matrix", None), "user_id", "") or "")
-    return user_id.partition(":")[2]
 
 
 class ExactlyOnce:
@@ -150,7 +145,7 @@ class ExactlyOnce:
             event.room_id,
             lookup=RoomMembers(client),
             configured=roles.everyone() if roles else (),
-            server=_server_of(settings),
+            server=settings.matrix.server_name if isinstance(settings, Settings) else "",
         )
         await self._learn_name(session, event, data["directory"].lookup)
 

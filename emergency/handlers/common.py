@@ -22,13 +22,9 @@ def policy_of(settings: Settings) -> Policy:
     return Policy.from_settings(settings.emergency)
 
 
-def server_of(settings: Settings) -> str:
-    return str(settings.matrix.user_id).split(":", 1)[1]
-
-
 def text_of(message: Message, settings: Settings) -> str:
     """The message with every mention as a full Matrix ID."""
-    return text_with_ids(message.body, message.html, server_of(settings))
+    return text_with_ids(message.body, message.html, settings.matrix.server_name)
 
 
 def args_of(message: Message, settings: Settings, command: CommandObject) -> str:

@@ -146,7 +146,7 @@ async def csv_upload(message: Message, turn: Turn) -> object:
         roster.parse_roster_csv,
         raw.decode("utf-8-sig", errors="replace"),
         tz=common.policy_of(settings).roster_tz,
-        default_server=common.server_of(settings),
+        default_server=settings.matrix.server_name,
     )
     if parsed.errors:
         lines = [t("em.csv.errors_head", count=len(parsed.errors))]

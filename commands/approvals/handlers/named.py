@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot import CommandObject, Message, UserFacingError
-from bot.mentions import text_with_ids, user_ids_in
+from bot.mentions import user_ids_in
 from commands.approvals import access, service
 from commands.approvals.chain import ChainError
 from commands.approvals.models import Approval
@@ -19,15 +19,9 @@ from records import outbox
 CODE_FIRST = re.compile(r"^\s*[Aa](\d{1,12})(?![\w])\s*(.*)$", re.S)
 
 
-def full_text(message: Message, turn: Turn) -> str:
-    """The message with every mention as a full Matrix ID."""
-    server = str(turn.settings.matrix.user_id).split(":", 1)[-1]
-    return text_with_ids(message.body, message.html, server)
-
-
 def args_of(message: Message, command: CommandObject, turn: Turn) -> str:
     """Everything after the command word, with mentions as full Matrix IDs."""
-    full = full_text(message, turn)
+    full = turn.full_text(message)
     return re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S | re.I).strip()
 
 

@@ -15,7 +15,7 @@ from bot.offloop import off_loop
 from commands.approvals import render, service
 from commands.approvals.chain import ChainError, StepSpec, parse_chain, split_title_chain
 from commands.approvals.commands import APPROVAL
-from commands.approvals.handlers.named import CODE_FIRST, approval_of, args_of, domain, full_text, named
+from commands.approvals.handlers.named import CODE_FIRST, approval_of, args_of, domain, named
 from commands.approvals.handlers.reading import export, list_approvals, set_field
 from commands.approvals.policy import policy_from_settings
 from commands.approvals.templates import steps_from_template
@@ -92,7 +92,7 @@ async def wizard_answer(message: Message, turn: Turn) -> None:
         return
     data = await state.get_data()
     current = await state.get_state()
-    text = full_text(message, turn).strip()
+    text = turn.full_text(message).strip()
     if current == NewApproval.chain:
         text = await named(turn, text)
     if current == NewApproval.title:

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from bot import CommandObject, Message, UserFacingError
-from bot.mentions import text_with_ids
 from commands.meetings import access, service
 from commands.meetings.models import Meeting
 from commands.meetings.policy import MeetingPolicy
@@ -25,19 +24,9 @@ def policy_of(turn: Turn) -> MeetingPolicy:
     return MeetingPolicy.from_settings(turn.settings)
 
 
-def server_of(turn: Turn) -> str:
-    """The bot's own server: what a short `@name` in a message means."""
-    return turn.settings.matrix.user_id.split(":", 1)[-1]
-
-
-def full_text(message: Message, turn: Turn) -> str:
-    """The message with every mention as a full Matrix ID (pills, `@short` and full IDs kept whole)."""
-    return text_with_ids(message.body, message.html, server_of(turn))
-
-
 def args_of(message: Message, command: CommandObject, turn: Turn) -> str:
     """Everything after the command word, mentions as full IDs."""
-    full = full_text(message, turn)
+    full = turn.full_text(message)
     return re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S).strip()
 
 

@@ -14,7 +14,7 @@ from bot.offloop import off_loop
 from commands.meetings import access, minutes, parsing, render, service
 from commands.meetings.commands import MEETING_SUBS
 from commands.meetings.conflicts import move_conflicts
-from commands.meetings.handlers.arguments import args_of, is_admin, named_meeting, policy_of, server_of, user_terms
+from commands.meetings.handlers.arguments import args_of, is_admin, named_meeting, policy_of, user_terms
 from commands.meetings.handlers.schedule import start_new
 from commands.meetings.models import Meeting
 from commands.turn import Turn
@@ -99,7 +99,7 @@ async def _end(message: Message, meeting: Meeting, rest: str, turn: Turn) -> Non
 
 async def _ics(message: Message, meeting: Meeting, rest: str, turn: Turn) -> None:
     rows = await service.attendees_of(turn.session, meeting.id)
-    data = render.meeting_ics(meeting, rows, now=turn.clock.now(), domain=server_of(turn))
+    data = render.meeting_ics(meeting, rows, now=turn.clock.now(), domain=turn.settings.matrix.server_name)
     filename = f"{meeting.code}.ics"
     url = await _upload_ics(turn, data, filename)
     if url is not None:

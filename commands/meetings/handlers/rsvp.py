@@ -11,7 +11,7 @@ from bot.outbound import Sent
 from commands import prompts
 from commands.cards import on_card
 from commands.meetings import notices, parsing, service
-from commands.meetings.handlers.arguments import CANCEL_WORDS, args_of, full_text, named_meeting, user_terms
+from commands.meetings.handlers.arguments import CANCEL_WORDS, args_of, named_meeting, user_terms
 from commands.meetings.models import ATTEND, LEAVE
 from commands.turn import Turn
 from records import outbox
@@ -72,7 +72,7 @@ async def deputy_answer(message: Message, turn: Turn) -> None:
     if message.body.strip().lower() in CANCEL_WORDS:
         await turn.state.clear()
         return
-    _, people = parsing.split_attendees(await turn.directory.resolve_text(full_text(message, turn)))
+    _, people = parsing.split_attendees(await turn.directory.resolve_text(turn.full_text(message)))
     if len(people) != 1:
         await message.reply(turn.t("meeting.need_one_person"))
         return

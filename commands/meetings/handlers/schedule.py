@@ -15,7 +15,7 @@ from bot import Message, ReactionEvent, State, StatesGroup
 from bot.offloop import off_loop
 from commands.meetings import parsing, render, service
 from commands.meetings.conflicts import find_conflicts
-from commands.meetings.handlers.arguments import CANCEL_WORDS, NONE_WORDS, full_text, policy_of, user_terms
+from commands.meetings.handlers.arguments import CANCEL_WORDS, NONE_WORDS, policy_of, user_terms
 from commands.meetings.models import Meeting
 from commands.turn import Turn
 from records import outbox
@@ -123,7 +123,7 @@ async def _create(organizer: str, room_id: str, draft: parsing.MeetingDraft, tur
 
 # -- the wizard ------------------------------------------------------------------------------
 async def wizard_answer(message: Message, turn: Turn) -> None:
-    text = full_text(message, turn).strip()
+    text = turn.full_text(message).strip()
     state, t = turn.state, turn.t
     if text.lower() in CANCEL_WORDS:
         await state.clear()

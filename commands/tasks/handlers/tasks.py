@@ -73,10 +73,6 @@ async def _task_named(message: Message, command: CommandObject, turn: Turn) -> t
     return await _visible_task(turn, task_id, message.sender), rest
 
 
-def _server_of(settings: Settings) -> str:
-    return str(settings.matrix.user_id).split(":", 1)[-1]
-
-
 def _end_of_day(settings: Settings) -> time:
     """The office's end of the working day (`tasks.end_of_day`): what a bare-date deadline means."""
     return policy_from_settings(settings).end_of_day_time
@@ -105,7 +101,7 @@ async def task(message: Message, command: CommandObject, turn: Turn) -> None:
 
 async def _new_task(message: Message, command: CommandObject, turn: Turn) -> None:
     now = turn.clock.now()
-    full = text_with_ids(message.body, message.html, _server_of(turn.settings))
+    full = turn.full_text(message)
     # Everything after the command word, with mentions as full Matrix IDs (pills included).
     args = re.sub(rf"^.*?{re.escape(command.invoked)}\s*", "", full, count=1, flags=re.S)
     # The lead and co-owners must be people the office knows.
@@ -252,7 +248,7 @@ async def decide_by_reaction(reaction: ReactionEvent, task_id: int, notice: str,
 async def list_tasks(message: Message, command: CommandObject, turn: Turn) -> None:
     t, session, now = turn.t, turn.session, turn.clock.now()
     word = command.args.strip().lower()
-    who = user_ids_in(text_with_ids(command.args, None, _server_of(turn.settings)))
+    who = user_ids_in(text_with_ids(command.args, None, turn.settings.matrix.server_name))
     viewer_roles = set(await turn.roles.roles_of(session, message.sender))
     viewer = message.sender
     if who:
