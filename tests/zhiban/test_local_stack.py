@@ -41,9 +41,13 @@ def run_up(data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 def display_name(homeserver: str, user_id: str) -> str:
-    url = f"{homeserver}/_matrix/client/v3/profile/{quote(user_id)}/displayname"
+    return profile(homeserver, user_id)["displayname"]
+
+
+def profile(homeserver: str, user_id: str) -> dict[str, str]:
+    url = f"{homeserver}/_matrix/client/v3/profile/{quote(user_id)}"
     with urllib.request.urlopen(url, timeout=10) as resp:
-        return str(json.load(resp)["displayname"])
+        return {key: str(value) for key, value in json.load(resp).items()}
 
 
 def test_up_plays_the_tour_and_reuses_its_data(tmp_path: Path) -> None:
@@ -97,15 +101,18 @@ def test_up_gives_demo_people_chinese_names(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert not (data / "tour.json").exists()  # no tour played: the next start still plays it
 
-    async def names() -> dict[str, str]:
+    async def profiles() -> dict[str, dict[str, str]]:
         hs = LocalHomeserver(data / "synapse")
         hs.prepare()
         await hs.start()
         try:
-            return {lp: display_name(hs.base_url, hs.user_id(lp)) for lp, _, _ in DEMO_PEOPLE}
+            return {lp: profile(hs.base_url, hs.user_id(lp)) for lp, _, _ in DEMO_PEOPLE}
         finally:
             await hs.stop()
 
-    shown = asyncio.run(names())
-    assert shown == {lp: name for lp, name, _ in DEMO_PEOPLE}
-    assert {"张主任", "李值班"} <= set(shown.values())
+    shown = asyncio.run(profiles())
+    assert {lp: p["displayname"] for lp, p in shown.items()} == {lp: name for lp, name, _ in DEMO_PEOPLE}
+    assert {"张主任", "李值班", "王科长", "赵处长"} == {p["displayname"] for p in shown.values()}
+    # Each has an avatar of their own, uploaded to the homeserver.
+    avatars = [p.get("avatar_url", "") for p in shown.values()]
+    assert all(a.startswith("mxc://localhost/") for a in avatars) and len(set(avatars)) == len(avatars), avatars

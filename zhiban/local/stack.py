@@ -24,6 +24,7 @@ import aiohttp
 from records.config import load_settings
 from records.db import private_dir
 from zhiban.config_file import fresh_config, write_config
+from zhiban.local.avatars import avatar_png
 from zhiban.local.homeserver import LocalHomeserver
 from zhiban.redis_conn import EmbeddedRedis, configured_url
 
@@ -32,7 +33,7 @@ DEMO_PEOPLE = [
     ("zhang", "张主任", ["leader"]),
     ("li", "李值班", ["duty_officer"]),
     ("wang", "王科长", ["duty_leader"]),
-    ("zhao", "赵干事", []),
+    ("zhao", "赵处长", []),
 ]
 BOT_LOCALPART = "zhiban"
 SERVICES = ("bot", "server", "worker")
@@ -54,23 +55,34 @@ class Accounts:
         return accounts
 
 
-async def set_display_name(hs: LocalHomeserver, localpart: str, password: str, name: str) -> None:
-    """Give a demo person their Chinese name through the profile API (cards and clients show it).
+async def set_profile(hs: LocalHomeserver, localpart: str, password: str, name: str, avatar: bytes) -> None:
+    """Give a demo person their Chinese name and an avatar (a PNG uploaded to the homeserver's
+    media repository) through the profile API, so that cards and clients show who is who.
 
     Checked first, so that a restart logs nobody in (each login is a new device in their list).
     """
     user_id = hs.user_id(localpart)
-    url = f"{hs.base_url}/_matrix/client/v3/profile/{quote(user_id)}/displayname"
+    profile = f"{hs.base_url}/_matrix/client/v3/profile/{quote(user_id)}"
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        async with http.get(url) as resp:
+        async with http.get(profile) as resp:
             current = await resp.json(content_type=None)
-        if resp.status == 200 and isinstance(current, dict) and current.get("displayname") == name:
-            return
+        if resp.status == 200 and isinstance(current, dict):
+            if current.get("displayname") == name and current.get("avatar_url"):
+                return
         token, _ = await hs.login(user_id, password, device_id="ZHIBAN_DEMO_SETUP")
         auth = {"Authorization": f"Bearer {token}"}
-        async with http.put(url, json={"displayname": name}, headers=auth) as resp:
+        async with http.put(f"{profile}/displayname", json={"displayname": name}, headers=auth) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"could not set {user_id}'s display name ({resp.status}): {await resp.text()}")
+        upload = f"{hs.base_url}/_matrix/media/v3/upload?filename={quote(localpart)}.png"
+        async with http.post(upload, data=avatar, headers={**auth, "Content-Type": "image/png"}) as resp:
+            uploaded = await resp.json(content_type=None)
+            if resp.status != 200 or not isinstance(uploaded, dict) or "content_uri" not in uploaded:
+                raise RuntimeError(f"could not upload {user_id}'s avatar ({resp.status}): {uploaded}")
+        body = {"avatar_url": uploaded["content_uri"]}
+        async with http.put(f"{profile}/avatar_url", json=body, headers=auth) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"could not set {user_id}'s avatar ({resp.status}): {await resp.text()}")
         async with http.post(f"{hs.base_url}/_matrix/client/v3/logout", headers=auth):
             pass
 
@@ -224,9 +236,9 @@ async def run_stack(
     try:
         accounts = Accounts.load_or_create(data_dir / "accounts.json")
         await hs.register(BOT_LOCALPART, accounts.bot_password)
-        for localpart, name, _ in DEMO_PEOPLE:
+        for number, (localpart, name, _) in enumerate(DEMO_PEOPLE):
             await hs.register(localpart, accounts.passwords[localpart])
-            await set_display_name(hs, localpart, accounts.passwords[localpart], name)
+            await set_profile(hs, localpart, accounts.passwords[localpart], name, avatar_png(number))
         config = data_dir / "zhiban.toml"
         _ensure_config(config, data_dir, hs, accounts)
         settings = load_settings(config)
