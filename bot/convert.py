@@ -10,18 +10,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import nio
 
 from bot.options import ClientOptions
+from bot.outbound import Outbound
 from bot.types import Event, Media, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent, mentions_in
 
 # The key Element and FluffyChat put in a recorded voice note (MSC3245).
 VOICE_MARKER = "org.matrix.msc3245.voice"
-
-if TYPE_CHECKING:
-    from bot.client import BotClient
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +154,9 @@ class EventConversion:
             is_voice=msgtype == "m.audio" and VOICE_MARKER in content,
         )
 
-    def _client(self) -> BotClient:
-        # The mixin is only ever a BotClient; events carry the client to answer through.
-        return cast("BotClient", self)
+    def _client(self) -> Outbound:
+        # The mixin is only ever a BotClient; events carry it as what they answer through.
+        return cast(Outbound, self)
 
 
 def _dict(value: Any) -> dict[str, Any]:

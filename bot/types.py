@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.outbound import Outbound, Sent, current_outbound
-
-if TYPE_CHECKING:
-    from bot.client import BotClient
 
 _PILL = re.compile(r'href="https://matrix\.to/#/(@[^"?]+)')
 
@@ -23,7 +20,9 @@ class Event:
     timestamp_ms: int
     source: dict[str, Any]
     is_dm: bool = False
-    client: BotClient | None = field(default=None, repr=False)
+    # The client that received it, as what answers go through (bot.client.BotClient is one):
+    # the events know nothing else of the client, so bot.types imports nothing of it.
+    client: Outbound | None = field(default=None, repr=False)
 
     @property
     def outbound(self) -> Outbound:
