@@ -4,6 +4,7 @@
 (b)     bench.dispatcher_throughput  events/s through routers and middlewares
         bench.push_fanout            Web Push fan-out vs pywebpush
         bench.voice_quality          transcription error rates, step by step
+        bench.voice_memory           the correction memory learnt from half the dev set, on the other half
         bench.voice_latency          voice message → transcript in its thread, through Synapse
         bench.timer_lateness         timer lateness with 100,000 pending; pump CPU at idle
         bench.timer_burst            1,000 and 10,000 timers due at once: the rq worker beside in process
@@ -28,6 +29,7 @@ BENCHMARKS = [
     "bench.dispatcher_throughput",
     "bench.push_fanout",
     "bench.voice_quality",
+    "bench.voice_memory",
     "bench.voice_latency",
     "bench.timer_lateness",
     "bench.timer_burst",
