@@ -134,16 +134,6 @@ class Router:
         self.sub_routers.append(router)
         return router
 
-    def copy(self) -> Router:
-        """A fresh router with the same handlers, in no dispatcher yet (one per dispatcher)."""
-        fresh = Router(self.name)
-        for name, observer in self.observers.items():
-            fresh.observers[name].handlers = list(observer.handlers)
-            fresh.observers[name].middlewares = list(observer.middlewares)
-        for sub in self.sub_routers:
-            fresh.include_router(sub.copy())
-        return fresh
-
     def chain(self) -> Iterator[Router]:
         yield self
         for sub in self.sub_routers:
