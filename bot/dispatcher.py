@@ -20,7 +20,7 @@ from bot.fsm import BaseStorage, FSMContext, MemoryStorage, StorageKey
 from bot.grammar import TEXTS as GRAMMAR_TEXTS
 from bot.grammar import closest_word, ranked
 from bot.i18n import Catalog, translator
-from bot.router import UNHANDLED, Middleware, NextHandler, Router, _wrap
+from bot.router import UNHANDLED, Middleware, NextHandler, Router, _wrap, generation
 from bot.texts import TEXTS
 from bot.types import Event, MemberEvent, Message, ReactionEvent, ReceiptEvent, RedactionEvent
 
@@ -38,6 +38,22 @@ OBSERVER_OF: dict[type, str] = {
     RedactionEvent: "redaction",
     ReceiptEvent: "receipt",
 }
+
+
+class _CommandIndex:
+    """The command table as the routers hold it, with what finding a name needs, built once."""
+
+    def __init__(self, commands: list[Command]) -> None:
+        self.commands = commands
+        self.by_name: dict[str, Command] = {}
+        for spec in commands:
+            for name in (spec.name, *spec.aliases):
+                self.by_name.setdefault(name.lower(), spec)
+        # Every name as declared, for "did you mean" (first declaration wins, as before).
+        self.names: list[str] = list(dict.fromkeys(n for spec in commands for n in (spec.name, *spec.aliases)))
+        self.shown: dict[str, list[str]] = {}
+        # Unknown words already matched: a typo is typed again and again (!pnig).
+        self.closest: OrderedDict[str, str | None] = OrderedDict()
 
 
 class Dispatcher(Router):
@@ -67,6 +83,7 @@ class Dispatcher(Router):
         self._queues: dict[tuple[str, str], asyncio.Queue[tuple[Event, dict[str, Any], asyncio.Future[Any]]]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._recent: OrderedDict[str, None] = OrderedDict()
+        self._index: tuple[int, _CommandIndex] | None = None
 
     def outer_middleware(self, middleware: Middleware) -> Middleware:
         """Runs for every event before any filter, outermost first."""
@@ -117,6 +134,9 @@ class Dispatcher(Router):
                 data["state"] = FSMContext(self.storage, key)
                 for build in self.turn_builders:
                     build(event, data)
+                if isinstance(event, Message):
+                    # Parsed here, once: every handler's filters read this one result.
+                    parsed_command(event, data)
                 if isinstance(event, Message) and not event.is_voice:
                     too_long = self._refuse_oversized(event, data)
                     if too_long is not None:
@@ -147,8 +167,7 @@ class Dispatcher(Router):
         if spec is not None:
             await message.reply(self._wrong_arguments(spec, parsed, data))
             return
-        names = {name: spec for spec in self.commands() for name in (spec.name, *spec.aliases)}
-        close = closest_word(parsed.word, list(names))
+        close = self._closest(parsed.word)
         text = t("error.unknown_command", prefix=parsed.prefix, name=parsed.word)
         if close is not None:
             await message.reply(text + "\n" + t("error.did_you_mean", prefix=parsed.prefix, name=close))
@@ -184,11 +203,34 @@ class Dispatcher(Router):
 
     def _shown_names(self, lang: str) -> list[str]:
         """The names people see in !help: Chinese aliases in zh, English names in en."""
-        found: list[str] = []
-        for spec in self.commands():
-            if not spec.hidden:
-                found.extend([spec.name] if lang == "en" else [*spec.aliases, spec.name])
-        return found
+        index = self._command_index()
+        if lang not in index.shown:
+            found: list[str] = []
+            for spec in index.commands:
+                if not spec.hidden:
+                    found.extend([spec.name] if lang == "en" else [*spec.aliases, spec.name])
+            index.shown[lang] = found
+        return index.shown[lang]
+
+    def _closest(self, word: str) -> str | None:
+        index = self._command_index()
+        if word in index.closest:
+            return index.closest[word]
+        close = closest_word(word, index.names)
+        index.closest[word] = close
+        if len(index.closest) > 1000:
+            index.closest.popitem(last=False)
+        return close
+
+    def _command_index(self) -> _CommandIndex:
+        """The command table, built again only after a handler or router was added."""
+        now = generation()
+        if self._index is None or self._index[0] != now:
+            self._index = (now, _CommandIndex(super().commands()))
+        return self._index[1]
+
+    def commands(self) -> list[Command]:
+        return list(self._command_index().commands)
 
     async def report_error(self, event: Event, data: dict[str, Any], exc: BaseException) -> None:
         """Answer a failed event: wrong words with usage, a refusal with its reason alone,
@@ -215,10 +257,7 @@ class Dispatcher(Router):
     def find_command(self, name: str | None) -> Command | None:
         if not name:
             return None
-        for spec in self.commands():
-            if spec.matches_word(name):
-                return spec
-        return None
+        return self._command_index().by_name.get(name.lower())
 
     # -- running many events, in order per room and user ---------------------------------
     def submit(self, event: Event, data: dict[str, Any] | None = None) -> asyncio.Future[Any]:

@@ -26,6 +26,19 @@ class _Unhandled:
 
 UNHANDLED: Any = _Unhandled()
 
+# Bumped whenever a handler or a router is added anywhere, so that a table built from the
+# routers (the dispatcher's commands) knows when to build itself again.
+_generation = 0
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
+def generation() -> int:
+    return _generation
+
 
 @dataclass
 class HandlerObject:
@@ -43,7 +56,9 @@ class HandlerObject:
     async def check(self, event: Any, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         extra: dict[str, Any] = {}
         for check in self.filters:
-            result = check(event, {**data, **extra})
+            # The event's own data while no filter has added values: what a filter caches there
+            # (the parsed command) then lasts for every handler of the event, not one check.
+            result = check(event, {**data, **extra} if extra else data)
             if inspect.isawaitable(result):
                 result = await result
             if not result:
@@ -71,6 +86,7 @@ class Observer:
 
     def register(self, callback: Handler, *filters: FilterFunc) -> Handler:
         self.handlers.append(HandlerObject(callback, list(filters)))
+        _changed()
         return callback
 
     def __call__(self, *filters: FilterFunc) -> Callable[[Handler], Handler]:
@@ -132,6 +148,7 @@ class Router:
             raise RuntimeError(f"router {router.name!r} is already included in {router.parent.name!r}")
         router.parent = self
         self.sub_routers.append(router)
+        _changed()
         return router
 
     def chain(self) -> Iterator[Router]:
