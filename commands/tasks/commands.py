@@ -77,12 +77,24 @@ REFUSE_EXT = Command(
     summary={"zh": "驳回延期申请", "en": "Refuse an extension request (assigner)"},
     group=_G,
 )
+# Which list `!tasks` shows; a word that is none of these (`@someone`, or nothing) lists one's own.
+TASKS_SUBS = SubTable(
+    (
+        Sub("mine", ("我的",)),
+        Sub("overdue", ("超期", "逾期", "late")),
+        Sub("done", ("已办结", "办结", "已完成", "closed", "accepted", "finished")),
+        Sub("all", ("全部", "所有")),
+    ),
+    default="mine",
+    ids=False,
+)
 TASKS = Command(
     "tasks",
     aliases=("督办列表", "我的督办"),
     usage={"zh": "!督办列表 [超期|已办结|全部|@某人]", "en": "!tasks [overdue|done|all|@someone]"},
     summary={"zh": "查看督办事项（按期限）", "en": "List tasks by deadline"},
     group=_G,
+    subcommands=TASKS_SUBS,
 )
 
 # -- reminders ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import time
 
 from bot import CommandObject, Message, ReactionEvent, UserFacingError
@@ -26,9 +26,6 @@ from records.errors import DomainError
 from timeparse import TimeParseError, parse_when
 
 _TASK_ID = re.compile(r"^\s*[Tt]\d+\b")
-_OVERDUE = {"overdue", "late", "超期", "逾期"}
-_ALL = {"all", "全部", "所有"}
-_FINISHED = {"done", "closed", "accepted", "finished", "已办结", "办结", "已完成"}
 
 
 # Filters read the framework's `data` (values of every kind): a value is checked before use.
@@ -245,30 +242,52 @@ async def decide_by_reaction(reaction: ReactionEvent, task_id: int, notice: str,
     await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
 
+# The lists of `!tasks` by sub-command (TASKS_SUBS): the tasks, and the key of their heading.
+_Listed = tuple[Sequence[Task], str]
+
+
+async def _mine(turn: Turn, user: str) -> _Listed:
+    return await service.list_mine(turn.session, user), "task.list_mine"
+
+
+async def _overdue(turn: Turn, user: str) -> _Listed:
+    return await service.list_overdue(turn.session, user, turn.clock.now()), "task.list_overdue"
+
+
+async def _done(turn: Turn, user: str) -> _Listed:
+    return await service.list_finished(turn.session, user), "task.list_finished"
+
+
+async def _all(turn: Turn, user: str) -> _Listed:
+    return await service.list_open(turn.session), "task.list_visible"
+
+
+LISTS: dict[str, Callable[[Turn, str], Awaitable[_Listed]]] = {
+    "mine": _mine,
+    "overdue": _overdue,
+    "done": _done,
+    "all": _all,
+}
+
+
 async def list_tasks(message: Message, command: CommandObject, turn: Turn) -> None:
     t, session, now = turn.t, turn.session, turn.clock.now()
-    word = command.args.strip().lower()
     who = user_ids_in(text_with_ids(command.args, None, turn.settings.matrix.server_name))
     viewer_roles = set(await turn.roles.roles_of(session, message.sender))
     viewer = message.sender
     if who:
         see_all = bool(access.TASK_OVERSIGHT & viewer_roles)
-        found = await service.list_of(session, message.sender, who[0], see_all=see_all)
+        found: Sequence[Task] = await service.list_of(session, message.sender, who[0], see_all=see_all)
         title = t("task.list_of", user=who[0])
         viewer = who[0]
-    elif word in _ALL:
-        found, title = await service.list_open(session), t("task.list_visible")
-    elif word in _OVERDUE:
-        found, title = await service.list_overdue(session, message.sender, now), t("task.list_overdue")
-    elif word in _FINISHED:
-        found, title = await service.list_finished(session, message.sender), t("task.list_finished")
     else:
-        found, title = await service.list_mine(session, message.sender), t("task.list_mine")
+        found, key = await LISTS[command.sub or "mine"](turn, message.sender)
+        title = t(key)
     # Every list passes through the one rule, whatever narrowed it first.
     found = [one for one in found if await access.can_see(session, one, message.sender, viewer_roles)]
     # Accepted work leaves the default list; say where it went, so that it does not seem lost.
     hint = ""
-    if not word and await service.list_finished(session, message.sender, limit=1):
+    if not command.args.strip() and await service.list_finished(session, message.sender, limit=1):
         hint = "\n" + t("task.list_finished_hint")
     if not found:
         await message.reply(t("task.list_empty") + hint)
