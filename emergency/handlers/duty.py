@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot import CommandObject, Media, Message, Refusal, Router, UserFacingError
@@ -36,9 +37,12 @@ def _who(shift: Shift | None, t: Translator, tz: str, lang: str, clock: Clock, k
 
 
 async def duty(message: Message, command: CommandObject, turn: Turn) -> None:
-    if command.sub == "set":
-        await _set(message, command, turn)
-        return
+    # The framework has read the first word from DUTY's sub-commands into `command.sub`;
+    # `!值班` alone shows who is on duty.
+    await SUBCOMMANDS.get(command.sub or "", _show)(message, command, turn)
+
+
+async def _show(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, roles, t, lang, tz = turn.session, turn.clock, turn.roles, turn.t, turn.lang, turn.tz
     current, upcoming = await roster.now_and_next(session, clock.now())
     lines = [_who(current, t, tz, lang, clock, "em.duty.now"), _who(upcoming, t, tz, lang, clock, "em.duty.next")]
@@ -93,6 +97,10 @@ async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
     if replaced:
         reply += "\n" + t("em.duty.replaced", count=replaced)
     await message.reply(reply)
+
+
+# One handler per sub-command of DUTY, by its canonical name (emergency.commands).
+SUBCOMMANDS: dict[str, Callable[[Message, CommandObject, Turn], Awaitable[None]]] = {"set": _set}
 
 
 def _is_csv_upload(message: Message, data: dict[str, object]) -> bool:
