@@ -1,7 +1,8 @@
-"""The clock and escalation parameters of the emergency feature, free of any settings class.
+"""The clock and escalation parameters of the emergency feature.
 
-Services take a Policy; the chat adapter builds it from `settings.emergency`. A grade missing
-from a partial configuration falls back to the built-in default for that grade.
+Services take a Policy, never the settings; `Policy.from_settings` builds it from the
+`[emergency]` section (records.config). A grade missing from a partial configuration falls
+back to the built-in default for that grade.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Timing rules of one approval, fixed when it starts and kept on its row.
 
-Timers run in workers without the settings at hand; storing the rules with the approval also
-means a config change never alters the promises made to an approval already under way.
+Storing the rules with the approval means a config change never alters the promises made to
+an approval already under way: its timers read them from the row, not from the settings.
 """
 
 from __future__ import annotations
