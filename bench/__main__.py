@@ -3,6 +3,7 @@
 (a)+(c) bench.roundtrip              command round trip vs a bare nio echo bot; bot memory
 (b)     bench.dispatcher_throughput  events/s through routers and middlewares
         bench.push_fanout            Web Push fan-out vs pywebpush
+        bench.push_production        Web Push through notify() and the workers over TLS; the sender beside pywebpush's async API
         bench.voice_quality          transcription error rates, step by step
         bench.voice_memory           the correction memory learnt from half the dev set, on the other half
         bench.voice_latency          voice message → transcript in its thread, through Synapse
@@ -28,6 +29,7 @@ BENCHMARKS = [
     "bench.roundtrip",
     "bench.dispatcher_throughput",
     "bench.push_fanout",
+    "bench.push_production",
     "bench.voice_quality",
     "bench.voice_memory",
     "bench.voice_latency",

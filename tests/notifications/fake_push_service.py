@@ -16,21 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
+import ipaddress
 import itertools
 import json
 import os
+import ssl
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import http_ece
 from aiohttp import web
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.x509.oid import NameOID
 
 
 def _b64d(text: str) -> bytes:
@@ -103,8 +109,12 @@ class FakePushService:
         keep_messages: bool = True,
         response_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
+        tls_dir: Path | None = None,
     ) -> None:
         self.host = host
+        self.tls_dir = tls_dir
+        """Serve https with a certificate made for the host, written to `tls_dir/cert.pem` (the
+        file a client trusts, e.g. through SSL_CERT_FILE); plain http when None."""
         self.port = port
         self.decrypt_every = decrypt_every
         self.keep_messages = keep_messages
@@ -133,7 +143,8 @@ class FakePushService:
         app.router.add_post("/push/{sub_id}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+        context = None if self.tls_dir is None else _tls_context(self.host, self.tls_dir)
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024, ssl_context=context)
         await site.start()
         server = site._server
         assert server is not None
@@ -156,7 +167,11 @@ class FakePushService:
 
     @property
     def origin(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'http' if self.tls_dir is None else 'https'}://{self.host}:{self.port}"
+
+    @property
+    def cert_file(self) -> Path | None:
+        return None if self.tls_dir is None else self.tls_dir / "cert.pem"
 
     # -- test helpers --------------------------------------------------------------
     def create_subscription(self) -> FakeSubscription:
@@ -316,7 +331,35 @@ class FakePushService:
         return web.Response(status=201, headers={"Location": f"{self.origin}/m/{self._counter}"})
 
 
-def serve_in_process(conn: Any, n_subscriptions: int, decrypt_every: int) -> None:
+def _tls_context(host: str, folder: Path) -> ssl.SSLContext:
+    """A self-signed certificate for `host` (an IP address), like a push service's, and a server
+    context with it; the certificate is left in `folder` for the clients to trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+def serve_in_process(conn: Any, n_subscriptions: int, decrypt_every: int, tls_dir: str | None = None) -> None:
     """Process entry point for the benchmark: serve in fast mode until told to stop.
 
     Sends ``(origin, [subscription json...])`` over ``conn`` once listening,
@@ -325,7 +368,9 @@ def serve_in_process(conn: Any, n_subscriptions: int, decrypt_every: int) -> Non
     """
 
     async def main() -> None:
-        svc = FakePushService(decrypt_every=decrypt_every, keep_messages=False)
+        svc = FakePushService(
+            decrypt_every=decrypt_every, keep_messages=False, tls_dir=None if tls_dir is None else Path(tls_dir)
+        )
         async with svc:
             subs = [svc.create_subscription().to_json() for _ in range(n_subscriptions)]
             conn.send((svc.origin, subs))
