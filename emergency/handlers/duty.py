@@ -62,40 +62,31 @@ async def _show(message: Message, command: CommandObject, turn: Turn) -> None:
 
 
 async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
-    session, clock, settings, roles, t, lang, tz = (
-        turn.session,
-        turn.clock,
-        turn.settings,
-        turn.roles,
-        turn.t,
-        turn.lang,
-        turn.tz,
-    )
-    if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
+    if not await common.office_roles(turn.session, turn.roles, message.sender) & common.ROSTER_ROLES:
         raise Refusal("em.duty.not_allowed")
-    text = common.args_of(message, settings, command).split(None, 1)
-    policy = common.policy_of(settings)
+    text = common.args_of(message, turn.settings, command).split(None, 1)
+    policy = common.policy_of(turn.settings)
     try:
         when_text, leader, officers = await off_loop(split_people, text[1] if len(text) > 1 else "")
         starts_at, ends_at = await off_loop(
-            parse_span, when_text, now=clock.now(), tz=policy.roster_tz, shift_start=policy.shift_start
+            parse_span, when_text, now=turn.clock.now(), tz=policy.roster_tz, shift_start=policy.shift_start
         )
     except GrammarError as exc:
         raise UserFacingError(exc.key, usage_of="duty", **exc.params) from None
     except TimeParseError as exc:
         raise UserFacingError(exc.key, usage_of="duty", **exc.params) from None
     shift, replaced = await roster.set_shift(
-        session,
+        turn.session,
         starts_at=starts_at,
         ends_at=ends_at,
         leader=leader,
         officers=officers,
         actor=message.sender,
-        clock=clock,
+        clock=turn.clock,
     )
-    reply = _who(shift, t, tz, lang, clock, "em.duty.set_done")
+    reply = _who(shift, turn.t, turn.tz, turn.lang, turn.clock, "em.duty.set_done")
     if replaced:
-        reply += "\n" + t("em.duty.replaced", count=replaced)
+        reply += "\n" + turn.t("em.duty.replaced", count=replaced)
     await message.reply(reply)
 
 
@@ -134,35 +125,27 @@ async def _download_roster(client: BotClient, media: Media) -> bytes:
 
 async def csv_upload(message: Message, turn: Turn) -> object:
     """A .csv file posted in the duty room (by a duty leader or admin) replaces those shifts."""
-    session, clock, settings, roles, client, t = (
-        turn.session,
-        turn.clock,
-        turn.settings,
-        turn.roles,
-        turn.client,
-        turn.t,
-    )
-    if settings.duty_room and message.room_id != await room_admin.duty_room_id(settings, client):
+    if turn.settings.duty_room and message.room_id != await room_admin.duty_room_id(turn.settings, turn.client):
         from bot import UNHANDLED
 
         return UNHANDLED
-    if not await common.office_roles(session, roles, message.sender) & common.ROSTER_ROLES:
+    if not await common.office_roles(turn.session, turn.roles, message.sender) & common.ROSTER_ROLES:
         raise Refusal("em.duty.not_allowed")
     assert message.media is not None and message.media.url
-    raw = await _download_roster(client, message.media)
+    raw = await _download_roster(turn.client, message.media)
     parsed = await off_loop(
         roster.parse_roster_csv,
         raw.decode("utf-8-sig", errors="replace"),
-        tz=common.policy_of(settings).roster_tz,
-        default_server=settings.matrix.server_name,
+        tz=common.policy_of(turn.settings).roster_tz,
+        default_server=turn.settings.matrix.server_name,
     )
     if parsed.errors:
-        lines = [t("em.csv.errors_head", count=len(parsed.errors))]
-        lines += [t("em.csv.line", line=e.line, error=t(e.key, **e.params)) for e in parsed.errors[:30]]
+        lines = [turn.t("em.csv.errors_head", count=len(parsed.errors))]
+        lines += [turn.t("em.csv.line", line=e.line, error=turn.t(e.key, **e.params)) for e in parsed.errors[:30]]
         await message.reply("\n".join(lines))
         return None
-    count = await roster.import_roster(session, parsed, actor=message.sender, clock=clock)
-    await message.reply(t("em.csv.imported", count=count))
+    count = await roster.import_roster(turn.session, parsed, actor=message.sender, clock=turn.clock)
+    await message.reply(turn.t("em.csv.imported", count=count))
     return None
 
 
@@ -184,38 +167,29 @@ async def handover(message: Message, command: CommandObject, turn: Turn) -> None
 
 
 async def duty_log(message: Message, command: CommandObject, turn: Turn) -> None:
-    session, clock, settings, roles, t, lang, tz = (
-        turn.session,
-        turn.clock,
-        turn.settings,
-        turn.roles,
-        turn.t,
-        turn.lang,
-        turn.tz,
-    )
-    duty_staff = await common.is_duty_staff(session, roles, message.sender, clock)
-    text = common.args_of(message, settings, command)
+    duty_staff = await common.is_duty_staff(turn.session, turn.roles, message.sender, turn.clock)
+    text = common.args_of(message, turn.settings, command)
     if not text:
         # Each line by the need-to-know rule: a line filed in an incident's room is that incident's.
-        viewer = await common.viewer_of(session, roles, message, clock)
-        since = clock.now() - timedelta(hours=24)
+        viewer = await common.viewer_of(turn.session, turn.roles, message, turn.clock)
+        since = turn.clock.now() - timedelta(hours=24)
         entries = [
             e
-            for e in await roster.log_since(session, since)
-            if await access.can_see_log_entry(session, e, viewer, duty_staff=duty_staff)
+            for e in await roster.log_since(turn.session, since)
+            if await access.can_see_log_entry(turn.session, e, viewer, duty_staff=duty_staff)
         ]
         if not entries and not duty_staff:
             raise Refusal("em.duty.staff_only")
         if not entries:
-            await message.reply(t("em.log.none"))
+            await message.reply(turn.t("em.log.none"))
             return
-        lines = [t("em.log.head", count=len(entries))]
+        lines = [turn.t("em.log.head", count=len(entries))]
         for e in entries:
             lines.append(
-                t(
+                turn.t(
                     "em.log.line",
                     id=f"L{e.id}",
-                    at=format_when(e.received_at, tz=tz, lang=lang, now=clock.now()),
+                    at=format_when(e.received_at, tz=turn.tz, lang=turn.lang, now=turn.clock.now()),
                     source=e.source or "—",
                     reporter=e.reporter or "—",
                     contact=e.contact or "—",
@@ -232,32 +206,34 @@ async def duty_log(message: Message, command: CommandObject, turn: Turn) -> None
     received_at = None
     if fields.time_text:
         try:
-            received_at = (await off_loop(parse_when, fields.time_text, now=clock.now(), tz=tz, prefer_future=False)).at
+            received_at = (
+                await off_loop(parse_when, fields.time_text, now=turn.clock.now(), tz=turn.tz, prefer_future=False)
+            ).at
         except TimeParseError as exc:
             raise UserFacingError(exc.key, usage_of="log", **exc.params) from None
-    incident = await incidents.in_room(session, message.room_id)
+    incident = await incidents.in_room(turn.session, message.room_id)
     entry = await roster.add_log(
-        session,
+        turn.session,
         fields,
         actor=message.sender,
-        clock=clock,
+        clock=turn.clock,
         received_at=received_at,
         incident_id=incident.id if incident else None,
     )
     if incident is not None:
         await incidents.add_timeline(
-            session,
+            turn.session,
             incident,
             "log",
             message.sender,
-            t("em.tl.log", id=f"L{entry.id}", content=entry.content),
-            clock=clock,
+            turn.t("em.tl.log", id=f"L{entry.id}", content=entry.content),
+            clock=turn.clock,
         )
     await message.reply(
-        t(
+        turn.t(
             "em.log.recorded",
             id=f"L{entry.id}",
-            at=format_when(entry.received_at, tz=tz, lang=lang, now=clock.now()),
+            at=format_when(entry.received_at, tz=turn.tz, lang=turn.lang, now=turn.clock.now()),
             source=entry.source or "—",
             reporter=entry.reporter or "—",
             contact=entry.contact or "—",

@@ -73,62 +73,56 @@ async def incident_command(message: Message, command: CommandObject, turn: Turn)
 
 
 async def _declare(message: Message, words: list[str], turn: Turn) -> None:
-    session, clock, settings, roles, client, t, lang, tz = (
-        turn.session,
-        turn.clock,
-        turn.settings,
-        turn.roles,
-        turn.client,
-        turn.t,
-        turn.lang,
-        turn.tz,
-    )
-    if not await common.is_duty_staff(session, roles, message.sender, clock):
+    if not await common.is_duty_staff(turn.session, turn.roles, message.sender, turn.clock):
         raise Refusal("em.incident.declare_not_allowed")
     grade, category, title = await _grade_and_rest(words)
     if not title:
         raise UserFacingError("em.incident.no_title", usage_of="incident")
-    policy = common.policy_of(settings)
-    shift = await roster.shift_at(session, clock.now())
-    leaders = ([shift.leader] if shift and shift.leader else []) or roles.configured("duty_leader")
-    officers = (list(shift.officers) if shift and shift.officers else []) or roles.configured("duty_officer")
+    policy = common.policy_of(turn.settings)
+    shift = await roster.shift_at(turn.session, turn.clock.now())
+    leaders = ([shift.leader] if shift and shift.leader else []) or turn.roles.configured("duty_leader")
+    officers = (list(shift.officers) if shift and shift.officers else []) or turn.roles.configured("duty_officer")
     people = incidents.People(leaders, officers, policy.responders_for(category, grade))
     incident = await incidents.declare(
-        session,
+        turn.session,
         actor=message.sender,
         grade=grade,
         category=category,
         title=title,
         people=people,
         policy=policy,
-        clock=clock,
-        lang=lang,
-        tz=tz,
+        clock=turn.clock,
+        lang=turn.lang,
+        tz=turn.tz,
     )
-    invite = [u for u in incident.members if u != client.user_id]
+    invite = [u for u in incident.members if u != turn.client.user_id]
     room_ref = await incidents.queue_room(
-        session,
+        turn.session,
         incident,
         name=f"{incident.code} {ROMAN[grade]}级 {incident.title}"[:200],
-        topic=tr("em.incident.topic", lang, id=incident.code, title=incident.title),
+        topic=tr("em.incident.topic", turn.lang, id=incident.code, title=incident.title),
         invite=invite,
-        clock=clock,
+        clock=turn.clock,
     )
-    due = format_when(incident.next_report_due, tz=tz, lang=lang, now=clock.now()) if incident.next_report_due else "—"
-    params = _alert_params(incident, lang, room_ref=room_ref)
+    due = (
+        format_when(incident.next_report_due, tz=turn.tz, lang=turn.lang, now=turn.clock.now())
+        if incident.next_report_due
+        else "—"
+    )
+    params = _alert_params(incident, turn.lang, room_ref=room_ref)
     params.update(room=outbox.ROOM_ID, due=due, count=len(invite))
-    reply = t("em.incident.declared", **params)
+    reply = turn.t("em.incident.declared", **params)
     if category is None:
         # Never hold the room back for a missing word at 3 a.m.: declare now, and say plainly
         # that the class-bound responders are not in, and the one command that brings them.
-        reply += "\n" + t("em.incident.no_class_note", id=incident.code)
+        reply += "\n" + turn.t("em.incident.no_class_note", id=incident.code)
     sent = await message.reply(reply)
     # "Declared, the room is made": said once it is (a fraction of a second, or after an outage).
-    await outbox.wait_for_room(session, sent.outbox_id, room_ref)
-    duty_room = await room_admin.duty_room_id(settings, client)
+    await outbox.wait_for_room(turn.session, sent.outbox_id, room_ref)
+    duty_room = await room_admin.duty_room_id(turn.settings, turn.client)
     if duty_room and duty_room != message.room_id:
-        await outreach.post(session, duty_room, tr("em.incident.duty_room", incident.lang, **params), urgent=True)
-    await _alert(session, incident, [u for u in invite if u != message.sender], clock, room_ref=room_ref)
+        await outreach.post(turn.session, duty_room, tr("em.incident.duty_room", incident.lang, **params), urgent=True)
+    await _alert(turn.session, incident, [u for u in invite if u != message.sender], turn.clock, room_ref=room_ref)
 
 
 def _alert_params(incident: Incident, lang: str, *, room_ref: int | None = None) -> dict[str, object]:
@@ -170,64 +164,48 @@ async def _alert(
 
 async def _set_class(message: Message, words: list[str], turn: Turn) -> None:
     """`!incident class E5 natural`: the class, and the responders configured for it invited now."""
-    session, clock, settings, roles, client, t = (
-        turn.session,
-        turn.clock,
-        turn.settings,
-        turn.roles,
-        turn.client,
-        turn.t,
-    )
-    viewer = await common.viewer_of(session, roles, message, clock)
-    incident, rest = await common.resolve_incident(session, message, words, viewer)
+    viewer = await common.viewer_of(turn.session, turn.roles, message, turn.clock)
+    incident, rest = await common.resolve_incident(turn.session, message, words, viewer)
     category = parse_category(rest[0]) if rest else None
     if category is None:
         raise UserFacingError("em.incident.bad_class", usage_of="incident", value=(rest[0] if rest else "")[:20])
-    before = incident.category or t("em.card.no_class")
+    before = incident.category or turn.t("em.card.no_class")
     fresh = await incidents.set_category(
-        session,
+        turn.session,
         incident,
         category=category,
         actor=message.sender,
         office_roles=set(viewer.office_roles),
-        policy=common.policy_of(settings),
-        clock=clock,
+        policy=common.policy_of(turn.settings),
+        clock=turn.clock,
     )
     params: dict[str, object] = {"id": incident.code, "before": before, "after": category}
     if fresh:
-        reply = t("em.incident.class_set", count=len(fresh), users=" ".join(fresh), **params)
+        reply = turn.t("em.incident.class_set", count=len(fresh), users=" ".join(fresh), **params)
     else:
-        reply = t("em.incident.class_set_nobody", **params)
+        reply = turn.t("em.incident.class_set_nobody", **params)
     await message.reply(reply)
     if incident.room_id and incident.room_id != message.room_id:
-        await outreach.post(session, incident.room_id, reply)
+        await outreach.post(turn.session, incident.room_id, reply)
     for user in fresh:
         if incident.room_id:
-            await room_admin.invite(client, incident.room_id, user)
-    await _alert(session, incident, [u for u in fresh if u != message.sender], clock)
+            await room_admin.invite(turn.client, incident.room_id, user)
+    await _alert(turn.session, incident, [u for u in fresh if u != message.sender], turn.clock)
 
 
 async def _close(message: Message, words: list[str], turn: Turn) -> None:
-    session, clock, settings, roles, client, t = (
-        turn.session,
-        turn.clock,
-        turn.settings,
-        turn.roles,
-        turn.client,
-        turn.t,
-    )
-    viewer = await common.viewer_of(session, roles, message, clock)
-    incident, _ = await common.resolve_incident(session, message, words, viewer)
+    viewer = await common.viewer_of(turn.session, turn.roles, message, turn.clock)
+    incident, _ = await common.resolve_incident(turn.session, message, words, viewer)
     office = set(viewer.office_roles)
-    markdown = await closing.close(session, incident, actor=message.sender, office_roles=office, clock=clock)
+    markdown = await closing.close(turn.session, incident, actor=message.sender, office_roles=office, clock=turn.clock)
     target = incident.room_id or message.room_id
-    await outreach.post(session, target, markdown, html=_markdown_html(markdown))
+    await outreach.post(turn.session, target, markdown, html=_markdown_html(markdown))
     if target != message.room_id:
-        await message.reply(t("em.incident.closed_reply", id=incident.code))
-    duty_room = await room_admin.duty_room_id(settings, client)
+        await message.reply(turn.t("em.incident.closed_reply", id=incident.code))
+    duty_room = await room_admin.duty_room_id(turn.settings, turn.client)
     if duty_room and duty_room not in (target, message.room_id):
-        await outreach.post(session, duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
-    await _upload_docx(session, client, target, incident, markdown)
+        await outreach.post(turn.session, duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
+    await _upload_docx(turn.session, turn.client, target, incident, markdown)
 
 
 async def _upload_docx(
@@ -342,27 +320,24 @@ SUBCOMMANDS: dict[str, Callable[[Message, list[str], Turn], Awaitable[None]]] = 
 
 
 async def role(message: Message, command: CommandObject, turn: Turn) -> None:
-    session, clock, settings, roles, client, t, directory = (
-        turn.session,
-        turn.clock,
-        turn.settings,
-        turn.roles,
-        turn.client,
-        turn.t,
-        turn.directory,
-    )
-    text = common.args_of(message, settings, command)
-    if directory is not None:  # a role given to nobody would leave the incident without one
-        text = await directory.resolve_text(text)
+    text = common.args_of(message, turn.settings, command)
+    if turn.directory is not None:  # a role given to nobody would leave the incident without one
+        text = await turn.directory.resolve_text(text)
     words = text.split()
-    viewer = await common.viewer_of(session, roles, message, clock)
-    incident, rest = await common.resolve_incident(session, message, words, viewer)
+    viewer = await common.viewer_of(turn.session, turn.roles, message, turn.clock)
+    incident, rest = await common.resolve_incident(turn.session, message, words, viewer)
     if not rest:
         raise UserFacingError("em.role.unknown", usage_of="role", role="")
-    users = common.people_in(" ".join(rest[1:]), client.user_id if client else None)
+    users = common.people_in(" ".join(rest[1:]), turn.client.user_id if turn.client else None)
     office = set(viewer.office_roles)
     name = await incidents.set_role(
-        session, incident, role_word=rest[0], users=users, actor=message.sender, office_roles=office, clock=clock
+        turn.session,
+        incident,
+        role_word=rest[0],
+        users=users,
+        actor=message.sender,
+        office_roles=office,
+        clock=turn.clock,
     )
     announce = tr(
         "em.role.announced",
@@ -372,12 +347,14 @@ async def role(message: Message, command: CommandObject, turn: Turn) -> None:
         users=" ".join(users),
     )
     if incident.room_id and incident.room_id != message.room_id:
-        await outreach.post(session, incident.room_id, announce)
+        await outreach.post(turn.session, incident.room_id, announce)
         for user in users:
-            await room_admin.invite(client, incident.room_id, user)
+            await room_admin.invite(turn.client, incident.room_id, user)
     if name in room_admin.POWERED_ROLES:
-        await room_admin.make_moderators(client, incident.room_id, users)
-    await message.reply(t("em.role.announced", id=incident.code, role=t(f"em.role.{name}"), users=" ".join(users)))
+        await room_admin.make_moderators(turn.client, incident.room_id, users)
+    await message.reply(
+        turn.t("em.role.announced", id=incident.code, role=turn.t(f"em.role.{name}"), users=" ".join(users))
+    )
 
 
 async def show_timeline(message: Message, command: CommandObject, turn: Turn) -> None:
