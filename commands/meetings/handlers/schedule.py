@@ -7,9 +7,8 @@ the draft with ❌ / "cancel". The draft waits in the FSM (per user and room) me
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
 
 from bot import Message, ReactionEvent, State, StatesGroup
 from bot.offloop import off_loop
@@ -29,8 +28,8 @@ class NewMeeting(StatesGroup):
     confirm = State()
 
 
-# The wizard's data is JSON in the FSM storage: values of several types, hence Any.
-def _draft_data(draft: parsing.MeetingDraft, *, place_asked: bool, people_asked: bool) -> dict[str, Any]:
+# The wizard's data is JSON in the FSM storage: written here, read back value by value.
+def _draft_data(draft: parsing.MeetingDraft, *, place_asked: bool, people_asked: bool) -> dict[str, object]:
     return {
         "title": draft.title,
         "starts_at": draft.starts_at.isoformat() if draft.starts_at else None,
@@ -41,13 +40,13 @@ def _draft_data(draft: parsing.MeetingDraft, *, place_asked: bool, people_asked:
     }
 
 
-def _draft_of(data: dict[str, Any]) -> parsing.MeetingDraft:
-    starts = data.get("starts_at")
+def _draft_of(data: Mapping[str, object]) -> parsing.MeetingDraft:
+    title, starts, place, people = (data.get(key) for key in ("title", "starts_at", "place", "attendees"))
     return parsing.MeetingDraft(
-        title=data.get("title") or "",
-        starts_at=datetime.fromisoformat(starts) if starts else None,
-        place=data.get("place"),
-        attendees=list(data.get("attendees") or []),
+        title=title if isinstance(title, str) else "",
+        starts_at=datetime.fromisoformat(starts) if isinstance(starts, str) and starts else None,
+        place=place if isinstance(place, str) else None,
+        attendees=[p for p in people if isinstance(p, str)] if isinstance(people, list) else [],
     )
 
 
@@ -64,7 +63,7 @@ async def start_new(message: Message, args: str, turn: Turn) -> None:
     await _continue(message, draft, {}, turn)
 
 
-async def _continue(message: Message, draft: parsing.MeetingDraft, flags: dict[str, Any], turn: Turn) -> None:
+async def _continue(message: Message, draft: parsing.MeetingDraft, flags: Mapping[str, object], turn: Turn) -> None:
     """Ask for the next missing part, or check conflicts and schedule."""
     policy, state, t = policy_of(turn), turn.state, turn.t
     place_asked = bool(flags.get("place_asked")) or draft.place is not None or not policy.places
