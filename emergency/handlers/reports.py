@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 from bot import (
     UNHANDLED,
@@ -84,6 +83,31 @@ def _question(field: str, t: Translator) -> str:
 
 
 @dataclass(frozen=True)
+class _Flow:
+    """The wizard's state as stored (JSON in the FSM storage), read back value by value."""
+
+    incident: int
+    kind: str
+    started: datetime  # answers spoken before it are not this report's
+    fields: dict[str, str]
+    pending: list[str]
+
+    @classmethod
+    def read(cls, data: Mapping[str, object]) -> _Flow:
+        incident, kind, started = data.get("incident"), data.get("kind"), data.get("started")
+        fields, pending = data.get("fields"), data.get("pending")
+        return cls(
+            incident=incident if isinstance(incident, int) else 0,
+            kind=str(kind or ""),
+            started=datetime.fromisoformat(started)
+            if isinstance(started, str) and started
+            else datetime.min.replace(tzinfo=UTC),
+            fields={str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {},
+            pending=[str(f) for f in pending] if isinstance(pending, list) else [],
+        )
+
+
+@dataclass(frozen=True)
 class _Reporter:
     """Who answers the report wizard, where, and how to answer them: a reply, or a room message
     when their answer was a reaction. The rest of the turn is the typed `Turn`."""
@@ -97,20 +121,19 @@ class _Reporter:
         return cls(message.sender, message.room_id, message.reply)
 
 
-async def answer(message: Message, turn: Turn, transcripts: LatestTranscript, **data: Any) -> object:
+async def answer(message: Message, turn: Turn, transcripts: LatestTranscript, **data: object) -> object:
     # `data` is the dispatcher's own per-event dict, read only by parsed_command (bot.filters).
     state, t = turn.state, turn.t
     body = message.body.strip()
     word = body.lower()
     if parsed_command(message, data) is not None and word not in SKIP_WORDS | CANCEL_WORDS:
         return UNHANDLED  # another command in the middle of the flow runs as usual
-    flow = await state.get_data()
+    flow = _Flow.read(await state.get_data())
     if word in CANCEL_WORDS:
         await state.clear()
         await message.reply(t("em.report.cancelled"))
         return None
-    pending: list[str] = list(flow.get("pending", []))
-    fields: dict[str, str] = dict(flow.get("fields", {}))
+    pending, fields = list(flow.pending), dict(flow.fields)
     if message.is_voice:
         # A spoken answer: the voice feature transcribes it as usual (the next handler), and the
         # reporter confirms with "采用" or ✅ on the transcript. Never the file name as text.
@@ -141,16 +164,16 @@ async def use_voice_by_reaction(reaction: ReactionEvent, turn: Turn, transcripts
         await reaction.outbound.send(reaction.room_id, outbox.text_content(text))
 
     who = _Reporter(reaction.sender, reaction.room_id, say)
-    await _use_voice(turn, who, await turn.state.get_data(), transcripts, note_id=int(found.group(1)))
+    flow = _Flow.read(await turn.state.get_data())
+    await _use_voice(turn, who, flow, transcripts, note_id=int(found.group(1)))
     return None
 
 
 async def _use_voice(
-    turn: Turn, who: _Reporter, flow: dict[str, Any], transcripts: LatestTranscript, *, note_id: int | None
+    turn: Turn, who: _Reporter, flow: _Flow, transcripts: LatestTranscript, *, note_id: int | None
 ) -> None:
     """Fill the report from a transcript, then ask the next question or file the report."""
-    pending: list[str] = list(flow.get("pending", []))
-    fields: dict[str, str] = dict(flow.get("fields", {}))
+    pending, fields = list(flow.pending), dict(flow.fields)
     heard = await _spoken_fields(turn, who, flow, pending, note_id, transcripts)
     if heard is None:
         return  # nothing to use yet: the reporter was told why, and the question stands
@@ -161,7 +184,7 @@ async def _use_voice(
 
 
 async def _advance(
-    turn: Turn, who: _Reporter, flow: dict[str, Any], fields: dict[str, str], pending: list[str], *, prefix: str = ""
+    turn: Turn, who: _Reporter, flow: _Flow, fields: dict[str, str], pending: list[str], *, prefix: str = ""
 ) -> None:
     """The next question, or, with none left, the report filed."""
     if pending:
@@ -169,13 +192,13 @@ async def _advance(
         await who.say(prefix + _question(pending[0], turn.t))
         return
     await turn.state.clear()
-    await _file(turn, who, int(flow["incident"]), str(flow["kind"]), fields, prefix=prefix)
+    await _file(turn, who, flow.incident, flow.kind, fields, prefix=prefix)
 
 
 async def _spoken_fields(
     turn: Turn,
     who: _Reporter,
-    flow: dict[str, Any],
+    flow: _Flow,
     pending: list[str],
     note_id: int | None,
     transcripts: LatestTranscript,
@@ -183,8 +206,7 @@ async def _spoken_fields(
     """The fields in the transcript of the reporter's voice message (``note_id``, or their last
     one) since the report began: "地点：… 影响：…" fills those fields, plain speech answers the
     current question. None (after telling the reporter why) when there is no transcript to use."""
-    started = datetime.fromisoformat(str(flow.get("started") or datetime.min.replace(tzinfo=UTC).isoformat()))
-    note = await transcripts(turn.session, room_id=who.room_id, sender=who.sender, since=started, note_id=note_id)
+    note = await transcripts(turn.session, room_id=who.room_id, sender=who.sender, since=flow.started, note_id=note_id)
     if note is None:
         await who.say(turn.t("em.report.voice_none"))
         return None
@@ -197,7 +219,7 @@ async def _spoken_fields(
     heard = {f: v for f, v in (await off_loop(parse_report_fields, note.text)).items() if f in reports.FIELDS}
     if not heard and pending:
         heard = {pending[0]: note.text}
-    reports.check_fits(dict(flow.get("fields", {})), heard, _limit(turn.settings))
+    reports.check_fits(dict(flow.fields), heard, _limit(turn.settings))
     return heard
 
 
