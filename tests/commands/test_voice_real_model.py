@@ -79,3 +79,4 @@ class _Settings:
     max_bytes = 20 * 1024 * 1024
     max_seconds = 600
     glossary: tuple[str, ...] = ()
+    memory_confirmations = 2
