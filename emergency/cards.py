@@ -9,6 +9,7 @@ from datetime import datetime
 from emergency.models import AlertAck, Incident, Order, Receipt, Report
 from emergency.policy import ROMAN
 from emergency.texts import tr
+from notifications.card import Card, Table
 from records.clock import as_utc
 from timeparse import format_when
 
@@ -111,31 +112,37 @@ def incident_card(
     return body, _lines_to_html(lines)
 
 
-def receipt_marks(receipt: Receipt, delivered: bool, lang: str) -> str:
+def receipt_row(receipt: Receipt, delivered: bool, lang: str) -> list[str]:
+    """One recipient's row of the receipt table: who (with the nags), delivered, read, acked, done."""
     yes, no = "✔", "…"
-    return tr(
-        "em.card.receipt",
-        lang,
-        user=receipt.user_id,
-        delivered=yes if delivered else no,
-        read=yes if receipt.read_at or receipt.acked_at else no,
-        acked=yes if receipt.acked_at else no,
-        done=yes if receipt.done_at else no,
-        nags=tr("em.card.nags", lang, n=receipt.nags) if receipt.nags and not receipt.acked_at else "",
-    )
+    nags = tr("em.card.nags", lang, n=receipt.nags) if receipt.nags and not receipt.acked_at else ""
+    return [
+        receipt.user_id + nags,
+        yes if delivered else no,
+        yes if receipt.read_at or receipt.acked_at else no,
+        yes if receipt.acked_at else no,
+        yes if receipt.done_at else no,
+    ]
 
 
-def order_card(order: Order, receipts: Iterable[Receipt], *, delivered: set[str], lang: str) -> tuple[str, str]:
+def order_card(order: Order, receipts: Iterable[Receipt], *, delivered: set[str], lang: str) -> Card:
+    """The order (or alert) and who has it: a table of recipients, the next step last."""
     rows = list(receipts)
     acked = sum(1 for r in rows if r.acked_at)
     done = sum(1 for r in rows if r.done_at)
     head_key = "em.card.alert_title" if order.kind == "alert" else "em.card.order_title"
-    lines = [
+    columns = [tr(f"em.card.col.{name}", lang) for name in ("person", "delivered", "read", "acked", "done")]
+    return Card(
         tr(head_key, lang, id=order.code, by=order.issued_by),
-        order.text,
-        tr("em.card.order_progress", lang, acked=acked, done=done, total=len(rows)),
-        tr("em.card.matrix_head", lang),
-        *(receipt_marks(r, r.user_id in delivered, lang) for r in rows),
-        tr("em.card.order_hint", lang, id=order.code),
-    ]
-    return "\n".join(lines), _lines_to_html(lines)
+        [
+            order.text,
+            tr("em.card.order_progress", lang, acked=acked, done=done, total=len(rows)),
+            Table(columns, [receipt_row(r, r.user_id in delivered, lang) for r in rows]),
+            tr("em.card.order_hint", lang, id=order.code),
+        ],
+    )
+
+
+def order_to_act(receipts: Iterable[Receipt]) -> list[str]:
+    """Who must still act on an order card: the recipients who have not acknowledged it."""
+    return [r.user_id for r in receipts if r.acked_at is None]

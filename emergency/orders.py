@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from emergency import cards, incidents, outreach
 from emergency.models import Incident, Order, Receipt
 from emergency.texts import tr
+from notifications.names import names_for
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
@@ -167,6 +168,7 @@ async def acknowledge(session: AsyncSession, order: Order, *, user: str, clock: 
     await timers.cancel(session, nag_key(order, user))
     await _note(session, order, user, "em.tl.ack", clock)
     await audit.record(session, actor=user, action=f"{order.kind}.ack", subject=order.code, clock=clock)
+    await settle_dms(session, order, user, "em.order.dm_acked")
     await refresh_card(session, order)
     return True
 
@@ -186,6 +188,7 @@ async def complete(session: AsyncSession, order: Order, *, user: str, note: str,
     await audit.record(
         session, actor=user, action=f"{order.kind}.done", subject=order.code, data={"note": note}, clock=clock
     )
+    await settle_dms(session, order, user, "em.order.dm_done")
     await refresh_card(session, order)
 
 
@@ -251,11 +254,28 @@ async def delivered_to(session: AsyncSession, order: Order) -> set[str]:
     return {ref.rsplit(":dm:", 1)[1] for ref in rows if ref}
 
 
-async def refresh_card(session: AsyncSession, order: Order) -> None:
+async def card_message(session: AsyncSession, order: Order, *, delivered: set[str] | None = None) -> dict[str, Any]:
+    """The order's card as Matrix content: an urgent m.text, people by name, mentioning those
+    who have not acknowledged it yet."""
     rows = await receipts(session, order)
-    delivered = await delivered_to(session, order)
-    body, html = cards.order_card(order, rows, delivered=delivered, lang=order.lang)
-    await outbox.enqueue_edit(session, card_ref(order), outbox.text_content(body, html))
+    if delivered is None:
+        delivered = await delivered_to(session, order)
+    card = cards.order_card(order, rows, delivered=delivered, lang=order.lang)
+    names = await names_for(session, order.issued_by, users=[r.user_id for r in rows])
+    return card.content(names, msgtype="m.text", mention=cards.order_to_act(rows))
+
+
+async def refresh_card(session: AsyncSession, order: Order) -> None:
+    """Edit every copy of the order's card (m.replace)."""
+    await outbox.enqueue_edits(session, card_ref(order), await card_message(session, order))
+
+
+async def settle_dms(session: AsyncSession, order: Order, user: str, key: str) -> None:
+    """Edit every DM of the order `user` was sent (the order and its reminders) to say what they
+    did, so that none still asks them to acknowledge."""
+    lang = await outreach.lang_of(session, user, order.lang)
+    text = tr(key, lang, kind=tr(f"em.kind.{order.kind}", lang), id=order.code, text=order.text)
+    await outbox.enqueue_edits(session, dm_ref(order, user), outbox.text_content(text))
 
 
 async def of_incident(session: AsyncSession, incident: Incident) -> list[Order]:
@@ -302,6 +322,7 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
         ref=ref,
         urgent=True,
         caused_by=by,
+        mention=True,
         **params,
         **context,
     )
@@ -327,12 +348,16 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
                     default_lang=order.lang,
                     urgent=True,
                     caused_by=by,
+                    mention=True,  # the commander must act: reach the silent person
                     **params,
                     **incident_params(incident, await outreach.lang_of(session, person, order.lang)),
                 )
         if incident is not None:
             escalation = tr("em.order.escalate_room", incident.lang, **params)
-            await outreach.post(session, incident.room_id, escalation, urgent=True, caused_by=by)
+            # Urgent: an m.text that mentions the silent recipient, so their phone rings too.
+            await outreach.post(
+                session, incident.room_id, escalation, urgent=True, caused_by=by, msgtype="m.text", mention=[user]
+            )
             await incidents.add_timeline(
                 session,
                 incident,

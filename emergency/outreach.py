@@ -41,14 +41,26 @@ async def post(
     ref: str | None = None,
     urgent: bool = False,
     caused_by: str | None = None,
+    msgtype: str = "m.notice",
+    mention: Iterable[str] = (),
 ) -> None:
     """A notice in a room (the incident room, the duty room); nothing when there is no room.
 
     `urgent` (alerts, orders, nags, report deadlines) goes out before routine messages after
-    an outage; `caused_by` is told if it can never be sent (see records.outbox)."""
+    an outage; `caused_by` is told if it can never be sent (see records.outbox). What someone
+    must act on at once is an `m.text` that mentions them: Element's default rules keep
+    `m.notice` silent."""
     if room_id:
         await reach.post(
-            session, room_id, body, html=html, msgtype="m.notice", ref=ref, urgent=urgent, caused_by=caused_by
+            session,
+            room_id,
+            body,
+            html=html,
+            msgtype=msgtype,
+            mention=mention,
+            ref=ref,
+            urgent=urgent,
+            caused_by=caused_by,
         )
 
 
@@ -61,11 +73,14 @@ async def dm(
     default_lang: str = "zh",
     urgent: bool = False,
     caused_by: str | None = None,
+    mention: bool = False,
     **params: object,  # the text's placeholders
 ) -> None:
-    """A direct message in the person's own language (`urgent`, `caused_by`: as for `post`)."""
+    """A direct message in the person's own language (`urgent`, `caused_by`: as for `post`;
+    `mention`: as for `reach.dm`)."""
     lang = await lang_of(session, user_id, default_lang)
-    await reach.dm(session, user_id, tr(key, lang, **params), ref=ref, urgent=urgent, caused_by=caused_by)
+    text = tr(key, lang, **params)
+    await reach.dm(session, user_id, text, ref=ref, urgent=urgent, caused_by=caused_by, mention=mention)
 
 
 async def push(

@@ -379,6 +379,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.order.already_done": {"zh": "您已报告完成 {id}。", "en": "You already reported {id} done."},
     "em.order.acked": {"zh": "✅ 已确认收到 {id}。", "en": "✅ {id} acknowledged."},
     "em.order.already_acked": {"zh": "您之前已确认 {id}。", "en": "You had already acknowledged {id}."},
+    # Edits of an order's DM (and its reminders) once the recipient acted on it.
+    "em.order.dm_acked": {
+        "zh": "✅ 您已确认{kind} {id}：{text}\n完成后发送 !已完成 {id} <说明>。",
+        "en": "✅ You acknowledged {kind} {id}: {text}\nWhen done, send !done {id} <note>.",
+    },
+    "em.order.dm_done": {"zh": "☑️ 您已完成{kind} {id}：{text}", "en": "☑️ You finished {kind} {id}: {text}"},
+    "em.kind.order": {"zh": "指令", "en": "order"},
+    "em.kind.alert": {"zh": "紧急通知", "en": "alert"},
     "em.order.done": {"zh": "☑️ {id} 已记录完成。", "en": "☑️ {id} recorded as done."},
     "em.order.dm": {
         "zh": "📢 {where}指令 {id}（{by}）：{text}\n请点 ✅ 或回复 !收到 {id} 确认；完成后 !已完成 {id} <说明>。{link}",
@@ -438,14 +446,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "确认 {acked}/{total} · 完成 {done}/{total}",
         "en": "Acknowledged {acked}/{total} · done {done}/{total}",
     },
-    "em.card.matrix_head": {
-        "zh": "接收人：送达 / 已读 / 确认 / 完成",
-        "en": "Recipient: delivered / read / acked / done",
-    },
-    "em.card.receipt": {
-        "zh": "{user}：{delivered} / {read} / {acked} / {done} {nags}",
-        "en": "{user}: {delivered} / {read} / {acked} / {done} {nags}",
-    },
+    # The columns of an order's receipt table.
+    "em.card.col.person": {"zh": "接收人", "en": "Recipient"},
+    "em.card.col.delivered": {"zh": "送达", "en": "delivered"},
+    "em.card.col.read": {"zh": "已读", "en": "read"},
+    "em.card.col.acked": {"zh": "确认", "en": "acked"},
+    "em.card.col.done": {"zh": "完成", "en": "done"},
     "em.card.nags": {"zh": "（已催 {n} 次）", "en": "(nagged {n}×)"},
     "em.card.order_hint": {
         "zh": "点 ✅ 或 !收到 {id} 确认；完成后 !已完成 {id} <说明>。（已读：私信的已读回执或确认）",

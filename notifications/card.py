@@ -3,9 +3,9 @@ reads well in a notification.
 
 Element drops leading spaces and most line structure of a formatted body, so a card's layout is
 said in HTML elements, never in indentation. The plain body is what a phone's notification and
-a client without HTML show: the same lines, lists with "•" or "1.", a table row as
-`名字：列 值 · 列 值`. People are written as Matrix IDs in the parts and shown by name
-(`notifications.names`).
+a client without HTML show: the same lines, lists with "•" or "1.", a table as its header
+line `接收人：送达 / 已读` and a line per row `赵处长：✔ / …`. People are written as Matrix IDs
+in the parts and shown by name (`notifications.names`).
 """
 
 from __future__ import annotations
@@ -69,13 +69,10 @@ def _plain(block: Block, names: Names) -> list[str]:
     if isinstance(block, str):
         return [names.plain(block)]
     if isinstance(block, Table):
-        out = []
-        for row in block.rows:
-            cells = " · ".join(
-                f"{head} {names.plain(cell)}" for head, cell in zip(block.head[1:], row[1:], strict=False)
-            )
-            out.append(f"{names.plain(row[0])}：{cells}")
-        return out
+        colon = ": " if block.head[0].isascii() else "："
+        head = f"{block.head[0]}{colon}{' / '.join(block.head[1:])}"
+        rows = (f"{names.plain(row[0])}{colon}{' / '.join(names.plain(c) for c in row[1:])}" for row in block.rows)
+        return [head, *rows]
     out = []
     for number, item in enumerate(block.items, start=1):
         line, under = (item, ()) if isinstance(item, str) else item

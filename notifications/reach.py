@@ -20,11 +20,13 @@ from __future__ import annotations
 import html as htmllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import chat_notices
+from notifications.names import ids_in, mentions, names_for
 from notifications.notice import Localized, NoticeSpec
 from notifications.service import NotifyResult, notify
 from records import outbox, people
@@ -53,7 +55,7 @@ def lane(urgent: bool) -> int:
 
 
 def mention_html(user_id: str) -> str:
-    """A pill for `user_id` in a formatted body."""
+    """A pill for `user_id` in a formatted body, when no name is at hand (see notifications.names)."""
     safe = htmllib.escape(user_id)
     return f'<a href="https://matrix.to/#/{safe}">{safe}</a>'
 
@@ -61,6 +63,31 @@ def mention_html(user_id: str) -> str:
 def as_html(body: str) -> str:
     """Plain text as a formatted body (escaped, line breaks kept)."""
     return htmllib.escape(body).replace("\n", "<br>")
+
+
+async def _named(
+    session: AsyncSession, body: str, html: str | None, mention: Iterable[str]
+) -> tuple[str, str | None, list[str]]:
+    """The plain body and HTML of a text written with Matrix IDs: people by name, as pills; the
+    people mentioned but not named in it follow on a line of their own. A caller's own HTML is
+    kept as it is, with its body."""
+    users = list(dict.fromkeys(mention))
+    if html is not None:
+        if users:
+            names = await names_for(session, users=users)
+            body = f"{body}\n{'、'.join(names.of(u) for u in users)}"
+            html = f"{html}<br>{' '.join(names.pill(u) for u in users)}"
+        return body, html, users
+    named = ids_in(body)
+    names = await names_for(session, body, users=users)
+    if not named and not users:
+        return body, None, users
+    plain, formatted = names.plain(body), names.html(body)
+    extra = [u for u in users if u not in named]
+    if extra:
+        plain += "\n" + "、".join(names.of(u) for u in extra)
+        formatted += "<br>" + " ".join(names.pill(u) for u in extra)
+    return plain, formatted, users
 
 
 async def dm(
@@ -73,10 +100,16 @@ async def dm(
     ref: str | None = None,
     urgent: bool = False,
     caused_by: str | None = None,
+    mention: bool = False,
     room_ref: int | None = None,
 ) -> OutboxMessage:
-    """A direct message to one person (`caused_by` is told if it can never be sent)."""
-    content = outbox.text_content(body, html, msgtype=msgtype)
+    """A direct message to one person (`caused_by` is told if it can never be sent); people it
+    names are shown by name. `mention` names the reader too, for what they must act on now (a
+    nag), so that it notifies even where a DM room's notifications were turned down."""
+    plain, formatted, _ = await _named(session, body, html, ())
+    content = outbox.text_content(plain, formatted, msgtype=msgtype)
+    if mention:
+        content["m.mentions"] = mentions([user_id])
     row = await outbox.enqueue(
         session, content, to_user=user_id, ref=ref, priority=lane(urgent), caused_by=caused_by, room_ref=room_ref
     )
@@ -96,20 +129,34 @@ async def post(
     urgent: bool = False,
     caused_by: str | None = None,
 ) -> OutboxMessage:
-    """A message in a room; the people in `mention` are named so that their clients notify them."""
-    users = list(dict.fromkeys(mention))
+    """A message in a room, people shown by name; the people in `mention` (only those who must
+    act on it) are named so that their clients notify them."""
+    plain, formatted, users = await _named(session, body, html, mention)
+    content = outbox.text_content(plain, formatted, msgtype=msgtype)
     if users:
-        body_html = html if html is not None else as_html(body)
-        content = outbox.text_content(
-            f"{body}\n{' '.join(users)}",
-            f"{body_html}<br>{' '.join(mention_html(u) for u in users)}",
-            msgtype=msgtype,
-        )
-        content["m.mentions"] = {"user_ids": users}
-    else:
-        content = outbox.text_content(body, html, msgtype=msgtype)
+        content["m.mentions"] = mentions(users)
     row = await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=lane(urgent), caused_by=caused_by)
     await chat_notices.note(session, users, content["body"], at=row.created_at, ref=ref)
+    return row
+
+
+async def card(
+    session: AsyncSession,
+    content: dict[str, Any],
+    *,
+    room_id: str | None = None,
+    to_user: str | None = None,
+    ref: str | None = None,
+    urgent: bool = False,
+    caused_by: str | None = None,
+) -> OutboxMessage:
+    """A card built by `notifications.card` (its mentions chosen by the feature), in a room or a
+    person's DM; those it mentions have it among their notices, as for `post`."""
+    row = await outbox.enqueue(
+        session, content, room_id=room_id, to_user=to_user, ref=ref, priority=lane(urgent), caused_by=caused_by
+    )
+    users = list((content.get("m.mentions") or {}).get("user_ids") or [])
+    await chat_notices.note(session, users, str(content.get("body", "")), at=row.created_at, ref=ref)
     return row
 
 

@@ -12,10 +12,10 @@ from bot.dispatcher import Dispatcher
 from bot.errors import Refusal, UserFacingError
 from bot.fsm import FSMContext
 from bot.i18n import translator
-from bot.mentions import RoomMembers
+from bot.mentions import RoomMembers, text_with_ids, user_ids_in
 from bot.outbound import current_outbound
 from bot.router import UNHANDLED, NextHandler
-from bot.types import Event
+from bot.types import Event, Message
 from commands.turn import Turn
 from records import ledger, outbox, people
 from records.config import Settings
@@ -147,18 +147,24 @@ class ExactlyOnce:
             configured=roles.everyone() if roles else (),
             server=settings.matrix.server_name if isinstance(settings, Settings) else "",
         )
-        await self._learn_name(session, event, data["directory"].lookup)
+        directory = data["directory"]
+        await self._learn_name(session, event, directory.lookup, directory.server)
 
-    async def _learn_name(self, session: Any, event: Event, lookup: MemberLookup) -> None:
-        """Keep the sender's display name (as the room shows it) for texts written where no
-        client is at hand; written only when it changed since this process last saw it."""
-        name = lookup.members(event.room_id).get(event.sender)
-        if not name or self._names.get(event.sender) == name:
+    async def _learn_name(self, session: Any, event: Event, lookup: MemberLookup, server: str) -> None:
+        """Keep the display names (as the room shows them) of the sender and of the people their
+        message names, for texts written later where no client is at hand (an order's card, a
+        nag); written only when one changed since this process last saw it."""
+        who = [event.sender]
+        if isinstance(event, Message) and "@" in event.body:
+            who += user_ids_in(text_with_ids(event.body, event.html, server))
+        members = lookup.members(event.room_id)
+        changed = {user: members[user] for user in who if members.get(user) and self._names.get(user) != members[user]}
+        if not changed:
             return
-        await people.learn_names(session, {event.sender: name})
+        await people.learn_names(session, changed)
         if len(self._names) > 10_000:
             self._names.clear()
-        self._names[event.sender] = name
+        self._names.update({user: name for user, name in changed.items() if name})
 
 
 def build_turn(event: Event, data: dict[str, Any]) -> None:

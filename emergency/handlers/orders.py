@@ -13,6 +13,7 @@ from emergency.handlers import common
 from emergency.models import Order
 from emergency.texts import tr
 from notifications import reach
+from notifications.names import names_for
 from records.clock import Clock
 from records.errors import NotFound
 from records.people import RoleBook
@@ -75,9 +76,8 @@ async def order(message: Message, command: CommandObject, turn: Turn) -> None:
 async def _send_card_and_dms(
     session: AsyncSession, item: Order, recipients: list[str], clock: Clock, *, kind: str
 ) -> None:
-    rows = await orders.receipts(session, item)
-    body, html = cards.order_card(item, rows, delivered=set(), lang=item.lang)
-    await outreach.post(session, item.room_id, body, html=html, ref=orders.card_ref(item), urgent=True)
+    card = await orders.card_message(session, item, delivered=set())
+    await reach.card(session, card, room_id=item.room_id, ref=orders.card_ref(item), urgent=True)
     dm_key = "em.alert.dm" if kind == "alert" else "em.order.dm"
     for user in recipients:
         await outreach.dm(
@@ -87,6 +87,7 @@ async def _send_card_and_dms(
             default_lang=item.lang,
             ref=orders.dm_ref(item, user),
             urgent=True,
+            mention=True,  # an order to act on: it notifies whatever the DM room's settings
             id=item.code,
             by=item.issued_by,
             text=item.text,
@@ -157,8 +158,8 @@ async def list_orders(message: Message, command: CommandObject, turn: Turn) -> N
     for item in found:
         rows = await orders.receipts(session, item)
         delivered = await orders.delivered_to(session, item)
-        body, _ = cards.order_card(item, rows, delivered=delivered, lang=lang)
-        blocks.append(body)
+        card = cards.order_card(item, rows, delivered=delivered, lang=lang)
+        blocks.append(card.body(await names_for(session, item.issued_by, users=[r.user_id for r in rows])))
     await message.reply("\n\n".join(blocks))
 
 

@@ -149,7 +149,9 @@ async def test_answers_update_the_tally_and_deputies_are_invited(db: Database) -
     assert "✅ 参加 1 · ❌ 请假 1 · 🔁 代会 1 · ⏳ 未回复 0" in last
     assert f"🔁 {BOB} → {DAN}" in last and f"❌ {CAROL}（出差）" in last and f"✅ {DAN}（代 {BOB}）" in last
     dm = [r for r in await _outbox(db) if r.to_user == DAN]
-    assert dm and dm[0].ref == f"notice:M{mid}:{DAN}" and BOB in dm[0].content["body"]
+    assert (
+        dm and dm[0].ref == f"notice:M{mid}:{DAN}" and f"https://matrix.to/#/{BOB}" in dm[0].content["formatted_body"]
+    )
 
 
 async def test_reminders_skip_those_on_leave_and_follow_a_move(db: Database) -> None:

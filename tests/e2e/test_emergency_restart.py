@@ -101,7 +101,7 @@ async def test_order_nag_escalation_and_late_report_survive_restarts(make_bot: M
     escalation = await leader.wait_for(
         lambda e: e.sender == bot.user_id and "未确认指令 O1" in (e.body or "") and e.room_id != room, since=0
     )
-    assert police.user_id in (escalation.body or "")
+    assert f'<a href="https://matrix.to/#/{police.user_id}">' in escalation.content["formatted_body"]
     await officer.wait_for_message(room, sender=bot.user_id, contains="已告知指挥长", since=mark)
 
     # Restarted again; the 首报 deadline passes (and a third nag is due): the duty leader hears of

@@ -54,7 +54,10 @@ async def test_class_given_later_alert_ack_and_a_read_receipt(make_bot: MakeBot,
     alert = await fire.wait_for(
         lambda e: e.sender == bot.user_id and e.room_id != room and "启动人" in (e.body or ""), since=fire_mark
     )
-    assert f"https://matrix.to/#/{room}" in (alert.body or "") and officer.user_id in (alert.body or "")
+    assert f"https://matrix.to/#/{room}" in (alert.body or "")
+    # The declarer as a pill (by name in the body, never the Matrix ID).
+    assert f'<a href="https://matrix.to/#/{officer.user_id}">' in alert.content["formatted_body"]
+    assert officer.user_id not in (alert.body or "")
     dm_room = alert.room_id
 
     # ✅ on the alert DM acknowledges the declaration; the commander sees it.
@@ -72,13 +75,12 @@ async def test_class_given_later_alert_ack_and_a_read_receipt(make_bot: MakeBot,
     await officer.send_text(room, f"!指令 {fire.user_id} 到城东泵站集合")
     await officer.wait_for_message(room, sender=bot.user_id, contains="确认 0/1", since=mark)
     order_dm = await fire.wait_for_message(dm_room, sender=bot.user_id, contains="指令 O1", since=fire_mark)
+    fire_name = fire.user_id[1:].split(":", 1)[0]  # shown by name: the homeserver's default one
     assert "【E1 城区内涝】" in (order_dm.body or "") and "matrix.to" in (order_dm.body or ""), order_dm.body
     await fire.client.room_read_markers(dm_room, fully_read_event=order_dm.event_id, read_event=order_dm.event_id)
-    read = await officer.wait_for_message(
-        room, sender=bot.user_id, contains=f"{fire.user_id}：✔ / ✔ / … / …", since=mark
-    )
+    read = await officer.wait_for_message(room, sender=bot.user_id, contains=f"{fire_name}：✔ / ✔ / … / …", since=mark)
     assert read.content.get("m.relates_to", {}).get("rel_type") == "m.replace"
     mark = officer.mark()
     await officer.send_text(room, "!指令列表")
     listed = await officer.wait_for_message(room, sender=bot.user_id, contains="O1", since=mark)
-    assert f"{fire.user_id}：✔ / ✔ / … / …" in (listed.body or ""), listed.body
+    assert f"{fire_name}：✔ / ✔ / … / …" in (listed.body or ""), listed.body

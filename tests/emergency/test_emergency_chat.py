@@ -284,7 +284,9 @@ async def test_alert_reaches_the_alert_roles_tracks_acks_and_reports_the_silent(
     clock.advance(timedelta(minutes=10))
     second = await chat.pump()
     told = [r for r in second if r.to_user == LEADER]
-    assert len(told) == 1 and OFFICER in str(told[0].content["body"]) and "O1" in str(told[0].content["body"])
+    # The officer is named as a pill (by name in the body), not by their Matrix ID.
+    told_html = str(told[0].content["formatted_body"])
+    assert len(told) == 1 and f"https://matrix.to/#/{OFFICER}" in told_html and "O1" in str(told[0].content["body"])
     assert {r.to_user for r in second if r.to_user} == {OFFICER, LEADER}
     # Told once only, however long the silence lasts.
     clock.advance(timedelta(minutes=10))

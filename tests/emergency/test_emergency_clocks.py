@@ -204,7 +204,7 @@ async def test_silent_recipient_is_nagged_then_the_commander_is_told(db: Databas
     clock.advance(timedelta(minutes=10))
     assert await pump(db, clock) == 1  # second nag: the commander is told
     told = [body for _, to, body in await outbox_bodies(db) if to == "@leader:x"]
-    assert len(told) == 1 and "@b:x" in told[0]
+    assert len(told) == 1 and "b 在 20 分钟内未确认" in told[0]  # @b:x by name (none known: "b")
     clock.advance(timedelta(minutes=10))
     assert await pump(db, clock) == 1  # third and last nag
     clock.advance(timedelta(minutes=10))

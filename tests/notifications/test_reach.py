@@ -10,7 +10,7 @@ from sqlalchemy import select
 from notifications import reach
 from notifications.models import Delivery, Notice, PushSubscription
 from notifications.payload import render
-from records import outbox
+from records import outbox, people
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import OutboxMessage, Person
@@ -146,9 +146,25 @@ async def test_a_push_to_nobody_writes_nothing(db: Database) -> None:
 
 async def test_a_room_post_names_the_people_it_mentions(db: Database) -> None:
     async with db.transaction() as session:
+        await people.learn_names(session, {"@li:office": "李值班"})
         await reach.post(session, "!duty:office", "请确认\n今晚值班", mention=["@li:office", "@li:office"])
     [row] = await _messages(db)
     assert row.room_id == "!duty:office"
     assert row.content["m.mentions"] == {"user_ids": ["@li:office"]}
-    assert row.content["body"] == "请确认\n今晚值班\n@li:office"
-    assert row.content["formatted_body"].startswith("请确认<br>今晚值班<br><a href=")
+    assert row.content["body"] == "请确认\n今晚值班\n李值班"
+    assert row.content["formatted_body"] == '请确认<br>今晚值班<br><a href="https://matrix.to/#/@li:office">李值班</a>'
+
+
+async def test_people_a_text_names_are_shown_by_name_and_only_those_to_act_are_mentioned(db: Database) -> None:
+    async with db.transaction() as session:
+        await people.learn_names(session, {"@zhao:office": "赵处长"})
+        await reach.post(
+            session, "!duty:office", "⚠️ @zhao:office 未确认 O1，@qian:office 已告知。", mention=["@zhao:office"]
+        )
+        await reach.dm(session, "@li:office", "⏰ 请确认 O1（@zhao:office）", mention=True)
+    post, dm = await _messages(db)
+    assert post.content["body"] == "⚠️ 赵处长 未确认 O1，qian 已告知。"  # no repeat of a name already said
+    assert '<a href="https://matrix.to/#/@zhao:office">赵处长</a>' in post.content["formatted_body"]
+    assert post.content["m.mentions"] == {"user_ids": ["@zhao:office"]}  # only who must act
+    assert dm.content["body"] == "⏰ 请确认 O1（赵处长）" and dm.content["msgtype"] == "m.text"
+    assert dm.content["m.mentions"] == {"user_ids": ["@li:office"]}
