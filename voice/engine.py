@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 ProgressCallback = Callable[[float], None]
+#: Picks one of the beam's finalists of a short Mandarin message: it receives each finalist's text
+#: and Whisper's summed log-probability, and returns the index of the one to keep (voice.nbest).
+Chooser = Callable[[Sequence[tuple[str, float]]], int]
 #: A prompt/hotwords string, or one per language (a Chinese prompt would skew English decoding).
 PerLanguage = str | Mapping[str, str] | None
 LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -189,6 +192,57 @@ class FasterWhisperTranscriber:
         """Load the weights and run the encoder once, so the first voice message is not slower."""
         self.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32))
 
+    def _finalists(self, audio: np.ndarray, language: str, choose: Chooser) -> Segment | None:
+        """One segment from the beam's finalists, chosen by ``choose``; None when the speech does
+        not fit one 30-second window (then the ordinary decoder, window after window, runs).
+
+        The window is the one ``_detect`` encoded, so the encoder output is reused; timestamps are
+        left out (a voice message is one paragraph), and the finalists are Whisper's own beam
+        (CTranslate2's ``num_hypotheses``): no second decoding."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        model = self.model
+        if self.vad_filter:
+            chunks = get_speech_timestamps(audio, VadOptions())
+            if not chunks:
+                return None
+            audio = np.concatenate(collect_chunks(audio, chunks)[0])
+        features = model.feature_extractor(audio)
+        if features.shape[-1] - 1 > model.feature_extractor.nb_max_frames:
+            return None
+        window = features[:, : features.shape[-1] - 1]
+        tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
+        beams = self.beam_size if isinstance(self.beam_size, int) else self.beam_size.get(language, 1)
+        result = model.model.generate(
+            model.encode(pad_or_trim(window)),
+            [model.get_prompt(tokenizer, [], without_timestamps=True)],
+            beam_size=max(beams, 2),
+            num_hypotheses=max(beams, 2),
+            return_scores=True,
+            return_no_speech_prob=True,
+            max_length=model.max_length,
+            suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        )[0]
+        if not result.sequences_ids:
+            return None
+        texts = [tokenizer.decode(ids).strip() for ids in result.sequences_ids]
+        # Scores are per token (length penalty 1): times the length is the summed log-probability.
+        summed = [float(score) * len(ids) for ids, score in zip(result.sequences_ids, result.scores, strict=True)]
+        chosen = choose(list(zip(texts, summed, strict=True)))
+        text = texts[chosen]
+        return Segment(
+            start=0.0,
+            end=duration_of(audio),
+            text=text,
+            avg_logprob=float(result.scores[chosen]),
+            no_speech_prob=float(result.no_speech_prob),
+            compression_ratio=get_compression_ratio(text) if text else 0.0,
+        )
+
     def _detect(self, audio: np.ndarray) -> tuple[str, float] | None:
         """The language of the speech in ``audio`` among ``self.languages``, or None if there is no
         speech at all. Encodes the window the decoder will start with, so that it is reused. The
@@ -218,7 +272,10 @@ class FasterWhisperTranscriber:
         hotwords: PerLanguage = None,
         prompt: PerLanguage = None,
         progress_cb: ProgressCallback | None = None,
+        choose: Chooser | None = None,
     ) -> Transcript:
+        """``choose``: rescore the beam's finalists of a Mandarin message whose speech fits one
+        window (see ``_finalists``); longer messages and English decode as usual."""
         duration = duration_of(audio)
         _report(progress_cb, 0.0)
         detected = self._detect(audio) if audio.size >= SAMPLE_RATE // 10 else None
@@ -227,6 +284,12 @@ class FasterWhisperTranscriber:
             _report(progress_cb, 1.0)
             return Transcript("", self.languages[0], duration, (), self.name)
         language, probability = detected
+        if choose is not None and language == "zh" and not prompt and not hotwords:
+            found = self._finalists(audio, language, choose)
+            if found is not None:
+                _report(progress_cb, 1.0)
+                segment = replace(found, end=min(found.end, duration))
+                return Transcript(segment.text, language, duration, (segment,), self.name, probability)
         segments_iter, _info = self.model.transcribe(
             audio,
             language=language,
