@@ -6,6 +6,7 @@
         bench.push_production        Web Push through notify() and the workers over TLS; the sender beside pywebpush's async API
         bench.voice_quality          transcription error rates, step by step
         bench.voice_memory           the correction memory learnt from half the dev set, on the other half
+        bench.voice_nbest            n-best rescoring as production runs it, against the pipeline without it
         bench.voice_latency          voice message → transcript in its thread, through Synapse
         bench.timer_lateness         timer lateness with 100,000 pending; pump CPU at idle
         bench.timer_burst            1,000 and 10,000 timers due at once: the rq worker beside in process
@@ -32,6 +33,7 @@ BENCHMARKS = [
     "bench.push_production",
     "bench.voice_quality",
     "bench.voice_memory",
+    "bench.voice_nbest",
     "bench.voice_latency",
     "bench.timer_lateness",
     "bench.timer_burst",
