@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot import Command, FSMContext, Message, Router, State, StateFilter, StatesGroup
 from bot.fsm import StorageKey
@@ -122,3 +122,60 @@ async def test_a_turn_that_fails_leaves_the_wizard_where_it_was(db: Database) ->
     # …and the same question stands: the next answer is taken as the answer to "first?".
     assert await chat.reply_to(ALICE, "防汛") == "second?"
     assert await chat.reply_to(ALICE, "城东") == "done: 防汛 / 城东"
+
+
+class Statements:
+    """The SQL statements a database is sent meanwhile."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.sent: list[str] = []
+
+    def __enter__(self) -> list[str]:
+        event.listen(self.db.engine.sync_engine, "before_cursor_execute", self._seen)
+        return self.sent
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.db.engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        self.sent.append(statement)
+
+
+async def test_a_committed_step_is_read_again_without_asking_the_database(db: Database) -> None:
+    storage = DatabaseStorage(db, FrozenClock(T0))
+    key, nobody = StorageKey(ROOM, ALICE), StorageKey(ROOM, "@bob:localhost")
+    async with db.transaction() as session:
+        with bound_to(session):
+            await storage.set(key, "Form:first", {"n": 1})
+            assert await storage.get(nobody) == (None, {})
+    with Statements(db) as sent:
+        async with db.transaction() as session:
+            with bound_to(session):
+                assert await storage.get(key) == ("Form:first", {"n": 1})
+                assert await storage.get(nobody) == (None, {})
+    assert not [s for s in sent if "fsm" in s.lower()]
+    # Another storage on the same database (the bot's, after a restart of its dispatcher) agrees.
+    assert await DatabaseStorage(db, FrozenClock(T0)).get(key) == ("Form:first", {"n": 1})
+
+
+async def test_a_rolled_back_step_is_never_served_from_memory(db: Database) -> None:
+    storage = DatabaseStorage(db, FrozenClock(T0))
+    key = StorageKey(ROOM, ALICE)
+    await storage.set(key, "Form:first", {"n": 1})
+    assert await storage.get(key) == ("Form:first", {"n": 1})
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            with bound_to(session):
+                await storage.set(key, "Form:second", {"n": 2})
+                raise RuntimeError("the turn failed")
+    assert await storage.get(key) == ("Form:first", {"n": 1})
+    # A savepoint rolled back inside a turn undoes its step for the rest of the turn too.
+    async with db.transaction() as session:
+        with bound_to(session):
+            with pytest.raises(RuntimeError):
+                async with session.begin_nested():
+                    await storage.set(key, "Form:third", {"n": 3})
+                    raise RuntimeError("a part of the turn failed")
+            assert await storage.get(key) == ("Form:first", {"n": 1})
+    assert await storage.get(key) == ("Form:first", {"n": 1})
