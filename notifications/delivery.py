@@ -56,6 +56,10 @@ _STATUS = {
     OutcomeKind.INVALID: "invalid",
     OutcomeKind.FAILED: "failed",
 }
+UNSENT_DETAIL = {
+    "gone": "the subscription was removed",
+    "expired": "the notice's TTL ended before it could be sent",
+}
 # Ids per IN (…) list when outcomes are recorded: well below SQLite's and asyncpg's limits.
 IN_CHUNK = 500
 # Durable back-off between timer rounds: 30 s, 1 min, 2 min … at most 10 min.
@@ -149,8 +153,18 @@ async def send_notice(
         if notice is None:
             return None
         now = clock.now()
+        # Plain rows, not ORM objects: a 10k fan-out spent much of its time building instances.
         query = (
-            select(Delivery, PushSubscription)
+            select(
+                Delivery.id,
+                Delivery.user_id,
+                Delivery.attempts,
+                Delivery.lang,
+                PushSubscription.id,
+                PushSubscription.endpoint,
+                PushSubscription.p256dh,
+                PushSubscription.auth,
+            )
             .outerjoin(PushSubscription, Delivery.subscription_id == PushSubscription.id)
             .where(Delivery.notice_id == notice_id, Delivery.channel == "push", Delivery.status.in_(PENDING))
             .order_by(Delivery.id)
@@ -163,32 +177,40 @@ async def send_notice(
         expired = now >= as_utc(notice.expires_at)
         work: list[_Work] = []
         items: list[PushItem] = []
+        unsent: dict[str, list[int]] = {"gone": [], "expired": []}
         topic = topic_header(notice.topic)
         remaining = max(1, int((as_utc(notice.expires_at) - now).total_seconds()))
         payloads: dict[str, bytes] = {}  # the same notice in the same language renders the same
-        for delivery, sub in rows:
-            delivery.updated_at = now
-            if sub is None:
-                delivery.status, delivery.detail = "gone", "the subscription was removed"
+        for delivery_id, _user, attempts, lang, sub_id, endpoint, p256dh, auth in rows:
+            if sub_id is None:
+                unsent["gone"].append(delivery_id)
             elif expired:
-                delivery.status, delivery.detail = "expired", "the notice's TTL ended before it could be sent"
-                push_metrics.count(sub.endpoint, "expired")
+                unsent["expired"].append(delivery_id)
+                push_metrics.count(endpoint, "expired")
             else:
-                work.append(_Work(delivery.id, sub.id, delivery.attempts, sub.endpoint))
-                payload = payloads.get(delivery.lang)
+                work.append(_Work(delivery_id, sub_id, attempts, endpoint))
+                payload = payloads.get(lang)
                 if payload is None:
-                    payload = payloads[delivery.lang] = render(notice, delivery.lang, topic=topic)
+                    payload = payloads[lang] = render(notice, lang, topic=topic)
                 items.append(
                     PushItem(
-                        Subscription(sub.endpoint, sub.p256dh, sub.auth),
+                        Subscription(endpoint, p256dh, auth),
                         payload,
                         ttl=remaining,
                         urgency=notice.urgency,
                         topic=topic,
                     )
                 )
+        for status, ids in unsent.items():
+            for chunk in _chunks(ids):
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(chunk))
+                    .values(status=status, detail=UNSENT_DETAIL[status], updated_at=now),
+                    execution_options={"synchronize_session": False},
+                )
         expires_at = as_utc(notice.expires_at)
-        people = sorted({delivery.user_id for delivery, _ in rows})
+        people = sorted({row[1] for row in rows})
 
     outcomes: list[SendOutcome] = []
     if items:
