@@ -104,6 +104,10 @@ class VoiceFiler:
     file: Callable[[AsyncSession, TranscribedNote, Clock], Awaitable[str | None]]
     rank: int = 0
     amend: Callable[[AsyncSession, TranscribedNote, str, Clock], Awaitable[bool]] | None = None
+    # Whether ``user`` may file a whole recording into what the thread ``thread_root`` belongs
+    # to (a meeting's minutes): None when the thread is not this feature's, else the record's
+    # code and the answer, asked before any work so that a refusal comes at once.
+    may_file: Callable[[AsyncSession, str | None, str], Awaitable[tuple[str, bool] | None]] | None = None
 
 
 def no_timers(registry: TimerRegistry, settings: Settings) -> None:

@@ -175,6 +175,9 @@ class VoiceSettings(_Section):
     # A learnt correction (misheard -> right) is used for later transcripts once this many
     # corrections confirmed it; an admin's correction puts it in force at once.
     memory_confirmations: int = Field(default=2, ge=1)
+    # Whole recordings (`!转写`, a file in a meeting's thread): a meeting or a phone call.
+    recording_max_bytes: Positive = 500 * 1024 * 1024
+    recording_max_seconds: Positive = 2 * 3600
 
 
 class TasksSettings(_Section):

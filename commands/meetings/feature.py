@@ -9,7 +9,7 @@ from commands.meetings.handlers import router
 from commands.meetings.searcher import search_meetings
 from commands.meetings.texts import TEXTS
 from commands.meetings.timers import register_timers
-from commands.meetings.voice import amend_minutes, file_to_minutes
+from commands.meetings.voice import amend_minutes, file_to_minutes, may_file_minutes
 from commands.plugin import Feature, MakeTask, VoiceFiler
 
 
@@ -23,7 +23,7 @@ def meetings_feature(make_task: MakeTask) -> Feature:
         model_modules=("commands.meetings.models",),
         register_timers=register_timers,
         # A transcript said in a meeting card's thread joins the minutes.
-        voice_filers=(VoiceFiler(file_to_minutes, amend=amend_minutes),),
+        voice_filers=(VoiceFiler(file_to_minutes, amend=amend_minutes, may_file=may_file_minutes),),
         # `!search` finds meetings too, each for those its own rule admits.
         searchers=(search_meetings,),
         # Today's and tomorrow's meetings on the board.

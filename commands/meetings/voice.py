@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.meetings import minutes
+from commands.meetings import minutes, service
 from commands.meetings.models import MinuteLine
 from commands.meetings.policy import MeetingPolicy
 from commands.plugin import TranscribedNote
@@ -39,3 +39,13 @@ async def amend_minutes(session: AsyncSession, note: TranscribedNote, before: st
         return False
     line.text = f"🎙️ {note.text}"[:4000]
     return True
+
+
+async def may_file_minutes(session: AsyncSession, thread_root: str | None, user: str) -> tuple[str, bool] | None:
+    """Whether ``user`` may add to the minutes of the meeting whose card ``thread_root`` is
+    (its organizer or one invited), as ``add_minute`` will check; None outside a meeting."""
+    meeting = await minutes.meeting_of_thread(session, thread_root)
+    if meeting is None:
+        return None
+    allowed = user == meeting.organizer or await service.attendee(session, meeting.id, user) is not None
+    return meeting.code, allowed

@@ -56,3 +56,18 @@ GLOSSARY = Command(
     group="voice",
     subcommands=GLOSSARY_SUBS,
 )
+
+TRANSCRIBE = Command(
+    "transcribe",
+    aliases=("转写",),
+    usage={
+        "zh": "回复一个音频或视频文件（会议、电话录音）：!转写",
+        "en": "In reply to an audio or video file (a meeting, a phone call): !transcribe",
+    },
+    summary={
+        "zh": "转写整段录音，会议话题中的录音转为带时间戳的纪要草稿",
+        "en": "Transcribe a whole recording; in a meeting's thread it becomes a timestamped draft of the minutes",
+    },
+    example="!转写",
+    group="voice",
+)

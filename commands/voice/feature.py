@@ -14,7 +14,7 @@ from functools import partial
 
 from commands.plugin import Feature, LatestTranscript, VoiceFiler
 from commands.record_search import Searcher
-from commands.voice import jobs, service
+from commands.voice import jobs, recording_jobs, service
 from commands.voice.handlers import router
 from commands.voice.texts import TEXTS
 from records.config import Settings
@@ -34,12 +34,13 @@ def voice_feature(filers: Iterable[VoiceFiler] = (), searchers: Iterable[Searche
 
     def register_timers(registry: TimerRegistry, settings: Settings) -> None:
         jobs.register(registry, chosen)
+        recording_jobs.register(registry, chosen)
 
     return Feature(
         name="voice",
         router=partial(router, chosen),
         texts=TEXTS,
-        model_modules=("commands.voice.models",),
+        model_modules=("commands.voice.models", "commands.voice.recording_models"),
         register_timers=register_timers,
     )
 

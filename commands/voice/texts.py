@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import Catalog
+from commands.voice.recording_texts import RECORDING_TEXTS
 from voice.texts import TEXTS as PIPELINE_TEXTS
 
 _OWN: dict[str, dict[str, str]] = {
@@ -149,7 +150,7 @@ _OWN: dict[str, dict[str, str]] = {
     "search.hit": {"zh": "{code} · {when} · {author}：{snippet}", "en": "{code} · {when} · {author}: {snippet}"},
 }
 
-TEXTS: dict[str, dict[str, str]] = {**PIPELINE_TEXTS, **_OWN}
+TEXTS: dict[str, dict[str, str]] = {**PIPELINE_TEXTS, **_OWN, **RECORDING_TEXTS}
 
 
 #: One text in `lang` (zh when it is missing), for services, timers and workers, which have no

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from bot import IsReply, Router, Voice
 from bot.filters import PlainText
 from commands.plugin import VoiceFiler
-from commands.voice.commands import CORRECT, GLOSSARY, SEARCH
-from commands.voice.handlers import correct, glossary, search, voice
+from commands.voice.commands import CORRECT, GLOSSARY, SEARCH, TRANSCRIBE
+from commands.voice.handlers import correct, glossary, recording, search, voice
 
 
 def router(filers: Sequence[VoiceFiler] = ()) -> Router:
@@ -16,6 +16,9 @@ def router(filers: Sequence[VoiceFiler] = ()) -> Router:
     copy (minutes, timeline, progress) follows the correction."""
     made = Router("voice")
     made.message(Voice())(voice.on_voice)
+    on_file, on_transcribe = recording.handlers(filers)
+    made.message(recording.is_recording_file)(on_file)
+    made.message(TRANSCRIBE)(on_transcribe)
     made.message(SEARCH)(search.search)
     on_command, on_reply = correct.handlers(filers)
     made.message(CORRECT)(on_command)
