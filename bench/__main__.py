@@ -8,6 +8,7 @@
         bench.voice_memory           the correction memory learnt from half the dev set, on the other half
         bench.voice_nbest            n-best rescoring as production runs it, against the pipeline without it
         bench.voice_latency          voice message → transcript in its thread, through Synapse
+        bench.voice_recording        a multi-minute recording: audio minutes per wall minute; resume after kill -9
         bench.timer_lateness         timer lateness with 100,000 pending; pump CPU at idle
         bench.timer_burst            1,000 and 10,000 timers due at once: the rq worker beside in process
         bench.incident_fanout        grade Ⅰ incident: 100 responders invited and DM-alerted
@@ -35,6 +36,7 @@ BENCHMARKS = [
     "bench.voice_memory",
     "bench.voice_nbest",
     "bench.voice_latency",
+    "bench.voice_recording",
     "bench.timer_lateness",
     "bench.timer_burst",
     "bench.incident_fanout",
