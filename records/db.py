@@ -6,9 +6,11 @@ default; PostgreSQL is the production choice. Both are exercised by the test sui
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -31,6 +33,11 @@ PRIVATE_FILE_MODE = 0o600
 
 # Set while a read-only session begins, so that SQLite starts it without the write lock.
 _read_only: ContextVar[bool] = ContextVar("zhiban_read_only", default=False)
+
+# How long a writer waits for this process's other writers before trying SQLite's own lock
+# anyway (which then waits its busy timeout): as long as that timeout, so a writer nested in
+# another's transaction fails as it always did instead of hanging.
+WRITER_WAIT_S = 30.0
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -95,12 +102,39 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one write lock per file. Pooled connections racing for it each sleep in
+        # SQLite's busy handler and retry; this process's writers queue on one asyncio lock
+        # instead, so one writes while the rest wait their turn (readers stay pooled).
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        if not self.is_sqlite:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        lock = self._writer_lock()
+        try:
+            await asyncio.wait_for(lock.acquire(), WRITER_WAIT_S)
+            held = True
+        except TimeoutError:
+            log.warning("a writer waited %.0f s for this process's other writers; trying anyway", WRITER_WAIT_S)
+            held = False
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            if held:
+                lock.release()
+
+    def _writer_lock(self) -> asyncio.Lock:
+        # One lock per event loop: a lock is bound to the loop it is first awaited in.
+        loop = asyncio.get_running_loop()
+        lock = self._writers.get(loop)
+        if lock is None:
+            lock = self._writers[loop] = asyncio.Lock()
+        return lock
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
