@@ -112,7 +112,18 @@ class PushRuntime:
         kept = self._senders.get(loop)
         if kept is None:
             kept = self._senders[loop] = self.sender_factory()
+            _kept_senders.setdefault(loop, []).append(kept)
         yield kept
+
+
+# Every kept sender, by loop, for `close_kept_senders` when the worker stops.
+_kept_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[WebPushSender]] = weakref.WeakKeyDictionary()
+
+
+async def close_kept_senders() -> None:
+    """Close the senders kept in this loop (their TLS connections), as the worker stops."""
+    for sender in _kept_senders.pop(asyncio.get_running_loop(), []):
+        await sender.close()
 
 
 def _round_delay(round_no: int, retry_after: float | None) -> float:

@@ -19,6 +19,7 @@ from rq import Queue
 from rq.job import Job
 from rq.worker import SimpleWorker, Worker
 
+from notifications.delivery import close_kept_senders
 from records.clock import Clock, SystemClock
 from records.config import ConfigError, Settings
 from records.db import Database
@@ -125,6 +126,7 @@ def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.
         listener.cancel()
         sampler.cancel()
         await task
+        await close_kept_senders()
 
     jobs.worker_loop().run(main())
 
