@@ -14,13 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.client import BotClient
 from emergency.policy import Policy
-from emergency.texts import TEXTS
-from notifications import reach
+from notifications import reach, welcome
 from records import kv, outbox
 from records.config import Settings
 from records.db import Database
-
-WELCOMED = "emergency.dm_opened:"
 
 
 def people_to_reach(policy: Policy, configured_roles: dict[str, list[str]], alert_roles: Iterable[str]) -> list[str]:
@@ -34,14 +31,15 @@ def people_to_reach(policy: Policy, configured_roles: dict[str, list[str]], aler
 
 
 async def open_direct_rooms(session: AsyncSession, people: Iterable[str], bot_user: str, lang: str) -> int:
-    """Queue a one-time greeting to each person not greeted yet; returns how many were queued."""
-    greeting = TEXTS["emergency.welcome_dm"][lang if lang in ("zh", "en") else "zh"]
+    """Queue the bot's introduction (notifications.welcome) to each person who has had none;
+    returns how many were queued. Recorded as it is queued, so the relay does not introduce
+    the bot a second time before it."""
     queued = 0
     for person in people:
-        if person == bot_user or await kv.get(session, WELCOMED + person) is not None:
+        if person == bot_user or await welcome.introduced(session, person):
             continue
-        await reach.dm(session, person, greeting)
-        await kv.put(session, WELCOMED + person, "1")
+        await reach.dm(session, person, welcome.introduction(await welcome.language_of(session, person, lang)))
+        await kv.put(session, welcome.GREETED + person, "1")
         queued += 1
     return queued
 

@@ -512,10 +512,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "交接班：已完成（{user} 交，{by} 接）。",
         "en": "Hand-over: done ({user} to {by}).",
     },
-    "emergency.welcome_dm": {
-        "zh": "您好，我是值班助手。应急通知、指令和提醒会通过这个私信发给您，请保持接收。发送 !帮助 查看命令。",
-        "en": "Hello, I am Zhiban, the duty assistant. Emergency alerts, orders and reminders will reach you in this chat; please keep it open. Send !help for the commands.",
-    },
 }
 
 

@@ -8,6 +8,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "push.dm": {"zh": "🔔 {title}\n{body}", "en": "🔔 {title}\n{body}"},
     "push.dm.link": {"zh": "\n详情：{url}", "en": "\nDetails: {url}"},
     "push.test.title": {"zh": "测试推送", "en": "Test push"},
+    # The introduction before the first DM anyone gets from the bot (notifications.welcome).
+    "welcome.dm": {
+        "zh": "您好，我是值班助手，在聊天里帮您办理审批、会议、督办、提醒和应急值守。\n"
+        "需要您处理的事项会通过这个私信发给您：直接回复，或在消息上点 ✅。\n"
+        "发送 !帮助 看我能做什么，发送 !帮助 <命令> 看用法和示例。",
+        "en": "Hello, I am Zhiban, the office assistant: approvals, meetings, tasks, reminders and emergency duty, "
+        "all in chat.\nWhat needs you reaches you in this chat: answer here, or react ✅ on the message.\n"
+        "Send !help to see what I can do, and !help <command> for how, with an example.",
+    },
     "push.test.body": {
         "zh": "看到这条消息，说明本设备的推送已开通。",
         "en": "If you can read this, push works on this device.",

@@ -33,6 +33,7 @@ them in `room_ref` the same way, and are withdrawn if the action is refused.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import time
@@ -46,6 +47,7 @@ import emergency.incidents  # noqa: F401  (registers where an incident room's id
 from bot.client import BotClient
 from bot.errors import MatrixError, check
 from emergency import outreach, room_admin
+from notifications import welcome
 from records import audit, kv, outbox, outbox_actions, people
 from records.clock import SystemClock
 from records.db import Database
@@ -127,6 +129,8 @@ class OutboxRelay:
         # CREATE_ROOM row id -> the room it made (an action row's: its room, once it is done),
         # as learnt in this process.
         self._made: dict[int, str] = {}
+        # People whose DM room has had the bot's introduction (notifications.welcome).
+        self._introduced: set[str] = set()
         self._sampled_at = float("-inf")  # when the backlog figures were last read (metrics)
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
@@ -263,6 +267,8 @@ class OutboxRelay:
                 self._made[row.id] = room_id
             elif row.room_id or row.to_user:
                 room_id = row.room_id or await self.client.dm_room(row.to_user or "")
+                if row.to_user:
+                    await self._introduce(row.to_user, room_id, nonce)
             else:
                 room_id = made or ""
             if row.relates_to_outbox_id is not None:
@@ -316,6 +322,26 @@ class OutboxRelay:
         )
         self.sent_count += 1
         return "sent"
+
+    async def _introduce(self, user_id: str, room_id: str, nonce: str) -> None:
+        """Before the first message the bot delivers into a person's DM room, ever: who Zhiban
+        is and how to get help (notifications.welcome). A failure here is the row's failure:
+        it is tried again, introduction first."""
+        if user_id in self._introduced:
+            return
+        async with self.db.transaction() as session:
+            if await welcome.introduced(session, user_id):
+                self._introduced.add(user_id)
+                return
+            default = getattr(self._settings_now(), "default_lang", None) or "zh"
+            lang = await welcome.language_of(session, user_id, default)
+        content = outbox.text_content(welcome.introduction(lang), msgtype="m.notice")
+        # One transaction id per person: sent again after a crash, it is the same message.
+        person = hashlib.sha256(user_id.encode()).hexdigest()[:16]
+        await self.client.send_event(room_id, "m.room.message", content, txn_id=f"zb{nonce}-intro-{person}")
+        async with self.db.transaction() as session:
+            await welcome.mark_introduced(session, user_id)
+        self._introduced.add(user_id)
 
     async def _perform(self, row: OutboxMessage, key: str) -> str:
         """Carry out an action row (records.outbox_actions): ended in one transaction with what

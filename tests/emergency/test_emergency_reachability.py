@@ -27,4 +27,6 @@ async def test_each_person_is_greeted_once(db: Database) -> None:
     async with db.transaction() as session:
         rows = list(await session.scalars(select(OutboxMessage)))
     assert sorted(r.to_user or "" for r in rows) == ["@fire:o", "@li:o"]
-    assert all("值班助手" in r.content["body"] for r in rows)
+    # The greeting is the bot's one introduction: a first DM later is not introduced again.
+    assert all("值班助手" in r.content["body"] and "!帮助" in r.content["body"] for r in rows)
+    assert all(len(r.content["body"].splitlines()) == 3 for r in rows)
