@@ -238,6 +238,11 @@ async def test_an_added_term_is_protected_and_a_removed_one_no_longer_corrects(
     await reply(chat, BOSS, await transcript_event(db, note_id), "今天的蓄暴什么时候发")
     async with db.reading() as s:
         assert list(await s.scalars(select(VoiceMemory))) == []  # a glossary term is never "misheard"
+    # The shipped term 首报 corrects 手报 in every transcript, until the office removes it.
+    fake.text = "请尽快发送手报"
+    assert (await note_of(db, await transcribe(chat, registry()))).text == "请尽快发送首报"
+    await chat.reply_to(BOSS, "!词表 删 首报")
+    assert (await note_of(db, await transcribe(chat, registry()))).text == "请尽快发送手报"
 
 
 async def _edits(db: Database, note_id: int) -> list[OutboxMessage]:
