@@ -6,6 +6,7 @@ that a failed send cannot pass unnoticed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -42,6 +43,14 @@ class UserFacingError(Exception):
         self.usage_of = usage_of
         self.params = params
         super().__init__(key)
+
+    @classmethod
+    def with_params(cls, key: str, params: Mapping[str, object], *, usage_of: str | None = None) -> UserFacingError:
+        """The error for another layer's (key, params), such as timeparse's, passed on whole:
+        the parameters are text values of every kind, never this class's own keywords."""
+        made = cls(key, usage_of=usage_of)
+        made.params = dict(params)
+        return made
 
     @property
     def shows_usage(self) -> bool:

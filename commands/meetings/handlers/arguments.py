@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from bot import CommandObject, Message, UserFacingError
 from commands.meetings import access, service
@@ -68,9 +67,7 @@ def user_terms(turn: Turn) -> Iterator[None]:
     try:
         yield
     except TimeParseError as exc:
-        # Text parameters are of any type (a number, a word, a time); UserFacingError takes Any.
-        time_params: dict[str, Any] = dict(exc.params)
-        raise UserFacingError(exc.key, **time_params) from None
+        raise UserFacingError.with_params(exc.key, exc.params) from None
     except DomainError as exc:
         params = {
             k: format_when(v, tz=turn.tz, lang=turn.lang, now=now) if isinstance(v, datetime) else v
