@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as htmllib
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -41,20 +40,16 @@ def actor_shown(actor: str, lang: str) -> str:
     return tr("em.actor.system", lang) if actor == SYSTEM_ACTOR else actor
 
 
-def _esc(text: str) -> str:
-    return htmllib.escape(text, quote=False)
-
-
-def _lines_to_html(lines: list[str]) -> str:
-    head, *rest = lines
-    return f"<b>{_esc(head)}</b><br/>" + "<br/>".join(_esc(line) for line in rest)
+def people_list(users: Iterable[str], lang: str) -> str:
+    """People joined as a list is in the language: 、 in Chinese, a comma in English."""
+    return ("、" if lang == "zh" else ", ").join(users)
 
 
 def role_lines(incident: Incident, lang: str) -> list[str]:
     lines = []
     for role, users in (incident.roles or {}).items():
         if users:
-            lines.append(tr("em.card.role", lang, role=tr(f"em.role.{role}", lang), users=" ".join(users)))
+            lines.append(tr("em.card.role", lang, role=tr(f"em.role.{role}", lang), users=people_list(users, lang)))
     return lines
 
 
@@ -66,7 +61,7 @@ def alert_ack_line(acks: Iterable[AlertAck], lang: str) -> str | None:
     waiting = [r.user_id for r in rows if r.acked_at is None]
     line = tr("em.card.alert_acks", lang, acked=len(rows) - len(waiting), total=len(rows))
     if waiting:
-        line += tr("em.card.alert_waiting", lang, users=" ".join(waiting))
+        line += tr("em.card.alert_waiting", lang, users=people_list(waiting, lang))
     return line
 
 
@@ -77,7 +72,7 @@ def incident_card(
     order_count: int,
     now: datetime,
     acks: Iterable[AlertAck] = (),
-) -> tuple[str, str]:
+) -> Card:
     lang, tz = incident.lang, incident.tz
     status = tr(f"em.card.status.{incident.status}", lang)
     lines = [
@@ -108,8 +103,7 @@ def incident_card(
         key = "em.card.next_overdue" if now > due else "em.card.next"
         lines.append(tr(key, lang, name=name, due=format_when(due, tz=tz, lang=lang, now=now)))
     lines.append(tr("em.card.hint", lang))
-    body = "\n".join(lines)
-    return body, _lines_to_html(lines)
+    return Card(lines[0], lines[1:])
 
 
 def receipt_row(receipt: Receipt, delivered: bool, lang: str) -> list[str]:

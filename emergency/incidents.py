@@ -13,6 +13,7 @@ from emergency import cards
 from emergency.models import AlertAck, Incident, Order, Report, TimelineEntry
 from emergency.policy import CATEGORIES, ROMAN, Policy
 from emergency.texts import tr
+from notifications.names import names_for
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
@@ -324,7 +325,9 @@ async def card_content(session: AsyncSession, incident: Incident, clock: Clock) 
     reports = list(await session.scalars(select(Report).where(Report.incident_id == incident.id)))
     orders = list(await session.scalars(select(Order).where(Order.incident_id == incident.id)))
     acks = await alert_acks(session, incident)
-    return cards.incident_card(incident, reports=reports, order_count=len(orders), now=clock.now(), acks=acks)
+    card = cards.incident_card(incident, reports=reports, order_count=len(orders), now=clock.now(), acks=acks)
+    names = await names_for(session, card.title, *(line for line in card.blocks if isinstance(line, str)))
+    return card.body(names), card.html(names)
 
 
 # -- the alert DM and its ✅ -----------------------------------------------------------------

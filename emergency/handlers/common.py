@@ -10,6 +10,7 @@ from bot.types import Message
 from emergency import access, incidents, roster
 from emergency.models import Incident
 from emergency.policy import Policy
+from notifications.names import names_for
 from records.clock import Clock
 from records.config import Settings
 from records.people import RoleBook
@@ -32,6 +33,12 @@ def args_of(message: Message, settings: Settings, command: CommandObject) -> str
     text = text_of(message, settings)
     _head, sep, rest = text.partition(command.invoked)
     return rest.strip() if sep else str(command.args)
+
+
+async def reply_named(message: Message, session: AsyncSession, text: str, *, ref: str | None = None) -> None:
+    """Answer with `text` (written with Matrix IDs), its people shown by name: pills in the HTML."""
+    names = await names_for(session, text)
+    await message.reply(names.plain(text), names.html(text), ref=ref)
 
 
 def people_in(text: str, bot_user: str | None = None) -> list[str]:

@@ -11,7 +11,7 @@ from bot.i18n import Translator
 from bot.media import DownloadTooLarge
 from bot.offloop import off_loop
 from commands.turn import Turn
-from emergency import access, incidents, outreach, room_admin, roster
+from emergency import access, cards, incidents, outreach, room_admin, roster
 from emergency.commands import DUTY, HANDOVER, LOG
 from emergency.grammar import GrammarError, parse_span, split_people
 from emergency.handlers import common
@@ -32,7 +32,7 @@ def _who(shift: Shift | None, t: Translator, tz: str, lang: str, clock: Clock, k
         start=format_when(shift.starts_at, tz=tz, lang=lang, now=clock.now()),
         end=format_when(shift.ends_at, tz=tz, lang=lang, now=clock.now()),
         leader=shift.leader or "—",
-        officers=" ".join(shift.officers or []) or "—",
+        officers=cards.people_list(shift.officers or [], lang) or "—",
     )
 
 
@@ -58,7 +58,7 @@ async def _show(message: Message, command: CommandObject, turn: Turn) -> None:
     if last is not None and access.can_see_handover(last, viewer, duty_staff=duty_staff):
         state = t("em.handover.acked_by", user=last.acked_by) if last.acked_by else t("em.handover.pending")
         lines.append(t("em.duty.last_handover", id=f"H{last.id}", user=last.from_user, notes=last.notes, state=state))
-    await message.reply("\n".join(lines))
+    await common.reply_named(message, session, "\n".join(lines))
 
 
 async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
@@ -158,8 +158,9 @@ async def handover(message: Message, command: CommandObject, turn: Turn) -> None
     item = await roster.hand_over(
         session, actor=message.sender, notes=command.args, room_id=message.room_id, clock=clock
     )
-    to = " ".join(item.to_users) or t("em.handover.next_unknown")
-    await message.reply(t("em.handover.posted", id=f"H{item.id}", notes=item.notes, to=to), ref=f"handover:H{item.id}")
+    to = cards.people_list(item.to_users, turn.lang) or t("em.handover.next_unknown")
+    posted = t("em.handover.posted", id=f"H{item.id}", notes=item.notes, to=to)
+    await common.reply_named(message, session, posted, ref=f"handover:H{item.id}")
     for user in item.to_users:
         await outreach.dm(
             session, user, "em.handover.dm", default_lang=lang, id=f"H{item.id}", user=message.sender, notes=item.notes

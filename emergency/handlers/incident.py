@@ -366,7 +366,7 @@ async def show_timeline(message: Message, command: CommandObject, turn: Turn) ->
     for entry in entries[-60:]:
         at = format_when(entry.at, tz=tz, lang=lang, now=clock.now())
         lines.append(t("em.timeline.line", at=at, actor=cards.actor_shown(entry.actor, lang), text=entry.text))
-    await message.reply("\n".join(lines))
+    await common.reply_named(message, session, "\n".join(lines))
 
 
 async def pin(reaction: ReactionEvent, turn: Turn) -> object:

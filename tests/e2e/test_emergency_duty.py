@@ -27,7 +27,10 @@ async def test_roster_handover_and_close(make_bot: MakeBot, make_user: MakeUser)
     await leader.wait_for_message(room, sender=bot.user_id, contains="值班员", since=mark)
     await officer.send_text(room, "!值班")
     now = await leader.wait_for_message(room, sender=bot.user_id, contains="当前值班", since=mark)
-    assert officer.user_id in (now.body or "") and nextone.user_id in (now.body or "")
+    # The roster names people as pills (by name in the body, never by Matrix ID).
+    for person in (officer, nextone):
+        assert f'<a href="https://matrix.to/#/{person.user_id}">' in now.content["formatted_body"]
+        assert person.user_id not in (now.body or "")
 
     # An officer who is not a duty leader may not set the roster.
     await officer.send_text(room, f"!值班 设置 明天 带班 {officer.user_id}")
@@ -35,7 +38,7 @@ async def test_roster_handover_and_close(make_bot: MakeBot, make_user: MakeUser)
 
     await officer.send_text(room, "!交接班 城东泵站待修，已报水务")
     note = await leader.wait_for_message(room, sender=bot.user_id, contains="交接班 H1", since=mark)
-    assert nextone.user_id in (note.body or "")
+    assert f'<a href="https://matrix.to/#/{nextone.user_id}">' in note.content["formatted_body"]
     await nextone.react(room, note.event_id, "✅")
     await leader.wait_for_message(room, sender=bot.user_id, contains="已确认接班", since=mark)
 

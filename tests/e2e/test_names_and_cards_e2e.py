@@ -184,6 +184,18 @@ async def test_order_card_dms_nags_and_escalation_by_name(make_bot: MakeBot, mak
     )
     assert nag.content["msgtype"] == "m.text" and nag.content["m.mentions"] == {"user_ids": [leader.user_id]}
 
+    # The incident's summary card, the timeline and the duty roster name people too.
+    summary = await officer.wait_for_message(room, sender=bot.user_id, contains="🚨 E1", since=0)
+    assert _pill(officer, "李值班") in summary.content["formatted_body"] and officer.user_id not in (summary.body or "")
+    step = officer.mark()
+    await officer.send_text(room, "!时间线")
+    timeline = await officer.wait_for_message(room, sender=bot.user_id, contains="时间线", since=step)
+    assert "李值班" in (timeline.body or "") and _pill(fire, "赵处长") in timeline.content["formatted_body"]
+    assert fire.user_id not in (timeline.body or "")
+    await officer.send_text(duty_room, "!值班")
+    roster = await officer.wait_for_message(duty_room, sender=bot.user_id, contains="值班", since=step)
+    assert "张主任" in (roster.body or "") and _pill(leader, "张主任") in roster.content["formatted_body"]
+
     # After the second nag the room hears it: m.text, the late person named as a pill and mentioned.
     clock.advance(timedelta(minutes=nag_minutes))
     await bot.pump_timers()

@@ -222,13 +222,13 @@ async def test_order_dms_name_their_incident_and_the_alert_dm_is_acknowledged(db
 
     # ✅ on the alert DM acknowledges the declaration: the card, !应急 查看 and the audit say so.
     show = await chat.reply_to(LEADER, "!应急 查看 E1")
-    assert "启动通知确认 0/2" in show and FIRE in show, show
+    assert "启动通知确认 0/2" in show and f"未确认：{Names().of(LEADER)}、{Names().of(FIRE)}" in show, show
     fire_dm = dm_room(FIRE)
     answer = await chat.react(FIRE, str(alert.event_id), "✅", fire_dm)
     assert any("已确认收到 E1 启动通知" in str(r.content.get("body")) for r in answer)
     assert any(r.relation == "m.replace" and "启动通知确认 1/2" in str(r.content["body"]) for r in answer)
     show = await chat.reply_to(LEADER, "!应急 查看 E1")
-    assert "启动通知确认 1/2，未确认：" + LEADER in show, show
+    assert "启动通知确认 1/2，未确认：" + Names().of(LEADER) in show, show
     (entry,) = await _audit(db, "incident.alert_ack")
     assert entry.actor == FIRE and entry.subject == "E1"
     # Someone else's ✅ on that DM acknowledges nothing.
