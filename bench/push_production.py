@@ -350,7 +350,10 @@ def main() -> int:
         for size in sizes:
             rate = statistics.median(rates[size])
             verdict = "met" if rate >= RATE_TARGET else "MISSED"
-            print(f"  {backend:<9}{size:>7,} people: {rate:7,.0f} msg/s  (target ≥ {RATE_TARGET:,.0f}: {verdict})")
+            print(
+                f"  {backend:<9}{size:>7,} people: {rate:7,.0f} msg/s  (target ≥ {RATE_TARGET:,.0f}: {verdict});"
+                f" {rate / statistics.median(mine):.2f}× the sender alone in one process in this run"
+            )
     ratio = statistics.median(mine) / statistics.median(theirs)
     print(
         f"sender alone, {args.sender_n:,} messages, {args.in_flight} in flight, one process, TLS: WebPushSender"
