@@ -66,6 +66,21 @@ class RoomCalls:
             raise MatrixError(exc) from exc
         return str(check(response).content_uri)
 
+    async def upload_for_room(self, room_id: str, data: bytes, *, content_type: str, filename: str) -> dict[str, Any]:
+        """Upload a file to send in ``room_id``: the message content's media part, ``{"url": mxc}``,
+        or for an encrypted room the file encrypted and ``{"file": {url, key, iv, hashes…}}``
+        (the homeserver never holds a readable copy of what the room encrypts)."""
+        room = self.nio.rooms.get(room_id)
+        encrypt = bool(room is not None and room.encrypted)
+        try:
+            response, keys = await self.nio.upload(
+                io.BytesIO(data), content_type=content_type, filename=filename, filesize=len(data), encrypt=encrypt
+            )
+        except UNREACHABLE as exc:
+            raise MatrixError(exc) from exc
+        url = str(check(response).content_uri)
+        return {"file": {"url": url, **keys}} if encrypt and keys else {"url": url}
+
     async def room_state(self, room_id: str, event_type: str, state_key: str = "") -> dict[str, Any]:
         """The content of one state event of a room."""
         response = await _call(self.nio.room_get_state_event(room_id, event_type, state_key))

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.plugin import VoiceFiler
-from commands.voice import jobs, learnt, recordings, terms
+from commands.voice import jobs, learnt, recording_post, recordings, terms
 from commands.voice.recording_models import VoiceRecording, VoiceRecordingChunk
 from commands.voice.texts import text
 from records import outbox
@@ -37,7 +37,7 @@ from voice.recording import Chunk, decode_recording, paragraphs, plan_chunks, tr
 
 log = logging.getLogger(__name__)
 
-#: One chat message holds at most this many characters of transcript; a longer one is split.
+#: One chat message holds at most this many characters of transcript; a longer one is a file.
 MESSAGE_CHARS = 3000
 
 
@@ -147,14 +147,19 @@ async def _say(session: AsyncSession, recording: VoiceRecording, body: str) -> N
 
 async def _post(session: AsyncSession, recording: VoiceRecording, body: str, *, ref: str | None = None) -> None:
     content = outbox.text_content(body)
-    content["m.relates_to"] = {
+    content["m.relates_to"] = _relation(recording)
+    content["m.mentions"] = {}
+    await outbox.enqueue(session, content, room_id=recording.room_id, ref=ref)
+
+
+def _relation(recording: VoiceRecording) -> dict[str, object]:
+    """In the file's thread (starting one on it when it was sent in the main timeline)."""
+    return {
         "rel_type": "m.thread",
         "event_id": recording.thread_root or recording.event_id,
         "is_falling_back": recording.thread_root is None,
         "m.in_reply_to": {"event_id": recording.event_id},
     }
-    content["m.mentions"] = {}
-    await outbox.enqueue(session, content, room_id=recording.room_id, ref=ref)
 
 
 async def _fail(db: Database, recording_id: int, clock: Clock, key: str, detail: str, *, reason: str = "") -> None:
@@ -221,24 +226,23 @@ async def _file(
 
 
 async def _post_transcript(session: AsyncSession, recording: VoiceRecording, lines: list[str], duration: str) -> None:
+    """The transcript in the thread: in the progress message when it fits, else as a file."""
     lang, code = recording.lang, recording.code
     whole = "\n\n".join(lines)
     if len(whole) <= MESSAGE_CHARS:
         await _say(session, recording, text("recording.transcript", lang, code=code, duration=duration, text=whole))
         return
-    parts: list[str] = []
-    for line in lines:
-        if parts and len(parts[-1]) + len(line) + 2 <= MESSAGE_CHARS:
-            parts[-1] += "\n\n" + line
-        else:
-            parts.append(line[:MESSAGE_CHARS])
-    await _say(
-        session, recording, text("recording.transcript_long", lang, code=code, duration=duration, parts=len(parts))
+    filename = f"{code}.md"
+    await _say(session, recording, text("recording.transcript_file", lang, code=code, duration=duration, file=filename))
+    heading = text("recording.file_heading", lang, code=code, duration=duration)
+    await recording_post.queue_file(
+        session,
+        room_id=recording.room_id,
+        relation=_relation(recording),
+        filename=filename,
+        text=f"# {heading}\n\n{whole}\n",
+        ref=f"voice:{code}:file",
     )
-    for n, part in enumerate(parts, 1):
-        await _post(
-            session, recording, text("recording.transcript_part", lang, code=code, part=n, parts=len(parts), text=part)
-        )
 
 
 def register(registry: TimerRegistry, filers: Sequence[VoiceFiler] = ()) -> None:

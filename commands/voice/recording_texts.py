@@ -19,13 +19,13 @@ RECORDING_TEXTS: dict[str, dict[str, str]] = {
         "zh": "✅ {code} 转写完成（{duration}）：\n{text}",
         "en": "✅ {code} transcribed ({duration}):\n{text}",
     },
-    "recording.transcript_part": {
-        "zh": "📄 {code} 转写（{part}/{parts}）：\n{text}",
-        "en": "📄 {code} transcript ({part}/{parts}):\n{text}",
+    "recording.transcript_file": {
+        "zh": "✅ {code} 转写完成（{duration}），全文较长，见本话题中的附件 {file}。",
+        "en": "✅ {code} transcribed ({duration}); the text is long: see the attachment {file} in this thread.",
     },
-    "recording.transcript_long": {
-        "zh": "✅ {code} 转写完成（{duration}），全文较长，分 {parts} 条发在本话题中。",
-        "en": "✅ {code} transcribed ({duration}); the text is long and follows in {parts} messages in this thread.",
+    "recording.file_heading": {
+        "zh": "录音 {code} 转写稿（{duration}）",
+        "en": "Recording {code}: transcript ({duration})",
     },
     "recording.no_speech": {
         "zh": "⚠️ {code} 中没有听到说话。",

@@ -75,22 +75,22 @@ async def receive(
     audio_url: str | None = None,
     file_info: dict[str, object] | None = None,
 ) -> tuple[VoiceRecording, bool]:
-    """The recording of the file ``event_id`` (new, or the one already asked for)."""
-    found = await by_event(session, event_id)
-    if found is not None:
-        return found, False
-    recording = VoiceRecording(
-        room_id=room_id,
-        event_id=event_id,
-        thread_root=thread_root,
-        requester=requester,
-        audio_url=audio_url,
-        file_info=file_info,
-        lang=lang,
-        status="queued",
-        created_at=clock.now(),
-    )
-    session.add(recording)
+    """The recording of the file ``event_id``: new, or the one already asked for (and not new).
+    One that failed (refused, unreadable) is asked for again from scratch: a refusal to one
+    person must not keep the file's sender from asking."""
+    recording = await by_event(session, event_id)
+    if recording is not None and recording.status != "failed":
+        return recording, False
+    if recording is None:
+        recording = VoiceRecording(room_id=room_id, event_id=event_id)
+        session.add(recording)
+    else:
+        await session.execute(delete(VoiceRecordingChunk).where(VoiceRecordingChunk.recording_id == recording.id))
+        recording.duration = recording.chunks = recording.finished_at = None
+        recording.error_key = recording.error_detail = recording.filed_to = None
+    recording.thread_root, recording.requester, recording.lang = thread_root, requester, lang
+    recording.audio_url, recording.file_info = audio_url, file_info
+    recording.status, recording.created_at = "queued", clock.now()
     await session.flush()
     await audit.record(
         session,

@@ -11,6 +11,7 @@ send the file.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import commands.voice.recording_jobs as recording_jobs
 from bench.voice_recording import make_recording
 from commands.voice.recording_models import VoiceRecording, VoiceRecordingChunk
 from records.db import Database
@@ -170,8 +172,8 @@ async def test_a_meeting_recording_resumes_after_its_worker_is_killed_and_lands_
         await db.dispose()
 
 
-async def test_transcribe_outside_a_meeting_is_for_the_files_sender(
-    make_bot: MakeBot, make_user: MakeUser, recording: tuple[bytes, float]
+async def test_transcribe_outside_a_meeting_is_for_the_files_sender_and_a_long_text_comes_as_a_file(
+    make_bot: MakeBot, make_user: MakeUser, recording: tuple[bytes, float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data, seconds = recording
     bot = await make_bot(e2ee=False)
@@ -189,3 +191,22 @@ async def test_transcribe_outside_a_meeting_is_for_the_files_sender(
     text_event = await alice.send_text(room, "这不是录音")
     await alice.send_text(room, "!转写", reply_to=text_event)
     await alice.wait_for_message(room, sender=bot.user_id, contains="不是音频或视频文件", since=mark, timeout=60)
+
+    # The sender asks: the transcript (longer than one message may be here) arrives as a file.
+    monkeypatch.setattr(recording_jobs, "MESSAGE_CHARS", 40)
+    await alice.send_text(room, "!转写", reply_to=file_event)
+    queued = await alice.wait_for_message(room, sender=bot.user_id, contains="已收到录音 R", since=mark)
+    rcode = re.search(r"R\d+", queued.body or "").group(0)  # type: ignore[union-attr]
+    for _ in range(600):
+        if await bot.pump_timers():
+            break
+        await asyncio.sleep(0.1)
+    await alice.wait_for(_edited_to(bot.user_id, f"见本话题中的附件 {rcode}.md"), since=mark, timeout=60)
+
+    def attachment(item: Received) -> bool:
+        return item.sender == bot.user_id and item.content.get("msgtype") == "m.file"
+
+    sent = await alice.wait_for(attachment, since=mark, timeout=60)
+    assert sent.content["m.relates_to"]["event_id"] == file_event and sent.content["body"] == f"{rcode}.md"
+    text = (await alice.download(sent.content["url"])).decode("utf-8")
+    assert text.startswith(f"# 录音 {rcode} 转写稿") and re.search(r"\[00:00:0\d\]", text) and "台风" in text
