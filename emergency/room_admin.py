@@ -2,7 +2,9 @@
 
 Both are best effort: the record of who commands an incident is `Incident.roles`, and the
 duty-room notice is a courtesy copy; a homeserver refusal is logged, never shown as an error.
-Only handlers call this module (it talks to the Matrix client).
+Handlers bring people into an incident room through an outbox action (`queue_admission`): the
+relay invites them after the turn commits, so a homeserver that rate-limits (a 429 retried for
+up to a minute) never holds the turn's transaction open.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.client import BotClient
 from bot.errors import MatrixError
+from records import outbox
 from records.config import Settings
+from records.outbox_actions import Outcome, enqueue_action, register
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,45 @@ async def make_moderators(client: BotClient, room_id: str | None, users: Iterabl
         log.warning("could not raise %s to moderator in %s", wanted, room_id, exc_info=True)
         return False
     return True
+
+
+ADMIT = "emergency.admit"
+
+
+async def queue_admission(
+    session: AsyncSession,
+    room_id: str | None,
+    users: Iterable[str],
+    *,
+    invite: bool = True,
+    moderators: bool = False,
+) -> None:
+    """Invite `users` to an incident room and/or raise them to moderator, once the turn commits."""
+    wanted = list(dict.fromkeys(users))
+    if not room_id or not wanted or not (invite or moderators):
+        return
+    payload: dict[str, object] = {"room_id": room_id, "users": wanted, "invite": invite, "moderators": moderators}
+    await enqueue_action(session, ADMIT, payload, room_id=room_id, priority=outbox.URGENT)
+
+
+async def _nothing_to_record(_session: AsyncSession) -> None:
+    return None
+
+
+async def _admit(client: BotClient, payload: dict[str, object]) -> Outcome:
+    """The relay's part: best effort, as ever; a refusal is logged, the roles stand."""
+    room_id = str(payload["room_id"])
+    listed = payload.get("users")
+    users = [str(u) for u in listed] if isinstance(listed, list) else []
+    if payload.get("invite") is not False:
+        for user in users:
+            await invite(client, room_id, user)
+    if payload.get("moderators") is True:
+        await make_moderators(client, room_id, users)
+    return Outcome(_nothing_to_record)
+
+
+register(ADMIT, _admit)
 
 
 async def invite(client: BotClient, room_id: str, user: str) -> None:

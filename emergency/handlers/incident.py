@@ -187,9 +187,7 @@ async def _set_class(message: Message, words: list[str], turn: Turn) -> None:
     await message.reply(reply)
     if incident.room_id and incident.room_id != message.room_id:
         await outreach.post(turn.session, incident.room_id, reply)
-    for user in fresh:
-        if incident.room_id:
-            await room_admin.invite(turn.client, incident.room_id, user)
+    await room_admin.queue_admission(turn.session, incident.room_id, fresh)
     await _alert(turn.session, incident, [u for u in fresh if u != message.sender], turn.clock)
 
 
@@ -348,10 +346,11 @@ async def role(message: Message, command: CommandObject, turn: Turn) -> None:
     )
     if incident.room_id and incident.room_id != message.room_id:
         await outreach.post(turn.session, incident.room_id, announce)
-        for user in users:
-            await room_admin.invite(turn.client, incident.room_id, user)
-    if name in room_admin.POWERED_ROLES:
-        await room_admin.make_moderators(turn.client, incident.room_id, users)
+        await room_admin.queue_admission(
+            turn.session, incident.room_id, users, moderators=name in room_admin.POWERED_ROLES
+        )
+    elif name in room_admin.POWERED_ROLES:
+        await room_admin.queue_admission(turn.session, incident.room_id, users, invite=False, moderators=True)
     await message.reply(
         turn.t("em.role.announced", id=incident.code, role=turn.t(f"em.role.{name}"), users=" ".join(users))
     )
