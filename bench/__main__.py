@@ -2,6 +2,7 @@
 
 (a)+(c) bench.roundtrip              command round trip vs a bare nio echo bot; bot memory
 (b)     bench.dispatcher_throughput  events/s through routers and middlewares
+        bench.exactly_once           the bot's real path (submit, ledger + outbox) on SQLite and PostgreSQL beside the raw drivers
         bench.push_fanout            Web Push fan-out vs pywebpush
         bench.push_production        Web Push through notify() and the workers over TLS; the sender beside pywebpush's async API
         bench.voice_quality          transcription error rates, step by step
@@ -30,6 +31,7 @@ import sys
 BENCHMARKS = [
     "bench.roundtrip",
     "bench.dispatcher_throughput",
+    "bench.exactly_once",
     "bench.push_fanout",
     "bench.push_production",
     "bench.voice_quality",

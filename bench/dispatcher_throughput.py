@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.exactly_once import NoHomeserver
 from bot.fsm import MemoryStorage
 from bot.outbound import Sent, current_outbound
 from bot.types import Event, Message, ReactionEvent
@@ -74,7 +75,11 @@ async def run(path: str, n: int, db_url: str) -> float:
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
     db = Database(db_url)
     # The framework path keeps wizard state in memory; the app's is in the database, in the turn.
-    dispatcher = build_dispatcher(settings, db, storage=MemoryStorage() if path == "framework" else None)
+    if path == "framework":
+        dispatcher = build_dispatcher(settings, db, storage=MemoryStorage())
+    else:
+        # The app's handlers take a turn, which needs a bot client: one with no homeserver.
+        dispatcher = build_dispatcher(settings, db, extra_context={"client": NoHomeserver()})
     if path == "framework":
         dispatcher.outer_middlewares.clear()
         dispatcher.report_errors = True
