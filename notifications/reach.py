@@ -60,11 +60,6 @@ def mention_html(user_id: str) -> str:
     return f'<a href="https://matrix.to/#/{safe}">{safe}</a>'
 
 
-def as_html(body: str) -> str:
-    """Plain text as a formatted body (escaped, line breaks kept)."""
-    return htmllib.escape(body).replace("\n", "<br>")
-
-
 async def _named(
     session: AsyncSession, body: str, html: str | None, mention: Iterable[str]
 ) -> tuple[str, str | None, list[str]]:

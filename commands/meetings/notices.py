@@ -16,7 +16,7 @@ from commands.meetings import render
 from commands.meetings.models import Attendee, Meeting
 from commands.meetings.texts import render as text_in
 from notifications import reach
-from notifications.reach import as_html
+from notifications.names import names_for
 from records import outbox
 from records.clock import Clock
 
@@ -52,13 +52,14 @@ async def prefs_for(session: AsyncSession, user: str, meeting: Meeting) -> tuple
 
 async def post_card(session: AsyncSession, meeting: Meeting, rows: list[Attendee], now: datetime) -> None:
     body = render.card(meeting, rows, now)
-    await reach.post(session, meeting.room_id, body, html=as_html(body), ref=card_ref(meeting.id))
+    await reach.post(session, meeting.room_id, body, ref=card_ref(meeting.id))  # people by name
 
 
 async def refresh_card(session: AsyncSession, meeting: Meeting, rows: list[Attendee], now: datetime) -> None:
-    """Edit the room card in place (an m.replace of the card sent under "card:M3")."""
+    """Edit every copy of the room card (m.replace of what was sent under "card:M3"), people by name."""
     body = render.card(meeting, rows, now)
-    await outbox.enqueue_edit(session, card_ref(meeting.id), outbox.text_content(body, as_html(body)))
+    names = await names_for(session, body)
+    await outbox.enqueue_edits(session, card_ref(meeting.id), outbox.text_content(names.plain(body), names.html(body)))
 
 
 async def tell(
@@ -114,7 +115,7 @@ async def post(
     lang, tz, now = meeting.lang, meeting.tz, clock.now()
     params = {**render.common_params(meeting, lang, tz, now), **render.localised(params, lang, tz, now)}
     body = text_in(key, lang, **params)
-    await reach.post(session, meeting.room_id, body, html=as_html(body), ref=ref)
+    await reach.post(session, meeting.room_id, body, ref=ref)  # people by name
 
 
 async def push_to(

@@ -15,6 +15,7 @@ from commands.meetings.policy import MeetingPolicy
 from commands.meetings.timers import register_timers
 from commands.tasks.feature import make_task
 from commands.tasks.models import Task
+from notifications.names import Names
 from records import audit
 from records.clock import FrozenClock
 from records.config import Settings
@@ -147,7 +148,9 @@ async def test_answers_update_the_tally_and_deputies_are_invited(db: Database) -
     edits = [r for r in await _outbox(db) if r.relation == "m.replace"]
     last = edits[-1].content["m.new_content"]["body"]
     assert "✅ 参加 1 · ❌ 请假 1 · 🔁 代会 1 · ⏳ 未回复 0" in last
-    assert f"🔁 {BOB} → {DAN}" in last and f"❌ {CAROL}（出差）" in last and f"✅ {DAN}（代 {BOB}）" in last
+    bob, carol, dan = (Names().of(who) for who in (BOB, CAROL, DAN))  # by name (none known: the localpart)
+    assert f"🔁 {bob} → {dan}" in last and f"❌ {carol}（出差）" in last and f"✅ {dan}（代 {bob}）" in last
+    assert f'<a href="https://matrix.to/#/{DAN}">' in edits[-1].content["m.new_content"]["formatted_body"]
     dm = [r for r in await _outbox(db) if r.to_user == DAN]
     assert (
         dm and dm[0].ref == f"notice:M{mid}:{DAN}" and f"https://matrix.to/#/{BOB}" in dm[0].content["formatted_body"]
