@@ -15,7 +15,8 @@
     (a scratch database, when a server answers at ZHIBAN_BENCH_POSTGRES), `--decisions`
     approvals each decided once, each decision in its own `db.transaction()`; only the decide
     transactions are timed. Each approval has a posted card row, so every decision also
-    renders and queues the card edit and the requester's DMs, as in the bot.
+    renders and queues the card edit and the requester's DMs, as in the bot. The SQL statements
+    each decision sends are counted (target ≤ 10; ≥ 500 decisions/s on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any
 
 import nio
 
+from bench.exactly_once import counting
 from commands.approvals import render, service
 from commands.approvals.chain import StepSpec
 from records import outbox
@@ -261,12 +263,15 @@ async def wait_joined(client: nio.AsyncClient, room: str, users: set[str]) -> No
 
 # -- (2) the service alone ---------------------------------------------------------------
 REQUESTER = "@requester:bench.local"
+DECISIONS_TARGET = 500
+STATEMENTS_TARGET = 10
 LEADER = "@leader:bench.local"
 ROOM = "!office:bench.local"
 
 
-async def decisions_per_second(url: str, count: int) -> tuple[float, list[float]]:
-    """Start `count` approvals (untimed), then decide each once, one transaction per decision."""
+async def decisions_per_second(url: str, count: int) -> tuple[float, list[float], float]:
+    """Start `count` approvals (untimed), then decide each once, one transaction per decision;
+    decisions per second, the times, and the SQL statements per decision."""
     await upgrade_async(url)
     db = Database(url)
     clock = FrozenClock(datetime(2025, 11, 26, 2, 0, tzinfo=UTC))
@@ -293,13 +298,14 @@ async def decisions_per_second(url: str, count: int) -> tuple[float, list[float]
                     )
                     ids.append(approval.id)
         times: list[float] = []
-        for approval_id in ids:
-            started = time.perf_counter()
-            async with db.transaction() as session:
-                outcome = await service.decide(session, approval_id, LEADER, True, "同意", clock)
-            times.append((time.perf_counter() - started) * 1000)
-            assert outcome.event == "approved", outcome.event
-        return count / (sum(times) / 1000), times
+        with counting(db) as statements:
+            for approval_id in ids:
+                started = time.perf_counter()
+                async with db.transaction() as session:
+                    outcome = await service.decide(session, approval_id, LEADER, True, "同意", clock)
+                times.append((time.perf_counter() - started) * 1000)
+                assert outcome.event == "approved", outcome.event
+        return count / (sum(times) / 1000), times, statements[0] / count
     finally:
         await db.dispose()
 
@@ -327,9 +333,10 @@ async def postgres_reachable() -> bool:
 async def service_alone(count: int) -> None:
     print(f"(2) service.decide alone: {count} one-step approvals, each decided once, one transaction each")
     with tempfile.TemporaryDirectory(prefix="zhiban-bench-decide-") as tmp:
-        rate, times = await decisions_per_second(f"sqlite:///{tmp}/zhiban.db", count)
+        rate, times, per = await decisions_per_second(f"sqlite:///{tmp}/zhiban.db", count)
         print(
             f"    SQLite (file)  {rate:7.0f} decisions/s   p50 {pct(times, 0.5):5.2f} ms   p95 {pct(times, 0.95):5.2f} ms"
+            f"   {per:.1f} SQL statements per decision (target ≤ {STATEMENTS_TARGET})"
         )
     if not await postgres_reachable():
         print(f"    PostgreSQL     not reachable at {PG_ADMIN_URL}; skipped")
@@ -337,10 +344,13 @@ async def service_alone(count: int) -> None:
     name = f"zhiban_bench_{secrets.token_hex(4)}"
     await postgres_admin(f'CREATE DATABASE "{name}"')
     try:
-        rate, times = await decisions_per_second(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", count)
+        rate, times, per = await decisions_per_second(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", count)
         print(
             f"    PostgreSQL     {rate:7.0f} decisions/s   p50 {pct(times, 0.5):5.2f} ms   p95 {pct(times, 0.95):5.2f} ms"
+            f"   {per:.1f} SQL statements per decision"
         )
+        verdict = "PASS" if rate >= DECISIONS_TARGET and per <= STATEMENTS_TARGET else "FAIL"
+        print(f"    target ≥ {DECISIONS_TARGET}/s on PostgreSQL at ≤ {STATEMENTS_TARGET} statements each: {verdict}")
     finally:
         await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
