@@ -7,12 +7,15 @@ time the same audio is planned (a resumed run finds the chunks where the first r
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
-from voice.decode import SAMPLE_RATE, decode_audio
+from voice.decode import SAMPLE_RATE, AudioCorrupt, AudioEmpty, AudioTooLarge, AudioTooLong, ffmpeg_exe
 from voice.engine import Transcriber, join_segments
 from voice.glossary import DEFAULT_GLOSSARY, Glossary
 from voice.memory import CorrectionMemory
@@ -26,6 +29,11 @@ MIN_CHUNK_SECONDS = 5.0
 #: A new paragraph (with its own timestamp) starts after a pause this long, or at this length.
 PARAGRAPH_PAUSE = 1.0
 PARAGRAPH_SECONDS = 60.0
+#: The VAD reads the recording this many seconds at a time.
+VAD_WINDOW_SECONDS = 600.0
+
+#: 16 kHz mono 16-bit samples (a map of the decoded file, or an array).
+Samples = npt.NDArray[np.int16]
 
 
 @dataclass(frozen=True)
@@ -34,25 +42,70 @@ class Chunk:
     end: float
 
 
-def decode_recording(data: bytes, *, max_bytes: int, max_seconds: float, timeout: float = 900.0) -> np.ndarray:
-    """The file (audio, or a video's first audio track) as 16 kHz mono samples."""
-    return decode_audio(data, max_bytes=max_bytes, max_seconds=max_seconds, timeout=timeout)
+def decode_to(folder: Path, data: bytes, *, max_bytes: int, max_seconds: float, timeout: float = 1800.0) -> Samples:
+    """The file (audio, or a video's first audio track) as 16 kHz mono 16-bit samples, mapped
+    from a file in ``folder`` rather than held in memory: two hours are 230 MB on disk, and the
+    worker reads one chunk at a time. Raises the voice.decode.AudioError refusals."""
+    if len(data) > max_bytes:
+        raise AudioTooLarge(len(data), max_bytes)
+    if not data:
+        raise AudioEmpty("zero-length file")
+    source, pcm = folder / "in.bin", folder / "out.s16"
+    source.write_bytes(data)
+    cmd = [
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
+        "-t", f"{max_seconds + 1:.3f}",  # decode just past the cap, never the whole file
+        "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", str(pcm),
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise AudioCorrupt(f"ffmpeg timed out after {timeout:g}s") from exc
+    source.unlink()
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioCorrupt(f"ffmpeg failed: {detail[-1] if detail else proc.returncode}")
+    count = pcm.stat().st_size // 2 if pcm.exists() else 0
+    if count == 0:
+        raise AudioEmpty("no audio samples decoded")
+    if count > max_seconds * SAMPLE_RATE:
+        raise AudioTooLong(max_seconds)
+    return np.memmap(pcm, dtype="<i2", mode="r", shape=(count,))
 
 
-def _speech(audio: np.ndarray) -> list[tuple[float, float]]:
+def seconds_of(samples: Samples) -> float:
+    return float(samples.shape[0]) / SAMPLE_RATE
+
+
+def floats(samples: Samples, start: float = 0.0, end: float | None = None) -> npt.NDArray[np.float32]:
+    """Seconds ``start``..``end`` as the float samples the model and the VAD take."""
+    stop = None if end is None else int(end * SAMPLE_RATE)
+    return np.asarray(samples[int(start * SAMPLE_RATE) : stop], dtype=np.float32) / 32768.0
+
+
+def _speech(samples: Samples) -> list[tuple[float, float]]:
+    """The VAD's speech stretches, window by window (a whole recording as floats would not fit)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
-    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in found]
+    found: list[tuple[float, float]] = []
+    total = seconds_of(samples)
+    at = 0.0
+    while at < total:
+        window = floats(samples, at, min(total, at + VAD_WINDOW_SECONDS))
+        for s in get_speech_timestamps(window, VadOptions(min_silence_duration_ms=500)):
+            found.append((at + s["start"] / SAMPLE_RATE, at + s["end"] / SAMPLE_RATE))
+        at += VAD_WINDOW_SECONDS
+    return found
 
 
-def plan_chunks(audio: np.ndarray, *, seconds: float = CHUNK_SECONDS) -> list[Chunk]:
+def plan_chunks(audio: Samples, *, seconds: float = CHUNK_SECONDS) -> list[Chunk]:
     """Chunks of at most ``seconds`` that begin and end in pauses the VAD found.
 
     Silence between speech is left out (no chunk for a long pause); a stretch of speech longer
     than ``seconds`` is cut where it must. Deterministic for the same samples.
     """
-    total = float(audio.shape[0]) / SAMPLE_RATE
+    total = seconds_of(audio)
     chunks: list[Chunk] = []
     start: float | None = None
     end = 0.0
@@ -74,7 +127,7 @@ def plan_chunks(audio: np.ndarray, *, seconds: float = CHUNK_SECONDS) -> list[Ch
 
 def transcribe_chunk(
     engine: Transcriber,
-    audio: np.ndarray,
+    audio: Samples,
     chunk: Chunk,
     *,
     names: Iterable[str] = (),
@@ -84,7 +137,7 @@ def transcribe_chunk(
 ) -> list[tuple[float, float, str]]:
     """(start, end in seconds from the recording's start, text) for each segment the chunk holds, cleaned by
     the same passes as a voice message."""
-    piece = audio[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
+    piece = floats(audio, chunk.start, chunk.end)
     glossary: Glossary = DEFAULT_GLOSSARY.extended(tuple(extra_terms), tuple(names)).without(without)
     done = remember(finalize(engine.transcribe(piece), glossary), memory, glossary)
     return [

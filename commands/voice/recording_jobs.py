@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.plugin import VoiceFiler
@@ -31,9 +31,9 @@ from records.errors import DomainError
 from records.models import Timer
 from records.timers import Fired, TimerRegistry
 from timeparse import format_duration
-from voice.decode import SAMPLE_RATE, AudioError
+from voice.decode import AudioError
 from voice.pipeline import get_transcriber
-from voice.recording import Chunk, decode_recording, paragraphs, plan_chunks, transcribe_chunk
+from voice.recording import Chunk, Samples, decode_to, paragraphs, plan_chunks, seconds_of, transcribe_chunk
 
 log = logging.getLogger(__name__)
 
@@ -68,33 +68,35 @@ async def fire_recording(db: Database, timer: Timer, clock: Clock, filers: Seque
         await _fail(db, recording_id, clock, "voice.corrupt", "file bytes missing")
         return None
     options = jobs.options_from_payload(timer.payload)
-    try:
-        audio = await asyncio.to_thread(
-            decode_recording, data, max_bytes=options.max_bytes, max_seconds=options.max_seconds
-        )
-    except AudioError as exc:
-        await _fail(db, recording_id, clock, exc.key, str(exc), reason=exc.user_message(recording.lang))
-        return None
-    pending = await _plan(db, recording_id, audio)
-    engine = jobs._override or get_transcriber(options)
-    for row_id, chunk in pending:
-        said = await asyncio.to_thread(
-            transcribe_chunk,
-            engine,
-            audio,
-            chunk,
-            names=names,
-            extra_terms=options.extra_terms,
-            memory=memory,
-            without=removed,
-        )
-        if not await _store_chunk(db, recording_id, row_id, said, clock):
-            return None  # answered meanwhile by another run
+    with tempfile.TemporaryDirectory(prefix="zhiban-recording-") as folder:
+        try:
+            audio = await asyncio.to_thread(
+                decode_to, Path(folder), data, max_bytes=options.max_bytes, max_seconds=options.max_seconds
+            )
+        except AudioError as exc:
+            await _fail(db, recording_id, clock, exc.key, str(exc), reason=exc.user_message(recording.lang))
+            return None
+        del data  # the decoded samples are on disk; the file's bytes are not needed again
+        pending = await _plan(db, recording_id, audio)
+        engine = jobs._override or get_transcriber(options)
+        for row_id, chunk in pending:
+            said = await asyncio.to_thread(
+                transcribe_chunk,
+                engine,
+                audio,
+                chunk,
+                names=names,
+                extra_terms=options.extra_terms,
+                memory=memory,
+                without=removed,
+            )
+            if not await _store_chunk(db, recording_id, row_id, said, clock):
+                return None  # answered meanwhile by another run
     await _finish(db, recording_id, clock, filers)
     return None
 
 
-async def _plan(db: Database, recording_id: int, audio: npt.NDArray[np.float32]) -> list[tuple[int, Chunk]]:
+async def _plan(db: Database, recording_id: int, audio: Samples) -> list[tuple[int, Chunk]]:
     """The chunks still to transcribe (planning them the first run only), progress shown."""
     async with db.reading() as session:
         recording = await session.get(VoiceRecording, recording_id)
@@ -104,7 +106,7 @@ async def _plan(db: Database, recording_id: int, audio: npt.NDArray[np.float32])
         recording = await session.get(VoiceRecording, recording_id, with_for_update=True)
         if recording is None or recording.status != "queued":
             return []
-        await recordings.save_plan(session, recording, plan, float(audio.shape[0]) / SAMPLE_RATE)
+        await recordings.save_plan(session, recording, plan, seconds_of(audio))
         rows = await recordings.chunk_rows(session, recording_id)
         done = sum(1 for r in rows if r.text is not None)
         await _show_progress(session, recording, done, len(rows))
