@@ -179,7 +179,9 @@ async def test_the_sign_in_link_is_delivered_but_not_kept(
     await say(dispatcher, "!push", room="!dm:office.test", is_dm=True)
     client = RecordingClient()
     await OutboxRelay(db, client).relay_once()  # type: ignore[arg-type]
-    [sent] = client.sent
+    # The bot's first DM to this person: its introduction (notifications.welcome) comes first.
+    intro, sent = client.sent
+    assert intro["body"].startswith("您好，我是值班助手")
     assert f"{PUBLIC_URL}/push/signin/" in sent["body"], "the person receives the real link"
     assert outbox.SECRETS_KEY not in sent
     token = sent["body"].split("/push/signin/")[1].split()[0]
