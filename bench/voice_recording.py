@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import psutil
 from sqlalchemy import func, select
 
 from records.clock import Clock
@@ -161,10 +162,22 @@ def spawn_worker(url: str, log_path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "bench.voice_recording", "--worker", url, str(log_path)])
 
 
-async def _until(url: str, recording_id: int, done: int | None = None, *, within: float = 1800) -> set[int]:
-    """Wait until ``done`` chunks are stored (None: until the recording is finished)."""
+#: The highest RSS seen of a worker process while waiting (bytes).
+peak_rss = [0]
+
+
+async def _until(
+    url: str, recording_id: int, done: int | None = None, *, within: float = 1800, worker: int | None = None
+) -> set[int]:
+    """Wait until ``done`` chunks are stored (None: until the recording is finished), noting
+    the ``worker`` process's RSS meanwhile."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
+        if worker is not None:
+            try:
+                peak_rss[0] = max(peak_rss[0], psutil.Process(worker).memory_info().rss)
+            except psutil.NoSuchProcess:
+                pass
         _total, stored, status = await chunk_state(url, recording_id)
         if (done is None and status != "queued") or (done is not None and len(stored) >= done):
             return stored
@@ -185,7 +198,7 @@ async def run(clips: int) -> None:
         began = time.monotonic()
         worker = spawn_worker(url, Path(tmp) / "whole.log")
         try:
-            await _until(url, recording_id)
+            await _until(url, recording_id, worker=worker.pid)
         finally:
             worker.kill()
             worker.wait()
@@ -193,7 +206,8 @@ async def run(clips: int) -> None:
         chunks = await _count_chunks(url)
         print(
             f"throughput: {seconds / 60:.2f} audio min in {wall:.1f} s wall (worker start and model load included)"
-            f" = {seconds / wall:.2f} audio minutes per wall minute, {chunks} chunks"
+            f" = {seconds / wall:.2f} audio minutes per wall minute, {chunks} chunks;"
+            f" worker peak RSS {peak_rss[0] / 1_048_576:.0f} MB (target < 700 MB)"
         )
 
         # A run killed mid-way, then resumed by a new worker.
