@@ -19,11 +19,27 @@ from records.clock import Clock
 from records.errors import NotAllowed
 
 
-async def close(session: AsyncSession, incident: Incident, *, actor: str, office_roles: set[str], clock: Clock) -> str:
-    """Stop every clock and nag of the incident and archive the final report (Markdown)."""
+def check_may_close(incident: Incident, actor: str, office_roles: set[str]) -> None:
+    """Refuse unless the incident is open and `actor` may command it."""
     incidents.require_open(incident)
     if not incidents.may_command(incident, actor, office_roles):
         raise NotAllowed("em.incident.close_not_allowed", id=incident.code)
+
+
+async def close(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    actor: str,
+    office_roles: set[str],
+    clock: Clock,
+    confirmed_with: str | None = None,
+) -> str:
+    """Stop every clock and nag of the incident and archive the final report (Markdown).
+
+    `confirmed_with`: the passkey credential id or "totp" that confirmed the close on the
+    phone (records.stepup), named in the audit entry."""
+    check_may_close(incident, actor, office_roles)
     now = clock.now()
     await timers.cancel_prefix(session, incidents.clock_prefix(incident.id))
     for order_id in await session.scalars(select(Order.id).where(Order.incident_id == incident.id)):
@@ -41,7 +57,7 @@ async def close(session: AsyncSession, incident: Incident, *, actor: str, office
         actor=actor,
         action="incident.close",
         subject=incident.code,
-        data={"chars": len(markdown)},
+        data={"chars": len(markdown)} | ({"confirmed_with": confirmed_with} if confirmed_with else {}),
         clock=clock,
     )
     await incidents.refresh_card(session, incident, clock)

@@ -206,6 +206,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "✅ Incident {id} closed; the final report is in its room.",
     },
     "em.incident.closed_duty": {"zh": "✅ 应急事件 {id} 已关闭。", "en": "✅ Incident {id} is closed."},
+    "em.confirm.close_step": {"zh": "关闭事件", "en": "closing the incident"},
+    "em.confirm.close_link": {
+        "zh": "关闭事件 {id} 需要在手机上确认，事件尚未关闭。在手机上确认关闭：{link}（{minutes} 分钟内有效）。",
+        "en": "Closing incident {id} must be confirmed on your phone; it is still open. "
+        "Confirm the close on your phone: {link} (valid for {minutes} minutes).",
+    },
+    "em.confirm.close_link_html": {
+        "zh": '关闭事件 {id} 需要在手机上确认，事件尚未关闭。<a href="{link}">在手机上确认关闭</a>（{minutes} 分钟内有效）。',
+        "en": "Closing incident {id} must be confirmed on your phone; it is still open. "
+        '<a href="{link}">Confirm the close on your phone</a> (valid for {minutes} minutes).',
+    },
     "em.incident.none_open": {"zh": "当前没有进行中的应急事件。", "en": "No open incidents."},
     "em.incident.list_head": {"zh": "进行中的应急事件（{count}）：", "en": "Open incidents ({count}):"},
     "em.incident.list_line": {

@@ -53,6 +53,9 @@ class StepUpRequest(Base):
     # is checked, so that one challenge is answered at most once.
     challenge: Mapped[str | None] = mapped_column(String(128))
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # What else was asked, for the kinds whose decision is more than a step (an incident's
+    # close: the rooms to tell; a declaration: grade, title, class …), as the feature wrote it.
+    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
 
 class PasskeyCredential(Base):
@@ -115,6 +118,7 @@ async def open_request(
     lang: str,
     minutes: int,
     clock: Clock,
+    details: dict[str, object] | None = None,
 ) -> str:
     """Store a request and return its token (the secret part of the link)."""
     now = clock.now()
@@ -136,6 +140,7 @@ async def open_request(
             created_at=now,
             expires_at=now + timedelta(minutes=minutes),
             failures=0,
+            details=details,
         )
     )
     await session.flush()

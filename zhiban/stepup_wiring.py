@@ -1,5 +1,7 @@
 """What a confirmed step-up request does, handed to the server (which imports no feature).
 
+An incident's close goes through emergency.confirm, as the person who asked it.
+
 An approval's binding step (签发 …) is decided through the same `service.decide` as chat,
 as the person the request names, with the credential that confirmed it recorded in the
 audit entry; the service edits the card in the room through the outbox.
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.approvals import service as approvals
 from commands.approvals.handlers.confirm import KIND as APPROVAL
 from commands.approvals.texts import render
+from emergency import confirm as emergency_confirm
 from records.clock import Clock
 from records.errors import DomainError
 from records.stepup import StepUpRequest
@@ -19,6 +22,8 @@ from records.stepup import StepUpRequest
 
 async def complete(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
     """server.stepup.Completion: None when decided, else why not (in the request's language)."""
+    if request.kind == emergency_confirm.CLOSE:
+        return await emergency_confirm.complete_close(session, request, credential, clock)
     if request.kind != APPROVAL:
         return f"unknown kind {request.kind!r}"
     try:

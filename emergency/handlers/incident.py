@@ -25,11 +25,10 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import UNHANDLED, CommandObject, Message, Reaction, ReactionEvent, Refusal, Router, UserFacingError
-from bot.client import BotClient
 from bot.errors import MatrixError
 from bot.i18n import Translator
 from commands.turn import Turn
-from emergency import access, cards, closing, final_report, incidents, orders, outreach, room_admin, roster
+from emergency import access, cards, confirm, incidents, orders, outreach, room_admin, roster
 from emergency.commands import INCIDENT, ROLE, TIMELINE
 from emergency.handlers import common
 from emergency.models import Incident
@@ -195,58 +194,25 @@ async def _close(message: Message, words: list[str], turn: Turn) -> None:
     viewer = await common.viewer_of(turn.session, turn.roles, message, turn.clock)
     incident, _ = await common.resolve_incident(turn.session, message, words, viewer)
     office = set(viewer.office_roles)
-    markdown = await closing.close(turn.session, incident, actor=message.sender, office_roles=office, clock=turn.clock)
-    target = incident.room_id or message.room_id
-    await outreach.post(turn.session, target, markdown, html=_markdown_html(markdown))
+    duty_room = await room_admin.duty_room_id(turn.settings, turn.client)
+    if turn.settings.stepup.incident_close:
+        # Binding: nothing is closed until the phone confirms (emergency.confirm).
+        text, formatted = await confirm.ask_close(
+            turn, incident, actor=message.sender, office_roles=office, origin=message.room_id, duty_room=duty_room
+        )
+        await message.reply(text, html=formatted)
+        return
+    target = await confirm.finish_close(
+        turn.session,
+        incident,
+        actor=message.sender,
+        office_roles=office,
+        origin=message.room_id,
+        duty_room=duty_room,
+        clock=turn.clock,
+    )
     if target != message.room_id:
         await message.reply(turn.t("em.incident.closed_reply", id=incident.code))
-    duty_room = await room_admin.duty_room_id(turn.settings, turn.client)
-    if duty_room and duty_room not in (target, message.room_id):
-        await outreach.post(turn.session, duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
-    await _upload_docx(turn.session, turn.client, target, incident, markdown)
-
-
-async def _upload_docx(
-    session: AsyncSession, client: BotClient, room_id: str, incident: Incident, markdown: str
-) -> None:
-    """The final report as .docx too, best effort: the Markdown is the record of truth."""
-    data = final_report.markdown_to_docx(markdown)
-    code, name = incident.code, final_report.file_name(incident)
-    try:
-        url = await client.upload(
-            data,
-            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            filename=name,
-        )
-    except MatrixError:
-        log.warning("could not attach the .docx final report of %s", code, exc_info=True)
-        return
-    content = {
-        "msgtype": "m.file",
-        "body": name,
-        "url": url,
-        "info": {
-            "size": len(data),
-            "mimetype": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        },
-    }
-    await outbox.enqueue(session, content, room_id=room_id, ref=f"final:{code}")
-
-
-def _markdown_html(markdown: str) -> str:
-    import html as htmllib
-
-    out = []
-    for line in markdown.splitlines():
-        esc = htmllib.escape(line, quote=False)
-        for level in (3, 2, 1):
-            if line.startswith("#" * level + " "):
-                esc = f"<h{level + 1}>{htmllib.escape(line[level + 1 :], quote=False)}</h{level + 1}>"
-                break
-        else:
-            esc = esc + "<br/>" if esc else ""
-        out.append(esc)
-    return "".join(out)
 
 
 async def _escalate(message: Message, words: list[str], turn: Turn) -> None:

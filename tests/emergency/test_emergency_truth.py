@@ -25,7 +25,7 @@ from emergency.outreach import room_link
 from notifications.names import Names
 from records import outbox
 from records.clock import FrozenClock
-from records.config import EmergencySettings, MatrixSettings, ResponderRule, Settings
+from records.config import EmergencySettings, MatrixSettings, ResponderRule, Settings, StepUpSettings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from tests.emergency.test_emergency_chat import BOT, LEADER, OFFICER, ROOM, STAFF_A, STRANGER, T0, Chat, FakeClient
@@ -74,6 +74,9 @@ class DeclaringClient(FakeClient):
         self.cards.append(content)
         return f"$card{next(_n)}"
 
+    async def upload(self, data: bytes, *, content_type: str, filename: str) -> str:
+        return f"mxc://localhost/{next(_n)}"
+
 
 class TruthChat(Chat):
     """The emergency chat with a fire brigade configured as responders to natural disasters."""
@@ -87,6 +90,8 @@ class TruthChat(Chat):
             matrix=MatrixSettings(user_id=BOT),
             roles={"duty_leader": [LEADER], "duty_officer": [OFFICER], "staff": [STAFF_A]},
             emergency=EmergencySettings(responders=[ResponderRule(classes=["自然灾害"], users=[FIRE])]),
+            # What is true here does not depend on the phone's confirmation (tests/server/test_server_stepup_incident.py).
+            stepup=StepUpSettings(incident_close=False),
         )
         self.dispatcher = build_dispatcher(self.settings, db, clock=clock, extra_context={"client": self.client})
 

@@ -1,0 +1,179 @@
+"""Closing an incident waits for the phone: a passkey or a TOTP code (records.stepup).
+
+`!incident close E5` checks who asks, then only opens a step-up request (with the rooms to
+tell) and answers with the link; the confirmation page completes it through `complete_close`
+(wired in zhiban.stepup_wiring), in the web server's transaction. The close itself touches no
+homeserver: the final report and the notices are outbox rows, and the .docx is an outbox action
+(`emergency.final_docx`) that the bot's relay uploads once, after the commit, as from chat.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.client import BotClient
+from bot.errors import MatrixError
+from commands.turn import Turn
+from emergency import closing, final_report, outreach
+from emergency.models import Incident
+from emergency.texts import tr
+from records import audit, outbox, stepup
+from records.clock import Clock
+from records.errors import DomainError
+from records.outbox_actions import Outcome, enqueue_action, register
+from records.stepup import StepUpRequest
+
+log = logging.getLogger(__name__)
+
+CLOSE = "incident_close"
+DOCX = "emergency.final_docx"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+async def ask_close(
+    turn: Turn, incident: Incident, *, actor: str, office_roles: set[str], origin: str, duty_room: str | None
+) -> tuple[str, str]:
+    """Open the request to close `incident` and return the answer (plain text, HTML)."""
+    closing.check_may_close(incident, actor, office_roles)
+    minutes = turn.settings.stepup.minutes
+    token = await stepup.open_request(
+        turn.session,
+        user_id=actor,
+        kind=CLOSE,
+        record_id=incident.id,
+        subject=incident.code,
+        title=incident.title,
+        step=turn.t("em.confirm.close_step"),
+        step_position=0,
+        opinion="",
+        lang=turn.lang,
+        minutes=minutes,
+        clock=turn.clock,
+        details={"office_roles": sorted(office_roles), "origin": origin, "duty_room": duty_room},
+    )
+    await audit.record(
+        turn.session,
+        actor=actor,
+        action="incident.close_asked",
+        subject=incident.code,
+        data={"minutes": minutes},
+        clock=turn.clock,
+    )
+    link = stepup.confirm_url(turn.settings.server.public_url, token)
+    text = turn.t("em.confirm.close_link", id=incident.code, link=link, minutes=minutes)
+    formatted = turn.t(
+        "em.confirm.close_link_html",
+        id=html.escape(incident.code),
+        link=html.escape(link, quote=True),
+        minutes=minutes,
+    )
+    return text, formatted
+
+
+async def finish_close(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    actor: str,
+    office_roles: set[str],
+    origin: str,
+    duty_room: str | None,
+    clock: Clock,
+    confirmed_with: str | None = None,
+) -> str:
+    """Close `incident` and queue what the rooms are told; the room the final report went to."""
+    markdown = await closing.close(
+        session, incident, actor=actor, office_roles=office_roles, clock=clock, confirmed_with=confirmed_with
+    )
+    target = incident.room_id or origin
+    await outreach.post(session, target, markdown, html=markdown_html(markdown))
+    if duty_room and duty_room not in (target, origin):
+        await outreach.post(session, duty_room, tr("em.incident.closed_duty", incident.lang, id=incident.code))
+    payload = {"room_id": target, "code": incident.code, "name": final_report.file_name(incident), "markdown": markdown}
+    await enqueue_action(session, DOCX, payload, room_id=target, ref=f"final-docx:{incident.code}")
+    return target
+
+
+async def complete_close(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
+    """The confirmed close: None when closed, else why not (in the request's language)."""
+    incident = await session.get(Incident, request.record_id)
+    if incident is None:
+        return tr("em.incident.not_found", request.lang, id=request.subject)
+    details = request.details or {}
+    origin = str(details.get("origin") or incident.room_id or "")
+    duty = details.get("duty_room")
+    roles = details.get("office_roles")
+    try:
+        # A savepoint: a refusal (closed meanwhile …) leaves nothing, while the request is
+        # still marked used in the same transaction.
+        async with session.begin_nested():
+            target = await finish_close(
+                session,
+                incident,
+                actor=request.user_id,
+                office_roles={str(r) for r in roles} if isinstance(roles, list) else set(),
+                origin=origin,
+                duty_room=str(duty) if duty else None,
+                clock=clock,
+                confirmed_with=credential,
+            )
+            if origin and origin != target:
+                await outreach.post(session, origin, tr("em.incident.closed_reply", request.lang, id=incident.code))
+    except DomainError as exc:
+        try:
+            return tr(exc.key, request.lang, **exc.params)
+        except KeyError:
+            return exc.key
+    return None
+
+
+def markdown_html(markdown: str) -> str:
+    out = []
+    for line in markdown.splitlines():
+        esc = html.escape(line, quote=False)
+        for level in (3, 2, 1):
+            if line.startswith("#" * level + " "):
+                esc = f"<h{level + 1}>{html.escape(line[level + 1 :], quote=False)}</h{level + 1}>"
+                break
+        else:
+            esc = esc + "<br/>" if esc else ""
+        out.append(esc)
+    return "".join(out)
+
+
+def _nothing() -> Callable[[AsyncSession], Awaitable[None]]:
+    async def record(_session: AsyncSession) -> None:
+        return None
+
+    return record
+
+
+async def upload_docx(client: BotClient, payload: dict[str, object]) -> Outcome:
+    """The final report as .docx too, best effort: the Markdown already posted is the record."""
+    room_id, code, name = str(payload["room_id"]), str(payload["code"]), str(payload["name"])
+    data = final_report.markdown_to_docx(str(payload["markdown"]))
+    try:
+        url = await client.upload(data, content_type=DOCX_TYPE, filename=name)
+    except MatrixError as exc:
+        if exc.status_code is None:
+            raise  # the homeserver did not answer: the relay tries again
+        log.warning("could not attach the .docx final report of %s", code, exc_info=True)
+        return Outcome(_nothing(), refused=f"upload refused: {exc.status_code}")
+    content = {
+        "msgtype": "m.file",
+        "body": name,
+        "url": url,
+        "info": {"size": len(data), "mimetype": DOCX_TYPE},
+    }
+
+    async def record(session: AsyncSession) -> None:
+        await outbox.enqueue(session, content, room_id=room_id, ref=f"final:{code}")
+
+    return Outcome(record)
+
+
+register(DOCX, upload_docx)

@@ -1,0 +1,91 @@
+"""Closing an incident through a real Synapse and bot, confirmed with a TOTP code on the real
+server: the chat command answers with the link and closes nothing; a wrong code leaves the
+incident open; the right one closes it, and the bot (not the server) posts the final report in
+the incident's room and attaches the .docx."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from emergency.models import Incident
+from notifications import signin
+from records.clock import FrozenClock, SystemClock
+from records.db import Database
+from records.models import AuditEntry
+from server.app import create_app
+from tests.e2e.conftest import MakeBot
+from tests.support.fixtures import MakeUser
+from zhiban.stepup_wiring import complete
+
+pytestmark = pytest.mark.e2e
+BASE = "http://zhiban.test"
+
+
+async def _status(db: Database) -> str:
+    async with db.reading() as session:
+        incident = await session.scalar(select(Incident))
+    assert incident is not None
+    return incident.status
+
+
+async def test_a_totp_code_closes_the_incident_and_the_bot_posts_the_final_report(
+    make_bot: MakeBot, make_user: MakeUser, tmp_path: Path
+) -> None:
+    leader = await make_user("leader")
+    bot = await make_bot(
+        e2ee=False,
+        roles={"duty_leader": [leader.user_id], "duty_officer": [leader.user_id]},
+        server={"public_url": BASE, "secret_key": "stepup-close-" + "k" * 24},
+    )
+    room = await leader.create_room(invite=[bot.user_id])
+    await leader.wait_for_member(room, bot.user_id)
+    mark = leader.mark()
+    await leader.send_text(room, "!应急 启动 3 事故灾难 和平路燃气泄漏")
+    await leader.wait_for_message(room, sender=bot.user_id, contains="已启动", since=mark)
+
+    await leader.send_text(room, "!应急 关闭 E1")
+    answer = await leader.wait_for_message(room, sender=bot.user_id, contains="在手机上确认关闭", since=mark)
+    match = re.search(re.escape(BASE) + r"/confirm/([\w-]+)", answer.body or "")
+    assert match is not None and "尚未关闭" in (answer.body or ""), answer.body
+    token = match.group(1)
+    db = Database(bot.settings.database_url)
+    assert await _status(db) == "open", "the command closed nothing"
+
+    clock = FrozenClock(SystemClock().now())
+    app = create_app(bot.settings, extra={"clock": clock, "step_completion": complete})
+    async with db.transaction() as session:
+        link = await signin.create_link(session, leader.user_id, minutes=15, clock=clock)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as web,
+    ):
+        assert (await web.post(f"/push/signin/{link}")).status_code == 303
+        totp = pyotp.TOTP((await web.post("/security/totp")).json()["secret"])
+        assert (await web.post("/security/totp/confirm", json={"code": totp.at(clock.now())})).status_code == 200
+        clock.advance(timedelta(seconds=30))
+        wrong = str((int(totp.at(clock.now())) + 1) % 1_000_000).zfill(6)
+        assert (await web.post(f"/confirm/{token}/totp", json={"code": wrong})).status_code == 403
+        assert await _status(db) == "open"
+        done = await web.post(f"/confirm/{token}/totp", json={"code": totp.at(clock.now())})
+        assert done.status_code == 200, done.text
+    assert await _status(db) == "closed"
+
+    final = await leader.wait_for(
+        lambda e: e.sender == bot.user_id and "终结报告" in (e.body or "") and e.room_id != room, since=0
+    )
+    assert "燃气泄漏" in (final.body or "")
+    docx = await leader.wait_for(
+        lambda e: e.sender == bot.user_id and (e.body or "").endswith(".docx") and e.room_id == final.room_id, since=0
+    )
+    assert docx.content.get("msgtype") == "m.file"
+    async with db.reading() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "incident.close"))
+    await db.dispose()
+    assert entry is not None and entry.actor == leader.user_id and entry.data["confirmed_with"] == "totp"
