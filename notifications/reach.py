@@ -17,7 +17,6 @@ package never imports the bot: it writes rows, and the bot's relay sends them.
 
 from __future__ import annotations
 
-import html as htmllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -52,12 +51,6 @@ async def reader(session: AsyncSession, user_id: str, *, lang: str, tz: str) -> 
 def lane(urgent: bool) -> int:
     """The outbox priority: urgent messages are relayed first when a backlog builds up."""
     return outbox.URGENT if urgent else outbox.NORMAL
-
-
-def mention_html(user_id: str) -> str:
-    """A pill for `user_id` in a formatted body, when no name is at hand (see notifications.names)."""
-    safe = htmllib.escape(user_id)
-    return f'<a href="https://matrix.to/#/{safe}">{safe}</a>'
 
 
 async def _named(

@@ -7,7 +7,6 @@ shown in the recipient's own time zone.
 
 from __future__ import annotations
 
-import html as htmllib
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -20,7 +19,7 @@ from commands.tasks.refs import card_ref
 from commands.tasks.render import render_card
 from commands.tasks.texts import render
 from notifications import reach
-from notifications.reach import mention_html as mention_html  # the task handlers name people with it
+from notifications.names import names_for
 from records import outbox, people
 from records.clock import Clock
 from timeparse import format_when
@@ -150,8 +149,5 @@ async def refresh_card(session: AsyncSession, task: Task, clock: Clock) -> None:
     # Status and percentage only: everyone in the room saw the card, but what the owners write
     # about the work is for those the need-to-know rule admits (`!task T7` shows it to them).
     body = render_card(task, lang, tz, clock.now(), end_of_day=policy.end_of_day_time)
-    await outbox.enqueue_edit(session, card_ref(task.id), outbox.text_content(body, _html(body)))
-
-
-def _html(body: str) -> str:
-    return htmllib.escape(body).replace("\n", "<br>")
+    names = await names_for(session, body)
+    await outbox.enqueue_edit(session, card_ref(task.id), outbox.text_content(names.plain(body), names.html(body)))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from commands.tasks.models import Task
+from notifications.names import Names
 from records.clock import FrozenClock
 from records.config import Settings
 from records.db import Database
@@ -83,7 +84,7 @@ async def test_sending_back_and_an_extension_show_on_the_card(db: Database) -> N
     chat = DispatchChat(db, clock, room=ROOM)
     code, card = await _assign(chat, "3天后")
     edited = _card_edit(await chat.say(LEAD, f"!延期 {code} 5天后 需要会签"), card)
-    assert f"⏳ {LEAD} 申请延期至 11月28日（周六）10:00" in edited
+    assert f"⏳ {Names().of(LEAD)} 申请延期至 11月28日（周六）10:00" in edited  # by name, not the Matrix ID
     edited = _card_edit(await chat.say(BOSS, f"!同意延期 {code}"), card)
     assert "期限：11月28日（周六）10:00" in edited and "申请延期" not in edited
     await chat.say(LEAD, f"!完成 {code} 已上传")

@@ -44,7 +44,9 @@ async def test_unknown_people_are_refused_and_a_leave_reason_is_a_reply(make_bot
     await alice.wait_for_message(room, sender=bot.user_id, contains="已通知 1 人", since=probe)
     card = await alice.wait_for_message(room, sender=bot.user_id, contains="📅 会议通知 M", since=probe)
     code = re.search(r"M\d+", card.body or "").group(0)  # type: ignore[union-attr]
-    assert bob.user_id in (card.body or "")
+    # bob by name (the homeserver's default one), as a pill in the HTML.
+    assert bob.user_id[1:].split(":", 1)[0] in (card.body or "") and bob.user_id not in (card.body or "")
+    assert f'<a href="https://matrix.to/#/{bob.user_id}">' in card.content["formatted_body"]
 
     # In the group, Bob's chatter after the question is left alone; his reply to it is the reason.
     bob_mark = bob.mark()

@@ -27,7 +27,10 @@ async def test_task_lifecycle_in_chat(make_bot: MakeBot, make_user: MakeUser) ->
     await alice.send_text(room, f"!督办 整理会议纪要 {bob.user_id} 截止 3天后 来源 M3 紧急")
     card = await alice.wait_for_message(room, sender=bot.user_id, contains="📌 督办", since=mark)
     body = card.body or ""
-    assert "整理会议纪要" in body and bob.user_id in body and "来源：M3" in body and "【紧急】" in body
+    assert "整理会议纪要" in body and "来源：M3" in body and "【紧急】" in body
+    # The lead by name (the homeserver's default one), as a pill in the HTML.
+    assert f"牵头：{bob.user_id[1:].split(':', 1)[0]}" in body and bob.user_id not in body
+    assert f'<a href="https://matrix.to/#/{bob.user_id}">' in card.content["formatted_body"]
     code = body.split("督办 ", 1)[1].split("【", 1)[0].split("：", 1)[0].strip()
     assert code.startswith("T")
 

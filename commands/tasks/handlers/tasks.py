@@ -6,6 +6,8 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import time
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import CommandObject, Message, ReactionEvent, UserFacingError
 from bot.filters import FilterResult
 from bot.mentions import text_with_ids, user_ids_in
@@ -15,11 +17,11 @@ from commands.cards import on_card
 from commands.tasks import access, parsing, render, service
 from commands.tasks.commands import TASK_SUBS
 from commands.tasks.models import Task
-from commands.tasks.notices import mention_html
 from commands.tasks.policy import policy_from_settings
 from commands.tasks.refs import done_ref, ext_ref, parse_code, parse_ref
 from commands.turn import Turn
 from commands.visibility import viewer_roles
+from notifications.names import names_for
 from records import outbox
 from records.config import Settings
 from records.errors import DomainError
@@ -120,7 +122,8 @@ async def _new_task(message: Message, command: CommandObject, turn: Turn) -> Non
     card = render.render_card(made, turn.lang, turn.tz, now, end_of_day=end_of_day)
     if spec.holidays_unknown is not None:
         card += "\n" + turn.t("time.no_holiday_data", year=spec.holidays_unknown)
-    await message.reply(card, ref=service.card_ref(made.id))
+    names = await names_for(turn.session, card)  # people by name, pills in the HTML
+    await message.reply(names.plain(card), names.html(card), ref=service.card_ref(made.id))
 
 
 async def _cancel_task(message: Message, command: CommandObject, turn: Turn) -> None:
@@ -150,10 +153,10 @@ async def progress(message: Message, command: CommandObject, turn: Turn) -> None
     await message.reply(t("task.progress_set", code=found.code, percent=percent, note=note or t("task.no_note")))
 
 
-async def _post_to_assigner(message: Message, found: Task, body: str, ref: str) -> None:
+async def _post_to_assigner(session: AsyncSession, message: Message, found: Task, body: str, ref: str) -> None:
     """A notice in the room that mentions the assigner, so that their client tells them."""
-    html = body.replace(found.assigner, mention_html(found.assigner)).replace("\n", "<br>")
-    content = outbox.text_content(body, html)
+    names = await names_for(session, body)
+    content = outbox.text_content(names.plain(body), names.html(body))
     content["m.mentions"] = {"user_ids": [found.assigner]}
     await message.outbound.send(message.room_id, content, ref=ref)
 
@@ -165,7 +168,7 @@ async def done(message: Message, command: CommandObject, turn: Turn) -> None:
     body = t(
         "task.submitted", code=found.code, title=found.title, note=note or t("task.no_note"), assigner=found.assigner
     )
-    await _post_to_assigner(message, found, body, done_ref(found.id))
+    await _post_to_assigner(turn.session, message, found, body, done_ref(found.id))
 
 
 async def _accept(turn: Turn, task_id: int, user: str, note: str) -> str:
@@ -208,7 +211,7 @@ async def extend(message: Message, command: CommandObject, turn: Turn) -> None:
         title=found.title,
         when=render.format_due(when.at, tz=tz, lang=lang, now=now, end_of_day=end_of_day),
     )
-    await _post_to_assigner(message, found, body, ext_ref(found.id))
+    await _post_to_assigner(turn.session, message, found, body, ext_ref(found.id))
 
 
 async def _decide(turn: Turn, task_id: int, user: str, approve: bool, reason: str) -> str:
