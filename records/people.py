@@ -16,6 +16,22 @@ from sqlalchemy.orm import Session
 from records.clock import SystemClock
 from records.models import Person
 
+# The people a transaction looked for and found no row of: asked about again and again in one
+# turn (roles, language, quiet hours of the same two or three people), a miss would be a SELECT
+# each time, as the identity map keeps only rows that exist.
+_ABSENT = "zhiban.people_absent"
+
+
+async def person_of(session: AsyncSession, user_id: str) -> Person | None:
+    """The person's row, read at most once per transaction whether or not it exists."""
+    absent: set[str] = session.info.setdefault(_ABSENT, set())
+    if user_id in absent:
+        return None
+    person = await session.get(Person, user_id)
+    if person is None:
+        absent.add(user_id)
+    return person
+
 
 class Role(StrEnum):
     LEADER = "leader"  # 领导
@@ -41,7 +57,7 @@ class RoleBook:
 
     async def roles_of(self, session: AsyncSession, user_id: str, *, power_level: int = 0) -> set[str]:
         roles = {Role.STAFF.value} | self._by_user.get(user_id, set())
-        person = await session.get(Person, user_id)
+        person = await person_of(session, user_id)
         if person is not None:
             roles |= set(person.roles or [])
         if power_level >= 100:
@@ -60,11 +76,12 @@ class RoleBook:
 
 
 async def ensure_person(session: AsyncSession, user_id: str) -> Person:
-    person = await session.get(Person, user_id)
+    person = await person_of(session, user_id)
     if person is None:
         person = Person(user_id=user_id, roles=[], created_at=SystemClock().now())
         session.add(person)
         await session.flush()
+        session.info[_ABSENT].discard(user_id)
     return person
 
 
@@ -78,7 +95,7 @@ def _note_people_changes(session: Session, _context: object, _instances: object)
 
 async def preferences(session: AsyncSession, user_id: str) -> tuple[str | None, str | None]:
     """The user's (language, time zone), None where they kept the default."""
-    person = await session.get(Person, user_id)
+    person = await person_of(session, user_id)
     return (None, None) if person is None else (person.lang, person.tz)
 
 
@@ -101,8 +118,6 @@ async def learn_names(session: AsyncSession, names: Mapping[str, str | None]) ->
         name = (name or "").strip()[:255]
         if not name or not user_id.startswith("@"):
             continue
-        person = await session.get(Person, user_id)
-        if person is None:
-            person = await ensure_person(session, user_id)
+        person = await ensure_person(session, user_id)
         if person.display_name != name:
             person.display_name = name
