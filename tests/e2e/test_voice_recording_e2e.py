@@ -71,14 +71,20 @@ def recording() -> tuple[bytes, float]:
 async def _send_file(
     user: ChatUser, room: str, data: bytes, duration_ms: int, *, thread_root: str | None = None
 ) -> str:
-    """An audio file as a client sends a recording (no MSC3245 voice mark)."""
-    mxc, _ = await user.upload(data, mimetype="audio/wav", filename="会议录音.wav", encrypt=False)
+    """An audio file as a client sends a recording (no MSC3245 voice mark); in an encrypted
+    room, the file encrypted too."""
+    room_state = user.client.rooms.get(room)
+    encrypt = bool(user.e2e and room_state is not None and room_state.encrypted)
+    mxc, keys = await user.upload(data, mimetype="audio/wav", filename="会议录音.wav", encrypt=encrypt)
     content: dict[str, Any] = {
         "msgtype": "m.audio",
         "body": "会议录音.wav",
-        "url": mxc,
         "info": {"mimetype": "audio/wav", "size": len(data), "duration": duration_ms},
     }
+    if keys is not None:
+        content["file"] = {"url": mxc, **keys}
+    else:
+        content["url"] = mxc
     if thread_root is not None:
         content["m.relates_to"] = {
             "rel_type": "m.thread",
@@ -210,3 +216,25 @@ async def test_transcribe_outside_a_meeting_is_for_the_files_sender_and_a_long_t
     assert sent.content["m.relates_to"]["event_id"] == file_event and sent.content["body"] == f"{rcode}.md"
     text = (await alice.download(sent.content["url"])).decode("utf-8")
     assert text.startswith(f"# 录音 {rcode} 转写稿") and re.search(r"\[00:00:0\d\]", text) and "台风" in text
+
+
+async def test_transcribe_in_an_encrypted_room(
+    make_bot: MakeBot, make_user: MakeUser, recording: tuple[bytes, float]
+) -> None:
+    """`!转写` on an encrypted file: the relay decrypts the event replied to, then the file."""
+    data, seconds = recording
+    bot = await make_bot(e2ee=True)
+    alice = await make_user("alice", e2e=True)
+    room = await alice.create_room(invite=[bot.user_id], encrypted=True)
+    await alice.wait_for_member(room, bot.user_id)
+    mark = alice.mark()
+    file_event = await _send_file(alice, room, data, int(seconds * 1000))
+    await alice.send_text(room, "!转写", reply_to=file_event)
+    queued = await alice.wait_for_message(room, sender=bot.user_id, contains="已收到录音 R", since=mark, timeout=60)
+    rcode = re.search(r"R\d+", queued.body or "").group(0)  # type: ignore[union-attr]
+    for _ in range(600):
+        if await bot.pump_timers():
+            break
+        await asyncio.sleep(0.1)
+    done = await alice.wait_for(_edited_to(bot.user_id, f"✅ {rcode} 转写完成"), since=mark, timeout=60)
+    assert done.encrypted and "台风" in str(done.content["m.new_content"]["body"])
