@@ -3,7 +3,9 @@ duty room configured by alias (#duty-…:server) receives the incident notice.""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -13,9 +15,23 @@ from emergency.models import Incident
 from records.clock import FrozenClock
 from records.db import Database
 from tests.e2e.conftest import MakeBot
+from tests.support.chat_user import ChatUser
 from tests.support.fixtures import MakeUser
 
 pytestmark = pytest.mark.e2e
+
+
+async def _levels_once(user: ChatUser, room: str, ready: Callable[[dict[str, int]], bool]) -> dict[str, int]:
+    """The room's users' power levels once `ready` holds: the relay raises them after the turn
+    that gave the role has committed (an outbox action), so they may follow the reply."""
+    users: dict[str, int] = {}
+    for _ in range(100):
+        levels = await user.client.room_get_state_event(room, "m.room.power_levels")
+        users = dict(levels.content["users"])
+        if ready(users):
+            return users
+        await asyncio.sleep(0.1)
+    return users
 
 
 async def _incident_room(database_url: str) -> str:
@@ -68,8 +84,7 @@ async def test_commanders_get_power_and_the_aliased_duty_room_hears(make_bot: Ma
     mark = officer.mark()
     await officer.send_text(command_room, f"!role E1 commander {aide.user_id}")
     await officer.wait_for_message(command_room, sender=bot.user_id, contains=aide.user_id, since=mark)
-    levels = await officer.client.room_get_state_event(room, "m.room.power_levels")
-    users = levels.content["users"]
+    users = await _levels_once(officer, room, lambda users: aide.user_id in users)
     assert users.get(aide.user_id) == 50
     assert users.get(leader.user_id) == 50
     assert all(users.get(user, 0) >= level for user, level in before.items())
