@@ -41,6 +41,11 @@ LANGS = ("zh", "en")
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 2000
 READS_AT_ONCE = 4
+# A stream ends after this long and the browser reconnects (with Last-Event-ID, so nothing is
+# sent again): a server that is stopping waits for no board for longer, and a load balancer
+# spreads the boards again over the copies it has now.
+STREAM_SECONDS = 300.0
+REFRESH_SECONDS = 60.0
 
 JsonObject = dict[str, object]
 
@@ -101,6 +106,7 @@ class BoardHub:
     _waiters: set[asyncio.Event] = field(default_factory=set)
     _shared: dict[tuple[str, str], tuple[int, asyncio.Task[JsonObject]]] = field(default_factory=dict)
     _watch: asyncio.Task[None] | None = None
+    _tick: asyncio.Task[None] | None = None
     # A change wakes every open board at once; a few reads at a time keep the database pool
     # from being queued on and let the first boards out early instead of all at the end.
     _reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_AT_ONCE))
@@ -139,6 +145,13 @@ class BoardHub:
 
     def start(self) -> None:
         self._watch = asyncio.create_task(self._watching(), name="board-watch")
+        self._tick = asyncio.create_task(self._ticking(), name="board-tick")
+
+    async def _ticking(self) -> None:
+        # Time alone changes a board with no commit (a report falls due, a task becomes overdue).
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            self.changed()
 
     async def _watching(self) -> None:
         try:
@@ -149,12 +162,13 @@ class BoardHub:
             log.exception("the board's watch stopped")
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            try:
-                await self._watch
-            except asyncio.CancelledError:
-                pass
+        for task in (self._watch, self._tick):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
 
 
 router = APIRouter(tags=["board"])
@@ -205,7 +219,9 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
             # The retry line goes with the first answer, once the board is read: a client that sees
             # it knows every later change will reach it.
             opening = f"retry: {RETRY_MS}\n\n".encode()
-            while True:
+            loop = asyncio.get_running_loop()
+            ends = loop.time() + STREAM_SECONDS
+            while loop.time() < ends:
                 wake.clear()  # before reading, so a change during the read wakes us again
                 snapshot = await hub.snapshot(user, chosen)
                 current = digest(snapshot)
@@ -216,7 +232,7 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
                 if chunk:
                     yield chunk
                 try:
-                    await asyncio.wait_for(wake.wait(), KEEPALIVE_SECONDS)
+                    await asyncio.wait_for(wake.wait(), min(KEEPALIVE_SECONDS, max(0.0, ends - loop.time())))
                 except TimeoutError:
                     yield b": keep-alive\n\n"
 

@@ -125,6 +125,9 @@ def server(config: ConfigOption = None, host: str | None = None, port: int | Non
         port=port or settings.server.port,
         log_config=None,
         proxy_headers=True,
+        # Open boards (Server-Sent Events) never finish by themselves: a stop waits this long for
+        # them, then closes them; browsers reconnect to whichever copy answers next.
+        timeout_graceful_shutdown=5,
     )
 
 
