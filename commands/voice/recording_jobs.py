@@ -80,16 +80,23 @@ async def fire_recording(db: Database, timer: Timer, clock: Clock, filers: Seque
         pending = await _plan(db, recording_id, audio)
         engine = jobs._override or get_transcriber(options)
         for row_id, chunk in pending:
-            said = await asyncio.to_thread(
-                transcribe_chunk,
-                engine,
-                audio,
-                chunk,
-                names=names,
-                extra_terms=options.extra_terms,
-                memory=memory,
-                without=removed,
-            )
+            try:
+                said = await asyncio.to_thread(
+                    transcribe_chunk,
+                    engine,
+                    audio,
+                    chunk,
+                    names=names,
+                    extra_terms=options.extra_terms,
+                    memory=memory,
+                    without=removed,
+                )
+            except Exception as exc:
+                if timer.attempts + 1 < jobs.MAX_ATTEMPTS:
+                    raise  # run_timer retries with back-off; the chunks stored stay stored
+                log.exception("recording %s: engine failed for good", recording_id)
+                await _fail(db, recording_id, clock, "voice.engine_failed", repr(exc))
+                return None
             if not await _store_chunk(db, recording_id, row_id, said, clock):
                 return None  # answered meanwhile by another run
     await _finish(db, recording_id, clock, filers)

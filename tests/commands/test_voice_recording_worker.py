@@ -162,3 +162,32 @@ async def test_a_recording_over_the_length_cap_fails_cleanly_with_nothing_half_w
     assert chunks == [] and audio_left is None
     bodies = [str((r.content.get("m.new_content") or r.content).get("body", "")) for r in rows]
     assert len(bodies) == 1 and bodies[0].startswith(f"⚠️ R{recording_id} 转写失败")
+
+
+async def test_an_engine_that_keeps_failing_ends_the_recording_with_the_reason(
+    recording: tuple[bytes, float, list[str]], sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> list[tuple[float, float, str]]:
+        raise RuntimeError("engine down")
+
+    monkeypatch.setattr(recording_jobs, "transcribe_chunk", broken)
+    db = Database(sqlite_url)
+    clock = FrozenClock(datetime.now(UTC))
+    registry = TimerRegistry()
+    recording_jobs.register(registry)
+    try:
+        recording_id = await queue_recording(sqlite_url, recording[0], clock)
+        outcomes = []
+        for _ in range(jobs.MAX_ATTEMPTS):
+            outcomes += await _run_due(db, registry, clock)
+            clock.advance(timedelta(hours=1))
+        async with db.reading() as s:
+            stored = await s.get(VoiceRecording, recording_id)
+            rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    finally:
+        await db.dispose()
+    assert outcomes == ["error"] * (jobs.MAX_ATTEMPTS - 1) + ["done"]
+    assert stored is not None and stored.status == "failed" and stored.error_key == "voice.engine_failed"
+    assert (
+        _progress(rows, recording_id)[-1] == f"⚠️ R{recording_id} 转写失败：转写服务暂时不可用，请稍后重试或改发文字。"
+    )
