@@ -307,10 +307,6 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "☑️ 审批 {code}「{title}」（{step}）：您已{decision}，无需再操作。",
         "en": '☑️ Approval {code} "{title}" ({step}): you {decision}; nothing more to do.',
     },
-    "approval.notice_decided": {
-        "zh": "☑️ 审批 {code}「{title}」（{step}）：您已{decision}，无需再操作。",
-        "en": '☑️ Approval {code} "{title}" ({step}): you {decision}; nothing more to do.',
-    },
     "approval.notice_withdrawn": {
         "zh": "↩️ 审批 {code}「{title}」已撤回，无需您再操作。",
         "en": '↩️ Approval {code} "{title}" was withdrawn; nothing more to do.',
