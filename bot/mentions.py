@@ -46,6 +46,9 @@ class RoomMembers:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        # Display names that `registered` read from profiles: someone reached only by a profile
+        # look-up (in no room the bot shares) is then shown by name, not by localpart.
+        self._profile_names: dict[str, str] = {}
 
     def members(self, room_id: str) -> dict[str, str | None]:
         nio_client = getattr(self.client, "nio", None)
@@ -74,4 +77,16 @@ class RoomMembers:
         except (OSError, TimeoutError, ClientError):
             return None  # the homeserver cannot be asked now
 
-        return not isinstance(response, ProfileGetError)
+        if isinstance(response, ProfileGetError):
+            return False
+        if response.displayname:
+            self._profile_names[user_id] = str(response.displayname)
+        return True
+
+    def profile_name(self, user_id: str) -> str | None:
+        """The display name a `registered` look-up found for this person, if any."""
+        own = getattr(self.client, "profile_name", None)
+        if getattr(self.client, "nio", None) is None and callable(own):
+            found = own(user_id)
+            return str(found) if found else None
+        return self._profile_names.get(user_id)

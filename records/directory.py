@@ -48,6 +48,10 @@ class MemberLookup(Protocol):
         """Whether the homeserver has this account; None when it cannot be asked."""
         ...
 
+    def profile_name(self, user_id: str) -> str | None:
+        """The display name the homeserver gave when `registered` asked about this person."""
+        ...
+
 
 class NoMembers:
     """No client at hand (a worker, a test without one): only the office's records are known."""
@@ -56,6 +60,9 @@ class NoMembers:
         return {}
 
     async def registered(self, user_id: str) -> bool | None:
+        return None
+
+    def profile_name(self, user_id: str) -> str | None:
         return None
 
 
@@ -201,6 +208,9 @@ class PeopleDirectory:
             return exact_server[0]  # @Chu:office is @chu:office
         registered = await self.lookup.registered(user)
         if registered:
+            # Someone in no room the bot shares: the profile's name is kept with the others, so
+            # that resolve_text records it and later messages show them by name.
+            known[user] = self.lookup.profile_name(user) or known.get(user)
             return user
         if server == self.server:
             # `@wang` typed by hand was completed to this server; it may be a display name or a

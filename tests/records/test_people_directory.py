@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.mentions import RoomMembers, text_with_ids
+from records import people
 from records.db import Database
 from records.directory import PeopleDirectory
 from records.errors import DomainError
@@ -108,3 +109,22 @@ async def test_without_a_client_only_the_office_records_are_known(db: Database) 
         assert await people.resolve_text("@someone:office.gov") == "@someone:office.gov"
         with pytest.raises(DomainError):
             await people.resolve_text("@王伟")  # a display name nobody has on record
+
+
+class ProfileClient(Client):
+    """The homeserver also tells the display name of an account it was asked about."""
+
+    def profile_name(self, user_id: str) -> str | None:
+        return {ZHAO: "赵处长"}.get(user_id)
+
+
+async def test_someone_found_only_by_profile_is_kept_by_name(db: Database) -> None:
+    # 赵处长 shares no room with the bot: the profile look-up that finds the account gives the
+    # name, and every later message shows him by it, not as "zhao".
+    async with db.transaction() as session:
+        directory = PeopleDirectory(
+            session, ROOM, lookup=RoomMembers(ProfileClient()), configured=[], server="office.gov"
+        )
+        assert await directory.resolve_text("请 @zhao:office.gov 审批") == f"请 {ZHAO} 审批"
+    async with db.reading() as session:
+        assert await people.display_names(session, [ZHAO]) == {ZHAO: "赵处长"}
