@@ -43,22 +43,30 @@ def refusal(exc: DomainError) -> Outcome:
 Perform = Callable[[AsyncSession], Awaitable[Outcome]]
 
 
-async def _stored(session: AsyncSession, user_id: str, key: str) -> Outcome | None:
+# A key the browser sent before with another action (a bug or a forged request): answering with
+# the first action's outcome would report something done that was not, so it is refused.
+KEY_REUSED = Outcome(409, "board.key_reused", {})
+
+
+async def _stored(session: AsyncSession, user_id: str, key: str, kind: str, ref: str) -> Outcome | None:
     row = await session.scalar(
         select(BoardActionKey).where(BoardActionKey.user_id == user_id, BoardActionKey.key == key)
     )
     if row is None:
         return None
+    if (row.kind, row.ref) != (kind, ref):
+        return KEY_REUSED
     return Outcome(row.status, str(row.outcome["key"]), dict(row.outcome.get("params") or {}))
 
 
 async def once(
     db: Database, user_id: str, key: str, kind: str, ref: str, perform: Perform, clock: Clock
 ) -> tuple[Outcome, bool]:
-    """Run `perform` in a transaction unless this key has run before; (outcome, replayed)."""
+    """Run `perform` in a transaction unless this key has run before; (outcome, replayed).
+    A key that ran before for another kind or record is refused (KEY_REUSED), nothing done."""
     try:
         async with db.transaction() as session:
-            stored = await _stored(session, user_id, key)
+            stored = await _stored(session, user_id, key, kind, ref)
             if stored is not None:
                 return stored, True
             row = BoardActionKey(
@@ -76,7 +84,7 @@ async def once(
     except IntegrityError:
         # The twin committed first (another server copy): its outcome is the answer.
         async with db.reading() as session:
-            stored = await _stored(session, user_id, key)
+            stored = await _stored(session, user_id, key, kind, ref)
         if stored is None:
             raise
         return stored, True

@@ -11,6 +11,10 @@ TEXTS = {
         "zh": "{ref} 不能在看板上「{action}」，请在聊天中办理。",
         "en": "{ref} cannot be handled with '{action}' from the board; please use chat.",
     },
+    "board.key_reused": {
+        "zh": "这个操作的编号已用于另一项操作，未办理。请刷新看板后重试。",
+        "en": "This action's key was already used for another action; nothing was done. Reload the board and try again.",
+    },
     "board.need_percent": {
         "zh": "请填写进度（0–100）。",
         "en": "Give the progress (0–100).",

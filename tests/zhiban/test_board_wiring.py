@@ -133,3 +133,30 @@ async def test_a_wake_up_after_a_commit_reaches_the_watch(
         watching.cancel()
         await sender.close()
         await board.close()
+
+
+async def test_a_key_reused_for_another_action_is_refused_not_answered_with_the_first(
+    tmp_path: Path, db: Database, database_url: str
+) -> None:
+    first_id, second_id = await start(db), await start(db)
+    board = wired(tmp_path, db, database_url)
+    key = "key-0001-reused"
+    done = await board.act(A, BoardAction(kind="approve", ref=f"A{first_id}", key=key, opinion="同意"))
+    assert done.status == 200
+    # The same key for another record or another kind: not the first outcome, and nothing decided.
+    other_ref = await board.act(A, BoardAction(kind="approve", ref=f"A{second_id}", key=key, lang="en"))
+    other_kind = await board.act(A, BoardAction(kind="reject", ref=f"A{first_id}", key=key, opinion="不同意"))
+    assert (other_ref.status, other_ref.code) == (409, "board.key_reused")
+    assert f"A{first_id}" not in other_ref.message and "key" in other_ref.message
+    assert (other_kind.status, other_kind.code) == (409, "board.key_reused")
+    assert (
+        await count(db, ApprovalSigner, ApprovalSigner.approval_id == second_id, ApprovalSigner.decision == "approve")
+        == 0
+    )
+    # Another person's identical key is theirs alone: their own action runs and is checked.
+    theirs = await board.act(EVE, BoardAction(kind="approve", ref=f"A{second_id}", key=key, lang="en"))
+    assert (theirs.status, theirs.replayed) == (404, False)
+    assert (
+        await count(db, ApprovalSigner, ApprovalSigner.approval_id == second_id, ApprovalSigner.decision == "approve")
+        == 0
+    )
