@@ -215,6 +215,8 @@ async def main_async(n: int) -> int:
                 "matrix": {"homeserver": hs.base_url, "user_id": bot_user, "password": pw, "e2ee": False},
                 "roles": {"duty_officer": [officer_user]},
                 "emergency": {"responders": [{"classes": ["自然灾害"], "grades": [1], "users": responders}]},
+                # The fan-out is measured from the declaration itself, not from a phone's confirmation.
+                "stepup": {"incident_declare": False},
             },
         )
         settings = load_settings(config)

@@ -1,10 +1,15 @@
-"""Closing an incident waits for the phone: a passkey or a TOTP code (records.stepup).
+"""Closing an incident, and declaring one of grade Ⅰ or Ⅱ, wait for the phone: a passkey or a
+TOTP code (records.stepup).
 
 `!incident close E5` checks who asks, then only opens a step-up request (with the rooms to
 tell) and answers with the link; the confirmation page completes it through `complete_close`
 (wired in zhiban.stepup_wiring), in the web server's transaction. The close itself touches no
 homeserver: the final report and the notices are outbox rows, and the .docx is an outbox action
 (`emergency.final_docx`) that the bot's relay uploads once, after the commit, as from chat.
+
+A declaration is kept whole in the request (grade, class, title, the people on duty then, the
+report clocks of the policy then, the rooms to tell): `complete_declare` declares exactly that,
+through emergency.declaring, whose room is an outbox action the relay performs once.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.client import BotClient
 from bot.errors import MatrixError
 from commands.turn import Turn
-from emergency import closing, final_report, outreach
+from emergency import closing, declaring, final_report, incidents, outreach
 from emergency.models import Incident
+from emergency.policy import ROMAN, Policy
 from emergency.texts import tr
 from records import audit, outbox, stepup
 from records.clock import Clock
+from records.config import EmergencySettings
 from records.errors import DomainError
 from records.outbox_actions import Outcome, enqueue_action, register
 from records.stepup import StepUpRequest
@@ -30,6 +37,9 @@ from records.stepup import StepUpRequest
 log = logging.getLogger(__name__)
 
 CLOSE = "incident_close"
+DECLARE = "incident_declare"
+#: The grades whose declaration binds (stepup.incident_declare).
+BINDING_GRADES = (1, 2)
 DOCX = "emergency.final_docx"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -72,6 +82,102 @@ async def ask_close(
         minutes=minutes,
     )
     return text, formatted
+
+
+async def ask_declare(turn: Turn, asked: declaring.Asked) -> tuple[str, str]:
+    """Open the request to declare what `asked` says and return the answer (plain text, HTML)."""
+    minutes = turn.settings.stepup.minutes
+    grade = ROMAN[asked.grade]
+    token = await stepup.open_request(
+        turn.session,
+        user_id=asked.actor,
+        kind=DECLARE,
+        record_id=0,
+        subject=f"{grade}级"[:64],
+        title=asked.title,
+        step=turn.t("em.confirm.declare_step", grade=grade),
+        step_position=0,
+        opinion="",
+        lang=turn.lang,
+        minutes=minutes,
+        clock=turn.clock,
+        details={
+            "grade": asked.grade,
+            "category": asked.category,
+            "title": asked.title,
+            "leaders": asked.people.duty_leaders,
+            "officers": asked.people.duty_officers,
+            "responders": asked.people.responders,
+            "tz": asked.tz,
+            "bot": asked.bot_user_id,
+            "duty_room": asked.duty_room,
+            "origin": asked.origin,
+            # The report clocks as configured when it was asked.
+            "emergency": turn.settings.emergency.model_dump(mode="json"),
+        },
+    )
+    await audit.record(
+        turn.session,
+        actor=asked.actor,
+        action="incident.declare_asked",
+        subject=f"{grade}级",
+        data={"grade": asked.grade, "category": asked.category, "title": asked.title, "minutes": minutes},
+        clock=turn.clock,
+    )
+    link = stepup.confirm_url(turn.settings.server.public_url, token)
+    text = turn.t("em.confirm.declare_link", grade=grade, title=asked.title, link=link, minutes=minutes)
+    formatted = turn.t(
+        "em.confirm.declare_link_html",
+        grade=grade,
+        title=html.escape(asked.title),
+        link=html.escape(link, quote=True),
+        minutes=minutes,
+    )
+    return text, formatted
+
+
+def _why(exc: DomainError, lang: str) -> str:
+    """A refusal met while completing, in the request's language (its key if not ours)."""
+    try:
+        return tr(exc.key, lang, **exc.params)
+    except KeyError:
+        return exc.key
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+async def complete_declare(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
+    """The confirmed declaration: None when declared, else why not (in the request's language)."""
+    details = request.details or {}
+    category = details.get("category")
+    asked = declaring.Asked(
+        actor=request.user_id,
+        grade=int(str(details.get("grade"))),
+        category=str(category) if category else None,
+        title=str(details.get("title") or request.title),
+        people=incidents.People(
+            _strings(details.get("leaders")), _strings(details.get("officers")), _strings(details.get("responders"))
+        ),
+        lang=request.lang,
+        tz=str(details.get("tz") or "Asia/Shanghai"),
+        bot_user_id=str(details.get("bot") or ""),
+        duty_room=str(details["duty_room"]) if details.get("duty_room") else None,
+        origin=str(details.get("origin") or ""),
+    )
+    section = details.get("emergency")
+    policy = Policy.from_settings(EmergencySettings.model_validate(section if isinstance(section, dict) else {}))
+    try:
+        async with session.begin_nested():
+            declared = await declaring.declare(session, asked, policy, clock, confirmed_with=credential)
+            if asked.origin:
+                row = await outbox.enqueue(session, outbox.text_content(declared.reply), room_id=asked.origin)
+                await outbox.wait_for_room(session, row.id, declared.room_ref)
+            await declaring.announce(session, asked, declared, clock)
+    except DomainError as exc:
+        return _why(exc, request.lang)
+    return None
 
 
 async def finish_close(
@@ -124,10 +230,7 @@ async def complete_close(session: AsyncSession, request: StepUpRequest, credenti
             if origin and origin != target:
                 await outreach.post(session, origin, tr("em.incident.closed_reply", request.lang, id=incident.code))
     except DomainError as exc:
-        try:
-            return tr(exc.key, request.lang, **exc.params)
-        except KeyError:
-            return exc.key
+        return _why(exc, request.lang)
     return None
 
 

@@ -68,8 +68,11 @@ async def declare(
     clock: Clock,
     lang: str = "zh",
     tz: str = "Asia/Shanghai",
+    confirmed_with: str | None = None,
 ) -> Incident:
-    """Open an incident and start its 首报 clock; the caller creates the room and sets room_id."""
+    """Open an incident and start its 首报 clock; the caller creates the room and sets room_id.
+
+    `confirmed_with`: the credential that confirmed a binding declaration on the phone."""
     title = title.strip()
     if not title:
         raise DomainError("em.incident.no_title")
@@ -112,7 +115,8 @@ async def declare(
         actor=actor,
         action="incident.declare",
         subject=incident.code,
-        data={"grade": grade, "category": category, "title": incident.title, "members": members},
+        data={"grade": grade, "category": category, "title": incident.title, "members": members}
+        | ({"confirmed_with": confirmed_with} if confirmed_with else {}),
         clock=clock,
     )
     await schedule_report_clock(session, incident, clock)

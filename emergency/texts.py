@@ -207,6 +207,17 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.incident.closed_duty": {"zh": "✅ 应急事件 {id} 已关闭。", "en": "✅ Incident {id} is closed."},
     "em.confirm.close_step": {"zh": "关闭事件", "en": "closing the incident"},
+    "em.confirm.declare_step": {"zh": "启动{grade}级响应", "en": "declaring a grade {grade} incident"},
+    "em.confirm.declare_link": {
+        "zh": "启动{grade}级响应“{title}”需要在手机上确认，尚未启动。在手机上确认启动：{link}（{minutes} 分钟内有效）。",
+        "en": "Declaring the grade {grade} incident '{title}' must be confirmed on your phone; nothing is declared yet. "
+        "Confirm it on your phone: {link} (valid for {minutes} minutes).",
+    },
+    "em.confirm.declare_link_html": {
+        "zh": '启动{grade}级响应“{title}”需要在手机上确认，尚未启动。<a href="{link}">在手机上确认启动</a>（{minutes} 分钟内有效）。',
+        "en": "Declaring the grade {grade} incident '{title}' must be confirmed on your phone; nothing is declared yet. "
+        '<a href="{link}">Confirm it on your phone</a> (valid for {minutes} minutes).',
+    },
     "em.confirm.close_link": {
         "zh": "关闭事件 {id} 需要在手机上确认，事件尚未关闭。在手机上确认关闭：{link}（{minutes} 分钟内有效）。",
         "en": "Closing incident {id} must be confirmed on your phone; it is still open. "

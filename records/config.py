@@ -293,8 +293,9 @@ class StepUpSettings(_Section):
     # How long the link the bot answers with may be used, and wrong answers before it is locked.
     minutes: Positive = 10
     max_failures: Positive = 5
-    # Closing an incident needs the confirmation too.
+    # Closing an incident, and declaring one of grade Ⅰ or Ⅱ, need the confirmation too.
     incident_close: bool = True
+    incident_declare: bool = True
     # The WebAuthn relying party: empty takes the host of server.public_url (passkeys are
     # bound to it, so changing it later makes the registered passkeys unusable).
     rp_id: str = ""

@@ -1,6 +1,6 @@
 """What a confirmed step-up request does, handed to the server (which imports no feature).
 
-An incident's close goes through emergency.confirm, as the person who asked it.
+An incident's close or declaration goes through emergency.confirm, as the person who asked it.
 
 An approval's binding step (签发 …) is decided through the same `service.decide` as chat,
 as the person the request names, with the credential that confirmed it recorded in the
@@ -24,6 +24,8 @@ async def complete(session: AsyncSession, request: StepUpRequest, credential: st
     """server.stepup.Completion: None when decided, else why not (in the request's language)."""
     if request.kind == emergency_confirm.CLOSE:
         return await emergency_confirm.complete_close(session, request, credential, clock)
+    if request.kind == emergency_confirm.DECLARE:
+        return await emergency_confirm.complete_declare(session, request, credential, clock)
     if request.kind != APPROVAL:
         return f"unknown kind {request.kind!r}"
     try:

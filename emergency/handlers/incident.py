@@ -28,13 +28,11 @@ from bot import UNHANDLED, CommandObject, Message, Reaction, ReactionEvent, Refu
 from bot.errors import MatrixError
 from bot.i18n import Translator
 from commands.turn import Turn
-from emergency import access, cards, confirm, incidents, orders, outreach, room_admin, roster
+from emergency import access, cards, confirm, declaring, incidents, orders, outreach, room_admin, roster
 from emergency.commands import INCIDENT, ROLE, TIMELINE
 from emergency.handlers import common
-from emergency.models import Incident
 from emergency.policy import ROMAN, parse_category, parse_grade
 from emergency.texts import tr
-from notifications import reach
 from records import outbox
 from records.clock import Clock
 from timeparse import format_when
@@ -81,84 +79,28 @@ async def _declare(message: Message, words: list[str], turn: Turn) -> None:
     shift = await roster.shift_at(turn.session, turn.clock.now())
     leaders = ([shift.leader] if shift and shift.leader else []) or turn.roles.configured("duty_leader")
     officers = (list(shift.officers) if shift and shift.officers else []) or turn.roles.configured("duty_officer")
-    people = incidents.People(leaders, officers, policy.responders_for(category, grade))
-    incident = await incidents.declare(
-        turn.session,
+    asked = declaring.Asked(
         actor=message.sender,
         grade=grade,
         category=category,
         title=title,
-        people=people,
-        policy=policy,
-        clock=turn.clock,
+        people=incidents.People(leaders, officers, policy.responders_for(category, grade)),
         lang=turn.lang,
         tz=turn.tz,
+        bot_user_id=turn.client.user_id,
+        duty_room=await room_admin.duty_room_id(turn.settings, turn.client),
+        origin=message.room_id,
     )
-    invite = [u for u in incident.members if u != turn.client.user_id]
-    room_ref = await incidents.queue_room(
-        turn.session,
-        incident,
-        name=f"{incident.code} {ROMAN[grade]}级 {incident.title}"[:200],
-        topic=tr("em.incident.topic", turn.lang, id=incident.code, title=incident.title),
-        invite=invite,
-        clock=turn.clock,
-    )
-    due = (
-        format_when(incident.next_report_due, tz=turn.tz, lang=turn.lang, now=turn.clock.now())
-        if incident.next_report_due
-        else "—"
-    )
-    params = _alert_params(incident, turn.lang, room_ref=room_ref)
-    params.update(room=outbox.ROOM_ID, due=due, count=len(invite))
-    reply = turn.t("em.incident.declared", **params)
-    if category is None:
-        # Never hold the room back for a missing word at 3 a.m.: declare now, and say plainly
-        # that the class-bound responders are not in, and the one command that brings them.
-        reply += "\n" + turn.t("em.incident.no_class_note", id=incident.code)
-    sent = await message.reply(reply)
+    if grade in confirm.BINDING_GRADES and turn.settings.stepup.incident_declare:
+        # Binding: nothing is declared until the phone confirms (emergency.confirm).
+        text, formatted = await confirm.ask_declare(turn, asked)
+        await message.reply(text, html=formatted)
+        return
+    declared = await declaring.declare(turn.session, asked, policy, turn.clock)
+    sent = await message.reply(declared.reply)
     # "Declared, the room is made": said once it is (a fraction of a second, or after an outage).
-    await outbox.wait_for_room(turn.session, sent.outbox_id, room_ref)
-    duty_room = await room_admin.duty_room_id(turn.settings, turn.client)
-    if duty_room and duty_room != message.room_id:
-        await outreach.post(turn.session, duty_room, tr("em.incident.duty_room", incident.lang, **params), urgent=True)
-    await _alert(turn.session, incident, [u for u in invite if u != message.sender], turn.clock, room_ref=room_ref)
-
-
-def _alert_params(incident: Incident, lang: str, *, room_ref: int | None = None) -> dict[str, object]:
-    """`room_ref`: the room is still being created; the relay fills its link in (outbox.ROOM_LINK)."""
-    link = outreach.room_link(incident.room_id) if incident.room_id else (outbox.ROOM_LINK if room_ref else "—")
-    return {
-        "id": incident.code,
-        "grade": ROMAN[incident.grade],
-        "category": incident.category or tr("em.card.no_class", lang),
-        "title": incident.title,
-        "by": incident.declared_by,
-        "link": link,
-    }
-
-
-async def _alert(
-    session: AsyncSession, incident: Incident, users: list[str], clock: Clock, *, room_ref: int | None = None
-) -> None:
-    """The alert DM (with the room's link and a ✅ to acknowledge it) and a push, once per person.
-
-    With `room_ref` (a declaration) the DMs wait for the room, so that their link works."""
-    alerted = await incidents.note_alerted(session, incident, users, clock)
-    for user in alerted:
-        lang = await outreach.lang_of(session, user, incident.lang)
-        text = tr("em.incident.alert_dm", lang, **_alert_params(incident, lang, room_ref=room_ref))
-        ref = incidents.alert_ref(incident, user)
-        await reach.dm(session, user, text, ref=ref, urgent=True, room_ref=room_ref)
-    await outreach.push(
-        session,
-        alerted,
-        kind="emergency",
-        title_key="em.push.declared",
-        body=incident.title,
-        clock=clock,
-        ref=f"incident:{incident.code}",
-        **_alert_params(incident, incident.lang, room_ref=room_ref),
-    )
+    await outbox.wait_for_room(turn.session, sent.outbox_id, declared.room_ref)
+    await declaring.announce(turn.session, asked, declared, turn.clock)
 
 
 async def _set_class(message: Message, words: list[str], turn: Turn) -> None:
@@ -187,7 +129,7 @@ async def _set_class(message: Message, words: list[str], turn: Turn) -> None:
     if incident.room_id and incident.room_id != message.room_id:
         await outreach.post(turn.session, incident.room_id, reply)
     await room_admin.queue_admission(turn.session, incident.room_id, fresh)
-    await _alert(turn.session, incident, [u for u in fresh if u != message.sender], turn.clock)
+    await declaring.alert(turn.session, incident, [u for u in fresh if u != message.sender], turn.clock)
 
 
 async def _close(message: Message, words: list[str], turn: Turn) -> None:

@@ -75,6 +75,7 @@ async def test_a_bot_killed_mid_fanout_alerts_every_responder_once(
         for n in range(RESPONDERS)
     ]
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         start=False,
         e2ee=False,
         roles={"duty_officer": [officer.user_id]},

@@ -66,6 +66,7 @@ async def test_a_bot_killed_while_creating_the_incident_room_makes_it_once(
     leader = await make_user("leader")
     fire = await make_user("fire")
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         start=False,
         e2ee=False,
         roles={"duty_leader": [leader.user_id], "duty_officer": [officer.user_id]},

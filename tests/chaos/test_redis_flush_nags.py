@@ -45,6 +45,7 @@ async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
     officer = await make_user("officer")
     fire = await homeserver.register(f"fire-{secrets.token_hex(3)}", secrets.token_hex(8))
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         e2ee=False,
         roles={"duty_officer": [officer.user_id]},
         emergency={"responders": [{"classes": ["自然灾害"], "users": [fire]}]},

@@ -27,6 +27,7 @@ async def test_a_first_report_goes_on_after_redis_is_flushed(
     officer = await make_user("officer")
     leader = await make_user("leader")
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         clock=FrozenClock(datetime.now(UTC)),
         e2ee=False,
         roles={"duty_leader": [leader.user_id], "duty_officer": [officer.user_id]},

@@ -23,6 +23,7 @@ async def test_declare_order_ack_and_a_late_first_report(make_bot: MakeBot, make
     bystander = await make_user("bystander")
     clock = FrozenClock(datetime.now(UTC))
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         clock=clock,
         e2ee=False,
         roles={"duty_leader": [leader.user_id], "duty_officer": [officer.user_id]},

@@ -58,6 +58,7 @@ async def test_order_nag_escalation_and_late_report_survive_restarts(make_bot: M
     police = await make_user("police")
     clock = FrozenClock(datetime.now(UTC))
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         clock=clock,
         e2ee=False,
         roles={"duty_leader": [leader.user_id], "duty_officer": [officer.user_id]},

@@ -23,6 +23,7 @@ async def test_class_given_later_alert_ack_and_a_read_receipt(make_bot: MakeBot,
     leader = await make_user("leader")
     fire = await make_user("fire")
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         e2ee=False,
         roles={"duty_leader": [leader.user_id], "duty_officer": [officer.user_id]},
         emergency={"responders": [{"classes": ["自然灾害"], "grades": [1, 2], "users": [fire.user_id]}]},

@@ -117,6 +117,7 @@ async def test_order_card_dms_nags_and_escalation_by_name(make_bot: MakeBot, mak
     fire = await _named(make_user, "fire", "赵处长")
     clock = FrozenClock(datetime.now(UTC))
     bot = await make_bot(
+        stepup={"incident_declare": False},  # grade Ⅱ without the phone's confirmation here
         clock=clock,
         e2ee=False,
         roles={"duty_leader": [leader.user_id], "duty_officer": [officer.user_id]},

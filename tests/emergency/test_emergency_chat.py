@@ -27,7 +27,7 @@ from emergency.policy import Policy
 from emergency.texts import TEXTS
 from records import outbox_actions
 from records.clock import FrozenClock
-from records.config import MatrixSettings, Settings
+from records.config import MatrixSettings, Settings, StepUpSettings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Person, Timer
 from records.outbox_actions import ACTION
@@ -82,6 +82,8 @@ class Chat:
             data_dir=Path(tempfile.mkdtemp()),
             matrix=MatrixSettings(user_id=BOT),
             roles={"duty_leader": [LEADER], "duty_officer": [OFFICER], "staff": [STAFF_A, STAFF_B]},
+            # Closed and declared at once here (the phone's confirmation: tests/server/test_server_stepup_incident.py).
+            stepup=StepUpSettings(incident_close=False, incident_declare=False),
         )
         self.dispatcher: Dispatcher = build_dispatcher(
             self.settings, db, clock=clock, extra_context={"client": FakeClient()}

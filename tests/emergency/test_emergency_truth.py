@@ -91,7 +91,7 @@ class TruthChat(Chat):
             roles={"duty_leader": [LEADER], "duty_officer": [OFFICER], "staff": [STAFF_A]},
             emergency=EmergencySettings(responders=[ResponderRule(classes=["自然灾害"], users=[FIRE])]),
             # What is true here does not depend on the phone's confirmation (tests/server/test_server_stepup_incident.py).
-            stepup=StepUpSettings(incident_close=False),
+            stepup=StepUpSettings(incident_close=False, incident_declare=False),
         )
         self.dispatcher = build_dispatcher(self.settings, db, clock=clock, extra_context={"client": self.client})
 

@@ -23,13 +23,13 @@ from push_env import PUBLIC_URL, make_settings
 from emergency import confirm
 from emergency.models import Incident
 from notifications import signin
-from records import outbox_actions
+from records import outbox, outbox_actions
 from records.clock import FrozenClock
 from records.config import MatrixSettings, ServerSettings, Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from server.app import create_app
-from tests.emergency.test_emergency_chat import BOT, INCIDENT_ROOM, LEADER, OFFICER, T0, Chat, FakeClient
+from tests.emergency.test_emergency_chat import BOT, INCIDENT_ROOM, LEADER, OFFICER, ROOM, T0, Chat, FakeClient
 from tests.emergency.test_emergency_chat import _open_incident as open_incident
 from zhiban.app import build_dispatcher
 from zhiban.stepup_wiring import complete
@@ -170,3 +170,59 @@ async def test_with_the_switch_off_chat_closes_at_once(tmp_path: Path, database_
         assert await _status(chat.db) == "closed"
         assert any("终结报告" in str(r.content.get("body")) for r in sent if r.room_id == INCIDENT_ROOM)
         assert any(r.content.get("msgtype") == "m.file" for r in sent), "the relay uploaded the .docx"
+
+
+async def _incidents(db: Database) -> list[Incident]:
+    async with db.reading() as session:
+        return list(await session.scalars(select(Incident)))
+
+
+async def _room_actions(db: Database) -> list[OutboxMessage]:
+    async with db.reading() as session:
+        return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == outbox.CREATE_ROOM)))
+
+
+async def test_grade_one_is_declared_only_by_the_right_code(tmp_path: Path, database_url: str) -> None:
+    clock = FrozenClock(T0)
+    async with _office(tmp_path, database_url, clock) as (chat, client):
+        answer = await chat.reply_to(OFFICER, "!应急 启动 Ⅰ 自然灾害 城区内涝")
+        match = LINK.search(answer)
+        assert match is not None and "尚未启动" in answer and "城区内涝" in answer, answer
+        token = match.group(1)
+        assert not await _incidents(chat.db) and not await _room_actions(chat.db), "the command declared nothing"
+
+        app = await _sign_in_and_enrol(chat, client, OFFICER)
+        page = await client.get(f"/confirm/{token}")
+        assert page.status_code == 200 and "确认启动Ⅰ级响应" in page.text and "城区内涝" in page.text
+        assert (await client.post(f"/confirm/{token}/totp", json={"code": _wrong(app, clock)})).status_code == 403
+        assert not await _incidents(chat.db) and not await _room_actions(chat.db)
+
+        done = await client.post(f"/confirm/{token}/totp", json={"code": app.at(clock.now())})
+        assert done.status_code == 200, done.text
+        replay = await client.post(f"/confirm/{token}/totp", json={"code": app.at(clock.now())})
+        assert replay.status_code == 410 and replay.json()["error"] == "used"
+
+        [incident] = await _incidents(chat.db)
+        assert (incident.grade, incident.category, incident.title) == (1, "自然灾害", "城区内涝")
+        assert incident.declared_by == OFFICER and LEADER in incident.members
+        # One room to create, by the bot's relay; the declarer is told once it exists.
+        [room] = await _room_actions(chat.db)
+        assert room.sent_at is None and LEADER in room.content["invite"]
+        async with chat.db.reading() as session:
+            told = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.room_ref == room.id)))
+            entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "incident.declare"))
+        assert any(r.room_id == ROOM and "已启动" in str(r.content.get("body")) for r in told), told
+        assert any(r.to_user == LEADER for r in told), "the duty leader's alert waits for the room"
+        assert entry is not None and entry.actor == OFFICER and entry.data["confirmed_with"] == "totp"
+
+
+async def test_grade_three_and_the_switch_off_declare_at_once(tmp_path: Path, database_url: str) -> None:
+    clock = FrozenClock(T0)
+    async with _office(tmp_path, database_url, clock) as (chat, _):
+        answer = await chat.reply_to(OFFICER, "!应急 启动 Ⅲ 自然灾害 城区内涝")
+        assert "/confirm/" not in answer and "已启动" in answer, answer
+        assert [i.grade for i in await _incidents(chat.db)] == [3]
+    async with _office(tmp_path, database_url, clock, stepup={"incident_declare": False}) as (chat, _):
+        answer = await chat.reply_to(OFFICER, "!应急 启动 Ⅰ 自然灾害 城区内涝")
+        assert "/confirm/" not in answer and "已启动" in answer, answer
+        assert [i.grade for i in await _incidents(chat.db)] == [3, 1]
