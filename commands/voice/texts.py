@@ -108,6 +108,10 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "🧠 Correction memory ({count}; in force after {confirmations} confirmations or one by an admin):",
     },
     "glossary.memory_empty": {"zh": "🧠 更正记忆：暂无。", "en": "🧠 Correction memory: none yet."},
+    "glossary.memory_count": {
+        "zh": "🧠 更正记忆：{count} 条，明细仅管理员可见。",
+        "en": "🧠 Correction memory: {count}; only an admin sees them.",
+    },
     "glossary.memory_line": {
         "zh": "{heard} → {right}（确认 {count} 次，{state}）",
         "en": "{heard} → {right} (confirmed {count} times, {state})",

@@ -1,7 +1,9 @@
 """`!词表`: the transcription glossary and the correction memory; admins edit them.
 
-Everyone of the office may read them (they hold office words and short misheard spans, no
-message); adding, removing and forgetting are an admin's, and each is audited.
+Everyone of the office may read the glossary (office words). The memory's pairs are spans of
+transcripts from any room, an incident's or a meeting's the reader is not in, so only an admin
+reads them (an admin also forgets them); others see how many there are. Adding, removing and
+forgetting are an admin's, and each is audited.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ async def glossary(message: Message, command: CommandObject, turn: Turn) -> None
     office = [*settings.matrix.allowed_servers, *settings.matrix.allowed_users]
     if not service.may_send_voice(message.sender, allowed=settings.voice.allowed_users, office=office):
         raise NotAllowed("glossary.not_office")
+    is_admin = "admin" in await turn.resolve_roles(message.sender)
     if command.sub is None:
-        await message.reply(await _show(turn))
+        await message.reply(await _show(turn, with_pairs=is_admin))
         return
-    if "admin" not in await turn.resolve_roles(message.sender):
+    if not is_admin:
         raise NotAllowed("glossary.refused")
     word = command.sub_args.strip()
     if not word:
@@ -40,7 +43,7 @@ async def glossary(message: Message, command: CommandObject, turn: Turn) -> None
         await message.reply(turn.t("glossary.forgot", heard=word, rights="、".join(gone)))
 
 
-async def _show(turn: Turn) -> str:
+async def _show(turn: Turn, *, with_pairs: bool) -> str:
     settings = turn.settings
     configured = [str(t) for t in settings.voice.glossary]
     words = await terms.glossary_terms(turn.session, configured)
@@ -55,6 +58,8 @@ async def _show(turn: Turn) -> str:
     rows = await learnt.memory_rows(turn.session)
     if not rows:
         lines.append(turn.t("glossary.memory_empty"))
+    elif not with_pairs:
+        lines.append(turn.t("glossary.memory_count", count=len(rows)))
     else:
         lines.append(turn.t("glossary.memory_header", count=len(rows), confirmations=confirmations))
         for row in rows:
