@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emergency import cards, incidents, outreach
 from emergency.models import Incident, Order, Receipt
+from emergency.phones import noted
 from emergency.texts import tr
 from notifications.names import names_for
-from records import audit, outbox, timers
+from records import audit, outbox, people, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
 from records.models import OutboxMessage, Timer
@@ -339,8 +340,11 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     if receipt.nags == int(payload.get("escalate_after", 2)) and receipt.escalated_at is None:
         receipt.escalated_at = now
         tell = list(incidents.commanders(incident)) if incident is not None else list(payload.get("tell") or [])
+        # Whoever is told can call the silent person when the roster has their number.
+        phones = await people.phones(session, [user])
         for person in tell:
             if person != user:
+                lang = await outreach.lang_of(session, person, order.lang)
                 await outreach.dm(
                     session,
                     person,
@@ -349,11 +353,13 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
                     urgent=True,
                     caused_by=by,
                     mention=True,  # the commander must act: reach the silent person
-                    **params,
-                    **incident_params(incident, await outreach.lang_of(session, person, order.lang)),
+                    **{**params, "user": noted(user, phones, lang)},
+                    **incident_params(incident, lang),
                 )
         if incident is not None:
-            escalation = tr("em.order.escalate_room", incident.lang, **params)
+            escalation = tr(
+                "em.order.escalate_room", incident.lang, **{**params, "user": noted(user, phones, incident.lang)}
+            )
             # Urgent: an m.text that mentions the silent recipient, so their phone rings too.
             await outreach.post(
                 session, incident.room_id, escalation, urgent=True, caused_by=by, msgtype="m.text", mention=[user]

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from emergency import cards, incidents, outreach
 from emergency.grammar import with_resolved_times
 from emergency.models import Incident, Report
+from emergency.phones import noted
 from emergency.texts import tr
-from records import audit
+from records import audit, people
 from records.clock import Clock, as_utc
 from records.errors import DomainError
 from records.models import Timer
@@ -173,8 +174,14 @@ async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     )
     await outreach.post(session, incident.room_id, tr(room_key, incident.lang, **params), urgent=True)
     leaders = incidents.duty_leaders(incident)
+    # The duty leader can call the commander who owes the report (with the roster's number).
+    commanders = incidents.commanders(incident)
+    phones = await people.phones(session, commanders)
     for leader in leaders:
-        await outreach.dm(session, leader, dm_key, default_lang=incident.lang, urgent=True, **params)
+        lang = await outreach.lang_of(session, leader, incident.lang)
+        others = [noted(user, phones, lang) for user in commanders if user != leader]
+        contact = tr("em.clock.contact", lang, people=cards.people_list(others, lang)) if others else ""
+        await outreach.dm(session, leader, dm_key, default_lang=incident.lang, urgent=True, contact=contact, **params)
     await outreach.push(
         session,
         leaders,

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from emergency.models import Handover, LogEntry, Shift
-from records import audit
+from records import audit, people
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
 from timeparse.budget import HORIZON_YEARS, bounded, check
@@ -107,6 +107,7 @@ class ShiftRow:
     leader: str | None
     officers: list[str]
     note: str | None = None
+    phones: dict[str, str] = field(default_factory=dict)  # user id → number, from the phone column
 
 
 @dataclass
@@ -124,12 +125,18 @@ class ParsedRoster:
 
 
 REQUIRED_COLUMNS = ("date", "start", "end", "leader", "officers")
+# The optional phone column, under any of these headers.
+PHONE_COLUMNS = ("phone", "phones", "电话")
 # A roster covers weeks or months; more lines than this is not a roster (and would only
 # make the bot read for a long time before saying so).
 MAX_ROWS = 2000
 _PEOPLE_SPLIT = re.compile(r"[;；、，,\s]+")
 _MXID = re.compile(r"^@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d+)?$")
 _SHORT = re.compile(r"^@?[A-Za-z0-9._=\-/+]+$")
+# A phone cell: `13800000000` (the leader's) or `li=13900000000; wang=13700000000`; a number
+# may hold spaces or dashes, so entries are split on separators other than a space.
+_PHONE_SPLIT = re.compile(r"[;；、，,]+")
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,30}$")
 
 
 def normalize_user(value: str, default_server: str) -> str | None:
@@ -144,11 +151,12 @@ def normalize_user(value: str, default_server: str) -> str | None:
 
 @bounded
 def parse_roster_csv(text: str, *, tz: str, default_server: str, today: date | None = None) -> ParsedRoster:
-    """Read a roster: `date,start,end,leader,officers[,note]`, one shift a line.
+    """Read a roster: `date,start,end,leader,officers[,note][,phone]`, one shift a line.
 
     `date` is YYYY-MM-DD within HORIZON_YEARS of `today`, `start`/`end` are HH:MM in `tz`
     (an end at or before the start is on the next day; no UTC offset: the zone is `tz`),
-    people are Matrix IDs or short names, officers separated by ';'. Every bad line is
+    people are Matrix IDs or short names, officers separated by ';'. `phone` (or `电话`) holds
+    the leader's number, or `person=number` entries for anyone of the line. Every bad line is
     reported with its number and column; the caller imports nothing when there is any.
     """
     zone = ZoneInfo(tz)
@@ -162,6 +170,7 @@ def parse_roster_csv(text: str, *, tz: str, default_server: str, today: date | N
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return ParsedRoster([], [RowError(1, "em.csv.columns", {"missing": ", ".join(missing)})])
+    header = ["phone" if h in PHONE_COLUMNS else h for h in header]
     reader.fieldnames = header
     rows: list[ShiftRow] = []
     errors: list[RowError] = []
@@ -248,7 +257,26 @@ def _parse_row(
     if leader is None and not officers:
         errors.append(RowError(number, "em.csv.nobody", {}, "leader"))
         return None
-    return ShiftRow(number, starts_at, ends_at, leader, officers, record.get("note") or None)
+    phones = _parse_phones(record.get("phone", ""), leader, officers, server)
+    if isinstance(phones, RowError):
+        phones.line = number
+        errors.append(phones)
+        return None
+    return ShiftRow(number, starts_at, ends_at, leader, officers, record.get("note") or None, phones)
+
+
+def _parse_phones(cell: str, leader: str | None, officers: list[str], server: str) -> dict[str, str] | RowError:
+    """The phone cell of one line: user id → number (digits, a leading + kept)."""
+    found: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in _PHONE_SPLIT.split(cell))):
+        who_text, sep, number = entry.replace("＝", "=").rpartition("=")
+        who = normalize_user(who_text, server) if sep else leader
+        if who is None or who not in (leader, *officers):
+            return RowError(0, "em.csv.phone_who", {"value": entry[:60]}, "phone")
+        if not _PHONE.match(number.strip()):
+            return RowError(0, "em.csv.bad_phone", {"value": number.strip()[:40]}, "phone")
+        found[who] = re.sub(r"[ \-]", "", number.strip())
+    return found
 
 
 async def import_roster(session: AsyncSession, parsed: ParsedRoster, *, actor: str, clock: Clock) -> int:
@@ -268,6 +296,10 @@ async def import_roster(session: AsyncSession, parsed: ParsedRoster, *, actor: s
             clock=clock,
             note=row.note,
         )
+    phones = {user: number for row in parsed.rows for user, number in row.phones.items()}
+    if phones:
+        await people.keep_phones(session, phones)
+        await audit.record(session, actor=actor, action="people.phones", subject="roster", data=phones, clock=clock)
     return len(parsed.rows)
 
 

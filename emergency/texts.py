@@ -73,6 +73,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "em.csv.bad_time": {"zh": "时间“{value}”应为 HH:MM", "en": "time '{value}' must be HH:MM"},
     "em.csv.bad_user": {"zh": "“{value}”不是有效的账号", "en": "'{value}' is not a valid user"},
     "em.csv.nobody": {"zh": "没有带班领导也没有值班员", "en": "neither a duty leader nor officers"},
+    "em.csv.bad_phone": {"zh": "电话“{value}”不是有效的号码", "en": "phone '{value}' is not a valid number"},
+    "em.csv.phone_who": {
+        "zh": "电话“{value}”不知是谁的：写带班领导的号码，或写成 账号=号码（须是本行的人）",
+        "en": "phone '{value}' belongs to nobody: give the leader's number, or user=number for someone on the line",
+    },
+    # A phone number from the roster, after the person's name (escalations, !值班).
+    "em.phone": {"zh": "（{phone}）", "en": " ({phone})"},
     "em.csv.rejected": {
         "zh": "值班表有 {count} 行错误，未导入任何班次。",
         "en": "The roster has {count} bad lines; nothing was imported.",
@@ -290,8 +297,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "🔴 {id}: the {name} is {minutes} min late; the duty leader has been told.",
     },
     "em.clock.overdue_dm": {
-        "zh": "🔴 迟报：{id} {title} 的{name}已超时 {minutes} 分钟未报送。",
-        "en": "🔴 Late: the {name} of {id} {title} is {minutes} min overdue.",
+        "zh": "🔴 迟报：{id} {title} 的{name}已超时 {minutes} 分钟未报送。{contact}",
+        "en": "🔴 Late: the {name} of {id} {title} is {minutes} min overdue.{contact}",
     },
     # At the deadline itself the report is not late yet: it is due and not in.
     "em.clock.due_now_room": {
@@ -299,9 +306,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "🔴 {id}: the {name} is due now and not filed; the duty leader has been told.",
     },
     "em.clock.due_now_dm": {
-        "zh": "🔴 {id} {title} 的{name}已到时限，尚未报送。",
-        "en": "🔴 The {name} of {id} {title} is due now and not filed.",
+        "zh": "🔴 {id} {title} 的{name}已到时限，尚未报送。{contact}",
+        "en": "🔴 The {name} of {id} {title} is due now and not filed.{contact}",
     },
+    # Whom the duty leader told of a late report can call (with the roster's number).
+    "em.clock.contact": {"zh": "请联系指挥长：{people}。", "en": " Call the commander: {people}."},
     "em.push.overdue": {"zh": "到时未报：{id} {name}", "en": "Report not filed: {id} {name}"},
     "em.push.declared": {"zh": "🚨 {grade}级应急 {id}", "en": "🚨 Grade {grade} incident {id}"},
     "em.push.nag": {"zh": "请确认指令 {id}", "en": "Acknowledge order {id}"},

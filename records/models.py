@@ -26,6 +26,8 @@ class Person(Base):
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     quiet_hours: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # From the duty roster: escalations name it beside the person, so whoever is told can call.
+    phone: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEntry(Base):

@@ -111,6 +111,25 @@ async def display_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[
     return {user: name for user, name in rows if name and name.strip()}
 
 
+async def phones(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
+    """The phone numbers the roster gave for these people (those without one are left out)."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Person.user_id, Person.phone).where(Person.user_id.in_(wanted), Person.phone.is_not(None))
+    )
+    return {user: phone for user, phone in rows if phone}
+
+
+async def keep_phones(session: AsyncSession, numbers: Mapping[str, str]) -> None:
+    """Keep the phone numbers a roster gave (a newer roster's number replaces the older one)."""
+    for user_id, number in numbers.items():
+        person = await ensure_person(session, user_id)
+        if person.phone != number:
+            person.phone = number
+
+
 async def learn_names(session: AsyncSession, names: Mapping[str, str | None]) -> None:
     """Keep the display names the homeserver gave for these people, so that texts written
     where no client is at hand (timers, workers) show them by name too."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from bot import CommandObject, Media, Message, Refusal, Router, UserFacingError
@@ -16,6 +16,8 @@ from emergency.commands import DUTY, HANDOVER, LOG
 from emergency.grammar import GrammarError, parse_span, split_people
 from emergency.handlers import common
 from emergency.models import Shift
+from emergency.phones import noted
+from records import people
 from records.clock import Clock
 from timeparse import TimeParseError, format_when, parse_when
 
@@ -24,15 +26,18 @@ from timeparse import TimeParseError, format_when, parse_when
 ROSTER_MAX_BYTES = 1024 * 1024
 
 
-def _who(shift: Shift | None, t: Translator, tz: str, lang: str, clock: Clock, key: str) -> str:
+def _who(
+    shift: Shift | None, t: Translator, tz: str, lang: str, clock: Clock, key: str, phones: Mapping[str, str]
+) -> str:
+    """A shift's time and people, each with the roster's phone number (whom to call)."""
     if shift is None:
         return t(f"{key}.none")
     return t(
         key,
         start=format_when(shift.starts_at, tz=tz, lang=lang, now=clock.now()),
         end=format_when(shift.ends_at, tz=tz, lang=lang, now=clock.now()),
-        leader=shift.leader or "—",
-        officers=cards.people_list(shift.officers or [], lang) or "—",
+        leader=noted(shift.leader, phones, lang) if shift.leader else "—",
+        officers=cards.people_list([noted(u, phones, lang) for u in shift.officers or []], lang) or "—",
     )
 
 
@@ -45,7 +50,11 @@ async def duty(message: Message, command: CommandObject, turn: Turn) -> None:
 async def _show(message: Message, command: CommandObject, turn: Turn) -> None:
     session, clock, roles, t, lang, tz = turn.session, turn.clock, turn.roles, turn.t, turn.lang, turn.tz
     current, upcoming = await roster.now_and_next(session, clock.now())
-    lines = [_who(current, t, tz, lang, clock, "em.duty.now"), _who(upcoming, t, tz, lang, clock, "em.duty.next")]
+    phones = await people.phones(session, [u for s in (current, upcoming) if s for u in s.people])
+    lines = [
+        _who(current, t, tz, lang, clock, "em.duty.now", phones),
+        _who(upcoming, t, tz, lang, clock, "em.duty.next", phones),
+    ]
     if current is None:
         leaders, officers = roles.configured("duty_leader"), roles.configured("duty_officer")
         if leaders or officers:
@@ -84,10 +93,11 @@ async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
         actor=message.sender,
         clock=turn.clock,
     )
-    reply = _who(shift, turn.t, turn.tz, turn.lang, turn.clock, "em.duty.set_done")
+    phones = await people.phones(turn.session, shift.people)
+    reply = _who(shift, turn.t, turn.tz, turn.lang, turn.clock, "em.duty.set_done", phones)
     if replaced:
         reply += "\n" + turn.t("em.duty.replaced", count=replaced)
-    await message.reply(reply)
+    await common.reply_named(message, turn.session, reply)
 
 
 # One handler per sub-command of DUTY, by its canonical name (emergency.commands).
