@@ -25,9 +25,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from notifications import sessions
 from server.errors import ApiError
 from server.push_api import json_body
-from server.session import current_user
+from server.session import cookie_session, current_user
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,14 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
     browser already has it) and one after each change of this person's board."""
     chosen = _lang(lang, request)
     last_sent = request.headers.get("last-event-id", "")[:64]
+    signed = cookie_session(request)
+    secret = signed[1] if signed is not None else ""
+    push = request.app.state.push
+
+    async def still_signed_in() -> bool:
+        # A sign-out (here or everywhere) ends the session row; an open board must not outlive it.
+        async with push.db.reading() as session:
+            return await sessions.find(session, secret, clock=push.clock) == user
 
     async def stream() -> AsyncIterator[bytes]:
         nonlocal last_sent
@@ -223,6 +232,8 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
             ends = loop.time() + STREAM_SECONDS
             while loop.time() < ends:
                 wake.clear()  # before reading, so a change during the read wakes us again
+                if not opening and not await still_signed_in():
+                    return
                 snapshot = await hub.snapshot(user, chosen)
                 current = digest(snapshot)
                 chunk, opening = opening, b""

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from board_fake import FakeSource, board
 from live_server import serve
 from push_env import make_settings
-from sse import events, next_board
+from sse import ServerEvent, events, next_board
 
 from notifications import signin
 from records.clock import SystemClock
@@ -125,6 +125,29 @@ async def test_stream_sends_changes_and_resumes_from_last_event_id(tmp_path: Pat
             async with client.stream("GET", "/api/board/events", headers={"Last-Event-ID": third.id}) as response:
                 current = await asyncio.wait_for(next_board(events(response)), BOUND)
             assert current.id == resumed.id
+
+
+async def test_an_open_stream_ends_once_its_session_is_signed_out(tmp_path: Path) -> None:
+    source = FakeSource({USER: board("防汛物资采购")})
+    async with board_server(tmp_path, source) as (settings, base_url):
+        async with signed_in(settings, base_url) as client:
+            async with client.stream("GET", "/api/board/events") as response:
+                stream = events(response)
+                await asyncio.wait_for(next_board(stream), BOUND)
+                # Signed out from another tab (the same cookie): the open board must not go on.
+                async with httpx.AsyncClient(base_url=base_url, cookies=client.cookies, timeout=BOUND) as tab:
+                    assert (await tab.post("/push/signout")).status_code in (200, 303)
+                source.commit(USER, board("防汛物资采购", "值班车辆调度"))
+                served = await asyncio.wait_for(_until_end_or_board(stream), BOUND)
+    assert served is None, "a signed-out browser was sent the changed board"
+
+
+async def _until_end_or_board(stream: AsyncIterator[ServerEvent]) -> ServerEvent | None:
+    """The next board the stream serves, or None when it ends first."""
+    async for event in stream:
+        if event.event == "board":
+            return event
+    return None
 
 
 async def test_actions_reach_the_source_and_wake_the_streams(tmp_path: Path) -> None:
