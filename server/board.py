@@ -47,6 +47,9 @@ READS_AT_ONCE = 4
 # spreads the boards again over the copies it has now.
 STREAM_SECONDS = 300.0
 REFRESH_SECONDS = 60.0
+# Open streams one person may hold (tabs, phones); a new one beyond ends their oldest, so a
+# script opening streams in a loop holds this many connections, not one per request.
+STREAMS_PER_PERSON = 6
 
 JsonObject = dict[str, object]
 
@@ -105,6 +108,8 @@ class BoardHub:
     source: BoardSource
     version: int = 0
     _waiters: set[asyncio.Event] = field(default_factory=set)
+    _by_person: dict[str, list[asyncio.Event]] = field(default_factory=dict)
+    _ended: set[asyncio.Event] = field(default_factory=set)
     _shared: dict[tuple[str, str], tuple[int, asyncio.Task[JsonObject]]] = field(default_factory=dict)
     _watch: asyncio.Task[None] | None = None
     _tick: asyncio.Task[None] | None = None
@@ -119,13 +124,28 @@ class BoardHub:
             waiter.set()
 
     @contextmanager
-    def waiter(self) -> Iterator[asyncio.Event]:
+    def waiter(self, user_id: str) -> Iterator[asyncio.Event]:
         event = asyncio.Event()
         self._waiters.add(event)
+        mine = self._by_person.setdefault(user_id, [])
+        mine.append(event)
+        if len(mine) > STREAMS_PER_PERSON:
+            oldest = mine.pop(0)
+            self._ended.add(oldest)
+            oldest.set()
         try:
             yield event
         finally:
             self._waiters.discard(event)
+            self._ended.discard(event)
+            if event in mine:
+                mine.remove(event)
+            if not mine and self._by_person.get(user_id) is mine:
+                del self._by_person[user_id]
+
+    def ended(self, waiter: asyncio.Event) -> bool:
+        """Whether this stream was ended for a newer one of the same person."""
+        return waiter in self._ended
 
     @property
     def listeners(self) -> int:
@@ -224,13 +244,15 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
 
     async def stream() -> AsyncIterator[bytes]:
         nonlocal last_sent
-        with hub.waiter() as wake:
+        with hub.waiter(user) as wake:
             # The retry line goes with the first answer, once the board is read: a client that sees
             # it knows every later change will reach it.
             opening = f"retry: {RETRY_MS}\n\n".encode()
             loop = asyncio.get_running_loop()
             ends = loop.time() + STREAM_SECONDS
             while loop.time() < ends:
+                if hub.ended(wake):
+                    return
                 wake.clear()  # before reading, so a change during the read wakes us again
                 if not opening and not await still_signed_in():
                     return

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -148,6 +148,31 @@ async def _until_end_or_board(stream: AsyncIterator[ServerEvent]) -> ServerEvent
         if event.event == "board":
             return event
     return None
+
+
+async def test_one_person_keeps_a_bounded_number_of_open_streams(tmp_path: Path) -> None:
+    from server.board import STREAMS_PER_PERSON
+
+    source = FakeSource({USER: board("防汛物资采购"), OTHER: board("别人的请示")})
+    async with board_server(tmp_path, source) as (settings, base_url):
+        async with signed_in(settings, base_url) as client, signed_in(settings, base_url, OTHER) as other:
+            async with AsyncExitStack() as opened:
+                streams = []
+                for _ in range(STREAMS_PER_PERSON):
+                    response = await opened.enter_async_context(client.stream("GET", "/api/board/events"))
+                    streams.append(events(response))
+                    await asyncio.wait_for(next_board(streams[-1]), BOUND)
+                theirs = events(await opened.enter_async_context(other.stream("GET", "/api/board/events")))
+                await asyncio.wait_for(next_board(theirs), BOUND)
+                # One more of the same person: the oldest (a tab long gone, most likely) is ended.
+                newest = events(await opened.enter_async_context(client.stream("GET", "/api/board/events")))
+                await asyncio.wait_for(next_board(newest), BOUND)
+                assert await asyncio.wait_for(_until_end_or_board(streams[0]), BOUND) is None
+                # The others, and another person's, stay live.
+                source.commit(USER, board("防汛物资采购", "值班车辆调度"))
+                source.commit(OTHER, board("别人的请示", "另一件"))
+                for stream in [*streams[1:], newest, theirs]:
+                    assert await asyncio.wait_for(_until_end_or_board(stream), BOUND) is not None
 
 
 async def test_actions_reach_the_source_and_wake_the_streams(tmp_path: Path) -> None:
