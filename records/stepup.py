@@ -119,12 +119,14 @@ async def open_request(
     minutes: int,
     clock: Clock,
     details: dict[str, object] | None = None,
+    token: str | None = None,
 ) -> str:
-    """Store a request and return its token (the secret part of the link)."""
+    """Store a request and return its token (the secret part of the link). `token`: one the
+    caller derived itself (the board's, from its idempotency key), else a random one."""
     now = clock.now()
     # Requests a day past their expiry help nobody; keep the table small.
     await session.execute(delete(StepUpRequest).where(StepUpRequest.expires_at < now - timedelta(days=1)))
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = token or secrets.token_urlsafe(TOKEN_BYTES)
     session.add(
         StepUpRequest(
             token_hash=token_hash(token),

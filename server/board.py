@@ -75,9 +75,15 @@ class ActionOutcome:
     code: str
     message: str
     replayed: bool = False
+    # Where the page goes next (a binding step's confirmation page, /confirm/<token>), if anywhere.
+    next: str | None = None
 
     def as_json(self) -> JsonObject:
-        return {"ok": self.status < 400, "code": self.code, "message": self.message, "replayed": self.replayed}
+        answer: JsonObject = {"ok": self.status < 400, "code": self.code, "message": self.message}
+        answer["replayed"] = self.replayed
+        if self.next:
+            answer["next"] = self.next
+        return answer
 
 
 class BoardSource(Protocol):

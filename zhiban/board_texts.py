@@ -19,6 +19,11 @@ TEXTS = {
         "zh": "请填写进度（0–100）。",
         "en": "Give the progress (0–100).",
     },
+    "board.confirm_on_phone": {
+        "zh": "{code} 的“{step}”需要在手机上确认，尚未作出决定。正在打开确认页面（{minutes} 分钟内有效）……",
+        "en": "'{step}' of {code} must be confirmed on your phone; nothing is decided yet. "
+        "Opening the confirmation page (valid for {minutes} minutes)…",
+    },
     "board.task_done": {
         "zh": "☑️ {code} 已报完成，等待 {assigner} 验收。",
         "en": "☑️ {code} reported done; {assigner} is to accept it.",

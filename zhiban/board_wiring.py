@@ -4,13 +4,16 @@
   person may see them (each section applies its feature's need-to-know rule);
 - act: the same service calls as chat (so the same rules, audit entries and card edits through
   the outbox), each run once per idempotency key (records.board_actions); the record is first
-  checked to be visible to the person, so a stranger learns nothing, as in chat;
+  checked to be visible to the person, so a stranger learns nothing, as in chat; approving a
+  binding step (签发 …) opens a step-up request instead and sends the page on to /confirm;
 - watch: the wake-ups over Redis (zhiban.wakeup) that follow commits: the bot's turns, the
   workers' timers, and other server copies' actions.
 """
 
 from __future__ import annotations
 
+import base64
+import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +23,7 @@ from bot.i18n import Catalog
 from commands.approvals import access as approval_access
 from commands.approvals import render as approval_render
 from commands.approvals import service as approvals
+from commands.approvals.handlers import confirm as approval_confirm
 from commands.board.service import board_for
 from commands.board_section import BoardSection, Viewer
 from commands.meetings import access as meeting_access
@@ -31,7 +35,7 @@ from commands.tasks import refs as task_refs
 from commands.tasks import service as tasks
 from emergency import access as emergency_access
 from emergency import orders
-from records import board_actions, outbox
+from records import board_actions, outbox, stepup
 from records.board_actions import Outcome
 from records.clock import Clock, SystemClock
 from records.config import Settings
@@ -86,7 +90,8 @@ class WiredBoard:
     # -- what the person does ----------------------------------------------------------------
     async def act(self, user_id: str, action: BoardAction) -> ActionOutcome:
         perform = _PERFORMERS[action.kind]
-        actor = Actor(user_id, self.roles, self.clock)
+        token = self._confirm_token(user_id, action.key)
+        actor = Actor(user_id, self.roles, self.clock, self.settings.stepup.minutes, token)
 
         async def run(session: AsyncSession) -> Outcome:
             return await perform(session, actor, action)
@@ -100,7 +105,15 @@ class WiredBoard:
                 await self.wake.publish(OUTBOX)
                 await self.wake.publish(BOARD)
         message = self.catalog.t(outcome.key, action.lang, **outcome.params)
-        return ActionOutcome(outcome.status, outcome.key, message, replayed)
+        # The confirmation page's link is never stored: a repeat of the key derives it again.
+        ahead = stepup.CONFIRM_PATH + token if outcome.key == CONFIRM_ON_PHONE else None
+        return ActionOutcome(outcome.status, outcome.key, message, replayed, next=ahead)
+
+    def _confirm_token(self, user_id: str, key: str) -> str:
+        """The token of the confirmation a board action may open, the same for every repeat of
+        its idempotency key (only its hash is stored, in records.stepup)."""
+        mac = hmac.new(self.settings.server.secret_key.encode(), f"board-confirm\0{user_id}\0{key}".encode(), "sha256")
+        return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
     async def watch(self, on_change: Callable[[], None]) -> None:
         if self.wake is None:
@@ -120,6 +133,8 @@ class Actor:
     user: str
     roles: RoleBook
     clock: Clock
+    confirm_minutes: int = 10
+    confirm_token: str = ""
 
     async def office_roles(self, session: AsyncSession) -> set[str]:
         return await self.roles.roles_of(session, self.user)
@@ -132,7 +147,10 @@ def _ok(key: str, **params: object) -> Outcome:
 async def _decide(session: AsyncSession, actor: Actor, action: BoardAction, approve: bool) -> Outcome:
     approval = await approvals.get_approval(session, approvals.parse_code(action.ref))
     await approval_access.require_visible(session, approval, actor.user, await actor.office_roles(session))
-    outcome = await approvals.decide(session, approval.id, actor.user, approve, action.opinion, actor.clock)
+    try:
+        outcome = await approvals.decide(session, approval.id, actor.user, approve, action.opinion, actor.clock)
+    except approvals.ConfirmationNeeded as needed:
+        return await _ask_confirmation(session, actor, action, needed)
     code = outcome.approval.code
     if outcome.event == "approved":
         return _ok("approval.approved_reply", code=code)
@@ -146,6 +164,29 @@ async def _decide(session: AsyncSession, actor: Actor, action: BoardAction, appr
 
 async def _approve(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:
     return await _decide(session, actor, action, True)
+
+
+CONFIRM_ON_PHONE = "board.confirm_on_phone"
+
+
+async def _ask_confirmation(
+    session: AsyncSession, actor: Actor, action: BoardAction, needed: approvals.ConfirmationNeeded
+) -> Outcome:
+    """A binding step approved from the board: a step-up request, as chat's ✅ opens, whose
+    page the board goes to at once (zhiban.stepup_wiring decides it there)."""
+    approval, step = needed.approval, needed.step
+    await approval_confirm.open_request(
+        session,
+        needed,
+        actor.user,
+        action.opinion,
+        lang=action.lang,
+        minutes=actor.confirm_minutes,
+        clock=actor.clock,
+        token=actor.confirm_token,
+        asked_from="board",
+    )
+    return _ok(CONFIRM_ON_PHONE, code=approval.code, step=step.label, minutes=actor.confirm_minutes)
 
 
 async def _reject(session: AsyncSession, actor: Actor, action: BoardAction) -> Outcome:

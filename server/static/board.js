@@ -136,7 +136,7 @@ async function post(body) {
         body: JSON.stringify(body),
       });
       const answer = await response.json().catch(() => ({}));
-      return { ok: response.ok, message: answer.message || `HTTP ${response.status}` };
+      return { ok: response.ok, message: answer.message || `HTTP ${response.status}`, next: answer.next };
     } catch (error) {
       lastError = error;
     }
@@ -153,6 +153,11 @@ async function act(kind, ref, fields, buttons) {
     const answer = await post(body);
     keys.delete(id); // answered: a later tap is a new action
     say(answer.message, !answer.ok);
+    // A binding step (签发 …): straight on to its confirmation with a passkey or a code.
+    if (answer.ok && answer.next && answer.next.startsWith("/confirm/")) {
+      window.location.assign(answer.next);
+      return;
+    }
     if (answer.ok) forms.delete(id);
   } catch {
     say(t("network"), true); // the key stays, so the next tap is the same action

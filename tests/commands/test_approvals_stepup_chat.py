@@ -118,15 +118,20 @@ async def test_steps_marked_confirm_bind_and_the_switch_turns_sign_off_off(db: D
     assert await _decided(db, SIGNER) == ["approve"]
 
 
-async def test_the_board_cannot_approve_a_binding_step_and_says_how_to(db: Database) -> None:
+async def test_the_board_opens_the_confirmation_of_a_binding_step(db: Database) -> None:
     chat = _chat(db)
     code, card = await _start(chat)
     await chat.react(LEAD, card, "✅")
     board = WiredBoard(chat.settings, db, chat.clock)
 
     outcome = await board.act(SIGNER, BoardAction(kind="approve", ref=code, key="sign-0001-x"))
-    assert outcome.status >= 400, outcome
-    assert outcome.message == (
-        f"{code} 的“签发”需要在手机上用通行密钥或动态验证码确认。请在聊天中对审批卡片回应 ✅，再打开回复中的链接确认。"
-    )
+    assert outcome.status == 200 and outcome.next and outcome.next.startswith(CONFIRM_PATH), outcome
+    assert "需要在手机上确认" in outcome.message and "签发" in outcome.message, outcome.message
+    assert await _decided(db, SIGNER) == [None]
+    # A double tap or a retry: the same request and the same page, nothing decided.
+    again = await board.act(SIGNER, BoardAction(kind="approve", ref=code, key="sign-0001-x"))
+    assert again.replayed and again.next == outcome.next
+    async with db.reading() as session:
+        requests = list(await session.scalars(select(StepUpRequest)))
+    assert [(r.user_id, r.subject, r.step) for r in requests] == [(SIGNER, code, "签发")]
     assert await _decided(db, SIGNER) == [None]

@@ -27,7 +27,9 @@ from records.config import Settings
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from server.app import create_app
+from server.board import BoardAction
 from tests.support.dispatch_chat import DispatchChat
+from zhiban.board_wiring import WiredBoard
 from zhiban.stepup_wiring import complete
 
 BOSS, LEAD, SIGNER = "@boss:office.test", "@lead:office.test", "@sign:office.test"
@@ -203,3 +205,27 @@ async def test_adding_another_authenticator_asks_for_the_one_already_there(tmp_p
         # The window closes again after a few minutes.
         clock.advance(timedelta(minutes=6))
         assert (await client.post("/security/passkey/options")).status_code == 403
+
+
+async def test_approving_the_sign_off_from_the_board_goes_to_its_confirmation(
+    tmp_path: Path, database_url: str
+) -> None:
+    clock = FrozenClock(T0)
+    async with _office(tmp_path, database_url, clock) as (chat, client):
+        sent = await chat.say(BOSS, "!审批 发起 发文 关于防汛物资采购的请示")
+        card = next(r for r in sent if str(r.content.get("body", "")).startswith("📝 审批 A"))
+        code = str(card.content["body"]).split("审批 ", 1)[1].split("：", 1)[0]
+        board = WiredBoard(chat.settings, chat.db, clock)
+        outcome = await board.act(SIGNER, BoardAction(kind="approve", ref=code, key="board-sign-1"))
+        assert outcome.status == 200 and outcome.next and outcome.as_json()["next"] == outcome.next, outcome
+        assert await _decision(chat, code) == ("pending", None)
+
+        await _sign_in(chat, client, SIGNER)
+        app = await _enrol(client, clock)
+        page = await client.get(outcome.next)
+        assert page.status_code == 200 and "确认签发" in page.text and code in page.text
+        clock.advance(timedelta(seconds=30))
+        token = outcome.next.rsplit("/", 1)[1]
+        done = await client.post(f"/confirm/{token}/totp", json={"code": app.at(clock.now())})
+        assert done.status_code == 200, done.text
+        assert await _decision(chat, code) == ("approved", "approve")

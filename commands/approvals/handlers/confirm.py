@@ -7,20 +7,33 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from commands.approvals import service
 from commands.turn import Turn
 from notifications.names import mentions, names_for
 from records import audit, outbox, stepup
+from records.clock import Clock
 
 KIND = "approval"
 
 
-async def ask_confirmation(turn: Turn, needed: service.ConfirmationNeeded, actor: str, opinion: str) -> tuple[str, str]:
-    """Open the request and return the answer (plain text, HTML) with its link."""
+async def open_request(
+    session: AsyncSession,
+    needed: service.ConfirmationNeeded,
+    actor: str,
+    opinion: str,
+    *,
+    lang: str,
+    minutes: int,
+    clock: Clock,
+    token: str | None = None,
+    asked_from: str = "chat",
+) -> str:
+    """Open the step-up request of a binding step and audit it; its token (see records.stepup)."""
     approval, step = needed.approval, needed.step
-    minutes = turn.settings.stepup.minutes
     token = await stepup.open_request(
-        turn.session,
+        session,
         user_id=actor,
         kind=KIND,
         record_id=approval.id,
@@ -29,18 +42,27 @@ async def ask_confirmation(turn: Turn, needed: service.ConfirmationNeeded, actor
         step=step.label,
         step_position=step.row.position,
         opinion=opinion.strip()[: service.MAX_TEXT],
-        lang=turn.lang,
+        lang=lang,
         minutes=minutes,
-        clock=turn.clock,
+        clock=clock,
+        token=token,
     )
     await audit.record(
-        turn.session,
+        session,
         actor=actor,
         action="approval.confirm_asked",
         subject=approval.code,
-        data={"step": step.label, "position": step.row.position, "minutes": minutes},
-        clock=turn.clock,
+        data={"step": step.label, "position": step.row.position, "minutes": minutes, "from": asked_from},
+        clock=clock,
     )
+    return token
+
+
+async def ask_confirmation(turn: Turn, needed: service.ConfirmationNeeded, actor: str, opinion: str) -> tuple[str, str]:
+    """Open the request and return the answer (plain text, HTML) with its link."""
+    approval, step = needed.approval, needed.step
+    minutes = turn.settings.stepup.minutes
+    token = await open_request(turn.session, needed, actor, opinion, lang=turn.lang, minutes=minutes, clock=turn.clock)
     link = stepup.confirm_url(turn.settings.server.public_url, token)
     text = turn.t("approval.confirm_link", code=approval.code, step=step.label, link=link, minutes=minutes)
     formatted = turn.t(
