@@ -5,8 +5,10 @@ Both need the signed-in browser session of the push page, and the confirmation p
 serves the person the request names. Only a verified answer completes the request, once:
 the request row is locked, its challenge cleared when an answer is checked (a replayed
 assertion meets no challenge), a passkey's sign count must grow, a TOTP code works once,
-and after `stepup.max_failures` wrong answers the request is locked. Every enrolment, refusal
-and confirmation is audited.
+and after `stepup.max_failures` wrong answers the request is locked. A person's wrong answers
+also count together: a stolen session can ask for new links (adding an authenticator asks for
+one each time), so after FAILURES_PER_PERSON wrong answers within an hour no link of theirs is
+answered until the hour has passed. Every enrolment, refusal and confirmation is audited.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from records import audit, stepup
@@ -40,6 +42,10 @@ _HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 _REGISTRATION_MINUTES = 5
+# Wrong answers of one person, over all their links, before answers are refused for the hour
+# (a 6-digit code guessed five times per fresh link would otherwise be guessed without end).
+FAILURES_PER_PERSON = 10
+_FAILURE_WINDOW = timedelta(hours=1)
 
 # Why a request cannot be confirmed, as the page says it (zh, en).
 _CLOSED = {
@@ -264,6 +270,13 @@ async def _open_request(session: AsyncSession, token: str, user: str, state: Pus
     reason = stepup.request_state(found, state.clock.now(), state.settings.stepup.max_failures)
     if reason != "open":
         raise ApiError(410, reason, _CLOSED[reason][1])
+    failures = await session.scalar(
+        select(func.coalesce(func.sum(StepUpRequest.failures), 0)).where(
+            StepUpRequest.user_id == user, StepUpRequest.created_at >= state.clock.now() - _FAILURE_WINDOW
+        )
+    )
+    if (failures or 0) >= FAILURES_PER_PERSON:
+        raise ApiError(429, "too_many_failures", "too many wrong answers in the last hour; try again later")
     return found
 
 
