@@ -178,6 +178,10 @@ def header_summary(approval: Approval, lang: str) -> str:
 def list_line(approval: Approval, steps: Sequence[Step], lang: str, now: datetime) -> str:
     current = next((s for s in steps if s.row.status == ACTIVE), None)
     where = step_label(current, lang) if current is not None and approval.status == "pending" else ""
+    if where and current is not None and current.undecided:
+        # Whom it waits on, written with Matrix IDs: the reply shows them by name.
+        people = ("、" if lang == "zh" else ", ").join(s.user_id for s in current.undecided)
+        where += render("approval.list_waiting_on", lang, people=people)
     return render(
         "approval.list_item",
         lang,

@@ -151,6 +151,7 @@ _OWN: dict[str, dict[str, str]] = {
     "approval.list_waiting": {"zh": "⏳ 待我审批：", "en": "⏳ Waiting for me:"},
     "approval.list_started": {"zh": "📤 我发起的：", "en": "📤 Started by me:"},
     "approval.list_none": {"zh": "（无）", "en": "(none)"},
+    "approval.list_waiting_on": {"zh": "（待{people}审批）", "en": " (waiting on {people})"},
     "approval.list_visible": {
         "zh": "📋 您可查看的审批（最近的在前）：",
         "en": "📋 Approvals you may see (newest first):",

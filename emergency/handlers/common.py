@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import CommandObject, UserFacingError
 from bot.mentions import text_with_ids, user_ids_in
 from bot.types import Message
+from commands.replies import reply_named as reply_named  # the shared answer that names people
 from emergency import access, incidents, roster
 from emergency.models import Incident
 from emergency.policy import Policy
-from notifications.names import names_for
 from records.clock import Clock
 from records.config import Settings
 from records.people import RoleBook
@@ -33,12 +33,6 @@ def args_of(message: Message, settings: Settings, command: CommandObject) -> str
     text = text_of(message, settings)
     _head, sep, rest = text.partition(command.invoked)
     return rest.strip() if sep else str(command.args)
-
-
-async def reply_named(message: Message, session: AsyncSession, text: str, *, ref: str | None = None) -> None:
-    """Answer with `text` (written with Matrix IDs), its people shown by name: pills in the HTML."""
-    names = await names_for(session, text)
-    await message.reply(names.plain(text), names.html(text), ref=ref)
 
 
 def people_in(text: str, bot_user: str | None = None) -> list[str]:

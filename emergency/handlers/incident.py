@@ -250,7 +250,7 @@ async def role(message: Message, command: CommandObject, turn: Turn) -> None:
         incident.lang,
         id=incident.code,
         role=tr(f"em.role.{name}", incident.lang),
-        users=" ".join(users),
+        users=cards.people_list(users, incident.lang),
     )
     if incident.room_id and incident.room_id != message.room_id:
         await outreach.post(turn.session, incident.room_id, announce)
@@ -259,9 +259,10 @@ async def role(message: Message, command: CommandObject, turn: Turn) -> None:
         )
     elif name in room_admin.POWERED_ROLES:
         await room_admin.queue_admission(turn.session, incident.room_id, users, invite=False, moderators=True)
-    await message.reply(
-        turn.t("em.role.announced", id=incident.code, role=turn.t(f"em.role.{name}"), users=" ".join(users))
-    )
+    # People by display name (pills), as in the incident room's announcement.
+    users_text = cards.people_list(users, turn.lang)
+    reply = turn.t("em.role.announced", id=incident.code, role=turn.t(f"em.role.{name}"), users=users_text)
+    await common.reply_named(message, turn.session, reply)
 
 
 async def show_timeline(message: Message, command: CommandObject, turn: Turn) -> None:

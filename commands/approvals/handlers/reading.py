@@ -11,6 +11,7 @@ from bot.types import Event
 from commands.approvals import access, render, service
 from commands.approvals.handlers.named import approval_of, roles_of
 from commands.approvals.models import Approval
+from commands.replies import reply_named
 from commands.turn import Turn
 from records import outbox
 
@@ -36,14 +37,14 @@ async def list_approvals(message: Message, command: CommandObject | None, turn: 
     lines += await _section(turn, await service.waiting_for(turn.session, message.sender))
     lines.append(turn.t("approval.list_started"))
     lines += await _section(turn, await service.started_by(turn.session, message.sender))
-    await message.reply("\n".join(lines))
+    await reply_named(message, turn.session, "\n".join(lines))
 
 
 async def _list_visible(message: Message, turn: Turn) -> None:
     """`!approvals all`: every approval the viewer may see (all of them for an admin), newest first."""
     viewer_roles = await roles_of(turn, message.sender)
     found = await access.visible_approvals(turn.session, message.sender, viewer_roles)
-    await message.reply("\n".join([turn.t("approval.list_visible"), *await _section(turn, found)]))
+    await reply_named(message, turn.session, "\n".join([turn.t("approval.list_visible"), *await _section(turn, found)]))
 
 
 async def _section(turn: Turn, found: Sequence[Approval]) -> list[str]:

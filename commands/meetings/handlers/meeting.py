@@ -17,6 +17,7 @@ from commands.meetings.conflicts import move_conflicts
 from commands.meetings.handlers.arguments import args_of, is_admin, named_meeting, policy_of, user_terms
 from commands.meetings.handlers.schedule import start_new
 from commands.meetings.models import Meeting
+from commands.replies import reply_named
 from commands.turn import Turn
 from records import outbox
 from timeparse import format_when
@@ -73,7 +74,7 @@ async def _move(message: Message, meeting: Meeting, rest: str, turn: Turn) -> No
     if conflicts:
         items = "".join(render.conflict_line(c, t, turn.lang, turn.tz, now) for c in conflicts)
         text += t("meeting.move_conflicts", items=items)
-    await message.reply(text)
+    await reply_named(message, turn.session, text)  # the people who clash, by name
 
 
 async def _place(message: Message, meeting: Meeting, rest: str, turn: Turn) -> None:

@@ -16,6 +16,7 @@ from commands.meetings import parsing, render, service
 from commands.meetings.conflicts import find_conflicts
 from commands.meetings.handlers.arguments import CANCEL_WORDS, NONE_WORDS, policy_of, user_terms
 from commands.meetings.models import Meeting
+from commands.replies import reply_named
 from commands.turn import Turn
 from records import outbox
 
@@ -94,7 +95,7 @@ async def _continue(message: Message, draft: parsing.MeetingDraft, flags: Mappin
     if clashes:
         await state.set_state(NewMeeting.confirm)
         items = "".join(render.conflict_line(c, t, turn.lang, turn.tz, turn.clock.now()) for c in clashes)
-        await message.reply(t("meeting.conflicts", items=items))
+        await reply_named(message, turn.session, t("meeting.conflicts", items=items))  # people by name
         return
     await state.clear()
     meeting = await _create(message.sender, message.room_id, draft, turn)
