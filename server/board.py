@@ -313,5 +313,8 @@ async def board_action(request: Request, user: User, hub: Hub) -> JSONResponse:
         lang=_lang(parsed.lang, request),
     )
     outcome = await hub.source.act(user, action)
-    hub.changed()  # this copy's streams at once; the others hear it through the watch
+    # This copy's streams at once (the others hear it through the watch); a refusal or a replay
+    # changed nothing, and waking every open board for it would let one person make all re-read.
+    if outcome.status < 400 and not outcome.replayed:
+        hub.changed()
     return JSONResponse(outcome.as_json(), status_code=outcome.status, headers={"Cache-Control": "no-store"})

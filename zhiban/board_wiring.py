@@ -99,7 +99,7 @@ class WiredBoard:
         outcome, replayed = await board_actions.once(
             self.db, user_id, action.key, action.kind, action.ref, run, self.clock
         )
-        if not replayed:
+        if not replayed and outcome.status < 400:  # a refusal changed nothing: no board reads again
             outbox.wake_relay()
             if self.wake is not None:  # the bot relays the edited cards; other servers refresh
                 await self.wake.publish(OUTBOX)

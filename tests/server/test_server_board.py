@@ -218,6 +218,25 @@ async def test_actions_reach_the_source_and_wake_the_streams(tmp_path: Path) -> 
     assert again.status_code == 200 and source.snapshots > before
 
 
+async def test_refused_actions_do_not_make_every_open_board_read_again(tmp_path: Path) -> None:
+    source = FakeSource({USER: board("防汛物资采购"), OTHER: board("别人的请示")})
+    async with board_server(tmp_path, source) as (settings, base_url):
+        async with signed_in(settings, base_url) as client, signed_in(settings, base_url, OTHER) as other:
+            async with other.stream("GET", "/api/board/events") as response:
+                stream = events(response)
+                await asyncio.wait_for(next_board(stream), BOUND)
+                before = source.snapshots
+                # Someone posting refused actions in a loop changes nothing, so no board is read again.
+                for n in range(5):
+                    refused = await client.post(
+                        "/api/board/actions", json={"kind": "reject", "ref": "A1", "key": f"k-000{n}-refused"}
+                    )
+                    assert refused.status_code == 409
+                source.commit(OTHER, board("别人的请示", "另一件"))
+                await asyncio.wait_for(next_board(stream), BOUND)
+    assert source.snapshots - before == 1, "one read for the one real change"
+
+
 async def test_without_a_source_the_board_says_so(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     await upgrade_async(settings.database_url)

@@ -160,3 +160,29 @@ async def test_a_key_reused_for_another_action_is_refused_not_answered_with_the_
         await count(db, ApprovalSigner, ApprovalSigner.approval_id == second_id, ApprovalSigner.decision == "approve")
         == 0
     )
+
+
+class RecordingBus(WakeBus):
+    """The wake-ups an action publishes, kept instead of sent (what is asserted is their absence)."""
+
+    def __init__(self) -> None:
+        super().__init__("redis://unused", "board-test")
+        self.topics: list[str] = []
+
+    async def publish(self, topic: str) -> None:
+        self.topics.append(topic)
+
+
+async def test_only_an_action_that_changed_something_wakes_the_boards(
+    tmp_path: Path, db: Database, database_url: str
+) -> None:
+    approval_id = await start(db)
+    bus = RecordingBus()
+    board = wired(tmp_path, db, database_url, bus)
+    code = f"A{approval_id}"
+    # A refusal (a stranger, a reject without reason) changes nothing: no board anywhere reads again.
+    await board.act(EVE, BoardAction(kind="approve", ref=code, key="eve-0001-wake"))
+    await board.act(A, BoardAction(kind="reject", ref=code, key="rej-0001-wake"))
+    assert bus.topics == []
+    done = await board.act(A, BoardAction(kind="approve", ref=code, key="ok-0001-wake"))
+    assert done.status == 200 and BOARD in bus.topics
