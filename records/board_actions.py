@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,3 +89,13 @@ async def once(
         if stored is None:
             raise
         return stored, True
+
+
+# A retry comes within minutes of its action (a lost answer, a double tap); a month is ample,
+# and the daily housekeeping (commands.general.service) removes older keys.
+KEEP = timedelta(days=30)
+
+
+async def prune(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(delete(BoardActionKey).where(BoardActionKey.created_at < now - KEEP))
+    return int(getattr(result, "rowcount", 0) or 0)

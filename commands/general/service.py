@@ -1,4 +1,5 @@
-"""Housekeeping of the general feature: the event ledger is pruned once a day."""
+"""Housekeeping of the general feature: the event ledger and the board's idempotency keys are
+pruned once a day."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from records import ledger, timers
+from records import board_actions, ledger, timers
 from records.clock import Clock
 from records.config import Settings
 from records.db import Database
@@ -23,6 +24,7 @@ def register_timers(registry: TimerRegistry, settings: Settings) -> None:
 
 async def prune_ledger(session: AsyncSession, timer: Timer, clock: Clock) -> Fired:
     await ledger.prune(session, clock.now())
+    await board_actions.prune(session, clock.now())
     return Fired(again_at=clock.now() + timedelta(days=1))
 
 
