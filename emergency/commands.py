@@ -10,11 +10,11 @@ DUTY = Command(
     aliases=("值班",),
     usage={
         "zh": "!值班 —— 现在和下一班的值班人员\n"
-        "!值班 设置 <日期或时段> 带班 @领导 值班员 @甲 @乙\n"
+        "!值班 设置 <日期或时段> 带班 @领导 [电话] 值班员 @甲 [电话] @乙\n"
         "  日期：明天 / 11月26日 / 2026-11-26（从交班时间起 24 小时）\n"
         "  时段：明天 8:30 至 17:30 / 今天18:00 - 次日8:00",
         "en": "!duty — who is on duty now and next\n"
-        "!duty set <date or span> leader @lead officers @a @b\n"
+        "!duty set <date or span> leader @lead [phone] officers @a [phone] @b\n"
         "  date: tomorrow / 2026-11-26 (24 hours from the shift start)\n"
         "  span: tomorrow 8:30 to 17:30",
     },

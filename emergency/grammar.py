@@ -15,6 +15,8 @@ OFFICER_WORDS = ("officers", "officer", "值班员", "值班人员")
 # stripped after), because a leading \s* tried at every blank of a long run is quadratic.
 _RANGE = re.compile(r"至|到|~|～|—|–|--|\s-\s|\sto\s")
 _PERSON = re.compile(r"@[^\s:@]+:\S+")
+# A phone number written right after a person (`带班 @zhang:office 13800000000`).
+_PERSON_PHONE = re.compile(r"(@[^\s:@]+:\S+)\s+(\+?\d[\d\-]{4,19})(?=\s|$)")
 _HAS_CLOCK = re.compile(r"\d{1,2}\s*[:：点时]|[上下中]午|早上|晚上|凌晨|傍晚|\d\s*(?:am|pm)\b|noon|midnight", re.I)
 
 
@@ -23,6 +25,11 @@ class GrammarError(ValueError):
         self.key = key
         self.params = params
         super().__init__(key)
+
+
+def phones_after_people(text: str) -> dict[str, str]:
+    """'带班 @a:x 13800000000 值班员 @b:x' → {'@a:x': '13800000000'} (dashes dropped)."""
+    return {user: number.replace("-", "") for user, number in _PERSON_PHONE.findall(text)}
 
 
 @dataclass

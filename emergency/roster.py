@@ -296,11 +296,15 @@ async def import_roster(session: AsyncSession, parsed: ParsedRoster, *, actor: s
             clock=clock,
             note=row.note,
         )
-    phones = {user: number for row in parsed.rows for user, number in row.phones.items()}
+    await keep_phones(session, {u: n for row in parsed.rows for u, n in row.phones.items()}, actor=actor, clock=clock)
+    return len(parsed.rows)
+
+
+async def keep_phones(session: AsyncSession, phones: dict[str, str], *, actor: str, clock: Clock) -> None:
+    """Keep the phone numbers a roster gave (user id → number), audited."""
     if phones:
         await people.keep_phones(session, phones)
         await audit.record(session, actor=actor, action="people.phones", subject="roster", data=phones, clock=clock)
-    return len(parsed.rows)
 
 
 # -- hand-over ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from bot.offloop import off_loop
 from commands.turn import Turn
 from emergency import access, cards, incidents, outreach, room_admin, roster
 from emergency.commands import DUTY, HANDOVER, LOG
-from emergency.grammar import GrammarError, parse_span, split_people
+from emergency.grammar import GrammarError, parse_span, phones_after_people, split_people
 from emergency.handlers import common
 from emergency.models import Shift
 from emergency.phones import noted
@@ -93,6 +93,8 @@ async def _set(message: Message, command: CommandObject, turn: Turn) -> None:
         actor=message.sender,
         clock=turn.clock,
     )
+    given = await off_loop(phones_after_people, text[1] if len(text) > 1 else "")
+    await roster.keep_phones(turn.session, given, actor=message.sender, clock=turn.clock)
     phones = await people.phones(turn.session, shift.people)
     reply = _who(shift, turn.t, turn.tz, turn.lang, turn.clock, "em.duty.set_done", phones)
     if replaced:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from emergency import incidents, orders, reports, roster
+from emergency.grammar import phones_after_people
 from records import people
 from records.clock import FrozenClock
 from records.db import Database
@@ -110,3 +111,17 @@ async def test_duty_shows_whom_to_call_and_setting_a_shift_names_people(db: Data
     assert "带班领导 张主任（138 0000 0000）；值班员 李值班" in shown, shown
     done = await chat.reply_to(LEADER, f"!值班 设置 明天 带班 {LEADER} 值班员 {OFFICER}")
     assert "带班领导 张主任（138 0000 0000），值班员 李值班" in done and "@" not in done, done
+
+
+def test_a_number_after_a_person_in_duty_set_is_their_phone() -> None:
+    text = "明天 带班 @zhang:x 138-0000-0000 值班员 @li:x @wang:x +8613900000000 次日"
+    assert phones_after_people(text) == {"@zhang:x": "13800000000", "@wang:x": "+8613900000000"}
+
+
+async def test_duty_set_keeps_the_phones_it_is_given(db: Database) -> None:
+    chat = Chat(db, FrozenClock(T0))
+    done = await chat.reply_to(LEADER, f"!值班 设置 今天0:00 至 23:59 带班 {LEADER} 13800000000 值班员 {OFFICER}")
+    assert "带班领导 leader（138 0000 0000），值班员 officer" in done, done
+    assert "（138 0000 0000）" in await chat.reply_to(STRANGER, "!值班")
+    async with db.reading() as s:
+        assert await people.phones(s, [LEADER, OFFICER]) == {LEADER: "13800000000"}
