@@ -21,7 +21,8 @@ from records.config import Settings
 from records.db import Database
 from records.models import AuditEntry
 from server.app import create_app
-from tests.e2e.conftest import MakeBot
+from tests.e2e.conftest import BotHandle, MakeBot
+from tests.support.chat_user import ChatUser
 from tests.support.fixtures import MakeUser
 from zhiban.stepup_wiring import complete
 
@@ -36,26 +37,32 @@ async def _status(db: Database) -> str:
     return incident.status
 
 
-async def test_a_totp_code_closes_the_incident_and_the_bot_posts_the_final_report(
-    make_bot: MakeBot, make_user: MakeUser, tmp_path: Path
-) -> None:
+async def ask_to_close(make_bot: MakeBot, make_user: MakeUser, base: str) -> tuple[BotHandle, ChatUser, str, str]:
+    """A grade Ⅲ incident declared by the duty leader, then `!应急 关闭 E1`: (the bot, the
+    leader, the duty room, the confirmation link the bot answered with)."""
     leader = await make_user("leader")
     bot = await make_bot(
         e2ee=False,
         roles={"duty_leader": [leader.user_id], "duty_officer": [leader.user_id]},
-        server={"public_url": BASE, "secret_key": "stepup-close-" + "k" * 24},
+        server={"public_url": base, "secret_key": "stepup-close-" + "k" * 24},
     )
     room = await leader.create_room(invite=[bot.user_id])
     await leader.wait_for_member(room, bot.user_id)
     mark = leader.mark()
     await leader.send_text(room, "!应急 启动 3 事故灾难 和平路燃气泄漏")
     await leader.wait_for_message(room, sender=bot.user_id, contains="已启动", since=mark)
-
     await leader.send_text(room, "!应急 关闭 E1")
     answer = await leader.wait_for_message(room, sender=bot.user_id, contains="在手机上确认关闭", since=mark)
-    match = re.search(re.escape(BASE) + r"/confirm/([\w-]+)", answer.body or "")
+    match = re.search(re.escape(base) + r"/confirm/[\w-]+", answer.body or "")
     assert match is not None and "尚未关闭" in (answer.body or ""), answer.body
-    token = match.group(1)
+    return bot, leader, room, match.group(0)
+
+
+async def test_a_totp_code_closes_the_incident_and_the_bot_posts_the_final_report(
+    make_bot: MakeBot, make_user: MakeUser, tmp_path: Path
+) -> None:
+    bot, leader, room, link = await ask_to_close(make_bot, make_user, BASE)
+    token = link.rsplit("/", 1)[1]
     db = Database(bot.settings.database_url)
     assert await _status(db) == "open", "the command closed nothing"
 

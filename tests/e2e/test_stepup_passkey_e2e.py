@@ -83,6 +83,20 @@ FORGED = """(async () => {
 })()"""
 
 
+async def register_passkey(page: Page, base: str, signin_token: str) -> dict[str, Any]:
+    """A virtual authenticator in the browser, signed in with the link's token, and a passkey
+    registered once from /security; the authenticator (DevTools' answer)."""
+    await page.send("WebAuthn.enable")
+    authenticator: dict[str, Any] = await page.send("WebAuthn.addVirtualAuthenticator", options=AUTHENTICATOR)
+    await page.send("Page.navigate", url=f"{base}/push/signin/{signin_token}")
+    await page.wait_for("location.pathname === '/push/'")
+    await page.send("Page.navigate", url=f"{base}/security")
+    await page.wait_for("document.body?.dataset.ready === '1'")
+    await page.evaluate("document.getElementById('add-passkey').click()")
+    await page.wait_for("document.getElementById('security').dataset.passkeys === '1'")
+    return authenticator
+
+
 async def _start_and_tick(alice: ChatUser, signer: ChatUser, room: str, bot_id: str) -> tuple[str, str, str]:
     """alice starts a 发文, the signer ✅ its card: (A-code, the card's event id, the link)."""
     mark = alice.mark()
@@ -127,16 +141,7 @@ async def test_a_passkey_confirms_the_sign_off_and_the_card_shows_it(
 
     app = create_app(bot.settings, extra={"step_completion": complete})
     async with serve(app, port), chromium(BROWSER, tmp_path / "profile") as page:
-        await page.send("WebAuthn.enable")
-        authenticator = await page.send("WebAuthn.addVirtualAuthenticator", options=AUTHENTICATOR)
-        await page.send("Page.navigate", url=f"{base}/push/signin/{token}")
-        await page.wait_for("location.pathname === '/push/'")
-
-        # Registered once from /security, after sign-in.
-        await page.send("Page.navigate", url=f"{base}/security")
-        await page.wait_for("document.body?.dataset.ready === '1'")
-        await page.evaluate("document.getElementById('add-passkey').click()")
-        await page.wait_for("document.getElementById('security').dataset.passkeys === '1'")
+        authenticator = await register_passkey(page, base, token)
         creds = await page.send("WebAuthn.getCredentials", authenticatorId=authenticator["authenticatorId"])
         assert len(creds["credentials"]) == 1
 
