@@ -36,9 +36,14 @@ def _who(
         key,
         start=format_when(shift.starts_at, tz=tz, lang=lang, now=clock.now()),
         end=format_when(shift.ends_at, tz=tz, lang=lang, now=clock.now()),
-        leader=noted(shift.leader, phones, lang) if shift.leader else "—",
-        officers=cards.people_list([noted(u, phones, lang) for u in shift.officers or []], lang) or "—",
+        leader=_listed([shift.leader] if shift.leader else [], phones, lang),
+        officers=_listed(list(shift.officers or []), phones, lang),
     )
+
+
+def _listed(users: list[str], phones: Mapping[str, str], lang: str) -> str:
+    """People joined as the language joins them, each with the roster's number; — for nobody."""
+    return cards.people_list([noted(u, phones, lang) for u in users], lang) or "—"
 
 
 async def duty(message: Message, command: CommandObject, turn: Turn) -> None:
@@ -58,7 +63,10 @@ async def _show(message: Message, command: CommandObject, turn: Turn) -> None:
     if current is None:
         leaders, officers = roles.configured("duty_leader"), roles.configured("duty_officer")
         if leaders or officers:
-            lines.append(t("em.duty.configured", leader=" ".join(leaders) or "—", officers=" ".join(officers) or "—"))
+            known = await people.phones(session, [*leaders, *officers])
+            lines.append(
+                t("em.duty.configured", leader=_listed(leaders, known, lang), officers=_listed(officers, known, lang))
+            )
     # Who is on duty is office-wide (everyone must know whom to call); what the last shift handed
     # over is duty business, shown to the duty staff and to the hand-over's own writer and addressees.
     last = await roster.last_handover(session)

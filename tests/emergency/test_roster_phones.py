@@ -125,3 +125,10 @@ async def test_duty_set_keeps_the_phones_it_is_given(db: Database) -> None:
     assert "（138 0000 0000）" in await chat.reply_to(STRANGER, "!值班")
     async with db.reading() as s:
         assert await people.phones(s, [LEADER, OFFICER]) == {LEADER: "13800000000"}
+
+
+async def test_with_no_shift_the_configured_duty_people_show_their_phones(db: Database) -> None:
+    async with db.transaction() as s:
+        await people.keep_phones(s, {LEADER: "13800000000"})
+    shown = await Chat(db, FrozenClock(T0)).reply_to(STRANGER, "!值班")
+    assert "按配置的值班角色：带班领导 leader（138 0000 0000）；值班员 officer" in shown, shown
