@@ -16,6 +16,10 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "在手机上打开看板可直接处理，登录链接已私信发给您。",
         "en": "Open the board on your phone to act on these; the sign-in link is in your direct messages.",
     },
+    "board.card.sent_dm": {
+        "zh": "已通过私信把看板卡片发给您。",
+        "en": "I've sent you the board card by direct message.",
+    },
     "board.card.hint_mine": {
         "zh": "在卡片对应的群里回复处理，或发送 !推送 在手机上登录后处理。",
         "en": "Act in the rooms of these items, or send !push to sign in on your phone.",

@@ -29,9 +29,19 @@ async def _show(message: Message, turn: Turn, sections: Sequence[BoardSection], 
     now = turn.clock.now()
     board = await service.board_for(turn.session, viewer, now, sections)
     body, html = card(board, mode, hint=hint, names=await names_for(turn.session, users=people_in(board)))
-    ref = service.card_ref(mode, message.room_id, message.sender, now.astimezone(viewer.zone).date())
-    if not await service.edit_card(turn.session, ref, outbox.text_content(body, html)):
-        await message.reply(body, html, ref=ref)
+    day = now.astimezone(viewer.zone).date()
+    if message.is_dm:
+        ref = service.card_ref(mode, message.room_id, message.sender, day)
+        if not await service.edit_card(turn.session, ref, outbox.text_content(body, html)):
+            await message.reply(body, html, ref=ref)
+    else:
+        # The card lists what the asker may see, not what everyone in this room may: it goes to
+        # their DM (one card a day there too, edited when asked again), and the room is told so.
+        ref = service.card_ref(mode, "dm", message.sender, day)
+        content = outbox.text_content(body, html)
+        if not await service.edit_card(turn.session, ref, content):
+            await outbox.enqueue(turn.session, content, to_user=message.sender, ref=ref)
+        await message.reply(turn.t("board.card.sent_dm"))
     await audit.record(
         turn.session,
         actor=message.sender,

@@ -39,7 +39,7 @@ async def test_a_leader_gets_one_card_edited_in_place_and_a_link_by_dm(db: Datab
         await office_records(session, clock, first_signer=LEADER)
     talk = chat(db, clock)
 
-    first = await talk.say(LEADER, "!全局")
+    first = await talk.say(LEADER, "!全局", dm=True)
     cards = [r for r in first if r.room_id == ROOM]
     assert len(cards) == 1 and cards[0].relation is None
     body = str(cards[0].content["body"])
@@ -55,11 +55,11 @@ async def test_a_leader_gets_one_card_edited_in_place_and_a_link_by_dm(db: Datab
     assert any("/push/signin/" in url and url.endswith("?next=/board") for url in secret.values())
 
     clock.advance(timedelta(hours=49))  # two days on: the task is late now, and a new card
-    next_day = await talk.say(LEADER, "!全局")
+    next_day = await talk.say(LEADER, "!全局", dm=True)
     assert [r.relation for r in next_day if r.room_id == ROOM] == [None]
 
     clock.advance(timedelta(minutes=5))  # the same day again: the card is edited in place
-    again = await talk.say(LEADER, "!全局")
+    again = await talk.say(LEADER, "!全局", dm=True)
     edits = [r for r in again if r.room_id == ROOM]
     assert [r.relation for r in edits] == ["m.replace"]
     original = next(r for r in next_day if r.room_id == ROOM)
@@ -72,13 +72,13 @@ async def test_anyone_sees_what_waits_for_them(db: Database) -> None:
     async with db.transaction() as session:
         codes = await office_records(session, clock, first_signer=STAFF)
     talk = chat(db, clock)
-    answer = await talk.reply_to(STAFF, "!待办")
+    answer = await talk.reply_to(STAFF, "!待办", dm=True)
     assert answer.startswith("📋 我的待办")
     assert f"{codes['approval']} {TITLES['approval']}" in answer
     assert TITLES["task"] not in answer  # not theirs
-    nothing = await talk.reply_to("@new:localhost", "!今日")
+    nothing = await talk.reply_to("@new:localhost", "!今日", dm=True)
     assert "暂无需要您处理的事项。" in nothing
-    english = await talk.reply_to(MEMBER, "!today")
+    english = await talk.reply_to(MEMBER, "!today", dm=True)
     assert TITLES["task"] in english and TITLES["meeting"] in english
 
 
@@ -101,7 +101,23 @@ async def test_the_card_reads_in_english_for_someone_who_chose_it(db: Database) 
         await office_records(session, clock, first_signer=LEADER)
     talk = chat(db, clock)
     await talk.say(LEADER, "!语言 en")
-    answer = await talk.reply_to(LEADER, "!board")
+    answer = await talk.reply_to(LEADER, "!board", dm=True)
     assert answer.startswith("📊 The whole picture · Thu 3 Dec 09:00")
     assert "[Approvals]" in answer and "From: boss" in answer
     assert "the sign-in link is in your direct messages" in answer
+
+
+async def test_in_a_shared_room_the_card_goes_to_the_askers_dm(db: Database) -> None:
+    clock = FrozenClock(T0)
+    async with db.transaction() as session:
+        await office_records(session, clock, first_signer=LEADER)
+    talk = chat(db, clock)
+    # The card lists what the leader may see, not what the room's members may: never in the room.
+    for asked in ("!全局", "!待办"):
+        sent = await talk.say(LEADER, asked, dm=False)
+        in_room = [r for r in sent if r.room_id == ROOM]
+        assert len(in_room) == 1, in_room
+        assert TITLES["approval"] not in str(in_room[0].content)
+        assert str(in_room[0].content["body"]) == "已通过私信把看板卡片发给您。"
+        cards = [r for r in sent if r.to_user == LEADER and TITLES["approval"] in str(r.content["body"])]
+        assert len(cards) == 1
