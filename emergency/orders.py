@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -255,7 +255,7 @@ async def delivered_to(session: AsyncSession, order: Order) -> set[str]:
     return {ref.rsplit(":dm:", 1)[1] for ref in rows if ref}
 
 
-async def card_message(session: AsyncSession, order: Order, *, delivered: set[str] | None = None) -> dict[str, Any]:
+async def card_message(session: AsyncSession, order: Order, *, delivered: set[str] | None = None) -> dict[str, object]:
     """The order's card as Matrix content: an urgent m.text, people by name, mentioning those
     who have not acknowledged it yet."""
     rows = await receipts(session, order)
@@ -295,6 +295,15 @@ def order_id_of_ref(ref: str) -> int | None:
 
 
 # -- the nag timer -------------------------------------------------------------------------------
+class _NagParams(TypedDict):
+    """The placeholders of a nag's DM and of the note to whoever issued the order."""
+
+    id: str
+    text: str
+    minutes: int
+    user: str
+
+
 async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
     payload = timer.payload or {}
     order = await session.get(Order, int(payload.get("order", 0)))
@@ -310,7 +319,7 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     now = clock.now()
     receipt.nags += 1
     minutes = int((now - _aware(order.created_at)).total_seconds() // 60)
-    params: dict[str, Any] = {"id": order.code, "text": order.text, "minutes": minutes, "user": user}
+    params: _NagParams = {"id": order.code, "text": order.text, "minutes": minutes, "user": user}
     # A nag is urgent; whoever issued the order is told if it cannot reach the person.
     by = order.issued_by
     ref = dm_ref(order, user)
@@ -345,6 +354,7 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
         for person in tell:
             if person != user:
                 lang = await outreach.lang_of(session, person, order.lang)
+                told: _NagParams = {**params, "user": noted(user, phones, lang)}
                 await outreach.dm(
                     session,
                     person,
@@ -353,7 +363,7 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
                     urgent=True,
                     caused_by=by,
                     mention=True,  # the commander must act: reach the silent person
-                    **{**params, "user": noted(user, phones, lang)},
+                    **told,
                     **incident_params(incident, lang),
                 )
         if incident is not None:

@@ -8,7 +8,7 @@ until the report comes.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,6 +156,15 @@ async def fire_remind(session: AsyncSession, timer: Timer, clock: Clock) -> Fire
     return None
 
 
+class _DueParams(TypedDict):
+    """The placeholders the due and overdue texts share."""
+
+    id: str
+    title: str
+    name: str
+    minutes: int
+
+
 async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired | None:
     """A deadline passed without the report: tell the room and escalate to the duty leader, again
     every half hour until it is filed."""
@@ -165,7 +174,7 @@ async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     now = clock.now()
     overdue = minutes_late((now - as_utc(incident.next_report_due)).total_seconds())
     name = _due_name(incident)
-    params: dict[str, Any] = {"id": incident.code, "title": incident.title, "name": name, "minutes": overdue}
+    params: _DueParams = {"id": incident.code, "title": incident.title, "name": name, "minutes": overdue}
     # The timer fires at the deadline: there the report is due, not "0 minutes late".
     room_key, dm_key = (
         ("em.clock.overdue_room", "em.clock.overdue_dm")

@@ -5,7 +5,6 @@ with the link to the confirmation page, where a passkey or a TOTP code completes
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,8 +74,10 @@ async def ask_confirmation(turn: Turn, needed: service.ConfirmationNeeded, actor
     return text, formatted
 
 
-async def answer_reaction(turn: Turn, needed: service.ConfirmationNeeded, actor: str, *, in_dm: bool) -> dict[str, Any]:
-    """The answer to a ✅ on a binding step (Matrix content, hence Any): in a shared room it
+async def answer_reaction(
+    turn: Turn, needed: service.ConfirmationNeeded, actor: str, *, in_dm: bool
+) -> dict[str, object]:
+    """The answer to a ✅ on a binding step (as Matrix content): in a shared room it
     names and mentions the person, who alone must act on it."""
     text, formatted = await ask_confirmation(turn, needed, actor, "")
     if in_dm:
