@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 from commands.approvals.chain import ALL
 from commands.approvals.models import (
@@ -159,8 +158,8 @@ def to_act(approval: Approval, steps: Sequence[Step]) -> list[str]:
 
 def card_content(
     approval: Approval, steps: Sequence[Step], *, now: datetime, names: Names | None = None
-) -> dict[str, Any]:
-    """The card as Matrix content (JSON, hence Any): people by name, those due to decide mentioned."""
+) -> dict[str, object]:
+    """The card as Matrix content: people by name, those due to decide mentioned."""
     return card(approval, steps, now).content(names or Names(), msgtype="m.text", mention=to_act(approval, steps))
 
 

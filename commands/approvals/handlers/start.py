@@ -137,12 +137,14 @@ async def _start(
         policy=policy_from_settings(turn.settings, template),
     )
     loaded = await service.load_steps(turn.session, approval.id)
-    content = await service.card_message(turn.session, approval, loaded, now=turn.clock.now())
+    now = turn.clock.now()
+    names = await service.card_names(turn.session, approval, loaded, now=now)
+    card = render.card(approval, loaded, now)
     await message.reply(
-        content["body"],
-        content["formatted_body"],
+        card.body(names),
+        card.html(names),
         ref=service.card_ref(approval.id),
-        mention=content["m.mentions"]["user_ids"],
+        mention=render.to_act(approval, loaded),
     )
 
 

@@ -27,7 +27,7 @@ from commands.approvals.service.changes import (
     withdraw,
 )
 from commands.approvals.service.document import HEADER_FIELDS, add_attachment, append_body, set_header
-from commands.approvals.service.engine import REMIND, card_message, fire_reminder, refresh_card
+from commands.approvals.service.engine import REMIND, card_message, card_names, fire_reminder, refresh_card
 from commands.approvals.service.queries import (
     active_step,
     card_ref,
@@ -54,6 +54,7 @@ __all__ = [
     "add_signer",
     "append_body",
     "card_message",
+    "card_names",
     "card_ref",
     "check_turn",
     "decide",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +30,7 @@ from commands.approvals.policy import ApprovalPolicy
 from commands.approvals.render import label_in
 from commands.approvals.service.queries import active_step, card_ref, load_steps, lock, notice_ref
 from commands.approvals.texts import render as render_text
-from notifications.names import names_for
+from notifications.names import Names, names_for
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import NotAllowed
@@ -316,11 +315,16 @@ async def refresh_card(session: AsyncSession, approval: Approval) -> None:
     await outbox.enqueue_edits(session, card_ref(approval.id), content)
 
 
+async def card_names(session: AsyncSession, approval: Approval, steps: Sequence[Step], *, now: datetime) -> Names:
+    """The names the office knows for the people the room card shows."""
+    return await names_for(session, *render.card_lines(approval, steps, now))
+
+
 async def card_message(
     session: AsyncSession, approval: Approval, steps: Sequence[Step], *, now: datetime
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The room card as Matrix content, its people shown by the names the office knows."""
-    names = await names_for(session, *render.card_lines(approval, steps, now))
+    names = await card_names(session, approval, steps, now=now)
     return render.card_content(approval, steps, now=now, names=names)
 
 
