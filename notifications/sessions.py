@@ -23,8 +23,17 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
 
 
-async def start(session: AsyncSession, user_id: str, *, days: int, clock: Clock, user_agent: str | None = None) -> str:
-    """Record a new signed-in browser for `user_id`; returns the secret to put in its cookie."""
+async def start(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    days: int = 0,
+    clock: Clock,
+    user_agent: str | None = None,
+    lifetime: timedelta | None = None,
+) -> str:
+    """Record a new signed-in browser for `user_id`; returns the secret to put in its cookie
+    (or, for a widget, in its bearer token). It lasts `lifetime` when given, else `days`."""
     now = clock.now()
     # Expired sessions can never be used again; keep the table small.
     await session.execute(delete(WebSession).where(WebSession.expires_at < now))
@@ -35,7 +44,7 @@ async def start(session: AsyncSession, user_id: str, *, days: int, clock: Clock,
             user_id=user_id,
             user_agent=(user_agent or "")[:255] or None,
             created_at=now,
-            expires_at=now + timedelta(days=days),
+            expires_at=now + (lifetime if lifetime is not None else timedelta(days=days)),
         )
     )
     await session.flush()

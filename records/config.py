@@ -125,6 +125,19 @@ class ServerSettings(_Section):
     signin_requests_per_minute: Positive = 20
     # Push gateway notifications per minute per client address (a homeserver sends many).
     gateway_requests_per_minute: Positive = 1200
+    # The board as a Matrix widget (/board/widget): the web clients (origins, e.g.
+    # "https://app.element.io") whose pages may frame it, besides this server itself. Empty:
+    # only this server's own pages may; the normal board (/board/) is never framed.
+    widget_frame_ancestors: list[str] = Field(default_factory=list)
+    # How long a widget's sign-in (an OpenID token exchanged at /api/board/widget-session) lasts;
+    # the widget asks its client for a new token when it ends.
+    widget_session_minutes: Positive = 60
+
+    @field_validator("widget_frame_ancestors")
+    @classmethod
+    def _frame_ancestors(cls, value: list[str]) -> list[str]:
+        # Origins only: a path, a quote or a space would change the policy's meaning.
+        return [checks.http_origin(origin) for origin in value]
 
     @field_validator("public_url")
     @classmethod

@@ -55,6 +55,20 @@ def http_url(value: str) -> str:
     return value
 
 
+def http_origin(value: str) -> str:
+    """scheme://host[:port] of a web page, nothing more, as a browser writes it in `Origin`."""
+    http_url(value)
+    parts = urlsplit(value)
+    if (
+        parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", parts.netloc)
+    ):
+        raise ValueError(f"must be an origin only (scheme://host[:port]), e.g. https://app.element.io; got {value!r}")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
 def matrix_user_id(value: str) -> str:
     """A Matrix user id such as @zhiban:office.example."""
     if not _MATRIX_USER.fullmatch(value):

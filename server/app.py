@@ -19,7 +19,7 @@ from sqlalchemy import text
 from records.clock import SystemClock
 from records.config import Settings
 from records.db import Database
-from server import board, errors, gateway_routes, push_api, pwa, signin_routes
+from server import board, errors, gateway_routes, push_api, pwa, signin_routes, widget_auth
 from server.board import BoardHub
 from server.limits import BodySizeLimit
 from server.origin import SameOriginWrites
@@ -80,6 +80,7 @@ def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> Fa
     app.include_router(pwa.router)
     app.include_router(stepup_router)
     app.include_router(board.router)
+    app.include_router(widget_auth.router)
     app.mount("/push/static", pwa.static_files(), name="push-static")
 
     @app.get("/healthz")

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from notifications import sessions
 from server.errors import ApiError
 from server.push_api import json_body
-from server.session import cookie_session, current_user
+from server.session import current_user, session_secret
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +239,7 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
     browser already has it) and one after each change of this person's board."""
     chosen = _lang(lang, request)
     last_sent = request.headers.get("last-event-id", "")[:64]
-    signed = cookie_session(request)
-    secret = signed[1] if signed is not None else ""
+    secret = session_secret(request)
     push = request.app.state.push
 
     async def still_signed_in() -> bool:

@@ -12,12 +12,20 @@ from fastapi.staticfiles import StaticFiles
 STATIC = Path(__file__).parent / "static"
 router = APIRouter(tags=["page"])
 
-# The page only talks to its own origin; no inline script, no framing.
-_SECURITY = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+
+def security_headers(frame_ancestors: str = "'none'") -> dict[str, str]:
+    """The page only talks to its own origin and runs no inline script. Framing is refused,
+    except for the board's widget page (server.widget_auth), which names who may frame it."""
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors {frame_ancestors}"
+        ),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+_SECURITY = security_headers()
 
 
 def static_files() -> StaticFiles:

@@ -86,6 +86,31 @@ class SessionSigner:
         )
 
 
+BEARER = "bearer "
+
+
+def bearer_secret(request: Request) -> str | None:
+    """The session secret of a widget (server.widget_auth): `Authorization: Bearer <secret>`, or
+    `access_token=` on the live stream, which an EventSource cannot send headers with. A widget
+    has no cookie (a framed page does not get a SameSite=Lax one), and a token no other site's
+    page can attach makes its requests safe from cross-site forgery."""
+    header = request.headers.get("authorization", "")
+    if header[: len(BEARER)].lower() == BEARER:
+        return header[len(BEARER) :].strip() or None
+    if request.url.path == "/api/board/events":
+        return request.query_params.get("access_token") or None
+    return None
+
+
+def session_secret(request: Request) -> str:
+    """The secret of the session this request claims (bearer first, then cookie); "" for none."""
+    bearer = bearer_secret(request)
+    if bearer is not None:
+        return bearer
+    signed = cookie_session(request)
+    return signed[1] if signed is not None else ""
+
+
 def cookie_session(request: Request) -> tuple[str, str] | None:
     """(user id, session secret) from a validly signed cookie, before any database lookup."""
     state = request.app.state.push
@@ -98,6 +123,15 @@ async def current_user(request: Request) -> str:
 
     Each signed-in request also counts against the person's own rate limit."""
     state = request.app.state.push
+    bearer = bearer_secret(request)
+    if bearer is not None:
+        # A widget's token: the row alone says whose it is (no cookie is looked at).
+        async with state.db.reading() as session:
+            user = await sessions.find(session, bearer, clock=state.clock)
+        if user is None:
+            raise ApiError(401, "bad_token", "the widget's token is invalid or expired; sign in again")
+        state.limits.charge_user(user)
+        return user
     raw = request.cookies.get(COOKIE)
     signed = cookie_session(request)
     user = None

@@ -93,6 +93,15 @@ def board_url(settings: Settings) -> str:
     return f"{settings.server.public_url.rstrip('/')}{BOARD_PATH}/"
 
 
+#: Filled in by the Matrix client that shows the widget (Element's widget URL template variables).
+WIDGET_QUERY = "widgetId=$matrix_widget_id&userId=$matrix_user_id&roomId=$matrix_room_id"
+
+
+def widget_url(settings: Settings) -> str:
+    """The board's widget page, which may be framed and signs in with the widget API's OpenID token."""
+    return f"{settings.server.public_url.rstrip('/')}{BOARD_PATH}/widget?{WIDGET_QUERY}"
+
+
 async def send_board_link(
     session: AsyncSession, user: str, *, settings: Settings, clock: Clock, text: Translator
 ) -> None:

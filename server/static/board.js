@@ -26,6 +26,7 @@ const TEXT = {
     seconds: "{n}秒",
     sending: "提交中…",
     network: "网络中断，未能提交，请稍后再点一次（不会重复）。",
+    widgetDenied: "挂件未获准确认您的身份。请在 Element 中允许本挂件验证身份，然后重新打开。",
   },
   en: {
     title: "Board",
@@ -50,6 +51,7 @@ const TEXT = {
     seconds: "{n} s",
     sending: "Sending…",
     network: "Network lost; nothing was sent twice. Tap again in a moment.",
+    widgetDenied: "The widget was not allowed to verify who you are. Allow it in Element, then reopen it.",
   },
 };
 
@@ -62,6 +64,7 @@ const FORMS = {
   rsvp_no: [{ name: "opinion", label: "reason" }],
 };
 const CACHE = "zhiban-board-v1";
+const RETRY = 2000;
 
 let lang = localStorage.getItem("lang") === "en" ? "en" : "zh";
 let snapshot = null;
@@ -70,6 +73,95 @@ let source = null;
 let stale = false;
 const keys = new Map(); // "kind ref" -> the idempotency key of an action not yet answered
 const forms = new Map(); // "kind ref" -> an open form, kept across live updates
+
+// Inside Element, as a Matrix widget: no cookie reaches a framed page, so the page asks its
+// client for an OpenID token over the widget API (postMessage), trades it at the server for a
+// bearer token and keeps that in memory only.
+const WIDGET = location.pathname === "/board/widget";
+const widgetParams = new URLSearchParams(location.search);
+const parentOrigin = (() => {
+  try {
+    return new URL(widgetParams.get("parentUrl") || "").origin;
+  } catch {
+    return "*"; // the request carries nothing secret; answers are taken from our parent only
+  }
+})();
+let bearer = null;
+let signingIn = null;
+const widgetRequests = new Map(); // requestId -> resolve, for fromWidget requests
+let openidWaiting = null; // resolve for a get_openid the user is still being asked about
+
+function fromParent(event) {
+  return event.source === window.parent && (parentOrigin === "*" || event.origin === parentOrigin);
+}
+
+function onWidgetMessage(event) {
+  const message = event.data;
+  if (!fromParent(event) || !message || typeof message !== "object") return;
+  if (message.api === "fromWidget" && message.response && widgetRequests.has(message.requestId)) {
+    widgetRequests.get(message.requestId)(message.response);
+    widgetRequests.delete(message.requestId);
+    return;
+  }
+  if (message.api !== "toWidget" || message.response) return;
+  let response = {};
+  if (message.action === "capabilities") response = { capabilities: [] };
+  if (message.action === "supported_api_versions") response = { supported_versions: ["0.0.1", "0.0.2"] };
+  if (message.action === "openid_credentials" && openidWaiting) {
+    openidWaiting(message.data || {});
+    openidWaiting = null;
+  }
+  window.parent.postMessage({ ...message, response }, event.origin);
+}
+
+function askParent(action, data) {
+  const requestId = `zhiban-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  return new Promise((resolve) => {
+    widgetRequests.set(requestId, resolve);
+    window.parent.postMessage(
+      { api: "fromWidget", widgetId: widgetParams.get("widgetId") || "", requestId, action, data },
+      parentOrigin,
+    );
+  });
+}
+
+async function openidToken() {
+  let answer = await askParent("get_openid", {});
+  // "request": the client asks the person first and sends openid_credentials afterwards.
+  if (answer && answer.state === "request") answer = await new Promise((resolve) => (openidWaiting = resolve));
+  if (!answer || answer.state !== "allowed" || !answer.access_token) return null;
+  return answer;
+}
+
+async function widgetSignIn() {
+  if (window.parent === window) return false; // opened on its own: no client to ask
+  const credentials = await openidToken();
+  if (!credentials) return false;
+  const response = await fetch("/api/board/widget-session", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ access_token: credentials.access_token, matrix_server_name: credentials.matrix_server_name }),
+  });
+  if (!response.ok) return false;
+  bearer = (await response.json()).access_token;
+  return Boolean(bearer);
+}
+
+function signIn() {
+  if (!signingIn) signingIn = widgetSignIn().finally(() => (signingIn = null));
+  return signingIn;
+}
+
+// fetch with the widget's bearer token; one new sign-in when the token has run out.
+async function call(url, options = {}) {
+  if (!WIDGET) return fetch(url, { credentials: "same-origin", ...options });
+  if (!bearer && !(await signIn())) return new Response("{}", { status: 401 });
+  const send = () =>
+    fetch(url, { ...options, credentials: "omit", headers: { ...(options.headers || {}), Authorization: `Bearer ${bearer}` } });
+  let response = await send();
+  if (response.status === 401 && (await signIn())) response = await send();
+  return response;
+}
 
 function t(key, params) {
   let value = TEXT[lang][key] ?? TEXT.zh[key] ?? key;
@@ -129,9 +221,8 @@ async function post(body) {
   for (const wait of [0, 500, 1500]) {
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
     try {
-      const response = await fetch("/api/board/actions", {
+      const response = await call("/api/board/actions", {
         method: "POST",
-        credentials: "same-origin",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
@@ -303,13 +394,14 @@ function show(data, fromNetwork) {
   stale = !fromNetwork;
   render();
   document.body.dataset.ready = "board";
-  if (fromNetwork) remember(data).catch(() => {});
+  if (fromNetwork && !WIDGET) remember(data).catch(() => {});
 }
 
 function connect() {
   if (source) source.close();
   if (!("EventSource" in self)) return;
-  source = new EventSource(`/api/board/events?lang=${lang}`);
+  const token = WIDGET && bearer ? `&access_token=${encodeURIComponent(bearer)}` : "";
+  source = new EventSource(`/api/board/events?lang=${lang}${token}`);
   source.addEventListener("board", (event) => {
     document.body.dataset.version = event.lastEventId;
     show(JSON.parse(event.data), true);
@@ -321,18 +413,23 @@ function connect() {
   source.addEventListener("error", () => {
     stale = true; // EventSource reconnects by itself, sending Last-Event-ID
     render();
+    // Refused (the widget's token ran out): it gives up, so sign in again and reopen it.
+    if (WIDGET && source.readyState === EventSource.CLOSED) setTimeout(load, RETRY);
   });
 }
 
 async function load() {
   let response;
   try {
-    response = await fetch(`/api/board?lang=${lang}`, { credentials: "same-origin" });
+    response = await call(`/api/board?lang=${lang}`);
   } catch {
     response = null;
   }
   if (response && response.status === 401) {
-    document.getElementById("signed-out").hidden = false;
+    const signedOut = document.getElementById("signed-out");
+    if (WIDGET) signedOut.dataset.t = "widgetDenied";
+    signedOut.textContent = t(signedOut.dataset.t);
+    signedOut.hidden = false;
     document.body.dataset.ready = "signed-out";
     return;
   }
@@ -352,7 +449,10 @@ function main() {
     render();
     load();
   });
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/board/sw.js", { scope: "/board/" }).catch(() => {});
+  if (WIDGET) {
+    window.addEventListener("message", onWidgetMessage);
+    askParent("content_loaded", {}); // for clients that wait for it before showing the widget
+  } else if ("serviceWorker" in navigator) navigator.serviceWorker.register("/board/sw.js", { scope: "/board/" }).catch(() => {});
   setInterval(tick, 1000);
   render();
   load();

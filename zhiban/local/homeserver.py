@@ -246,9 +246,9 @@ class LocalHomeserver:
                     "type": "http",
                     "tls": False,
                     "x_forwarded": False,
-                    # Client API only (it also serves media and the admin API);
-                    # no federation listener at all.
-                    "resources": [{"names": ["client"], "compress": False}],
+                    # Client API (it also serves media and the admin API) and the OpenID
+                    # userinfo endpoint, which the board's widget sign-in asks; no federation.
+                    "resources": [{"names": ["client", "openid"], "compress": False}],
                 }
             ],
             "database": {

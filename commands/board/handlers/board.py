@@ -81,7 +81,7 @@ async def _pin_widget(message: Message, command: CommandObject, turn: Turn) -> N
     roles = set(await turn.resolve_roles(message.sender))
     if not {Role.ROOM_ADMIN.value, Role.ADMIN.value} & roles:
         raise Refusal("board.widget.not_allowed")
-    url = service.board_url(turn.settings)
+    url = service.widget_url(turn.settings)
     await widget.queue_widget(turn.session, room_id=message.room_id, url=url, creator=message.sender, lang=turn.lang)
     await audit.record(
         turn.session,

@@ -89,7 +89,7 @@ async def test_a_room_admin_pins_the_board_as_a_widget(db: Database) -> None:
     sent = await talk.say(STAFF, "!全局 挂件")
     actions = [r for r in sent if r.event_type == "zhiban.action"]
     assert [a.content["kind"] for a in actions] == [WIDGET]
-    assert actions[0].content["payload"]["url"].endswith("/board/")
+    assert "/board/widget?widgetId=$matrix_widget_id" in actions[0].content["payload"]["url"]
     async with db.reading() as session:
         rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.event_type == "zhiban.action"))
         assert len(list(rows)) == 1
