@@ -30,11 +30,25 @@ class SearchHit:
     score: int = 0
 
 
-#: ``fn(session, user=, room_id=, terms=, limit=, roles=) -> list[SearchHit]`` for other records.
-#: ``user`` is who searches, ``roles`` their roles (records.people), ``room_id`` where they ask.
-#: A searcher returns only what its own feature's ``can_see`` admits for them: the rule every
-#: show, list and export of that record uses.
-Searcher = Callable[..., Awaitable[list[SearchHit]]]
+class Searcher(Protocol):
+    """How `!search` asks a feature for its records.
+
+    ``user`` is who searches, ``roles`` their roles (records.people), ``room_id`` where they ask.
+    A searcher returns only what its own feature's ``can_see`` admits for them: the rule every
+    show, list and export of that record uses.
+    """
+
+    def __call__(
+        self,
+        session: AsyncSession,
+        /,
+        *,
+        user: str,
+        room_id: str,
+        terms: Sequence[str],
+        limit: int,
+        roles: Collection[str],
+    ) -> Awaitable[list[SearchHit]]: ...
 
 
 class Titled(Protocol):
@@ -49,10 +63,15 @@ class Titled(Protocol):
 
 
 R = TypeVar("R", bound=Titled)
+R_co = TypeVar("R_co", bound=Titled, covariant=True)
 
-#: `access.search(session, viewer, roles, terms, limit=)`: records `viewer` may see whose title
-#: holds every term.
-FindVisible = Callable[..., Awaitable[Sequence[R]]]
+
+class FindVisible(Protocol[R_co]):
+    """A feature's `access.search`: the records `viewer` may see whose title holds every term."""
+
+    def __call__(
+        self, session: AsyncSession, viewer: str, roles: Collection[str], terms: Sequence[str], /, *, limit: int
+    ) -> Awaitable[Sequence[R_co]]: ...
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ the wiring, so that this module knows none of them. The searchers they contribut
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from collections.abc import Collection, Iterable, Sequence
@@ -332,11 +331,6 @@ def tokenize(text: str) -> str:
 _SEARCHERS: list[Searcher] = []
 
 
-def _takes_roles(fn: Searcher) -> bool:
-    params = inspect.signature(fn).parameters.values()
-    return any(p.name == "roles" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-
-
 def register_searcher(fn: Searcher) -> Searcher:
     if fn not in _SEARCHERS:
         _SEARCHERS.append(fn)
@@ -418,11 +412,10 @@ async def search(
     terms = [t for t in terms if not any(t != o and t in o for o in terms)]
     hits = await search_voice(session, user=user, room_id=room_id, terms=terms, limit=limit, roles=roles)
     for fn in list(_SEARCHERS):
-        # A searcher written before roles were passed still filters by user and room.
-        extra: dict[str, object] = {"roles": frozenset(roles)} if _takes_roles(fn) else {}
         try:
             async with session.begin_nested():
-                hits.extend(await fn(session, user=user, room_id=room_id, terms=terms, limit=limit, **extra))
+                found = await fn(session, user=user, room_id=room_id, terms=terms, limit=limit, roles=frozenset(roles))
+                hits.extend(found)
         except Exception:
             log.exception("searcher %s failed", getattr(fn, "__name__", fn))
     hits.sort(key=lambda h: (h.score, h.at), reverse=True)
