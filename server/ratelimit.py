@@ -76,9 +76,10 @@ class Limits:
 
     def for_path(self, path: str) -> TokenBucket | None:
         """The per-address bucket of a path; None for what is not limited (page, static files, health)."""
-        if path.startswith(("/api/push", "/api/board")):
+        if path.startswith(("/api/push", "/api/board")) and path != "/api/board/widget-session":
             return self.api_address
-        if path.startswith(("/push/signin", "/push/signout")):
+        # A widget's sign-in asks the homeserver each time: limited as sign-in links are.
+        if path.startswith(("/push/signin", "/push/signout", "/api/board/widget-session")):
             return self.signin_address
         if path.startswith("/_matrix/push/"):
             return self.gateway_address

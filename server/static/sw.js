@@ -90,6 +90,8 @@ self.addEventListener("fetch", (event) => {
   if (!isBoardWorker() || event.request.method !== "GET") return;
   const url = new URL(event.request.url);
   if (url.origin !== self.location.origin || url.pathname === "/api/board/events") return;
+  // A widget's board (bearer token, no cookie) is never kept: it may be another person's.
+  if (event.request.headers.has("Authorization")) return;
   if (url.pathname === "/api/board") {
     const lang = url.searchParams.get("lang") === "en" ? "en" : "zh";
     event.respondWith(networkFirst(event.request, `/api/board?lang=${lang}`));

@@ -166,3 +166,14 @@ def test_frame_ancestors_must_be_plain_origins(tmp_path: Path, origin: str) -> N
         {**base.model_dump(), "server": {"widget_frame_ancestors": ["HTTPS://App.Element.io/"]}}
     )
     assert allowed.server.widget_frame_ancestors == ["https://app.element.io"]
+
+
+async def test_guessing_openid_tokens_is_limited_as_sign_in_links_are(
+    homeserver: LocalHomeserver, tmp_path: Path
+) -> None:
+    base = widget_settings(tmp_path, homeserver)
+    settings = base.model_copy(update={"server": base.server.model_copy(update={"signin_requests_per_minute": 2})})
+    guess = {"access_token": "guessed", "matrix_server_name": homeserver.server_name}
+    async with widget_server(settings, FakeSource()) as client:
+        answers = [(await client.post("/api/board/widget-session", json=guess)).status_code for _ in range(3)]
+    assert answers == [401, 401, 429], "each guess costs a question to the homeserver"
