@@ -81,12 +81,7 @@ async def queue_recording(url: str, data: bytes, clock: Clock | None = None) -> 
     from records.db import Database
 
     voice = VoiceSettings()
-    job = job_options(voice)
-    job["options"] = {
-        **job["options"],
-        "max_bytes": voice.recording_max_bytes,
-        "max_seconds": voice.recording_max_seconds,
-    }
+    job = job_options(voice, max_bytes=voice.recording_max_bytes, max_seconds=voice.recording_max_seconds)
     clock = clock or FrozenClock(datetime.now(UTC))
     db = Database(url)
     try:

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,21 +67,28 @@ def use_transcriber(transcriber: Transcriber | None) -> None:
 
 
 # -- options: settings → timer payload → VoiceOptions ---------------------------------------
-def job_options(voice_settings: VoiceSettings, *, places: Iterable[str] = ()) -> dict[str, Any]:
+def job_options(
+    voice_settings: VoiceSettings,
+    *,
+    places: Iterable[str] = (),
+    max_bytes: int | None = None,
+    max_seconds: float | None = None,
+) -> dict[str, object]:
     """What the worker needs from the bot's ``settings.voice``, as JSON for the timer payload.
 
     The job carries the limits the bot already checked, so that bot and worker agree about them
     even when the worker's config is edited while a note waits.
     ``names`` are the terms this office configured by hand (meeting places, the config glossary):
     they go first in the Whisper prompt, ahead of the shipped terms (see ``transcribe_bytes``).
+    ``max_bytes`` and ``max_seconds`` replace the voice message limits (a meeting recording's).
     """
     glossary = [str(term) for term in voice_settings.glossary]
     names = [n for n in dict.fromkeys(str(p).strip() for p in (*places, *glossary)) if n]
     return {
         "options": {
             "model_dir": voice_settings.model_dir,
-            "max_bytes": int(voice_settings.max_bytes),
-            "max_seconds": float(voice_settings.max_seconds),
+            "max_bytes": int(voice_settings.max_bytes if max_bytes is None else max_bytes),
+            "max_seconds": float(voice_settings.max_seconds if max_seconds is None else max_seconds),
             "extra_terms": glossary,
         },
         "names": names,
@@ -90,22 +96,33 @@ def job_options(voice_settings: VoiceSettings, *, places: Iterable[str] = ()) ->
     }
 
 
-def options_from_payload(payload: Mapping[str, Any]) -> VoiceOptions:
-    raw = payload.get("options") or {}
+def _number(value: object, default: float) -> float:
+    """A number from the JSON payload; missing, zero or not a number: ``default``."""
+    return float(value) if isinstance(value, int | float | str) and value else default
+
+
+def _listed(value: object) -> list[object]:
+    """A JSON list from the payload (anything else: none)."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def options_from_payload(payload: Mapping[str, object]) -> VoiceOptions:
+    raw = payload.get("options")
+    options: Mapping[str, object] = raw if isinstance(raw, Mapping) else {}
     defaults = VoiceOptions()
-    model_dir = raw.get("model_dir") or ""
+    model_dir = options.get("model_dir") or ""
     return VoiceOptions(
-        engine=str(raw.get("engine") or defaults.engine),
-        model_dir=Path(model_dir) if model_dir else None,
-        max_bytes=int(raw.get("max_bytes") or defaults.max_bytes),
-        max_seconds=float(raw.get("max_seconds") or defaults.max_seconds),
-        extra_terms=tuple(str(t) for t in raw.get("extra_terms") or ()),
+        engine=str(options.get("engine") or defaults.engine),
+        model_dir=Path(str(model_dir)) if model_dir else None,
+        max_bytes=int(_number(options.get("max_bytes"), defaults.max_bytes)),
+        max_seconds=_number(options.get("max_seconds"), defaults.max_seconds),
+        extra_terms=tuple(str(t) for t in _listed(options.get("extra_terms"))),
     )
 
 
-async def names_for(session: AsyncSession, payload: Mapping[str, Any]) -> list[str]:
+async def names_for(session: AsyncSession, payload: Mapping[str, object]) -> list[str]:
     """The names to bias this transcription with: configured ones (payload), then the roster's."""
-    configured = [str(n) for n in payload.get("names") or ()]
+    configured = [str(n) for n in _listed(payload.get("names"))]
     people = await service.roster_names(session, limit=MAX_ROSTER_NAMES)
     return [n for n in dict.fromkeys(n.strip() for n in (*configured, *people)) if n]
 
@@ -337,7 +354,7 @@ def render_transcript(note: VoiceNote, filed: str | None) -> str:
     return body
 
 
-def thread_relation(note: VoiceNote) -> dict[str, Any]:
+def thread_relation(note: VoiceNote) -> dict[str, object]:
     """Answer in the voice message's thread (starting one on it if it was in the main timeline)."""
     return {
         "rel_type": "m.thread",

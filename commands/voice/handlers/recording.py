@@ -46,9 +46,8 @@ async def _start(message: Message, turn: Turn, *, event_id: str, senders_only: b
     if not new:
         await message.reply(turn.t("recording.already", code=recording.code), in_thread=True)
         return
-    job = job_options(voice, places=list(turn.settings.meetings.places))
     max_bytes, max_seconds = int(voice.recording_max_bytes), float(voice.recording_max_seconds)
-    job["options"] = {**job["options"], "max_bytes": max_bytes, "max_seconds": max_seconds}
+    job = job_options(voice, places=list(turn.settings.meetings.places), max_bytes=max_bytes, max_seconds=max_seconds)
     fetch = await queue_fetch(
         turn.session, recording, senders_only=senders_only, job=job, max_bytes=max_bytes, max_seconds=max_seconds
     )
