@@ -246,8 +246,12 @@ async function act(kind, ref, fields, buttons) {
     say(answer.message, !answer.ok);
     // A binding step (签发 …): straight on to its confirmation with a passkey or a code.
     if (answer.ok && answer.next && answer.next.startsWith("/confirm/")) {
-      window.location.assign(answer.next);
-      return;
+      // In a widget, a tab of its own: passkeys and the sign-in cookie work there, not in a frame.
+      if (WIDGET) window.open(answer.next, "_blank", "noopener");
+      else {
+        window.location.assign(answer.next);
+        return;
+      }
     }
     if (answer.ok) forms.delete(id);
   } catch {
