@@ -130,3 +130,19 @@ async def test_the_widget_signs_in_through_its_parent_without_a_cookie(
             await page.send("Page.navigate", url="about:blank")  # closes the widget's live stream
     assert set(source.readers) == {dana.user_id}
     assert not [c for c in cookies["cookies"] if c["name"] == COOKIE], "the widget holds no cookie"
+
+
+async def test_the_widget_page_opened_on_its_own_says_how_to_sign_in(
+    homeserver: LocalHomeserver, tmp_path: Path
+) -> None:
+    assert BROWSER is not None
+    settings = widget_settings(tmp_path, homeserver)
+    await upgrade_async(settings.database_url)
+    source = RecordingSource()
+    async with serve(create_app(settings, extra={"board_source": source})) as base:
+        async with chromium(BROWSER, tmp_path / "profile") as page:
+            await page.send("Page.navigate", url=f"{base}/board/widget?widgetId=zhiban-board")
+            await page.wait_for("document.body?.dataset.ready === 'signed-out'")
+            text = await page.evaluate("document.getElementById('signed-out').textContent")
+    assert "挂件未获准确认您的身份" in text
+    assert source.readers == [], "no client to ask, so nobody's board was read"
