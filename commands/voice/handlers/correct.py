@@ -9,8 +9,7 @@ its transcript, comes from the speaker or an admin, and keeps at least half of t
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot import UNHANDLED, CommandObject, Message, UserFacingError
 from commands.plugin import VoiceFiler
@@ -43,7 +42,11 @@ async def _apply(message: Message, turn: Turn, note: VoiceNote, text: str, filer
     await message.reply(reply, in_thread=True)
 
 
-def handlers(filers: Sequence[VoiceFiler]) -> tuple[Any, Any]:
+OnCommand = Callable[[Message, CommandObject, Turn], Awaitable[None]]
+OnReply = Callable[[Message, Turn], Awaitable[object]]  # UNHANDLED when the reply is no correction
+
+
+def handlers(filers: Sequence[VoiceFiler]) -> tuple[OnCommand, OnReply]:
     """(the `!更正` handler, the plain-reply handler), filing corrections with ``filers``."""
 
     async def on_command(message: Message, command: CommandObject, turn: Turn) -> None:
@@ -57,7 +60,7 @@ def handlers(filers: Sequence[VoiceFiler]) -> tuple[Any, Any]:
             raise UserFacingError("voice.correct.empty", usage_of="correct")
         await _apply(message, turn, note, text, filers)
 
-    async def on_reply(message: Message, turn: Turn) -> Any:
+    async def on_reply(message: Message, turn: Turn) -> object:
         if not message.reply_to:
             return UNHANDLED
         note = await corrections.note_for_reply(turn.session, message.room_id, message.reply_to)
