@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,7 +54,9 @@ class Refused(Exception):
         super().__init__(f"{key}: {detail}")
 
 
-async def queue_fetch(session: AsyncSession, note: VoiceNote, *, max_bytes: int, job: dict[str, Any]) -> OutboxMessage:
+async def queue_fetch(
+    session: AsyncSession, note: VoiceNote, *, max_bytes: int, job: dict[str, object]
+) -> OutboxMessage:
     """Queue the fetch of ``note``'s audio in its room's lane (the handler's part)."""
     payload = {
         "note": note.id,
@@ -67,7 +68,7 @@ async def queue_fetch(session: AsyncSession, note: VoiceNote, *, max_bytes: int,
     return await enqueue_action(session, KIND, payload, room_id=note.room_id, ref=fetch_ref(note.id))
 
 
-async def fetch_audio(client: BotClient, url: str, file_info: dict[str, Any] | None, max_bytes: int) -> bytes:
+async def fetch_audio(client: BotClient, url: str, file_info: Mapping[str, object] | None, max_bytes: int) -> bytes:
     """Download (authenticated media API) and, for an encrypted attachment, decrypt.
 
     The declared size was checked already, but the sender wrote it: the download itself is
@@ -101,12 +102,15 @@ async def fetch_audio(client: BotClient, url: str, file_info: dict[str, Any] | N
         raise Refused("voice.refuse.decrypt", str(exc)) from exc
 
 
-async def perform(client: BotClient, payload: dict[str, Any]) -> Outcome:
+async def perform(client: BotClient, payload: dict[str, object]) -> Outcome:
     """The relay's part: fetch, check, and say what to record (see the module's docstring)."""
-    note_id = int(payload["note"])
-    max_bytes = int(payload["max_bytes"])
+    note_id = int(str(payload["note"]))
+    max_bytes = int(str(payload["max_bytes"]))
+    file_info, job = payload.get("file"), payload.get("job")
     try:
-        data = await fetch_audio(client, str(payload["url"]), payload.get("file"), max_bytes)
+        data = await fetch_audio(
+            client, str(payload["url"]), file_info if isinstance(file_info, Mapping) else None, max_bytes
+        )
     except Refused as exc:
         log.warning("voice V%s refused: %s", note_id, exc)
         return Outcome(_refusal(note_id, exc.key, exc.detail, exc.params), refused=exc.key)
@@ -116,10 +120,10 @@ async def perform(client: BotClient, payload: dict[str, Any]) -> Outcome:
     except DomainError as exc:
         params = {name: str(value) for name, value in exc.params.items()}
         return Outcome(_refusal(note_id, exc.key, f"{len(data)} bytes arrived", params), refused=exc.key)
-    return Outcome(_stored(note_id, data, dict(payload.get("job") or {})))
+    return Outcome(_stored(note_id, data, dict(job) if isinstance(job, Mapping) else {}))
 
 
-def _stored(note_id: int, data: bytes, job: dict[str, Any]) -> Callable[[AsyncSession], Awaitable[None]]:
+def _stored(note_id: int, data: bytes, job: dict[str, object]) -> Callable[[AsyncSession], Awaitable[None]]:
     async def record(session: AsyncSession) -> None:
         note = await session.get(VoiceNote, note_id)
         if note is None or note.status != "queued" or await service.load_audio(session, note_id) is not None:

@@ -11,7 +11,6 @@ The bytes are deleted once the note is finished; the mxc URI stays as the audio 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,7 +37,7 @@ class VoiceNote(Base):
     # The audio reference: the mxc URI, and for encrypted attachments the file info (JWK, iv,
     # hashes) exactly as the event carried it.
     audio_url: Mapped[str] = mapped_column(String(512))
-    file_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    file_info: Mapped[dict[str, object] | None] = mapped_column(JSON)
     # From the event: an encrypted file's bytes say nothing useful about their type.
     mimetype: Mapped[str | None] = mapped_column(String(128))
     size: Mapped[int | None] = mapped_column(Integer)

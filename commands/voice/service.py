@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from types import ModuleType
-from typing import Any
+from typing import NotRequired, TypedDict, Unpack
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,12 +159,29 @@ async def store_audio(
     )
 
 
-async def queue_note(
-    session: AsyncSession, *, audio: bytes, clock: Clock, job: dict[str, object] | None = None, **fields: Any
-) -> VoiceNote:
-    """Store a voice message with bytes already in hand and schedule its transcription.
+class NoteFields(TypedDict):
+    """What ``receive_note`` records of a voice message (``queue_note`` hands them on)."""
 
-    ``fields`` are those of ``receive_note`` (room_id, event_id, sender, audio_url...)."""
+    room_id: str
+    event_id: str
+    thread_root: str | None
+    sender: str
+    audio_url: str
+    file_info: NotRequired[dict[str, object] | None]
+    mimetype: NotRequired[str | None]
+    claimed_ms: NotRequired[int | None]
+    lang: NotRequired[str]
+
+
+async def queue_note(
+    session: AsyncSession,
+    *,
+    audio: bytes,
+    clock: Clock,
+    job: dict[str, object] | None = None,
+    **fields: Unpack[NoteFields],
+) -> VoiceNote:
+    """Store a voice message with bytes already in hand and schedule its transcription."""
     note, new = await receive_note(session, clock=clock, **fields)
     if new:
         await store_audio(session, note, audio, clock=clock, job=job)
