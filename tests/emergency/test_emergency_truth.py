@@ -38,7 +38,9 @@ _n = itertools.count()
 
 @dataclass
 class _Response:
+    # As nio's ProfileGetResponse: a person with no display name set has it as None.
     content: dict[str, Any] = field(default_factory=dict)
+    displayname: str | None = None
 
 
 class FakeNio:
