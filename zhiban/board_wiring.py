@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,11 +63,16 @@ class WiredBoard:
     sections: Sequence[BoardSection] = ()
     catalog: Catalog = field(init=False)
     roles: RoleBook = field(init=False)
+    _token_key: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.catalog = build_catalog(self.settings)
         self.catalog.add(board_texts.TEXTS)
         self.roles = RoleBook(self.settings.roles)
+        # Without a configured secret an empty key would make confirmation tokens computable by
+        # anyone who knows the person and the action's key: take a random one for this process
+        # (as the session signer does); a repeat after a restart then opens a fresh request.
+        self._token_key = self.settings.server.secret_key.encode() or secrets.token_bytes(32)
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database, clock: Clock, redis_url: str | None) -> WiredBoard:
@@ -112,7 +118,7 @@ class WiredBoard:
     def _confirm_token(self, user_id: str, key: str) -> str:
         """The token of the confirmation a board action may open, the same for every repeat of
         its idempotency key (only its hash is stored, in records.stepup)."""
-        mac = hmac.new(self.settings.server.secret_key.encode(), f"board-confirm\0{user_id}\0{key}".encode(), "sha256")
+        mac = hmac.new(self._token_key, f"board-confirm\0{user_id}\0{key}".encode(), "sha256")
         return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
     async def watch(self, on_change: Callable[[], None]) -> None:
