@@ -83,7 +83,9 @@ async def test_commanders_get_power_and_the_aliased_duty_room_hears(make_bot: Ma
     # room version lists its creator) is lowered.
     mark = officer.mark()
     await officer.send_text(command_room, f"!role E1 commander {aide.user_id}")
-    await officer.wait_for_message(command_room, sender=bot.user_id, contains=aide.user_id, since=mark)
+    # The answer names the new commander (a pill to their id in the HTML), not their raw id.
+    named = await officer.wait_for_message(command_room, sender=bot.user_id, contains="指挥长", since=mark)
+    assert f"https://matrix.to/#/{aide.user_id}" in named.content.get("formatted_body", "")
     users = await _levels_once(officer, room, lambda users: aide.user_id in users)
     assert users.get(aide.user_id) == 50
     assert users.get(leader.user_id) == 50

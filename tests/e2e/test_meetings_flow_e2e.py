@@ -47,7 +47,9 @@ async def test_wizard_conflict_action_minutes_and_end(make_bot: MakeBot, make_us
     again = alice.mark()
     await alice.send_text(room, f"!会议 专题会 明天上午10点 在 三楼会议室 {bob.user_id}")
     warning = await alice.wait_for_message(room, sender=bot.user_id, contains="冲突", since=again)
-    assert code in (warning.body or "") and bob.user_id in (warning.body or "")
+    # The clash names bob (a pill in the HTML), never his raw id.
+    assert code in (warning.body or "") and bob.user_id not in (warning.body or "")
+    assert f"https://matrix.to/#/{bob.user_id}" in warning.content.get("formatted_body", "")
     await alice.react(room, warning.event_id, "✅")
     await alice.wait_for_message(room, sender=bot.user_id, contains="已发起会议", since=again)
 

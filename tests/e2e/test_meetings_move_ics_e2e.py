@@ -32,7 +32,8 @@ async def test_move_warns_of_clashes_and_ics_is_an_uploaded_file(make_bot: MakeB
 
     await alice.send_text(room, f"!会议 改期 {codes[1]} 明天上午10点")
     moved = await alice.wait_for_message(room, sender=bot.user_id, contains="已改期", since=mark)
-    assert "冲突" in (moved.body or "") and codes[0] in (moved.body or "") and bob.user_id in (moved.body or "")
+    assert "冲突" in (moved.body or "") and codes[0] in (moved.body or "") and bob.user_id not in (moved.body or "")
+    assert f"https://matrix.to/#/{bob.user_id}" in moved.content.get("formatted_body", "")
 
     await alice.send_text(room, f"!会议 日历 {codes[0]}")
     sent = await alice.wait_for_message(room, sender=bot.user_id, contains=f"{codes[0]}.ics", since=mark)
