@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from cdp import Page, chromium, find_chromium
+from cdp import Page, chromium, find_chromium, needs_chromium
 from live_server import serve
 
 from commands.approvals import service
@@ -40,7 +40,7 @@ from zhiban.board_wiring import board_extra
 BROWSER = find_chromium()
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install chromium)"),
+    needs_chromium(BROWSER),
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "board"
 PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 1, "mobile": True}

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from cdp import chromium, find_chromium
+from cdp import chromium, find_chromium, needs_chromium
 from live_server import free_port, serve
 
 from emergency.models import Incident
@@ -31,7 +31,7 @@ from zhiban.stepup_wiring import complete
 BROWSER = find_chromium()
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install chromium)"),
+    needs_chromium(BROWSER),
 ]
 
 

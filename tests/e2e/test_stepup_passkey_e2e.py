@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-from cdp import Page, chromium, find_chromium
+from cdp import Page, chromium, find_chromium, needs_chromium
 from live_server import free_port, serve
 
 from commands.approvals import service
@@ -38,7 +38,7 @@ from zhiban.stepup_wiring import complete
 BROWSER = find_chromium()
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install chromium)"),
+    needs_chromium(BROWSER),
 ]
 
 # A phone's own authenticator: resident keys, user verification done (fingerprint, screen lock).

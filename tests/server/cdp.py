@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -22,6 +24,15 @@ def find_chromium() -> str | None:
         if Path(path).exists():
             return path
     return shutil.which("chromium")
+
+
+def needs_chromium(browser: str | None) -> pytest.MarkDecorator:
+    """The mark of a browser test: without Chromium it skips on a developer's machine, but CI
+    (`.ci/run` installs Chromium and sets ZHIBAN_REQUIRE_CHROMIUM=1) fails instead of skipping."""
+    missing = "Chromium is not installed (apt-get install chromium)"
+    if browser is None and os.environ.get("ZHIBAN_REQUIRE_CHROMIUM") == "1":
+        pytest.fail(missing + "; CI requires it (ZHIBAN_REQUIRE_CHROMIUM=1)", pytrace=False)
+    return pytest.mark.skipif(browser is None, reason=missing)
 
 
 class Page:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from board_fake import FakeSource, board
-from cdp import chromium, find_chromium
+from cdp import chromium, find_chromium, needs_chromium
 from live_server import serve
 from push_env import make_settings
 
@@ -22,7 +20,7 @@ from records.migrate import upgrade_async
 from server.app import create_app
 
 BROWSER = find_chromium()
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium(BROWSER)
 USER = "@zheng:office.test"
 BOARD_READY = "document.body?.dataset.ready === 'board' && document.querySelectorAll('li.item').length === %d"
 

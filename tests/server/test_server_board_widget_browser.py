@@ -18,7 +18,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from board_fake import FakeSource, board
-from cdp import chromium, find_chromium
+from cdp import chromium, find_chromium, needs_chromium
 from live_server import free_port, serve
 from test_server_board_widget import openid_token, widget_settings
 
@@ -34,7 +34,7 @@ __all__ = ["homeserver", "make_user"]  # fixtures, imported so this module runs 
 BROWSER = find_chromium()
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install chromium)"),
+    needs_chromium(BROWSER),
 ]
 
 # The client first says it must ask the person (`state: request`), then sends the token in an

@@ -10,12 +10,11 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
-from cdp import chromium, find_chromium
+from cdp import chromium, find_chromium, needs_chromium
 from fake_push_service import FakePushService
 from live_server import serve
 from push_env import make_settings
@@ -30,7 +29,7 @@ from records.migrate import upgrade_async
 from server.app import create_app
 
 BROWSER = find_chromium()
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium(BROWSER)
 USER = "@zheng:office.test"
 
 STUB = """
