@@ -87,6 +87,7 @@ class SessionSigner:
 
 
 BEARER = "bearer "
+WIDGET_API = "/api/board"  # the board widget's own routes: this path and those under it
 
 
 def bearer_secret(request: Request) -> str | None:
@@ -94,10 +95,15 @@ def bearer_secret(request: Request) -> str | None:
     `access_token=` on the live stream, which an EventSource cannot send headers with. A widget
     has no cookie (a framed page does not get a SameSite=Lax one), and a token no other site's
     page can attach makes its requests safe from cross-site forgery."""
+    path = request.url.path
+    if path != WIDGET_API and not path.startswith(WIDGET_API + "/"):
+        # A widget's token opens the board's own API only: never the step-up pages (enrolling
+        # an authenticator, confirming 签发), which need the person's own signed-in browser.
+        return None
     header = request.headers.get("authorization", "")
     if header[: len(BEARER)].lower() == BEARER:
         return header[len(BEARER) :].strip() or None
-    if request.url.path == "/api/board/events":
+    if path == "/api/board/events":
         return request.query_params.get("access_token") or None
     return None
 

@@ -115,6 +115,9 @@ async def test_an_openid_token_signs_the_widget_in_as_that_person_only(
         assert (await client.get("/api/board", params=params)).status_code == 401
         garbled = {"Authorization": f"Bearer {session['access_token']}x"}
         assert (await client.get("/api/board", headers=garbled)).status_code == 401
+        # Nor on the step-up pages: a widget's token cannot enrol an authenticator or confirm 签发.
+        assert (await client.post("/security/totp", headers=auth)).status_code == 401
+        assert (await client.post("/confirm/any-token/totp", headers=auth, json={"code": "123456"})).status_code == 401
 
 
 async def test_forged_and_foreign_tokens_are_refused(
