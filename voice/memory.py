@@ -105,9 +105,17 @@ def _whole_words(a: str, b: str, span: tuple[int, int, int, int], cuts: _WordCut
     return i1, i2, j1, j2
 
 
+# Longer texts teach nothing (see learn).
+MAX_LEARNT_TEXT = 1000
+
+
 def learn(heard: str, right: str, protected: Iterable[str] = ()) -> list[Pair]:
     """The pairs a correction of ``heard`` into ``right`` teaches (none for a rewrite)."""
     if heard == right or not heard or not right:
+        return []
+    if max(len(heard), len(right)) > MAX_LEARNT_TEXT:
+        # The diff is quadratic in the worst case; a voice message's transcript is far shorter,
+        # and a text this long is a rewrite, not a correction of what was misheard.
         return []
     matcher = difflib.SequenceMatcher(None, heard, right, autojunk=False)
     kept = sum(block.size for block in matcher.get_matching_blocks())

@@ -357,3 +357,14 @@ async def test_a_line_of_the_minutes_follows_the_correction(db: Database) -> Non
     async with db.reading() as s:
         lines = list(await s.scalars(select(MinuteLine.text).order_by(MinuteLine.id)))
     assert lines == [f"🎙️ {SAID}", HEARD]  # a typed line is the author's own words: never touched
+
+
+async def test_a_huge_reply_from_the_speaker_is_conversation_not_a_correction(
+    db: Database, fake: FakeTranscriber
+) -> None:
+    # 10,000 characters in reply to a transcript: no correction, and no quadratic diff on it.
+    chat = office_chat(db)
+    note_id = await transcribe(chat, registry())
+    await reply(chat, SPEAKER, await transcript_event(db, note_id), SAID + "的" * 10_000)
+    note = await note_of(db, note_id)
+    assert (note.text, note.original_text) == (HEARD, None)

@@ -86,3 +86,8 @@ def test_names_from_the_roster_survive_any_memory() -> None:
     memory = CorrectionMemory.of({name[:2]: "某某" for name in ROSTER})
     for name in ROSTER:
         assert memory.apply(f"请{name}到会", GLOSSARY.terms) == f"请{name}到会"
+
+
+def test_a_text_longer_than_any_voice_message_teaches_nothing() -> None:
+    heard = "请到青石乔集合" + "的" * 2000
+    assert learn(heard, heard.replace("青石乔", "青石桥")) == []

@@ -71,7 +71,10 @@ def handlers(filers: Sequence[VoiceFiler]) -> tuple[OnCommand, OnReply]:
             return UNHANDLED
         if message.sender != note.sender and not await _is_admin(turn, message.sender):
             return UNHANDLED  # someone answering the speaker, not correcting them
-        if difflib.SequenceMatcher(None, note.text, text, autojunk=False).ratio() < MIN_SIMILARITY:
+        if len(text) > 2 * len(note.text) + 20:
+            return UNHANDLED  # far longer than what was said: conversation, and no quadratic diff
+        matcher = difflib.SequenceMatcher(None, note.text, text, autojunk=False)
+        if matcher.quick_ratio() < MIN_SIMILARITY or matcher.ratio() < MIN_SIMILARITY:
             return UNHANDLED
         await _apply(message, turn, note, text, filers)
         return None
