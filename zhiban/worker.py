@@ -159,6 +159,9 @@ def run_worker(settings: Settings, redis_url: str | None, *, config_file: Path |
     os.environ.setdefault("ZHIBAN_REDIS__URL", redis_url)
     # After the environment above: the features' handlers, once loaded, find the same config.
     jobs.prepare()
+    # The one loop is made here, before the pump thread and the first job can race to make two
+    # (functools.cache does not lock).
+    jobs.worker_loop()
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(settings.redis.queue, connection=connection)
     stop = threading.Event()
