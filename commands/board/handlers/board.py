@@ -30,14 +30,14 @@ async def _show(message: Message, turn: Turn, sections: Sequence[BoardSection], 
     board = await service.board_for(turn.session, viewer, now, sections)
     body, html = card(board, mode, hint=hint, names=await names_for(turn.session, users=people_in(board)))
     day = now.astimezone(viewer.zone).date()
+    # One card a day per person, whether asked in their DM or in a shared room: the same ref.
+    ref = service.card_ref(mode, "dm", message.sender, day)
     if message.is_dm:
-        ref = service.card_ref(mode, message.room_id, message.sender, day)
         if not await service.edit_card(turn.session, ref, outbox.text_content(body, html)):
             await message.reply(body, html, ref=ref)
     else:
         # The card lists what the asker may see, not what everyone in this room may: it goes to
         # their DM (one card a day there too, edited when asked again), and the room is told so.
-        ref = service.card_ref(mode, "dm", message.sender, day)
         content = outbox.text_content(body, html)
         if not await service.edit_card(turn.session, ref, content):
             await outbox.enqueue(turn.session, content, to_user=message.sender, ref=ref)

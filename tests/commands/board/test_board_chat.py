@@ -121,3 +121,16 @@ async def test_in_a_shared_room_the_card_goes_to_the_askers_dm(db: Database) -> 
         assert str(in_room[0].content["body"]) == "已通过私信把看板卡片发给您。"
         cards = [r for r in sent if r.to_user == LEADER and TITLES["approval"] in str(r.content["body"])]
         assert len(cards) == 1
+
+
+async def test_asked_in_a_shared_room_then_in_the_dm_the_same_card_is_edited(db: Database) -> None:
+    clock = FrozenClock(T0)
+    async with db.transaction() as session:
+        await office_records(session, clock, first_signer=LEADER)
+    talk = chat(db, clock)
+    first = await talk.say(LEADER, "!全局", dm=False)
+    card = next(r for r in first if r.to_user == LEADER and TITLES["approval"] in str(r.content["body"]))
+    clock.advance(timedelta(minutes=5))
+    again = await talk.say(LEADER, "!全局", dm=True)
+    edits = [r for r in again if r.relation == "m.replace"]
+    assert [e.relates_to_outbox_id for e in edits] == [card.id]
