@@ -131,6 +131,8 @@ class Timer(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The claim round (or the run) that holds the timer: a job runs only what its token still holds.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
