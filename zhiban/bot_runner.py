@@ -199,7 +199,8 @@ class BotRuntime:
 
     async def _serve(self, name: str, clock: Clock) -> None:
         """Log in and answer until stopped, holding the lease `name`."""
-        # Wizard state is kept in the database, with each turn (zhiban.fsm_store).
+        # Wizard state is kept in the database, with each turn (zhiban.fsm_store). The storage is
+        # built here, at each holding of the lease, which empties what an earlier holding cached.
         dispatcher = build_dispatcher(self.settings, self.db, clock=clock)
         options = self.options()
         self.client = client = BotClient(options, dispatcher, token_store=DatabaseTokenStore(self.db, options.user_id))

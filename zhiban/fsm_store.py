@@ -9,8 +9,10 @@ What a committed turn read or wrote is kept in memory for a short while, so that
 event of the same person does not read the table again; the database stays the truth: a
 value enters the cache only once its transaction has committed, and a rolled-back turn leaves
 the cache as it was. Only the bot holding the lease handles events (zhiban.bot_runner), and it
-builds its storage when it takes the lease, so no other process writes the table meanwhile;
-storages of one process on one database share their cache.
+builds its storage each time it takes the lease, so no other process writes the table while
+the cache is trusted; storages of one process on one database share their cache, and a new
+storage empties it: between two holdings of the lease another instance may have moved any
+wizard on.
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ class DatabaseStorage:
         self.ttl = ttl
         self.lock = KeyLocks()
         self._next_purge: datetime | None = None
+        # A new storage is a new holding of the lease (or a script): what this process knew
+        # before may have been changed by the instance that held the lease meanwhile.
         self._cache = _caches.setdefault(db, {})
+        self._cache.clear()
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:

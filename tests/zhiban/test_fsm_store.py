@@ -14,9 +14,11 @@ from sqlalchemy import event, func, select
 from bot import Command, FSMContext, Message, Router, State, StateFilter, StatesGroup
 from bot.fsm import StorageKey
 from records.clock import FrozenClock
+from records.config import Settings
 from records.db import Database
 from records.models import WizardState
 from tests.support.dispatch_chat import DispatchChat
+from zhiban.app import build_dispatcher
 from zhiban.fsm_store import DatabaseStorage, bound_to
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -179,3 +181,22 @@ async def test_a_rolled_back_step_is_never_served_from_memory(db: Database) -> N
                     raise RuntimeError("a part of the turn failed")
             assert await storage.get(key) == ("Form:first", {"n": 1})
     assert await storage.get(key) == ("Form:first", {"n": 1})
+
+
+async def test_a_new_lease_cycle_reads_what_another_instance_wrote_meanwhile(db: Database) -> None:
+    key = StorageKey(ROOM, ALICE)
+    # This bot holds the lease: Alice's first step is written and kept in memory.
+    storage = DatabaseStorage(db, FrozenClock(T0))
+    await storage.set(key, "Form:first", {"n": 1})
+    assert await storage.get(key) == ("Form:first", {"n": 1})
+    # It loses the lease; the instance that takes over (its own connections) moves her on.
+    other = Database(db.url)
+    try:
+        await DatabaseStorage(other, FrozenClock(T0)).set(key, "Form:second", {"n": 2})
+    finally:
+        await other.dispose()
+    # This bot takes the lease back and builds its dispatcher again, as bot_runner does at
+    # each start of serving: the step taken meanwhile is what it reads, not its memory.
+    again = build_dispatcher(Settings(database={"url": db.url}), db, clock=FrozenClock(T0))
+    assert await again.storage.get(key) == ("Form:second", {"n": 2})
+    assert await storage.get(key) == ("Form:second", {"n": 2})
