@@ -175,6 +175,41 @@ async def passkey_registration_options(user: User, state: State) -> Response:
     return Response(options, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
+async def _add_passkey(
+    session: AsyncSession,
+    user: str,
+    credential: dict[str, object],
+    verified: tuple[str, bytes, int],
+    state: PushState,
+) -> None:
+    credential_id, public_key, sign_count = verified
+    taken = await session.scalar(select(PasskeyCredential).where(PasskeyCredential.credential_id == credential_id))
+    if taken is not None:
+        raise ApiError(409, "already_registered", "this passkey is already registered")
+    response = credential.get("response")
+    listed = response.get("transports") if isinstance(response, dict) else None
+    transports = [t for t in listed if isinstance(t, str)][:8] if isinstance(listed, list) else []
+    session.add(
+        PasskeyCredential(
+            user_id=user,
+            credential_id=credential_id,
+            public_key=public_key,
+            sign_count=sign_count,
+            transports=transports,
+            name="",
+            created_at=state.clock.now(),
+        )
+    )
+    await audit.record(
+        session,
+        actor=user,
+        action="stepup.passkey_add",
+        subject=user,
+        data={"credential": credential_id},
+        clock=state.clock,
+    )
+
+
 @router.post("/security/passkey")
 async def passkey_register(
     user: User, state: State, credential: Annotated[dict[str, object], Body(embed=True)]
@@ -187,8 +222,11 @@ async def passkey_register(
         challenge = pending.challenge
         await session.delete(pending)  # one challenge, one answer
         try:
-            credential_id, public_key, sign_count = checks.verify_registration(rp, credential, challenge)
+            verified = checks.verify_registration(rp, credential, challenge)
         except checks.CheckFailed as exc:
+            # The refusal is raised once this transaction has committed: its audit entry and
+            # the spent challenge stay.
+            refused = True
             await audit.record(
                 session,
                 actor=user,
@@ -197,32 +235,11 @@ async def passkey_register(
                 data={"why": str(exc)[:200]},
                 clock=state.clock,
             )
-            raise _refused("the passkey could not be verified") from None
-        taken = await session.scalar(select(PasskeyCredential).where(PasskeyCredential.credential_id == credential_id))
-        if taken is not None:
-            raise ApiError(409, "already_registered", "this passkey is already registered")
-        response = credential.get("response")
-        listed = response.get("transports") if isinstance(response, dict) else None
-        transports = [t for t in listed if isinstance(t, str)][:8] if isinstance(listed, list) else []
-        session.add(
-            PasskeyCredential(
-                user_id=user,
-                credential_id=credential_id,
-                public_key=public_key,
-                sign_count=sign_count,
-                transports=transports,
-                name="",
-                created_at=state.clock.now(),
-            )
-        )
-        await audit.record(
-            session,
-            actor=user,
-            action="stepup.passkey_add",
-            subject=user,
-            data={"credential": credential_id},
-            clock=state.clock,
-        )
+        else:
+            refused = False
+            await _add_passkey(session, user, credential, verified, state)
+    if refused:
+        raise _refused("the passkey could not be verified")
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
