@@ -81,7 +81,7 @@ async def correct_note(
     protected = [*await terms.glossary_terms(session), *await service.roster_names(session)]
     learnt = tuple(learn(before, new, protected))
     for pair in learnt:
-        await learnt_store.count(session, pair, by_admin=is_admin, clock=clock)
+        await learnt_store.count(session, pair, corrector=corrector, by_admin=is_admin, clock=clock)
     await audit.record(
         session,
         actor=corrector,

@@ -1,6 +1,7 @@
 """The office's correction memory as stored: misheard → right pairs with their confirmations.
 
-Corrections count pairs in (``count``); the worker reads the pairs in force for each job
+Corrections count pairs in (``count``: the distinct people who confirmed a pair, so one person
+repeating a correction is one confirmation however often they repeat it); the worker reads the pairs in force for each job
 (``memory_in_force``: confirmed often enough, or by an admin); ``!词表`` shows and forgets them.
 """
 
@@ -9,21 +10,27 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.voice.models import VoiceMemory
+from commands.voice.models import VoiceMemory, VoiceMemoryConfirmer
 from records import audit
 from records.clock import Clock
 from records.errors import NotAllowed
 from voice.memory import CorrectionMemory, Pair
 
 
-async def count(session: AsyncSession, pair: Pair, *, by_admin: bool, clock: Clock) -> None:
+async def count(session: AsyncSession, pair: Pair, *, corrector: str, by_admin: bool, clock: Clock) -> None:
+    """``corrector`` confirms ``pair``: counted once per person (an admin's puts it in force)."""
     row = await session.scalar(
         select(VoiceMemory).where(VoiceMemory.heard == pair.heard, VoiceMemory.right == pair.right)
     )
     if row is None:
-        row = VoiceMemory(heard=pair.heard, right=pair.right, count=0, by_admin=False, created_at=clock.now())
+        now = clock.now()
+        row = VoiceMemory(heard=pair.heard, right=pair.right, count=0, by_admin=False, created_at=now, updated_at=now)
         session.add(row)
-    row.count += 1
+        await session.flush()
+    known = await session.get(VoiceMemoryConfirmer, (row.id, corrector))
+    if known is None:
+        session.add(VoiceMemoryConfirmer(memory_id=row.id, corrector=corrector, created_at=clock.now()))
+        row.count += 1
     row.by_admin = row.by_admin or by_admin
     row.updated_at = clock.now()
     await session.flush()
@@ -56,6 +63,8 @@ async def forget(session: AsyncSession, heard: str, *, actor: str, clock: Clock)
     rows = list(await session.scalars(select(VoiceMemory).where(VoiceMemory.heard == heard)))
     if not rows:
         raise NotAllowed("glossary.memory_not_found", heard=heard)
+    # Explicitly, not by the foreign key's cascade: SQLite enforces it only when told to.
+    await session.execute(delete(VoiceMemoryConfirmer).where(VoiceMemoryConfirmer.memory_id.in_([r.id for r in rows])))
     await session.execute(delete(VoiceMemory).where(VoiceMemory.heard == heard))
     gone = [row.right for row in rows]
     await audit.record(

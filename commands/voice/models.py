@@ -96,8 +96,9 @@ class VoiceCorrection(Base):
 class VoiceMemory(Base):
     """The office's correction memory: ``heard`` was transcribed where people said ``right``.
 
-    ``count`` is how many corrections confirmed it; ``by_admin`` that an admin made one of them,
-    which puts it in force at once (else from ``voice.memory_confirmations`` corrections on).
+    ``count`` is how many different people confirmed it (``VoiceMemoryConfirmer``: one person
+    correcting the same mishearing again is still one opinion); ``by_admin`` that an admin made
+    one of them, which puts it in force at once (else from ``voice.memory_confirmations`` people on).
     """
 
     __tablename__ = "voice_memory"
@@ -111,6 +112,18 @@ class VoiceMemory(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("heard", "right", name="uq_voice_memory_pair"),)
+
+
+class VoiceMemoryConfirmer(Base):
+    """One person who confirmed a memory pair (by correcting a transcript with it)."""
+
+    __tablename__ = "voice_memory_confirmers"
+
+    memory_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("voice_memory.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    corrector: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class VoiceTerm(Base):

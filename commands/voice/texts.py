@@ -104,8 +104,8 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "Removed by the office: {removed}",
     },
     "glossary.memory_header": {
-        "zh": "🧠 更正记忆（{count} 条；确认 {confirmations} 次或经管理员更正后生效）：",
-        "en": "🧠 Correction memory ({count}; in force after {confirmations} confirmations or one by an admin):",
+        "zh": "🧠 更正记忆（{count} 条；{confirmations} 人确认或经管理员更正后生效）：",
+        "en": "🧠 Correction memory ({count}; in force once {confirmations} people confirm it or an admin does):",
     },
     "glossary.memory_empty": {"zh": "🧠 更正记忆：暂无。", "en": "🧠 Correction memory: none yet."},
     "glossary.memory_count": {
@@ -113,8 +113,8 @@ _OWN: dict[str, dict[str, str]] = {
         "en": "🧠 Correction memory: {count}; only an admin sees them.",
     },
     "glossary.memory_line": {
-        "zh": "{heard} → {right}（确认 {count} 次，{state}）",
-        "en": "{heard} → {right} (confirmed {count} times, {state})",
+        "zh": "{heard} → {right}（{count} 人确认，{state}）",
+        "en": "{heard} → {right} (confirmed by {count}, {state})",
     },
     "glossary.memory_admin": {"zh": "管理员已确认", "en": "confirmed by an admin"},
     "glossary.memory_on": {"zh": "生效中", "en": "in force"},

@@ -159,18 +159,38 @@ async def test_the_memory_is_used_after_two_confirmations(db: Database, fake: Fa
     first = await transcribe(chat, reg)
     await reply(chat, SPEAKER, await transcript_event(db, first), SAID)
     # One confirmation: learnt, not yet in force; the next transcript still says what was heard.
-    second = await transcribe(chat, reg)
+    second = await transcribe(chat, reg, sender=LI)
     assert (await note_of(db, second)).text == HEARD
-    await reply(chat, SPEAKER, await transcript_event(db, second), SAID)
+    await reply(chat, LI, await transcript_event(db, second), SAID)
     async with db.reading() as s:
         counts = {(m.heard, m.right): m.count for m in await s.scalars(select(VoiceMemory))}
     assert counts == {("青石乔", "青石桥"): 2, ("白沙弯", "白沙湾"): 2}
-    # Two confirmations: the third transcript comes out right.
+    # Two people confirmed it: the third transcript comes out right.
     third = await transcribe(chat, reg)
     assert (await note_of(db, third)).text == SAID
     # A stricter office (three confirmations) is not there yet.
     fourth = await transcribe(chat, reg, confirmations=3)
     assert (await note_of(db, fourth)).text == HEARD
+
+
+async def test_one_person_correcting_again_and_again_is_one_confirmation(db: Database, fake: FakeTranscriber) -> None:
+    # Three corrections of the same mishearing by the same speaker are one person's opinion: an
+    # office that asks for three confirmations means three people.
+    chat = office_chat(db)
+    reg = registry()
+    for _ in range(3):
+        note_id = await transcribe(chat, reg, confirmations=3)
+        assert (await note_of(db, note_id)).text == HEARD
+        await reply(chat, SPEAKER, await transcript_event(db, note_id), SAID)
+    async with db.reading() as s:
+        counts = {(m.heard, m.right): m.count for m in await s.scalars(select(VoiceMemory))}
+    assert counts == {("青石乔", "青石桥"): 1, ("白沙弯", "白沙湾"): 1}
+    assert (await note_of(db, await transcribe(chat, reg, confirmations=2))).text == HEARD
+    # A second person confirms it: in force at two, not yet at three.
+    second = await transcribe(chat, reg, sender=LI, confirmations=3)
+    await reply(chat, LI, await transcript_event(db, second), SAID)
+    assert (await note_of(db, await transcribe(chat, reg, confirmations=2))).text == SAID
+    assert (await note_of(db, await transcribe(chat, reg, confirmations=3))).text == HEARD
 
 
 async def test_an_admins_correction_is_in_force_at_once(db: Database, fake: FakeTranscriber) -> None:
@@ -217,13 +237,13 @@ async def test_glossary_is_shown_to_the_office_and_edited_by_admins(db: Database
     assert await chat.reply_to(BOSS, "!词表 删 首报") == "✅ 已将“首报”从词表删除。"
     assert await chat.reply_to(BOSS, "!词表 删 首报") == "⚠️ 词表中没有“首报”。"
     async with db.transaction() as s:
-        await learnt.count(s, learnt.Pair("蓄暴", "续报"), by_admin=False, clock=chat.clock)
+        await learnt.count(s, learnt.Pair("蓄暴", "续报"), corrector=LI, by_admin=False, clock=chat.clock)
     shown = await chat.reply_to(LI, "!词表")
     assert "青石桥村" in shown and "本单位添加：青石桥村" in shown and "本单位删除：首报" in shown
     # The memory's pairs come from transcripts in any room, so only an admin reads them.
     assert "蓄暴" not in shown and "→" not in shown
     assert "🧠 更正记忆：1 条，明细仅管理员可见。" in shown
-    assert "蓄暴 → 续报（确认 1 次，待确认）" in await chat.reply_to(BOSS, "!词表")
+    assert "蓄暴 → 续报（1 人确认，待确认）" in await chat.reply_to(BOSS, "!词表")
     assert await chat.reply_to(BOSS, "!词表 忘记 蓄暴") == "✅ 已忘记：蓄暴 → 续报。"
     assert "更正记忆：暂无。" in await chat.reply_to(LI, "!词表")
     async with db.reading() as s:
