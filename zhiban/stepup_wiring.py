@@ -9,6 +9,8 @@ audit entry; the service edits the card in the room through the outbox.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.approvals import service as approvals
@@ -18,6 +20,9 @@ from emergency import confirm as emergency_confirm
 from records.clock import Clock
 from records.errors import DomainError
 from records.stepup import StepUpRequest
+from zhiban.texts import tr
+
+log = logging.getLogger(__name__)
 
 
 async def complete(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
@@ -27,7 +32,9 @@ async def complete(session: AsyncSession, request: StepUpRequest, credential: st
     if request.kind == emergency_confirm.DECLARE:
         return await emergency_confirm.complete_declare(session, request, credential, clock)
     if request.kind != APPROVAL:
-        return f"unknown kind {request.kind!r}"
+        # A request written by another version (a rolling upgrade): said as the page says it.
+        log.warning("step-up request %s of unknown kind %r left undecided", request.id, request.kind)
+        return tr("stepup.unknown_kind", request.lang)
     try:
         # A savepoint: a refusal leaves nothing of the decision, while the request is still
         # marked used in the same transaction.

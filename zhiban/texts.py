@@ -1,4 +1,5 @@
-"""Texts the bot's own machinery writes (not a chat feature): the outbox relay's failure notices."""
+"""Texts the bot's own machinery writes (not a chat feature): the outbox relay's failure notices,
+the step-up wiring's refusals."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ TEXTS = {
     },
     "outbox.reason.not_found": {"zh": "房间或用户不存在", "en": "the room or person does not exist"},
     "outbox.reason.invalid": {"zh": "消息被服务器拒收", "en": "the homeserver rejected the message"},
+    # A confirmed step-up request this version cannot carry out (zhiban.stepup_wiring).
+    "stepup.unknown_kind": {
+        "zh": "这项确认无法完成：此版本不支持该类事项，未作任何决定。请在聊天中重新办理。",
+        "en": "This confirmation cannot be completed: this version does not handle its kind, and nothing "
+        "was decided. Please start again in chat.",
+    },
 }
 
 
