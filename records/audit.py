@@ -19,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from records import kv
+from records import deferred, kv
 from records.audit_seal import (
     Checkpoint,
     CheckpointFileError,
@@ -42,6 +43,7 @@ GENESIS = "0" * 64
 TAIL_KEY = "audit.tail"
 # Any constant works; it only has to be the same for every writer of the chain.
 _CHAIN_LOCK_ID = 0x7A686962616E
+_DEFERRED = "audit"
 _warned_unsealed = False
 
 
@@ -56,10 +58,10 @@ def entry_hash(seq: int, at: datetime, actor: str, action: str, subject: str, da
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def _lock_chain(session: AsyncSession) -> None:
+def _lock_chain(session: Session) -> None:
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # Serialise appenders so that two transactions never chain onto the same tail.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_ID})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_ID})
 
 
 def _process_key() -> bytes | None:
@@ -71,6 +73,17 @@ def _process_key() -> bytes | None:
     return None if anchors is None else anchors.key
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """An entry recorded, waiting for the transaction's end to be chained (see `record`)."""
+
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    data: dict[str, Any]
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -79,34 +92,47 @@ async def record(
     subject: str,
     data: dict[str, Any] | None = None,
     clock: Clock | None = None,
-) -> AuditEntry:
-    """Append one entry; call it inside the transaction that makes the change it records."""
-    await _lock_chain(session)
-    tail = (await session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))).scalar()
-    seq = 1 if tail is None else tail.seq + 1
-    prev = GENESIS if tail is None else tail.hash
+) -> None:
+    """Append one entry; call it inside the transaction that makes the change it records.
+
+    The entries a transaction records are chained and written together when it commits (or
+    when it reads the trail first): one read of the tail, one INSERT of them all and one
+    write of the stored tail, however many there are (records.deferred)."""
     at = (clock or SystemClock()).now()
     payload = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    digest = entry_hash(seq, at, actor, action, subject, payload, prev)
+    deferred.add(session, _DEFERRED, _Entry(at, actor, action, subject, payload))
+
+
+@deferred.writer(_DEFERRED, tables=("audit_log",))
+def _append(session: Session, entries: list[_Entry]) -> None:
+    """Chain `entries` onto the trail's tail, in the order they were recorded."""
+    _lock_chain(session)
+    tail = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq, prev = (0, GENESIS) if tail is None else (tail.seq, tail.hash)
     key = _process_key()
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject=subject,
-        data=payload,
-        prev_hash=prev,
-        hash=digest,
-        hmac=None if key is None else seal_entry(key, seq, digest),
-    )
-    session.add(entry)
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        seq += 1
+        digest = entry_hash(seq, entry.at, entry.actor, entry.action, entry.subject, entry.data, prev)
+        rows.append(
+            {
+                "seq": seq,
+                "at": entry.at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "subject": entry.subject,
+                "data": entry.data,
+                "prev_hash": prev,
+                "hash": digest,
+                "hmac": None if key is None else seal_entry(key, seq, digest),
+            }
+        )
+        prev = digest
+    session.execute(insert(AuditEntry), rows)
     # The tail is kept apart from the chain so that cutting entries off the end shows too; it
     # is sealed, so that whoever cuts cannot write a tail that fits the shortened chain.
-    tail_value = f"{seq}:{digest}" if key is None else f"{seq}:{digest}:{seal_tail(key, seq, digest)}"
-    await kv.put(session, TAIL_KEY, tail_value)
-    await session.flush()
-    return entry
+    tail_value = f"{seq}:{prev}" if key is None else f"{seq}:{prev}:{seal_tail(key, seq, prev)}"
+    kv.put_now(session, TAIL_KEY, tail_value)
 
 
 @dataclass(frozen=True)
@@ -316,6 +342,7 @@ async def verify(
         anchors_given = installed()
         key = None if anchors_given is None else anchors_given.key
     walk = _Walk(key)
+    await deferred.flush(session, _DEFERRED)  # what this transaction recorded is part of the trail
     try:
         anchors = _anchors(key, await _stored_checkpoints(session), checkpoint_file)
         walk = _Walk(key, anchors)
@@ -354,7 +381,8 @@ async def checkpoint(
     """
     if not verified.ok:
         raise TrailBroken(verified.broken_at, verified.reason)
-    await _lock_chain(session)
+    await deferred.flush(session, _DEFERRED)
+    await session.run_sync(_lock_chain)
     walk = _Walk(key)
     walk.prev, walk.checked, walk.sealed_from = verified.head, verified.checked, verified.sealed_from
     async for entry in _entries(session, after=verified.checked):
