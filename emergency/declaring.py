@@ -68,7 +68,7 @@ async def alert(
     With `room_ref` (a declaration) the DMs wait for the room, so that their link works."""
     alerted = await incidents.note_alerted(session, incident, users, clock)
     for user in alerted:
-        lang = await outreach.lang_of(session, user, incident.lang)
+        lang = await reach.language_of(session, user, incident.lang)
         text = tr("em.incident.alert_dm", lang, **alert_params(incident, lang, room_ref=room_ref))
         ref = incidents.alert_ref(incident, user)
         await reach.dm(session, user, text, ref=ref, urgent=True, room_ref=room_ref)

@@ -23,6 +23,7 @@ from emergency import cards, incidents, outreach
 from emergency.models import Incident, Order, Receipt
 from emergency.phones import noted
 from emergency.texts import tr
+from notifications import reach
 from notifications.names import names_for
 from records import audit, outbox, people, timers
 from records.clock import Clock
@@ -62,7 +63,7 @@ def incident_params(incident: Incident | None, lang: str) -> dict[str, str]:
 async def dm_params(session: AsyncSession, order: Order, user: str) -> dict[str, str]:
     """The incident context of an order's DM, in the language `user` reads."""
     incident = await session.get(Incident, order.incident_id) if order.incident_id else None
-    return incident_params(incident, await outreach.lang_of(session, user, order.lang))
+    return incident_params(incident, await reach.language_of(session, user, order.lang))
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,7 @@ async def refresh_card(session: AsyncSession, order: Order) -> None:
 async def settle_dms(session: AsyncSession, order: Order, user: str, key: str) -> None:
     """Edit every DM of the order `user` was sent (the order and its reminders) to say what they
     did, so that none still asks them to acknowledge."""
-    lang = await outreach.lang_of(session, user, order.lang)
+    lang = await reach.language_of(session, user, order.lang)
     text = tr(key, lang, kind=tr(f"em.kind.{order.kind}", lang), id=order.code, text=order.text)
     await outbox.enqueue_edits(session, dm_ref(order, user), outbox.text_content(text))
 
@@ -323,7 +324,7 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     # A nag is urgent; whoever issued the order is told if it cannot reach the person.
     by = order.issued_by
     ref = dm_ref(order, user)
-    context = incident_params(incident, await outreach.lang_of(session, user, order.lang))
+    context = incident_params(incident, await reach.language_of(session, user, order.lang))
     await outreach.dm(
         session,
         user,
@@ -353,7 +354,7 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
         phones = await people.phones(session, [user])
         for person in tell:
             if person != user:
-                lang = await outreach.lang_of(session, person, order.lang)
+                lang = await reach.language_of(session, person, order.lang)
                 told: _NagParams = {**params, "user": noted(user, phones, lang)}
                 await outreach.dm(
                     session,

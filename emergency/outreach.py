@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from emergency.texts import tr
 from notifications import reach
-from records import people
 from records.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -25,11 +24,6 @@ def room_link(room_id: str) -> str:
     server = room_id.split(":", 1)[1] if ":" in room_id else ""
     via = f"?via={quote(server, safe='')}" if server else ""
     return f"https://matrix.to/#/{quote(room_id, safe='!:')}{via}"
-
-
-async def lang_of(session: AsyncSession, user_id: str, default: str = "zh") -> str:
-    lang, _ = await people.preferences(session, user_id)
-    return lang or default
 
 
 async def post(
@@ -78,7 +72,7 @@ async def dm(
 ) -> None:
     """A direct message in the person's own language (`urgent`, `caused_by`: as for `post`;
     `mention`: as for `reach.dm`)."""
-    lang = await lang_of(session, user_id, default_lang)
+    lang = await reach.language_of(session, user_id, default_lang)
     text = tr(key, lang, **params)
     await reach.dm(session, user_id, text, ref=ref, urgent=urgent, caused_by=caused_by, mention=mention)
 

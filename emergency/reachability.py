@@ -38,7 +38,7 @@ async def open_direct_rooms(session: AsyncSession, people: Iterable[str], bot_us
     for person in people:
         if person == bot_user or await welcome.introduced(session, person):
             continue
-        await reach.dm(session, person, welcome.introduction(await welcome.language_of(session, person, lang)))
+        await reach.dm(session, person, welcome.introduction(await reach.language_of(session, person, lang)))
         await kv.put(session, welcome.GREETED + person, "1")
         queued += 1
     return queued

@@ -18,6 +18,7 @@ from emergency.grammar import with_resolved_times
 from emergency.models import Incident, Report
 from emergency.phones import noted
 from emergency.texts import tr
+from notifications import reach
 from records import audit, people
 from records.clock import Clock, as_utc
 from records.errors import DomainError
@@ -187,7 +188,7 @@ async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
     commanders = incidents.commanders(incident)
     phones = await people.phones(session, commanders)
     for leader in leaders:
-        lang = await outreach.lang_of(session, leader, incident.lang)
+        lang = await reach.language_of(session, leader, incident.lang)
         others = [noted(user, phones, lang) for user in commanders if user != leader]
         contact = tr("em.clock.contact", lang, people=cards.people_list(others, lang)) if others else ""
         await outreach.dm(session, leader, dm_key, default_lang=incident.lang, urgent=True, contact=contact, **params)

@@ -48,6 +48,12 @@ async def reader(session: AsyncSession, user_id: str, *, lang: str, tz: str) -> 
     return Reader(user_id, own_lang or lang, own_tz or tz)
 
 
+async def language_of(session: AsyncSession, user_id: str, default: str) -> str:
+    """The person's own language, `default` where they kept none."""
+    lang, _ = await people.preferences(session, user_id)
+    return lang or default
+
+
 def lane(urgent: bool) -> int:
     """The outbox priority: urgent messages are relayed first when a backlog builds up."""
     return outbox.URGENT if urgent else outbox.NORMAL

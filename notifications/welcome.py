@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.texts import text
-from records import kv, people
+from records import kv
 
 KEY = "dm.introduced:"
 # The emergency feature's greeting at start (emergency.reachability) introduces too.
@@ -38,8 +38,3 @@ async def introduced(session: AsyncSession, user_id: str) -> bool:
 
 async def mark_introduced(session: AsyncSession, user_id: str) -> None:
     await kv.put(session, KEY + user_id, "1")
-
-
-async def language_of(session: AsyncSession, user_id: str, default: str) -> str:
-    lang, _ = await people.preferences(session, user_id)
-    return lang or default

@@ -47,7 +47,7 @@ import emergency.incidents  # noqa: F401  (registers where an incident room's id
 from bot.client import BotClient
 from bot.errors import MatrixError, check
 from emergency import outreach, room_admin
-from notifications import welcome
+from notifications import reach, welcome
 from records import audit, kv, outbox, outbox_actions, people
 from records.clock import SystemClock
 from records.db import Database
@@ -334,7 +334,7 @@ class OutboxRelay:
                 self._introduced.add(user_id)
                 return
             default = getattr(self._settings_now(), "default_lang", None) or "zh"
-            lang = await welcome.language_of(session, user_id, default)
+            lang = await reach.language_of(session, user_id, default)
         content = outbox.text_content(welcome.introduction(lang), msgtype="m.notice")
         # One transaction id per person: sent again after a crash, it is the same message.
         person = hashlib.sha256(user_id.encode()).hexdigest()[:16]
