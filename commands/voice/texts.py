@@ -112,6 +112,14 @@ _OWN: dict[str, dict[str, str]] = {
         "zh": "🧠 更正记忆：{count} 条，明细仅管理员可见。",
         "en": "🧠 Correction memory: {count}; only an admin sees them.",
     },
+    "glossary.memory_sent_dm": {
+        "zh": "🧠 更正记忆：{count} 条，明细已私信发给你。",
+        "en": "🧠 Correction memory: {count}; the full list is sent to you in a direct message.",
+    },
+    "glossary.memory_more": {
+        "zh": "……另有 {count} 条未列出，可用“!词表 忘记 <误听>”删除。",
+        "en": "… and {count} more; !glossary forget <misheard> removes one.",
+    },
     "glossary.memory_line": {
         "zh": "{heard} → {right}（{count} 人确认，{state}）",
         "en": "{heard} → {right} (confirmed by {count}, {state})",

@@ -19,6 +19,7 @@ import commands.voice.jobs as jobs
 from bot.types import Message
 from commands.plugin import TranscribedNote, VoiceFiler
 from commands.voice import corrections, learnt, service
+from commands.voice.handlers.glossary import MEMORY_LINES
 from commands.voice.models import VoiceCorrection, VoiceMemory, VoiceNote
 from records.clock import Clock
 from records.db import Database
@@ -243,12 +244,41 @@ async def test_glossary_is_shown_to_the_office_and_edited_by_admins(db: Database
     # The memory's pairs come from transcripts in any room, so only an admin reads them.
     assert "蓄暴" not in shown and "→" not in shown
     assert "🧠 更正记忆：1 条，明细仅管理员可见。" in shown
-    assert "蓄暴 → 续报（1 人确认，待确认）" in await chat.reply_to(BOSS, "!词表")
+    assert "蓄暴 → 续报（1 人确认，待确认）" in await chat.reply_to(BOSS, "!词表", dm=True)
     assert await chat.reply_to(BOSS, "!词表 忘记 蓄暴") == "✅ 已忘记：蓄暴 → 续报。"
     assert "更正记忆：暂无。" in await chat.reply_to(LI, "!词表")
     async with db.reading() as s:
         actions = [e.action for e in await s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
     assert actions == ["voice.glossary.add", "voice.glossary.remove", "voice.memory.forget"]
+
+
+async def test_an_admin_asking_in_a_shared_room_gets_the_memory_in_a_dm(db: Database) -> None:
+    # The memory's pairs are spans of transcripts from any room: an admin asking in a shared room
+    # must not post them all there. The room gets the count; the admin's DM the list, capped.
+    chat = office_chat(db, roles={"admin": [BOSS]})
+    heard = [f"{a}{b}" for a in "甲乙丙丁戊己庚辛壬癸" for b in "子丑寅卯辰巳午未申酉戌亥亓"]  # 130
+    async with db.transaction() as s:
+        for word in heard:
+            await learnt.count(s, learnt.Pair(word, "续报"), corrector=LI, by_admin=False, clock=chat.clock)
+    sent = await chat.say(BOSS, "!词表")
+    in_room = [str(r.content["body"]) for r in sent if r.room_id == ROOM]
+    to_admin = [str(r.content["body"]) for r in sent if r.to_user == BOSS]
+    assert len(in_room) == 1 and "→" not in in_room[0]
+    assert "🧠 更正记忆：130 条，明细已私信发给你。" in in_room[0]
+    assert len(to_admin) == 1
+    pairs = [line for line in to_admin[0].splitlines() if "→" in line]
+    assert len(pairs) == MEMORY_LINES and pairs[0].startswith("丁丑 → 续报")
+    assert to_admin[0].endswith(f"……另有 {130 - MEMORY_LINES} 条未列出，可用“!词表 忘记 <误听>”删除。")
+    # Asked in the DM itself: the same capped list, answered there.
+    answer = await chat.reply_to(BOSS, "!词表", room="!dm-boss:localhost", dm=True)
+    assert [line for line in answer.splitlines() if "→" in line] == pairs
+    # In English too.
+    await chat.say(BOSS, "!lang en")
+    sent = await chat.say(BOSS, "!glossary")
+    in_room = [str(r.content["body"]) for r in sent if r.room_id == ROOM]
+    assert "Correction memory: 130; the full list is sent to you in a direct message." in in_room[0]
+    to_admin = [str(r.content["body"]) for r in sent if r.to_user == BOSS]
+    assert to_admin[0].endswith(f"… and {130 - MEMORY_LINES} more; !glossary forget <misheard> removes one.")
 
 
 async def test_an_added_term_is_protected_and_a_removed_one_no_longer_corrects(
