@@ -14,16 +14,20 @@ transaction remembers who was pushed and which chat notices it wrote (`session.i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from notifications.models import Delivery, Notice
+from records import deferred
 
 # session.info keys: the people pushed in this transaction, and the chat notices it recorded.
 _PUSHED = "zhiban_pushed_users"
 _NOTED = "zhiban_chat_notices"
+_KIND = "chat_notices"
 
 #: What a chat notice keeps of the message: its first line as the title, the rest (cut) as body.
 TITLE_CHARS = 120
@@ -35,41 +39,60 @@ def _split(text: str) -> tuple[str, str]:
     return first[:TITLE_CHARS], rest.strip()[:BODY_CHARS]
 
 
+@dataclass(frozen=True)
+class _Note:
+    user_id: str
+    title: str
+    body: str
+    ref: str | None
+    at: datetime
+
+
 async def note(session: AsyncSession, users: Iterable[str], text: str, *, at: datetime, ref: str | None = None) -> None:
     """Record `text` as a notice each of `users` got in chat, unless a push of this transaction
-    already lists it for them."""
+    already lists it for them. The rows are written when the transaction ends (records.deferred),
+    all in two statements, so that a push that follows takes a note back without a DELETE."""
     pushed: set[str] = session.info.setdefault(_PUSHED, set())
-    noted: dict[str, list[int]] = session.info.setdefault(_NOTED, {})
     title, body = _split(text)
     for user_id in dict.fromkeys(users):
-        if user_id in pushed:
-            continue
-        notice = Notice(
+        if user_id not in pushed:
+            deferred.add(session, _KIND, _Note(user_id, title, body, ref[:128] if ref else None, at))
+
+
+@deferred.writer(_KIND, tables=("push_notices", "push_deliveries"))
+def _write(session: Session, notes: list[_Note]) -> None:
+    notices = [
+        Notice(
             kind="chat",
-            title={"*": title},
-            body={"*": body},
+            title={"*": n.title},
+            body={"*": n.body},
             sensitive=False,
             ttl=0,
             urgency="normal",
-            ref=ref[:128] if ref else None,
+            ref=n.ref,
             dm="never",
-            created_at=at,
-            expires_at=at,
+            created_at=n.at,
+            expires_at=n.at,
         )
-        session.add(notice)
-        await session.flush()
+        for n in notes
+    ]
+    session.add_all(notices)
+    session.flush()
+    noted: dict[str, list[int]] = session.info.setdefault(_NOTED, {})
+    for n, notice in zip(notes, notices, strict=True):
         session.add(
             Delivery(
                 notice_id=notice.id,
-                user_id=user_id,
+                user_id=n.user_id,
                 channel="chat",
                 status="chat",
                 attempts=0,
-                created_at=at,
-                updated_at=at,
+                created_at=n.at,
+                updated_at=n.at,
             )
         )
-        noted.setdefault(user_id, []).append(notice.id)
+        noted.setdefault(n.user_id, []).append(notice.id)
+    session.flush()
 
 
 async def pushed(session: AsyncSession, users: Iterable[str]) -> None:
@@ -77,8 +100,10 @@ async def pushed(session: AsyncSession, users: Iterable[str]) -> None:
     this transaction recorded for them go, and no later one is recorded."""
     seen: set[str] = session.info.setdefault(_PUSHED, set())
     noted: dict[str, list[int]] = session.info.setdefault(_NOTED, {})
+    users = list(users)
+    seen.update(users)
+    deferred.discard(session, _KIND, lambda n: n.user_id in seen)
     for user_id in users:
-        seen.add(user_id)
         gone = noted.pop(user_id, [])
         if gone:
             await session.execute(delete(Delivery).where(Delivery.notice_id.in_(gone)))

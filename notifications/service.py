@@ -22,7 +22,7 @@ from notifications.quiet import is_quiet
 from notifications.texts import text
 from records import outbox, timers
 from records.clock import Clock
-from records.models import Person
+from records.people import load as load_people
 
 if TYPE_CHECKING:
     from records.config import Settings
@@ -132,7 +132,7 @@ async def notify(
     if not users:
         return result
     queued: list[list[Delivery]] = []  # per person, the deliveries to push
-    persons = {p.user_id: p for p in await session.scalars(select(Person).where(Person.user_id.in_(users)))}
+    persons = await load_people(session, users)  # read once per transaction (records.people)
     subs: dict[str, list[PushSubscription]] = {}
     for sub in await session.scalars(
         select(PushSubscription).where(PushSubscription.user_id.in_(users)).order_by(PushSubscription.id)

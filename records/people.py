@@ -16,21 +16,40 @@ from sqlalchemy.orm import Session
 from records.clock import SystemClock
 from records.models import Person
 
-# The people a transaction looked for and found no row of: asked about again and again in one
-# turn (roles, language, quiet hours of the same two or three people), a miss would be a SELECT
-# each time, as the identity map keeps only rows that exist.
-_ABSENT = "zhiban.people_absent"
+# The people a transaction has read, found or not (None): asked about again and again in one
+# turn (roles, language, quiet hours, display names of the same two or three people), each would
+# otherwise be a SELECT, as the identity map keeps only rows that exist, and only while something
+# else holds them. Dropped when the transaction ends, so that no later one sees a stale row.
+_READ = "zhiban.people_read"
+
+
+def _read(session: AsyncSession | Session) -> dict[str, Person | None]:
+    cache: dict[str, Person | None] = session.info.setdefault(_READ, {})
+    return cache
+
+
+async def load(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, Person | None]:
+    """The rows of these people (None for those without one), read at most once per transaction:
+    those not read yet in one SELECT."""
+    wanted = list(dict.fromkeys(user_ids))
+    cache = _read(session)
+    missing = [user for user in wanted if user not in cache]
+    if missing:
+        found = {p.user_id: p for p in await session.scalars(select(Person).where(Person.user_id.in_(missing)))}
+        for user in missing:
+            cache[user] = found.get(user)
+    return {user: cache[user] for user in wanted}
 
 
 async def person_of(session: AsyncSession, user_id: str) -> Person | None:
     """The person's row, read at most once per transaction whether or not it exists."""
-    absent: set[str] = session.info.setdefault(_ABSENT, set())
-    if user_id in absent:
-        return None
-    person = await session.get(Person, user_id)
-    if person is None:
-        absent.add(user_id)
-    return person
+    return (await load(session, [user_id]))[user_id]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_read(session: Session, *_args: object) -> None:
+    session.info.pop(_READ, None)
 
 
 class Role(StrEnum):
@@ -81,7 +100,7 @@ async def ensure_person(session: AsyncSession, user_id: str) -> Person:
         person = Person(user_id=user_id, roles=[], created_at=SystemClock().now())
         session.add(person)
         await session.flush()
-        session.info[_ABSENT].discard(user_id)
+        _read(session)[user_id] = person
     return person
 
 
@@ -102,13 +121,9 @@ async def preferences(session: AsyncSession, user_id: str) -> tuple[str | None, 
 async def display_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
     """The display names the office has learnt for these people (those it knows no name of are
     left out)."""
-    wanted = list(dict.fromkeys(user_ids))
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(Person.user_id, Person.display_name).where(Person.user_id.in_(wanted), Person.display_name.is_not(None))
-    )
-    return {user: name for user, name in rows if name and name.strip()}
+    rows = await load(session, user_ids)
+    names = {user: p.display_name if p is not None else None for user, p in rows.items()}
+    return {user: name for user, name in names.items() if name and name.strip()}
 
 
 async def phones(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, str]:
