@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
+from records.config import DatabaseSettings
+
 log = logging.getLogger(__name__)
 
 # The database, its WAL and shared-memory files, and the folders holding them are the office's
@@ -84,7 +86,9 @@ def async_url(url: str) -> str:
 class Database:
     """One engine and a session factory; `transaction()` is the unit of work."""
 
-    def __init__(self, url: str, *, echo: bool = False, pooled: bool = True) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pooled: bool = True, pool: DatabaseSettings | None = None
+    ) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -93,6 +97,8 @@ class Database:
         if self.is_sqlite:
             # One writer at a time: wait for the lock rather than failing at once.
             kwargs["connect_args"] = {"timeout": 30}
+        elif pooled:
+            kwargs.update(_postgres_pool(pool or DatabaseSettings()))
         if not pooled:
             # Worker jobs run each in a fresh event loop; pooled asyncpg connections
             # are tied to the loop that opened them.
@@ -148,6 +154,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _postgres_pool(pool: DatabaseSettings) -> dict[str, Any]:
+    """The engine's pool and statement cache as `database.*` asks (docs/operations.md)."""
+    return {
+        "pool_size": pool.pool_size,
+        "max_overflow": pool.pool_max_overflow,
+        "pool_timeout": pool.pool_timeout_seconds,
+        "pool_recycle": pool.pool_recycle_seconds or -1,
+        # SQLAlchemy prepares every statement through asyncpg and keeps it per connection
+        # (an LRU of this size): a statement seen before costs one round trip, not two.
+        "connect_args": {"prepared_statement_cache_size": pool.prepared_statements},
+    }
 
 
 def tighten(path: Path, mode: int, *, announce: bool = True) -> bool:

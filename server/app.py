@@ -36,7 +36,7 @@ def create_app(settings: Settings, *, extra: dict[str, Any] | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(settings.database_url)
+        app.state.db = Database(settings.database_url, pool=settings.database)
         app.state.push = PushState.create(settings, app.state.db, getattr(app.state, "clock", None) or SystemClock())
         app.state.push.sender_factory = getattr(app.state, "push_sender_factory", None)
         # The board needs the features' data, which the application hands in (zhiban.board_wiring).

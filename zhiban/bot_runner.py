@@ -135,7 +135,7 @@ class BotRuntime:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self._identity: Holder | None = None
         self._explicit_holder = holder is not None
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, pool=settings.database)
         self.client: BotClient | None = None
         self.relay: OutboxRelay | None = None
         self._stopping = asyncio.Event()

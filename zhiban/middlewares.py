@@ -53,10 +53,9 @@ class ExactlyOnce:
         writer: OutboxWriter | None = None
         try:
             async with self.db.transaction() as session:
-                # Recording the event first makes a replay fail fast on the primary key.
-                try:
-                    await ledger.mark_handled(session, event.event_id, event.room_id)
-                except IntegrityError:
+                # Recording the event first makes a replay stop here; a racing copy waits on
+                # this row and stops once it is committed.
+                if not await ledger.mark_handled(session, event.event_id, event.room_id):
                     log.info("event %s was already handled; skipping", event.event_id)
                     data["duplicate"] = True
                     return UNHANDLED
@@ -99,7 +98,8 @@ class ExactlyOnce:
     ) -> OutboxWriter | None:
         try:
             async with self.db.transaction() as session:
-                await ledger.mark_handled(session, event.event_id, event.room_id)
+                if not await ledger.mark_handled(session, event.event_id, event.room_id):
+                    return None  # handled meanwhile (by a racing copy): that one answered
                 writer = OutboxWriter(session)
                 token = current_outbound.set(writer)
                 try:
