@@ -67,9 +67,11 @@ async def order(message: Message, command: CommandObject, turn: Turn) -> None:
         lang=incident.lang,
     )
     await _send_card_and_dms(session, item, recipients, clock, kind="order")
-    for user in recipients:
-        if user not in (incident.members or []):
-            await room_admin.invite(client, message.room_id, user)
+    # Recipients not yet in the room are invited by the relay once the turn has committed (a
+    # rate-limited invitation must not hold the transaction open), after the card in the
+    # room's lane; their DMs, in lanes of their own, do not wait for it.
+    newcomers = [user for user in recipients if user not in (incident.members or [])]
+    await room_admin.queue_admission(session, message.room_id, newcomers)
     await incidents.refresh_card(session, incident, clock)
 
 

@@ -381,3 +381,46 @@ async def test_a_report_can_be_answered_by_voice_then_confirmed(db: Database, co
     assert "城东区和平路" in body and "两辆车被困" in body, body
     async with db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+class InvitingClient(FakeClient):
+    """Accepts invitations, noting how many of the database's connections were in use then
+    (a turn holds one for its transaction)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.invited: list[tuple[str, str, int]] = []
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        self.invited.append((room_id, user_id, self.db.engine.pool.checkedout()))  # type: ignore[attr-defined]
+
+
+async def test_an_order_invites_its_newcomers_after_the_turn_commits_and_their_dms_do_not_wait(db: Database) -> None:
+    """An order naming someone not yet in the incident room brings them in, but not from inside
+    the turn: a homeserver rate-limiting the invitation (a 429 retried for a minute) would hold
+    the transaction (and SQLite's write lock) open the while."""
+    clock = FrozenClock(T0)
+    chat = Chat(db, clock)
+    client = InvitingClient(db)
+    chat.dispatcher.context["client"] = client
+    await _open_incident(db, clock)
+    async with db.reading() as session:
+        last = await session.scalar(select(func.max(OutboxMessage.id))) or 0
+    n = next(_ids)
+    order = Message(
+        room_id=INCIDENT_ROOM, event_id=f"$in{n}", sender=LEADER, timestamp_ms=n, source={},
+        body=f"!指令 {STAFF_B} {STAFF_A} 到城东泵站集合",
+    )  # fmt: skip
+    await chat.dispatcher.feed(order)
+    assert client.invited == []  # the turn asked the homeserver nothing
+    async with db.reading() as session:
+        queued = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.id > last)))
+    admissions = [r for r in queued if r.event_type == ACTION]
+    # Only the newcomer: the officer's class put STAFF_A in the room when it was declared.
+    assert [(r.room_id, r.content["kind"], r.content["payload"]["users"]) for r in admissions] == [
+        (INCIDENT_ROOM, "emergency.admit", [STAFF_B])
+    ]
+    dms = [r for r in queued if r.to_user == STAFF_B]
+    assert len(dms) == 1 and dms[0].room_ref is None  # the order's DM goes without waiting
+    await chat._sent_after(last)  # the relay's part
+    assert client.invited == [(INCIDENT_ROOM, STAFF_B, 0)]  # done with no transaction open
