@@ -6,7 +6,9 @@ addressed `to_user`, whichever feature or worker wrote it), sends this introduct
 person's DM room just before the first message it delivers there, once per person, ever. Who
 was introduced is kept in the database (`records.kv`), written after the introduction went
 out; a crash in between sends it again with the same transaction id, which the homeserver
-takes as the same message.
+takes as the same message. The introduction is best effort: if it fails or is slow, the
+message it precedes (perhaps an alert) goes out anyway, and it is tried again before the
+person's next DM.
 
 The emergency feature's start-up greeting (which opens the DM rooms of everyone an alert may
 reach) is this introduction, and counts as it.

@@ -74,6 +74,8 @@ REFUSAL_RETRIES = (10.0, 30.0)
 # Refusals that no retry can mend: the event itself is rejected.
 INVALID_CODES = ("M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE")
 EXCERPT_CHARS = 80
+# The longest the bot's introduction may hold up the first DM it precedes (an alert, an order).
+INTRODUCTION_SECONDS = 5.0
 
 RETRIES = Counter("zhiban_outbox_retries", "Outbox sends that failed and will be tried again, by cause", ["cause"])
 FAILED = Counter("zhiban_outbox_failed", "Outbox messages given up for good (and reported), by cause", ["cause"])
@@ -325,10 +327,18 @@ class OutboxRelay:
 
     async def _introduce(self, user_id: str, room_id: str, nonce: str) -> None:
         """Before the first message the bot delivers into a person's DM room, ever: who Zhiban
-        is and how to get help (notifications.welcome). A failure here is the row's failure:
-        it is tried again, introduction first."""
+        is and how to get help (notifications.welcome). Best effort: the message it precedes
+        may be an alert, so an introduction that fails or is slow is skipped (logged, not marked
+        as done) and tried again before the person's next DM; the message goes out regardless."""
         if user_id in self._introduced:
             return
+        try:
+            async with asyncio.timeout(INTRODUCTION_SECONDS):
+                await self._send_introduction(user_id, room_id, nonce)
+        except Exception as exc:  # the homeserver refused or did not answer in time
+            log.warning("introduction to %s not sent, tried again before their next DM: %r", user_id, exc)
+
+    async def _send_introduction(self, user_id: str, room_id: str, nonce: str) -> None:
         async with self.db.transaction() as session:
             if await welcome.introduced(session, user_id):
                 self._introduced.add(user_id)

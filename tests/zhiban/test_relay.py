@@ -471,3 +471,45 @@ async def test_rows_waiting_for_a_room_that_cannot_be_made_are_dropped_and_the_r
     assert (await _stored(db, card_id)).failed and (await _stored(db, dm_id)).failed
     # Nothing reached anyone: the waiting rows are not reported one by one either.
     assert not [content for _, content, _ in client.sent if "join" in str(content.get("body"))]
+
+
+class IntroFailsClient(OutageClient):
+    """A homeserver that refuses (or never answers) the bot's introduction, and takes the rest."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+        self.intro_tries = 0
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        if _is_introduction(content) and self.how != "ok":
+            self.intro_tries += 1
+            if self.how == "hang":
+                await asyncio.Event().wait()
+            raise _refusal(400, "M_UNKNOWN")
+        return await super().send_event(room_id, event_type, content, txn_id=txn_id)
+
+
+@pytest.mark.parametrize("how", ["refused", "hang"])
+async def test_a_failed_introduction_neither_holds_back_nor_drops_an_urgent_first_dm(
+    db: Database, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relay_module, "INTRODUCTION_SECONDS", 0.2)
+    client = IntroFailsClient(how)
+    clock = Ticker()
+    relay = OutboxRelay(db, client, settings=SimpleNamespace(default_lang="zh"), monotonic=clock)  # type: ignore[arg-type]
+    async with db.transaction() as session:
+        first = await outbox.enqueue(
+            session, outbox.text_content("🚨 启动Ⅱ级响应，立即到岗"), to_user="@li:example.org", priority=outbox.URGENT
+        )
+    await relay.relay_once()  # one pass: no waiting for a retry
+    assert [content["body"] for _, content, _ in client.sent] == ["🚨 启动Ⅱ级响应，立即到岗"]
+    assert (await _stored(db, first.id)).sent_at is not None and client.intro_tries == 1
+    # The introduction is tried again before the next DM, and then comes first.
+    client.how = "ok"
+    async with db.transaction() as session:
+        await outbox.enqueue(session, outbox.text_content("会议改到三楼"), to_user="@li:example.org")
+    relay.wake()
+    await _drain(relay, clock)
+    bodies = [content["body"] for _, content, _ in client.sent]
+    assert len(bodies) == 3 and _is_introduction({"body": bodies[1]}) and bodies[2] == "会议改到三楼"
