@@ -9,8 +9,9 @@ import secrets as _secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from records.clock import SystemClock
 from records.models import OutboxMessage
@@ -148,6 +149,9 @@ async def enqueue(
     await session.flush()
     # Every row of the transaction, however it was written, is handed to the relay on commit.
     session.info.setdefault("outbox_rows", []).append(row)
+    sent_as = session.info.get(_BY_REF, {}).get(ref) if relation is None else None
+    if sent_as is not None:
+        sent_as.append(row)
     return row
 
 
@@ -163,15 +167,45 @@ async def enqueue_edit(session: AsyncSession, ref: str, new_content: dict[str, A
     return await _edit(session, original, new_content)
 
 
+# session.info: ref -> the messages sent under it (not edits, not failed), read by prefetch_refs
+# and kept up to date by enqueue for the rest of the transaction.
+_BY_REF = "zhiban.outbox_by_ref"
+
+
+def _sent_as(refs: list[str]) -> Select[OutboxMessage]:
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.ref.in_(refs), OutboxMessage.relation.is_(None), OutboxMessage.failed.is_(False))
+        .order_by(OutboxMessage.id)
+    )
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_refs(session: Session, *_args: object) -> None:
+    session.info.pop(_BY_REF, None)
+
+
+async def prefetch_refs(session: AsyncSession, refs: list[str]) -> dict[str, list[OutboxMessage]]:
+    """The messages sent under `refs` (not edits, not failed), read in one query for all refs
+    this transaction has not read yet: what it is about to edit (a card and the DMs about one
+    item), instead of one query per ref."""
+    by_ref: dict[str, list[OutboxMessage]] = session.info.setdefault(_BY_REF, {})
+    wanted = [ref for ref in dict.fromkeys(refs) if ref not in by_ref]
+    if wanted:
+        for ref in wanted:
+            by_ref[ref] = []
+        for row in await session.scalars(_sent_as(wanted)):
+            by_ref[row.ref or ""].append(row)
+    return {ref: list(by_ref[ref]) for ref in refs}
+
+
 async def enqueue_edits(session: AsyncSession, ref: str, new_content: dict[str, Any]) -> list[OutboxMessage]:
     """Replace the content of every message sent under `ref` (a card and its reposts, a DM and
     its reminders), so that no copy on anyone's screen keeps asking for what is done."""
-    originals = await session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.ref == ref, OutboxMessage.relation.is_(None), OutboxMessage.failed.is_(False))
-        .order_by(OutboxMessage.id)
-    )
-    return [await _edit(session, original, new_content) for original in originals]
+    known = session.info.get(_BY_REF, {}).get(ref)
+    originals = list(known) if known is not None else list(await session.scalars(_sent_as([ref])))
+    return [await _edit(session, original, new_content) for original in originals if not original.failed]
 
 
 async def _edit(session: AsyncSession, original: OutboxMessage, new_content: dict[str, Any]) -> OutboxMessage:

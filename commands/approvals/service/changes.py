@@ -47,7 +47,9 @@ from commands.approvals.service.engine import (
     finish,
     my_turn,
     next_waiting,
+    prefetch,
     record_history,
+    refresh_card,
     remind_key,
     require_pending,
     reset,
@@ -209,6 +211,7 @@ async def decide(
     approval = await lock(session, approval_id)
     steps = await load_steps(session, approval_id)
     step, mine = my_turn(approval, steps, actor)
+    await prefetch(session, approval, steps)
     if at_position is not None and step.row.position != at_position:
         raise NotAllowed("approval.confirm_moved_on", code=approval.code)
     if not approve and not opinion:
@@ -247,14 +250,16 @@ async def decide(
         opinion=opinion or "—",
         topic=approval.code,
     )
+    # Counted here, before the step and the approval change, so that one UPDATE writes all three.
+    approval.version = (approval.version or 0) + 1
     if not approve:
         step.row.status = DONE
         step.row.finished_at = now
         await close_step_notices(session, approval, step, actor, mine.decision, clock)
         # The requester already has the one DM that says who rejected it, where and why
         # (told_rejected_by above): a second "your approval was rejected" would repeat it.
-        await finish(session, approval, REJECTED, clock, reason=opinion, tell_requester=False)
-        await touch(session, approval)
+        await finish(session, approval, REJECTED, clock, reason=opinion, tell_requester=False, steps=steps)
+        await refresh_card(session, approval, steps)
         return Outcome(approval, "rejected", label)
     if step.row.mode == ANY or all(s.decision == APPROVE for s in step.deciders):
         step.row.status = DONE
@@ -262,13 +267,13 @@ async def decide(
         await close_step_notices(session, approval, step, actor, mine.decision, clock)
         following = next_waiting(steps, step)
         if following is None:
-            await finish(session, approval, APPROVED, clock)
-            await touch(session, approval)
+            await finish(session, approval, APPROVED, clock, steps=steps)
+            await refresh_card(session, approval, steps)
             return Outcome(approval, "approved", label)
         await activate(session, approval, following, clock)
-        await touch(session, approval)
+        await refresh_card(session, approval, steps)
         return Outcome(approval, "step_done", label, notified=[s.user_id for s in following.undecided])
-    await touch(session, approval)
+    await refresh_card(session, approval, steps)
     return Outcome(approval, "recorded", label)
 
 

@@ -31,7 +31,7 @@ from commands.approvals.render import label_in
 from commands.approvals.service.queries import active_step, card_ref, load_steps, lock, notice_ref
 from commands.approvals.texts import render as render_text
 from notifications.names import Names, names_for
-from records import audit, outbox, timers
+from records import audit, outbox, people, timers
 from records.clock import Clock
 from records.errors import NotAllowed
 from records.models import Timer
@@ -199,7 +199,11 @@ async def finish(
     *,
     reason: str = "",
     tell_requester: bool = True,
+    steps: list[Step] | None = None,
 ) -> None:
+    """End the approval with `status`: its reminder stops, the end is audited, the requester and
+    the CC list are told, and every DM still asking for a decision says it is over. `steps`: the
+    chain as the caller holds it (read again when not given)."""
     approval.status = status
     approval.decided_at = clock.now()
     await timers.cancel(session, remind_key(approval.id))
@@ -229,7 +233,7 @@ async def finish(
         reason=why,
         requester=approval.requester,
     )
-    await close_open_notices(session, approval, status, clock, policy)
+    await close_open_notices(session, approval, status, clock, policy, steps)
 
 
 async def close_step_notices(
@@ -276,7 +280,12 @@ async def close_own_notice(
 
 
 async def close_open_notices(
-    session: AsyncSession, approval: Approval, status: str, clock: Clock, policy: ApprovalPolicy
+    session: AsyncSession,
+    approval: Approval,
+    status: str,
+    clock: Clock,
+    policy: ApprovalPolicy,
+    steps: list[Step] | None = None,
 ) -> None:
     """The approval ended: every DM still asking for a decision says it is over.
 
@@ -285,7 +294,7 @@ async def close_open_notices(
     return. Someone never asked has no notice, and close_notice skips them.
     """
     key = "approval.notice_withdrawn" if status == WITHDRAWN else "approval.notice_ended"
-    for step in await load_steps(session, approval.id):
+    for step in steps if steps is not None else await load_steps(session, approval.id):
         if step.row.status == DONE:
             continue
         for signer in step.undecided:
@@ -302,15 +311,17 @@ async def close_open_notices(
             )
 
 
-async def touch(session: AsyncSession, approval: Approval) -> None:
+async def touch(session: AsyncSession, approval: Approval, steps: list[Step] | None = None) -> None:
     """Count the change and edit the room card in place (if it was posted)."""
     approval.version = (approval.version or 0) + 1
     await session.flush()
-    await refresh_card(session, approval)
+    await refresh_card(session, approval, steps)
 
 
-async def refresh_card(session: AsyncSession, approval: Approval) -> None:
-    steps = await load_steps(session, approval.id)
+async def refresh_card(session: AsyncSession, approval: Approval, steps: list[Step] | None = None) -> None:
+    """Edit the room card (and its reposts) to show the approval as it is now; `steps` as the
+    caller holds them, else read again."""
+    steps = steps if steps is not None else await load_steps(session, approval.id)
     content = await card_message(session, approval, steps, now=approval.decided_at or approval.created_at)
     await outbox.enqueue_edits(session, card_ref(approval.id), content)
 
@@ -326,6 +337,16 @@ async def card_message(
     """The room card as Matrix content, its people shown by the names the office knows."""
     names = await card_names(session, approval, steps, now=now)
     return render.card_content(approval, steps, now=now, names=names)
+
+
+async def prefetch(session: AsyncSession, approval: Approval, steps: Sequence[Step]) -> None:
+    """Read up front, in one query each, what a change is about to look up person by person
+    and message by message: everyone the approval names (languages, zones, display names) and
+    the messages its card and DMs were sent as (which the change edits)."""
+    everyone = [approval.requester, *approval.cc, *(s.user_id for step in steps for s in step.signers)]
+    await people.load(session, everyone)
+    refs = [card_ref(approval.id), *(notice_ref(approval.id, user) for user in dict.fromkeys(everyone))]
+    await outbox.prefetch_refs(session, refs)
 
 
 # -- the reminder timer --------------------------------------------------------------------

@@ -75,24 +75,23 @@ async def lock(session: AsyncSession, approval_id: int) -> Approval:
 
 
 async def load_steps(session: AsyncSession, approval_id: int) -> list[Step]:
-    step_rows = await session.scalars(
-        select(ApprovalStep)
+    """The chain's steps with their signers, read fresh, in one query (a step and its signers
+    per row, a step without signers once)."""
+    rows = await session.execute(
+        select(ApprovalStep, ApprovalSigner)
+        .outerjoin(ApprovalSigner, ApprovalSigner.step_id == ApprovalStep.id)
         .where(ApprovalStep.approval_id == approval_id)
-        .order_by(ApprovalStep.position)
+        .order_by(ApprovalStep.position, ApprovalSigner.id)
         .execution_options(populate_existing=True)
     )
-    steps = [Step(row) for row in step_rows]
-    by_id = {s.row.id: s for s in steps}
-    signers = await session.scalars(
-        select(ApprovalSigner)
-        .where(ApprovalSigner.approval_id == approval_id)
-        .order_by(ApprovalSigner.id)
-        .execution_options(populate_existing=True)
-    )
-    for signer in signers:
-        if signer.step_id in by_id:
-            by_id[signer.step_id].signers.append(signer)
-    return steps
+    by_id: dict[int, Step] = {}
+    for step_row, signer in rows.tuples():
+        step = by_id.get(step_row.id)
+        if step is None:
+            step = by_id[step_row.id] = Step(step_row)
+        if signer is not None:
+            step.signers.append(signer)
+    return list(by_id.values())
 
 
 def active_step(steps: list[Step]) -> Step | None:
