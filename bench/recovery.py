@@ -39,11 +39,11 @@ from records.config import Settings
 from records.db import Database
 from records.migrate import upgrade_async
 from records.models import Timer
-from records.timers import Fired, TimerRegistry, run_claimed
+from records.timers import Claim, Fired, TimerRegistry, run_batch
 from zhiban.config_file import write_config
 from zhiban.local.homeserver import LocalHomeserver
 from zhiban.redis_conn import EmbeddedRedis, answers
-from zhiban.worker import rq_transport
+from zhiban.worker import RqCarrier
 
 TAKEOVER_TARGET_S = 5.0
 LOST_JOB_TARGET_S = 10.0
@@ -157,7 +157,7 @@ async def lost_job_lateness(root: Path, redis_url: str) -> tuple[float, float, t
     await upgrade_async(settings.database_url)
     db = Database(settings.database_url)
     queue = Queue(f"zhiban-bench-{secrets.token_hex(3)}", connection=redis.Redis.from_url(redis_url))
-    enqueue = rq_transport(queue)
+    carrier = RqCarrier(queue)
     fired: dict[int, float] = {}
     registry = TimerRegistry()
 
@@ -167,23 +167,24 @@ async def lost_job_lateness(root: Path, redis_url: str) -> tuple[float, float, t
         return None
 
     to_lose: set[int] = set()
-    jobs: set[asyncio.Task[str]] = set()
+    jobs: set[asyncio.Task[dict[int, str]]] = set()
+    lease = timedelta(seconds=settings.worker.claim_lease_seconds)
 
-    async def transport(timer_id: int) -> None:
+    async def transport(claim: Claim) -> None:
         # The pump enqueues on Redis as in the worker; the job is either lost at once (the
         # queue emptied) or taken by a worker, played here by running it in this process.
-        await enqueue(timer_id)
-        if timer_id in to_lose:
-            to_lose.discard(timer_id)
-            queue.empty()
+        await carrier.send(claim)
+        queue.empty()
+        if to_lose & set(claim.ids):
+            to_lose.difference_update(claim.ids)
             return
-        queue.remove(f"zhiban-timer-{timer_id}")
-        job = asyncio.create_task(run_claimed(db, timer_id, registry, SystemClock()))
+        job = asyncio.create_task(run_batch(db, claim.ids, registry, SystemClock(), token=claim.token, lease=lease))
         jobs.add(job)
         job.add_done_callback(jobs.discard)
 
-    lease = timedelta(seconds=settings.worker.claim_lease_seconds)
-    pump = timers.TimerPump(db, SystemClock(), transport, interval=settings.worker.pump_interval_seconds, lease=lease)
+    pump = timers.TimerPump(
+        db, SystemClock(), batch_transport=transport, interval=settings.worker.pump_interval_seconds, lease=lease
+    )
     running = asyncio.create_task(pump.run())
     results = []
     try:

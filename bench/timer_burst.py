@@ -41,7 +41,7 @@ from bench.timer_lateness import PG_ADMIN_URL, percentile, postgres_reachable, s
 from records.clock import Clock, SystemClock
 from records.db import Database
 from records.models import Timer
-from records.timers import Fired, TimerPump, TimerRegistry, run_batch, run_timer
+from records.timers import Claim, Fired, TimerPump, TimerRegistry, run_batch, run_timer
 from zhiban.redis_conn import EmbeddedRedis
 
 KIND = "bench.burst"
@@ -122,8 +122,8 @@ async def in_process_round(url: str, count: int, tag: str, *, batched: bool) -> 
     async def one(timer_id: int) -> None:
         await run_timer(db, timer_id, reg, clock)
 
-    async def batch(ids: list[int]) -> None:
-        await run_batch(db, ids, reg, clock)
+    async def batch(claim: Claim) -> None:
+        await run_batch(db, claim.ids, reg, clock, token=claim.token)
 
     pump = TimerPump(db, clock, batch_transport=batch) if batched else TimerPump(db, clock, one)
     runner = asyncio.create_task(pump.run())

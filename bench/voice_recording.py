@@ -133,7 +133,7 @@ async def _worker(url: str, log_path: Path) -> None:
     import commands.voice.recording_jobs as recording_jobs
     from records.clock import SystemClock
     from records.db import Database
-    from records.timers import TimerRegistry, claim_due, run_claimed
+    from records.timers import TimerRegistry, claim_round, run_batch
 
     transcribe = recording_jobs.transcribe_chunk
 
@@ -148,8 +148,9 @@ async def _worker(url: str, log_path: Path) -> None:
     recording_jobs.register(registry)
     db, clock = Database(url), SystemClock()
     while True:
-        for timer_id in await claim_due(db, clock):
-            await run_claimed(db, timer_id, registry, clock)
+        claim = await claim_round(db, clock)
+        if claim.ids:  # as the worker's job runs a batch, renewing its claims while it runs
+            await run_batch(db, claim.ids, registry, clock, token=claim.token)
         await asyncio.sleep(0.2)
 
 

@@ -6,13 +6,17 @@ transport loses a job, for example because Redis was flushed or the worker was k
 lease lapses and the next pump claims the timer again, so nothing scheduled is ever lost.
 
 The lease is short (seconds, so a lost job delays its timer by no more than that) and the job
-renews it while it runs (`run_claimed`), so a slow job is never handed to a second worker.
+renews it while it runs (`run_batch`), so a slow job is never handed to a second worker. Each
+claim round has a token, and a job runs only the timers its token still holds (`_take`): a job
+that waited in the queue past its lease, whose timers were claimed again into another job,
+runs none of them, so even a timer doing network work fires once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -111,6 +115,7 @@ async def schedule(
             existing.payload = payload or {}
             existing.status = "pending"
             existing.claimed_until = None
+            existing.claim_token = None
             existing.attempts = 0
             await session.flush()
             return existing
@@ -144,15 +149,30 @@ async def cancel_prefix(session: AsyncSession, prefix: str) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-async def claim_due(
-    db: Database, clock: Clock, limit: int = CLAIM_BATCH, *, lease: timedelta = CLAIM_LEASE
-) -> list[int]:
-    """Claim the due timers (and those whose earlier claim lapsed) and return their ids.
+@dataclass(frozen=True)
+class Claim:
+    """One round of claims: the timers it holds and the token that marks them as its own."""
 
-    A claim that lapses is handed out again: a job that runs longer than the lease must renew
-    it (`run_claimed` does).
+    token: str
+    ids: list[int]
+
+
+def _new_token() -> str:
+    return secrets.token_hex(16)
+
+
+# A run's token (hex never holds an "r"): a timer a run holds is being run, not waiting in a queue.
+RUN_PREFIX = "r"
+
+
+async def claim_round(db: Database, clock: Clock, limit: int = CLAIM_BATCH, *, lease: timedelta = CLAIM_LEASE) -> Claim:
+    """Claim the due timers (and those whose earlier claim lapsed) under a fresh token.
+
+    A claim that lapses is handed out again under a new token: the job that carried the old
+    one (it waited in the queue past its lease) then finds nothing of its own and runs nothing.
+    A running job renews the claims it took (`run_batch`).
     """
-    now = clock.now()
+    now, token = clock.now(), _new_token()
     async with db.transaction() as session:
         query = (
             select(Timer.id)
@@ -174,60 +194,72 @@ async def claim_due(
             # One statement for the whole batch (the rows are locked above on PostgreSQL; on
             # SQLite the transaction holds the write lock).
             await session.execute(
-                update(Timer).where(Timer.id.in_(ids)).values(status="claimed", claimed_until=now + lease)
+                update(Timer)
+                .where(Timer.id.in_(ids))
+                .values(status="claimed", claimed_until=now + lease, claim_token=token)
             )
-        return ids
+        return Claim(token, ids)
 
 
-async def run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock: Clock) -> str:
-    """Run one claimed timer (see `_run_timer`), counted and logged by records.timer_metrics."""
-    started, began = clock.now(), time.perf_counter()
-    try:
-        async with db.reading() as session:
-            seen = await session.get(Timer, timer_id)
-            facts = None if seen is None else (seen.kind, seen.due_at, seen.key, dict(seen.payload or {}))
-    except Exception:  # the run below meets the same trouble and records it
-        facts = None
-    outcome = await _run_timer(db, timer_id, registry, clock)
-    if facts is not None:
-        kind, due_at, key, payload = facts
-        seconds = time.perf_counter() - began
-        timer_metrics.observe(
-            timer_id, kind, as_utc(due_at), started, outcome=outcome, seconds=seconds, key=key, payload=payload
-        )
-    return outcome
+async def claim_due(
+    db: Database, clock: Clock, limit: int = CLAIM_BATCH, *, lease: timedelta = CLAIM_LEASE
+) -> list[int]:
+    """`claim_round`, for callers that run the timers by id (`run_timer`)."""
+    return (await claim_round(db, clock, limit, lease=lease)).ids
 
 
-async def _run_timer(db: Database, timer_id: int, registry: TimerRegistry, clock: Clock) -> str:
-    """Run one claimed timer inside a transaction; its effects and its completion commit together."""
-    try:
-        async with db.reading() as session:
-            peek = await session.get(Timer, timer_id)
-            io_handler = None if peek is None else registry.get_io(peek.kind)
-        if io_handler is not None:
-            return await _run_io_timer(db, timer_id, io_handler, clock)
-        async with db.transaction() as session:
-            query = select(Timer).where(Timer.id == timer_id)
-            if not db.is_sqlite:
-                query = query.with_for_update()
-            timer = await session.scalar(query)
-            if not _runnable(timer, clock):
-                return "skipped"
-            assert timer is not None
-            handler = registry.get(timer.kind)
-            if handler is None:
-                timer.status = "failed"
-                timer.last_error = f"no handler for timer kind {timer.kind!r}"
-                return "failed"
-            _settle(timer, await handler(session, timer, clock), clock)
-            return "done"
-    except Exception as exc:
-        log.exception("timer %s failed", timer_id)
-        async with db.transaction() as session:
-            timer = await session.get(Timer, timer_id)
-            if timer is not None:
-                _note_failure(timer, exc, clock)
-        return "error"
+async def _take(
+    db: Database, ids: list[int], clock: Clock, lease: timedelta, token: str | None
+) -> tuple[str, dict[int, Timer]]:
+    """Make the timers this run's own, under a token of its own; the rows it took.
+
+    With the claim's token, only the timers that token still holds are taken: a re-claimed
+    timer went to another job. Without one (a job queued by an older version, or `run_timer`
+    called by id), a timer is taken as it stands: claimed, or pending and due, and still holding
+    the token read a moment before (compare and swap), so two such runs never both take it,
+    and not held by another run (it is being run) unless that run's lease lapsed.
+    Either way a timer moved to a later time (pending, not due) is not taken: a stale job must
+    not fire it. The run token also makes the same job delivered twice run once.
+    """
+    run, now = RUN_PREFIX + secrets.token_hex(15), clock.now()
+    taken: dict[int, Timer] = {}
+    async with db.transaction() as session:
+        if token is not None:
+            conditions = [Timer.id.in_(ids) & (Timer.status == "claimed") & (Timer.claim_token == token)]
+        else:
+            seen: dict[str | None, list[int]] = {}
+            for timer_id, held_by in await session.execute(
+                select(Timer.id, Timer.claim_token).where(Timer.id.in_(ids))
+            ):
+                seen.setdefault(held_by, []).append(timer_id)
+            # Not a timer another run holds (it is running it now), unless that run's lease lapsed.
+            free = (
+                Timer.claim_token.is_(None) | Timer.claim_token.not_like(f"{RUN_PREFIX}%") | (Timer.claimed_until < now)
+            )
+            runnable = ((Timer.status == "claimed") & free) | ((Timer.status == "pending") & (Timer.due_at <= now))
+            conditions = [
+                Timer.id.in_(group)
+                & (Timer.claim_token.is_(None) if held_by is None else Timer.claim_token == held_by)
+                & runnable
+                for held_by, group in seen.items()
+            ]
+        for condition in conditions:
+            rows = await session.scalars(
+                update(Timer)
+                .where(condition)
+                .values(status="claimed", claim_token=run, claimed_until=now + lease)
+                .returning(Timer),
+                execution_options={"synchronize_session": False},
+            )
+            taken.update((timer.id, timer) for timer in rows)
+    return run, taken
+
+
+async def run_timer(
+    db: Database, timer_id: int, registry: TimerRegistry, clock: Clock, *, lease: timedelta = CLAIM_LEASE
+) -> str:
+    """Run one timer by id (claimed, or pending and due), exactly as `run_batch` runs it."""
+    return (await run_batch(db, [timer_id], registry, clock, lease=lease)).get(timer_id, "skipped")
 
 
 async def run_batch(
@@ -236,47 +268,68 @@ async def run_batch(
     registry: TimerRegistry,
     clock: Clock,
     *,
+    token: str | None = None,
     lease: timedelta = CLAIM_LEASE,
     heartbeat_seconds: float | None = None,
     io_concurrency: int = IO_CONCURRENCY,
 ) -> dict[int, str]:
     """Run a batch of claimed timers (the worker's job), renewing their claims while it runs.
 
-    The timers that run inside a transaction share one, TRANSACTION_BATCH at a time: their
-    effects and done marks commit together (exactly once, with one write lock and one commit
-    instead of one per timer). If one of them fails, that transaction is rolled back whole and
-    its timers run again one by one (`run_timer`), so the failure is recorded for that timer
-    alone. The I/O timers run side by side, each as `run_timer` runs it.
+    First the batch takes its timers (`_take`, with the claim's `token`): those another job
+    holds by now are "skipped". The timers that run inside a transaction share one,
+    TRANSACTION_BATCH at a time: their effects and done marks commit together (exactly once,
+    with one write lock and one commit instead of one per timer). If one of them fails, that
+    transaction is rolled back whole and its timers run again one by one, so the failure is
+    recorded for that timer alone. The I/O timers run side by side; none of them outlives the
+    batch (a job cancelled by rq's timeout or a shutdown cancels and awaits them).
     """
     ids = list(dict.fromkeys(timer_ids))
+    run, taken = await _take(db, ids, clock, lease, token)
+    outcomes = {i: "skipped" for i in ids if i not in taken}
+    if not taken:
+        return outcomes
     every = heartbeat_seconds if heartbeat_seconds is not None else lease.total_seconds() / HEARTBEAT_FRACTION
-    heartbeat = asyncio.create_task(_batch_heartbeat(db, ids, clock, lease, every), name="timer-batch-heartbeat")
+    heartbeat = asyncio.create_task(
+        _batch_heartbeat(db, list(taken), run, clock, lease, every), name="timer-batch-heartbeat"
+    )
     try:
-        async with db.reading() as session:
-            seen = {t.id: t for t in await session.scalars(select(Timer).where(Timer.id.in_(ids)))}
-        io_ids = [i for i in ids if i in seen and registry.get_io(seen[i].kind) is not None]
-        plain = [i for i in ids if i not in io_ids]
-        outcomes: dict[int, str] = {}
+        io_timers = [t for t in taken.values() if registry.get_io(t.kind) is not None]
+        plain = [t for t in taken.values() if registry.get_io(t.kind) is None]
         gate = asyncio.Semaphore(io_concurrency)
 
-        async def run_io(timer_id: int) -> None:
+        async def run_io(timer: Timer) -> None:
             async with gate:
-                outcomes[timer_id] = await run_timer(db, timer_id, registry, clock)
+                outcomes[timer.id] = await _run_io_timer(db, timer, registry, clock, run)
 
-        io_runs = asyncio.gather(*(run_io(i) for i in io_ids))
-        for start in range(0, len(plain), TRANSACTION_BATCH):
-            outcomes.update(await _run_together(db, plain[start : start + TRANSACTION_BATCH], seen, registry, clock))
-        await io_runs
+        async with asyncio.TaskGroup() as io_runs:
+            for timer in io_timers:
+                io_runs.create_task(run_io(timer), name=f"timer-{timer.id}")
+            for start in range(0, len(plain), TRANSACTION_BATCH):
+                outcomes.update(await _run_together(db, plain[start : start + TRANSACTION_BATCH], registry, clock, run))
         return outcomes
     finally:
         heartbeat.cancel()
         await asyncio.gather(heartbeat, return_exceptions=True)
 
 
+def _observe(timer: Timer, started: datetime, outcome: str, seconds: float) -> None:
+    timer_metrics.observe(
+        timer.id,
+        timer.kind,
+        as_utc(timer.due_at),
+        started,
+        outcome=outcome,
+        seconds=seconds,
+        key=timer.key,
+        payload=dict(timer.payload or {}),
+    )
+
+
 async def _run_together(
-    db: Database, ids: list[int], seen: dict[int, Timer], registry: TimerRegistry, clock: Clock
+    db: Database, batch: list[Timer], registry: TimerRegistry, clock: Clock, run: str
 ) -> dict[int, str]:
     started, began = clock.now(), time.perf_counter()
+    ids = [t.id for t in batch]
     outcomes: dict[int, str] = {}
     try:
         async with db.transaction() as session:
@@ -284,37 +337,42 @@ async def _run_together(
             if not db.is_sqlite:
                 query = query.with_for_update()
             for timer in list(await session.scalars(query)):
-                outcomes[timer.id] = await _run_in_batch(session, timer, registry, clock)
+                outcomes[timer.id] = await _run_in_batch(session, timer, registry, clock, run)
     except Exception:
         # A handler failed (or the shared commit did): the whole transaction is rolled back, so
         # nothing of it happened, and each timer runs again on its own, failing only for itself.
         log.warning("a batch of %d timers failed; running them one by one", len(ids), exc_info=True)
-        return {i: await run_timer(db, i, registry, clock) for i in ids}
+        return {t.id: await _run_alone(db, t, registry, clock, run) for t in batch}
     seconds = (time.perf_counter() - began) / max(1, len(ids))
-    for timer_id in ids:
-        outcome = outcomes.setdefault(timer_id, "skipped")
-        facts = seen.get(timer_id)
-        if facts is not None:
-            timer_metrics.observe(
-                timer_id,
-                facts.kind,
-                as_utc(facts.due_at),
-                started,
-                outcome=outcome,
-                seconds=seconds,
-                key=facts.key,
-                payload=dict(facts.payload or {}),
-            )
+    for timer in batch:
+        _observe(timer, started, outcomes.setdefault(timer.id, "skipped"), seconds)
     return outcomes
 
 
-async def _run_in_batch(session: AsyncSession, timer: Timer, registry: TimerRegistry, clock: Clock) -> str:
-    if not _runnable(timer, clock):
+async def _run_alone(db: Database, seen: Timer, registry: TimerRegistry, clock: Clock, run: str) -> str:
+    """One timer of a failed batch, in a transaction of its own; a failure is noted on it."""
+    started, began = clock.now(), time.perf_counter()
+    try:
+        async with db.transaction() as session:
+            query = select(Timer).where(Timer.id == seen.id)
+            if not db.is_sqlite:
+                query = query.with_for_update()
+            timer = await session.scalar(query)
+            outcome = "skipped" if timer is None else await _run_in_batch(session, timer, registry, clock, run)
+    except Exception as exc:
+        outcome = await _failed(db, seen.id, exc, clock, run)
+    _observe(seen, started, outcome, time.perf_counter() - began)
+    return outcome
+
+
+async def _run_in_batch(session: AsyncSession, timer: Timer, registry: TimerRegistry, clock: Clock, run: str) -> str:
+    if not _own(timer, run):
         return "skipped"
     handler = registry.get(timer.kind)
     if handler is None:
         timer.status = "failed"
         timer.last_error = f"no handler for timer kind {timer.kind!r}"
+        timer.claim_token = None
         return "failed"
     # Who a message is attributed to belongs to one unit of work, not to the batch.
     session.info.pop("caused_by", None)
@@ -332,6 +390,7 @@ def _settle(timer: Timer, fired: Fired | None, clock: Clock) -> None:
         timer.status = "done"
         timer.done_at = clock.now()
     timer.claimed_until = None
+    timer.claim_token = None
 
 
 def _note_failure(timer: Timer, exc: Exception, clock: Clock) -> None:
@@ -344,102 +403,69 @@ def _note_failure(timer: Timer, exc: Exception, clock: Clock) -> None:
         timer.status = "pending"
         timer.due_at = clock.now() + timedelta(seconds=min(600, 5 * 2**timer.attempts))
     timer.claimed_until = None
+    timer.claim_token = None
 
 
-async def extend_claims(db: Database, timer_ids: Sequence[int], clock: Clock, lease: timedelta = CLAIM_LEASE) -> int:
-    """Renew the claims of a running batch (one statement); how many are still claimed."""
+async def _failed(db: Database, timer_id: int, exc: Exception, clock: Clock, run: str) -> str:
+    """Note a failure on a timer this run still holds (not on one moved or cancelled meanwhile)."""
+    log.error("timer %s failed", timer_id, exc_info=exc)
+    async with db.transaction() as session:
+        timer = await session.get(Timer, timer_id)
+        if timer is not None and _own(timer, run):
+            _note_failure(timer, exc, clock)
+    return "error"
+
+
+async def extend_claims(
+    db: Database, timer_ids: Sequence[int], run: str, clock: Clock, lease: timedelta = CLAIM_LEASE
+) -> int:
+    """Renew the claims a running batch holds (one statement); how many it still holds."""
     async with db.transaction() as session:
         result = await session.execute(
             update(Timer)
-            .where(Timer.id.in_(list(timer_ids)), Timer.status == "claimed")
+            .where(Timer.id.in_(list(timer_ids)), Timer.status == "claimed", Timer.claim_token == run)
             .values(claimed_until=clock.now() + lease)
         )
         return int(getattr(result, "rowcount", 0))
 
 
-async def _batch_heartbeat(db: Database, ids: list[int], clock: Clock, lease: timedelta, every: float) -> None:
+async def _batch_heartbeat(
+    db: Database, ids: list[int], run: str, clock: Clock, lease: timedelta, every: float
+) -> None:
+    # The take has just set the claims: the first renewal is due one beat later.
     while True:
-        try:
-            if not await extend_claims(db, ids, clock, lease):
-                return
-        except Exception:
-            log.warning("could not renew the claims of a batch of %d timers", len(ids), exc_info=True)
         await asyncio.sleep(every)
-
-
-async def extend_claim(db: Database, timer_id: int, clock: Clock, lease: timedelta = CLAIM_LEASE) -> bool:
-    """Renew the claim of a timer whose job is running; False once it is no longer claimed."""
-    async with db.transaction() as session:
-        result = await session.execute(
-            update(Timer)
-            .where(Timer.id == timer_id, Timer.status == "claimed")
-            .values(claimed_until=clock.now() + lease)
-        )
-        return bool(getattr(result, "rowcount", 0))
-
-
-async def run_claimed(
-    db: Database,
-    timer_id: int,
-    registry: TimerRegistry,
-    clock: Clock,
-    *,
-    lease: timedelta = CLAIM_LEASE,
-    heartbeat_seconds: float | None = None,
-) -> str:
-    """`run_timer`, renewing the timer's claim while it runs (the worker's job).
-
-    Without the renewal a job slower than the lease (a long transcription) would be claimed
-    and run a second time; with it, only a job whose process is gone lets its claim lapse.
-    """
-    every = heartbeat_seconds if heartbeat_seconds is not None else lease.total_seconds() / HEARTBEAT_FRACTION
-    heartbeat = asyncio.create_task(_heartbeat(db, timer_id, clock, lease, every), name=f"timer-{timer_id}-heartbeat")
-    try:
-        return await run_timer(db, timer_id, registry, clock)
-    finally:
-        heartbeat.cancel()
-        await asyncio.gather(heartbeat, return_exceptions=True)
-
-
-async def _heartbeat(db: Database, timer_id: int, clock: Clock, lease: timedelta, every: float) -> None:
-    while True:
         try:
-            if not await extend_claim(db, timer_id, clock, lease):
+            if not await extend_claims(db, ids, run, clock, lease):
                 return  # finished, moved or cancelled: nothing to hold any more
         except Exception:  # a busy database: the next beat tries again, well within the lease
-            log.warning("could not renew the claim of timer %s", timer_id, exc_info=True)
-        await asyncio.sleep(every)
+            log.warning("could not renew the claims of a batch of %d timers", len(ids), exc_info=True)
 
 
-def _runnable(timer: Timer | None, clock: Clock) -> bool:
-    """Claimed for this run, or pending and due. A timer moved to a later time after its job was
-    queued is pending and not due: the stale job must not fire it (nor mark it done)."""
-    if timer is None:
-        return False
-    return timer.status == "claimed" or (timer.status == "pending" and timer.due_at <= clock.now())
+def _own(timer: Timer, run: str) -> bool:
+    """Still held by this run: not finished, moved, cancelled or taken by another job since."""
+    return timer.status == "claimed" and timer.claim_token == run
 
 
-async def _run_io_timer(db: Database, timer_id: int, handler: IOTimerHandler, clock: Clock) -> str:
-    async with db.reading() as session:
-        timer = await session.get(Timer, timer_id)
-        if not _runnable(timer, clock):
-            return "skipped"
-        assert timer is not None
-    fired = await handler(db, timer, clock)
-    async with db.transaction() as session:
-        current = await session.get(Timer, timer_id)
-        if current is None or current.status == "cancelled" or current.due_at != timer.due_at:
-            return "done"  # cancelled or moved while the handler ran: the new plan stands
-        if fired is not None and fired.again_at is not None:
-            current.due_at = fired.again_at
-            current.status = "pending"
-            current.attempts = 0
-            current.payload = timer.payload
-        else:
-            current.status = "done"
-            current.done_at = clock.now()
-        current.claimed_until = None
-    return "done"
+async def _run_io_timer(db: Database, timer: Timer, registry: TimerRegistry, clock: Clock, run: str) -> str:
+    started, began = clock.now(), time.perf_counter()
+    handler = registry.get_io(timer.kind)
+    assert handler is not None
+    outcome = "done"
+    try:
+        fired = await handler(db, timer, clock)
+        async with db.transaction() as session:
+            current = await session.get(Timer, timer.id)
+            # Cancelled, moved (or, after a lapsed lease, taken) while the handler ran: the
+            # new plan stands.
+            if current is not None and _own(current, run):
+                if fired is not None and fired.again_at is not None:
+                    current.payload = timer.payload
+                _settle(current, fired, clock)
+    except Exception as exc:
+        outcome = await _failed(db, timer.id, exc, clock, run)
+    _observe(timer, started, outcome, time.perf_counter() - began)
+    return outcome
 
 
 async def next_due(db: Database) -> datetime | None:
@@ -452,9 +478,15 @@ async def next_due(db: Database) -> datetime | None:
 
 
 Transport = Callable[[int], Awaitable[None]]
-# Hands a whole claimed batch to one job (the worker's rq transport): one job per round of
-# claims instead of one per timer.
-BatchTransport = Callable[[list[int]], Awaitable[None]]
+# Hands a whole claimed batch, with its claim's token, to one job (the worker's rq transport):
+# one job per round of claims instead of one per timer.
+BatchTransport = Callable[[Claim], Awaitable[None]]
+# Whether the carrier has room for another batch. While the queue is full the pump claims
+# nothing: the timers wait in the database, not as claims that lapse in the queue and are
+# claimed again into ever more jobs.
+HasRoom = Callable[[], Awaitable[bool]]
+# How soon a pump whose carrier was full looks again.
+FULL_WAIT_SECONDS = 0.05
 
 
 class TimerPump:
@@ -475,11 +507,14 @@ class TimerPump:
         batch_transport: BatchTransport | None = None,
         interval: float = 1.0,
         lease: timedelta = CLAIM_LEASE,
+        has_room: HasRoom | None = None,
     ) -> None:
         if (transport is None) == (batch_transport is None):
             raise ValueError("give a transport or a batch_transport")
         self.db = db
         self.batch_transport = batch_transport
+        self.has_room = has_room
+        self._full = False
         self.lease = lease
         self.clock = clock
         self.transport = transport
@@ -492,19 +527,24 @@ class TimerPump:
         self._wake.set()
 
     async def pump_once(self) -> int:
-        ids = await claim_due(self.db, self.clock, lease=self.lease)
-        timer_metrics.CLAIMED.inc(len(ids))
+        self._full = self.has_room is not None and not await self.has_room()
+        if self._full:
+            return 0
+        claim = await claim_round(self.db, self.clock, lease=self.lease)
+        timer_metrics.CLAIMED.inc(len(claim.ids))
         if self.batch_transport is not None:
-            if ids:
-                await self.batch_transport(ids)
-            return len(ids)
+            if claim.ids:
+                await self.batch_transport(claim)
+            return len(claim.ids)
         assert self.transport is not None
-        for timer_id in ids:
+        for timer_id in claim.ids:
             await self.transport(timer_id)
-        return len(ids)
+        return len(claim.ids)
 
     async def wait_time(self, claimed: int) -> float:
         """Seconds to sleep after a round that claimed `claimed` timers."""
+        if self._full:
+            return FULL_WAIT_SECONDS  # a job will be picked up soon and make room
         if claimed >= CLAIM_BATCH:
             return 0.0  # a backlog: keep claiming
         due = await next_due(self.db)

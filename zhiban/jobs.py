@@ -119,24 +119,30 @@ def runtime_db() -> Database:
     return _runtime().db
 
 
-def fire_timers(timer_ids: list[int]) -> dict[int, str]:
-    """The pump's batch job: run these claimed timers in the worker's loop (records.timers.run_batch)."""
+def fire_timers(timer_ids: list[int], token: str | None = None) -> dict[int, str]:
+    """The pump's batch job: run the timers its claim's `token` still holds, in the worker's
+    loop (records.timers.run_batch).
+
+    A job queued by an older version carries no token: it takes each timer as it stands
+    (claimed, or pending and due) by compare-and-swap on the timer's token, so it too runs
+    nothing that another job runs; at worst it runs a timer before the job that claimed it.
+    """
     with JOB_SECONDS.labels("fire_timers").time():
-        return worker_loop().run(_fire_timers(timer_ids))
+        return worker_loop().run(_fire_timers(timer_ids, token))
 
 
 def fire_timer(timer_id: int) -> str:
-    """One claimed timer (a job queued before the pump sent batches, or by hand)."""
+    """One timer by id (a job queued by a version before batches, or by hand), as above."""
     with JOB_SECONDS.labels("fire_timer").time():
-        return worker_loop().run(_fire_timers([timer_id])).get(timer_id, "skipped")
+        return worker_loop().run(_fire_timers([timer_id], None)).get(timer_id, "skipped")
 
 
-async def _fire_timers(timer_ids: list[int]) -> dict[int, str]:
+async def _fire_timers(timer_ids: list[int], token: str | None) -> dict[int, str]:
     runtime = _runtime()
     # The claims are short and renewed while the job runs: a lost job is noticed in seconds,
     # a slow one (a transcription) is never handed to a second worker meanwhile.
     lease = timedelta(seconds=runtime.settings.worker.claim_lease_seconds)
-    result = await run_batch(runtime.db, timer_ids, runtime.registry, SystemClock(), lease=lease)
+    result = await run_batch(runtime.db, timer_ids, runtime.registry, SystemClock(), token=token, lease=lease)
     outbox.wake_relay()
     if runtime.wake_bus is not None:  # tell the bot its relay has messages to send
         await runtime.wake_bus.publish(OUTBOX)

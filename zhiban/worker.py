@@ -7,7 +7,6 @@ exactly one pump (FOR UPDATE SKIP LOCKED).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import threading
@@ -16,15 +15,15 @@ from pathlib import Path
 
 import redis
 from rq import Queue
-from rq.job import Job
-from rq.worker import SimpleWorker, Worker
+from rq.worker import SimpleWorker
+from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
 from notifications.delivery import close_kept_senders
 from records.clock import Clock, SystemClock
 from records.config import ConfigError, Settings
 from records.db import Database
 from records.migrate import upgrade
-from records.timers import BatchTransport, TimerPump
+from records.timers import Claim, TimerPump
 from zhiban import backlog, jobs
 from zhiban.wakeup import TIMERS, WakeBus
 
@@ -37,74 +36,69 @@ log = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 900
 
 
-def timer_job_id(timer_id: int) -> str:
-    return f"zhiban-timer-{timer_id}"
+class RqCarrier:
+    """The pump's carrier in the worker: one rq job for each share of a claimed batch.
 
+    The Redis calls run in a thread (`asyncio.to_thread`), never in the event loop that the
+    pump shares with the jobs, and each is one pipelined round trip: `has_room` reads the
+    queue's length and how many workers listen, `send` queues every share at once.
+    """
 
-def rq_transport(queue: Queue, *, job_timeout: int = JOB_TIMEOUT_SECONDS):  # type: ignore[no-untyped-def]
-    async def enqueue(timer_id: int) -> None:
-        # Redis is only the carrier: if this job is lost, the claim lapses and it is re-sent.
-        job_id = timer_job_id(timer_id)
-        if _still_queued(queue, job_id):
-            # The claim lapsed while the job waited behind slower ones (the lease is short):
-            # it will run when its turn comes, a second copy would only lengthen the queue.
-            return
-        queue.enqueue(
-            "zhiban.jobs.fire_timer",
-            timer_id,
-            job_id=job_id,
-            job_timeout=job_timeout,
-            result_ttl=600,
-            failure_ttl=86400,
-        )
+    def __init__(self, queue: Queue, *, job_timeout: int = JOB_TIMEOUT_SECONDS, room_per_worker: int = 2) -> None:
+        self.queue = queue
+        self.job_timeout = job_timeout
+        self.room_per_worker = room_per_worker
+        self.workers = 1
 
-    return enqueue
+    def _look(self) -> bool:
+        with self.queue.connection.pipeline(transaction=False) as pipe:
+            pipe.llen(self.queue.key)
+            pipe.scard(WORKERS_BY_QUEUE_KEY % self.queue.name)
+            waiting, workers = pipe.execute()
+        self.workers = max(1, int(workers))
+        return int(waiting) < self.room_per_worker * self.workers
 
+    async def has_room(self) -> bool:
+        """Fewer jobs wait than `room_per_worker` per worker: the queue stays short under a
+        backlog, so claims do not lapse in it (and get claimed again) while their jobs wait."""
+        return await asyncio.to_thread(self._look)
 
-def timers_job_id(timer_ids: list[int]) -> str:
-    """A batch's job id, from its timers: a batch claimed again after its claims lapsed while the
-    job waited (the pump claims in due order, so mostly the same set) is recognised as queued."""
-    digest = hashlib.blake2b(",".join(map(str, sorted(timer_ids))).encode(), digest_size=8).hexdigest()
-    return f"zhiban-timers-{min(timer_ids)}-{len(timer_ids)}-{digest}"
-
-
-def rq_batch_transport(queue: Queue, *, job_timeout: int = JOB_TIMEOUT_SECONDS) -> BatchTransport:
-    """The pump's transport in the worker: one rq job for each batch of claimed timers."""
-
-    async def enqueue(timer_ids: list[int]) -> None:
+    def _enqueue(self, claim: Claim) -> None:
         # One job per worker listening, so that a burst (a large push fan-out's parts, a Monday
         # morning's reminders) is shared by every worker rather than run by one.
-        workers = max(1, min(len(timer_ids), Worker.count(connection=queue.connection, queue=queue)))
-        size = -(-len(timer_ids) // workers)
-        for start in range(0, len(timer_ids), size):
-            share = timer_ids[start : start + size]
-            # Redis is only the carrier: if this job is lost, the claims lapse and are re-sent.
-            job_id = timers_job_id(share)
-            if _still_queued(queue, job_id):
-                continue  # waiting its turn behind others; a second copy would only lengthen the queue
-            queue.enqueue(
+        ids = claim.ids
+        size = -(-len(ids) // max(1, min(len(ids), self.workers)))
+        jobs = [
+            Queue.prepare_data(
                 "zhiban.jobs.fire_timers",
-                share,
-                job_id=job_id,
-                job_timeout=job_timeout,
+                (ids[start : start + size],),
+                {"token": claim.token},
+                timeout=self.job_timeout,
                 result_ttl=600,
                 failure_ttl=86400,
+                # Unique per claim round: a batch claimed again gets a job of its own, and the
+                # stale job, should it still run, finds nothing its token holds.
+                job_id=f"zhiban-timers-{claim.token}-{n}",
             )
+            for n, start in enumerate(range(0, len(ids), size))
+        ]
+        # Redis is only the carrier: if these jobs are lost, the claims lapse and are re-sent.
+        with self.queue.connection.pipeline() as pipe:
+            self.queue.enqueue_many(jobs, pipeline=pipe)
+            pipe.execute()
 
-    return enqueue
-
-
-def _still_queued(queue: Queue, job_id: str) -> bool:
-    """The job waits in the queue (one LPOS): not lost, not yet running."""
-    return queue.get_job_position(job_id) is not None and Job.exists(job_id, connection=queue.connection)
+    async def send(self, claim: Claim) -> None:
+        await asyncio.to_thread(self._enqueue, claim)
 
 
 def timer_pump(settings: Settings, db: Database, queue: Queue, clock: Clock | None = None) -> TimerPump:
     """The worker's pump: claims batches for `claim_lease_seconds`, which the running jobs renew."""
+    carrier = RqCarrier(queue)
     return TimerPump(
         db,
         clock or SystemClock(),
-        batch_transport=rq_batch_transport(queue),
+        batch_transport=carrier.send,
+        has_room=carrier.has_room,
         interval=settings.worker.pump_interval_seconds,
         lease=timedelta(seconds=settings.worker.claim_lease_seconds),
     )

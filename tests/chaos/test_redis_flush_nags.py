@@ -16,7 +16,6 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,12 @@ from rq import Queue
 
 from records.clock import SystemClock
 from records.db import Database
-from records.timers import TimerPump
 from tests.e2e.conftest import MakeBot
 from tests.support.due import come_due, incident_room
 from tests.support.fixtures import MakeUser
 from tests.support.processes import History, count, spawn_worker, stop, until
 from zhiban.local.homeserver import LocalHomeserver
-from zhiban.worker import rq_transport
+from zhiban.worker import timer_pump
 
 pytestmark = pytest.mark.e2e
 
@@ -70,9 +68,8 @@ async def test_nags_queued_when_redis_is_flushed_arrive_exactly_once(
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(bot.settings.redis.queue, connection=connection)
     db = Database(bot.settings.database_url)
-    lease = timedelta(seconds=bot.settings.worker.claim_lease_seconds)
     try:
-        assert await TimerPump(db, SystemClock(), rq_transport(queue), lease=lease).pump_once() >= len(FIRST_ROUND)
+        assert await timer_pump(bot.settings, db, queue, SystemClock()).pump_once() >= len(FIRST_ROUND)
     finally:
         await db.dispose()
     connection.flushdb()

@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import timedelta
 
 import pytest
 import redis
@@ -14,10 +13,9 @@ from rq import Queue
 
 from records.clock import SystemClock
 from records.db import Database
-from records.timers import TimerPump
 from tests.e2e.conftest import MakeBot
 from tests.support.fixtures import MakeUser
-from zhiban.worker import rq_transport
+from zhiban.worker import timer_pump
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +38,7 @@ async def test_reminder_fires_after_its_queued_job_is_flushed(
     connection = redis.Redis.from_url(redis_url)
     queue = Queue(bot.settings.redis.queue, connection=connection)
     db = Database(bot.settings.database_url)
-    claimed = await TimerPump(db, SystemClock(), rq_transport(queue), lease=timedelta(seconds=3)).pump_once()
+    claimed = await timer_pump(bot.settings, db, queue, SystemClock()).pump_once()
     await db.dispose()
     assert claimed == 1 and queue.count == 1
     connection.flushdb()

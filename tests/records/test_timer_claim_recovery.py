@@ -17,8 +17,8 @@ from records.clock import FrozenClock, as_utc
 from records.config import Settings
 from records.db import Database
 from records.models import Timer
-from records.timers import Fired, TimerRegistry, claim_due, run_claimed
-from zhiban.worker import timer_pump, timers_job_id
+from records.timers import Fired, TimerRegistry, claim_due, claim_round, run_batch
+from zhiban.worker import timer_pump
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 # What a grade I order allows for its acknowledgement: a lost job must cost far less.
@@ -59,20 +59,53 @@ async def test_a_timer_whose_job_was_flushed_is_queued_again_within_seconds(db: 
     assert await pump.pump_once() == 0  # not yet: another worker may be about to start it
     clock.advance(lease / 2 + timedelta(seconds=1))
     assert await pump.pump_once() == 1, "the lost job was not noticed after the short lease"
-    assert queue.count == 1 and queue.job_ids == [timers_job_id([timer_id])]
+    assert queue.count == 1 and queue.jobs[0].args == ([timer_id],)
     assert lease + timedelta(seconds=1) < timedelta(seconds=15) < ACK_WINDOW
 
 
-async def test_a_job_waiting_its_turn_is_not_queued_twice(db: Database, queue: Queue) -> None:
-    """With a short lease, a claim may lapse while the job waits behind slow ones: no copy."""
+async def test_a_job_that_waited_past_its_lease_fires_nothing_the_new_claim_fires(db: Database, queue: Queue) -> None:
+    """With a short lease, a claim may lapse while the job waits behind slow ones; the timer is
+    claimed again into a second job, and whichever runs, it fires once."""
     settings = Settings()
     clock = FrozenClock(T0)
-    await _schedule(db, clock)
+    pushes: list[int] = []
+    registry = TimerRegistry()
+
+    @registry.register_io("test.push")
+    async def push(database: Database, timer: Timer, clk: object) -> Fired | None:
+        pushes.append(timer.id)
+        return None
+
+    timer_id = await _schedule(db, clock, "test.push")
     pump = timer_pump(settings, db, queue, clock)
     assert await pump.pump_once() == 1
     clock.advance(timedelta(seconds=settings.worker.claim_lease_seconds + 1))
-    assert await pump.pump_once() == 1  # claimed again (its job might have been lost) …
-    assert queue.count == 1  # … but the job is still there: it stays the only one
+    assert await pump.pump_once() == 1  # claimed again (its job might have been lost)
+    stale, fresh = queue.jobs
+    assert stale.args == fresh.args == ([timer_id],) and stale.kwargs != fresh.kwargs
+    for job in (fresh, stale):  # as the worker runs them (zhiban.jobs.fire_timers)
+        await run_batch(db, *job.args, registry, clock, token=job.kwargs["token"])
+    assert pushes == [timer_id]
+    assert await _status(db, timer_id) == "done"
+
+
+async def test_a_backlog_keeps_the_queue_short(db: Database, queue: Queue) -> None:
+    """While jobs wait (every worker busy), the pump claims no more: the timers wait in the
+    database, and claims do not lapse in the queue to be claimed again into ever more jobs."""
+    settings = Settings()
+    clock = FrozenClock(T0)
+    async with db.transaction() as session:
+        for _ in range(timers.CLAIM_BATCH * 5):
+            await timers.schedule(session, "test.nag", clock.now(), {}, clock=clock)
+    pump = timer_pump(settings, db, queue, clock)
+    for _ in range(5):
+        await pump.pump_once()
+    for _ in range(4):  # the jobs wait through leases
+        clock.advance(timedelta(seconds=settings.worker.claim_lease_seconds + 1))
+        assert await pump.pump_once() == 0
+    assert queue.count == 2  # room for two per worker listening (none here counts as one)
+    queue.connection.delete(queue.key)  # a worker took them
+    assert await pump.pump_once() == timers.CLAIM_BATCH
 
 
 async def test_a_long_running_job_renews_its_claim_and_is_not_claimed_again(db: Database) -> None:
@@ -90,15 +123,18 @@ async def test_a_long_running_job_renews_its_claim_and_is_not_claimed_again(db: 
         return None
 
     timer_id = await _schedule(db, clock, "test.transcribe")
-    assert await claim_due(db, clock, lease=lease) == [timer_id]
-    job = asyncio.create_task(run_claimed(db, timer_id, registry, clock, lease=lease, heartbeat_seconds=0.01))
+    claim = await claim_round(db, clock, lease=lease)
+    assert claim.ids == [timer_id]
+    job = asyncio.create_task(
+        run_batch(db, claim.ids, registry, clock, token=claim.token, lease=lease, heartbeat_seconds=0.01)
+    )
     await asyncio.wait_for(started.wait(), 30)  # a bound on a hang, not a speed check
     for _ in range(6):  # three leases go by while it runs
         clock.advance(lease / 2)
         await _renewed(db, timer_id, clock)
         assert await claim_due(db, clock, lease=lease) == [], "a running job was handed out again"
     finish.set()
-    assert await asyncio.wait_for(job, 30) == "done"
+    assert await asyncio.wait_for(job, 30) == {timer_id: "done"}
     assert runs == [timer_id]
     assert await _status(db, timer_id) == "done"
     clock.advance(lease * 2)
@@ -110,8 +146,11 @@ async def test_without_its_job_the_claim_lapses_after_the_lease(db: Database) ->
     clock = FrozenClock(T0)
     lease = timedelta(seconds=8)
     timer_id = await _schedule(db, clock)
-    assert await claim_due(db, clock, lease=lease) == [timer_id]
-    assert await timers.extend_claim(db, timer_id, clock, lease)
+    claim = await claim_round(db, clock, lease=lease)
+    run = asyncio.create_task(run_batch(db, claim.ids, _hanging(), clock, token=claim.token, lease=lease))
+    await _renewed(db, timer_id, clock)
+    run.cancel()  # the worker is killed: nothing renews the claim any more
+    await asyncio.gather(run, return_exceptions=True)
     clock.advance(lease + timedelta(seconds=1))
     assert await claim_due(db, clock, lease=lease) == [timer_id]
 
@@ -126,3 +165,14 @@ async def _renewed(db: Database, timer_id: int, clock: FrozenClock) -> None:
                 return
         await asyncio.sleep(0.01)
     raise AssertionError("the running job never renewed its claim")
+
+
+def _hanging() -> TimerRegistry:
+    registry = TimerRegistry()
+
+    @registry.register_io("test.nag")
+    async def hang(database: Database, timer: Timer, clk: object) -> Fired | None:
+        await asyncio.Event().wait()
+        return None
+
+    return registry
