@@ -152,6 +152,13 @@ async def receipts(session: AsyncSession, order: Order) -> list[Receipt]:
     return list(rows)
 
 
+def _receipt_of(rows: list[Receipt], order: Order, user: str) -> Receipt:
+    receipt = next((r for r in rows if r.user_id == user), None)
+    if receipt is None:
+        raise NotAllowed("em.order.not_recipient", id=order.code)
+    return receipt
+
+
 async def _receipt(session: AsyncSession, order: Order, user: str) -> Receipt:
     receipt = await session.scalar(select(Receipt).where(Receipt.order_id == order.id, Receipt.user_id == user))
     if receipt is None:
@@ -161,7 +168,8 @@ async def _receipt(session: AsyncSession, order: Order, user: str) -> Receipt:
 
 async def acknowledge(session: AsyncSession, order: Order, *, user: str, clock: Clock) -> bool:
     """✅ or `!ack O9`. True when this changed something (a repeated ✅ is harmless)."""
-    receipt = await _receipt(session, order, user)
+    rows = await receipts(session, order)
+    receipt = _receipt_of(rows, order, user)
     if receipt.acked_at is not None:
         return False
     receipt.acked_at = clock.now()
@@ -170,9 +178,20 @@ async def acknowledge(session: AsyncSession, order: Order, *, user: str, clock: 
     await timers.cancel(session, nag_key(order, user))
     await _note(session, order, user, "em.tl.ack", clock)
     await audit.record(session, actor=user, action=f"{order.kind}.ack", subject=order.code, clock=clock)
+    delivered = await _prefetch(session, order, rows)
     await settle_dms(session, order, user, "em.order.dm_acked")
-    await refresh_card(session, order)
+    await refresh_card(session, order, rows=rows, delivered=delivered)
     return True
+
+
+async def _prefetch(session: AsyncSession, order: Order, rows: list[Receipt]) -> set[str]:
+    """Read up front, one query each, what a receipt's change looks up person by person and
+    message by message: the people on the card, and the card and DMs it edits. Returns the
+    recipients whose DM the homeserver accepted (as `delivered_to` does)."""
+    users = [r.user_id for r in rows]
+    await people.load(session, [order.issued_by, *users])
+    sent = await outbox.prefetch_refs(session, [card_ref(order), *(dm_ref(order, u) for u in users)])
+    return {u for u in users if any(m.sent_at is not None for m in sent[dm_ref(order, u)])}
 
 
 async def complete(session: AsyncSession, order: Order, *, user: str, note: str, clock: Clock) -> None:
@@ -256,10 +275,12 @@ async def delivered_to(session: AsyncSession, order: Order) -> set[str]:
     return {ref.rsplit(":dm:", 1)[1] for ref in rows if ref}
 
 
-async def card_message(session: AsyncSession, order: Order, *, delivered: set[str] | None = None) -> dict[str, object]:
+async def card_message(
+    session: AsyncSession, order: Order, *, delivered: set[str] | None = None, rows: list[Receipt] | None = None
+) -> dict[str, object]:
     """The order's card as Matrix content: an urgent m.text, people by name, mentioning those
-    who have not acknowledged it yet."""
-    rows = await receipts(session, order)
+    who have not acknowledged it yet (`rows`: its receipts as the caller holds them)."""
+    rows = rows if rows is not None else await receipts(session, order)
     if delivered is None:
         delivered = await delivered_to(session, order)
     card = cards.order_card(order, rows, delivered=delivered, lang=order.lang)
@@ -267,9 +288,12 @@ async def card_message(session: AsyncSession, order: Order, *, delivered: set[st
     return card.content(names, msgtype="m.text", mention=cards.order_to_act(rows))
 
 
-async def refresh_card(session: AsyncSession, order: Order) -> None:
+async def refresh_card(
+    session: AsyncSession, order: Order, *, rows: list[Receipt] | None = None, delivered: set[str] | None = None
+) -> None:
     """Edit every copy of the order's card (m.replace)."""
-    await outbox.enqueue_edits(session, card_ref(order), await card_message(session, order))
+    content = await card_message(session, order, rows=rows, delivered=delivered)
+    await outbox.enqueue_edits(session, card_ref(order), content)
 
 
 async def settle_dms(session: AsyncSession, order: Order, user: str, key: str) -> None:
