@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -13,10 +13,28 @@ from sqlalchemy.orm.attributes import set_committed_value
 from records.clock import SystemClock
 from records.models import KeyValue
 
+# The values a transaction has read or written (None: no row), so that a policy read by every
+# step of an action is one SELECT; dropped when the transaction ends.
+_READ = "zhiban.kv_read"
+
+
+def _read(session: AsyncSession | Session) -> dict[str, str | None]:
+    cache: dict[str, str | None] = session.info.setdefault(_READ, {})
+    return cache
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_read(session: Session, *_args: object) -> None:
+    session.info.pop(_READ, None)
+
 
 async def get(session: AsyncSession, key: str) -> str | None:
-    row = await session.get(KeyValue, key)
-    return None if row is None else row.value
+    cache = _read(session)
+    if key not in cache:
+        row = await session.get(KeyValue, key)
+        cache[key] = None if row is None else row.value
+    return cache[key]
 
 
 def _upsert(dialect: str, key: str, value: str, now: datetime) -> Insert:
@@ -30,6 +48,7 @@ def put_now(session: Session, key: str, value: str) -> None:
     """`put` for a synchronous session (a writer running inside a flush: records.deferred)."""
     now = SystemClock().now()
     session.execute(_upsert(session.get_bind().dialect.name, key, value, now))
+    _read(session)[key] = value
     # A row this session already holds shows the new value, without a second write.
     held = session.identity_map.get(session.identity_key(KeyValue, key))  # type: ignore[arg-type]
     if isinstance(held, KeyValue):

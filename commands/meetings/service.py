@@ -189,11 +189,18 @@ async def respond(
     """✅ attend or ❌ leave (请假); the card's tally is edited in place."""
     if response not in (ATTEND, LEAVE):
         raise ValueError("respond() takes attend or leave; deputies go through appoint_deputy()")
-    meeting, row = await _answering(session, meeting_id, user)
+    meeting = await get_meeting(session, meeting_id)
+    _require_open(meeting)
+    # Every answer is read at once: the card shows them all after this one changes.
+    rows: list[Attendee] | None = await attendees_of(session, meeting_id)
+    row = next((r for r in rows or [] if r.user_id == user), None)
+    if row is None:
+        raise NotAllowed("meeting.not_invited", code=meeting.code)
     previous = row.response
     if previous == DEPUTY and row.deputy:
         await _drop_deputy(session, meeting, row.deputy)
         row.deputy = None
+        rows = None  # one row fewer: read again
     row.response = response
     row.reason = ((reason or "").strip()[:500] or None) if response == LEAVE else None
     row.responded_at = clock.now()
@@ -205,7 +212,7 @@ async def respond(
         data={"from": previous, "reason": row.reason},
         clock=clock,
     )
-    await _after_answer(session, meeting, clock)
+    await _after_answer(session, meeting, clock, rows)
     return meeting, row
 
 
@@ -263,9 +270,13 @@ async def _drop_deputy(session: AsyncSession, meeting: Meeting, deputy: str) -> 
         await session.flush()
 
 
-async def _after_answer(session: AsyncSession, meeting: Meeting, clock: Clock) -> None:
+async def _after_answer(
+    session: AsyncSession, meeting: Meeting, clock: Clock, rows: list[Attendee] | None = None
+) -> None:
+    """The card shows the answers (`rows`: all of them as the caller holds them, else read)."""
     meeting.updated_at = clock.now()
-    await notices.refresh_card(session, meeting, await attendees_of(session, meeting.id), clock.now())
+    rows = rows if rows is not None else await attendees_of(session, meeting.id)
+    await notices.refresh_card(session, meeting, rows, clock.now())
 
 
 # -- changes by the organizer --------------------------------------------------------------
