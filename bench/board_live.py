@@ -5,7 +5,9 @@ Redis for the wake-ups. `--clients` people (default 200) are signed in, each wit
 `/api/board/events` stream read by this process. Each round commits one notice to all of them
 (`notifications.service.notify`, one transaction: what an `!alert` writes) and then publishes
 the "board" wake-up, as the bot does after its commit; we time, for each stream, from the end
-of the commit to the arrival of a board event that shows the new notice.
+of the commit to the arrival of a board event that shows the new notice. The wake-up names
+what the commit wrote (zhiban.board_change), as the bot's does; `--whole` sends it naming
+nothing, so every board reads itself whole (the fan-out before wake-ups named anything).
 
 Beside it, the baseline: one person's board read once over HTTP (`GET /api/board`) on the
 same server, so the ratio says how many board reads' worth the fan-out costs.
@@ -34,6 +36,7 @@ from records.config import load_settings
 from records.db import Database
 from records.migrate import upgrade_async
 from server.session import COOKIE, SessionSigner
+from zhiban import board_change
 from zhiban.config_file import write_config
 from zhiban.redis_conn import EmbeddedRedis
 from zhiban.wakeup import BOARD, WakeBus
@@ -118,7 +121,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def run(clients: int, rounds: int, port: int) -> int:
+async def run(clients: int, rounds: int, port: int, whole: bool = False) -> int:
     work = Path(tempfile.mkdtemp(prefix="zhiban-bench-board-"))
     redis = EmbeddedRedis(work)
     redis_url = redis.start()
@@ -178,7 +181,8 @@ async def run(clients: int, rounds: int, port: int) -> int:
                     spec = NoticeSpec(kind="alert", title=markers[r], body="请各单位做好防汛准备。", dm="never")
                     await notify(session, [s.user for s in streams], spec, clock=clock, settings=settings)
                 committed = time.perf_counter()
-                await bus.publish(BOARD)
+                change = board_change.named(session)
+                await bus.publish(BOARD, "" if whole else change or "")
                 async with asyncio.timeout(WAIT_S):
                     await arrivals.event(markers[r]).wait()
                 if r:
@@ -196,7 +200,9 @@ async def run(clients: int, rounds: int, port: int) -> int:
     base_read = statistics.median(reads)
     p50, p95, worst = pct(latencies, 50), pct(latencies, 95), max(latencies)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    named = "naming nothing (every board read whole)" if whole else "naming what changed"
     print(f"{clients} open boards, {rounds} commits, {len(latencies)} arrivals (zhiban server on SQLite, own process)")
+    print(f"  wake-ups {named}")
     print(f"  machine: {os.cpu_count()} cores, load average {load} (other work on the machine slows every figure)")
     print(
         f"  commit → change on every board   p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   max {worst * 1000:7.1f} ms"
@@ -213,8 +219,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--port", type=int, default=18391)
+    parser.add_argument("--whole", action="store_true", help="wake-ups that name nothing (the baseline)")
     args = parser.parse_args()
-    return asyncio.run(run(args.clients, args.rounds, args.port))
+    return asyncio.run(run(args.clients, args.rounds, args.port, args.whole))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ notice; ``group`` is what items are grouped under (an incident's grade, a task's
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
@@ -123,6 +123,21 @@ class Section:
 
 #: A feature's source of one section: ``fn(session, viewer, now)``; ``now`` is aware (UTC).
 BoardSection = Callable[[AsyncSession, Viewer, datetime], Awaitable[Section]]
+#: The same for many viewers of one language at once: ``fn(session, viewers, now)`` -> each
+#: viewer's section by their user id (each still scoped to its viewer alone).
+ManySections = Callable[[AsyncSession, Sequence[Viewer], datetime], Awaitable[dict[str, Section]]]
+
+
+@dataclass(frozen=True)
+class ManyAtOnce:
+    """A section source that can also read many viewers' sections in a few statements: a
+    change that reaches everyone (an office-wide notice) then costs one read, not one per open
+    board. Called as a `BoardSection` it reads one viewer's."""
+
+    many: ManySections
+
+    async def __call__(self, session: AsyncSession, viewer: Viewer, now: datetime) -> Section:
+        return (await self.many(session, [viewer], now))[viewer.user_id]
 
 
 #: Who leads the duty shift at a time (None: nobody rostered): the emergency feature's roster,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -106,7 +107,9 @@ class RecentNotice:
 
 
 # The better of two statuses a person's devices reached, for the page's list.
-_RANK = {"delivered": 0, "dm": 1, "chat": 1, "queued": 2, "retrying": 3, "skipped_quiet": 4}
+_RANK = {"delivered": 0, "dm": 1, "chat": 1, "queued": 2, "sending": 2, "retrying": 3, "skipped_quiet": 4}
+# What the page calls a status: a push a worker is sending right now is still "sending" (queued).
+_SHOWN = {"sending": "queued"}
 
 
 async def recent_notices(session: AsyncSession, user_id: str, lang: str, *, limit: int = 20) -> list[RecentNotice]:
@@ -114,35 +117,51 @@ async def recent_notices(session: AsyncSession, user_id: str, lang: str, *, limi
 
     The page is signed in, so sensitive notices show their content here.
     """
-    ids = list(
-        await session.scalars(
-            select(Delivery.notice_id)
-            .where(Delivery.user_id == user_id)
-            .group_by(Delivery.notice_id)
-            .order_by(Delivery.notice_id.desc())
-            .limit(limit)
+    return (await recent_notices_of(session, {user_id: lang}, limit=limit))[user_id]
+
+
+# People asked about in one statement: within every database's limit of bound values.
+_PEOPLE_AT_ONCE = 500
+
+
+async def recent_notices_of(
+    session: AsyncSession, langs: Mapping[str, str], *, limit: int = 20
+) -> dict[str, list[RecentNotice]]:
+    """`recent_notices` of many people at once (person -> their language), in two statements
+    however many they are: an office-wide notice changes the list of everyone it reached."""
+    # Each person's deliveries of their last `limit` notices: one row per device, so the rank
+    # is dense (a notice on two devices is one notice).
+    statuses: dict[str, dict[int, str]] = {user: {} for user in langs}
+    people = list(langs)
+    for start in range(0, len(people), _PEOPLE_AT_ONCE):
+        rank = func.dense_rank().over(partition_by=Delivery.user_id, order_by=Delivery.notice_id.desc()).label("rank")
+        ranked = (
+            select(Delivery.user_id, Delivery.notice_id, Delivery.status, rank)
+            .where(Delivery.user_id.in_(people[start : start + _PEOPLE_AT_ONCE]))
+            .subquery()
         )
-    )
-    if not ids:
-        return []
-    notices = {n.id: n for n in await session.scalars(select(Notice).where(Notice.id.in_(ids)))}
-    best: dict[int, str] = {}
-    for notice_id, status in await session.execute(
-        select(Delivery.notice_id, Delivery.status).where(Delivery.user_id == user_id, Delivery.notice_id.in_(ids))
-    ):
-        current = best.get(notice_id)
-        if current is None or _RANK.get(status, 9) < _RANK.get(current, 9):
-            best[notice_id] = status
-    return [
-        RecentNotice(
-            id=n.id,
-            kind=n.kind,
-            title=pick(n.title, lang),
-            body=pick(n.body, lang),
-            url=n.url,
-            created_at=n.created_at,
-            status=best.get(n.id, "queued"),
-        )
-        for notice_id in ids
-        if (n := notices.get(notice_id)) is not None
-    ]
+        for user_id, notice_id, status in await session.execute(
+            select(ranked.c.user_id, ranked.c.notice_id, ranked.c.status).where(ranked.c.rank <= limit)
+        ):
+            best = statuses[user_id]
+            current = best.get(notice_id)
+            if current is None or _RANK.get(status, 9) < _RANK.get(current, 9):
+                best[notice_id] = status
+    ids = {notice_id for best in statuses.values() for notice_id in best}
+    notices = {n.id: n for n in await session.scalars(select(Notice).where(Notice.id.in_(ids)))} if ids else {}
+    return {
+        user: [
+            RecentNotice(
+                id=n.id,
+                kind=n.kind,
+                title=pick(n.title, langs[user]),
+                body=pick(n.body, langs[user]),
+                url=n.url,
+                created_at=n.created_at,
+                status=_SHOWN.get(status, status),
+            )
+            for notice_id, status in sorted(best.items(), reverse=True)
+            if (n := notices.get(notice_id)) is not None
+        ]
+        for user, best in statuses.items()
+    }

@@ -6,8 +6,9 @@
   the outbox), each run once per idempotency key (records.board_actions); the record is first
   checked to be visible to the person, so a stranger learns nothing, as in chat; approving a
   binding step (签发 …) opens a step-up request instead and sends the page on to /confirm;
-- watch: the wake-ups over Redis (zhiban.wakeup) that follow commits: the bot's turns, the
-  workers' timers, and other server copies' actions.
+- watch: the wake-ups over Redis (zhiban.wakeup) that follow commits: the bot's turns and
+  other server copies' actions name what they changed (zhiban.board_change), so only the
+  boards concerned re-read only those sections; a worker's job wakes every board.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +28,8 @@ from commands.approvals import access as approval_access
 from commands.approvals import render as approval_render
 from commands.approvals import service as approvals
 from commands.approvals.handlers import confirm as approval_confirm
-from commands.board.service import board_for
-from commands.board_section import BoardSection, Viewer
+from commands.board.service import Board, board_for, splice
+from commands.board_section import BoardSection, Json, ManyAtOnce, Section, Viewer
 from commands.meetings import access as meeting_access
 from commands.meetings import notices as meeting_notices
 from commands.meetings import service as meetings
@@ -44,12 +47,12 @@ from records.db import Database
 from records.errors import DomainError, NotFound
 from records.models import Person
 from records.people import RoleBook
-from server.board import ActionOutcome, BoardAction, JsonObject
-from zhiban import board_texts
+from server.board import EVERYTHING, ActionOutcome, BoardAction, BoardChange, JsonObject
+from zhiban import board_change, board_texts
 from zhiban.app import build_catalog
 from zhiban.features import FEATURES
 from zhiban.redis_conn import resolve_url
-from zhiban.wakeup import BOARD, OUTBOX, TIMERS, WakeBus
+from zhiban.wakeup import BOARD, OUTBOX, WakeBus
 
 Perform = Callable[[AsyncSession, "Actor", BoardAction], Awaitable[Outcome]]
 
@@ -64,8 +67,12 @@ class WiredBoard:
     catalog: Catalog = field(init=False)
     roles: RoleBook = field(init=False)
     _token_key: bytes = field(init=False, repr=False)
+    _keys: dict[BoardSection, str] = field(init=False, default_factory=dict)
+    _learning: list[tuple[BoardSection, BoardSection]] = field(init=False, default_factory=list)
+    _viewers: dict[tuple[str, str], Viewer] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._learning = [(source, self._learn(source)) for source in self.sections]
         self.catalog = build_catalog(self.settings)
         self.catalog.add(board_texts.TEXTS)
         self.roles = RoleBook(self.settings.roles)
@@ -81,17 +88,81 @@ class WiredBoard:
         return cls(settings, db, clock, wake, sections)
 
     # -- what the person sees ----------------------------------------------------------------
-    async def snapshot(self, user_id: str, lang: str) -> JsonObject:
+    async def snapshot(
+        self, user_id: str, lang: str, *, only: frozenset[str] | None = None, previous: JsonObject | None = None
+    ) -> JsonObject:
+        """The person's board; with `only` and `previous`, only those sections are read again
+        (a source whose section is not known yet is always read)."""
+        partial = only is not None and previous is not None
+        sources = [
+            learned
+            for source, learned in self._learning
+            if not partial or only is None or source not in self._keys or self._keys[source] in only
+        ]
         async with self.db.reading() as session:
-            person = await session.get(Person, user_id)
-            viewer = Viewer(
-                user_id=user_id,
-                roles=frozenset(await self.roles.roles_of(session, user_id)),
-                lang=lang,
-                tz=(person.tz if person and person.tz else None) or self.settings.default_tz,
-            )
-            board = await board_for(session, viewer, self.clock.now(), self.sections)
-        return dict(board.as_json())
+            viewer = self._viewers.get((user_id, lang)) if partial else None
+            if viewer is None:
+                viewer = await self._viewer(session, user_id, lang)
+            board = (await board_for(session, viewer, self.clock.now(), sources)).as_json()
+        if partial and previous is not None:
+            # `previous` is a board this method answered before (the hub keeps it as it came).
+            board = splice(cast(Json, previous), board)
+        return dict(board)
+
+    async def read_many(
+        self, only: frozenset[str], boards: Mapping[tuple[str, str], JsonObject]
+    ) -> dict[tuple[str, str], JsonObject]:
+        """Many boards' sections `only` read again at once, each as its person; a source that can
+        (commands.board_section.ManyAtOnce) reads all their sections in a few statements."""
+        if any(source not in self._keys for source in self.sections):
+            return {}  # which source makes which section is learned on a whole read first
+        chosen = [source for source in self.sections if self._keys[source] in only]
+        now = self.clock.now()
+        answers: dict[tuple[str, str], JsonObject] = {}
+        async with self.db.reading() as session:
+            by_lang: dict[str, list[Viewer]] = {}
+            for user_id, lang in boards:
+                viewer = self._viewers.get((user_id, lang)) or await self._viewer(session, user_id, lang)
+                by_lang.setdefault(lang, []).append(viewer)
+            for lang, viewers in by_lang.items():
+                made: dict[str, list[Section]] = {viewer.user_id: [] for viewer in viewers}
+                for source in chosen:
+                    if isinstance(source, ManyAtOnce):
+                        sections = await source.many(session, viewers, now)
+                    else:
+                        sections = {viewer.user_id: await source(session, viewer, now) for viewer in viewers}
+                    for user_id, section in sections.items():
+                        made[user_id].append(section)
+                for viewer in viewers:
+                    fresh = Board(viewer=viewer, at=now, sections=tuple(made[viewer.user_id])).as_json()
+                    previous = cast(Json, boards[(viewer.user_id, lang)])  # a board `snapshot` answered
+                    answers[(viewer.user_id, lang)] = dict(splice(previous, fresh))
+        return answers
+
+    async def _viewer(self, session: AsyncSession, user_id: str, lang: str) -> Viewer:
+        """Who looks, with their roles and zone now. Kept for reading their board's sections again:
+        a change of a person or their roles names no section (zhiban.board_change), so every
+        board is then read whole, and this read again."""
+        person = await session.get(Person, user_id)
+        viewer = Viewer(
+            user_id=user_id,
+            roles=frozenset(await self.roles.roles_of(session, user_id)),
+            lang=lang,
+            tz=(person.tz if person and person.tz else None) or self.settings.default_tz,
+        )
+        self._viewers[(user_id, lang)] = viewer
+        return viewer
+
+    def _learn(self, source: BoardSection) -> BoardSection:
+        """`source`, noting which section it makes (always the same one), so that a change of
+        one section reads that source alone."""
+
+        async def read(session: AsyncSession, viewer: Viewer, now: datetime) -> Section:
+            section = await source(session, viewer, now)
+            self._keys[source] = section.key
+            return section
+
+        return read
 
     # -- what the person does ----------------------------------------------------------------
     async def act(self, user_id: str, action: BoardAction) -> ActionOutcome:
@@ -99,21 +170,31 @@ class WiredBoard:
         token = self._confirm_token(user_id, action.key)
         actor = Actor(user_id, self.roles, self.clock, self.settings.stepup.minutes, token)
 
+        written: list[str | None] = []
+
         async def run(session: AsyncSession) -> Outcome:
-            return await perform(session, actor, action)
+            done = await perform(session, actor, action)
+            await session.flush()  # so that what it wrote is noted (zhiban.board_change)
+            written.append(board_change.named(session))
+            return done
 
         outcome, replayed = await board_actions.once(
             self.db, user_id, action.key, action.kind, action.ref, run, self.clock
         )
+        payload = written[-1] if written else ""
         if not replayed and outcome.status < 400:  # a refusal changed nothing: no board reads again
             outbox.wake_relay()
+            # The action is committed: a wake-up that cannot be sent (WakeBus.publish logs it)
+            # delays the other copies' boards until their next refresh, it fails nothing.
             if self.wake is not None:  # the bot relays the edited cards; other servers refresh
-                await self.wake.publish(OUTBOX)
-                await self.wake.publish(BOARD)
+                await self.wake.publish(OUTBOX, NAMED_APART)
+                if payload is not None:
+                    await self.wake.publish(BOARD, payload)
         message = self.catalog.t(outcome.key, action.lang, **outcome.params)
         # The confirmation page's link is never stored: a repeat of the key derives it again.
         ahead = stepup.CONFIRM_PATH + token if outcome.key == CONFIRM_ON_PHONE else None
-        return ActionOutcome(outcome.status, outcome.key, message, replayed, next=ahead)
+        change = BoardChange(sections=frozenset()) if payload is None else as_change(payload)
+        return ActionOutcome(outcome.status, outcome.key, message, replayed, next=ahead, change=change)
 
     def _confirm_token(self, user_id: str, key: str) -> str:
         """The token of the confirmation a board action may open, the same for every repeat of
@@ -121,14 +202,35 @@ class WiredBoard:
         mac = hmac.new(self._token_key, f"board-confirm\0{user_id}\0{key}".encode(), "sha256")
         return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
-    async def watch(self, on_change: Callable[[], None]) -> None:
+    async def watch(self, on_change: Callable[[BoardChange], None]) -> None:
         if self.wake is None:
             return
-        await self.wake.listen({OUTBOX: on_change, TIMERS: on_change, BOARD: on_change})
+
+        def outbox_written(payload: str) -> None:
+            # A worker's job wrote messages after changing who knows what: every board looks
+            # again. A board action says what it changed in its own board wake-up.
+            if payload != NAMED_APART:
+                on_change(EVERYTHING)
+
+        def board_changed(payload: str) -> None:
+            on_change(as_change(payload))
+
+        await self.wake.listen_with_payload({OUTBOX: outbox_written, BOARD: board_changed})
 
     async def close(self) -> None:
         if self.wake is not None:
             await self.wake.close()
+
+
+#: An OUTBOX wake-up's payload when a BOARD wake-up names what the same commit changed.
+NAMED_APART = "board-named"
+
+
+def as_change(payload: str) -> BoardChange:
+    """A board wake-up's payload (zhiban.board_change.named) as the hub takes it; a payload
+    that names nothing readable is a change of everything."""
+    sections, people = board_change.parse(payload)
+    return BoardChange(sections=sections, people=people)
 
 
 # -- one function per kind of action: find the record as the person may see it, then the service --

@@ -23,7 +23,7 @@ from records.db import Database
 from records.directory import MemberLookup, PeopleDirectory
 from records.errors import DomainError, NotAllowed
 from timeparse.budget import TooComplex
-from zhiban import fsm_store
+from zhiban import board_change, fsm_store
 from zhiban.outbox_writer import OutboxWriter
 from zhiban.wakeup import BOARD, TIMERS
 
@@ -88,9 +88,11 @@ class ExactlyOnce:
             outbox.wake_relay(written)
             if writer.session.info.get("timers_scheduled") and data.get("wake_bus") is not None:
                 await data["wake_bus"].publish(TIMERS)
-            # A turn that wrote a reply or a card edit changed something a board may show.
-            if written and data.get("wake_bus") is not None:
-                await data["wake_bus"].publish(BOARD)
+            # A turn that changed something a board shows wakes the boards, naming what changed
+            # so that only the boards concerned read again (zhiban.board_change).
+            change = board_change.named(writer.session)
+            if change is not None and data.get("wake_bus") is not None:
+                await data["wake_bus"].publish(BOARD, change)
         return result
 
     async def _record_failure(

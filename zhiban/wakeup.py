@@ -20,6 +20,7 @@ TIMERS = "timers"
 OUTBOX = "outbox"
 # A commit that may change what a board shows; the server's open boards refresh (server.board).
 BOARD = "board"
+PUBLISH_SECONDS = 2.0
 
 
 def channel(queue: str) -> str:
@@ -33,16 +34,26 @@ class WakeBus:
         self.channel = channel(queue)
         self._redis: aioredis.Redis | None = None
 
-    async def publish(self, topic: str) -> None:
+    async def publish(self, topic: str, payload: str = "") -> None:
+        """Send a wake-up; `payload` says more (the board's: what changed). A wake-up that
+        cannot be sent is no failure of what was committed: the next poll finds the work."""
         try:
             if self._redis is None:
                 self._redis = aioredis.Redis.from_url(self.url)
-            await self._redis.publish(self.channel, topic)
-        except (redis.RedisError, OSError) as exc:
-            log.debug("wake-up %s not sent: %s", topic, exc)
+            # A Redis that takes the connection and never answers must not hold the caller
+            # (a board action already committed, its person waiting for the answer).
+            async with asyncio.timeout(PUBLISH_SECONDS):
+                await self._redis.publish(self.channel, f"{topic} {payload}" if payload else topic)
+        except Exception as exc:  # whatever Redis or its client raise, the commit stands
+            log.warning("wake-up %s not sent: %s", topic, exc)
 
     async def listen(self, handlers: dict[str, Callable[[], None]]) -> None:
         """Call the handler of each topic that arrives; reconnects until cancelled."""
+        await self.listen_with_payload({topic: _dropping(handler) for topic, handler in handlers.items()})
+
+    async def listen_with_payload(self, handlers: dict[str, Callable[[str], None]]) -> None:
+        """Call the handler of each topic that arrives with the payload it came with ("" for
+        none); reconnects until cancelled."""
         while True:
             try:
                 client = aioredis.Redis.from_url(self.url)
@@ -51,9 +62,10 @@ class WakeBus:
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
                             continue
-                        handler = handlers.get(message["data"].decode(errors="replace"))
+                        topic, _, payload = message["data"].decode(errors="replace").partition(" ")
+                        handler = handlers.get(topic)
                         if handler is not None:
-                            handler()
+                            handler(payload)
             except (redis.RedisError, OSError) as exc:
                 log.debug("wake-up listener lost Redis (%s); retrying", exc)
                 await asyncio.sleep(2)
@@ -61,6 +73,10 @@ class WakeBus:
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.aclose()
+
+
+def _dropping(handler: Callable[[], None]) -> Callable[[str], None]:
+    return lambda _payload: handler()
 
 
 def publish_sync(redis_url: str, queue: str, topic: str) -> None:

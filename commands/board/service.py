@@ -19,7 +19,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from commands.board_section import BoardSection, Json, Section, Viewer, iso
+from commands.board_section import BoardSection, Json, JsonValue, Section, Viewer, iso
 from notifications import signin
 from records import audit, outbox
 from records.clock import Clock
@@ -67,6 +67,32 @@ async def board_for(session: AsyncSession, viewer: Viewer, now: datetime, sectio
     made = [await source(session, viewer, now) for source in sections]
     made.sort(key=lambda section: ORDER.index(section.key) if section.key in ORDER else len(ORDER))
     return Board(viewer=viewer, at=now, sections=tuple(made))
+
+
+def splice(previous: Json, fresh: Json) -> Json:
+    """``fresh``, a board read for some of its sections only, with the other sections kept as
+    ``previous`` (the same person's board read before) had them, in the order it had them;
+    the counts of the whole are counted again (as ``Board.late`` and ``Board.actionable``)."""
+    renewed = {section["key"]: section for section in _sections(fresh)}
+    sections = [renewed.pop(section["key"], section) for section in _sections(previous)]
+    sections += renewed.values()
+    items = [item for section in sections for item in _items(section)]
+    return {
+        **fresh,
+        "late": sum(1 for item in items if item.get("late")),
+        "actionable": sum(1 for item in items if item.get("actions")),
+        "sections": list[JsonValue](sections),
+    }
+
+
+def _sections(board: Json) -> list[Json]:
+    found = board.get("sections")
+    return [section for section in found if isinstance(section, dict)] if isinstance(found, list) else []
+
+
+def _items(section: Json) -> list[Json]:
+    found = section.get("items")
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
 # -- chat: the card, the sign-in link ------------------------------------------------------------

@@ -18,7 +18,7 @@ from records.clock import FrozenClock
 from records.config import DatabaseSettings, Settings
 from records.db import Base, Database
 from records.models import AuditEntry, BoardActionKey, OutboxMessage
-from server.board import BoardAction
+from server.board import EVERYTHING, BoardAction, BoardChange
 from zhiban.board_wiring import WiredBoard
 from zhiban.wakeup import BOARD, WakeBus
 
@@ -120,15 +120,22 @@ async def test_a_wake_up_after_a_commit_reaches_the_watch(
 ) -> None:
     listener = WakeBus(redis_url, "board-test")
     board = wired(tmp_path, db, database_url, listener)
+    heard: list[BoardChange] = []
     changed = asyncio.Event()
-    watching = asyncio.create_task(board.watch(changed.set))
+    watching = asyncio.create_task(board.watch(lambda change: (heard.append(change), changed.set())))
     sender = WakeBus(redis_url, "board-test")
     try:
         # The subscription starts in the background: publish until it is heard (bounded).
         async with asyncio.timeout(BOUND):
             while not changed.is_set():
-                await sender.publish(BOARD)
+                await sender.publish(BOARD, '{"sections":["notices"],"people":["@a:localhost"]}')
                 await asyncio.sleep(0.05)
+            # What the wake-up named reaches the hub; an unnamed one changes everything.
+            assert heard[0] == BoardChange(sections=frozenset({"notices"}), people=frozenset({A}))
+            changed.clear()
+            await sender.publish(BOARD)
+            await changed.wait()
+            assert heard[-1] == EVERYTHING
     finally:
         watching.cancel()
         await sender.close()
@@ -169,7 +176,7 @@ class RecordingBus(WakeBus):
         super().__init__("redis://unused", "board-test")
         self.topics: list[str] = []
 
-    async def publish(self, topic: str) -> None:
+    async def publish(self, topic: str, payload: str = "") -> None:
         self.topics.append(topic)
 
 
