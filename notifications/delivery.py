@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import push_metrics
@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 PENDING = ("queued", "retrying")
+# Taken by a run that is sending it; shown as "queued". Taken again only when the run that took
+# it has surely died (longer than a part's send with its in-process retries can take).
+SENDING = "sending"
+SENDING_LEASE = timedelta(minutes=5)
 FINAL_FAILURES = ("gone", "failed", "rejected", "too_large", "invalid", "expired")
 _STATUS = {
     OutcomeKind.DELIVERED: "delivered",
@@ -139,6 +143,7 @@ class _Work:
     subscription_id: int
     attempts: int
     endpoint: str
+    user_id: str
 
 
 async def send_notice(
@@ -155,16 +160,118 @@ async def send_notice(
     `deliveries` (first id, last id) limits the run to one part of a large fan-out, which
     notify() splits over several timers so that the workers share it.
 
-    Three short steps, so that no transaction is open while the push services answer:
-    read what is pending, send, then record the outcomes (in bulk: one statement per kind of
-    change and per chunk, not two look-ups per message).
+    Three short steps, so that no transaction is open while the push services answer: take
+    what is pending (marked "sending", so that a second run of the same part, should the
+    timer's claim lapse meanwhile, finds nothing to send twice), send, then record the
+    outcomes (in bulk: one statement per kind of change and per chunk, not two look-ups per
+    message).
     """
     async with db.transaction() as session:
         notice = await session.get(Notice, notice_id)
         if notice is None:
             return None
         now = clock.now()
-        # Plain rows, not ORM objects: a 10k fan-out spent much of its time building instances.
+        # Another run may be sending some of this part (a second run of the same timer, whose
+        # claim lapsed while the first ran): this one looks again once that run's take lapses,
+        # so that what a run which died meanwhile left is not forgotten.
+        busy = await _sending_elsewhere(session, notice_id, deliveries, now)
+        look_again = None if busy is None else as_utc(busy) + SENDING_LEASE
+        rows = await _pending_rows(session, await _take(session, notice_id, deliveries, now))
+    if not rows:
+        return look_again
+    expires_at = as_utc(notice.expires_at)
+    expired = now >= expires_at
+    work: list[_Work] = []
+    items: list[PushItem] = []
+    unsent: list[tuple[str, int, str]] = []  # (user, delivery id, status): nothing to send to
+    topic = topic_header(notice.topic)
+    remaining = max(1, int((expires_at - now).total_seconds()))
+    payloads: dict[str, bytes] = {}  # the same notice in the same language renders the same
+    for delivery_id, user_id, attempts, lang, sub_id, endpoint, p256dh, auth in rows:
+        if sub_id is None or endpoint is None or p256dh is None or auth is None:  # its device is gone
+            unsent.append((user_id, delivery_id, "gone"))
+        elif expired:
+            unsent.append((user_id, delivery_id, "expired"))
+            push_metrics.count(endpoint, "expired")
+        else:
+            work.append(_Work(delivery_id, sub_id, attempts, endpoint, user_id))
+            payload = payloads.get(lang)
+            if payload is None:
+                payload = payloads[lang] = render(notice, lang, topic=topic)
+            items.append(
+                PushItem(
+                    Subscription(endpoint, p256dh, auth),
+                    payload,
+                    ttl=remaining,
+                    urgency=notice.urgency,
+                    topic=topic,
+                )
+            )
+    dm_auto = notice.dm == "auto"
+
+    outcomes: list[SendOutcome] = []
+    if items:
+        async with runtime.sender() as sender:
+            outcomes = await sender.send_many(items)
+
+    now = clock.now()
+    changes = [(w, _outcome_change(w, o, expires_at, now, round_no)) for w, o in zip(work, outcomes, strict=True)]
+    retry_at = min((at for at in [look_again, *(c.retry_at for _, c in changes)] if at is not None), default=None)
+    async with db.transaction() as session:
+        await _mark_unsent(session, unsent, now)
+        await _record_outcomes(session, changes, now)
+        if dm_auto:
+            await _fallback_dms(session, notice_id, runtime.defaults, now, _without_push(unsent, changes))
+    push_metrics.count_many((w.endpoint, change.status) for w, change in changes)
+    outbox.wake_relay()
+    return retry_at
+
+
+async def _take(session: AsyncSession, notice_id: int, deliveries: tuple[int, int] | None, now: datetime) -> list[int]:
+    """Mark the part's pending deliveries (and those a run that died left "sending") as sent by
+    this run; their ids. One UPDATE … RETURNING, however many they are."""
+    query = (
+        update(Delivery)
+        .where(
+            Delivery.notice_id == notice_id,
+            Delivery.channel == "push",
+            or_(
+                Delivery.status.in_(PENDING),
+                (Delivery.status == SENDING) & (Delivery.updated_at < now - SENDING_LEASE),
+            ),
+        )
+        .values(status=SENDING, updated_at=now)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    if deliveries is not None:
+        query = query.where(Delivery.id.between(*deliveries))
+    return sorted(await session.scalars(query))
+
+
+async def _sending_elsewhere(
+    session: AsyncSession, notice_id: int, deliveries: tuple[int, int] | None, now: datetime
+) -> datetime | None:
+    """When another run took the oldest delivery of the part it is still sending, if any."""
+    query = select(func.min(Delivery.updated_at)).where(
+        Delivery.notice_id == notice_id,
+        Delivery.channel == "push",
+        Delivery.status == SENDING,
+        Delivery.updated_at >= now - SENDING_LEASE,
+    )
+    if deliveries is not None:
+        query = query.where(Delivery.id.between(*deliveries))
+    return await session.scalar(query)
+
+
+_PendingRow = tuple[int, str, int, str, int | None, str | None, str | None, str | None]
+
+
+async def _pending_rows(session: AsyncSession, ids: list[int]) -> list[_PendingRow]:
+    """The taken deliveries with their subscriptions, as plain rows (a 10k fan-out spent much of
+    its time building ORM instances)."""
+    rows: list[_PendingRow] = []
+    for chunk in _chunks(ids):
         query = (
             select(
                 Delivery.id,
@@ -177,70 +284,31 @@ async def send_notice(
                 PushSubscription.auth,
             )
             .outerjoin(PushSubscription, Delivery.subscription_id == PushSubscription.id)
-            .where(Delivery.notice_id == notice_id, Delivery.channel == "push", Delivery.status.in_(PENDING))
+            .where(Delivery.id.in_(chunk))
             .order_by(Delivery.id)
         )
-        if deliveries is not None:
-            query = query.where(Delivery.id.between(*deliveries))
-        rows = list(await session.execute(query))
-        if not rows:
-            return None
-        expired = now >= as_utc(notice.expires_at)
-        work: list[_Work] = []
-        items: list[PushItem] = []
-        unsent: dict[str, list[int]] = {"gone": [], "expired": []}
-        topic = topic_header(notice.topic)
-        remaining = max(1, int((as_utc(notice.expires_at) - now).total_seconds()))
-        payloads: dict[str, bytes] = {}  # the same notice in the same language renders the same
-        for delivery_id, _user, attempts, lang, sub_id, endpoint, p256dh, auth in rows:
-            if sub_id is None:
-                unsent["gone"].append(delivery_id)
-            elif expired:
-                unsent["expired"].append(delivery_id)
-                push_metrics.count(endpoint, "expired")
-            else:
-                work.append(_Work(delivery_id, sub_id, attempts, endpoint))
-                payload = payloads.get(lang)
-                if payload is None:
-                    payload = payloads[lang] = render(notice, lang, topic=topic)
-                items.append(
-                    PushItem(
-                        Subscription(endpoint, p256dh, auth),
-                        payload,
-                        ttl=remaining,
-                        urgency=notice.urgency,
-                        topic=topic,
-                    )
-                )
-        for status, ids in unsent.items():
-            for chunk in _chunks(ids):
-                await session.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_(chunk))
-                    .values(status=status, detail=UNSENT_DETAIL[status], updated_at=now),
-                    execution_options={"synchronize_session": False},
-                )
-        expires_at = as_utc(notice.expires_at)
-        people = sorted({row[1] for row in rows})
+        rows.extend(cast(_PendingRow, tuple(row)) for row in await session.execute(query))
+    return rows
 
-    outcomes: list[SendOutcome] = []
-    if items:
-        async with runtime.sender() as sender:
-            outcomes = await sender.send_many(items)
 
-    now = clock.now()
-    changes = [(w, _outcome_change(w, o, expires_at, now, round_no)) for w, o in zip(work, outcomes, strict=True)]
-    retry_at = min((change.retry_at for _, change in changes if change.retry_at is not None), default=None)
-    async with db.transaction() as session:
-        notice = await session.get(Notice, notice_id)
-        if notice is None:
-            return None
-        await _record_outcomes(session, changes, now)
-        await _fallback_dms(session, notice, runtime.defaults, now, people)
-    for w, change in changes:
-        push_metrics.count(w.endpoint, change.status)
-    outbox.wake_relay()
-    return retry_at
+async def _mark_unsent(session: AsyncSession, unsent: list[tuple[str, int, str]], now: datetime) -> None:
+    """Deliveries with nothing to send to: their subscription is gone, or the notice's TTL ended."""
+    for status, detail in UNSENT_DETAIL.items():
+        ids = [delivery_id for _, delivery_id, kind in unsent if kind == status]
+        for chunk in _chunks(ids):
+            await session.execute(
+                update(Delivery).where(Delivery.id.in_(chunk)).values(status=status, detail=detail, updated_at=now),
+                execution_options={"synchronize_session": False},
+            )
+
+
+def _without_push(unsent: list[tuple[str, int, str]], changes: list[tuple[_Work, _Change]]) -> list[str]:
+    """The people of this run none of whose pushes in it arrived or will be tried again: only
+    they may need the DM fallback (usually nobody, so a fan-out that went well reads nothing)."""
+    failed = {user for user, _, _ in unsent}
+    failed.update(w.user_id for w, change in changes if change.status in FINAL_FAILURES)
+    hopeful = {w.user_id for w, change in changes if change.status not in FINAL_FAILURES}
+    return sorted(failed - hopeful)
 
 
 @dataclass(frozen=True)
@@ -318,11 +386,14 @@ def _chunks(ids: list[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
 
 
 async def _fallback_dms(
-    session: AsyncSession, notice: Notice, defaults: Defaults, now: datetime, people: list[str]
+    session: AsyncSession, notice_id: int, defaults: Defaults, now: datetime, people: list[str]
 ) -> None:
-    """Under dm="auto", a person (of `people`, those this run sent to) none of whose pushes can
-    arrive gets the notice as a DM."""
-    if notice.dm != "auto":
+    """Under dm="auto", a person (of `people`) none of whose pushes can arrive gets the notice as
+    a DM. Read inside the write transaction, so two parts never both send the DM."""
+    if not people:
+        return
+    notice = await session.get(Notice, notice_id)
+    if notice is None:
         return
     rows: list[Delivery] = []
     for chunk in _chunks(people):

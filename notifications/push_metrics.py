@@ -6,6 +6,8 @@ small however many browsers subscribe.
 
 from __future__ import annotations
 
+from collections import Counter as Tally
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from prometheus_client import Counter
@@ -38,3 +40,18 @@ def service_of(endpoint: str) -> str:
 
 def count(endpoint: str, outcome: str) -> None:
     PUSH_OUTCOMES.labels(service_of(endpoint), outcome).inc()
+
+
+def count_many(outcomes: Iterable[tuple[str, str]]) -> None:
+    """`count` for each (endpoint, outcome) of a fan-out: one increment per service and outcome,
+    and one look-up of the service per push-service origin rather than per message."""
+    services: dict[str, str] = {}
+    tally: Tally[tuple[str, str]] = Tally()
+    for endpoint, outcome in outcomes:
+        origin = endpoint.split("/", 3)[2] if endpoint.count("/") >= 3 else endpoint
+        service = services.get(origin)
+        if service is None:
+            service = services[origin] = service_of(endpoint)
+        tally[service, outcome] += 1
+    for (service, outcome), n in tally.items():
+        PUSH_OUTCOMES.labels(service, outcome).inc(n)

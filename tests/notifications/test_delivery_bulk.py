@@ -32,12 +32,6 @@ SCRIPT = {"@gone410:x": 410, "@gone404:x": 404, "@busy429:x": 429, "@down500:x":
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakePushService]:
-    async with FakePushService() as svc:
-        yield svc
-
-
-@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path, retry_attempts=1)
 

@@ -28,12 +28,6 @@ from zhiban.app import build_timers
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakePushService]:
-    async with FakePushService() as svc:
-        yield svc
-
-
-@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
