@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from voice.decode import SAMPLE_RATE, duration_of
+from voice.frontend import DEFAULT_FRONT_END, DEFAULT_VAD, FrontEnd, VadSettings
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -174,6 +175,8 @@ class FasterWhisperTranscriber:
         beam_size: int | Mapping[str, int] = BEAM_SIZES,
         vad_filter: bool = True,
         languages: Sequence[str] = LANGUAGES,
+        front_end: FrontEnd = DEFAULT_FRONT_END,
+        vad: VadSettings = DEFAULT_VAD,
     ) -> None:
         from voice.model import ensure_model
 
@@ -183,6 +186,8 @@ class FasterWhisperTranscriber:
         self.beam_size = beam_size
         self.vad_filter = vad_filter
         self.languages = tuple(languages)
+        self.front_end = front_end
+        self.vad = vad
 
     @property
     def model(self) -> WhisperModel:
@@ -206,7 +211,7 @@ class FasterWhisperTranscriber:
 
         model = self.model
         if self.vad_filter:
-            chunks = get_speech_timestamps(audio, VadOptions())
+            chunks = get_speech_timestamps(audio, VadOptions(**asdict(self.vad)))
             if not chunks:
                 return None
             audio = np.concatenate(collect_chunks(audio, chunks)[0])
@@ -253,7 +258,7 @@ class FasterWhisperTranscriber:
 
         model = self.model
         if self.vad_filter:
-            chunks = get_speech_timestamps(audio, VadOptions())
+            chunks = get_speech_timestamps(audio, VadOptions(**asdict(self.vad)))
             if not chunks:
                 return None
             audio = np.concatenate(collect_chunks(audio, chunks)[0])
@@ -278,6 +283,7 @@ class FasterWhisperTranscriber:
         window (see ``_finalists``); longer messages and English decode as usual."""
         duration = duration_of(audio)
         _report(progress_cb, 0.0)
+        audio = self.front_end(audio)
         detected = self._detect(audio) if audio.size >= SAMPLE_RATE // 10 else None
         if detected is None:
             # Under 0.1 s, or nothing the VAD calls speech: nothing to decode (and no invention).
@@ -295,6 +301,7 @@ class FasterWhisperTranscriber:
             language=language,
             beam_size=self.beam_size if isinstance(self.beam_size, int) else self.beam_size.get(language, 1),
             vad_filter=self.vad_filter,
+            vad_parameters=asdict(self.vad),
             initial_prompt=for_language(prompt, language),
             hotwords=for_language(hotwords, language),
             # A hallucinated segment otherwise seeds the next window with the same invention.

@@ -1,0 +1,99 @@
+"""The audio front end: what a message's samples go through before the VAD and Whisper.
+
+Phone calls and handsets arrive band-limited (300-3400 Hz), at any level (a soft voice 24 dB
+down, a shouting caller clipped), often with hum and rumble below the voice. Whisper's features
+are log-mel with a fixed offset, so a quiet message shifts every feature; and the VAD (Silero)
+misses soft onsets. The front end therefore:
+
+- removes what lies below the voice (``highpass_hz``: rumble, hum, a DC offset);
+- brings the speech, not the pauses, to one level (``target_dbfs``), with a cap on the gain so
+  that a silent or near-silent message is not blown up into noise the model would "transcribe".
+
+Both are plain FFT/numpy operations: about a millisecond for a 10-second message.
+Values are chosen by measurement (``bench/voice_english.py``; see ``DEFAULT_FRONT_END``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from voice.decode import SAMPLE_RATE
+
+Audio = npt.NDArray[np.float32]
+#: 20 ms frames: the unit in which speech is told from pauses for the level.
+_FRAME = SAMPLE_RATE // 50
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """faster-whisper's VadOptions that we set (the rest keep its defaults)."""
+
+    threshold: float = 0.5
+    min_speech_duration_ms: int = 0
+    min_silence_duration_ms: int = 2000
+    speech_pad_ms: int = 400
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """``highpass_hz`` 0 and ``target_dbfs`` None: the samples pass through untouched."""
+
+    highpass_hz: float = 0.0
+    #: The level of the loudest half of the 20 ms frames (the speech), in dB below full scale.
+    target_dbfs: float | None = None
+    #: Never amplify more than this: below it lies silence or line noise, not a soft voice.
+    max_gain_db: float = 30.0
+
+    @property
+    def active(self) -> bool:
+        return self.highpass_hz > 0 or self.target_dbfs is not None
+
+    def __call__(self, audio: Audio) -> Audio:
+        if not self.active or audio.size < _FRAME:
+            return audio
+        out = np.asarray(audio, dtype=np.float32)
+        if self.highpass_hz > 0:
+            out = highpass(out, self.highpass_hz)
+        if self.target_dbfs is not None:
+            out = normalise_level(out, self.target_dbfs, self.max_gain_db)
+        return out
+
+
+def highpass(audio: Audio, cutoff_hz: float) -> Audio:
+    """Frequencies below ``cutoff_hz`` removed, with a half-octave cosine ramp (no ringing edge)."""
+    spectrum = np.fft.rfft(audio)
+    freqs = np.fft.rfftfreq(audio.size, 1.0 / SAMPLE_RATE)
+    low = cutoff_hz / np.sqrt(2.0)
+    ramp = np.clip((np.log2(np.maximum(freqs, 1e-9)) - np.log2(low)) / 0.5, 0.0, 1.0)
+    gain = 0.5 - 0.5 * np.cos(np.pi * ramp)
+    return np.fft.irfft(spectrum * gain, n=audio.size).astype(np.float32)
+
+
+def speech_level_dbfs(audio: Audio) -> float:
+    """RMS of the loudest half of the 20 ms frames, in dBFS (-inf for digital silence)."""
+    frames = audio[: audio.size // _FRAME * _FRAME].reshape(-1, _FRAME).astype(np.float64)
+    energy = np.sort((frames**2).mean(axis=1))[::-1]
+    rms = float(np.sqrt(energy[: max(1, energy.size // 2)].mean()))
+    return 20.0 * float(np.log10(rms)) if rms > 0 else float("-inf")
+
+
+def normalise_level(audio: Audio, target_dbfs: float, max_gain_db: float) -> Audio:
+    """``audio`` scaled so its speech sits at ``target_dbfs``; the gain is capped at
+    ``max_gain_db`` and kept low enough that no peak passes full scale (the VAD and the
+    encoder expect [-1, 1])."""
+    level = speech_level_dbfs(audio)
+    if not np.isfinite(level):
+        return audio
+    gain_db = min(target_dbfs - level, max_gain_db)
+    peak = float(np.max(np.abs(audio)))
+    if peak > 0:
+        gain_db = min(gain_db, -20.0 * float(np.log10(peak)) - 0.1)
+    return (audio * np.float32(10 ** (gain_db / 20.0))).astype(np.float32)
+
+
+#: What production uses (measured on the English dev set, bench/voice_english.py).
+DEFAULT_FRONT_END = FrontEnd()
+DEFAULT_VAD = VadSettings()
