@@ -141,6 +141,9 @@ class ServerSettings(_Section):
     api_requests_per_minute: Positive = 120
     # Sign-in page requests per minute per client address: a link is a secret worth guessing.
     signin_requests_per_minute: Positive = 20
+    # Step-up pages (/security, /confirm/<token>) requests per minute per client address: they
+    # hold the links and codes that confirm 签发; a confirmation takes three or four requests.
+    stepup_requests_per_minute: Positive = 60
     # Push gateway notifications per minute per client address (a homeserver sends many).
     gateway_requests_per_minute: Positive = 1200
     # The board as a Matrix widget (/board/widget): the web clients (origins, e.g.

@@ -191,8 +191,9 @@ def confirm_url(public_url: str, token: str) -> str:
 
 
 # Adding a passkey or a TOTP app while one is registered asks for one of them first (a stolen
-# session alone must not enrol the thief's own authenticator): an "enrol" request, confirmed on
-# the same page, opens registration for a few minutes.
+# session alone must not enrol the thief's own authenticator), and so does removing one (nor
+# remove the owner's, which would let it enrol its own): an "enrol" request, confirmed on the
+# same page, opens registration and removal for a few minutes.
 ENROL = "enrol"
 ENROL_MINUTES = 5
 
@@ -219,3 +220,20 @@ async def enrolment_open(session: AsyncSession, user_id: str, now: datetime) -> 
         .limit(1)
     )
     return confirmed is not None
+
+
+async def waiting_for(session: AsyncSession, user_id: str, now: datetime, max_failures: int) -> list[StepUpRequest]:
+    """The binding decisions that still wait for `user_id`'s confirmation (enrolments aside):
+    removing their last authenticator would leave them no way to confirm these."""
+    rows = await session.scalars(
+        select(StepUpRequest)
+        .where(
+            StepUpRequest.user_id == user_id,
+            StepUpRequest.kind != ENROL,
+            StepUpRequest.used_at.is_(None),
+            StepUpRequest.expires_at > now,
+            StepUpRequest.failures < max_failures,
+        )
+        .order_by(StepUpRequest.id)
+    )
+    return list(rows)

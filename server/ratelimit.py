@@ -58,12 +58,14 @@ class TokenBucket:
 
 @dataclass
 class Limits:
-    """The server's buckets: per address (API, sign-in page, push gateway) and per person."""
+    """The server's buckets: per address (API, sign-in page, step-up pages, push gateway) and
+    per person."""
 
     api_address: TokenBucket
     api_user: TokenBucket
     signin_address: TokenBucket
     gateway_address: TokenBucket
+    stepup_address: TokenBucket
 
     @classmethod
     def create(cls, settings: ServerSettings, clock: Clock) -> Limits:
@@ -72,6 +74,7 @@ class Limits:
             api_user=TokenBucket(settings.api_requests_per_minute, clock),
             signin_address=TokenBucket(settings.signin_requests_per_minute, clock),
             gateway_address=TokenBucket(settings.gateway_requests_per_minute, clock),
+            stepup_address=TokenBucket(settings.stepup_requests_per_minute, clock),
         )
 
     def for_path(self, path: str) -> TokenBucket | None:
@@ -83,6 +86,9 @@ class Limits:
             return self.signin_address
         if path.startswith("/_matrix/push/"):
             return self.gateway_address
+        # Registering, removing and using authenticators, and confirmation links (guessed at).
+        if path == "/security" or path.startswith(("/security/", "/confirm/")):
+            return self.stepup_address
         return None
 
     def charge_user(self, user_id: str) -> None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from records.clock import as_utc
 from records.stepup import PasskeyCredential, RegistrationChallenge, StepUpRequest, TotpSecret
 from server import stepup as checks
 from server.errors import ApiError
+from server.push_api import MAX_ID
 from server.session import current_user, optional_user
 from server.state import PushState, push_state
 
@@ -101,17 +103,39 @@ async def security_page(request: Request, state: State) -> Response:
         passkeys = await stepup.passkeys_of(session, user)
         totp = await session.get(TotpSecret, user)
     has_totp = totp is not None and totp.confirmed_at is not None
+    zone = ZoneInfo(state.settings.default_tz)
+    listed = "".join(
+        f"<li>通行密钥 Passkey #{key.id} · {as_utc(key.created_at).astimezone(zone):%Y-%m-%d} "
+        f'<button class="secondary" type="button" data-remove-passkey="{key.id}">移除 / Remove</button></li>'
+        for key in passkeys
+    )
+    remove_totp = (
+        '<button class="secondary" id="remove-totp" type="button">关闭动态验证码 / Remove codes</button>'
+        if has_totp
+        else ""
+    )
+    none_left = (
+        ""
+        if passkeys or has_totp
+        else '<p class="error" id="no-factor">还没有验证方式：签发等重要决定暂时无法确认，请先添加。 '
+        '<span lang="en">No way to confirm yet: binding decisions such as 签发 cannot be confirmed '
+        "until you add one.</span></p>"
+    )
     return _page(
         "安全设置 Security",
         f"""<h1>安全设置</h1>
 <p>签发等重要决定需要在手机上确认。添加通行密钥（本机屏幕锁或指纹）；手机不支持时，用动态验证码。</p>
 <p lang="en">Binding decisions such as 签发 are confirmed on your phone: add a passkey (this phone's screen lock or fingerprint), or a one-time code app where passkeys are not available.</p>
+<p>添加或移除验证方式前，需先用已有的一种确认。 <span lang="en">Adding or removing one asks you to confirm with one you have first.</span></p>
 <section id="security" data-user="{html.escape(user)}" data-passkeys="{len(passkeys)}" data-totp="{int(has_totp)}">
+{none_left}
 <h2>通行密钥 Passkeys</h2>
 <p id="passkey-count">已添加 {len(passkeys)} 个。 <span lang="en">Added: {len(passkeys)}.</span></p>
+<ul id="passkeys">{listed}</ul>
 <button class="primary" id="add-passkey" type="button">添加通行密钥 / Add a passkey</button>
 <h2>动态验证码 One-time codes</h2>
 <p id="totp-state">{"已开启。" if has_totp else "未开启。"} <span lang="en">{"On." if has_totp else "Off."}</span></p>
+{remove_totp}
 <button class="secondary" id="start-totp" type="button">设置动态验证码 / Set up codes</button>
 <div id="totp-setup" hidden>
 <p>在验证器应用中添加此密钥，或打开下面的链接，然后输入应用显示的 6 位数字。</p>
@@ -126,7 +150,9 @@ async def security_page(request: Request, state: State) -> Response:
     )
 
 
-async def _confirm_first(session: AsyncSession, user: str, state: PushState) -> JSONResponse | None:
+async def _confirm_first(
+    session: AsyncSession, user: str, state: PushState, step: str = "添加验证方式"
+) -> JSONResponse | None:
     """None if `user` may register an authenticator now; else a 403 naming the confirmation
     page, where an authenticator they already have opens registration (records.stepup.ENROL)."""
     if await stepup.enrolment_open(session, user, state.clock.now()):
@@ -138,7 +164,7 @@ async def _confirm_first(session: AsyncSession, user: str, state: PushState) -> 
         record_id=0,
         subject="安全设置",
         title="",
-        step="添加验证方式",
+        step=step,
         step_position=0,
         opinion="",
         lang=state.settings.default_lang,
@@ -148,7 +174,7 @@ async def _confirm_first(session: AsyncSession, user: str, state: PushState) -> 
     return JSONResponse(
         {
             "error": "confirm_first",
-            "message": "confirm with a passkey or code you already have before adding another",
+            "message": "confirm with a passkey or code you already have before changing them",
             "confirm": f"{stepup.CONFIRM_PATH}{token}",
         },
         status_code=403,
@@ -276,6 +302,75 @@ async def totp_confirm(user: User, state: State, code: Annotated[str, Body(embed
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
+# -- removing an authenticator ----------------------------------------------------------
+async def _may_remove(session: AsyncSession, user: str, state: PushState, *, last: bool) -> JSONResponse | None:
+    """None if `user` may remove an authenticator now, else the answer: confirm with one first
+    (a stolen session must not strip the owner's and enrol its own), or, for the last one while
+    a binding decision waits for it, keep it (nothing else could confirm that decision)."""
+    if (refusal := await _confirm_first(session, user, state, "移除验证方式")) is not None:
+        return refusal
+    if not last:
+        return None
+    waiting = await stepup.waiting_for(session, user, state.clock.now(), state.settings.stepup.max_failures)
+    if not waiting:
+        return None
+    named = "、".join(f"{r.subject} {r.step}".strip() for r in waiting[:3])
+    return JSONResponse(
+        {
+            "error": "confirmation_waiting",
+            "message_zh": f"有待您确认的事项（{named}），这是您仅有的验证方式：请先完成确认、等它过期，"
+            "或先添加另一种验证方式，再移除。",
+            "message": f"A confirmation waits for you ({named}) and this is your only way to confirm it: "
+            "confirm it or let it expire, or add another way first, then remove this one.",
+        },
+        status_code=409,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _factors_left(session: AsyncSession, user: str) -> int:
+    totp = await session.get(TotpSecret, user)
+    on = totp is not None and totp.confirmed_at is not None
+    return len(await stepup.passkeys_of(session, user)) + int(on)
+
+
+async def _remove(
+    session: AsyncSession,
+    user: str,
+    row: PasskeyCredential | TotpSecret,
+    action: str,
+    state: PushState,
+    data: dict[str, object] | None = None,
+) -> JSONResponse:
+    """Remove one of `user`'s authenticators if they may now (see _may_remove), audited."""
+    if (refusal := await _may_remove(session, user, state, last=await _factors_left(session, user) == 1)) is not None:
+        return refusal
+    await session.delete(row)
+    await session.flush()
+    await audit.record(session, actor=user, action=action, subject=user, data=data, clock=state.clock)
+    left = await _factors_left(session, user)
+    return JSONResponse({"ok": True, "left": left}, headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/security/passkey/{passkey_id}")
+async def passkey_remove(passkey_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: User, state: State) -> JSONResponse:
+    async with state.db.transaction() as session:
+        row = await session.get(PasskeyCredential, passkey_id, with_for_update=True)
+        if row is None or row.user_id != user:
+            raise ApiError(404, "not_found", "you have no such passkey")
+        data: dict[str, object] = {"credential": row.credential_id}
+        return await _remove(session, user, row, "stepup.passkey_remove", state, data)
+
+
+@router.delete("/security/totp")
+async def totp_remove(user: User, state: State) -> JSONResponse:
+    async with state.db.transaction() as session:
+        row = await stepup.totp_of(session, user)
+        if row is None or row.confirmed_at is None:
+            raise ApiError(404, "totp_off", "one-time codes are not on for this account")
+        return await _remove(session, user, row, "stepup.totp_remove", state)
+
+
 # -- /confirm/<token>: completing a binding decision ------------------------------------
 async def _open_request(session: AsyncSession, token: str, user: str, state: PushState) -> StepUpRequest:
     """The request, locked, if `user` may still answer it; else the reason as an ApiError."""
@@ -316,8 +411,8 @@ async def _fail(session: AsyncSession, found: StepUpRequest, how: str, why: str,
 def _consequence(found: StepUpRequest) -> str:
     if found.kind == stepup.ENROL:
         return (
-            f"<p>确认后 {stepup.ENROL_MINUTES} 分钟内可以添加新的通行密钥或验证器应用。 "
-            f'<span lang="en">Confirming lets you add a passkey or an authenticator app '
+            f"<p>确认后 {stepup.ENROL_MINUTES} 分钟内可以添加或移除通行密钥、验证器应用。 "
+            f'<span lang="en">Confirming lets you add or remove a passkey or an authenticator app '
             f"within {stepup.ENROL_MINUTES} minutes.</span></p>"
         )
     return (
@@ -345,11 +440,16 @@ async def confirm_page(request: Request, token: str, state: State) -> Response:
     has_totp = totp is not None and totp.confirmed_at is not None
     opinion = f"<p>意见 Opinion：{html.escape(found.opinion)}</p>" if found.opinion else ""
     step = html.escape(found.step)
-    passkey_part = (
-        f'<button class="primary" id="use-passkey" type="button">用通行密钥确认{step} / Confirm with a passkey</button>'
-        if passkeys
-        else '<p>还没有通行密钥。<a href="/security">去添加</a>。 <span lang="en">No passkey yet: <a href="/security">add one</a>.</span></p>'
-    )
+    if passkeys:
+        passkey_part = f'<button class="primary" id="use-passkey" type="button">用通行密钥确认{step} / Confirm with a passkey</button>'
+    elif has_totp:
+        passkey_part = '<p>还没有通行密钥。<a href="/security">去添加</a>。 <span lang="en">No passkey yet: <a href="/security">add one</a>.</span></p>'
+    else:  # none at all (never added, or removed): adding the first needs only this session
+        passkey_part = (
+            '<p class="error" id="no-factor">您还没有任何验证方式，暂时无法确认。请先<a href="/security">添加一种</a>，'
+            '再在链接有效期内回到本页。 <span lang="en">You have no way to confirm yet: <a href="/security">add one</a>, '
+            "then come back to this page while the link is valid.</span></p>"
+        )
     totp_part = (
         """<p>或输入验证器应用中的 6 位动态验证码： <span lang="en">Or the 6-digit code of your authenticator app:</span></p>
 <input id="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6">

@@ -18,9 +18,9 @@ const fromB64url = (text) => {
 const toB64url = (buffer) =>
   btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
-async function post(url, body) {
+async function call(method, url, body) {
   const response = await fetch(url, {
-    method: "POST",
+    method,
     credentials: "same-origin",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body || {}),
@@ -29,11 +29,13 @@ async function post(url, body) {
   if (!response.ok) {
     const error = new Error(data.message || response.statusText);
     error.code = data.error || String(response.status);
+    error.zh = data.message_zh; // a refusal the person must act on says it in both languages
     if (data.confirm) location.href = data.confirm; // confirm with what you have, then come back
     throw error;
   }
   return data;
 }
+const post = (url, body) => call("POST", url, body);
 
 function credentialJSON(credential) {
   const response = credential.response;
@@ -101,6 +103,21 @@ on("confirm-totp", async () => {
     say("验证码不正确，请输入应用中最新的 6 位数字。", "The code is not right; enter the newest 6 digits.", "error");
   }
 });
+
+// Removing one asks for a confirmation first (the server sends the page there), and the last
+// one is kept while a decision waits for it; the page is drawn again from the server after.
+const removed = async (url) => {
+  try {
+    await call("DELETE", url);
+    location.reload();
+  } catch (error) {
+    say("未能移除：" + (error.zh || error.message), "Not removed: " + error.message, "error");
+  }
+};
+document.querySelectorAll("[data-remove-passkey]").forEach((button) =>
+  button.addEventListener("click", () => removed("/security/passkey/" + button.dataset.removePasskey))
+);
+on("remove-totp", () => removed("/security/totp"));
 
 // -- /confirm/<token> --------------------------------------------------------------------
 const confirmBox = document.getElementById("confirm");
