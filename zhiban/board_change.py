@@ -23,6 +23,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.sql.elements import ClauseElement, TextClause
+
+from records.audit import TAIL_KEY
 
 #: Tables whose rows only these sections show.
 SECTIONS_OF: dict[str, frozenset[str]] = {
@@ -67,6 +70,10 @@ SECTIONS_OF: dict[str, frozenset[str]] = {
 }
 _DELIVERIES = "push_deliveries"
 _NOTICES = "push_notices"
+_KV = "kv"
+#: Small named values (records.kv) no board reads; any other value may be a policy a section
+#: applies, so its change changes everything.
+INERT_KV = frozenset({TAIL_KEY})
 _UNKNOWN = "?"  # a write whose table could not be told
 _KEY = "board_change"
 #: Beyond this many, a wake-up names no people (every board looks again at its notices).
@@ -103,11 +110,14 @@ def _flushed(session: Session, _flush: UOWTransaction) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
-    if state.is_select:
-        return
+    statement = state.statement
+    if state.is_select or (isinstance(statement, TextClause) and statement.text.lstrip()[:6].lower() == "select"):
+        return  # a read (a textual one: PostgreSQL's advisory locks)
     noted = _noted(state.session)
-    target: Any = getattr(state.statement, "table", None)
+    target: Any = getattr(statement, "table", None)
     table = getattr(target, "name", None) if (state.is_insert or state.is_update or state.is_delete) else None
+    if table == _KV and isinstance(statement, ClauseElement) and statement.compile().params.get("key") in INERT_KV:
+        return  # the audit trail's tail, which every audited commit moves
     noted.tables.add(table or _UNKNOWN)
     if table in (_DELIVERIES, _NOTICES):
         noted.people = None  # a statement's rows are not seen one by one

@@ -122,7 +122,12 @@ async def test_a_wake_up_after_a_commit_reaches_the_watch(
     board = wired(tmp_path, db, database_url, listener)
     heard: list[BoardChange] = []
     changed = asyncio.Event()
-    watching = asyncio.create_task(board.watch(lambda change: (heard.append(change), changed.set())))
+
+    def hear(change: BoardChange) -> None:
+        heard.append(change)
+        changed.set()
+
+    watching = asyncio.create_task(board.watch(hear))
     sender = WakeBus(redis_url, "board-test")
     try:
         # The subscription starts in the background: publish until it is heard (bounded).
