@@ -4,7 +4,8 @@ platform authenticator with user verification, as a phone's screen lock is).
 
 The ✅ in chat answers with the link and decides nothing; a missing or forged assertion
 leaves the step undecided; the passkey registered on /security completes it and the card in
-the room shows it decided; the same assertion replayed against a new request is refused.
+the room shows it decided; the same assertion replayed against a new request is refused. The
+passkey is then removed from /security: kept while a 签发 waits for it, gone once none does.
 """
 
 from __future__ import annotations
@@ -174,15 +175,44 @@ async def test_a_passkey_confirms_the_sign_off_and_the_card_shows_it(
         assert replayed["status"] == 403, replayed
         assert await _status(db, code2) == "pending"
 
+        # Removing the passkey from /security: the page first sends bob to confirm with it, then
+        # back; being his only one while code2's 签发 waits for it, it is kept, and the page says why.
+        await page.send("Page.navigate", url=f"{base}/security")
+        await page.wait_for("document.body?.dataset.ready === '1'")
+        await page.evaluate("document.querySelector('[data-remove-passkey]').click()")
+        await page.wait_for("location.pathname.startsWith('/confirm/') && document.body?.dataset.ready === '1'")
+        assert "移除验证方式" in await page.evaluate("document.querySelector('h1').textContent")
+        await page.evaluate("document.getElementById('use-passkey').click()")
+        await page.wait_for("location.pathname === '/security' && document.body?.dataset.ready === '1'")
+        await page.evaluate("document.querySelector('[data-remove-passkey]').click()")
+        await page.wait_for("document.getElementById('status').textContent.includes('未能移除')")
+        assert code2 in await page.evaluate("document.getElementById('status').textContent")
+
+        # Once that 签发 is confirmed, nothing waits: the passkey goes, and the page says that
+        # binding decisions cannot be confirmed until another is added.
+        await page.send("Page.navigate", url=link2)
+        await page.wait_for("document.body?.dataset.ready === '1'")
+        await page.evaluate("document.getElementById('use-passkey').click()")
+        await page.wait_for("document.getElementById('confirm').dataset.state === 'done'")
+        async with db.reading() as session:
+            [used] = list(await session.scalars(select(PasskeyCredential)))
+        assert used.user_id == bob.user_id and used.sign_count >= 1
+        await page.send("Page.navigate", url=f"{base}/security")
+        await page.wait_for("document.body?.dataset.ready === '1'")
+        await page.evaluate("document.querySelector('[data-remove-passkey]').click()")
+        await page.wait_for("document.getElementById('security')?.dataset.passkeys === '0'")
+        assert await page.evaluate("!!document.getElementById('no-factor')")
+
     async with db.reading() as session:
-        [passkey] = list(await session.scalars(select(PasskeyCredential)))
+        assert not list(await session.scalars(select(PasskeyCredential)))
+        [passkey] = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "stepup.passkey_remove")))
         decided = await session.scalar(
             select(AuditEntry).where(AuditEntry.action == "approval.approve", AuditEntry.subject == code)
         )
         refusals = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "stepup.refused")))
         assert (await audit.verify(session)).ok
     await db.dispose()
-    assert passkey.user_id == bob.user_id and passkey.sign_count >= 1
+    assert passkey.actor == bob.user_id
     assert decided is not None and decided.actor == bob.user_id
-    assert decided.data["confirmed_with"] == passkey.credential_id
+    assert decided.data["confirmed_with"] == passkey.data["credential"]
     assert len(refusals) == 3  # missing, forged, replayed
