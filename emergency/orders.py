@@ -152,6 +152,21 @@ async def receipts(session: AsyncSession, order: Order) -> list[Receipt]:
     return list(rows)
 
 
+async def _one_card_change_at_a_time(session: AsyncSession, order: Order) -> None:
+    """Before the card is drawn for an edit, on PostgreSQL: wait for the order's row lock, then
+    read its receipts again. Two recipients acknowledging at once would otherwise each draw the
+    card from a snapshot without the other's acknowledgement, and the edit sent last could show
+    one too few, for good. Waiting here, the second draws it with the first's committed, and
+    its edit comes after the first's (the outbox sends them in id order). The receipt rows
+    themselves are not locked: each turn holds its own already, and would deadlock on another's.
+    SQLite has one writer at a time: nothing to wait for there."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    await session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    # Receipts this transaction holds were read before the lock: refreshed in place.
+    await session.execute(select(Receipt).where(Receipt.order_id == order.id).execution_options(populate_existing=True))
+
+
 def _receipt_of(rows: list[Receipt], order: Order, user: str) -> Receipt:
     receipt = next((r for r in rows if r.user_id == user), None)
     if receipt is None:
@@ -292,6 +307,7 @@ async def refresh_card(
     session: AsyncSession, order: Order, *, rows: list[Receipt] | None = None, delivered: set[str] | None = None
 ) -> None:
     """Edit every copy of the order's card (m.replace)."""
+    await _one_card_change_at_a_time(session, order)
     content = await card_message(session, order, rows=rows, delivered=delivered)
     await outbox.enqueue_edits(session, card_ref(order), content)
 
