@@ -28,7 +28,7 @@ from commands.approvals import access as approval_access
 from commands.approvals import render as approval_render
 from commands.approvals import service as approvals
 from commands.approvals.handlers import confirm as approval_confirm
-from commands.board.service import Board, board_for, splice
+from commands.board.service import Board, board_for, people_in, splice, with_names
 from commands.board_section import BoardSection, Json, ManyAtOnce, Section, Viewer
 from commands.meetings import access as meeting_access
 from commands.meetings import notices as meeting_notices
@@ -39,6 +39,7 @@ from commands.tasks import refs as task_refs
 from commands.tasks import service as tasks
 from emergency import access as emergency_access
 from emergency import orders
+from notifications.names import names_for
 from records import board_actions, outbox, stepup
 from records.board_actions import Outcome
 from records.clock import Clock, SystemClock
@@ -104,6 +105,7 @@ class WiredBoard:
             if viewer is None:
                 viewer = await self._viewer(session, user_id, lang)
             board = (await board_for(session, viewer, self.clock.now(), sources)).as_json()
+            board = with_names(board, await names_for(session, users=people_in(board)))
         if partial and previous is not None:
             # `previous` is a board this method answered before (the hub keeps it as it came).
             board = splice(cast(Json, previous), board)
@@ -133,10 +135,12 @@ class WiredBoard:
                         sections = {viewer.user_id: await source(session, viewer, now) for viewer in viewers}
                     for user_id, section in sections.items():
                         made[user_id].append(section)
-                for viewer in viewers:
-                    fresh = Board(viewer=viewer, at=now, sections=tuple(made[viewer.user_id])).as_json()
-                    previous = cast(Json, boards[(viewer.user_id, lang)])  # a board `snapshot` answered
-                    answers[(viewer.user_id, lang)] = dict(splice(previous, fresh))
+                fresh = {v.user_id: Board(viewer=v, at=now, sections=tuple(made[v.user_id])).as_json() for v in viewers}
+                # People by name, as on the chat cards: one look-up for every board read here.
+                names = await names_for(session, users=[user for board in fresh.values() for user in people_in(board)])
+                for user_id, board in fresh.items():
+                    previous = cast(Json, boards[(user_id, lang)])  # a board `snapshot` answered
+                    answers[(user_id, lang)] = dict(splice(previous, with_names(board, names)))
         return answers
 
     async def _viewer(self, session: AsyncSession, user_id: str, lang: str) -> Viewer:

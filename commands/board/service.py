@@ -12,7 +12,7 @@ items the viewer may act on.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import Translator
 from commands.board_section import BoardSection, Json, JsonValue, Section, Viewer, iso
 from notifications import signin
+from notifications.names import Names, ids_in
 from records import audit, outbox
 from records.clock import Clock
 from records.config import Settings
@@ -83,6 +84,42 @@ def splice(previous: Json, fresh: Json) -> Json:
         "actionable": sum(1 for item in items if item.get("actions")),
         "sections": list[JsonValue](sections),
     }
+
+
+def people_in(board: Json) -> list[str]:
+    """The Matrix IDs the board's texts name (a requester, an owner, who has not acknowledged)."""
+    found: list[str] = []
+
+    def keep(text: str) -> str:
+        found.append(text)
+        return text
+
+    _rewrite(board, keep)
+    return ids_in(*found)
+
+
+def with_names(board: Json, names: Names) -> Json:
+    """The board as a person reads it: every Matrix ID in its texts written as the person's
+    display name, as the chat cards show them (the viewer's own `user` stays their ID)."""
+    return _rewrite(board, names.plain)
+
+
+def _rewrite(board: Json, text: Callable[[str], str]) -> Json:
+    def texts(value: JsonValue) -> JsonValue:
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, list):
+            return [texts(line) for line in value]
+        return value
+
+    def part(found: Json, fields: tuple[str, ...]) -> Json:
+        return {name: texts(value) if name in fields else value for name, value in found.items()}
+
+    sections: list[JsonValue] = []
+    for section in _sections(board):
+        items: list[JsonValue] = [part(item, ("title", "lines", "group")) for item in _items(section)]
+        sections.append({**part(section, ("title", "lines", "empty")), "items": items})
+    return {**board, "sections": sections}
 
 
 def _sections(board: Json) -> list[Json]:

@@ -6,6 +6,7 @@ that cannot be sent fails no committed action. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -172,3 +173,32 @@ async def test_a_refused_wake_up_connection_fails_nothing(tmp_path: Path, db: Da
     finally:
         await board.close()
     assert done.status == 200 and await decisions(db, approval_id) == [(A, "approve")]
+
+
+def texts_of(board: JsonObject) -> str:
+    return json.dumps(board["sections"], ensure_ascii=False)
+
+
+async def test_the_board_shows_people_by_name_as_the_chat_cards_do(
+    tmp_path: Path, db: Database, database_url: str
+) -> None:
+    async with db.transaction() as session:
+        await people.learn_names(session, {REQ: "王主任", B: "李处长"})
+    await start(db)
+    source = every_section(tmp_path, db, database_url)
+    hub = BoardHub(source)
+    async with watching(hub, A, B) as wakes:
+        whole = await hub.snapshot(A, "zh")
+        assert "发起人：王主任" in texts_of(whole) and REQ not in texts_of(whole)
+        # Read again in part (a named change), the new lines are by name too.
+        wakes[A].clear()
+        async with db.transaction() as session:
+            await service.start_approval(
+                session, requester=B, title="第二份请示", steps=parse_chain(A), room_id=ROOM, clock=FrozenClock(T0)
+            )
+        hub.changed(as_change(board_change.named(session) or ""))
+        async with asyncio.timeout(BOUND):
+            await wakes[A].wait()
+        part = await hub.snapshot(A, "zh")
+    assert "第二份请示" in texts_of(part) and "发起人：李处长" in texts_of(part)
+    assert REQ not in texts_of(part) and B not in texts_of(part)
