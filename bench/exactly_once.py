@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 
+from bench import plans
 from bench.timer_lateness import PG_ADMIN_URL, postgres_reachable, scratch_url
 from bot.types import Event, Message, ReactionEvent
 from records.config import Settings
@@ -85,18 +86,34 @@ def counting(db: Database) -> Iterator[list[int]]:
         sa_event.remove(db.engine.sync_engine, "before_cursor_execute", before)
 
 
-async def app_path(url: str, n: int, batch: int) -> tuple[float, float]:
-    """Events per second through `submit`, and SQL statements per event."""
-    db = Database(url)
+async def app_path(url: str, n: int, batch: int, *, inspect: bool = False) -> tuple[float, float]:
+    """Events per second through `submit`, and SQL statements per event.
+
+    `inspect` (PostgreSQL): once the pool's connections have each prepared what they send, a
+    second pass records the statements, how many had to be prepared again, and their plans."""
+    db = Database(url)  # the production pool and statement cache (records.config.DatabaseSettings)
     settings = Settings(data_dir=Path(tempfile.mkdtemp()))
     dispatcher = build_dispatcher(settings, db, extra_context={"client": NoHomeserver()})
-    events = sync_batch(n, batch)
-    with counting(db) as count:
-        start = time.perf_counter()
-        for i in range(0, n, batch):
+
+    async def submit_all(events: list[Event]) -> None:
+        for i in range(0, len(events), batch):
             futures = [dispatcher.submit(e, {"client": NoHomeserver()}) for e in events[i : i + batch]]
             await asyncio.gather(*futures)
+
+    with counting(db) as count:
+        start = time.perf_counter()
+        await submit_all(sync_batch(n, batch))
         elapsed = time.perf_counter() - start
+    if inspect:
+        with plans.recording(db) as seen:
+            await submit_all(sync_batch(n, batch))
+        print(f"  postgres, a second pass of {n} events after the last round:")
+        print(
+            f"          prepared statements: {seen.prepares} prepared for {seen.executions} sent "
+            f"({seen.executions - seen.prepares} reused a connection's prepared statement: one round trip, not two)"
+        )
+        print("          plans of the statements that read rows (sequential scans off: a scan left means no index)")
+        await plans.print_plans(db, seen)
     await dispatcher.wait_idle()
     await db.dispose()
     return n / elapsed, count[0] / n
@@ -165,9 +182,10 @@ async def run_backend(backend: str, n: int, batch: int, rounds: int) -> None:
             apps: list[float] = []
             raws: list[float] = []
             statements: list[float] = []
-            for _ in range(rounds):
+            for round_ in range(rounds):
                 # Alternate the variants round by round, so that a busy neighbour hurts both.
-                rate, per_event = await app_path(url, n, batch)
+                inspect = backend == "postgres" and round_ == rounds - 1
+                rate, per_event = await app_path(url, n, batch, inspect=inspect)
                 apps.append(rate)
                 statements.append(per_event)
                 if backend == "sqlite":

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, literal, select, update
 
+from bench import plans
 from bench.exactly_once import counting
 from bench.timer_lateness import PG_ADMIN_URL, postgres_reachable, scratch_url
 from bot.dispatcher import Dispatcher
@@ -156,14 +157,19 @@ class Office:
                 events.append(_message(user, f"!收到 {code}", f"!dm{i}:{SERVER}"))
         return events
 
-    async def burst(self, window: float) -> Burst:
+    async def burst(self, window: float, *, recorded: plans.Recorded | None = None) -> Burst:
+        """One order acknowledged by everyone; with `recorded`, the acknowledgements' statements
+        (not the order's nor this bench's own) are kept there."""
         order, card = await self.order()
         events = self.acks(order.code, card.event_id or "")
         batches = max(1, int(window / 0.1))  # a sync batch every 0.1 s while acks arrive
         per_batch = -(-len(events) // batches)
         timings: list[list[float]] = []  # [arrived, handled] per acknowledgement
         futures: list[asyncio.Future[Any]] = []
-        with counting(self.db) as count:
+        with contextlib.ExitStack() as watching:
+            count = watching.enter_context(counting(self.db))
+            if recorded is not None:
+                watching.enter_context(plans.recording(self.db, into=recorded))
             start = time.perf_counter()
             for b in range(batches):
                 await asyncio.sleep(max(0.0, start + b * window / batches - time.perf_counter()))
@@ -198,6 +204,15 @@ class Office:
         )
 
 
+async def _inspect(office: Office, window: float) -> None:
+    """One more burst on PostgreSQL: prepared-statement reuse and the plans of its statements."""
+    seen = plans.Recorded()
+    await office.burst(window, recorded=seen)
+    print(f"  postgres, one more burst: {seen.prepares} statements prepared for {seen.executions} sent")
+    print("          plans of the statements that read rows (sequential scans off: a scan left means no index)")
+    await plans.print_plans(office.db, seen)
+
+
 async def run(backends: list[str], n: int, rounds: int, window: float) -> None:
     results: dict[str, list[Burst]] = {b: [] for b in backends}
     with tempfile.TemporaryDirectory() as tmp:
@@ -210,6 +225,8 @@ async def run(backends: list[str], n: int, rounds: int, window: float) -> None:
             for _ in range(rounds):
                 for backend in backends:  # alternated, so that a busy neighbour hurts both
                     results[backend].append(await offices[backend].burst(window))
+            if "postgres" in offices:
+                await _inspect(offices["postgres"], window)
     for backend, bursts in results.items():
 
         def med(field: str, rows: list[Burst] = bursts) -> float:
