@@ -13,6 +13,7 @@
         bench.timer_lateness         timer lateness with 100,000 pending; pump CPU at idle
         bench.timer_burst            1,000 and 10,000 timers due at once: the rq worker beside in process
         bench.incident_fanout        grade Ⅰ incident: 100 responders invited and DM-alerted
+        bench.order_acks             200 responders acknowledge an order at once: acks/s, ack → card edit p95, statements per ack
         bench.approval_latency       approvals: leader's ✅ → card edit and requester's DM; decisions/s
         bench.parsers                the slowest input found for each chat parser (target < 50 ms)
         bench.recovery               bot takeover after kill -9; a timer's extra lateness when its job is lost
@@ -42,6 +43,7 @@ BENCHMARKS = [
     "bench.timer_lateness",
     "bench.timer_burst",
     "bench.incident_fanout",
+    "bench.order_acks",
     "bench.approval_latency",
     "bench.parsers",
     "bench.recovery",
