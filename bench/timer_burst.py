@@ -12,7 +12,9 @@ For each database (SQLite, PostgreSQL) and each burst size (`--sizes`, default 1
             worker's jobs did per timer before batches), for reference, up to 1,000.
 
 A timer's lateness is its done mark minus its due time, read from the database, so every path
-is measured the same way. Each path has its own scratch database; the timers have a trivial
+is measured the same way. Wall time is noisy on a shared machine, so each round also prints
+the CPU seconds the path spent (this process's, plus the worker process's on the rq path; the
+database server's own is not counted), a figure that load on the machine barely moves. Each path has its own scratch database; the timers have a trivial
 handler so that what is measured is the machinery. Target: p99 < 2 s for 1,000 on the rq path.
 
     python -m bench.timer_burst [--sizes 1000,10000] [--rounds 2] [--backends sqlite,postgres]
@@ -49,9 +51,11 @@ P99_TARGET_S = 2.0  # for 1,000 due at once, on the rq path
 RATIO_TARGET = 1.5  # rq p99 at most this times the in-process batch path's
 LEAD_S = 3.0  # the burst comes due this long after it is written
 VARIANTS = ("rq", "batch", "one-by-one")
-ONE_BY_ONE_MAX = 1000  # the reference path runs only bursts this large
+ONE_BY_ONE_MAX = 1000  # the reference path runs only bursts this large (0: not at all)
 # (path, burst size) → the lateness of each timer, one list per round.
 Results = dict[tuple[str, int], list[list[float]]]
+# (path, burst size) → the CPU seconds of each round.
+CpuTimes = dict[tuple[str, int], list[float]]
 
 # The worker process: the bench's timer kind gets a trivial handler, then the CLI as installed.
 _WORKER = """
@@ -137,6 +141,12 @@ async def in_process_round(url: str, count: int, tag: str, *, batched: bool) -> 
         await db.dispose()
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def rq_round(url: str, count: int, tag: str) -> list[float]:
     db = Database(url)
     try:
@@ -173,8 +183,11 @@ async def worker_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
         await db.dispose()
 
 
-async def run_backend(backend: str, sizes: list[int], rounds: int) -> Results:
+async def run_backend(
+    backend: str, sizes: list[int], rounds: int, one_by_one_max: int = ONE_BY_ONE_MAX
+) -> tuple[Results, CpuTimes]:
     results: Results = {}
+    cpu: CpuTimes = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         redis = EmbeddedRedis(tmp / "redis-data")
@@ -197,13 +210,18 @@ async def run_backend(backend: str, sizes: list[int], rounds: int) -> Results:
                         # Alternate the order each round, so no path always runs on a warmer machine.
                         order = VARIANTS if r % 2 == 0 else tuple(reversed(VARIANTS))
                         for variant in order:
-                            if variant == "one-by-one" and size > ONE_BY_ONE_MAX:
+                            if variant == "one-by-one" and size > one_by_one_max:
                                 continue  # minutes per round: the 1,000 figure says enough
+                            began = time.process_time() + process_cpu(worker.pid)
                             late = await paths[variant](size, f"{size}-{r}")
+                            # The idle worker's pump polls during the other paths' rounds too:
+                            # charged to every path alike, a small constant.
+                            spent = time.process_time() + process_cpu(worker.pid) - began
                             results.setdefault((variant, size), []).append(late)
+                            cpu.setdefault((variant, size), []).append(spent)
                             print(
                                 f"  {backend} {size:>6,} round {r + 1} {variant:<10} p99 {percentile(late, 0.99):6.2f} s"
-                                f" ({len(late):,}/{size:,} fired)",
+                                f" ({len(late):,}/{size:,} fired)  cpu {spent:6.2f} s",
                                 flush=True,
                             )
         finally:
@@ -211,7 +229,7 @@ async def run_backend(backend: str, sizes: list[int], rounds: int) -> Results:
                 worker.terminate()
                 worker.wait(timeout=30)
             redis.stop()
-    return results
+    return results, cpu
 
 
 def main() -> int:
@@ -219,6 +237,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--one-by-one-max", type=int, default=ONE_BY_ONE_MAX, help="largest burst the reference path runs (0: none)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"timers due at once, {args.rounds} rounds per path, alternating; lateness = done − due")
@@ -227,7 +248,7 @@ def main() -> int:
         if backend == "postgres" and not asyncio.run(postgres_reachable()):
             print(f"postgres: not reachable at {PG_ADMIN_URL}; skipped")
             continue
-        results = asyncio.run(run_backend(backend, sizes, args.rounds))
+        results, cpu = asyncio.run(run_backend(backend, sizes, args.rounds, args.one_by_one_max))
         for size in sizes:
 
             def p99(variant: str, size: int = size, results: Results = results) -> float:
@@ -238,6 +259,7 @@ def main() -> int:
                 return min(len(late) for late in results[variant, size])
 
             rq, batch = p99("rq"), p99("batch")
+            rq_cpu, batch_cpu = (statistics.median(cpu[v, size]) for v in ("rq", "batch"))
             single = f"{p99('one-by-one'):6.2f} s" if ("one-by-one", size) in results else "not run"
             ratio = rq / batch if batch > 0 else float("inf")
             complete = fired("rq") == size
@@ -245,6 +267,7 @@ def main() -> int:
                 f"{backend:<9}{size:>7,} due at once  p99 lateness (median of rounds): rq worker {rq:6.2f} s"
                 f" ({fired('rq'):,}/{size:,} fired) | in process, batch {batch:6.2f} s | one by one {single}"
                 f"  rq / in-process {ratio:4.2f}× (target ≤ {RATIO_TARGET:g}×: {'met' if ratio <= RATIO_TARGET else 'MISSED'})"
+                f"  CPU s (median): rq {rq_cpu:.2f} | batch {batch_cpu:.2f} ({rq_cpu / max(batch_cpu, 1e-9):.2f}×)"
             )
             if size == 1000:
                 met = complete and rq < P99_TARGET_S

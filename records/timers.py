@@ -252,7 +252,7 @@ async def _take(
                 execution_options={"synchronize_session": False},
             )
             taken.update((timer.id, timer) for timer in rows)
-    return run, taken
+    return run, {i: taken[i] for i in ids if i in taken}  # in the claim's order (due first)
 
 
 async def run_timer(
