@@ -71,12 +71,13 @@ class DatabaseSettings(_Section):
     # PostgreSQL connections each process (the bot, each worker, the server) keeps open, opened
     # as needed. The bot runs a turn per sender at once, each holding a connection for its
     # transaction: a burst of 50 senders takes turns on `pool_size` of them, which on a few cores
-    # is as fast as more. `pool_max_overflow` more may be opened in a burst, but each is closed
-    # again when returned, and a new one costs PostgreSQL a backend process and the driver its
-    # type set-up and prepared statements (measured: 3x the server's CPU per event at 5 + 10
-    # against 20 + 0): raise `pool_size` instead. The processes' sum must stay below
+    # is as fast as more (10 and 20 measured alike). `pool_max_overflow` more may be opened in a
+    # burst, but each is closed again when returned, and a new one costs PostgreSQL a backend
+    # process and the driver its type set-up and prepared statements (measured: 2.5x the
+    # server's CPU per event at 5 + 10 against 10 + 0): raise `pool_size` instead. The sum over
+    # the processes (the server keeps two pools: its own and the board's) must stay below
     # PostgreSQL's max_connections (100 by default). SQLite ignores these.
-    pool_size: Positive = 20
+    pool_size: Positive = 10
     pool_max_overflow: NonNegative = 0
     # How long a turn waits for a connection when all are busy before it fails.
     pool_timeout_seconds: PositiveSeconds = 30.0

@@ -381,5 +381,7 @@ def board_extra(settings: Settings) -> dict[str, object]:
     """What `zhiban server` hands create_app so that /board works: the wired source."""
     redis_url = resolve_url(settings.redis.url)
     return {
-        "board_source": WiredBoard.from_settings(settings, Database(settings.database_url), SystemClock(), redis_url)
+        "board_source": WiredBoard.from_settings(
+            settings, Database(settings.database_url, pool=settings.database), SystemClock(), redis_url
+        )
     }

@@ -111,7 +111,8 @@ def _runtime() -> _Runtime:
         redis_url = settings.redis.url or None
     # Pooled: every job runs in the one loop of worker_loop(), which the connections belong to.
     wake_bus = WakeBus(redis_url, settings.redis.queue) if redis_url else None
-    return _Runtime(settings, redis_url, Database(settings.database_url), build_timers(settings), wake_bus)
+    db = Database(settings.database_url, pool=settings.database)
+    return _Runtime(settings, redis_url, db, build_timers(settings), wake_bus)
 
 
 def runtime_db() -> Database:
