@@ -16,7 +16,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, select
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -237,3 +237,27 @@ async def waiting_for(session: AsyncSession, user_id: str, now: datetime, max_fa
         .order_by(StepUpRequest.id)
     )
     return list(rows)
+
+
+async def factor_counts(session: AsyncSession, user_id: str) -> tuple[int, bool]:
+    """(passkeys registered, TOTP app on) of `user_id`: what `!安全` shows them."""
+    passkeys = await session.scalar(select(func.count()).where(PasskeyCredential.user_id == user_id))
+    totp = await session.get(TotpSecret, user_id)
+    return int(passkeys or 0), totp is not None and totp.confirmed_at is not None
+
+
+async def reset_factors(session: AsyncSession, user_id: str) -> tuple[list[str], bool]:
+    """Remove every authenticator of `user_id` (an admin's way out of a lost only phone):
+    (the passkeys' credential ids, whether a confirmed TOTP app was on). A TOTP set-up never
+    confirmed and a passkey registration under way go too, so enrolment starts afresh.
+    Requests waiting for the person are kept: they enrol again and confirm them."""
+    passkeys = await passkeys_of(session, user_id)
+    totp = await totp_of(session, user_id)
+    had_totp = totp is not None and totp.confirmed_at is not None
+    for row in passkeys:
+        await session.delete(row)
+    if totp is not None:
+        await session.delete(totp)
+    await session.execute(delete(RegistrationChallenge).where(RegistrationChallenge.user_id == user_id))
+    await session.flush()
+    return [row.credential_id for row in passkeys], had_totp

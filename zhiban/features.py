@@ -13,6 +13,7 @@ from commands.general.feature import FEATURE as GENERAL
 from commands.meetings.feature import meetings_feature
 from commands.plugin import Feature, VoiceFiler
 from commands.push.feature import FEATURE as PUSH
+from commands.security.feature import FEATURE as SECURITY
 from commands.tasks.feature import FEATURE as TASKS
 from commands.tasks.feature import make_task
 from commands.voice.feature import latest_transcript, voice_feature
@@ -22,6 +23,7 @@ from emergency.feature import emergency_feature
 _OTHERS: list[Feature] = [
     GENERAL,
     PUSH,
+    SECURITY,
     TASKS,
     APPROVALS,
     # A meeting's action items become supervised tasks through the tasks feature's hook.

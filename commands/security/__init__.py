@@ -1,0 +1,1 @@
+"""Step-up authenticators in chat: `!安全` shows one's own, and an admin resets someone's."""
