@@ -485,8 +485,9 @@ BatchTransport = Callable[[Claim], Awaitable[None]]
 # nothing: the timers wait in the database, not as claims that lapse in the queue and are
 # claimed again into ever more jobs.
 HasRoom = Callable[[], Awaitable[bool]]
-# How soon a pump whose carrier was full looks again.
-FULL_WAIT_SECONDS = 0.05
+# How soon a pump whose carrier was full looks again. A batch finishing in the pump's own
+# process wakes it at once (zhiban.jobs.after_batch); this bounds the wait on other workers'.
+FULL_WAIT_SECONDS = 0.25
 
 
 class TimerPump:
@@ -556,13 +557,15 @@ class TimerPump:
     async def run(self) -> None:
         while not self._stop.is_set():
             wait = self.interval
+            # Cleared before the round, not after it: a wake-up that comes while the round runs
+            # (a job of this process has just made room) is not lost.
+            self._wake.clear()
             try:
                 wait = await self.wait_time(await self.pump_once())
             except Exception:
                 log.exception("timer pump failed; retrying")
             if wait <= 0:
                 continue
-            self._wake.clear()
             stop, woken = asyncio.ensure_future(self._stop.wait()), asyncio.ensure_future(self._wake.wait())
             await asyncio.wait({stop, woken}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()

@@ -6,7 +6,7 @@ import asyncio
 import functools
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
@@ -120,6 +120,16 @@ def runtime_db() -> Database:
     return _runtime().db
 
 
+# Called in the worker's loop after each batch: the process's pump, which stops claiming while
+# the queue is full, claims again as soon as a job of its own has made room.
+_after_batch: list[Callable[[], None]] = []
+
+
+def after_batch(callback: Callable[[], None]) -> None:
+    """Call `callback` (in the worker's loop) each time a batch of timers has run."""
+    _after_batch.append(callback)
+
+
 def fire_timers(timer_ids: list[int], token: str | None = None) -> dict[int, str]:
     """The pump's batch job: run the timers its claim's `token` still holds, in the worker's
     loop (records.timers.run_batch).
@@ -144,6 +154,8 @@ async def _fire_timers(timer_ids: list[int], token: str | None) -> dict[int, str
     # a slow one (a transcription) is never handed to a second worker meanwhile.
     lease = timedelta(seconds=runtime.settings.worker.claim_lease_seconds)
     result = await run_batch(runtime.db, timer_ids, runtime.registry, SystemClock(), token=token, lease=lease)
+    for callback in _after_batch:
+        callback()
     outbox.wake_relay()
     if runtime.wake_bus is not None:  # tell the bot its relay has messages to send
         await runtime.wake_bus.publish(OUTBOX)

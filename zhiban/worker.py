@@ -110,6 +110,7 @@ def _run_pump(settings: Settings, redis_url: str, queue: Queue, stop: threading.
     async def main() -> None:
         db = jobs.runtime_db()
         pump = timer_pump(settings, db, queue)
+        jobs.after_batch(pump.wake)  # a job of this process has made room in the queue
         task = asyncio.create_task(pump.run())
         # The overdue-timer figures for Prometheus (zhiban.backlog), read where they are cleared.
         sampler = asyncio.create_task(backlog.watch(lambda: backlog.sample_timers(db, SystemClock())))
