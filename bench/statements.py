@@ -3,12 +3,13 @@ reminder firing, on SQLite (a file) and PostgreSQL (a scratch database, when a s
 ZHIBAN_BENCH_POSTGRES), side by side.
 
 Each action runs in its own `db.transaction()`, as the bot's handler or the timer worker runs it,
-on rows set up beforehand (not counted): a one-step approval with its card posted, decided by its
-approver; an incident's order to two responders, acknowledged by one; a meeting with two
-attendees, one answering ✅; a personal reminder due now, fired by its timer's handler. Every
-statement the engine sends inside the action's transaction is counted (BEGIN included where the
-driver sends it as a statement, as SQLite's BEGIN IMMEDIATE is; COMMIT is not a cursor
-execution). Target ≤ 10 per action (issue #20). `--show` prints the statements themselves.
+a minute after rows set up beforehand (not counted): a one-step approval with its card posted,
+decided by its approver; an incident's order to two responders, its card and DMs delivered,
+acknowledged by one; a meeting with two attendees, one answering ✅; a personal reminder due now,
+fired by its timer's handler. Every statement the engine sends inside the action's transaction
+is counted (BEGIN included where the driver sends it as a statement, as SQLite's BEGIN IMMEDIATE
+is; COMMIT is not a cursor execution). Target ≤ 10 per action (issue #20). `--show` prints the
+statements themselves.
 """
 
 from __future__ import annotations
@@ -107,6 +108,15 @@ async def order_ack(db: Database, clock: FrozenClock) -> Callable[[AsyncSession]
             session, actor=LEADER, recipients=[FIRE, OFFICER], text="到泵站集合", room_id="!incident:bench.local",
             plan=plan, clock=clock, incident=incident,
         )  # fmt: skip
+        # The card and the DMs as the handler sends them (emergency.handlers.orders), delivered,
+        # so that the acknowledgement edits them as it does in the bot.
+        sent = [await outbox.enqueue(session, outbox.text_content("O"), room_id=ROOM, ref=orders.card_ref(order))]
+        for user in (FIRE, OFFICER):
+            sent.append(
+                await outbox.enqueue(session, outbox.text_content("O"), to_user=user, ref=orders.dm_ref(order, user))
+            )
+        for row in sent:
+            row.sent_at, row.event_id = clock.now(), f"$sent{row.id}"
         order_id = order.id
 
     async def run(session: AsyncSession) -> object:
@@ -216,8 +226,8 @@ async def main_async(rounds: int, show: bool, before: dict[str, Any]) -> int:
 
 # Measured on main before the work of issue #20 (`python -m bench.statements`, same machine).
 BEFORE: dict[str, dict[str, int]] = {
-    "SQLite": {"approval decision": 44, "order acknowledgement": 17, "RSVP": 13, "reminder firing": 17},
-    "PostgreSQL": {"approval decision": 45, "order acknowledgement": 17, "RSVP": 13, "reminder firing": 16},
+    "SQLite": {"approval decision": 44, "order acknowledgement": 19, "RSVP": 13, "reminder firing": 17},
+    "PostgreSQL": {"approval decision": 45, "order acknowledgement": 19, "RSVP": 13, "reminder firing": 16},
 }
 
 

@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from notifications.models import Delivery, Notice, PushSubscription
 from notifications.notice import NoticeSpec, localized_dict, pick
 from notifications.quiet import is_quiet
 from notifications.texts import text
-from records import outbox, timers
+from records import deferred, outbox, timers
 from records.clock import Clock
 from records.people import load as load_people
 
@@ -133,11 +134,7 @@ async def notify(
         return result
     queued: list[list[Delivery]] = []  # per person, the deliveries to push
     persons = await load_people(session, users)  # read once per transaction (records.people)
-    subs: dict[str, list[PushSubscription]] = {}
-    for sub in await session.scalars(
-        select(PushSubscription).where(PushSubscription.user_id.in_(users)).order_by(PushSubscription.id)
-    ):
-        subs.setdefault(sub.user_id, []).append(sub)
+    subs = await _devices(session, users)
 
     for user_id in users:
         person = persons.get(user_id)
@@ -190,6 +187,30 @@ async def notify(
     await _schedule_sends(session, row.id, queued, now, clock)
     await session.flush()
     return result
+
+
+# session.info: each person's push subscriptions, read once per transaction (an action that
+# pushes twice to the same person, as an approval's last decision does, reads them once).
+_DEVICES = deferred.per_transaction("zhiban.push_devices")
+
+
+async def _devices(session: AsyncSession, users: list[str]) -> dict[str, list[PushSubscription]]:
+    known: dict[str, list[PushSubscription]] = session.info.setdefault(_DEVICES, {})
+    missing = [user for user in users if user not in known]
+    if missing:
+        for user in missing:
+            known[user] = []
+        query = select(PushSubscription).where(PushSubscription.user_id.in_(missing)).order_by(PushSubscription.id)
+        for sub in await session.scalars(query):
+            known[sub.user_id].append(sub)
+    return {user: known[user] for user in users}
+
+
+@event.listens_for(Session, "before_flush")
+def _devices_changed(session: Session, _context: object, _instances: object) -> None:
+    """A device added or removed in this transaction: read them again."""
+    if any(isinstance(o, PushSubscription) for o in (*session.new, *session.deleted)):
+        session.info.pop(_DEVICES, None)
 
 
 async def _schedule_sends(

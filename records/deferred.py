@@ -125,3 +125,22 @@ def _after_rollback(session: Session, previous: SessionTransaction) -> None:
         session.info[_PENDING] = []
         return
     session.info[_PENDING] = [item for item in queued if not _inside(item.savepoint, previous)]
+
+
+# -- caches that last one transaction -------------------------------------------------------------
+_per_transaction: set[str] = set()
+
+
+def per_transaction(key: str) -> str:
+    """Name a cache kept in `session.info` (people, kv values, messages read once per
+    transaction): dropped when the transaction commits or rolls back, so that no later one
+    sees a stale row."""
+    _per_transaction.add(key)
+    return key
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, *_args: object) -> None:
+    for key in _per_transaction:
+        session.info.pop(key, None)

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Insert, event
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from records import deferred
 from records.clock import SystemClock
 from records.models import KeyValue
 
 # The values a transaction has read or written (None: no row), so that a policy read by every
 # step of an action is one SELECT; dropped when the transaction ends.
-_READ = "zhiban.kv_read"
+_READ = deferred.per_transaction("zhiban.kv_read")
 
 
 def _read(session: AsyncSession | Session) -> dict[str, str | None]:
     cache: dict[str, str | None] = session.info.setdefault(_READ, {})
     return cache
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_read(session: Session, *_args: object) -> None:
-    session.info.pop(_READ, None)
 
 
 async def get(session: AsyncSession, key: str) -> str | None:

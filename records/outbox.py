@@ -9,10 +9,10 @@ import secrets as _secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
+from records import deferred
 from records.clock import SystemClock
 from records.models import OutboxMessage
 
@@ -169,7 +169,7 @@ async def enqueue_edit(session: AsyncSession, ref: str, new_content: dict[str, A
 
 # session.info: ref -> the messages sent under it (not edits, not failed), read by prefetch_refs
 # and kept up to date by enqueue for the rest of the transaction.
-_BY_REF = "zhiban.outbox_by_ref"
+_BY_REF = deferred.per_transaction("zhiban.outbox_by_ref")
 
 
 def _sent_as(refs: list[str]) -> Select[OutboxMessage]:
@@ -178,12 +178,6 @@ def _sent_as(refs: list[str]) -> Select[OutboxMessage]:
         .where(OutboxMessage.ref.in_(refs), OutboxMessage.relation.is_(None), OutboxMessage.failed.is_(False))
         .order_by(OutboxMessage.id)
     )
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_refs(session: Session, *_args: object) -> None:
-    session.info.pop(_BY_REF, None)
 
 
 async def prefetch_refs(session: AsyncSession, refs: list[str]) -> dict[str, list[OutboxMessage]]:

@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from records import deferred
 from records.clock import SystemClock
 from records.models import Person
 
@@ -20,7 +21,7 @@ from records.models import Person
 # turn (roles, language, quiet hours, display names of the same two or three people), each would
 # otherwise be a SELECT, as the identity map keeps only rows that exist, and only while something
 # else holds them. Dropped when the transaction ends, so that no later one sees a stale row.
-_READ = "zhiban.people_read"
+_READ = deferred.per_transaction("zhiban.people_read")
 
 
 def _read(session: AsyncSession | Session) -> dict[str, Person | None]:
@@ -44,12 +45,6 @@ async def load(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, Pers
 async def person_of(session: AsyncSession, user_id: str) -> Person | None:
     """The person's row, read at most once per transaction whether or not it exists."""
     return (await load(session, [user_id]))[user_id]
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_read(session: Session, *_args: object) -> None:
-    session.info.pop(_READ, None)
 
 
 class Role(StrEnum):

@@ -62,6 +62,20 @@ async def attendees_of(session: AsyncSession, meeting_id: int) -> list[Attendee]
     return list(rows)
 
 
+async def _with_attendees(session: AsyncSession, meeting_id: int) -> tuple[Meeting, list[Attendee] | None]:
+    """The meeting and every answer to it, in one query (an answer's card shows them all)."""
+    found = await session.execute(
+        select(Meeting, Attendee)
+        .outerjoin(Attendee, Attendee.meeting_id == Meeting.id)
+        .where(Meeting.id == meeting_id)
+        .order_by(Attendee.id)
+    )
+    rows = found.tuples().all()
+    if not rows:
+        raise NotFound("meeting.not_found", code=f"M{meeting_id}")
+    return rows[0][0], [row for _, row in rows if row is not None]
+
+
 async def attendee(session: AsyncSession, meeting_id: int, user: str) -> Attendee | None:
     return await session.scalar(select(Attendee).where(Attendee.meeting_id == meeting_id, Attendee.user_id == user))
 
@@ -189,10 +203,8 @@ async def respond(
     """✅ attend or ❌ leave (请假); the card's tally is edited in place."""
     if response not in (ATTEND, LEAVE):
         raise ValueError("respond() takes attend or leave; deputies go through appoint_deputy()")
-    meeting = await get_meeting(session, meeting_id)
+    meeting, rows = await _with_attendees(session, meeting_id)
     _require_open(meeting)
-    # Every answer is read at once: the card shows them all after this one changes.
-    rows: list[Attendee] | None = await attendees_of(session, meeting_id)
     row = next((r for r in rows or [] if r.user_id == user), None)
     if row is None:
         raise NotAllowed("meeting.not_invited", code=meeting.code)

@@ -208,6 +208,9 @@ async def decide(
     passkey's id or "totp"), given only by the step-up page. `at_position` refuses the
     decision if the approval has moved on from the step that was confirmed."""
     opinion = opinion.strip()[:MAX_TEXT]
+    # Locked first, then the chain read in a statement of its own: on PostgreSQL a statement
+    # that waited for the lock still sees the other tables as they were when it began, so a
+    # 或签 sibling's decision committed meanwhile would be missed by a join.
     approval = await lock(session, approval_id)
     steps = await load_steps(session, approval_id)
     step, mine = my_turn(approval, steps, actor)
