@@ -101,6 +101,9 @@ async def record(
     at = (clock or SystemClock()).now()
     payload = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     deferred.add(session, _DEFERRED, _Entry(at, actor, action, subject, payload))
+    # Appending used to flush the session, and callers may count on the ids that gives the rows
+    # they added before it; a flush with nothing new sends nothing.
+    await session.flush()
 
 
 @deferred.writer(_DEFERRED, tables=("audit_log",))
