@@ -53,3 +53,4 @@ def put_now(session: Session, key: str, value: str) -> None:
 
 async def put(session: AsyncSession, key: str, value: str) -> None:
     await session.run_sync(put_now, key, value)
+    await session.flush()  # as it always has: callers may count on the ids that gives new rows
