@@ -10,17 +10,22 @@ audit entry; the service edits the card in the room through the outbox.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import Catalog
+from bot.grammar import TEXTS as GRAMMAR_TEXTS
+from bot.texts import TEXTS as BOT_TEXTS
 from commands.approvals import service as approvals
 from commands.approvals.handlers.confirm import KIND as APPROVAL
-from commands.approvals.texts import render
 from emergency import confirm as emergency_confirm
 from records.clock import Clock
 from records.errors import DomainError
 from records.stepup import StepUpRequest
-from zhiban.texts import tr
+from zhiban.features import FEATURES
+from zhiban.texts import TEXTS, tr
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +55,27 @@ async def complete(session: AsyncSession, request: StepUpRequest, credential: st
                 at_position=request.step_position,
             )
     except DomainError as exc:
-        try:
-            return render(exc.key, request.lang, **exc.params)
-        except KeyError:  # a refusal of the ground floor, not in the approvals catalog
-            return exc.key
+        return refusal_text(exc.key, request.lang, exc.params)
     return None
+
+
+@cache
+def _refusals() -> Catalog:
+    # A refusal may come from any layer the decision passes through: the approvals feature,
+    # the ground floor (records.directory's people.* keys, whose texts are the framework's),
+    # another feature reached through a hook. The chat answers them from all of these texts.
+    return Catalog(*(feature.texts for feature in FEATURES), BOT_TEXTS, GRAMMAR_TEXTS, TEXTS)
+
+
+def refusal_text(key: str, lang: str, params: Mapping[str, object]) -> str:
+    """A refusal's text in `lang`, as the page shows it; never the key itself: a key with no
+    text (or one its parameters do not fill) reads as a generic refusal and is logged."""
+    catalog = _refusals()
+    if key in catalog:
+        try:
+            return catalog.t(key, lang, **params)
+        except (KeyError, IndexError, ValueError):
+            log.warning("step-up refusal %r has parameters its text does not take: %s", key, sorted(params))
+    else:
+        log.warning("step-up refusal %r has no text: the page shows the generic refusal", key)
+    return tr("stepup.refused", lang)

@@ -28,6 +28,12 @@ TEXTS = {
         "en": "This confirmation cannot be completed: this version does not handle its kind, and nothing "
         "was decided. Please start again in chat.",
     },
+    # A refusal met while completing whose key has no text anywhere (zhiban.stepup_wiring).
+    "stepup.refused": {
+        "zh": "这项确认未能完成，未作任何决定。请回到聊天中查看该事项的当前状态后重新办理。",
+        "en": "This confirmation could not be completed and nothing was decided. Please check the "
+        "matter's current state in chat and start again there.",
+    },
 }
 
 

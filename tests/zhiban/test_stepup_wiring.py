@@ -1,15 +1,20 @@
-"""What a confirmed step-up request of a kind this version does not know answers: a reason in
-the person's language (the page shows it as is), and nothing decided."""
+"""What a confirmed step-up request answers when it cannot be done: a reason in the person's
+language (the page shows it as is), never a text key, and nothing decided."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from commands.approvals.handlers.confirm import KIND as APPROVAL
 from records.clock import FrozenClock
 from records.db import Database
+from records.errors import DomainError, NotAllowed
 from records.stepup import StepUpRequest
+from zhiban import stepup_wiring as wiring
 from zhiban.stepup_wiring import complete
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -34,3 +39,41 @@ async def test_an_unknown_kind_is_refused_in_the_persons_language(db: Database, 
     async with db.transaction() as session:
         why = await complete(session, _request(lang), "totp", FrozenClock(T0))
     assert why is not None and expected in why and "retired-kind" not in why
+
+
+def _approval_request(lang: str) -> StepUpRequest:
+    request = _request(lang)
+    request.kind = APPROVAL
+    return request
+
+
+def _refusing(exc: DomainError) -> Callable[..., Awaitable[None]]:
+    async def decide(*_args: object, **_kwargs: object) -> None:
+        raise exc
+
+    return decide
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("zh", "找不到用户 @gone:office.test"), ("en", "No such user @gone:office.test")]
+)
+async def test_a_refusal_of_the_shared_layer_reads_as_text_not_as_its_key(
+    db: Database, monkeypatch: pytest.MonkeyPatch, lang: str, expected: str
+) -> None:
+    # A key of the ground floor (records.directory), whose text is not in the approvals catalog.
+    monkeypatch.setattr(wiring.approvals, "decide", _refusing(DomainError("people.unknown", who="@gone:office.test")))
+    async with db.transaction() as session:
+        why = await complete(session, _approval_request(lang), "totp", FrozenClock(T0))
+    assert why is not None and why.startswith(expected) and "people.unknown" not in why
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("zh", "未能完成"), ("en", "could not be completed")])
+async def test_a_refusal_with_no_text_anywhere_reads_as_a_generic_one_and_is_logged(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, lang: str, expected: str
+) -> None:
+    monkeypatch.setattr(wiring.approvals, "decide", _refusing(NotAllowed("somewhere.new_rule", code="A7")))
+    with caplog.at_level(logging.WARNING, logger=wiring.__name__):
+        async with db.transaction() as session:
+            why = await complete(session, _approval_request(lang), "totp", FrozenClock(T0))
+    assert why is not None and expected in why and "somewhere.new_rule" not in why
+    assert "somewhere.new_rule" in caplog.text, "the missing text is logged for the developers"
