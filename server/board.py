@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 import re
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 2000
 READS_AT_ONCE = 4
 # Boards read together in one go when a change names what it changed (see BoardSource.read_many).
-MANY_AT_ONCE = 50
+MANY_AT_ONCE = 200
 # A stream ends after this long and the browser reconnects (with Last-Event-ID, so nothing is
 # sent again): a server that is stopping waits for no board for longer, and a load balancer
 # spreads the boards again over the copies it has now.
@@ -59,6 +60,7 @@ COALESCE_SECONDS = 0.01
 # A session checked this recently still holds for a stream woken again by the same wake-up.
 SESSION_CHECK_SECONDS = 5.0
 REFRESH_SECONDS = 60.0
+REFRESH_SLICES = 12
 # Open streams one person may hold (tabs, phones); a new one beyond ends their oldest, so a
 # script opening streams in a loop holds this many connections, not one per request.
 STREAMS_PER_PERSON = 6
@@ -434,10 +436,16 @@ class BoardHub:
         self._tick = asyncio.create_task(self._ticking(), name="board-tick")
 
     async def _ticking(self) -> None:
-        # Time alone changes a board with no commit (a report falls due, a task becomes overdue).
+        # Time alone changes a board with no commit (a report falls due, a task becomes overdue):
+        # each board is read again whole once every REFRESH_SECONDS, a slice of them at a time,
+        # so that a commit meanwhile waits behind a few such reads, not behind all of them.
+        turn = 0
         while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            self.changed()
+            await asyncio.sleep(REFRESH_SECONDS / REFRESH_SLICES)
+            people = frozenset(user for user in self._by_person if zlib.crc32(user.encode()) % REFRESH_SLICES == turn)
+            turn = (turn + 1) % REFRESH_SLICES
+            if people:
+                self.changed(BoardChange(people=people))
 
     async def _watching(self) -> None:
         try:
@@ -489,9 +497,9 @@ async def board_json(request: Request, user: User, hub: Hub, lang: LangQuery = N
     return JSONResponse(snapshot, headers={"Cache-Control": "no-store", "ETag": f'"{digest(snapshot)}"'})
 
 
-def _event(snapshot: JsonObject) -> bytes:
+def _event(snapshot: JsonObject, event_id: str) -> bytes:
     data = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {digest(snapshot)}\nevent: board\ndata: {data}\n\n".encode()
+    return f"id: {event_id}\nevent: board\ndata: {data}\n\n".encode()
 
 
 @router.get("/api/board/events")
@@ -527,7 +535,7 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
                 chunk, opening = opening, b""
                 if current != last_sent:
                     last_sent = current
-                    chunk += _event(snapshot)
+                    chunk += _event(snapshot, current)
                 if chunk:
                     yield chunk
                 try:
