@@ -107,7 +107,6 @@ async def declare(
         incident,
         name=f"{incident.code} {ROMAN[asked.grade]}级 {incident.title}"[:200],
         topic=tr("em.incident.topic", asked.lang, id=incident.code, title=incident.title),
-        invite=invite,
         clock=clock,
     )
     due = (

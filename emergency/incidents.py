@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emergency import cards
+from emergency import cards, room_admin
 from emergency.models import AlertAck, Incident, Order, Report, TimelineEntry
 from emergency.policy import CATEGORIES, ROMAN, Policy
 from emergency.texts import tr
@@ -133,21 +133,22 @@ def room_action_ref(incident: Incident) -> str:
     return f"{ROOM_ACTION}{incident.code}"
 
 
-async def queue_room(
-    session: AsyncSession, incident: Incident, *, name: str, topic: str, invite: list[str], clock: Clock
-) -> int:
-    """Queue the incident room's creation (with its invitations and its commanders as moderators)
-    and, waiting for it, the summary card and its pin. Returns the action's outbox id: rows that
-    go in the room, or link to it, are queued with `room_ref=` it.
+async def queue_room(session: AsyncSession, incident: Incident, *, name: str, topic: str, clock: Clock) -> int:
+    """Queue the incident room's creation (its commanders as moderators) and, waiting for it, the
+    summary card and its pin. Returns the action's outbox id: rows that go in the room, or link
+    to it, are queued with `room_ref=` it.
 
     The relay creates the room once, even across a crash (see zhiban.relay), and records its id
-    on the incident (`_room_made`); until then `incident.room_id` is None."""
+    on the incident (`_room_made`); until then `incident.room_id` is None. The room is created
+    with nobody invited: the homeserver takes ~60 ms per invitation at creation, and the alert
+    DMs, which wait for the room only for its link, would wait for every one of them. Its
+    members are invited by an action queued when it is made, after the card."""
     action = await outbox.enqueue_room(
         session,
         ref=room_action_ref(incident),
         name=name,
         topic=topic,
-        invite=invite,
+        invite=[],
         moderators=powered_users(incident),
         priority=outbox.URGENT,
     )
@@ -177,6 +178,9 @@ async def _room_made(session: AsyncSession, ref: str, room_id: str) -> None:
     await audit.record(
         session, actor=cards.SYSTEM_ACTOR, action="incident.room", subject=incident.code, data={"room": room_id}
     )
+    # Everyone the incident has now (its members when declared, and any given a role since) is
+    # invited after the card and its pin, in this transaction: once, even across a crash.
+    await room_admin.queue_admission(session, room_id, incident.members or [])
     await session.flush()
 
 

@@ -98,7 +98,8 @@ async def _admit(client: BotClient, payload: dict[str, object]) -> Outcome:
     """The relay's part: best effort, as ever; a refusal is logged, the roles stand."""
     room_id = str(payload["room_id"])
     listed = payload.get("users")
-    users = [str(u) for u in listed] if isinstance(listed, list) else []
+    # The bot itself may be listed (an incident's members when its room is made): it is in.
+    users = [str(u) for u in listed if u != client.user_id] if isinstance(listed, list) else []
     if payload.get("invite") is not False:
         for user in users:
             await invite(client, room_id, user)

@@ -7,12 +7,15 @@ open. The handler now queues the invitations; the relay performs them with no tr
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from emergency import room_admin
-from records import outbox_actions
+from emergency import incidents, room_admin
+from emergency.policy import Policy
+from records import outbox, outbox_actions
+from records.clock import FrozenClock
 from records.db import Database
 from records.models import OutboxMessage
 
@@ -74,3 +77,43 @@ async def test_moderators_only_are_not_invited_again(db: Database) -> None:
     await outbox_actions.run(db, server, action)
     assert server.invited == []
     assert server.levels["users"]["@a:hs"] == 50
+
+
+async def test_an_incident_room_is_created_with_nobody_invited_and_its_members_invited_once_it_exists(
+    db: Database,
+) -> None:
+    """The homeserver takes ~60 ms per invitation in a room's creation, and the alert DMs wait
+    for the room (for its link): with 200 responders, 12 s. The room is made bare; the
+    transaction that records it queues its members' invitations, after its card and pin."""
+    clock = FrozenClock(datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
+    people = incidents.People(["@leader:hs"], ["@officer:hs"], ["@fire:hs", "@bot:hs"])
+    async with db.transaction() as session:
+        incident = await incidents.declare(
+            session, actor="@officer:hs", grade=1, category="自然灾害", title="城东内涝", people=people,
+            policy=Policy(), clock=clock,
+        )  # fmt: skip
+        room_ref = await incidents.queue_room(session, incident, name="E1", topic="t", clock=clock)
+        members = list(incident.members)
+    async with db.transaction() as session:
+        action = await session.get(OutboxMessage, room_ref)
+        assert action is not None and action.content["invite"] == []
+        await outbox.room_made(session, action, ROOM)
+    async with db.transaction() as session:  # the relay's transaction again, after a crash
+        action = await session.get(OutboxMessage, room_ref)
+        assert action is not None
+        await outbox.room_made(session, action, ROOM)
+    async with db.reading() as session:
+        in_room = list(
+            await session.scalars(
+                select(OutboxMessage)
+                .where((OutboxMessage.room_id == ROOM) | (OutboxMessage.room_ref == room_ref))
+                .order_by(OutboxMessage.id)
+            )
+        )
+    admissions = [r for r in in_room if r.event_type == outbox_actions.ACTION]
+    assert len(admissions) == 1 and admissions[0].room_id == ROOM
+    assert set(admissions[0].content["payload"]["users"]) == set(members) >= {"@leader:hs", "@fire:hs"}
+    assert in_room[-1] is admissions[0]  # after the card and its pin
+    server = Homeserver(db)
+    await outbox_actions.run(db, server, admissions[0])
+    assert "@bot:hs" not in server.invited and set(server.invited) == set(members) - {"@bot:hs"}

@@ -205,9 +205,10 @@ async def test_grade_one_is_declared_only_by_the_right_code(tmp_path: Path, data
         [incident] = await _incidents(chat.db)
         assert (incident.grade, incident.category, incident.title) == (1, "自然灾害", "城区内涝")
         assert incident.declared_by == OFFICER and LEADER in incident.members
-        # One room to create, by the bot's relay; the declarer is told once it exists.
+        # One room to create, by the bot's relay; the declarer is told once it exists. Nobody
+        # is invited at its creation (tests/emergency/test_emergency_admission.py): once it exists.
         [room] = await _room_actions(chat.db)
-        assert room.sent_at is None and LEADER in room.content["invite"]
+        assert room.sent_at is None and room.content["invite"] == []
         async with chat.db.reading() as session:
             told = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.room_ref == room.id)))
             entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "incident.declare"))
