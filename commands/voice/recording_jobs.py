@@ -133,8 +133,7 @@ async def _store_chunk(
             row.text = json.dumps(said, ensure_ascii=False)
             row.done_at = clock.now()
             await session.flush()
-        rows = await recordings.chunk_rows(session, recording_id)
-        await _show_progress(session, recording, sum(1 for r in rows if r.text is not None), len(rows))
+        await _show_progress(session, recording, *await recordings.chunk_progress(session, recording_id))
     outbox.wake_relay()
     return True
 

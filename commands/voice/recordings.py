@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.plugin import VoiceFiler
@@ -116,6 +116,19 @@ async def load_audio(session: AsyncSession, recording_id: int) -> bytes | None:
     return await session.scalar(
         select(VoiceRecordingAudio.data).where(VoiceRecordingAudio.recording_id == recording_id)
     )
+
+
+async def chunk_progress(session: AsyncSession, recording_id: int) -> tuple[int, int]:
+    """(chunks stored, chunks planned), counted by the database: progress is shown after every
+    chunk, and reading every stored chunk each time would be quadratic in the recording."""
+    done, total = (
+        await session.execute(
+            select(func.count(VoiceRecordingChunk.text), func.count()).where(
+                VoiceRecordingChunk.recording_id == recording_id
+            )
+        )
+    ).one()
+    return int(done), int(total)
 
 
 async def chunk_rows(session: AsyncSession, recording_id: int) -> list[VoiceRecordingChunk]:

@@ -191,3 +191,42 @@ async def test_an_engine_that_keeps_failing_ends_the_recording_with_the_reason(
     assert (
         _progress(rows, recording_id)[-1] == f"⚠️ R{recording_id} 转写失败：转写服务暂时不可用，请稍后重试或改发文字。"
     )
+
+
+async def test_progress_of_a_long_recording_reads_each_chunk_a_bounded_number_of_times(
+    recording: tuple[bytes, float, list[str]], sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A two-hour meeting is some 250 chunks: showing progress after each must not read every
+    stored chunk again (quadratic in the recording's length), only count them."""
+    from sqlalchemy import event
+
+    data, _, _ = recording
+    chunks = 60
+    monkeypatch.setattr(
+        recording_jobs, "plan_chunks", lambda audio: [Chunk(i * 0.5, i * 0.5 + 0.5) for i in range(chunks)]
+    )
+    monkeypatch.setattr(
+        recording_jobs, "transcribe_chunk", lambda engine, audio, chunk, **kw: [(chunk.start, chunk.end, "收到")]
+    )
+    loads = Counter[str]()
+
+    def loaded(target: VoiceRecordingChunk, context: object) -> None:
+        loads["chunk"] += 1
+
+    event.listen(VoiceRecordingChunk, "load", loaded)
+    db = Database(sqlite_url)
+    clock = FrozenClock(datetime.now(UTC))
+    registry = TimerRegistry()
+    recording_jobs.register(registry)
+    jobs.use_transcriber(None)
+    try:
+        recording_id = await queue_recording(sqlite_url, data, clock)
+        assert await _run_due(db, registry, clock) == ["done"]
+        async with db.reading() as s:
+            rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    finally:
+        event.remove(VoiceRecordingChunk, "load", loaded)
+        await db.dispose()
+    progress = _progress(rows, recording_id)
+    assert f"{chunks}/{chunks} 段" in progress[chunks]
+    assert loads["chunk"] <= 4 * chunks  # plan, one row per stored chunk, the transcript: not 60²/2
