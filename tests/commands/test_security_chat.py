@@ -12,7 +12,7 @@ from bot.types import Message
 from notifications import sessions
 from records.clock import FrozenClock
 from records.db import Database
-from records.models import AuditEntry, OutboxMessage
+from records.models import AuditEntry, OutboxMessage, Person
 from records.stepup import PasskeyCredential, StepUpRequest, TotpSecret, waiting_for
 from tests.commands.test_approvals_stepup_chat import PUBLIC_URL, SIGNER, _decided, _start, _templates
 from tests.commands.test_tasks_chat import LEAD, ROOM, T0
@@ -76,6 +76,9 @@ async def test_a_wrong_word_gets_usage_and_a_near_miss_is_named(db: Database) ->
     assert "frobnicate" in wrong and "reset" in wrong, wrong
     who = await chat.reply_to(ADMIN, "!安全 重置")
     assert "请指明一个人" in who
+    # A short @name is completed on the office's server, as everywhere; it is named in the answer.
+    unknown = await chat.reply_to(ADMIN, "!安全 重置 @nobody")
+    assert "@nobody:localhost" in unknown and "无需重置" in unknown
 
 
 async def test_only_an_admin_resets_and_not_their_own(db: Database) -> None:
@@ -137,7 +140,11 @@ async def test_the_person_is_told_in_their_own_language(db: Database) -> None:
     chat = _chat(db)
     await _enrol(db, SIGNER, passkeys=0, totp=True)
     await chat.say(SIGNER, "!lang en")
-    sent = await chat.say(ADMIN, f"!安全 重置 {SIGNER}")
+    async with db.transaction() as session:
+        person = await session.get(Person, SIGNER)
+        assert person is not None
+        person.display_name = "王签发"
+    sent = await chat.say(ADMIN, "!安全 重置 @王签发")  # by the name the office knows
     [dm] = [r for r in sent if r.to_user == SIGNER]
     told = str(dm.content["body"])
     assert told.startswith(f"🔐 Admin {ADMIN} reset the authenticators") and "Send !push" in told

@@ -29,7 +29,9 @@ async def _reset(message: Message, command: CommandObject, turn: Turn) -> None:
     # Global admins only: a room's power level 100 is anyone's who creates a room.
     if "admin" not in await turn.resolve_roles(message.sender):
         raise NotAllowed("security.reset.not_admin")
-    targets = list(dict.fromkeys([*command.mentions, *user_ids_in(command.sub_args)]))
+    # A name (`@张三`, `@zhang`) is read as the office knows it; an unknown one is refused naming it.
+    named = await turn.directory.resolve_text(command.sub_args)
+    targets = list(dict.fromkeys([*command.mentions, *user_ids_in(named)]))
     if len(targets) != 1:
         raise UserFacingError("security.reset.who", usage_of="security")
     [target] = targets
