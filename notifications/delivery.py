@@ -175,8 +175,13 @@ async def send_notice(
         # claim lapsed while the first ran): this one looks again once that run's take lapses,
         # so that what a run which died meanwhile left is not forgotten.
         busy = await _sending_elsewhere(session, notice_id, deliveries, now)
+        taken = await _take(session, notice_id, deliveries, now)
+        if not taken:
+            # On PostgreSQL the take may have waited for a concurrent run's take to commit:
+            # that run's deliveries are visible only now.
+            busy = await _sending_elsewhere(session, notice_id, deliveries, now)
         look_again = None if busy is None else as_utc(busy) + SENDING_LEASE
-        rows = await _pending_rows(session, await _take(session, notice_id, deliveries, now))
+        rows = await _pending_rows(session, taken)
     if not rows:
         return look_again
     expires_at = as_utc(notice.expires_at)

@@ -1,6 +1,7 @@
 """A part of a fan-out is sent by one run: a second run of the same push.send timer (its claim
 lapsed while the first was sending, as on a loaded worker) sends nobody a second message, and
-what a run that died mid-send had taken is sent later, never forgotten."""
+what a run that died mid-send had taken is sent later, never forgotten. On SQLite and
+PostgreSQL (the shared `db` fixture)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,6 @@ PEOPLE = [f"@p{i}:x" for i in range(12)]
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
-
-
-@pytest.fixture
-def db(push_db: Database) -> Database:
-    return push_db
 
 
 async def fan_out(
