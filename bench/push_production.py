@@ -7,7 +7,9 @@
    wake-up); `--workers` real `zhiban worker --config FILE` processes (default 2) claim the
    timers, send through their kept WebPushSender and record the outcomes. The rate is the
    fan-out's size over the time from the commit to the last delivery recorded as delivered
-   (read from the database). Target ≥ 2,000 msg/s.
+   (read from the database). Target ≥ 2,000 msg/s. Beside it, the CPU per message that the
+   workers and the fake service used (from /proc), which the machine's other load moves far
+   less than the wall figures, set against the sender alone's.
 2. The sender alone beside pywebpush's own async API (`webpush_async`, one shared aiohttp
    session), in this process, at the same concurrency (`--in-flight`), alternating round by
    round over `--sender-n` messages. Target ≥ 2×.
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -121,11 +124,20 @@ async def add_devices(db: Database, subs: list[dict[str, Any]]) -> list[str]:
     return users
 
 
-async def fan_out(db: Database, settings: Settings, wake: WakeBus, users: list[str]) -> tuple[float, int]:
-    """notify() to `users`, then wait for the workers: (msg/s from commit to last delivery, delivered)."""
+@dataclass
+class FanOut:
+    rate: float  # msg/s from the commit to the last delivery recorded
+    delivered: int
+    worker_cpu_us: float  # CPU of every worker per message (pump, jobs, sending, recording)
+    service_cpu_us: float  # CPU of the fake push service per message
+
+
+async def fan_out(db: Database, settings: Settings, wake: WakeBus, users: list[str], pids: Pids) -> FanOut:
+    """notify() to `users`, then wait for the workers until the last delivery is recorded."""
     async with db.transaction() as session:
         result = await notify(session, users, NOTICE, clock=SystemClock(), settings=settings)
     committed = datetime.now(UTC)
+    workers_before, service_before = cpu_seconds(pids.workers), cpu_seconds([pids.service])
     await wake.publish(TIMERS)  # what the bot does after a commit that scheduled timers
     deadline = time.monotonic() + 60 + len(users) / 100
     delivered = 0
@@ -140,13 +152,36 @@ async def fan_out(db: Database, settings: Settings, wake: WakeBus, users: list[s
         if delivered >= len(users):
             break
         await asyncio.sleep(0.05)
+    per_message = 1e6 / len(users)
+    worker_cpu = (cpu_seconds(pids.workers) - workers_before) * per_message
+    service_cpu = (cpu_seconds([pids.service]) - service_before) * per_message
     async with db.reading() as session:
         last = await session.scalar(
             select(func.max(Delivery.delivered_at)).where(Delivery.notice_id == result.notice_id)
         )
     if last is None or delivered < len(users):
-        return 0.0, delivered
-    return len(users) / max(1e-6, (last - committed).total_seconds()), delivered
+        return FanOut(0.0, delivered, worker_cpu, service_cpu)
+    rate = len(users) / max(1e-6, (last - committed).total_seconds())
+    return FanOut(rate, delivered, worker_cpu, service_cpu)
+
+
+@dataclass
+class Pids:
+    service: int
+    workers: list[int] = field(default_factory=list)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes `pids` have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def start_workers(config: Path, count: int, cert: Path, log: Path) -> list[subprocess.Popen[bytes]]:
@@ -179,9 +214,9 @@ async def all_listening(redis_url: str, queue: str, count: int, workers: list[su
 
 
 async def production(
-    backend: str, subs: list[dict[str, Any]], cert: Path, args: argparse.Namespace, sizes: list[int]
-) -> dict[int, list[float]]:
-    rates: dict[int, list[float]] = {}
+    backend: str, subs: list[dict[str, Any]], cert: Path, args: argparse.Namespace, sizes: list[int], service: int
+) -> dict[int, list[FanOut]]:
+    rates: dict[int, list[FanOut]] = {}
     private, public = generate_vapid_keys()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -199,15 +234,18 @@ async def production(
                         write_config(tmp / "zhiban.toml", settings), args.workers, cert, tmp / "w.log"
                     )
                     await all_listening(redis_url, settings.redis.queue, args.workers, workers)
-                    warm, _ = await fan_out(db, settings, wake, users[:50])  # handlers loaded, TLS pools open
-                    if not warm:
+                    pids = Pids(service, [w.pid for w in workers])
+                    warm = await fan_out(db, settings, wake, users[:50], pids)  # handlers loaded, TLS pools open
+                    if not warm.rate:
                         raise RuntimeError(f"the workers sent nothing; see {tmp / 'w.log'}")
                     for r in range(args.rounds):
                         for size in sizes if r % 2 == 0 else list(reversed(sizes)):
-                            rate, delivered = await fan_out(db, settings, wake, users[:size])
-                            rates.setdefault(size, []).append(rate)
+                            run = await fan_out(db, settings, wake, users[:size], pids)
+                            rates.setdefault(size, []).append(run)
                             print(
-                                f"  {backend} {size:>6,} round {r + 1}: {rate:7,.0f} msg/s ({delivered:,}/{size:,} delivered)",
+                                f"  {backend} {size:>6,} round {r + 1}: {run.rate:7,.0f} msg/s"
+                                f" ({run.delivered:,}/{size:,} delivered); CPU per message: workers"
+                                f" {run.worker_cpu_us:,.0f} µs, fake service {run.service_cpu_us:,.0f} µs",
                                 flush=True,
                             )
                 finally:
@@ -226,17 +264,21 @@ async def production(
     return rates
 
 
-async def ours(subs: list[dict[str, Any]], payload: bytes, private: str, in_flight: int) -> float:
+async def ours(subs: list[dict[str, Any]], payload: bytes, private: str, in_flight: int) -> tuple[float, float]:
+    """(msg/s, CPU µs per message in this process)."""
     items = [PushItem(Subscription.from_json(s), payload, ttl=3600, urgency=Urgency.HIGH) for s in subs]
     signer = VapidSigner(private, SUBJECT)
     async with WebPushSender(signer, Allowlist(allow_insecure_loopback=True), max_in_flight=in_flight) as sender:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         outcomes = await sender.send_many(items)
-        wall = time.perf_counter() - started
-    return sum(o.ok for o in outcomes) / wall
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    ok = sum(o.ok for o in outcomes)
+    return ok / wall, cpu * 1e6 / max(1, ok)
 
 
-async def pywebpush_async(subs: list[dict[str, Any]], payload: bytes, private: str, in_flight: int) -> float:
+async def pywebpush_async(
+    subs: list[dict[str, Any]], payload: bytes, private: str, in_flight: int
+) -> tuple[float, float]:
     """pywebpush's own async API, one shared session, `in_flight` requests at a time."""
     from pywebpush import WebPushException, webpush_async
 
@@ -263,10 +305,10 @@ async def pywebpush_async(subs: list[dict[str, Any]], payload: bytes, private: s
             return False
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as session:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         oks = await asyncio.gather(*(one(session, s) for s in subs))
-        wall = time.perf_counter() - started
-    return sum(oks) / wall
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return sum(oks) / wall, cpu * 1e6 / max(1, sum(oks))
 
 
 def _sender_process(
@@ -278,14 +320,14 @@ def _sender_process(
 
 def sender_round(
     ctx: Any, variant: str, subs: list[dict[str, Any]], payload: bytes, private: str, in_flight: int
-) -> float:
-    """One round of one sender in a fresh process (msg/s delivered)."""
+) -> tuple[float, float]:
+    """One round of one sender in a fresh process: (msg/s delivered, CPU µs per message)."""
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_sender_process, args=(variant, subs, payload, private, in_flight, child))
     proc.start()
-    rate = float(parent.recv())
+    rate, cpu = parent.recv()
     proc.join(timeout=30)
-    return rate
+    return float(rate), float(cpu)
 
 
 def main() -> int:
@@ -318,22 +360,25 @@ def main() -> int:
             # SSL_CERT_FILE when it is imported, so the sender rounds run in fresh processes).
             os.environ["SSL_CERT_FILE"] = str(cert)
             print(f"fake push service at {origin} (TLS); {os.cpu_count()} CPUs shared by everything below")
-            results: dict[str, dict[int, list[float]]] = {}
+            results: dict[str, dict[int, list[FanOut]]] = {}
             for backend in args.backends.split(","):
                 if backend == "postgres" and not asyncio.run(postgres_reachable()):
                     print(f"postgres: not reachable at {PG_ADMIN_URL}; skipped")
                     continue
-                results[backend] = asyncio.run(production(backend, subs, cert, args, sizes))
+                results[backend] = asyncio.run(production(backend, subs, cert, args, sizes, service.pid or 0))
 
             payload = (b'{"kind":"alert","title":"flood warning","url":"/n/1"}' + b" " * 200)[:200]
             private, _public = generate_vapid_keys()
             sample = subs[: args.sender_n]
             mine: list[float] = []
             theirs: list[float] = []
+            mine_cpu: list[float] = []
             for r in range(args.rounds):
                 for variant in ("ours", "pywebpush") if r % 2 == 0 else ("pywebpush", "ours"):
-                    rate = sender_round(ctx, variant, sample, payload, private, args.in_flight)
+                    rate, cpu = sender_round(ctx, variant, sample, payload, private, args.in_flight)
                     (mine if variant == "ours" else theirs).append(rate)
+                    if variant == "ours":
+                        mine_cpu.append(cpu)
             service_conn.send("stop")
             stats = service_conn.recv()
         finally:
@@ -346,13 +391,25 @@ def main() -> int:
     print(
         f"push through notify() → push.send timers → {args.workers} workers, over TLS (median of {args.rounds} rounds):"
     )
+    sender_cpu = statistics.median(mine_cpu)
+    cores = os.cpu_count() or 1
     for backend, rates in results.items():
         for size in sizes:
-            rate = statistics.median(rates[size])
+            runs: list[FanOut] = rates[size]
+            rate = statistics.median([one.rate for one in runs])
+            worker_cpu = statistics.median([one.worker_cpu_us for one in runs])
+            service_cpu = statistics.median([one.service_cpu_us for one in runs])
             verdict = "met" if rate >= RATE_TARGET else "MISSED"
             print(
                 f"  {backend:<9}{size:>7,} people: {rate:7,.0f} msg/s  (target ≥ {RATE_TARGET:,.0f}: {verdict});"
                 f" {rate / statistics.median(mine):.2f}× the sender alone in one process in this run"
+            )
+            # Wall figures move with whatever else the machine runs; CPU per message does not
+            # (much): the workers' cost beside the sender's own is what the path adds.
+            print(
+                f"{'':13}CPU per message: workers {worker_cpu:,.0f} µs = {worker_cpu / sender_cpu:.2f}× the sender"
+                f" alone's {sender_cpu:,.0f} µs; fake service {service_cpu:,.0f} µs; both on"
+                f" {cores} free cores would allow {cores * 1e6 / (worker_cpu + service_cpu):,.0f} msg/s"
             )
     ratio = statistics.median(mine) / statistics.median(theirs)
     print(
