@@ -41,6 +41,8 @@ class HeardNote(Protocol):
     """What a feature waiting on a spoken answer reads of a voice message (the voice feature's note)."""
 
     @property
+    def id(self) -> int: ...  # the note's number (V12), to read it again once corrected
+    @property
     def status(self) -> str: ...  # "queued" until transcribed, then "done" or "failed"
     @property
     def text(self) -> str | None: ...

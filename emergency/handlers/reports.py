@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 
@@ -91,11 +91,14 @@ class _Flow:
     started: datetime  # answers spoken before it are not this report's
     fields: dict[str, str]
     pending: list[str]
+    # The fields filled from each voice note (its number -> field -> value as transcribed), so
+    # that a correction of the transcript before the report is filed corrects the draft too.
+    spoken: dict[str, dict[str, str]]
 
     @classmethod
     def read(cls, data: Mapping[str, object]) -> _Flow:
         incident, kind, started = data.get("incident"), data.get("kind"), data.get("started")
-        fields, pending = data.get("fields"), data.get("pending")
+        fields, pending, spoken = data.get("fields"), data.get("pending"), data.get("spoken")
         return cls(
             incident=incident if isinstance(incident, int) else 0,
             kind=str(kind or ""),
@@ -104,6 +107,11 @@ class _Flow:
             else datetime.min.replace(tzinfo=UTC),
             fields={str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {},
             pending=[str(f) for f in pending] if isinstance(pending, list) else [],
+            spoken={
+                str(note): {str(k): str(v) for k, v in used.items()}
+                for note, used in (spoken.items() if isinstance(spoken, dict) else ())
+                if isinstance(used, dict)
+            },
         )
 
 
@@ -149,7 +157,7 @@ async def answer(message: Message, turn: Turn, transcripts: LatestTranscript, **
         if word not in SKIP_WORDS and body:
             reports.check_fits(fields, {current: body}, _limit(turn.settings))
             fields[current] = body
-    await _advance(turn, who, flow, fields, pending)
+    await _advance(turn, who, flow, fields, pending, transcripts=transcripts)
     return None
 
 
@@ -174,25 +182,64 @@ async def _use_voice(
 ) -> None:
     """Fill the report from a transcript, then ask the next question or file the report."""
     pending, fields = list(flow.pending), dict(flow.fields)
-    heard = await _spoken_fields(turn, who, flow, pending, note_id, transcripts)
-    if heard is None:
+    found = await _spoken_fields(turn, who, flow, pending, note_id, transcripts)
+    if found is None:
         return  # nothing to use yet: the reporter was told why, and the question stands
+    heard, used = found
     fields.update(heard)
     pending = [f for f in pending if f not in heard]
+    flow = replace(flow, spoken={**flow.spoken, str(used): heard})
     names = ("、" if turn.lang.startswith("zh") else ", ").join(turn.t(f"em.field.{f}") for f in heard)
-    await _advance(turn, who, flow, fields, pending, prefix=turn.t("em.report.voice_used", fields=names) + "\n")
+    prefix = turn.t("em.report.voice_used", fields=names) + "\n"
+    await _advance(turn, who, flow, fields, pending, prefix=prefix, transcripts=transcripts)
 
 
 async def _advance(
-    turn: Turn, who: _Reporter, flow: _Flow, fields: dict[str, str], pending: list[str], *, prefix: str = ""
+    turn: Turn,
+    who: _Reporter,
+    flow: _Flow,
+    fields: dict[str, str],
+    pending: list[str],
+    *,
+    prefix: str = "",
+    transcripts: LatestTranscript | None = None,
 ) -> None:
     """The next question, or, with none left, the report filed."""
+    fields = await _as_corrected(turn, who, flow, fields, transcripts)
     if pending:
-        await turn.state.update_data(pending=pending, fields=fields)
+        await turn.state.update_data(pending=pending, fields=fields, spoken=flow.spoken)
         await who.say(prefix + _question(pending[0], turn.t))
         return
     await turn.state.clear()
     await _file(turn, who, flow.incident, flow.kind, fields, prefix=prefix)
+
+
+async def _as_corrected(
+    turn: Turn, who: _Reporter, flow: _Flow, fields: dict[str, str], transcripts: LatestTranscript | None
+) -> dict[str, str]:
+    """``fields`` with each value taken from a voice note replaced by what its transcript says
+    now, when someone corrected it after it was used (a value the reporter retyped stays)."""
+    if transcripts is None or not flow.spoken:
+        return fields
+    fields = dict(fields)
+    for number, used in flow.spoken.items():
+        note = await transcripts(
+            turn.session, room_id=who.room_id, sender=who.sender, since=flow.started, note_id=int(number)
+        )
+        if note is None or note.status != "done" or not note.text:
+            continue
+        fallback = next(iter(used)) if len(used) == 1 else None
+        now = await _fields_of(note.text, fallback)
+        for field, value in used.items():
+            if fields.get(field) == value and now.get(field):
+                fields[field] = now[field]
+    return fields
+
+
+async def _fields_of(text: str, fallback: str | None) -> dict[str, str]:
+    """The report fields a transcript names ("地点：… 影响：…"), or all of it as ``fallback``."""
+    heard = {f: v for f, v in (await off_loop(parse_report_fields, text)).items() if f in reports.FIELDS}
+    return heard if heard or fallback is None else {fallback: text}
 
 
 async def _spoken_fields(
@@ -202,8 +249,8 @@ async def _spoken_fields(
     pending: list[str],
     note_id: int | None,
     transcripts: LatestTranscript,
-) -> dict[str, str] | None:
-    """The fields in the transcript of the reporter's voice message (``note_id``, or their last
+) -> tuple[dict[str, str], int] | None:
+    """The fields (and the note's number) in the transcript of the reporter's voice message (``note_id``, or their last
     one) since the report began: "地点：… 影响：…" fills those fields, plain speech answers the
     current question. None (after telling the reporter why) when there is no transcript to use."""
     note = await transcripts(turn.session, room_id=who.room_id, sender=who.sender, since=flow.started, note_id=note_id)
@@ -216,11 +263,9 @@ async def _spoken_fields(
     if note.status != "done" or not note.text:
         await who.say(turn.t("em.report.voice_failed"))
         return None
-    heard = {f: v for f, v in (await off_loop(parse_report_fields, note.text)).items() if f in reports.FIELDS}
-    if not heard and pending:
-        heard = {pending[0]: note.text}
+    heard = await _fields_of(note.text, pending[0] if pending else None)
     reports.check_fits(dict(flow.fields), heard, _limit(turn.settings))
-    return heard
+    return heard, note.id
 
 
 def _limit(settings: Settings) -> int:
