@@ -23,7 +23,7 @@ from records.clock import Clock, SystemClock
 from records.config import ConfigError, Settings
 from records.db import Database
 from records.migrate import upgrade
-from records.timers import Claim, TimerPump
+from records.timers import CLAIM_BATCH, Claim, TimerPump
 from zhiban import backlog, jobs
 from zhiban.wakeup import TIMERS, WakeBus
 
@@ -72,7 +72,8 @@ class RqCarrier:
             Queue.prepare_data(
                 "zhiban.jobs.fire_timers",
                 (ids[start : start + size],),
-                {"token": claim.token},
+                # A full claim: more is due, the job claims on (zhiban.jobs._fire_timers).
+                {"token": claim.token, "burst": len(ids) >= CLAIM_BATCH},
                 timeout=self.job_timeout,
                 result_ttl=600,
                 failure_ttl=86400,
