@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import logging
+import random
 import re
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
@@ -60,7 +61,7 @@ COALESCE_SECONDS = 0.01
 # A session checked this recently still holds for a stream woken again by the same wake-up.
 SESSION_CHECK_SECONDS = 5.0
 REFRESH_SECONDS = 60.0
-REFRESH_SLICES = 12
+REFRESH_SLICES = 60
 # Open streams one person may hold (tabs, phones); a new one beyond ends their oldest, so a
 # script opening streams in a loop holds this many connections, not one per request.
 STREAMS_PER_PERSON = 6
@@ -524,23 +525,32 @@ async def board_events(request: Request, user: User, hub: Hub, lang: LangQuery =
             opening = f"retry: {RETRY_MS}\n\n".encode()
             loop = asyncio.get_running_loop()
             ends = loop.time() + STREAM_SECONDS
+            woken, seen = True, None
             while loop.time() < ends:
                 if hub.ended(wake):
                     return
                 wake.clear()  # before reading, so a change during the read wakes us again
                 if not opening and not await hub.signed_in(wake):
                     return
-                snapshot = await hub.snapshot(user, chosen)
-                current = digest(snapshot)
+                # A quiet stream's keep-alive only checks the session: nothing woke it, so its
+                # board is as sent. The same board again (shared, not re-read) is not hashed again.
+                snapshot = await hub.snapshot(user, chosen) if woken else seen
                 chunk, opening = opening, b""
-                if current != last_sent:
-                    last_sent = current
-                    chunk += _event(snapshot, current)
+                if snapshot is not None and snapshot is not seen:
+                    seen, current = snapshot, digest(snapshot)
+                    if current != last_sent:
+                        last_sent = current
+                        chunk += _event(snapshot, current)
                 if chunk:
                     yield chunk
                 try:
-                    await asyncio.wait_for(wake.wait(), min(KEEPALIVE_SECONDS, max(0.0, ends - loop.time())))
+                    # Each quiet stream at its own moment: boards opened together (a restart, a
+                    # meeting) would otherwise all send and check at once, in a change's way.
+                    pause = KEEPALIVE_SECONDS * random.uniform(0.5, 1.0)
+                    await asyncio.wait_for(wake.wait(), min(pause, max(0.0, ends - loop.time())))
+                    woken = True
                 except TimeoutError:
+                    woken = False
                     yield b": keep-alive\n\n"
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
