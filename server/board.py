@@ -329,7 +329,9 @@ class BoardHub:
         """The person's board now: read once per wake-up however many of their streams ask."""
         key = (user_id, lang)
         shared = self._shared.get(key)
-        if shared is None or shared[0] != self.version or (shared[1].done() and shared[1].exception()):
+        # A read begun (or done) since the last change that named this board serves: a wake-up
+        # for others (another person's notice, the refresh of a slice) costs this board nothing.
+        if shared is None or key in self._stale or (shared[1].done() and shared[1].exception()):
             shared = (self.version, asyncio.ensure_future(self._read(key)))
             self._shared[key] = shared
         return await asyncio.shield(shared[1])
@@ -391,12 +393,17 @@ class BoardHub:
         for key in keys:
             futures[key] = loop.create_future()
             self._shared[key] = (self.version, futures[key])
-        batch = asyncio.ensure_future(self._read_many(futures))
+        # Begun now, so that a stream asking before the batch runs finds its read under way.
+        begun = {key: self._begin(key) for key in futures}
+        batch = asyncio.ensure_future(self._read_many(futures, begun))
         self._batches.add(batch)
         batch.add_done_callback(self._batches.discard)
 
-    async def _read_many(self, futures: dict[Key, asyncio.Future[JsonObject]]) -> None:
-        begun = {key: self._begin(key) for key in futures}
+    async def _read_many(
+        self,
+        futures: dict[Key, asyncio.Future[JsonObject]],
+        begun: dict[Key, tuple[JsonObject | None, frozenset[str] | None, int]],
+    ) -> None:
         groups: dict[frozenset[str], list[Key]] = {}
         alone = []
         for key, (previous, only, _ticket) in begun.items():
