@@ -14,6 +14,9 @@ Do no harm, as for the other passes:
 * a rewrite (less than half the characters kept) teaches nothing: it is a new sentence;
 * a two-character span is never replaced where it would cut a word of the sentence in two
   (后请 -> 后勤 is right in 今天后请假 only by accident, and wrong in 会后请把签名册交给我);
+* a span of three characters or more that sounds exactly like a remembered misheard span
+  (toneless pinyin) is replaced too, unless it is a dictionary word, a name or glossary term, or
+  cuts a word: the same word is misheard in a different spelling by each voice and channel;
 * a misheard span that is a protected name or glossary term is never learnt nor replaced, no
   replacement may overlap a protected name that occurs in the text, and a real word its context
   makes likely (voice.postprocess.IN_CONTEXT: a ship 到港) is left alone.
@@ -31,6 +34,8 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 #: Fewest characters on the misheard side of a learnt pair.
 MIN_HEARD = 2
+#: Fewest characters of a span replaced because it sounds like a remembered one (``_by_sound``).
+MIN_SOUND_MATCH = 3
 #: Longest misheard side: a longer change is a rephrasing, not a misheard word.
 MAX_HEARD = 8
 #: Changes closer than this (unchanged characters between them) are one span: 蓄暴信息 -> 续报信息.
@@ -229,4 +234,49 @@ class CorrectionMemory:
                 edits.append((match.start(), match.end(), pair.right))
         for start, end, replacement in sorted(edits, reverse=True):
             text = text[:start] + replacement + text[end:]
+        return self._by_sound(text, names)
+
+    def _by_sound(self, text: str, names: list[str]) -> str:
+        """Spans that sound exactly like a remembered misheard span (same toneless pinyin) but are
+        spelt another way: the same word is misheard differently by each voice and channel (县防指
+        came out five ways), so exact pairs rarely recur. Stricter than the exact match: three
+        characters at least (two syllables have too many homophones), never a dictionary word, a
+        glossary term or a name, never cutting a word of the sentence."""
+        from voice.lexicon import syllables, word_frequency
+        from voice.rescore import touches_said
+
+        by_sound: dict[tuple[str, ...], str] = {}
+        for pair in self.pairs:
+            if len(pair.heard) == len(pair.right) >= MIN_SOUND_MATCH and _is_cjk(pair.heard):
+                by_sound.setdefault(tuple(syllables(pair.heard)), pair.right)
+        if not by_sound:
+            return text
+        lengths = sorted({len(key) for key in by_sound}, reverse=True)
+        cuts = _WordCuts(text, names)
+        edits: list[tuple[int, int, str]] = []
+        for match in _CJK_RUN.finditer(text):
+            run, offset = match.group(0), match.start()
+            sounds = syllables(run)
+            if len(sounds) != len(run):
+                continue
+            i = 0
+            while i < len(run):
+                for length in lengths:
+                    span = run[i : i + length]
+                    right = by_sound.get(tuple(sounds[i : i + length])) if len(span) == length else None
+                    if right is None or right == span or word_frequency(span) or _named(span, names):
+                        continue
+                    if touches_said(run, i, i + length) or cuts(offset + i, offset + i + length):
+                        continue
+                    edits.append((offset + i, offset + i + length, right))
+                    i += length
+                    break
+                else:
+                    i += 1
+        for start, end, replacement in sorted(edits, reverse=True):
+            text = text[:start] + replacement + text[end:]
         return text
+
+
+def _named(span: str, names: list[str]) -> bool:
+    return any(span in name or name in span for name in names)

@@ -91,3 +91,15 @@ def test_names_from_the_roster_survive_any_memory() -> None:
 def test_a_text_longer_than_any_voice_message_teaches_nothing() -> None:
     heard = "请到青石乔集合" + "的" * 2000
     assert learn(heard, heard.replace("青石乔", "青石桥")) == []
+
+
+def test_a_remembered_mishearing_also_fixes_other_spellings_of_the_same_sound() -> None:
+    # One voice wrote 线防指, another writes 现防纸 for the same 县防指: the pair learnt from the
+    # first fixes the second, by its toneless pinyin.
+    memory = CorrectionMemory.of({"线防指": "县防指"})
+    assert memory.apply("明天上午现防纸开会", GLOSSARY.terms) == "明天上午县防指开会"
+    assert memory.apply("线防指的通知收到了", GLOSSARY.terms) == "县防指的通知收到了"
+    # Not where the same sound is a real word or cuts one (发现/防止), nor for two syllables.
+    assert memory.apply("我们发现防止措施不够", GLOSSARY.terms) == "我们发现防止措施不够"
+    two = CorrectionMemory.of({"向五": "下午"})
+    assert two.apply("他项武下班后过来", GLOSSARY.terms) == "他项武下班后过来"
