@@ -148,3 +148,24 @@ async def test_the_person_is_told_in_their_own_language(db: Database) -> None:
     [dm] = [r for r in sent if r.to_user == SIGNER]
     told = str(dm.content["body"])
     assert told.startswith(f"🔐 Admin {ADMIN} reset the authenticators") and "Send !push" in told
+
+
+async def test_a_bare_reset_sent_as_a_reply_resets_nobody(db: Database) -> None:
+    # A reply's m.mentions (and its quoted fallback) name the person replied to: a bare
+    # `!安全 重置` sent as a reply to their message must not take them as the target.
+    chat = _chat(db)
+    await _enrol(db, SIGNER, passkeys=1, totp=False)
+    reply = Message(
+        room_id=ROOM,
+        event_id="$reply-reset",
+        sender=ADMIN,
+        timestamp_ms=1,
+        source={},
+        body="!安全 重置",
+        mentions=[SIGNER],
+    )
+    await chat.dispatcher.feed(reply)
+    async with db.reading() as session:
+        sent = [str(r.content.get("body")) for r in await session.scalars(select(OutboxMessage))]
+    assert any("请指明一个人" in body for body in sent), sent
+    assert await _factors(db, SIGNER) == (1, False) and await _resets(db) == []

@@ -30,8 +30,10 @@ async def _reset(message: Message, command: CommandObject, turn: Turn) -> None:
     if "admin" not in await turn.resolve_roles(message.sender):
         raise NotAllowed("security.reset.not_admin")
     # A name (`@张三`, `@zhang`) is read as the office knows it; an unknown one is refused naming it.
+    # Only the typed words name the target: a reply's mentions (and its quoted fallback) name
+    # the person replied to, and a bare reset sent as a reply must not reset them.
     named = await turn.directory.resolve_text(command.sub_args)
-    targets = list(dict.fromkeys([*command.mentions, *user_ids_in(named)]))
+    targets = list(dict.fromkeys(user_ids_in(named)))
     if len(targets) != 1:
         raise UserFacingError("security.reset.who", usage_of="security")
     [target] = targets
