@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from board_fake import FakeSource, board
 
-from server.board import BoardChange, BoardHub
+from server.board import BoardChange, BoardHub, JsonObject, Key
 
 ZHENG, CHU, WEI = "@zheng:office.test", "@chu:office.test", "@wei:office.test"
 BOUND = 20.0
@@ -81,3 +81,45 @@ async def test_a_change_that_names_no_section_wakes_nobody() -> None:
         hub.changed(BoardChange(sections=frozenset()))
         await asyncio.sleep(0.1)  # past the coalescing wait; nothing is to happen
         assert not zheng.is_set() and source.snapshots == reads
+
+
+class GatedSource(FakeSource):
+    """Reads boards together only once the test opens the gate (a batch under way)."""
+
+    def __init__(self, boards: dict[str, JsonObject]) -> None:
+        super().__init__(boards)
+        self.gate = asyncio.Event()
+
+    async def read_many(self, only: frozenset[str], boards: Mapping[Key, JsonObject]) -> dict[Key, JsonObject]:
+        await self.gate.wait()
+        return await super().read_many(only, boards)
+
+
+async def test_a_wake_up_for_others_during_a_batch_does_not_make_its_boards_read_alone() -> None:
+    source = GatedSource({ZHENG: board("请示"), CHU: board("另一件")})
+    hub = BoardHub(source)
+    with hub.waiter(ZHENG) as zheng, hub.waiter(CHU) as chu:
+        await hub.snapshot(ZHENG, "zh")
+        await hub.snapshot(CHU, "zh")
+        source.boards[ZHENG] = board("请示", "新的一件")
+        hub.changed(BoardChange(sections=frozenset({"approvals"}), people=frozenset({ZHENG})))
+        async with asyncio.timeout(BOUND):
+            await zheng.wait()
+        # While Zheng's board is being read with the batch, a change for Chu alone comes.
+        hub.changed(BoardChange(people=frozenset({CHU})))
+        async with asyncio.timeout(BOUND):
+            await chu.wait()
+        reads = source.snapshots
+        asking = asyncio.ensure_future(hub.snapshot(ZHENG, "zh"))
+        await asyncio.sleep(0)
+        source.gate.set()
+        async with asyncio.timeout(BOUND):
+            got = await asking
+        assert titles(got) == ["请示", "新的一件"]
+        assert source.snapshots - reads == 1, "Zheng's board is read once, with the batch"
+
+
+def titles(found: JsonObject) -> list[str]:
+    sections = found["sections"]
+    assert isinstance(sections, list)
+    return [item["title"] for item in sections[0]["items"]]
