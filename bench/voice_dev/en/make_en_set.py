@@ -14,7 +14,7 @@ transcript is the text the package itself ships with the recording:
 
 Asterisk's prompts are chosen without listening and without the model: every prompt of at least
 five words whose text has no digits and no bracketed sound description ("[beep]"), in the order
-of the text file, every ``--every``-th one (36 clips with the default). Digits are left out
+of the text file, every ``--every``-th one (20 prompts with the default, 8). Digits are left out
 because the text file spells some numbers as words and some as digits.
 
 Each clip is written in five channels, 16-bit WAV (``refs.tsv``: ``name<TAB>en<TAB>text``,
@@ -195,7 +195,7 @@ def build(out: Path, every: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=HERE / "build")
-    parser.add_argument("--every", type=int, default=4, help="every Nth Asterisk prompt of five words or more")
+    parser.add_argument("--every", type=int, default=8, help="every Nth Asterisk prompt of five words or more")
     args = parser.parse_args()
     build(args.out, args.every)
 

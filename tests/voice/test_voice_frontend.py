@@ -1,0 +1,48 @@
+"""The audio front end (voice.frontend): quiet speech is brought up, nothing else is touched."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voice.frontend import DEFAULT_FRONT_END, FrontEnd, highpass, speech_level_dbfs
+
+
+def _speech_like(level_dbfs: float, seconds: float = 2.0) -> np.ndarray:
+    """A 300 Hz tone in bursts (speech and pauses) whose bursts sit at ``level_dbfs``."""
+    t = np.arange(int(16_000 * seconds)) / 16_000
+    bursts = (np.sin(2 * np.pi * 2 * t) > 0).astype(np.float32)
+    tone = np.sin(2 * np.pi * 300 * t).astype(np.float32) * bursts
+    return (tone * np.float32(10 ** (level_dbfs / 20) * np.sqrt(2))).astype(np.float32)
+
+
+def test_a_quiet_message_is_brought_to_the_target_level() -> None:
+    target = DEFAULT_FRONT_END.target_dbfs
+    assert target is not None
+    assert abs(speech_level_dbfs(DEFAULT_FRONT_END(_speech_like(-44.0))) - target) < 0.5
+
+
+def test_a_message_at_a_normal_level_passes_untouched() -> None:
+    for level in (-24.0, -16.0, -6.0):
+        audio = _speech_like(level)
+        assert DEFAULT_FRONT_END(audio) is audio
+
+
+def test_silence_and_line_noise_are_not_blown_up() -> None:
+    silence = np.zeros(32_000, dtype=np.float32)
+    assert not DEFAULT_FRONT_END(silence).any()
+    hiss = (np.random.default_rng(0).standard_normal(32_000) * 1e-4).astype(np.float32)  # -80 dBFS
+    assert speech_level_dbfs(DEFAULT_FRONT_END(hiss)) < -80 + FrontEnd().max_gain_db + 0.5
+
+
+def test_no_peak_passes_full_scale() -> None:
+    spiky = _speech_like(-40.0)
+    spiky[100] = 0.5  # one click far above the speech
+    assert float(np.max(np.abs(DEFAULT_FRONT_END(spiky)))) <= 1.0
+
+
+def test_highpass_removes_rumble_and_keeps_the_voice() -> None:
+    t = np.arange(16_000) / 16_000
+    hum = np.sin(2 * np.pi * 50 * t).astype(np.float32)
+    voice = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    out = highpass(hum + voice, 100.0)
+    assert float(np.sqrt(np.mean((out - voice) ** 2))) < 0.01
