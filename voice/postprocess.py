@@ -16,7 +16,7 @@ from voice.engine import Segment, Transcript, join_segments
 from voice.glossary import DEFAULT_GLOSSARY, Glossary
 from voice.lexicon import CJK_RUN, Lexicon, word_frequency
 from voice.rescore import correct as correct_words
-from voice.rescore import cuts_word, touches_said, word_spans
+from voice.rescore import cuts_word, said_spans, touches_said, word_spans
 
 # --- (a) Traditional -> Simplified ------------------------------------------------------------
 
@@ -207,8 +207,10 @@ def correct_homophones(text: str, glossary: Glossary | Iterable[str] = DEFAULT_G
                     continue
                 if any(cue in text for cue in IN_CONTEXT.get(span, ())) or cuts_word(words, i, i + length):
                     continue
-                if touches_said(run, i, i + length):
-                    continue  # a name (雁栖沟 is no 延期) or a grammatical word the sentence says
+                if touches_said(run, i, i + length) and (i, i + length) not in said_spans(run):
+                    # Part of a name (雁栖沟 is no 延期) or a particle; a whole name may still be
+                    # respelt as the glossary's (张卫冬 -> the roster's 张卫东).
+                    continue
                 chosen = _choose(candidates, span, tuple(toned[i : i + length]))
                 if chosen is not None:
                     out.append(chosen)
