@@ -13,10 +13,11 @@ tables and small state changes only; the WebAuthn and TOTP checks live in server
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, func, select
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -206,10 +207,11 @@ async def has_factor(session: AsyncSession, user_id: str) -> bool:
 
 
 async def enrolment_open(session: AsyncSession, user_id: str, now: datetime) -> bool:
-    """Whether `user_id` may register another authenticator now: none yet, or an enrol
-    request confirmed within the last ENROL_MINUTES."""
+    """Whether `user_id` may register another authenticator now: none yet (and no admin's
+    reset waiting for its enrolment code), or an enrol request confirmed within the last
+    ENROL_MINUTES."""
     if not await has_factor(session, user_id):
-        return True
+        return await reset_code_state(session, user_id, now) in (None, "entered")
     confirmed = await session.scalar(
         select(StepUpRequest.id)
         .where(
@@ -223,13 +225,13 @@ async def enrolment_open(session: AsyncSession, user_id: str, now: datetime) -> 
 
 
 async def waiting_for(session: AsyncSession, user_id: str, now: datetime, max_failures: int) -> list[StepUpRequest]:
-    """The binding decisions that still wait for `user_id`'s confirmation (enrolments aside):
-    removing their last authenticator would leave them no way to confirm these."""
+    """The binding decisions that still wait for `user_id`'s confirmation (enrolments and
+    reset codes aside): removing their last authenticator would leave them no way to confirm these."""
     rows = await session.scalars(
         select(StepUpRequest)
         .where(
             StepUpRequest.user_id == user_id,
-            StepUpRequest.kind != ENROL,
+            StepUpRequest.kind.not_in((ENROL, RESET_CODE)),
             StepUpRequest.used_at.is_(None),
             StepUpRequest.expires_at > now,
             StepUpRequest.failures < max_failures,
@@ -246,11 +248,126 @@ async def factor_counts(session: AsyncSession, user_id: str) -> tuple[int, bool]
     return int(passkeys or 0), totp is not None and totp.confirmed_at is not None
 
 
+async def lock_person(session: AsyncSession, user_id: str) -> None:
+    """Serialise, until the transaction ends, the changes to one person's authenticators: an
+    admin's reset, a registration, a removal. Each reads what the person has and then writes;
+    without the lock a registration committed during a reset would survive it, and two
+    removals at once could each see the other's authenticator left. PostgreSQL: an advisory
+    lock per person; SQLite: its single writer serialises these transactions already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"stepup-person\0{user_id}".encode()).digest()
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)}
+    )
+
+
+# After an admin's reset, whoever holds the lost phone may still hold its Matrix account and
+# so get a fresh board sign-in; a first authenticator then needs an enrolment code the admin
+# hands over out of band (by phone, in person). It is a request row of its own kind: the hash
+# of the code (never the code), the admin in `details`, an expiry, failures counted; `used_at`
+# is when the code was entered, which opens enrolment for RESET_ENROL_MINUTES.
+RESET_CODE = "reset_code"
+RESET_CODE_DAYS = 7
+RESET_ENROL_MINUTES = 30
+# No 0/O, 1/I/L: read aloud over the phone. 31^10 codes, and a handful of tries per code.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+RESET_CODE_LENGTH = 10
+
+
+def _code_hash(code: str) -> str:
+    # Its own prefix: a code never matches a confirmation link's token (/confirm/<token>).
+    cleaned = "".join(code.split()).replace("-", "").upper()
+    return token_hash(f"reset-code\0{cleaned}")
+
+
+def format_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+async def issue_reset_code(session: AsyncSession, user_id: str, admin: str, clock: Clock) -> str:
+    """A fresh enrolment code for `user_id` after `admin`'s reset (an earlier one is void)."""
+    await session.execute(
+        delete(StepUpRequest).where(StepUpRequest.user_id == user_id, StepUpRequest.kind == RESET_CODE)
+    )
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(RESET_CODE_LENGTH))
+    now = clock.now()
+    session.add(
+        StepUpRequest(
+            token_hash=_code_hash(code),
+            user_id=user_id,
+            kind=RESET_CODE,
+            record_id=0,
+            subject="安全设置",
+            step="",
+            created_at=now,
+            expires_at=now + timedelta(days=RESET_CODE_DAYS),
+            failures=0,
+            details={"by": admin},
+        )
+    )
+    await session.flush()
+    return format_code(code)
+
+
+async def _reset_code_row(session: AsyncSession, user_id: str) -> StepUpRequest | None:
+    found: StepUpRequest | None = await session.scalar(
+        select(StepUpRequest)
+        .where(StepUpRequest.user_id == user_id, StepUpRequest.kind == RESET_CODE)
+        .order_by(StepUpRequest.id.desc())
+        .limit(1)
+    )
+    return found
+
+
+async def reset_code_state(session: AsyncSession, user_id: str, now: datetime, max_failures: int = 5) -> str | None:
+    """None: no admin's reset waits for a code. Else "needed" (the code has not been entered),
+    "entered" (enrolment open for now), or why no code opens it any more: "expired" (also a
+    code entered longer than RESET_ENROL_MINUTES ago with nothing enrolled), "locked"."""
+    row = await _reset_code_row(session, user_id)
+    if row is None:
+        return None
+    if row.used_at is not None:
+        return "entered" if now < as_utc(row.used_at) + timedelta(minutes=RESET_ENROL_MINUTES) else "expired"
+    if now >= as_utc(row.expires_at):
+        return "expired"
+    if row.failures >= max_failures:
+        return "locked"
+    return "needed"
+
+
+async def enter_reset_code(
+    session: AsyncSession, user_id: str, code: str, now: datetime, max_failures: int = 5
+) -> str | None:
+    """Check `code` against `user_id`'s waiting reset code: None when it opened enrolment, else
+    why not ("none", "expired", "locked", "wrong": counted, `max_failures` lock it)."""
+    await lock_person(session, user_id)
+    state = await reset_code_state(session, user_id, now, max_failures)
+    if state != "needed":
+        return "none" if state in (None, "entered") else state
+    row = await _reset_code_row(session, user_id)
+    assert row is not None
+    if not hmac.compare_digest(row.token_hash, _code_hash(code)):
+        row.failures += 1
+        return "wrong"
+    row.used_at = now
+    return None
+
+
+async def enrolled(session: AsyncSession, user_id: str) -> None:
+    """A first authenticator is in after a reset: its code is spent (removing every one later
+    asks for the session alone again, as before any reset)."""
+    await session.execute(
+        delete(StepUpRequest).where(StepUpRequest.user_id == user_id, StepUpRequest.kind == RESET_CODE)
+    )
+
+
 async def reset_factors(session: AsyncSession, user_id: str) -> tuple[list[str], bool]:
     """Remove every authenticator of `user_id` (an admin's way out of a lost only phone):
     (the passkeys' credential ids, whether a confirmed TOTP app was on). A TOTP set-up never
     confirmed and a passkey registration under way go too, so enrolment starts afresh.
     Requests waiting for the person are kept: they enrol again and confirm them."""
+    await lock_person(session, user_id)
     passkeys = await passkeys_of(session, user_id)
     totp = await totp_of(session, user_id)
     had_totp = totp is not None and totp.confirmed_at is not None

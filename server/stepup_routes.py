@@ -102,6 +102,7 @@ async def security_page(request: Request, state: State) -> Response:
     async with state.db.reading() as session:
         passkeys = await stepup.passkeys_of(session, user)
         totp = await session.get(TotpSecret, user)
+        reset = await stepup.reset_code_state(session, user, state.clock.now(), state.settings.stepup.max_failures)
     has_totp = totp is not None and totp.confirmed_at is not None
     zone = ZoneInfo(state.settings.default_tz)
     listed = "".join(
@@ -121,6 +122,7 @@ async def security_page(request: Request, state: State) -> Response:
         '<span lang="en">No way to confirm yet: binding decisions such as 签发 cannot be confirmed '
         "until you add one.</span></p>"
     )
+    code_part = "" if passkeys or has_totp else _RESET_CODE_PARTS.get(reset or "", "")
     return _page(
         "安全设置 Security",
         f"""<h1>安全设置</h1>
@@ -129,6 +131,7 @@ async def security_page(request: Request, state: State) -> Response:
 <p>添加或移除验证方式前，需先用已有的一种确认。 <span lang="en">Adding or removing one asks you to confirm with one you have first.</span></p>
 <section id="security" data-user="{html.escape(user)}" data-passkeys="{len(passkeys)}" data-totp="{int(has_totp)}">
 {none_left}
+{code_part}
 <h2>通行密钥 Passkeys</h2>
 <p id="passkey-count">已添加 {len(passkeys)} 个。 <span lang="en">Added: {len(passkeys)}.</span></p>
 <ul id="passkeys">{listed}</ul>
@@ -150,13 +153,49 @@ async def security_page(request: Request, state: State) -> Response:
     )
 
 
+# After an admin's reset (records.stepup.RESET_CODE), what /security says while the first
+# authenticator waits for the enrolment code the admin hands over by phone or in person.
+_RESET_CODE_PARTS = {
+    "needed": """<div id="reset-code">
+<p class="error">管理员已重置您的验证方式。添加新的验证方式前，请输入管理员通过电话或当面告诉您的登记码。
+<span lang="en">An admin reset your authenticators. Before adding a new one, enter the enrolment code the admin
+gave you by phone or in person.</span></p>
+<input id="enrolment-code" autocomplete="off" autocapitalize="characters" maxlength="16">
+<button class="primary" id="enter-code" type="button">提交登记码 / Enter the code</button>
+</div>""",
+    "expired": """<p class="error" id="reset-code" data-state="expired">登记码已过期或已使用：请联系管理员再次重置，获取新的登记码。
+<span lang="en">The enrolment code has expired or was used: ask an admin to reset again for a new one.</span></p>""",
+    "locked": """<p class="error" id="reset-code" data-state="locked">登记码输错次数过多，已失效：请联系管理员再次重置，获取新的登记码。
+<span lang="en">Too many wrong enrolment codes: this one is void. Ask an admin to reset again for a new one.</span></p>""",
+}
+_CODE_REFUSALS = {
+    "none": (409, "no reset waits for an enrolment code"),
+    "expired": (410, "the enrolment code has expired: ask an admin to reset again for a new one"),
+    "locked": (410, "too many wrong codes: ask an admin to reset again for a new one"),
+    "wrong": (403, "that is not the enrolment code"),
+}
+
+
 async def _confirm_first(
     session: AsyncSession, user: str, state: PushState, step: str = "添加验证方式"
 ) -> JSONResponse | None:
     """None if `user` may register an authenticator now; else a 403 naming the confirmation
-    page, where an authenticator they already have opens registration (records.stepup.ENROL)."""
-    if await stepup.enrolment_open(session, user, state.clock.now()):
+    page, where an authenticator they already have opens registration (records.stepup.ENROL),
+    or, after an admin's reset, asking for the enrolment code."""
+    now = state.clock.now()
+    if await stepup.enrolment_open(session, user, now):
         return None
+    if not await stepup.has_factor(session, user):
+        return JSONResponse(
+            {
+                "error": "enrolment_code",
+                "message_zh": "管理员已重置您的验证方式：请先输入管理员通过电话或当面告诉您的登记码。",
+                "message": "An admin reset your authenticators: first enter the enrolment code the admin "
+                "gave you by phone or in person.",
+            },
+            status_code=403,
+            headers={"Cache-Control": "no-store"},
+        )
     token = await stepup.open_request(
         session,
         user_id=user,
@@ -182,10 +221,33 @@ async def _confirm_first(
     )
 
 
+@router.post("/security/enrolment-code")
+async def enrolment_code(
+    user: User, state: State, code: Annotated[str, Body(embed=True, max_length=32)]
+) -> JSONResponse:
+    """The code an admin's reset handed over out of band: entered, it opens enrolment for
+    records.stepup.RESET_ENROL_MINUTES. Wrong tries are counted and audited."""
+    async with state.db.transaction() as session:
+        why = await stepup.enter_reset_code(session, user, code, state.clock.now(), state.settings.stepup.max_failures)
+        if why in (None, "wrong"):
+            await audit.record(
+                session,
+                actor=user,
+                action="stepup.reset_code_entered" if why is None else "stepup.reset_code_refused",
+                subject=user,
+                clock=state.clock,
+            )
+    if why is not None:
+        status, message = _CODE_REFUSALS[why]
+        raise ApiError(status, "enrolment_code" if why == "wrong" else why, message)
+    return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
+
+
 @router.post("/security/passkey/options")
 async def passkey_registration_options(user: User, state: State) -> Response:
     rp = checks.RelyingParty.from_settings(state.settings)
     async with state.db.transaction() as session:
+        await stepup.lock_person(session, user)
         if (refusal := await _confirm_first(session, user, state)) is not None:
             return refusal
         existing = await stepup.passkeys_of(session, user)
@@ -226,6 +288,7 @@ async def _add_passkey(
             created_at=state.clock.now(),
         )
     )
+    await stepup.enrolled(session, user)
     await audit.record(
         session,
         actor=user,
@@ -242,6 +305,9 @@ async def passkey_register(
 ) -> JSONResponse:
     rp = checks.RelyingParty.from_settings(state.settings)
     async with state.db.transaction() as session:
+        # Before reading anything: an admin's reset waits for this registration, or this one
+        # finds its challenge gone with the reset (records.stepup.lock_person).
+        await stepup.lock_person(session, user)
         pending = await session.get(RegistrationChallenge, user, with_for_update=True)
         if pending is None or state.clock.now() >= as_utc(pending.expires_at):
             raise ApiError(409, "no_challenge", "start again: the registration has expired or was used")
@@ -274,6 +340,7 @@ async def totp_start(user: User, state: State) -> JSONResponse:
     """A fresh secret, shown once; it replaces the old one only when a first code confirms it."""
     secret = checks.new_totp_secret()
     async with state.db.transaction() as session:
+        await stepup.lock_person(session, user)
         row = await stepup.totp_of(session, user)
         if row is not None and row.confirmed_at is not None:
             raise ApiError(409, "totp_on", "one-time codes are already on for this account")
@@ -290,6 +357,7 @@ async def totp_start(user: User, state: State) -> JSONResponse:
 @router.post("/security/totp/confirm")
 async def totp_confirm(user: User, state: State, code: Annotated[str, Body(embed=True, max_length=16)]) -> JSONResponse:
     async with state.db.transaction() as session:
+        await stepup.lock_person(session, user)
         row = await stepup.totp_of(session, user)
         if row is None or row.confirmed_at is not None:
             raise ApiError(409, "no_setup", "start the set-up first")
@@ -298,6 +366,7 @@ async def totp_confirm(user: User, state: State, code: Annotated[str, Body(embed
         except checks.CheckFailed:
             raise _refused("the code is not right; try the newest one") from None
         row.confirmed_at = state.clock.now()
+        await stepup.enrolled(session, user)
         await audit.record(session, actor=user, action="stepup.totp_add", subject=user, clock=state.clock)
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
@@ -355,6 +424,8 @@ async def _remove(
 @router.delete("/security/passkey/{passkey_id}")
 async def passkey_remove(passkey_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: User, state: State) -> JSONResponse:
     async with state.db.transaction() as session:
+        # Two removals at once must not each count the other's authenticator as left.
+        await stepup.lock_person(session, user)
         row = await session.get(PasskeyCredential, passkey_id, with_for_update=True)
         if row is None or row.user_id != user:
             raise ApiError(404, "not_found", "you have no such passkey")
@@ -365,6 +436,7 @@ async def passkey_remove(passkey_id: Annotated[int, Path(ge=1, le=MAX_ID)], user
 @router.delete("/security/totp")
 async def totp_remove(user: User, state: State) -> JSONResponse:
     async with state.db.transaction() as session:
+        await stepup.lock_person(session, user)
         row = await stepup.totp_of(session, user)
         if row is None or row.confirmed_at is None:
             raise ApiError(404, "totp_off", "one-time codes are not on for this account")

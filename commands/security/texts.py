@@ -51,11 +51,27 @@ TEXTS: dict[str, dict[str, str]] = {
     "security.reset.dm": {
         "zh": "🔐 管理员 {admin} 已重置您用于确认签发的验证方式（通行密钥和动态验证码均已移除），"
         "并退出了您在看板上的登录。请在聊天中发送 !推送 获取登录链接，用手机打开后，"
-        "再打开安全设置页重新添加：{url}\n如非您本人请求，请立即联系管理员。",
+        "再打开安全设置页重新添加：{url}\n添加前需输入登记码：请通过电话或当面向管理员 {admin} 索取，"
+        "登记码不会在聊天中发送。\n如非您本人请求，请立即联系管理员。",
         "en": "🔐 Admin {admin} reset the authenticators you confirm binding decisions with (your passkeys and "
         "one-time codes were removed) and signed you out of the board. Send !push in chat for a sign-in "
         "link, open it on your phone, then add a new one on the security page: {url}\n"
-        "If you did not ask for this, contact an admin at once.",
+        "Adding one first asks for an enrolment code: get it from {admin} by phone or in person; "
+        "it is never sent in chat.\nIf you did not ask for this, contact an admin at once.",
+    },
+    "security.reset.code": {
+        "zh": "🔐 {user} 的登记码：{code}\n请通过电话或当面交给本人（核实身份后），不要在聊天中转发："
+        "捡到手机的人可能仍登录着其聊天账号。本人在安全设置页输入后即可添加新的验证方式；"
+        "{days} 天内有效，输错多次即失效，届时再次重置可获得新码。",
+        "en": "🔐 Enrolment code for {user}: {code}\nHand it to them by phone or in person (once you know it is "
+        "them), never in chat: whoever found the phone may still be signed in to their chat account. They "
+        "enter it on the security page to add a new authenticator; it is valid for {days} days and void after "
+        "a few wrong tries (reset again for a new one).",
+    },
+    "security.reset.code_sent": {
+        "zh": "登记码已私信发给您：请通过电话或当面交给本人，本人凭此码才能添加新的验证方式。",
+        "en": "The enrolment code was sent to you by direct message: hand it over by phone or in person; "
+        "they need it to add a new authenticator.",
     },
     "security.reset.dm_waiting": {
         "zh": "待您确认的事项仍在等待：{items}。添加后打开原确认链接即可确认；链接已过期时，在聊天中再次同意即可。",

@@ -64,6 +64,16 @@ const on = (id, handler) => {
 };
 
 // -- /security ---------------------------------------------------------------------------
+// After an admin's reset: the enrolment code the admin handed over by phone or in person.
+on("enter-code", async () => {
+  try {
+    await post("/security/enrolment-code", { code: document.getElementById("enrolment-code").value });
+    document.getElementById("reset-code").hidden = true;
+    say("登记码正确：现在可以添加验证方式。", "The code is right: add an authenticator now.", "done");
+  } catch (error) {
+    say("登记码未被接受：" + error.message, "The code was not accepted: " + error.message, "error");
+  }
+});
 on("add-passkey", async () => {
   try {
     const options = await post("/security/passkey/options");

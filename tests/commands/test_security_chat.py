@@ -9,11 +9,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.types import Message
+from commands.security.service import CODE_PLACEHOLDER
 from notifications import sessions
 from records.clock import FrozenClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage, Person
-from records.stepup import PasskeyCredential, StepUpRequest, TotpSecret, waiting_for
+from records.outbox import SECRETS_KEY
+from records.stepup import RESET_CODE, PasskeyCredential, StepUpRequest, TotpSecret, reset_code_state, waiting_for
 from tests.commands.test_approvals_stepup_chat import PUBLIC_URL, SIGNER, _decided, _start, _templates
 from tests.commands.test_tasks_chat import LEAD, ROOM, T0
 from tests.support.dispatch_chat import DispatchChat
@@ -127,13 +129,32 @@ async def test_an_admin_resets_a_lost_phone_and_the_waiting_sign_off_stays(db: D
     # The 签发 is still undecided and its request still open: they enrol again and confirm.
     assert await _decided(db, SIGNER) == [None]
     async with db.reading() as session:
-        [request] = list(await session.scalars(select(StepUpRequest).where(StepUpRequest.user_id == SIGNER)))
+        [request] = list(
+            await session.scalars(
+                select(StepUpRequest).where(StepUpRequest.user_id == SIGNER, StepUpRequest.kind != RESET_CODE)
+            )
+        )
         assert request.used_at is None
         assert [r.id for r in await waiting_for(session, SIGNER, T0 + timedelta(minutes=1), 5)] == [request.id]
         assert await sessions.count_for(session, SIGNER, clock=chat.clock) == 0
 
-    again = await chat.reply_to(ADMIN, f"!security reset {SIGNER}")
-    assert "无需重置" in again and len(await _resets(db)) == 1
+    # The enrolment code went to the admin alone (by DM, kept out of the stored body), and the
+    # DM to the person (whose chat account the finder may hold) says to ask for it by phone.
+    [handed] = [r for r in sent if r.to_user == ADMIN]
+    code_one = handed.content[SECRETS_KEY][CODE_PLACEHOLDER]
+    assert CODE_PLACEHOLDER in str(handed.content["body"]) and SIGNER in str(handed.content["body"])
+    assert "电话或当面" in str(handed.content["body"]) and "登记码已私信发给您" in body
+    assert "登记码" in told and code_one not in told and code_one not in body
+    async with db.reading() as session:
+        assert await reset_code_state(session, SIGNER, T0) == "needed"
+
+    # Nothing left to remove, but the code is still out: a second reset hands a new one.
+    await chat.say(ADMIN, "!lang en")
+    again = await chat.say(ADMIN, f"!security reset {SIGNER}")
+    [handed_again] = [r for r in again if r.to_user == ADMIN]
+    assert handed_again.content[SECRETS_KEY][CODE_PLACEHOLDER] != code_one
+    assert str(handed_again.content["body"]).startswith(f"🔐 Enrolment code for {SIGNER}")
+    assert len(await _resets(db)) == 2
 
 
 async def test_the_person_is_told_in_their_own_language(db: Database) -> None:

@@ -4,6 +4,7 @@ refusal, and `!安全` showing the colleague they have none left."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -49,6 +50,15 @@ async def test_an_admin_resets_a_colleagues_lost_phone(make_bot: MakeBot, make_u
             since=bob_mark,
         )
         assert alice.user_id in (told.body or "") and "/security" in (told.body or "")
+        # The enrolment code reaches the admin alone, by DM, the relay having put the real code in.
+        handed = await alice.wait_for(
+            lambda item: item.sender == bot.user_id and item.room_id != room and "登记码" in (item.body or ""),
+            since=mark,
+        )
+        assert re.search(r"[A-Z2-9]{5}-[A-Z2-9]{5}", handed.body or "") and "[enrolment-code]" not in (
+            handed.body or ""
+        )
+        assert "登记码已私信发给您" in (done.body or "")
 
         await bob.send_text(room, "!安全")
         shown = await bob.wait_for_message(room, sender=bot.user_id, contains="还没有验证方式", since=bob_mark)

@@ -1,7 +1,8 @@
 """A lost phone, start to end: the signer's only authenticator is on it while a 签发 waits for
 them; an admin resets it in chat; the phone's board sign-in no longer works, and neither does
-its authenticator app; the signer signs in again, enrols a new one with the session alone and
-confirms the same 签发. The real dispatcher and the real server (ASGI), on SQLite and PostgreSQL."""
+its authenticator app; whoever holds the phone's chat account gets a fresh sign-in but cannot
+enrol without the enrolment code the admin received; the signer, given the code out of band,
+enrols a new one and confirms the same 签发. The real dispatcher and the real server (ASGI), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notifications"))
 from push_env import PUBLIC_URL, T0
 
+from commands.security.service import CODE_PLACEHOLDER
 from records.clock import FrozenClock
 from records.db import Database
+from records.models import AuditEntry
+from records.outbox import SECRETS_KEY
 from server.app import create_app
 from tests.server.test_server_stepup_totp import ROOM, SIGNER, TEMPLATES, _ask, _decision, _enrol, _settings, _sign_in
 from tests.support.dispatch_chat import DispatchChat
@@ -66,6 +71,11 @@ async def test_after_an_admins_reset_the_signer_enrols_again_and_confirms_the_wa
             sent = await chat.say(ADMIN, f"!安全 重置 {SIGNER}")
             assert any(f"{code} 签发" in str(r.content.get("body")) for r in sent if r.to_user == SIGNER)
             assert await _decision(chat, code) == ("pending", None)
+            # The enrolment code goes to the admin alone, as a secret of the outbox row.
+            [handed] = [r for r in sent if r.to_user == ADMIN]
+            enrolment_code = handed.content[SECRETS_KEY][CODE_PLACEHOLDER]
+            assert CODE_PLACEHOLDER in str(handed.content["body"])
+            assert not any(enrolment_code in str(r.content) for r in sent if r.to_user != ADMIN)
 
             # The phone's holder: signed out, and its app's codes no longer confirm anything.
             assert (await lost.get("/security")).status_code == 401
@@ -74,11 +84,24 @@ async def test_after_an_admins_reset_the_signer_enrols_again_and_confirms_the_wa
             assert refused.status_code == 401
             assert await _decision(chat, code) == ("pending", None)
 
+            # The finder holds the phone's chat account: a fresh sign-in link, but no enrolment.
+            await _sign_in(chat, lost, SIGNER)
+            page = await lost.get("/security")
+            assert page.status_code == 200 and 'id="enter-code"' in page.text and "登记码" in page.text
+            refused = await lost.post("/security/totp")
+            assert refused.status_code == 403 and refused.json()["error"] == "enrolment_code", refused.text
+            assert (await lost.post("/security/passkey/options")).status_code == 403
+            wrong = await lost.post("/security/enrolment-code", json={"code": "AAAAA-AAAAA"})
+            assert wrong.status_code == 403
+            assert (await lost.post("/security/totp")).status_code == 403
+
         async with _phone(tmp_path, database_url, clock) as new_phone:
             await _sign_in(chat, new_phone, SIGNER)
             page = await new_phone.get("/security")
             assert page.status_code == 200 and 'data-totp="0"' in page.text and 'data-passkeys="0"' in page.text
-            # No authenticator is left, so the first one needs the (fresh) session alone.
+            # The code the admin read out over the phone (spaces and case as typed) opens enrolment.
+            entered = await new_phone.post("/security/enrolment-code", json={"code": enrolment_code.lower()})
+            assert entered.status_code == 200, entered.text
             new_app = await _enrol(new_phone, clock)
             old = await new_phone.post(f"/confirm/{token}/totp", json={"code": lost_app.at(clock.now())})
             assert old.status_code == 403, "the lost phone's secret is gone"
@@ -86,3 +109,6 @@ async def test_after_an_admins_reset_the_signer_enrols_again_and_confirms_the_wa
             done = await new_phone.post(f"/confirm/{token}/totp", json={"code": new_app.at(clock.now())})
             assert done.status_code == 200, done.text
             assert await _decision(chat, code) == ("approved", "approve")
+        async with chat.db.reading() as session:
+            actions = [a.action for a in await session.scalars(select(AuditEntry))]
+        assert "stepup.reset_code_refused" in actions and "stepup.reset_code_entered" in actions

@@ -42,11 +42,13 @@ async def _reset(message: Message, command: CommandObject, turn: Turn) -> None:
         # the thief's with a fresh sign-in link.
         raise NotAllowed("security.reset.self")
     done = await service.reset(turn, message.sender, target)
-    if not done.removed_any:
+    if not done.removed_any and not done.code_sent:
         await message.reply(turn.t("security.reset.nothing", user=target))
         return
     totp = turn.t("security.totp.on" if done.totp else "security.totp.off")
     text = turn.t("security.reset.done", user=target, passkeys=done.passkeys, totp=totp, sessions=done.sessions)
     if done.waiting:
         text += "\n" + turn.t("security.reset.waiting", items="、".join(done.waiting[:5]))
+    if done.code_sent:
+        text += "\n" + turn.t("security.reset.code_sent")
     await message.reply(text)
