@@ -410,7 +410,7 @@ async def _failed(db: Database, timer_id: int, exc: Exception, clock: Clock, run
     """Note a failure on a timer this run still holds (not on one moved or cancelled meanwhile)."""
     log.error("timer %s failed", timer_id, exc_info=exc)
     async with db.transaction() as session:
-        timer = await session.get(Timer, timer_id)
+        timer = await _held(session, db, timer_id)
         if timer is not None and _own(timer, run):
             _note_failure(timer, exc, clock)
     return "error"
@@ -442,6 +442,17 @@ async def _batch_heartbeat(
             log.warning("could not renew the claims of a batch of %d timers", len(ids), exc_info=True)
 
 
+async def _held(session: AsyncSession, db: Database, timer_id: int) -> Timer | None:
+    """A timer read for its completion, locked until the commit on PostgreSQL.
+
+    Unlocked, a turn moving the timer (schedule() with its key) could commit between this read
+    and the completion's write, which then overwrote the new plan with "done" and the timer
+    never fired. Locked, the read waits for that turn and sees the token it cleared. (SQLite's
+    transaction holds the write lock from its start, so nothing commits in between.)
+    """
+    return await session.get(Timer, timer_id, with_for_update=not db.is_sqlite, populate_existing=True)
+
+
 def _own(timer: Timer, run: str) -> bool:
     """Still held by this run: not finished, moved, cancelled or taken by another job since."""
     return timer.status == "claimed" and timer.claim_token == run
@@ -455,7 +466,7 @@ async def _run_io_timer(db: Database, timer: Timer, registry: TimerRegistry, clo
     try:
         fired = await handler(db, timer, clock)
         async with db.transaction() as session:
-            current = await session.get(Timer, timer.id)
+            current = await _held(session, db, timer.id)
             # Cancelled, moved (or, after a lapsed lease, taken) while the handler ran: the
             # new plan stands.
             if current is not None and _own(current, run):
