@@ -25,6 +25,11 @@ counts an attempt *before* each create call; so a row that was tried before (a c
 made, and a room is created once. Rows that belong in that room, or link to it, name the action
 in `room_ref` and wait for it like an edit waits for its target's event id.
 
+Edits of one message coalesce: an m.replace carries the whole new content, so of the edits of a
+message waiting in a lane only the newest is sent, and the older are marked done unsent
+(`last_error` says which row replaced them). Two hundred responders acknowledging an order each
+redraw its card; the homeserver gets one or a few edits, the last showing them all.
+
 Other actions (`records.outbox_actions`, e.g. fetching a voice message's audio) are performed by
 what their feature registered, and ended in one transaction with what they produced; rows name
 them in `room_ref` the same way, and are withdrawn if the action is refused.
@@ -42,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Counter
+from sqlalchemy import update
 
 import emergency.incidents  # noqa: F401  (registers where an incident room's id is recorded)
 from bot.client import BotClient
@@ -80,6 +86,11 @@ INTRODUCTION_SECONDS = 5.0
 RETRIES = Counter("zhiban_outbox_retries", "Outbox sends that failed and will be tried again, by cause", ["cause"])
 FAILED = Counter("zhiban_outbox_failed", "Outbox messages given up for good (and reported), by cause", ["cause"])
 SENT = Counter("zhiban_outbox_sent", "Outbox rows sent to Matrix, by kind", ["kind"])
+SUPERSEDED = Counter(
+    "zhiban_outbox_superseded", "Edits not sent because a newer edit of the same message replaced them"
+)
+# `last_error` of an edit that was not sent because a newer one replaced it, then that row's id.
+SUPERSEDED_BY = "superseded by outbox "
 
 
 @dataclass
@@ -134,6 +145,8 @@ class OutboxRelay:
         # People whose DM room has had the bot's introduction (notifications.welcome).
         self._introduced: set[str] = set()
         self._sampled_at = float("-inf")  # when the backlog figures were last read (metrics)
+        # Edited message's outbox id -> the newest edit of it this process sent (see _coalesce).
+        self._edited: dict[int, int] = {}
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
         """Send soon. With ``committed`` rows (this process's handlers) they are sent as given;
@@ -224,6 +237,9 @@ class OutboxRelay:
             lanes.setdefault(_lane(row, owners, self._made), []).append(row)
         # A lane that waits for its retry keeps all its rows back, fresh ones too (order).
         ready = [(key, lane) for key, lane in lanes.items() if key not in self._due]
+        superseded: dict[int, int] = {}
+        ready = [(key, kept) for key, lane in ready if (kept := self._coalesce(lane, superseded))]
+        await self._mark_superseded(superseded)
         # Urgent heads first: the semaphore lets waiting lanes in the order they ask.
         ready.sort(key=lambda item: (-item[1][0].priority, item[1][0].id))
         limit = asyncio.Semaphore(CONCURRENCY)
@@ -232,6 +248,48 @@ class OutboxRelay:
         if rows is not fresh and len(rows) == PAGE:
             self._must_read = True  # a full page: there may be more waiting
         return sent_any
+
+    def _coalesce(self, lane: list[OutboxMessage], superseded: dict[int, int]) -> list[OutboxMessage]:
+        """The lane without the edits a newer edit of the same message replaces.
+
+        An m.replace carries the message's whole new content, so when several edits of one
+        message wait (200 responders acknowledging an order each redraw its card), only the
+        newest need go: the others are noted in `superseded` (row id -> the newer row's id).
+        An edit older than one this process already sent is superseded too, so that a card
+        never goes back to an earlier state."""
+        newest: dict[int, int] = {}
+        for row in lane:
+            if _replaceable(row):
+                target = row.relates_to_outbox_id or 0
+                newest[target] = max(newest.get(target, 0), row.id, self._edited.get(target, 0))
+        if not newest:
+            return lane
+        kept: list[OutboxMessage] = []
+        for row in lane:
+            latest = newest.get(row.relates_to_outbox_id or 0, 0) if _replaceable(row) else 0
+            if row.id < latest:
+                superseded[row.id] = latest
+            else:
+                kept.append(row)
+        return kept
+
+    async def _mark_superseded(self, superseded: dict[int, int]) -> None:
+        """Mark edits replaced by newer ones as done without sending them, before the newer
+        one goes: after a crash in between, the newer is still pending and the older never
+        go out after it. They keep no event id (nothing names them) and say what replaced them."""
+        if not superseded:
+            return
+        async with self.db.transaction() as session:
+            for newer, older in _by_value(superseded).items():
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(older), OutboxMessage.sent_at.is_(None))
+                    .values(sent_at=SystemClock().now(), last_error=f"{SUPERSEDED_BY}{newer}")
+                )
+        for row_id in superseded:
+            self._tries.pop(row_id, None)
+        SUPERSEDED.inc(len(superseded))
+        log.debug("outbox: %d edits superseded by newer edits of the same messages", len(superseded))
 
     async def _send_lane(self, key: str, lane: list[OutboxMessage], nonce: str, limit: asyncio.Semaphore) -> bool:
         """Send one lane's rows in order; True when something was sent."""
@@ -311,6 +369,9 @@ class OutboxRelay:
                 _forget_secrets(fresh)
                 if row.event_type == outbox.CREATE_ROOM:
                     await outbox.room_made(session, fresh, room_id)
+        if _replaceable(row):
+            edited = row.relates_to_outbox_id or 0
+            self._edited[edited] = max(self._edited.get(edited, 0), row.id)
         tries = self._went_through(row)
         kind = _kind(row)
         SENT.labels(kind).inc()
@@ -580,6 +641,25 @@ def _kind(row: OutboxMessage) -> str:
     return {"m.room.message": "message", "m.reaction": "reaction", "m.room.redaction": "redaction"}.get(
         row.event_type, "other"
     )
+
+
+def _replaceable(row: OutboxMessage) -> bool:
+    """An edit that a newer edit of the same message makes unnecessary (not one with secrets,
+    which are dropped from the row only as it is sent)."""
+    return (
+        row.relation == "m.replace"
+        and row.relates_to_outbox_id is not None
+        and row.event_type == "m.room.message"
+        and outbox.SECRETS_KEY not in (row.content or {})
+    )
+
+
+def _by_value(superseded: dict[int, int]) -> dict[int, list[int]]:
+    """Newer row id -> the ids of the rows it supersedes."""
+    grouped: dict[int, list[int]] = {}
+    for older, newer in superseded.items():
+        grouped.setdefault(newer, []).append(older)
+    return grouped
 
 
 def _forget_secrets(row: OutboxMessage) -> None:
