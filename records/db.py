@@ -41,6 +41,15 @@ _read_only: ContextVar[bool] = ContextVar("zhiban_read_only", default=False)
 # another's transaction fails as it always did instead of hanging.
 WRITER_WAIT_S = 30.0
 
+# The side pool (`Database.apart`): connections kept apart from the process's pool for short
+# writes that must not queue behind its jobs, the timers' heartbeat above all: the jobs may hold
+# every pooled connection while a turn waits up to `database.pool_timeout_seconds` (120 s) for
+# one, and a claim lapses after 8 s. Two at most, and a short wait: a beat that still finds none
+# fails and the next one, a quarter of the lease later, tries again.
+SIDE_POOL_SIZE = 1
+SIDE_POOL_OVERFLOW = 1
+SIDE_POOL_TIMEOUT_S = 1.0
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -104,6 +113,10 @@ class Database:
             # are tied to the loop that opened them.
             kwargs["poolclass"] = NullPool
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # Opened on first use (only the worker's heartbeats use it): other processes open nothing more.
+        self._side_kwargs = _side_pool(kwargs) if not self.is_sqlite and pooled else None
+        self._side_engine: AsyncEngine | None = None
+        self._side: async_sessionmaker[AsyncSession] | None = None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
@@ -143,6 +156,21 @@ class Database:
         return lock
 
     @asynccontextmanager
+    async def apart(self) -> AsyncIterator[AsyncSession]:
+        """A transaction on a connection apart from the pool, for a short write that must not
+        wait behind the pool's users (see SIDE_POOL_SIZE); on SQLite, and without a pool, a
+        plain `transaction()` (SQLite has one write lock, not a pool)."""
+        if self._side_kwargs is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        if self._side is None:
+            self._side_engine = create_async_engine(self.url, **self._side_kwargs)
+            self._side = async_sessionmaker(self._side_engine, expire_on_commit=False)
+        async with self._side() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A read-only session; on SQLite it does not take the write lock."""
         token = _read_only.set(True)
@@ -154,6 +182,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        side, self._side_engine, self._side = self._side_engine, None, None
+        if side is not None:
+            await side.dispose()
 
 
 def _postgres_pool(pool: DatabaseSettings) -> dict[str, Any]:
@@ -170,6 +201,16 @@ def _postgres_pool(pool: DatabaseSettings) -> dict[str, Any]:
         # and sends nothing (a turn measured 3.9 round trips: BEGIN, its ~1.8 statements,
         # COMMIT), and after a failure the rollback is needed.
         "pool_reset_on_return": "rollback",
+    }
+
+
+def _side_pool(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The main engine's options with the side pool's size and wait."""
+    return {
+        **kwargs,
+        "pool_size": SIDE_POOL_SIZE,
+        "max_overflow": SIDE_POOL_OVERFLOW,
+        "pool_timeout": SIDE_POOL_TIMEOUT_S,
     }
 
 

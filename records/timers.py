@@ -419,8 +419,13 @@ async def _failed(db: Database, timer_id: int, exc: Exception, clock: Clock, run
 async def extend_claims(
     db: Database, timer_ids: Sequence[int], run: str, clock: Clock, lease: timedelta = CLAIM_LEASE
 ) -> int:
-    """Renew the claims a running batch holds (one statement); how many it still holds."""
-    async with db.transaction() as session:
+    """Renew the claims a running batch holds (one statement); how many it still holds.
+
+    On a connection apart from the pool (`Database.apart`): the batch's own jobs may hold every
+    pooled connection for longer than the lease, and a heartbeat waiting behind them let the
+    claims lapse, so that the same DMs and transcriptions ran twice.
+    """
+    async with db.apart() as session:
         result = await session.execute(
             update(Timer)
             .where(Timer.id.in_(list(timer_ids)), Timer.status == "claimed", Timer.claim_token == run)
