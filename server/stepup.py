@@ -2,7 +2,7 @@
 
 The server imports no feature, so what a confirmed request *does* (decide the 签发 …) is a
 `Completion` the application hands in (zhiban.stepup_wiring), run in the transaction that
-marks the request used.
+marks the request used; telling the boards and the bot afterwards is its `Announce`.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from webauthn.helpers.structs import (
 from records.clock import Clock
 from records.config import Settings
 from records.stepup import PasskeyCredential, StepUpRequest, TotpSecret
+from server.board import BoardChange
 
 # A code is accepted one 30-second step early or late (a phone's clock drifts).
 TOTP_WINDOW = 1
@@ -48,6 +49,17 @@ class Completion(Protocol):
     async def __call__(
         self, session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock
     ) -> str | None: ...
+
+
+class Announce(Protocol):
+    """What a confirmation changed, told once it is committed, as a board action tells it
+    (zhiban.stepup_wiring): `noted` reads in the transaction what it wrote; `publish`, after
+    the commit, wakes the bot's relay and the other server copies' boards and answers what
+    this copy's open boards read again."""
+
+    def noted(self, session: AsyncSession) -> str | None: ...
+
+    async def publish(self, noted: str | None) -> BoardChange: ...
 
 
 class CheckFailed(Exception):

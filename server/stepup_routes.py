@@ -27,6 +27,7 @@ from records import audit, stepup
 from records.clock import as_utc
 from records.stepup import PasskeyCredential, RegistrationChallenge, StepUpRequest, TotpSecret
 from server import stepup as checks
+from server.board import EVERYTHING, BoardHub
 from server.errors import ApiError
 from server.push_api import MAX_ID
 from server.session import current_user, optional_user
@@ -580,6 +581,25 @@ async def _complete(
     return why
 
 
+def _noted(session: AsyncSession, found: StepUpRequest, request: Request) -> str | None:
+    """In the transaction: what a decision just made wrote, for the wake-up after the commit."""
+    announce: checks.Announce | None = getattr(request.app.state, "step_announce", None)
+    return announce.noted(session) if announce is not None else ""
+
+
+async def _announce(found: StepUpRequest, failed: bool, why: str | None, noted: str | None, request: Request) -> None:
+    """After the commit of a decision (a 签发, an incident declared or closed): open boards read
+    again now, here and on the other copies, and the bot's relay sends the card edits, rather
+    than at the minute's refresh. A confirmed enrolment changes no board."""
+    if failed or why is not None or found.kind == stepup.ENROL:
+        return
+    announce: checks.Announce | None = getattr(request.app.state, "step_announce", None)
+    change = await announce.publish(noted) if announce is not None else EVERYTHING
+    hub: BoardHub | None = getattr(request.app.state, "board", None)
+    if hub is not None:
+        hub.changed(change)
+
+
 def _answer(found: StepUpRequest, failed: bool, why: str | None) -> JSONResponse:
     if failed:
         raise _refused("the answer was not accepted; nothing was decided")
@@ -598,7 +618,7 @@ async def confirm_with_passkey(
     request: Request, token: str, user: User, state: State, credential: Annotated[dict[str, object], Body(embed=True)]
 ) -> JSONResponse:
     rp = checks.RelyingParty.from_settings(state.settings)
-    failed, why = True, None
+    failed, why, noted = True, None, None
     async with state.db.transaction() as session:
         found = await _open_request(session, token, user, state)
         challenge, found.challenge = found.challenge, None  # answered at most once
@@ -620,6 +640,9 @@ async def confirm_with_passkey(
             failed = False
             row.last_used_at = state.clock.now()
             why = await _complete(session, found, row.credential_id, request, state)
+            await session.flush()  # so that what it wrote is noted
+            noted = _noted(session, found, request)
+    await _announce(found, failed, why, noted, request)
     return _answer(found, failed, why)
 
 
@@ -627,7 +650,7 @@ async def confirm_with_passkey(
 async def confirm_with_totp(
     request: Request, token: str, user: User, state: State, code: Annotated[str, Body(embed=True, max_length=16)]
 ) -> JSONResponse:
-    failed, why = True, None
+    failed, why, noted = True, None, None
     async with state.db.transaction() as session:
         found = await _open_request(session, token, user, state)
         row = await stepup.totp_of(session, user)
@@ -640,4 +663,7 @@ async def confirm_with_totp(
         else:
             failed = False
             why = await _complete(session, found, stepup.TOTP, request, state)
+            await session.flush()  # so that what it wrote is noted
+            noted = _noted(session, found, request)
+    await _announce(found, failed, why, noted, request)
     return _answer(found, failed, why)

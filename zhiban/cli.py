@@ -112,7 +112,7 @@ def server(config: ConfigOption = None, host: str | None = None, port: int | Non
     from server.app import create_app
     from zhiban.board_wiring import board_extra
     from zhiban.logs import access_log
-    from zhiban.stepup_wiring import complete
+    from zhiban.stepup_wiring import step_extra
 
     settings = _settings(config)
     _logging(settings=settings)
@@ -120,7 +120,7 @@ def server(config: ConfigOption = None, host: str | None = None, port: int | Non
     upgrade(settings.database_url)
     access_log()  # one line per request, in this process's format, sign-in secrets left out
     uvicorn.run(
-        create_app(settings, extra=board_extra(settings) | {"step_completion": complete}),
+        create_app(settings, extra=board_extra(settings) | step_extra(settings)),
         host=host or settings.server.host,
         port=port or settings.server.port,
         log_config=None,

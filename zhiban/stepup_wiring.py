@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +22,18 @@ from bot.texts import TEXTS as BOT_TEXTS
 from commands.approvals import service as approvals
 from commands.approvals.handlers.confirm import KIND as APPROVAL
 from emergency import confirm as emergency_confirm
+from records import outbox
 from records.clock import Clock
+from records.config import Settings
 from records.errors import DomainError
 from records.stepup import StepUpRequest
+from server.board import BoardChange
+from zhiban import board_change
+from zhiban.board_wiring import NAMED_APART, as_change
 from zhiban.features import FEATURES
+from zhiban.redis_conn import resolve_url
 from zhiban.texts import TEXTS, tr
+from zhiban.wakeup import BOARD, OUTBOX, WakeBus
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,37 @@ async def complete(session: AsyncSession, request: StepUpRequest, credential: st
     except DomainError as exc:
         return refusal_text(exc.key, request.lang, exc.params)
     return None
+
+
+@dataclass
+class BoardAnnounce:
+    """server.stepup.Announce: a confirmed decision wakes the boards and the bot's relay as a
+    board action does (zhiban.board_wiring.WiredBoard.act), naming what it changed."""
+
+    wake: WakeBus | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BoardAnnounce:
+        url = resolve_url(settings.redis.url)
+        return cls(WakeBus(url, settings.redis.queue) if url else None)
+
+    def noted(self, session: AsyncSession) -> str | None:
+        return board_change.named(session)
+
+    async def publish(self, noted: str | None) -> BoardChange:
+        outbox.wake_relay()
+        # Committed already: a wake-up that cannot be sent (WakeBus.publish logs it) only
+        # leaves the others to their next refresh.
+        if self.wake is not None:  # the bot relays the edited cards; other copies' boards read again
+            await self.wake.publish(OUTBOX, NAMED_APART)
+            if noted is not None:
+                await self.wake.publish(BOARD, noted)
+        return BoardChange(sections=frozenset()) if noted is None else as_change(noted)
+
+
+def step_extra(settings: Settings) -> dict[str, object]:
+    """What `zhiban server` hands create_app so that /confirm completes and announces decisions."""
+    return {"step_completion": complete, "step_announce": BoardAnnounce.from_settings(settings)}
 
 
 @cache
