@@ -171,7 +171,13 @@ async def queue_room(session: AsyncSession, incident: Incident, *, name: str, to
 async def _room_made(session: AsyncSession, ref: str, room_id: str) -> None:
     """The relay made the incident's room: record it (in the transaction marking it made)."""
     incident_id = parse_code(ref.removeprefix(ROOM_ACTION))
-    incident = await session.get(Incident, incident_id) if incident_id is not None else None
+    # Locked (see `lock`): a turn giving someone a role now either committed before this read,
+    # and they are in `members`, or waits for this commit and sees the room, and invites them.
+    incident = (
+        await session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
+        if incident_id is not None
+        else None
+    )
     if incident is None or incident.room_id == room_id:
         return
     incident.room_id = room_id
@@ -201,6 +207,17 @@ async def in_room(session: AsyncSession, room_id: str) -> Incident | None:
 
 async def open_incidents(session: AsyncSession) -> list[Incident]:
     return list(await session.scalars(select(Incident).where(Incident.status == "open").order_by(Incident.id)))
+
+
+async def lock(session: AsyncSession, incident: Incident) -> None:
+    """Hold the incident's row to the end of the transaction, and read it afresh.
+
+    The relay records the incident's room (`_room_made`) while a turn may be adding people to
+    it: each locks the row before reading `room_id` and `members`, so whichever comes second
+    sees what the first wrote, and nobody given a role meanwhile is left uninvited. On
+    PostgreSQL it is FOR UPDATE; SQLite's write lock already serialises the two (no clause)."""
+    await session.flush()
+    await session.refresh(incident, with_for_update=True)
 
 
 def require_open(incident: Incident) -> None:
@@ -242,7 +259,12 @@ async def set_role(
     office_roles: set[str],
     clock: Clock,
 ) -> str:
-    """Give a role to people (replacing who had it); returns the canonical role name."""
+    """Give a role to people (replacing who had it); returns the canonical role name.
+
+    They are invited to the incident room (commanders and deputies made its moderators) once
+    the turn commits, wherever the role was given: from inside the room it may go to someone
+    not in it. Before the room is recorded the relay invites them with the other members."""
+    await lock(session, incident)
     require_open(incident)
     role = ROLE_NAMES.get(role_word.lower()) or ROLE_NAMES.get(role_word)
     if role is None:
@@ -274,6 +296,8 @@ async def set_role(
         clock=clock,
     )
     await refresh_card(session, incident, clock)
+    powered = role in room_admin.POWERED_ROLES
+    await room_admin.queue_admission(session, incident.room_id, roles[role], moderators=powered)
     return role
 
 
@@ -394,6 +418,7 @@ async def set_category(
 ) -> list[str]:
     """`!incident class E5 <class>`: set (or change) the class and add the responders configured
     for it and the grade; returns the responders new to the incident, whom the caller invites."""
+    await lock(session, incident)  # the room it invites them to may be being recorded (`lock`)
     require_open(incident)
     if not may_command(incident, actor, office_roles):
         raise NotAllowed("em.incident.not_allowed", id=incident.code)

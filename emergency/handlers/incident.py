@@ -252,13 +252,9 @@ async def role(message: Message, command: CommandObject, turn: Turn) -> None:
         role=tr(f"em.role.{name}", incident.lang),
         users=cards.people_list(users, incident.lang),
     )
+    # set_role has queued their invitation (and a commander's power) to the room.
     if incident.room_id and incident.room_id != message.room_id:
         await outreach.post(turn.session, incident.room_id, announce)
-        await room_admin.queue_admission(
-            turn.session, incident.room_id, users, moderators=name in room_admin.POWERED_ROLES
-        )
-    elif name in room_admin.POWERED_ROLES:
-        await room_admin.queue_admission(turn.session, incident.room_id, users, invite=False, moderators=True)
     # People by display name (pills), as in the incident room's announcement.
     users_text = cards.people_list(users, turn.lang)
     reply = turn.t("em.role.announced", id=incident.code, role=turn.t(f"em.role.{name}"), users=users_text)
