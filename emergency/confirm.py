@@ -22,11 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.client import BotClient
 from bot.errors import MatrixError
+from bot.grammar import TEXTS as GRAMMAR_TEXTS
+from bot.i18n import Catalog
+from bot.texts import TEXTS as BOT_TEXTS
 from commands.turn import Turn
 from emergency import closing, declaring, final_report, incidents, outreach
 from emergency.models import Incident
 from emergency.policy import ROMAN, Policy
-from emergency.texts import tr
+from emergency.texts import TEXTS, tr
 from records import audit, outbox, stepup
 from records.clock import Clock
 from records.config import EmergencySettings
@@ -136,12 +139,24 @@ async def ask_declare(turn: Turn, asked: declaring.Asked) -> tuple[str, str]:
     return text, formatted
 
 
+# A refusal met while completing may come from below the feature (records.directory's people.*
+# keys, whose texts are the framework's): the page says it from all of these texts.
+_REFUSALS = Catalog(TEXTS, BOT_TEXTS, GRAMMAR_TEXTS)
+
+
 def _why(exc: DomainError, lang: str) -> str:
-    """A refusal met while completing, in the request's language (its key if not ours)."""
-    try:
-        return tr(exc.key, lang, **exc.params)
-    except KeyError:
-        return exc.key
+    """A refusal met while completing, in the request's language; never its key: a key with
+    no text (or parameters its text does not take) reads as a generic refusal, and is logged."""
+    if exc.key in _REFUSALS:
+        try:
+            said = _REFUSALS.t(exc.key, lang, **exc.params)
+            # Given no parameters, Catalog.t leaves the text unformatted: "{id}" would show.
+            return said if exc.params else said.format()
+        except (KeyError, IndexError, ValueError):
+            log.warning("refusal %r has parameters its text does not take: %s", exc.key, sorted(exc.params))
+    else:
+        log.warning("refusal %r has no text: the page shows the generic refusal", exc.key)
+    return tr("em.confirm.refused", lang)
 
 
 def _strings(value: object) -> list[str]:

@@ -214,6 +214,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "em.incident.closed_duty": {"zh": "✅ 应急事件 {id} 已关闭。", "en": "✅ Incident {id} is closed."},
     "em.confirm.close_step": {"zh": "关闭事件", "en": "closing the incident"},
+    "em.confirm.refused": {
+        "zh": "这项确认未能完成，未作任何改动。请回到聊天中查看当前状态后重新办理。",
+        "en": "This confirmation could not be completed and nothing was changed. Please check the "
+        "current state in chat and start again there.",
+    },
     "em.confirm.declare_step": {"zh": "启动{grade}级响应", "en": "declaring a grade {grade} incident"},
     "em.confirm.declare_link": {
         "zh": "启动{grade}级响应“{title}”需要在手机上确认，尚未启动。在手机上确认启动：{link}（{minutes} 分钟内有效）。",
