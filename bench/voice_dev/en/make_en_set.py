@@ -105,7 +105,7 @@ def alsa_sources(cache: Path) -> list[Source]:
     root = _debian_root(cache, ["alsa-utils"], ALSA_SOUNDS / "Front_Left.wav")
     sounds = root / ALSA_SOUNDS.relative_to("/")
     return [
-        Source("alsa", wav.stem.lower(), wav, wav.stem.replace("_", " "))
+        Source("alsa", wav.stem.lower().replace("_", "-"), wav, wav.stem.replace("_", " "))
         for wav in sorted(sounds.glob("*.wav"))
         if wav.stem != "Noise"  # a noise burst, no speech
     ]
