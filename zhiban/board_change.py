@@ -17,6 +17,9 @@ tables they read, through their access rules too:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +87,9 @@ _UNKNOWN = "?"  # a write whose table could not be told
 _KEY = "board_change"
 #: Beyond this many, a wake-up names no people (every board looks again at its notices).
 MAX_PEOPLE = 1000
+#: An OUTBOX wake-up's payload when a BOARD wake-up names what the same commits changed: the
+#: boards leave the OUTBOX one to the bot's relay.
+NAMED_APART = "board-named"
 
 
 @dataclass
@@ -134,8 +140,50 @@ def named(session: Session | AsyncSession) -> str | None:
     when it wrote nothing any board shows. Accepts an AsyncSession too (its sync session's
     notes are the same dict)."""
     noted: _Noted | None = session.info.get(_KEY)
-    if noted is None:
-        return None
+    return None if noted is None else _payload(noted)
+
+
+class Committed:
+    """What the sessions committed inside `collecting()` wrote, as one wake-up's payload."""
+
+    def __init__(self) -> None:
+        self._noted = _Noted(set(), set())
+
+    def add(self, noted: _Noted) -> None:
+        self._noted.tables |= noted.tables
+        if self._noted.people is not None:
+            self._noted.people = None if noted.people is None else self._noted.people | noted.people
+
+    def named(self) -> str | None:
+        """As `named(session)`, for every commit collected."""
+        return _payload(self._noted)
+
+
+_collecting: ContextVar[Committed | None] = ContextVar("zhiban_board_collecting", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[Committed]:
+    """Collect what every session committed in this context writes, the tasks it starts
+    included: a worker's job runs its timers in several transactions (and I/O timers in tasks
+    of their own), and its one wake-up names what they all changed. A rolled-back transaction
+    is not collected."""
+    committed = Committed()
+    token = _collecting.set(committed)
+    try:
+        yield committed
+    finally:
+        _collecting.reset(token)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    into, noted = _collecting.get(), session.info.get(_KEY)
+    if into is not None and noted is not None:
+        into.add(noted)
+
+
+def _payload(noted: _Noted) -> str | None:
     sections: set[str] = set()
     for table in noted.tables:
         known = SECTIONS_OF.get(table)

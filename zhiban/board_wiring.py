@@ -227,7 +227,7 @@ class WiredBoard:
 
 
 #: An OUTBOX wake-up's payload when a BOARD wake-up names what the same commit changed.
-NAMED_APART = "board-named"
+NAMED_APART = board_change.NAMED_APART
 
 
 def as_change(payload: str) -> BoardChange:

@@ -19,7 +19,8 @@ from records.clock import SystemClock
 from records.config import Settings, load_settings
 from records.db import Database
 from records.timers import CLAIM_BATCH, TimerRegistry, claim_round, run_batch
-from zhiban.wakeup import OUTBOX, WakeBus
+from zhiban import board_change
+from zhiban.wakeup import BOARD, OUTBOX, WakeBus
 
 log = logging.getLogger(__name__)
 
@@ -180,10 +181,16 @@ async def _fire_timers(timer_ids: list[int], token: str | None, *, burst: bool =
 async def _run_claimed(
     runtime: _Runtime, timer_ids: list[int], token: str | None, clock: SystemClock, lease: timedelta
 ) -> dict[int, str]:
-    result = await run_batch(runtime.db, timer_ids, runtime.registry, clock, token=token, lease=lease)
+    with board_change.collecting() as written:
+        result = await run_batch(runtime.db, timer_ids, runtime.registry, clock, token=token, lease=lease)
     for callback in _after_batch:
         callback()
     outbox.wake_relay()
-    if runtime.wake_bus is not None:  # tell the bot its relay has messages to send
-        await runtime.wake_bus.publish(OUTBOX)
+    if runtime.wake_bus is not None:
+        # The bot's relay has messages to send; the boards read again only what the batch's
+        # commits changed, named as a turn names it (zhiban.middlewares), not every board whole.
+        await runtime.wake_bus.publish(OUTBOX, board_change.NAMED_APART)
+        change = written.named()
+        if change is not None:
+            await runtime.wake_bus.publish(BOARD, change)
     return result
