@@ -174,18 +174,20 @@ class WiredBoard:
         token = self._confirm_token(user_id, action.key)
         actor = Actor(user_id, self.roles, self.clock, self.settings.stepup.minutes, token)
 
-        written: list[str | None] = []
+        ran: list[bool] = []
 
         async def run(session: AsyncSession) -> Outcome:
             done = await perform(session, actor, action)
-            await session.flush()  # so that what it wrote is noted (zhiban.board_change)
-            written.append(board_change.named(session))
+            ran.append(True)
             return done
 
-        outcome, replayed = await board_actions.once(
-            self.db, user_id, action.key, action.kind, action.ref, run, self.clock
-        )
-        payload = written[-1] if written else ""
+        # Named after the commit, as a turn's wake-up is (zhiban.middlewares): the chat notices
+        # the action queued are written only as it commits (records.deferred).
+        with board_change.collecting() as committed:
+            outcome, replayed = await board_actions.once(
+                self.db, user_id, action.key, action.kind, action.ref, run, self.clock
+            )
+        payload = committed.named() if ran and not replayed else ""
         if not replayed and outcome.status < 400:  # a refusal changed nothing: no board reads again
             outbox.wake_relay()
             # The action is committed: a wake-up that cannot be sent (WakeBus.publish logs it)
