@@ -308,8 +308,16 @@ async def pending(session: AsyncSession, limit: int = 50) -> list[OutboxMessage]
     return list(rows)
 
 
+# session.info: event id -> the ref of what the bot sent as it (None: nothing it named), read once
+# per transaction: a reaction is offered to each feature that handles one, and each asks.
+_REF_OF_EVENT = deferred.per_transaction("zhiban.outbox_ref_of_event")
+
+
 async def ref_for_event(session: AsyncSession, event_id: str) -> str | None:
     """The logical name of what the bot sent as `event_id` (e.g. a reaction on "card:A12")."""
-    return await session.scalar(
-        select(OutboxMessage.ref).where(OutboxMessage.event_id == event_id, OutboxMessage.ref.is_not(None)).limit(1)
-    )
+    known: dict[str, str | None] = session.info.setdefault(_REF_OF_EVENT, {})
+    if event_id not in known:
+        known[event_id] = await session.scalar(
+            select(OutboxMessage.ref).where(OutboxMessage.event_id == event_id, OutboxMessage.ref.is_not(None)).limit(1)
+        )
+    return known[event_id]
