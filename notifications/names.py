@@ -47,10 +47,14 @@ class Names:
 
     def plain(self, text: str) -> str:
         """`text` with every Matrix ID written as the person's name."""
+        if "@" not in text:  # most cells of a card (a status, a time): no regex pass
+            return text
         return _MXID.sub(lambda m: self.of(m.group(0)), text)
 
     def html(self, text: str) -> str:
         """`text` escaped for a formatted body, every Matrix ID a pill, line breaks kept."""
+        if "@" not in text:  # most cells of a card (a status, a time): no regex pass
+            return htmllib.escape(text, quote=False).replace("\n", "<br>")
         out: list[str] = []
         pos = 0
         for match in _MXID.finditer(text):
