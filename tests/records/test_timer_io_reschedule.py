@@ -72,3 +72,35 @@ async def test_a_timer_moved_while_its_handler_runs_fires_again_at_the_new_time(
 async def test_a_failed_run_does_not_overwrite_the_new_plan(database_url: str) -> None:
     timer = await _run_with_reschedule_meanwhile(database_url, fail=True)
     assert (timer.status, timer.payload, timer.due_at, timer.attempts) == ("pending", {"v": 2}, LATER, 0)
+
+
+async def test_a_run_whose_lapsed_claim_another_run_took_does_not_complete_it(database_url: str) -> None:
+    """The first run stalled past its lease; the timer was claimed again and the second run asked
+    to fire again later. The first run, finishing last, leaves the second's plan alone."""
+    db = Database(database_url)
+    clock = FrozenClock(T0)
+    registry = TimerRegistry()
+    calls: list[str] = []
+
+    async def handler(database: Database, timer: Timer, c: Clock) -> Fired | None:
+        calls.append("run")
+        if len(calls) == 1:  # the first run stalls past its lease; the pump claims the timer again
+            clock.advance(timers.CLAIM_LEASE + timedelta(seconds=1))
+            again = await claim_round(db, clock)
+            assert again.ids == [timer.id]
+            await run_batch(db, again.ids, registry, clock, token=again.token)
+            return None
+        return Fired(again_at=LATER)
+
+    registry.register_io(KIND)(handler)
+    try:
+        async with db.transaction() as session:
+            await timers.schedule(session, KIND, T0, {"v": 1}, key="k", clock=clock)
+        claim = await claim_round(db, clock)
+        outcomes = await run_batch(db, claim.ids, registry, clock, token=claim.token)
+        async with db.reading() as session:
+            timer = await session.scalar(select(Timer).where(Timer.key == "k"))
+    finally:
+        await db.dispose()
+    assert timer is not None and len(calls) == 2
+    assert (timer.status, timer.due_at, timer.claim_token) == ("pending", LATER, None), outcomes
