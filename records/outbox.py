@@ -194,6 +194,16 @@ async def prefetch_refs(session: AsyncSession, refs: list[str]) -> dict[str, lis
     return {ref: list(by_ref[ref]) for ref in refs}
 
 
+async def sent_refs(session: AsyncSession, refs: list[str]) -> set[str]:
+    """Those of `refs` under which a message (not an edit) was sent: the names alone, one query."""
+    found = await session.scalars(
+        select(OutboxMessage.ref)
+        .where(OutboxMessage.ref.in_(refs), OutboxMessage.relation.is_(None), OutboxMessage.sent_at.is_not(None))
+        .distinct()
+    )
+    return {ref for ref in found if ref}
+
+
 async def enqueue_edits(session: AsyncSession, ref: str, new_content: dict[str, Any]) -> list[OutboxMessage]:
     """Replace the content of every message sent under `ref` (a card and its reposts, a DM and
     its reminders), so that no copy on anyone's screen keeps asking for what is done."""
