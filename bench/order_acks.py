@@ -44,6 +44,7 @@ from bench.timer_lateness import PG_ADMIN_URL, postgres_reachable, scratch_url
 from bot.dispatcher import Dispatcher
 from bot.types import Event, Message, ReactionEvent
 from emergency.models import Order, Receipt
+from notifications import welcome
 from records import outbox
 from records.config import EmergencySettings, ResponderRule, Settings, StepUpSettings
 from records.db import Database
@@ -147,6 +148,11 @@ class Office:
     async def declare(self) -> None:
         await self.dispatcher.feed(_message(OFFICER, "!应急 启动 Ⅰ 自然灾害 城区内涝", DUTY_ROOM))
         await _mark_sent(self.db)
+        # The relay introduced the bot before each responder's first DM (the alert): it does not
+        # again before the edits of their order DMs.
+        async with self.db.transaction() as session:
+            for user in self.responders:
+                await welcome.mark_introduced(session, user)
 
     async def order(self) -> tuple[Order, OutboxMessage]:
         """Order everyone; the order and its card as sent."""
