@@ -1,8 +1,10 @@
 """English on real human speech, as it reaches the bot over a phone line.
 
 The clips are Asterisk's English prompts (Debian's asterisk-core-sounds-en-wav, recorded by a
-person, with the text Debian ships beside them). ``.ci/run`` installs the two packages; elsewhere
-``make_en_set`` downloads and unpacks them with apt-get. Either way the test runs: it never skips.
+person, with the text Debian ships beside them). ``.ci/run`` installs the two packages and sets
+ZHIBAN_REQUIRE_VOICE_EN=1, so there the test runs or fails, never skips. Elsewhere ``make_en_set``
+downloads and unpacks them with apt-get into the user's cache; a machine that has neither apt-get
+nor the network to reach Debian's archive skips, saying what to install.
 The prompts taken here are not the ones of the English dev set (bench/voice_dev/en), which the
 front end was tuned on. The phone line (300-3400 Hz, 8 kHz, mu-law) and its level changes are made
 by the same code as the dev set's.
@@ -10,6 +12,8 @@ by the same code as the dev set's.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -30,9 +34,16 @@ CLIPS = 6
 
 @pytest.fixture(scope="module")
 def prompts() -> list[Source]:
-    cache = Path(tempfile.gettempdir()) / "zhiban-voice-en-packages"
-    # Every 4th prompt from the 2nd: none of them is in the dev set (every 4th from the 1st).
-    chosen = asterisk_sources(cache, every=4, start=2)[:CLIPS]
+    # The user's own cache, not a shared /tmp path another user could own or fill.
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zhiban" / "voice-en-packages"
+    try:
+        # Every 4th prompt from the 2nd: none of them is in the dev set (every 4th from the 1st).
+        chosen = asterisk_sources(cache, every=4, start=2)[:CLIPS]
+    except (SystemExit, subprocess.CalledProcessError, OSError) as exc:
+        missing = f"Asterisk's English prompts are not here and could not be fetched ({exc})"
+        if os.environ.get("ZHIBAN_REQUIRE_VOICE_EN") == "1":
+            pytest.fail(missing + "; CI requires them (ZHIBAN_REQUIRE_VOICE_EN=1)", pytrace=False)
+        pytest.skip(missing + ": apt-get install asterisk-core-sounds-en-wav asterisk-core-sounds-en")
     assert len(chosen) == CLIPS
     return chosen
 
