@@ -78,6 +78,14 @@ async def end_all(session: AsyncSession, user_id: str) -> int:
     return int(count or 0)
 
 
+async def end_others(session: AsyncSession, user_id: str, keep_hash: str) -> int:
+    """End every session of `user_id` but the one whose secret hashes to `keep_hash`; returns how many."""
+    others = (WebSession.user_id == user_id, WebSession.token_hash != keep_hash)
+    count = await session.scalar(select(func.count()).select_from(WebSession).where(*others))
+    await session.execute(delete(WebSession).where(*others))
+    return int(count or 0)
+
+
 async def end_everywhere(session: AsyncSession, user_id: str) -> tuple[int, int]:
     """Sign `user_id` out everywhere and turn push off on all their devices (a lost phone
     keeps receiving pushes through its subscription, signed in or not); returns (sessions, devices)."""

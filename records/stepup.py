@@ -206,12 +206,19 @@ async def has_factor(session: AsyncSession, user_id: str) -> bool:
     return totp is not None and totp.confirmed_at is not None
 
 
-async def enrolment_open(session: AsyncSession, user_id: str, now: datetime) -> bool:
-    """Whether `user_id` may register another authenticator now: none yet (and no admin's
-    reset waiting for its enrolment code), or an enrol request confirmed within the last
-    ENROL_MINUTES."""
+async def enrolment_open(
+    session: AsyncSession, user_id: str, now: datetime, *, web_session: str, max_failures: int
+) -> bool:
+    """Whether `user_id`, signed in as board session `web_session` (the hash of its secret),
+    may register another authenticator now: none yet and no admin's reset waiting for its
+    enrolment code, or the code entered by this very session (the finder of a lost phone, signed
+    in again with its chat account, must not ride on the signer's code), or an enrol request
+    confirmed within the last ENROL_MINUTES."""
     if not await has_factor(session, user_id):
-        return await reset_code_state(session, user_id, now) in (None, "entered")
+        state = await reset_code_state(session, user_id, now, max_failures)
+        if state == "entered":
+            return await code_entered_by(session, user_id) == web_session
+        return state is None
     confirmed = await session.scalar(
         select(StepUpRequest.id)
         .where(
@@ -266,7 +273,8 @@ async def lock_person(session: AsyncSession, user_id: str) -> None:
 # so get a fresh board sign-in; a first authenticator then needs an enrolment code the admin
 # hands over out of band (by phone, in person). It is a request row of its own kind: the hash
 # of the code (never the code), the admin in `details`, an expiry, failures counted; `used_at`
-# is when the code was entered, which opens enrolment for RESET_ENROL_MINUTES.
+# is when the code was entered, which opens enrolment for RESET_ENROL_MINUTES to the board
+# session that entered it alone (`details["session"]`: the hash of its secret).
 RESET_CODE = "reset_code"
 RESET_CODE_DAYS = 7
 RESET_ENROL_MINUTES = 30
@@ -320,7 +328,7 @@ async def _reset_code_row(session: AsyncSession, user_id: str) -> StepUpRequest 
     return found
 
 
-async def reset_code_state(session: AsyncSession, user_id: str, now: datetime, max_failures: int = 5) -> str | None:
+async def reset_code_state(session: AsyncSession, user_id: str, now: datetime, max_failures: int) -> str | None:
     """None: no admin's reset waits for a code. Else "needed" (the code has not been entered),
     "entered" (enrolment open for now), or why no code opens it any more: "expired" (also a
     code entered longer than RESET_ENROL_MINUTES ago with nothing enrolled), "locked"."""
@@ -337,10 +345,11 @@ async def reset_code_state(session: AsyncSession, user_id: str, now: datetime, m
 
 
 async def enter_reset_code(
-    session: AsyncSession, user_id: str, code: str, now: datetime, max_failures: int = 5
+    session: AsyncSession, user_id: str, code: str, now: datetime, max_failures: int, *, web_session: str
 ) -> str | None:
-    """Check `code` against `user_id`'s waiting reset code: None when it opened enrolment, else
-    why not ("none", "expired", "locked", "wrong": counted, `max_failures` lock it)."""
+    """Check `code` against `user_id`'s waiting reset code: None when it opened enrolment for
+    board session `web_session` (the hash of its secret) alone, else why not ("none",
+    "expired", "locked", "wrong": counted, `max_failures` lock it)."""
     await lock_person(session, user_id)
     state = await reset_code_state(session, user_id, now, max_failures)
     if state != "needed":
@@ -351,7 +360,16 @@ async def enter_reset_code(
         row.failures += 1
         return "wrong"
     row.used_at = now
+    # A new dict: the JSON column notices a reassignment, not a change in place.
+    row.details = {**(row.details or {}), "session": web_session}
     return None
+
+
+async def code_entered_by(session: AsyncSession, user_id: str) -> str | None:
+    """The board session (hash of its secret) that entered `user_id`'s reset code, if one did."""
+    row = await _reset_code_row(session, user_id)
+    entered = (row.details or {}).get("session") if row is not None and row.used_at is not None else None
+    return entered if isinstance(entered, str) else None
 
 
 async def enrolled(session: AsyncSession, user_id: str) -> None:

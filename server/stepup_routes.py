@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications import sessions
 from records import audit, stepup
 from records.clock import as_utc
 from records.stepup import PasskeyCredential, RegistrationChallenge, StepUpRequest, TotpSecret
@@ -30,13 +31,22 @@ from server import stepup as checks
 from server.board import EVERYTHING, BoardHub
 from server.errors import ApiError
 from server.push_api import MAX_ID
-from server.session import current_user, optional_user
+from server.session import current_user, optional_user, session_secret
 from server.state import PushState, push_state
 
 router = APIRouter(tags=["step-up"])
 
 User = Annotated[str, Depends(current_user)]
 State = Annotated[PushState, Depends(push_state)]
+
+
+def _web_session(request: Request) -> str:
+    """The hash of the board session's secret this request comes with (as stored in its row):
+    an enrolment code after an admin's reset opens enrolment to the session that entered it."""
+    return sessions.secret_hash(session_secret(request))
+
+
+WebSession = Annotated[str, Depends(_web_session)]
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -104,6 +114,8 @@ async def security_page(request: Request, state: State) -> Response:
         passkeys = await stepup.passkeys_of(session, user)
         totp = await session.get(TotpSecret, user)
         reset = await stepup.reset_code_state(session, user, state.clock.now(), state.settings.stepup.max_failures)
+        if reset == "entered" and await stepup.code_entered_by(session, user) != _web_session(request):
+            reset = "elsewhere"
     has_totp = totp is not None and totp.confirmed_at is not None
     zone = ZoneInfo(state.settings.default_tz)
     listed = "".join(
@@ -168,23 +180,37 @@ gave you by phone or in person.</span></p>
 <span lang="en">The enrolment code has expired or was used: ask an admin to reset again for a new one.</span></p>""",
     "locked": """<p class="error" id="reset-code" data-state="locked">登记码输错次数过多，已失效：请联系管理员再次重置，获取新的登记码。
 <span lang="en">Too many wrong enrolment codes: this one is void. Ask an admin to reset again for a new one.</span></p>""",
+    "elsewhere": """<p class="error" id="reset-code" data-state="elsewhere">登记码已在另一个登录的浏览器中输入，只有那里可以添加验证方式。如果不是您本人输入的，请立即联系管理员再次重置。
+<span lang="en">The enrolment code was entered in another signed-in browser: only that one may add an authenticator.
+If it was not you, ask an admin to reset again at once.</span></p>""",
 }
+# Why an enrolment code was not accepted: (status, zh, en).
 _CODE_REFUSALS = {
-    "none": (409, "no reset waits for an enrolment code"),
-    "expired": (410, "the enrolment code has expired: ask an admin to reset again for a new one"),
-    "locked": (410, "too many wrong codes: ask an admin to reset again for a new one"),
-    "wrong": (403, "that is not the enrolment code"),
+    "none": (409, "没有等待登记码的重置。", "no reset waits for an enrolment code"),
+    "expired": (
+        410,
+        "登记码已过期：请联系管理员再次重置，获取新的登记码。",
+        "the enrolment code has expired: ask an admin to reset again for a new one",
+    ),
+    "locked": (
+        410,
+        "登记码输错次数过多：请联系管理员再次重置，获取新的登记码。",
+        "too many wrong codes: ask an admin to reset again for a new one",
+    ),
+    "wrong": (403, "登记码不正确。", "that is not the enrolment code"),
 }
 
 
 async def _confirm_first(
-    session: AsyncSession, user: str, state: PushState, step: str = "添加验证方式"
+    session: AsyncSession, user: str, web_session: str, state: PushState, step: str = "添加验证方式"
 ) -> JSONResponse | None:
-    """None if `user` may register an authenticator now; else a 403 naming the confirmation
-    page, where an authenticator they already have opens registration (records.stepup.ENROL),
-    or, after an admin's reset, asking for the enrolment code."""
+    """None if `user`, signed in as `web_session`, may register an authenticator now; else a
+    403 naming the confirmation page, where an authenticator they already have opens
+    registration (records.stepup.ENROL), or, after an admin's reset, asking for the enrolment
+    code (entered in this browser: another one's entry opens nothing here)."""
     now = state.clock.now()
-    if await stepup.enrolment_open(session, user, now):
+    max_failures = state.settings.stepup.max_failures
+    if await stepup.enrolment_open(session, user, now, web_session=web_session, max_failures=max_failures):
         return None
     if not await stepup.has_factor(session, user):
         return JSONResponse(
@@ -224,32 +250,41 @@ async def _confirm_first(
 
 @router.post("/security/enrolment-code")
 async def enrolment_code(
-    user: User, state: State, code: Annotated[str, Body(embed=True, max_length=32)]
+    user: User, web_session: WebSession, state: State, code: Annotated[str, Body(embed=True, max_length=32)]
 ) -> JSONResponse:
     """The code an admin's reset handed over out of band: entered, it opens enrolment for
-    records.stepup.RESET_ENROL_MINUTES. Wrong tries are counted and audited."""
+    records.stepup.RESET_ENROL_MINUTES to this browser's session alone, and ends the person's
+    other board sessions (the lost phone's finder may be signed in again with its chat
+    account). Wrong tries are counted and audited."""
     async with state.db.transaction() as session:
-        why = await stepup.enter_reset_code(session, user, code, state.clock.now(), state.settings.stepup.max_failures)
+        now, max_failures = state.clock.now(), state.settings.stepup.max_failures
+        why = await stepup.enter_reset_code(session, user, code, now, max_failures, web_session=web_session)
+        ended = await sessions.end_others(session, user, web_session) if why is None else 0
         if why in (None, "wrong"):
             await audit.record(
                 session,
                 actor=user,
                 action="stepup.reset_code_entered" if why is None else "stepup.reset_code_refused",
                 subject=user,
+                data={"sessions_ended": ended} if why is None else None,
                 clock=state.clock,
             )
     if why is not None:
-        status, message = _CODE_REFUSALS[why]
-        raise ApiError(status, "enrolment_code" if why == "wrong" else why, message)
+        status, zh, en = _CODE_REFUSALS[why]
+        return JSONResponse(
+            {"error": "enrolment_code" if why == "wrong" else why, "message_zh": zh, "message": en},
+            status_code=status,
+            headers={"Cache-Control": "no-store"},
+        )
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/security/passkey/options")
-async def passkey_registration_options(user: User, state: State) -> Response:
+async def passkey_registration_options(user: User, web_session: WebSession, state: State) -> Response:
     rp = checks.RelyingParty.from_settings(state.settings)
     async with state.db.transaction() as session:
         await stepup.lock_person(session, user)
-        if (refusal := await _confirm_first(session, user, state)) is not None:
+        if (refusal := await _confirm_first(session, user, web_session, state)) is not None:
             return refusal
         existing = await stepup.passkeys_of(session, user)
         options, challenge = checks.registration_options(rp, user, user, existing)
@@ -337,7 +372,7 @@ async def passkey_register(
 
 
 @router.post("/security/totp")
-async def totp_start(user: User, state: State) -> JSONResponse:
+async def totp_start(user: User, web_session: WebSession, state: State) -> JSONResponse:
     """A fresh secret, shown once; it replaces the old one only when a first code confirms it."""
     secret = checks.new_totp_secret()
     async with state.db.transaction() as session:
@@ -345,7 +380,7 @@ async def totp_start(user: User, state: State) -> JSONResponse:
         row = await stepup.totp_of(session, user)
         if row is not None and row.confirmed_at is not None:
             raise ApiError(409, "totp_on", "one-time codes are already on for this account")
-        if (refusal := await _confirm_first(session, user, state)) is not None:
+        if (refusal := await _confirm_first(session, user, web_session, state)) is not None:
             return refusal
         if row is None:
             session.add(TotpSecret(user_id=user, secret=secret, created_at=state.clock.now(), last_step=0))
@@ -373,11 +408,13 @@ async def totp_confirm(user: User, state: State, code: Annotated[str, Body(embed
 
 
 # -- removing an authenticator ----------------------------------------------------------
-async def _may_remove(session: AsyncSession, user: str, state: PushState, *, last: bool) -> JSONResponse | None:
+async def _may_remove(
+    session: AsyncSession, user: str, web_session: str, state: PushState, *, last: bool
+) -> JSONResponse | None:
     """None if `user` may remove an authenticator now, else the answer: confirm with one first
     (a stolen session must not strip the owner's and enrol its own), or, for the last one while
     a binding decision waits for it, keep it (nothing else could confirm that decision)."""
-    if (refusal := await _confirm_first(session, user, state, "移除验证方式")) is not None:
+    if (refusal := await _confirm_first(session, user, web_session, state, "移除验证方式")) is not None:
         return refusal
     if not last:
         return None
@@ -407,13 +444,15 @@ async def _factors_left(session: AsyncSession, user: str) -> int:
 async def _remove(
     session: AsyncSession,
     user: str,
+    web_session: str,
     row: PasskeyCredential | TotpSecret,
     action: str,
     state: PushState,
     data: dict[str, object] | None = None,
 ) -> JSONResponse:
     """Remove one of `user`'s authenticators if they may now (see _may_remove), audited."""
-    if (refusal := await _may_remove(session, user, state, last=await _factors_left(session, user) == 1)) is not None:
+    last = await _factors_left(session, user) == 1
+    if (refusal := await _may_remove(session, user, web_session, state, last=last)) is not None:
         return refusal
     await session.delete(row)
     await session.flush()
@@ -423,7 +462,9 @@ async def _remove(
 
 
 @router.delete("/security/passkey/{passkey_id}")
-async def passkey_remove(passkey_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: User, state: State) -> JSONResponse:
+async def passkey_remove(
+    passkey_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: User, web_session: WebSession, state: State
+) -> JSONResponse:
     async with state.db.transaction() as session:
         # Two removals at once must not each count the other's authenticator as left.
         await stepup.lock_person(session, user)
@@ -431,17 +472,17 @@ async def passkey_remove(passkey_id: Annotated[int, Path(ge=1, le=MAX_ID)], user
         if row is None or row.user_id != user:
             raise ApiError(404, "not_found", "you have no such passkey")
         data: dict[str, object] = {"credential": row.credential_id}
-        return await _remove(session, user, row, "stepup.passkey_remove", state, data)
+        return await _remove(session, user, web_session, row, "stepup.passkey_remove", state, data)
 
 
 @router.delete("/security/totp")
-async def totp_remove(user: User, state: State) -> JSONResponse:
+async def totp_remove(user: User, web_session: WebSession, state: State) -> JSONResponse:
     async with state.db.transaction() as session:
         await stepup.lock_person(session, user)
         row = await stepup.totp_of(session, user)
         if row is None or row.confirmed_at is None:
             raise ApiError(404, "totp_off", "one-time codes are not on for this account")
-        return await _remove(session, user, row, "stepup.totp_remove", state)
+        return await _remove(session, user, web_session, row, "stepup.totp_remove", state)
 
 
 # -- /confirm/<token>: completing a binding decision ------------------------------------

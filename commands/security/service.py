@@ -46,7 +46,7 @@ async def reset(turn: Turn, actor: str, target: str) -> Reset:
     now = turn.clock.now()
     if (
         not await stepup.has_factor(turn.session, target)
-        and await stepup.reset_code_state(turn.session, target, now) is None
+        and await stepup.reset_code_state(turn.session, target, now, turn.settings.stepup.max_failures) is None
     ):
         return Reset(0, False, 0, [])  # nothing to remove: nothing changes, nobody is told
     credentials, had_totp = await stepup.reset_factors(turn.session, target)

@@ -71,7 +71,7 @@ on("enter-code", async () => {
     document.getElementById("reset-code").hidden = true;
     say("登记码正确：现在可以添加验证方式。", "The code is right: add an authenticator now.", "done");
   } catch (error) {
-    say("登记码未被接受：" + error.message, "The code was not accepted: " + error.message, "error");
+    say("登记码未被接受：" + (error.zh || error.message), "The code was not accepted: " + error.message, "error");
   }
 });
 on("add-passkey", async () => {
@@ -86,7 +86,7 @@ on("add-passkey", async () => {
     section.dataset.passkeys = String(Number(section.dataset.passkeys) + 1);
     say("通行密钥已添加。", "The passkey is added.", "done");
   } catch (error) {
-    say("未能添加通行密钥：" + error.message, "The passkey was not added: " + error.message, "error");
+    say("未能添加通行密钥：" + (error.zh || error.message), "The passkey was not added: " + error.message, "error");
   }
 });
 
@@ -99,7 +99,7 @@ on("start-totp", async () => {
     link.textContent = data.uri;
     document.getElementById("totp-setup").hidden = false;
   } catch (error) {
-    say("未能开始设置：" + error.message, "Could not start: " + error.message, "error");
+    say("未能开始设置：" + (error.zh || error.message), "Could not start: " + error.message, "error");
   }
 });
 

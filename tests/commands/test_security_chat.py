@@ -146,7 +146,7 @@ async def test_an_admin_resets_a_lost_phone_and_the_waiting_sign_off_stays(db: D
     assert "电话或当面" in str(handed.content["body"]) and "登记码已私信发给您" in body
     assert "登记码" in told and code_one not in told and code_one not in body
     async with db.reading() as session:
-        assert await reset_code_state(session, SIGNER, T0) == "needed"
+        assert await reset_code_state(session, SIGNER, T0, 5) == "needed"
 
     # Nothing left to remove, but the code is still out: a second reset hands a new one.
     await chat.say(ADMIN, "!lang en")

@@ -112,3 +112,56 @@ async def test_after_an_admins_reset_the_signer_enrols_again_and_confirms_the_wa
         async with chat.db.reading() as session:
             actions = [a.action for a in await session.scalars(select(AuditEntry))]
         assert "stepup.reset_code_refused" in actions and "stepup.reset_code_entered" in actions
+
+
+async def test_the_code_opens_enrolment_to_the_browser_that_entered_it_alone(tmp_path: Path, database_url: str) -> None:
+    """The finder of the lost phone still holds its chat account and is signed in again when the
+    signer enters the code on the new phone: the finder's browser is signed out, a fresh sign-in
+    of theirs may neither start a TOTP set-up (overwriting the signer's) nor register a passkey,
+    and the signer's browser enrols."""
+    clock = FrozenClock(T0)
+    async with _office(database_url, clock) as chat:
+        async with _phone(tmp_path, database_url, clock) as lost, _phone(tmp_path, database_url, clock) as new:
+            await _sign_in(chat, lost, SIGNER)
+            await _enrol(lost, clock)
+            sent = await chat.say(ADMIN, f"!安全 重置 {SIGNER}")
+            [handed] = [r for r in sent if r.to_user == ADMIN]
+            code = handed.content[SECRETS_KEY][CODE_PLACEHOLDER]
+            await _sign_in(chat, lost, SIGNER)  # the finder, with the phone's chat account
+            assert (await lost.post("/security/totp")).status_code == 403
+
+            await _sign_in(chat, new, SIGNER)
+            assert (await new.post("/security/enrolment-code", json={"code": code})).status_code == 200
+            assert (await lost.post("/security/totp")).status_code == 401, "the finder's sign-in has ended"
+            await _sign_in(chat, lost, SIGNER)  # and signs in once more
+            refused = await lost.post("/security/totp")
+            assert refused.status_code == 403 and refused.json()["error"] == "enrolment_code", refused.text
+            assert (await lost.post("/security/passkey/options")).status_code == 403
+            page = await lost.get("/security")
+            assert 'data-state="elsewhere"' in page.text and "另一个登录的浏览器" in page.text
+
+            await _enrol(new, clock)  # the signer's browser, untouched by the finder's tries
+        async with chat.db.reading() as session:
+            entered = await session.scalar(select(AuditEntry).where(AuditEntry.action == "stepup.reset_code_entered"))
+        assert entered is not None and entered.data == {"sessions_ended": 1}
+
+
+async def test_an_enrolment_code_refusal_says_why_in_both_languages(tmp_path: Path, database_url: str) -> None:
+    clock = FrozenClock(T0)
+    async with _office(database_url, clock) as chat, _phone(tmp_path, database_url, clock) as phone:
+        await _sign_in(chat, phone, SIGNER)
+        none = await phone.post("/security/enrolment-code", json={"code": "AAAAA-AAAAA"})
+        assert none.status_code == 409 and none.json()["message_zh"] == "没有等待登记码的重置。"
+        await _enrol(phone, clock)
+        await chat.say(ADMIN, f"!安全 重置 {SIGNER}")
+        await _sign_in(chat, phone, SIGNER)
+        for _ in range(5):
+            wrong = await phone.post("/security/enrolment-code", json={"code": "AAAAA-AAAAA"})
+        assert wrong.json() == {
+            "error": "enrolment_code",
+            "message_zh": "登记码不正确。",
+            "message": "that is not the enrolment code",
+        }
+        locked = await phone.post("/security/enrolment-code", json={"code": "AAAAA-AAAAA"})
+        assert locked.status_code == 410 and "次数过多" in locked.json()["message_zh"], locked.text
+        assert "too many" in locked.json()["message"]
