@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice.frontend import DEFAULT_FRONT_END, FrontEnd, highpass, speech_level_dbfs
+from voice.frontend import DEFAULT_FRONT_END, highpass, speech_level_dbfs
 
 
 def _speech_like(level_dbfs: float, seconds: float = 2.0) -> np.ndarray:
@@ -30,8 +30,24 @@ def test_a_message_at_a_normal_level_passes_untouched() -> None:
 def test_silence_and_line_noise_are_not_blown_up() -> None:
     silence = np.zeros(32_000, dtype=np.float32)
     assert not DEFAULT_FRONT_END(silence).any()
-    hiss = (np.random.default_rng(0).standard_normal(32_000) * 1e-4).astype(np.float32)  # -80 dBFS
-    assert speech_level_dbfs(DEFAULT_FRONT_END(hiss)) < -80 + FrontEnd().max_gain_db + 0.5
+    # Line noise alone, at the level of a quiet line's floor and of a noisy one's: a listener (and
+    # the model) hears it no louder than it came in.
+    for level in (-80.0, -60.0, -45.0):
+        hiss = _hiss(level)
+        assert speech_level_dbfs(DEFAULT_FRONT_END(hiss)) < speech_level_dbfs(hiss) + 3.0
+
+
+def test_quiet_speech_on_a_noisy_line_is_still_brought_up() -> None:
+    target = DEFAULT_FRONT_END.target_dbfs
+    assert target is not None
+    audio = _speech_like(-44.0) + _hiss(-70.0)
+    assert abs(speech_level_dbfs(DEFAULT_FRONT_END(audio)) - target) < 1.0
+
+
+def _hiss(level_dbfs: float, seconds: float = 2.0) -> np.ndarray:
+    """Steady white noise at ``level_dbfs`` RMS."""
+    noise = np.random.default_rng(0).standard_normal(int(16_000 * seconds))
+    return (noise * 10 ** (level_dbfs / 20)).astype(np.float32)
 
 
 def test_no_peak_passes_full_scale() -> None:
