@@ -11,16 +11,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ApiError(Exception):
-    """Raise from a route: becomes `{"error": code, "message": message}` with `status`."""
+    """Raise from a route: becomes `{"error": code, "message": message}` with `status`, and
+    `"message_zh"` too when given (a refusal a person reads on a page, in both languages)."""
 
-    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        message_zh: str | None = None,
+    ) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.message_zh = status, code, message, message_zh
         self.headers: dict[str, str] = headers or {}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, *, message_zh: str | None = None
+) -> JSONResponse:
+    body = {"error": code, "message": message} | ({"message_zh": message_zh} if message_zh else {})
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _describe(errors: list[Any]) -> tuple[int, str, str]:
@@ -40,7 +52,7 @@ def _describe(errors: list[Any]) -> tuple[int, str, str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, headers=exc.headers or None)
+        return error_response(exc.status, exc.code, exc.message, exc.headers or None, message_zh=exc.message_zh)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

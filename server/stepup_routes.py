@@ -309,7 +309,9 @@ async def _add_passkey(
     credential_id, public_key, sign_count = verified
     taken = await session.scalar(select(PasskeyCredential).where(PasskeyCredential.credential_id == credential_id))
     if taken is not None:
-        raise ApiError(409, "already_registered", "this passkey is already registered")
+        raise ApiError(
+            409, "already_registered", "this passkey is already registered", message_zh="这个通行密钥已经添加过了。"
+        )
     response = credential.get("response")
     listed = response.get("transports") if isinstance(response, dict) else None
     transports = [t for t in listed if isinstance(t, str)][:8] if isinstance(listed, list) else []
@@ -346,7 +348,12 @@ async def passkey_register(
         await stepup.lock_person(session, user)
         pending = await session.get(RegistrationChallenge, user, with_for_update=True)
         if pending is None or state.clock.now() >= as_utc(pending.expires_at):
-            raise ApiError(409, "no_challenge", "start again: the registration has expired or was used")
+            raise ApiError(
+                409,
+                "no_challenge",
+                "start again: the registration has expired or was used",
+                message_zh="添加已过期或已完成，请重新开始。",
+            )
         challenge = pending.challenge
         await session.delete(pending)  # one challenge, one answer
         try:
@@ -367,7 +374,7 @@ async def passkey_register(
             refused = False
             await _add_passkey(session, user, credential, verified, state)
     if refused:
-        raise _refused("the passkey could not be verified")
+        raise _refused("the passkey could not be verified", "通行密钥未能通过验证。")
     return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
 
@@ -379,7 +386,9 @@ async def totp_start(user: User, web_session: WebSession, state: State) -> JSONR
         await stepup.lock_person(session, user)
         row = await stepup.totp_of(session, user)
         if row is not None and row.confirmed_at is not None:
-            raise ApiError(409, "totp_on", "one-time codes are already on for this account")
+            raise ApiError(
+                409, "totp_on", "one-time codes are already on for this account", message_zh="动态验证码已经开启。"
+            )
         if (refusal := await _confirm_first(session, user, web_session, state)) is not None:
             return refusal
         if row is None:
@@ -396,11 +405,11 @@ async def totp_confirm(user: User, state: State, code: Annotated[str, Body(embed
         await stepup.lock_person(session, user)
         row = await stepup.totp_of(session, user)
         if row is None or row.confirmed_at is not None:
-            raise ApiError(409, "no_setup", "start the set-up first")
+            raise ApiError(409, "no_setup", "start the set-up first", message_zh="请先开始设置。")
         try:
             row.last_step = checks.check_totp(row, code, state.clock.now())
         except checks.CheckFailed:
-            raise _refused("the code is not right; try the newest one") from None
+            raise _refused("the code is not right; try the newest one", "验证码不正确，请输入最新的一个。") from None
         row.confirmed_at = state.clock.now()
         await stepup.enrolled(session, user)
         await audit.record(session, actor=user, action="stepup.totp_add", subject=user, clock=state.clock)
@@ -490,24 +499,29 @@ async def _open_request(session: AsyncSession, token: str, user: str, state: Pus
     """The request, locked, if `user` may still answer it; else the reason as an ApiError."""
     found = await stepup.find_request(session, token, for_update=True)
     if found is None:
-        raise ApiError(404, "unknown", _CLOSED["unknown"][1])
+        raise ApiError(404, "unknown", _CLOSED["unknown"][1], message_zh=_CLOSED["unknown"][0])
     if found.user_id != user:
-        raise ApiError(403, "other", _CLOSED["other"][1])
+        raise ApiError(403, "other", _CLOSED["other"][1], message_zh=_CLOSED["other"][0])
     reason = stepup.request_state(found, state.clock.now(), state.settings.stepup.max_failures)
     if reason != "open":
-        raise ApiError(410, reason, _CLOSED[reason][1])
+        raise ApiError(410, reason, _CLOSED[reason][1], message_zh=_CLOSED[reason][0])
     failures = await session.scalar(
         select(func.coalesce(func.sum(StepUpRequest.failures), 0)).where(
             StepUpRequest.user_id == user, StepUpRequest.created_at >= state.clock.now() - _FAILURE_WINDOW
         )
     )
     if (failures or 0) >= FAILURES_PER_PERSON:
-        raise ApiError(429, "too_many_failures", "too many wrong answers in the last hour; try again later")
+        raise ApiError(
+            429,
+            "too_many_failures",
+            "too many wrong answers in the last hour; try again later",
+            message_zh="一小时内错误次数过多，请稍后再试。",
+        )
     return found
 
 
-def _refused(message: str) -> ApiError:
-    return ApiError(403, "refused", message)
+def _refused(message: str, zh: str) -> ApiError:
+    return ApiError(403, "refused", message, message_zh=zh)
 
 
 async def _fail(session: AsyncSession, found: StepUpRequest, how: str, why: str, state: PushState) -> None:
@@ -593,7 +607,12 @@ async def confirm_options(token: str, user: User, state: State) -> Response:
         found = await _open_request(session, token, user, state)
         passkeys = await stepup.passkeys_of(session, user)
         if not passkeys:
-            raise ApiError(409, "no_passkey", "no passkey is registered: add one on /security")
+            raise ApiError(
+                409,
+                "no_passkey",
+                "no passkey is registered: add one on /security",
+                message_zh="还没有通行密钥：请在 /security 添加。",
+            )
         options, found.challenge = checks.authentication_options(rp, passkeys)
     return Response(options, media_type="application/json", headers={"Cache-Control": "no-store"})
 
@@ -643,7 +662,7 @@ async def _announce(found: StepUpRequest, failed: bool, why: str | None, noted: 
 
 def _answer(found: StepUpRequest, failed: bool, why: str | None) -> JSONResponse:
     if failed:
-        raise _refused("the answer was not accepted; nothing was decided")
+        raise _refused("the answer was not accepted; nothing was decided", "验证未通过，没有作出任何决定。")
     if why is not None:
         raise ApiError(409, "void", why)
     # After confirming an enrolment the page goes back to where the person was adding one.

@@ -141,7 +141,7 @@ const confirmed = (data) => {
 };
 const refused = (error) => {
   confirmBox.dataset.state = "refused:" + (error.code || "");
-  say("未确认，没有作出任何决定：" + error.message, "Not confirmed; nothing was decided: " + error.message, "error");
+  say("未确认，没有作出任何决定：" + (error.zh || error.message), "Not confirmed; nothing was decided: " + error.message, "error");
 };
 
 on("use-passkey", async () => {

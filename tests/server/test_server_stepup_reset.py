@@ -153,6 +153,8 @@ async def test_an_enrolment_code_refusal_says_why_in_both_languages(tmp_path: Pa
         none = await phone.post("/security/enrolment-code", json={"code": "AAAAA-AAAAA"})
         assert none.status_code == 409 and none.json()["message_zh"] == "没有等待登记码的重置。"
         await _enrol(phone, clock)
+        again = await phone.post("/security/totp")  # the page's other refusals speak both too
+        assert again.status_code == 409 and again.json()["message_zh"] == "动态验证码已经开启。", again.text
         await chat.say(ADMIN, f"!安全 重置 {SIGNER}")
         await _sign_in(chat, phone, SIGNER)
         for _ in range(5):
