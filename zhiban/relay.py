@@ -48,6 +48,7 @@ from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import emergency.incidents  # noqa: F401  (registers where an incident room's id is recorded)
 from bot.client import BotClient
@@ -147,6 +148,8 @@ class OutboxRelay:
         self._sampled_at = float("-inf")  # when the backlog figures were last read (metrics)
         # Edited message's outbox id -> the newest edit of it this process sent (see _coalesce).
         self._edited: dict[int, int] = {}
+        # This pass's edits about to go -> the waiting older edits of the same message they replace.
+        self._replaces: dict[int, list[int]] = {}
 
     def wake(self, committed: list[OutboxMessage] | None = None) -> None:
         """Send soon. With ``committed`` rows (this process's handlers) they are sent as given;
@@ -239,7 +242,13 @@ class OutboxRelay:
         ready = [(key, lane) for key, lane in lanes.items() if key not in self._due]
         superseded: dict[int, int] = {}
         ready = [(key, kept) for key, lane in ready if (kept := self._coalesce(lane, superseded))]
-        await self._mark_superseded(superseded)
+        # Edits replaced by one already sent are done now; those replaced by one about to go stay
+        # pending until it is sent (see _send), so that a newest edit that fails leaves them to go.
+        sent = set(self._edited.values())
+        self._replaces = _by_value({old: new for old, new in superseded.items() if new not in sent})
+        if done := _by_value({old: new for old, new in superseded.items() if new in sent}):
+            async with self.db.transaction() as session:
+                await self._mark_superseded(session, done)
         # Urgent heads first: the semaphore lets waiting lanes in the order they ask.
         ready.sort(key=lambda item: (-item[1][0].priority, item[1][0].id))
         limit = asyncio.Semaphore(CONCURRENCY)
@@ -273,23 +282,22 @@ class OutboxRelay:
                 kept.append(row)
         return kept
 
-    async def _mark_superseded(self, superseded: dict[int, int]) -> None:
-        """Mark edits replaced by newer ones as done without sending them, before the newer
-        one goes: after a crash in between, the newer is still pending and the older never
-        go out after it. They keep no event id (nothing names them) and say what replaced them."""
-        if not superseded:
-            return
-        async with self.db.transaction() as session:
-            for newer, older in _by_value(superseded).items():
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(older), OutboxMessage.sent_at.is_(None))
-                    .values(sent_at=SystemClock().now(), last_error=f"{SUPERSEDED_BY}{newer}")
-                )
-        for row_id in superseded:
-            self._tries.pop(row_id, None)
-        SUPERSEDED.inc(len(superseded))
-        log.debug("outbox: %d edits superseded by newer edits of the same messages", len(superseded))
+    async def _mark_superseded(self, session: AsyncSession, replaced: dict[int, list[int]]) -> None:
+        """Mark edits replaced by newer ones (newer id -> older ids) as done without sending
+        them, in the transaction that records the newer as sent: until then they stay pending,
+        so a newer edit that fails for good leaves the next newest to go, and after a crash
+        before that commit all are still pending and coalesce again. They keep no event id
+        (nothing names them) and say what replaced them."""
+        for newer, older in replaced.items():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(older), OutboxMessage.sent_at.is_(None))
+                .values(sent_at=SystemClock().now(), last_error=f"{SUPERSEDED_BY}{newer}")
+            )
+            for row_id in older:
+                self._tries.pop(row_id, None)
+            SUPERSEDED.inc(len(older))
+            log.debug("outbox: %d edits superseded by outbox %d", len(older), newer)
 
     async def _send_lane(self, key: str, lane: list[OutboxMessage], nonce: str, limit: asyncio.Semaphore) -> bool:
         """Send one lane's rows in order; True when something was sent."""
@@ -369,6 +377,8 @@ class OutboxRelay:
                 _forget_secrets(fresh)
                 if row.event_type == outbox.CREATE_ROOM:
                     await outbox.room_made(session, fresh, room_id)
+            if replaced := self._replaces.pop(row.id, None):
+                await self._mark_superseded(session, {row.id: replaced})
         if _replaceable(row):
             edited = row.relates_to_outbox_id or 0
             self._edited[edited] = max(self._edited.get(edited, 0), row.id)

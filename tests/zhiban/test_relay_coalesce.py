@@ -12,7 +12,7 @@ from sqlalchemy import select
 from records import outbox
 from records.db import Database
 from records.models import OutboxMessage
-from tests.zhiban.test_relay import RecordingClient
+from tests.zhiban.test_relay import RecordingClient, _refusal
 from zhiban.relay import SUPERSEDED_BY, OutboxRelay
 
 ROOM = "!incident:example.org"
@@ -97,3 +97,57 @@ async def test_edits_of_different_messages_are_each_sent(db: Database) -> None:
         await outbox.enqueue_edits(session, "card:O2", outbox.text_content("O2 done"))
     await _pass(relay)
     assert _bodies(client) == ["order O1", "order O2", "O1 done", "O2 done"]
+
+
+class RefusingClient(RecordingClient):
+    """A homeserver that does not take edits with a given body: unreachable for them (tried
+    again later) or rejecting them for good (the event itself is invalid)."""
+
+    def __init__(self, refused: str, *, for_good: bool = False) -> None:
+        super().__init__()
+        self.refused: str | None = refused
+        self.for_good = for_good
+
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *, txn_id: str) -> str:
+        if content.get("m.new_content", {}).get("body") == self.refused:
+            if self.for_good:
+                raise _refusal(413, "M_TOO_LARGE")
+            raise ConnectionError("homeserver did not answer")
+        return await super().send_event(room_id, event_type, content, txn_id=txn_id)
+
+
+async def test_older_edits_wait_while_the_newest_is_not_through(db: Database) -> None:
+    """The newest edit fails for a while: the older stay pending until it is sent, and only then
+    are they marked superseded."""
+    client = RefusingClient("3/3 acknowledged")
+    relay = OutboxRelay(db, client)  # type: ignore[arg-type]
+    await _card(db)
+    await _pass(relay)
+    edits = [await _edit(db, f"{n}/3 acknowledged") for n in (1, 2, 3)]
+    await _pass(relay)
+    assert _bodies(client) == ["0/3 acknowledged"]
+    async with db.reading() as session:
+        assert [row.id for row in await outbox.pending(session)] == [edit.id for edit in edits]
+    client.refused = None  # the homeserver is back
+    relay._due.clear()  # the lane's retry is due
+    await _pass(relay)
+    assert _bodies(client) == ["0/3 acknowledged", "3/3 acknowledged"]
+    rows = {row.id: row for row in await _rows(db)}
+    for older in edits[:-1]:
+        assert rows[older.id].last_error == f"{SUPERSEDED_BY}{edits[-1].id}"
+    async with db.reading() as session:
+        assert not await outbox.pending(session)
+
+
+async def test_when_the_newest_edit_fails_for_good_the_one_before_it_is_sent(db: Database) -> None:
+    client = RefusingClient("3/3 acknowledged", for_good=True)
+    relay = OutboxRelay(db, client)  # type: ignore[arg-type]
+    await _card(db)
+    await _pass(relay)
+    edits = [await _edit(db, f"{n}/3 acknowledged") for n in (1, 2, 3)]
+    await _pass(relay)
+    await _pass(relay)
+    assert _bodies(client) == ["0/3 acknowledged", "2/3 acknowledged"]
+    rows = {row.id: row for row in await _rows(db)}
+    assert rows[edits[-1].id].failed
+    assert rows[edits[0].id].last_error == f"{SUPERSEDED_BY}{edits[1].id}"
