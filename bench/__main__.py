@@ -5,7 +5,9 @@
         bench.exactly_once           the bot's real path (submit, ledger + outbox) on SQLite and PostgreSQL beside the raw drivers
         bench.push_fanout            Web Push fan-out vs pywebpush
         bench.push_production        Web Push through notify() and the workers over TLS; the sender beside pywebpush's async API
+        bench.statements             SQL statements per action (decision, acknowledgement, RSVP, reminder), SQLite and PostgreSQL
         bench.voice_quality          transcription error rates, step by step
+        bench.voice_english          English on real recordings (from registry packages): front ends side by side, WER, RSS
         bench.voice_memory           the correction memory learnt from half the dev set, on the other half
         bench.voice_nbest            n-best rescoring as production runs it, against the pipeline without it
         bench.voice_latency          voice message → transcript in its thread, through Synapse
@@ -35,7 +37,9 @@ BENCHMARKS = [
     "bench.exactly_once",
     "bench.push_fanout",
     "bench.push_production",
+    "bench.statements",
     "bench.voice_quality",
+    "bench.voice_english",
     "bench.voice_memory",
     "bench.voice_nbest",
     "bench.voice_latency",

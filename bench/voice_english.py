@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.voice_dev.en.make_en_set import build
 from bench.voice_quality import _forget_encoder, _rss_mb
 from voice.decode import decode_audio
 from voice.engine import FasterWhisperTranscriber
@@ -147,6 +148,8 @@ def main() -> None:
     parser.add_argument("--channels", default="", help="only clips of these channels, e.g. clean,phone")
     parser.add_argument("--show", action="store_true", help="print each clip's transcript per configuration")
     args = parser.parse_args()
+    if not (args.set / "refs.tsv").is_file() and args.set == SET:
+        build(SET, every=8)  # `make bench` on a fresh checkout: the clips come from the packages first
     if not (args.set / "refs.tsv").is_file():
         raise SystemExit(f"no English set at {args.set}: run python -m bench.voice_dev.en.make_en_set first")
     rows = load(args.set)[: args.limit or None]

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.voice_dev.en.make_en_set import Source, asterisk_sources, channels, write_wav
+from bench.voice_dev.en.make_en_set import Source, asterisk_sources, channels, package_cache, write_wav
 from voice.decode import decode_audio
 from voice.pipeline import transcribe_bytes
 from voice.scoring import align, pooled_rate
@@ -34,8 +34,7 @@ CLIPS = 6
 
 @pytest.fixture(scope="module")
 def prompts() -> list[Source]:
-    # The user's own cache, not a shared /tmp path another user could own or fill.
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zhiban" / "voice-en-packages"
+    cache = package_cache()
     try:
         # Every 4th prompt from the 2nd: none of them is in the dev set (every 4th from the 1st).
         chosen = asterisk_sources(cache, every=4, start=2)[:CLIPS]

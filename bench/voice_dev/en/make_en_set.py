@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import re
 import shutil
 import subprocess
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,8 +175,13 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
         out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
 
 
+def package_cache() -> Path:
+    """The user's own cache for the downloaded packages, not a shared /tmp path another user could own or fill."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zhiban" / "voice-en-packages"
+
+
 def build(out: Path, every: int) -> int:
-    cache = Path(tempfile.gettempdir()) / "zhiban-voice-en-packages"
+    cache = package_cache()
     sources = asterisk_sources(cache, every) + alsa_sources(cache) + jfk_sources(cache)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
