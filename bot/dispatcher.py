@@ -184,8 +184,8 @@ class Dispatcher(Router):
     def _wrong_arguments(self, spec: Command, parsed: ParsedText, data: dict[str, Any]) -> str:
         """A command of ours no handler took: a wrong sub-command, or its arguments do not fit."""
         t, lang = data["t"], data["lang"]
-        # Sub-command words as the user spells the command: `!approval` gets new/show…, `!审批` 发起/查看…
-        words_lang = "en" if parsed.word.isascii() else lang
+        # Sub-command words in the reply's language (every word works with either spelling of
+        # the command): a Chinese reply names 发起/查看…, an English one new/show…
         choice = spec.choose_sub(parsed.args, data)
         if spec.subcommands is not None and choice.refused is not None:
             text = t(
@@ -193,10 +193,10 @@ class Dispatcher(Router):
                 prefix=parsed.prefix,
                 command=parsed.word,
                 word=choice.refused,
-                subs=spec.subcommands.listing(words_lang),
+                subs=spec.subcommands.listing(lang),
             )
             if choice.close is not None:
-                sub = choice.close.shown(words_lang)
+                sub = choice.close.shown(lang)
                 text += "\n" + t("error.did_you_mean_sub", prefix=parsed.prefix, command=parsed.word, sub=sub)
             return text
         return t("error.bad_arguments", prefix=parsed.prefix, name=parsed.word) + "\n" + usage_text(spec, lang, t)

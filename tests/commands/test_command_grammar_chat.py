@@ -57,7 +57,7 @@ async def test_a_sub_command_typo_is_refused_with_the_list_never_a_title(db: Dat
         ("!值班 设值 明天 带班 @li", "!值班", "设置", "!值班 设置"),
         ("!推送 测式", "!推送", "测试", "!推送 测试"),
         ("!提醒列表 全不", "!提醒列表", "全部", "!提醒列表 全部"),
-        ("!approval shw A1", "!approval", "export", "!approval show"),
+        ("!approval shw A1", "!approval", "导出", "!approval 查看"),
     ]
     for typed, command, listed, suggestion in cases:
         body = await chat.reply_to(BOSS, typed)
@@ -132,3 +132,25 @@ async def test_a_meeting_without_a_title_keeps_its_whole_time_and_asks_for_the_t
 async def test_help_for_a_command_lists_its_sub_commands(db: Database) -> None:
     chat = _chat(db, FrozenClock(T0))
     assert "子命令：发起、查看、导出、设置" in await chat.reply_to(BOSS, "!帮助 审批")
+
+
+async def test_the_sub_command_list_is_in_the_reply_language(db: Database) -> None:
+    chat = _chat(db, FrozenClock(T0))
+    # The Chinese reply names the Chinese sub-commands, however the command was spelled.
+    cases = [
+        ("!security foo", "重置", "reset"),
+        ("!安全 foo", "重置", "reset"),
+        ("!tasks mne", "我的", "mine"),
+        ("!督办列表 我得", "我的", "mine"),
+        ("!duty xyz", "设置", "set"),
+        ("!值班 xyz", "设置", "set"),
+        ("!approval shw A1", "查看", "show"),
+    ]
+    for typed, zh_word, en_word in cases:
+        body = await chat.reply_to(BOSS, typed)
+        assert "没有子命令" in body and zh_word in body and en_word not in body, (typed, body)
+    # The English reply names the English ones.
+    await chat.say(BOSS, "!语言 en")
+    for typed, zh_word, en_word in cases:
+        body = await chat.reply_to(BOSS, typed)
+        assert "has no sub-command" in body and en_word in body and zh_word not in body, (typed, body)
