@@ -17,8 +17,11 @@ log = logging.getLogger("zhiban.timers")
 LATE_SECONDS = 5.0
 
 CLAIMED = Counter("zhiban_timers_claimed", "Due timers claimed by a pump and handed to a job")
+# A run whose handler ran but whose claim was lost meanwhile (the timer cancelled, moved, or
+# taken by another job after a lapsed lease): the run that holds the timer reports it.
+LOST = "lost"
 FIRED = Counter(
-    "zhiban_timers_fired", "Timers run, by kind and outcome (done, skipped, failed, error)", ["kind", "outcome"]
+    "zhiban_timers_fired", "Timers run, by kind and outcome (done, skipped, lost, failed, error)", ["kind", "outcome"]
 )
 LATE = Counter("zhiban_timers_late", f"Timers that started more than {LATE_SECONDS:g} s after their due time", ["kind"])
 LATENESS = Histogram(
@@ -73,12 +76,14 @@ def observe(
     lateness = max(0.0, (started_at - due_at).total_seconds())
     FIRED.labels(kind, outcome).inc()
     if outcome != "skipped":
+        RUN_SECONDS.labels(kind).observe(seconds)  # a lost run's work was done all the same
+    if outcome not in ("skipped", LOST):
+        # Lateness is the timer's, reported once: by the run that completes it.
         LATENESS.labels(kind).observe(lateness)
-        RUN_SECONDS.labels(kind).observe(seconds)
         if lateness > LATE_SECONDS:
             LATE.labels(kind).inc()
     ids = record_ids(kind, payload or {})
-    level = {"done": logging.INFO, "skipped": logging.DEBUG}.get(outcome, logging.WARNING)
+    level = {"done": logging.INFO, LOST: logging.INFO, "skipped": logging.DEBUG}.get(outcome, logging.WARNING)
     log.log(
         level,
         "timer %s (%s%s) %s, %.1f s late, in %.2f s",

@@ -473,8 +473,11 @@ async def _run_io_timer(db: Database, timer: Timer, registry: TimerRegistry, clo
         async with db.transaction() as session:
             current = await _held(session, db, timer.id)
             # Cancelled, moved (or, after a lapsed lease, taken) while the handler ran: the
-            # new plan stands.
-            if current is not None and _own(current, run):
+            # new plan stands, and this run is "lost" — the run holding the timer now reports
+            # its completion, so the figures count the timer once.
+            if current is None or not _own(current, run):
+                outcome = timer_metrics.LOST
+            else:
                 if fired is not None and fired.again_at is not None:
                     current.payload = timer.payload
                 _settle(current, fired, clock)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import update
 
 from records.clock import FrozenClock
 from records.db import Database
@@ -82,3 +83,32 @@ async def test_a_failing_timer_is_counted_as_an_error(db: Database) -> None:
     errors = sample("zhiban_timers_fired_total", kind=BROKEN, outcome="error")
     assert await run_timer(db, timer_id, registry(), clock) == "error"
     assert sample("zhiban_timers_fired_total", kind=BROKEN, outcome="error") == errors + 1
+
+
+async def test_a_run_that_lost_its_claim_is_not_counted_as_done(db: Database) -> None:
+    """While a slow I/O timer ran, its lease lapsed and another job took it: that job's run is
+    the one that completes it, so this one is counted as "lost", not as a second "done"."""
+    kind = "test.metrics.io"
+    timers = TimerRegistry()
+
+    @timers.register_io(kind)
+    async def slow(db_: Database, timer: Timer, clock: object) -> Fired | None:
+        async with db_.transaction() as session:
+            await session.execute(update(Timer).where(Timer.id == timer.id).values(claim_token="another-run"))
+        return None
+
+    clock = FrozenClock(T0)
+    timer_id = await scheduled(db, kind, clock)
+    done, lost = (
+        sample("zhiban_timers_fired_total", kind=kind, outcome="done"),
+        sample("zhiban_timers_fired_total", kind=kind, outcome="lost"),
+    )
+    lateness = sample("zhiban_timer_lateness_seconds_count", kind=kind)
+    assert await run_timer(db, timer_id, timers, clock) == "lost"
+    assert sample("zhiban_timers_fired_total", kind=kind, outcome="done") == done
+    assert sample("zhiban_timers_fired_total", kind=kind, outcome="lost") == lost + 1
+    # Its lateness is the other run's to report: one timer, one lateness.
+    assert sample("zhiban_timer_lateness_seconds_count", kind=kind) == lateness
+    async with db.reading() as session:
+        timer = await session.get(Timer, timer_id)
+        assert timer is not None and timer.status == "claimed" and timer.claim_token == "another-run"
