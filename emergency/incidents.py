@@ -17,6 +17,7 @@ from notifications.names import names_for
 from records import audit, outbox, timers
 from records.clock import Clock
 from records.errors import DomainError, NotAllowed, NotFound
+from records.models import OutboxMessage
 
 ROLE_NAMES = {
     "commander": "commander", "指挥长": "commander", "指挥": "commander",
@@ -207,6 +208,23 @@ async def in_room(session: AsyncSession, room_id: str) -> Incident | None:
 
 async def open_incidents(session: AsyncSession) -> list[Incident]:
     return list(await session.scalars(select(Incident).where(Incident.status == "open").order_by(Incident.id)))
+
+
+async def room_of(session: AsyncSession, incident: Incident) -> tuple[str | None, int | None]:
+    """Where a post to the incident room goes: (its room, None), or while the relay has not
+    recorded it yet (None, the id of the action making it), for `room_ref=`: the relay sends such
+    rows in the room once made, with its link. Either order of this turn and the relay's commit
+    ends in the room, with no lock: the action row outlives its creation. (None, None): an
+    incident with no room queued."""
+    if incident.room_id:
+        return incident.room_id, None
+    action = await session.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.ref == room_action_ref(incident), OutboxMessage.event_type == outbox.CREATE_ROOM)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    return None, action
 
 
 async def lock(session: AsyncSession, incident: Incident) -> None:

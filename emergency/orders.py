@@ -415,8 +415,9 @@ async def fire_nag(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
                 "em.order.escalate_room", incident.lang, **{**params, "user": noted(user, phones, incident.lang)}
             )
             # Urgent: an m.text that mentions the silent recipient, so their phone rings too.
+            room, made_by = await incidents.room_of(session, incident)
             await outreach.post(
-                session, incident.room_id, escalation, urgent=True, caused_by=by, msgtype="m.text", mention=[user]
+                session, room, escalation, urgent=True, caused_by=by, msgtype="m.text", mention=[user], room_ref=made_by
             )
             await incidents.add_timeline(
                 session,

@@ -37,17 +37,19 @@ async def post(
     caused_by: str | None = None,
     msgtype: str = "m.notice",
     mention: Iterable[str] = (),
+    room_ref: int | None = None,
 ) -> None:
     """A notice in a room (the incident room, the duty room); nothing when there is no room.
+    `room_ref` (incidents.room_of): in the incident room once the relay has made it.
 
     `urgent` (alerts, orders, nags, report deadlines) goes out before routine messages after
     an outage; `caused_by` is told if it can never be sent (see records.outbox). What someone
     must act on at once is an `m.text` that mentions them: Element's default rules keep
     `m.notice` silent."""
-    if room_id:
+    if room_id or room_ref is not None:
         await reach.post(
             session,
-            room_id,
+            room_id or None,
             body,
             html=html,
             msgtype=msgtype,
@@ -55,6 +57,7 @@ async def post(
             ref=ref,
             urgent=urgent,
             caused_by=caused_by,
+            room_ref=None if room_id else room_ref,
         )
 
 

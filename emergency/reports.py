@@ -153,7 +153,8 @@ async def fire_remind(session: AsyncSession, timer: Timer, clock: Clock) -> Fire
         return None
     due = format_when(incident.next_report_due, tz=incident.tz, lang=incident.lang)
     text = tr("em.clock.remind", incident.lang, id=incident.code, name=_due_name(incident), due=due)
-    await outreach.post(session, incident.room_id, text, urgent=True)
+    room, made_by = await incidents.room_of(session, incident)  # not made yet (an outage): waits for it
+    await outreach.post(session, room, text, urgent=True, room_ref=made_by)
     return None
 
 
@@ -182,7 +183,8 @@ async def fire_due(session: AsyncSession, timer: Timer, clock: Clock) -> Fired |
         if overdue
         else ("em.clock.due_now_room", "em.clock.due_now_dm")
     )
-    await outreach.post(session, incident.room_id, tr(room_key, incident.lang, **params), urgent=True)
+    room, made_by = await incidents.room_of(session, incident)
+    await outreach.post(session, room, tr(room_key, incident.lang, **params), urgent=True, room_ref=made_by)
     leaders = incidents.duty_leaders(incident)
     # The duty leader can call the commander who owes the report (with the roster's number).
     commanders = incidents.commanders(incident)

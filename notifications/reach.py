@@ -113,7 +113,7 @@ async def dm(
 
 async def post(
     session: AsyncSession,
-    room_id: str,
+    room_id: str | None,
     body: str,
     *,
     html: str | None = None,
@@ -122,14 +122,18 @@ async def post(
     ref: str | None = None,
     urgent: bool = False,
     caused_by: str | None = None,
+    room_ref: int | None = None,
 ) -> OutboxMessage:
     """A message in a room, people shown by name; the people in `mention` (only those who must
-    act on it) are named so that their clients notify them."""
+    act on it) are named so that their clients notify them. `room_ref` with no `room_id`: in the
+    room that outbox action makes, once made (records.outbox.enqueue)."""
     plain, formatted, users = await _named(session, body, html, mention)
     content = outbox.text_content(plain, formatted, msgtype=msgtype)
     if users:
         content["m.mentions"] = mentions(users)
-    row = await outbox.enqueue(session, content, room_id=room_id, ref=ref, priority=lane(urgent), caused_by=caused_by)
+    row = await outbox.enqueue(
+        session, content, room_id=room_id, ref=ref, priority=lane(urgent), caused_by=caused_by, room_ref=room_ref
+    )
     await chat_notices.note(session, users, content["body"], at=row.created_at, ref=ref)
     return row
 

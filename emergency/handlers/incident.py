@@ -126,10 +126,14 @@ async def _set_class(message: Message, words: list[str], turn: Turn) -> None:
     else:
         reply = turn.t("em.incident.class_set_nobody", **params)
     await message.reply(reply)
-    if incident.room_id and incident.room_id != message.room_id:
-        await outreach.post(turn.session, incident.room_id, reply)
-    await room_admin.queue_admission(turn.session, incident.room_id, fresh)
-    await declaring.alert(turn.session, incident, [u for u in fresh if u != message.sender], turn.clock)
+    # The room may not be made yet: then the post and the alerts (for its link) wait for it, and
+    # the relay invites the newcomers with the other members (`incidents._room_made`).
+    room, made_by = await incidents.room_of(turn.session, incident)
+    if room != message.room_id:
+        await outreach.post(turn.session, room, reply, room_ref=made_by)
+    await room_admin.queue_admission(turn.session, room, fresh)
+    alerted = [u for u in fresh if u != message.sender]
+    await declaring.alert(turn.session, incident, alerted, turn.clock, room_ref=made_by)
 
 
 async def _close(message: Message, words: list[str], turn: Turn) -> None:
@@ -178,8 +182,10 @@ async def _escalate(message: Message, words: list[str], turn: Turn) -> None:
     due = format_when(incident.next_report_due, tz=incident.tz, lang=incident.lang) if incident.next_report_due else "—"
     params: dict[str, object] = {"id": incident.code, "before": ROMAN[before], "after": ROMAN[grade], "due": due}
     await message.reply(t("em.incident.grade_changed", **params))
-    if incident.room_id and incident.room_id != message.room_id:
-        await outreach.post(session, incident.room_id, tr("em.incident.grade_changed", incident.lang, **params))
+    room, made_by = await incidents.room_of(session, incident)  # not made yet: the post waits for it
+    if room != message.room_id:
+        text = tr("em.incident.grade_changed", incident.lang, **params)
+        await outreach.post(session, room, text, room_ref=made_by)
 
 
 async def _list(message: Message, _words: list[str], turn: Turn) -> None:
@@ -253,8 +259,9 @@ async def role(message: Message, command: CommandObject, turn: Turn) -> None:
         users=cards.people_list(users, incident.lang),
     )
     # set_role has queued their invitation (and a commander's power) to the room.
-    if incident.room_id and incident.room_id != message.room_id:
-        await outreach.post(turn.session, incident.room_id, announce)
+    room, made_by = await incidents.room_of(turn.session, incident)  # not made yet: the post waits for it
+    if room != message.room_id:
+        await outreach.post(turn.session, room, announce, room_ref=made_by)
     # People by display name (pills), as in the incident room's announcement.
     users_text = cards.people_list(users, turn.lang)
     reply = turn.t("em.role.announced", id=incident.code, role=turn.t(f"em.role.{name}"), users=users_text)
