@@ -15,8 +15,10 @@ Do no harm, as for the other passes:
 * a two-character span is never replaced where it would cut a word of the sentence in two
   (后请 -> 后勤 is right in 今天后请假 only by accident, and wrong in 会后请把签名册交给我);
 * a span of three characters or more that sounds exactly like a remembered misheard span
-  (toneless pinyin) is replaced too, unless it is a dictionary word, a name or glossary term, or
-  cuts a word: the same word is misheard in a different spelling by each voice and channel;
+  (toneless pinyin) is replaced too, unless it is a dictionary word, a name or glossary term, has
+  a name's shape (市门镇), holds a common word the misheard spelling lacks (县防治 for 县防止), or
+  cuts a word: the same word is misheard in a different spelling by each voice and channel. Only
+  pairs several people confirmed match by sound, and a sound whose pairs disagree matches none;
 * a misheard span that is a protected name or glossary term is never learnt nor replaced, no
   replacement may overlap a protected name that occurs in the text, and a real word its context
   makes likely (voice.postprocess.IN_CONTEXT: a ship 到港) is left alone.
@@ -36,6 +38,10 @@ _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 MIN_HEARD = 2
 #: Fewest characters of a span replaced because it sounds like a remembered one (``_by_sound``).
 MIN_SOUND_MATCH = 3
+#: A word of the sentence this frequent (jieba's counts) inside a span that sounds like a
+#: remembered one is what was said (防治 1521, 防止 3364), not a mishearing: rarer "words" are what
+#: a mishearing is made of (冲锋 333 in 冲锋中 for 冲锋舟, 现房 17 in 现房指 for 县防指).
+COMMON_WORD_FREQ = 1000
 #: Longest misheard side: a longer change is a rephrasing, not a misheard word.
 MAX_HEARD = 8
 #: Changes closer than this (unchanged characters between them) are one span: 蓄暴信息 -> 续报信息.
@@ -53,6 +59,10 @@ class Pair:
 
     heard: str
     right: str
+    #: Whether other spellings of the same sound are fixed too (``_by_sound``): one person's
+    #: correction (an admin's included) puts the exact pair in force, but it takes the agreement
+    #: of several before every homophone spelling follows it.
+    by_sound: bool = True
 
 
 def _frequency(word: str) -> int:
@@ -178,6 +188,21 @@ class _WordCuts:
                     self._words.append((offset + w_start, offset + w_end, word))
         return self._words
 
+    def holds_other_word(self, start: int, end: int, heard: str) -> bool:
+        """True if [start, end) holds a common word of the sentence, two characters or more, that
+        the misheard spelling ``heard`` lacks: the span then says a word of its own (县防治 holds
+        防治, 县防止 does not), not the mishearing a pair corrects."""
+        from voice.lexicon import word_frequency
+
+        return any(
+            start <= w_start
+            and w_end <= end
+            and w_end - w_start >= 2
+            and word not in heard
+            and word_frequency(word) >= COMMON_WORD_FREQ
+            for w_start, w_end, word in self.words()
+        )
+
     def __call__(self, start: int, end: int) -> bool:
         from voice.rescore import cuts_word
 
@@ -241,14 +266,21 @@ class CorrectionMemory:
         spelt another way: the same word is misheard differently by each voice and channel (县防指
         came out five ways), so exact pairs rarely recur. Stricter than the exact match: three
         characters at least (two syllables have too many homophones), never a dictionary word, a
-        glossary term or a name, never cutting a word of the sentence."""
+        glossary term or a name-shaped span, never cutting a word of the sentence nor holding a
+        common word the misheard spelling lacks; only pairs confirmed by several people
+        (``Pair.by_sound``), and no sound whose pairs disagree on the right spelling."""
         from voice.lexicon import syllables, word_frequency
-        from voice.rescore import touches_said
+        from voice.rescore import name_shaped, touches_said
 
-        by_sound: dict[tuple[str, ...], str] = {}
+        by_sound: dict[tuple[str, ...], Pair] = {}
+        disputed: set[tuple[str, ...]] = set()
         for pair in self.pairs:
-            if len(pair.heard) == len(pair.right) >= MIN_SOUND_MATCH and _is_cjk(pair.heard):
-                by_sound.setdefault(tuple(syllables(pair.heard)), pair.right)
+            if pair.by_sound and len(pair.heard) == len(pair.right) >= MIN_SOUND_MATCH and _is_cjk(pair.heard):
+                key = tuple(syllables(pair.heard))
+                if by_sound.setdefault(key, pair).right != pair.right:
+                    disputed.add(key)  # two pairs disagree on what this sound should be: neither wins
+        for key in disputed:
+            del by_sound[key]
         if not by_sound:
             return text
         lengths = sorted({len(key) for key in by_sound}, reverse=True)
@@ -263,9 +295,12 @@ class CorrectionMemory:
             while i < len(run):
                 for length in lengths:
                     span = run[i : i + length]
-                    right = by_sound.get(tuple(sounds[i : i + length])) if len(span) == length else None
-                    if right is None or right == span or word_frequency(span) or _named(span, names):
+                    like = by_sound.get(tuple(sounds[i : i + length])) if len(span) == length else None
+                    if like is None or like.right == span or word_frequency(span) or _named(span, names):
                         continue
+                    if cuts.holds_other_word(offset + i, offset + i + length, like.heard) or name_shaped(span):
+                        continue  # 县防治 holds 防治, which 县防止 lacks; 市门镇 is a town's name
+                    right = like.right
                     if touches_said(run, i, i + length) or cuts(offset + i, offset + i + length):
                         continue
                     edits.append((offset + i, offset + i + length, right))

@@ -148,6 +148,12 @@ TITLES = (
 PLACE_ENDINGS = frozenset("乡镇村沟渡湾岭坪寨塘坝岗坡峪庄屯")
 
 
+def name_shaped(word: str) -> bool:
+    """True if ``word`` has the shape of a name: a surname and one or two characters, or a place
+    (two characters or more ending as a place does: 樟坪乡)."""
+    return (word[0] in SURNAMES and 2 <= len(word) <= 3) or (len(word) >= 2 and word[-1] in PLACE_ENDINGS)
+
+
 @functools.lru_cache(maxsize=4096)
 def said_spans(run: str) -> tuple[tuple[int, int], ...]:
     """Spans of a run of Chinese characters that are names as the sentence says them: a person's
@@ -171,7 +177,7 @@ def said_spans(run: str) -> tuple[tuple[int, int], ...]:
         start, in_name = end, is_name
     for n_start, n_end in names:
         word = run[n_start:n_end]
-        if (word[0] in SURNAMES and 2 <= len(word) <= 3) or (len(word) >= 2 and word[-1] in PLACE_ENDINGS):
+        if name_shaped(word):
             found.append((n_start, n_end))
     for title in TITLES:
         at = run.find(title)

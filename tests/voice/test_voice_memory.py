@@ -103,3 +103,29 @@ def test_a_remembered_mishearing_also_fixes_other_spellings_of_the_same_sound() 
     assert memory.apply("我们发现防止措施不够", GLOSSARY.terms) == "我们发现防止措施不够"
     two = CorrectionMemory.of({"向五": "下午"})
     assert two.apply("他项武下班后过来", GLOSSARY.terms) == "他项武下班后过来"
+
+
+def test_a_sound_match_never_rewrites_a_word_the_sentence_really_says() -> None:
+    # 县防止 -> 县防指 remembered: 县防治 holds the real word 防治, which the misheard spelling lacks.
+    memory = CorrectionMemory.of({"县防止": "县防指", "十门镇": "石门镇", "西山坡": "溪山坡"})
+    kept = [
+        "县防治领导小组明天开会",
+        "请把材料送到县防治中心",
+        "市门镇发来了第二份报告",  # a town the roster lacks: name-shaped, never respelt
+        "请喜山坡的村民先撤离",  # a place ending: the same sound, another place
+    ]
+    assert {s: out for s in kept if (out := memory.apply(s, GLOSSARY.terms)) != s} == {}
+    assert memory.apply("明天上午现防纸开会", GLOSSARY.terms) == "明天上午县防指开会"
+
+
+def test_a_sound_is_dropped_when_two_pairs_disagree_on_its_spelling() -> None:
+    memory = CorrectionMemory.of([Pair("线防指", "县防指"), Pair("现防纸", "县防治")])
+    assert memory.apply("明天上午限仿止开会", GLOSSARY.terms) == "明天上午限仿止开会"
+    # Each exact pair still applies where it was heard.
+    assert memory.apply("线防指的通知收到了", GLOSSARY.terms) == "县防指的通知收到了"
+
+
+def test_a_pair_not_confirmed_by_several_people_fixes_only_its_own_spelling() -> None:
+    memory = CorrectionMemory.of([Pair("线防指", "县防指", by_sound=False)])
+    assert memory.apply("线防指的通知收到了", GLOSSARY.terms) == "县防指的通知收到了"
+    assert memory.apply("明天上午现防纸开会", GLOSSARY.terms) == "明天上午现防纸开会"
