@@ -7,7 +7,7 @@ repeating a correction is one confirmation however often they repeat it); the wo
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.voice.models import VoiceMemory, VoiceMemoryConfirmer
@@ -15,6 +15,9 @@ from records import audit
 from records.clock import Clock
 from records.errors import NotAllowed
 from voice.memory import CorrectionMemory, Pair
+
+#: Distinct people who must have confirmed a pair before it also fixes homophone spellings.
+SOUND_CONFIRMERS = 2
 
 
 async def count(session: AsyncSession, pair: Pair, *, corrector: str, by_admin: bool, clock: Clock) -> None:
@@ -30,10 +33,21 @@ async def count(session: AsyncSession, pair: Pair, *, corrector: str, by_admin: 
     known = await session.get(VoiceMemoryConfirmer, (row.id, corrector))
     if known is None:
         session.add(VoiceMemoryConfirmer(memory_id=row.id, corrector=corrector, created_at=clock.now()))
-        row.count += 1
+        await session.flush()
+        # The recorded confirmers, not ``count + 1``: pairs learnt before confirmers were recorded
+        # carry a count of 1 with nobody behind it, and their first corrector confirming again
+        # must not pass for a second person.
+        row.count = await _confirmers(session, row.id)
     row.by_admin = row.by_admin or by_admin
     row.updated_at = clock.now()
     await session.flush()
+
+
+async def _confirmers(session: AsyncSession, memory_id: int) -> int:
+    found = await session.scalar(
+        select(func.count()).select_from(VoiceMemoryConfirmer).where(VoiceMemoryConfirmer.memory_id == memory_id)
+    )
+    return int(found or 0)
 
 
 async def memory_rows(session: AsyncSession) -> list[VoiceMemory]:
@@ -55,7 +69,11 @@ async def memory_in_force(session: AsyncSession, confirmations: int) -> Correcti
         held = best.get(row.heard)
         if held is None or (row.by_admin, row.count) > (held.by_admin, held.count):
             best[row.heard] = row
-    return CorrectionMemory.of({heard: row.right for heard, row in best.items()})
+    # Other spellings of the same sound follow a pair only once several people agreed on it:
+    # an admin's correction alone puts the exact pair in force, not its homophones.
+    return CorrectionMemory.of(
+        Pair(heard, row.right, by_sound=row.count >= SOUND_CONFIRMERS) for heard, row in best.items()
+    )
 
 
 async def forget(session: AsyncSession, heard: str, *, actor: str, clock: Clock) -> list[str]:

@@ -21,7 +21,7 @@ from commands.plugin import TranscribedNote, VoiceFiler
 from commands.voice import corrections, learnt, service
 from commands.voice.handlers.glossary import MEMORY_LINES
 from commands.voice.models import VoiceCorrection, VoiceMemory, VoiceNote
-from records.clock import Clock
+from records.clock import Clock, SystemClock
 from records.db import Database
 from records.models import AuditEntry, OutboxMessage
 from records.timers import TimerRegistry, claim_due, run_timer
@@ -192,6 +192,33 @@ async def test_one_person_correcting_again_and_again_is_one_confirmation(db: Dat
     await reply(chat, LI, await transcript_event(db, second), SAID)
     assert (await note_of(db, await transcribe(chat, reg, confirmations=2))).text == SAID
     assert (await note_of(db, await transcribe(chat, reg, confirmations=3))).text == HEARD
+
+
+async def test_a_legacy_count_without_confirmers_does_not_pass_for_a_second_person(db: Database) -> None:
+    # Pairs learnt before confirmers were recorded carry count 1 with nobody behind it: their
+    # corrector confirming again is still one person, and the pair stays out of force at two.
+    clock = SystemClock()
+    pair = learnt.Pair("青石乔", "青石桥")
+    async with db.transaction() as s:
+        s.add(VoiceMemory(heard=pair.heard, right=pair.right, count=1, created_at=clock.now(), updated_at=clock.now()))
+    async with db.transaction() as s:
+        await learnt.count(s, pair, corrector=LI, by_admin=False, clock=clock)
+    async with db.transaction() as s:
+        assert not (await learnt.memory_in_force(s, 2)).pairs
+        await learnt.count(s, pair, corrector=BOSS, by_admin=False, clock=clock)
+    async with db.reading() as s:
+        memory = await learnt.memory_in_force(s, 2)
+    assert memory.pairs == (learnt.Pair("青石乔", "青石桥", by_sound=True),)
+
+
+async def test_an_admins_pair_fixes_its_own_spelling_not_every_homophone(db: Database) -> None:
+    clock = SystemClock()
+    async with db.transaction() as s:
+        await learnt.count(s, learnt.Pair("线防指", "县防指"), corrector=BOSS, by_admin=True, clock=clock)
+    async with db.reading() as s:
+        memory = await learnt.memory_in_force(s, 2)
+    assert memory.apply("线防指的通知收到了") == "县防指的通知收到了"
+    assert memory.apply("明天上午现防纸开会") == "明天上午现防纸开会"
 
 
 async def test_an_admins_correction_is_in_force_at_once(db: Database, fake: FakeTranscriber) -> None:
