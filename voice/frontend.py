@@ -70,7 +70,7 @@ class FrontEnd:
         if self.target_dbfs is not None:
             level = speech_level_dbfs(out)
             quiet = self.quiet_below_dbfs is None or level < self.quiet_below_dbfs
-            speech = level - floor_dbfs(out) >= self.speech_over_floor_db
+            speech = sounds_like_speech(out, self.speech_over_floor_db)
             out = normalise_level(out, self.target_dbfs, self.max_gain_db) if quiet and speech else out
         return out
 
@@ -96,12 +96,32 @@ def speech_level_dbfs(audio: Audio) -> float:
     return 20.0 * float(np.log10(rms)) if rms > 0 else float("-inf")
 
 
-def floor_dbfs(audio: Audio) -> float:
-    """The level of the quietest tenth of the 20 ms frames (the pauses: the line's own noise),
-    in dBFS (-inf when they are digital silence)."""
+#: A frame below this mean energy (-100 dBFS) is digital silence (a gated or zero-padded line), not
+#: the line's floor: measured among the floor, it would make any hiss stand out of it "infinitely".
+_DIGITAL_SILENCE = 1e-10
+#: A clip this short (1.5 s of sound) may hold no pause to measure a floor on: a word or two ("收到").
+_SHORT_FRAMES = 75
+#: Spread between the loudest and quietest frames of a short clip that tells syllables from steady
+#: hiss (20 ms frames of white noise vary by about 1 dB).
+_SHORT_SPREAD_DB = 3.0
+
+
+def sounds_like_speech(audio: Audio, over_floor_db: float) -> bool:
+    """Whether ``audio`` holds speech worth raising: its loud frames stand ``over_floor_db`` above
+    the quietest of its frames that are not digital silence; or its sound comes in separate bursts
+    (pauses a line gated to digital silence); or, too short to hold a pause, it is not steady."""
     energy = (_frames(audio) ** 2).mean(axis=1)
-    quietest = float(np.percentile(energy, 10)) if energy.size else 0.0
-    return 10.0 * float(np.log10(quietest)) if quietest > 0 else float("-inf")
+    sound = energy > _DIGITAL_SILENCE
+    heard = energy[sound]
+    if heard.size == 0:
+        return False
+    level = 10.0 * float(np.log10(np.sort(heard)[::-1][: max(1, heard.size // 2)].mean()))
+    if level - 10.0 * float(np.log10(np.percentile(heard, 10))) >= over_floor_db:
+        return True
+    if int(np.count_nonzero(np.diff(sound.astype(np.int8)) == 1)) + int(sound[0]) >= 2:
+        return True  # two bursts of sound or more, digital silence between them
+    spread = 10.0 * float(np.log10(heard.max() / heard.min()))
+    return heard.size <= _SHORT_FRAMES and spread >= _SHORT_SPREAD_DB
 
 
 def normalise_level(audio: Audio, target_dbfs: float, max_gain_db: float) -> Audio:

@@ -37,6 +37,26 @@ def test_silence_and_line_noise_are_not_blown_up() -> None:
         assert speech_level_dbfs(DEFAULT_FRONT_END(hiss)) < speech_level_dbfs(hiss) + 3.0
 
 
+def test_hiss_after_a_digitally_silent_start_is_not_blown_up() -> None:
+    # A line that opens with 250 ms of zeros: those frames are no floor for the hiss that follows.
+    hiss = _hiss(-60.0)
+    hiss[:4_000] = 0.0
+    assert speech_level_dbfs(DEFAULT_FRONT_END(hiss)) < speech_level_dbfs(hiss) + 3.0
+
+
+def test_a_short_quiet_reply_with_no_pause_is_brought_up() -> None:
+    # Two syllables, 0.6 s, no pause between them (a short "收到"): no floor to measure, still speech.
+    target = DEFAULT_FRONT_END.target_dbfs
+    assert target is not None
+    t = np.arange(int(16_000 * 0.6)) / 16_000
+    syllables = 0.6 + 0.4 * np.abs(np.sin(np.pi * t / 0.3))
+    reply = (np.sin(2 * np.pi * 220 * t) * syllables * 10 ** (-44.0 / 20)).astype(np.float32)
+    assert abs(speech_level_dbfs(DEFAULT_FRONT_END(reply)) - target) < 1.0
+    # A short burst of steady hiss is no reply.
+    short_hiss = _hiss(-60.0, seconds=0.6)
+    assert speech_level_dbfs(DEFAULT_FRONT_END(short_hiss)) < speech_level_dbfs(short_hiss) + 3.0
+
+
 def test_quiet_speech_on_a_noisy_line_is_still_brought_up() -> None:
     target = DEFAULT_FRONT_END.target_dbfs
     assert target is not None
