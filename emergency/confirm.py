@@ -35,7 +35,7 @@ from records.clock import Clock
 from records.config import EmergencySettings
 from records.errors import DomainError
 from records.outbox_actions import Outcome, enqueue_action, register
-from records.stepup import StepUpRequest
+from records.stepup import Refusal, StepUpRequest
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +144,14 @@ async def ask_declare(turn: Turn, asked: declaring.Asked) -> tuple[str, str]:
 _REFUSALS = Catalog(TEXTS, BOT_TEXTS, GRAMMAR_TEXTS)
 
 
-def _why(exc: DomainError, lang: str) -> str:
-    """A refusal met while completing, in the request's language; never its key: a key with
-    no text (or parameters its text does not take) reads as a generic refusal, and is logged."""
+def _why(exc: DomainError) -> Refusal:
+    """A refusal met while completing, in both languages (the page shows both)."""
+    return Refusal.of(lambda lang: _said(exc, lang))
+
+
+def _said(exc: DomainError, lang: str) -> str:
+    """A refusal in `lang`; never its key: a key with no text (or parameters its text does
+    not take) reads as a generic refusal, and is logged."""
     if exc.key in _REFUSALS:
         try:
             said = _REFUSALS.t(exc.key, lang, **exc.params)
@@ -163,8 +168,10 @@ def _strings(value: object) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-async def complete_declare(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
-    """The confirmed declaration: None when declared, else why not (in the request's language)."""
+async def complete_declare(
+    session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock
+) -> Refusal | None:
+    """The confirmed declaration: None when declared, else why not."""
     details = request.details or {}
     category = details.get("category")
     asked = declaring.Asked(
@@ -191,7 +198,7 @@ async def complete_declare(session: AsyncSession, request: StepUpRequest, creden
                 await outbox.wait_for_room(session, row.id, declared.room_ref)
             await declaring.announce(session, asked, declared, clock)
     except DomainError as exc:
-        return _why(exc, request.lang)
+        return _why(exc)
     return None
 
 
@@ -219,11 +226,13 @@ async def finish_close(
     return target
 
 
-async def complete_close(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
-    """The confirmed close: None when closed, else why not (in the request's language)."""
+async def complete_close(
+    session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock
+) -> Refusal | None:
+    """The confirmed close: None when closed, else why not."""
     incident = await session.get(Incident, request.record_id)
     if incident is None:
-        return tr("em.incident.not_found", request.lang, id=request.subject)
+        return Refusal.of(lambda lang: tr("em.incident.not_found", lang, id=request.subject))
     details = request.details or {}
     origin = str(details.get("origin") or incident.room_id or "")
     duty = details.get("duty_room")
@@ -245,7 +254,7 @@ async def complete_close(session: AsyncSession, request: StepUpRequest, credenti
             if origin and origin != target:
                 await outreach.post(session, origin, tr("em.incident.closed_reply", request.lang, id=incident.code))
     except DomainError as exc:
-        return _why(exc, request.lang)
+        return _why(exc)
     return None
 
 

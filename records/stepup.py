@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, func, select, text
@@ -28,6 +30,23 @@ from records.models import BigId
 TOKEN_BYTES = 24
 # How the audit entry names a TOTP confirmation (a passkey is named by its credential id).
 TOTP = "totp"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a confirmed request could not be done: the /confirm page says it in both languages
+    (its Chinese line and its English line), whatever language the request was made in."""
+
+    zh: str
+    en: str
+
+    @classmethod
+    def of(cls, said: Callable[[str], str]) -> Refusal:
+        """`said(lang)`: the reason in that language."""
+        return cls(zh=said("zh"), en=said("en"))
+
+    def in_lang(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
 
 
 class StepUpRequest(Base):

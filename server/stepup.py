@@ -35,7 +35,7 @@ from webauthn.helpers.structs import (
 
 from records.clock import Clock
 from records.config import Settings
-from records.stepup import PasskeyCredential, StepUpRequest, TotpSecret
+from records.stepup import PasskeyCredential, Refusal, StepUpRequest, TotpSecret
 from server.board import BoardChange
 
 # A code is accepted one 30-second step early or late (a phone's clock drifts).
@@ -44,11 +44,11 @@ TOTP_WINDOW = 1
 
 class Completion(Protocol):
     """Do what a confirmed request asked, as the person it names, through the feature's own
-    service; return None when done, else the reason (in the request's language) it could not be."""
+    service; return None when done, else the reason (in both languages) it could not be."""
 
     async def __call__(
         self, session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock
-    ) -> str | None: ...
+    ) -> Refusal | None: ...
 
 
 class Announce(Protocol):

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import sessions
 from records import audit, stepup
 from records.clock import as_utc
-from records.stepup import PasskeyCredential, RegistrationChallenge, StepUpRequest, TotpSecret
+from records.stepup import PasskeyCredential, Refusal, RegistrationChallenge, StepUpRequest, TotpSecret
 from server import stepup as checks
 from server.board import EVERYTHING, BoardHub
 from server.errors import ApiError
@@ -619,7 +619,7 @@ async def confirm_options(token: str, user: User, state: State) -> Response:
 
 async def _complete(
     session: AsyncSession, found: StepUpRequest, credential: str, request: Request, state: PushState
-) -> str | None:
+) -> Refusal | None:
     """Mark the request used and do what it asked; the reason it could not be done, or None.
     The request is used up either way: a decision that can no longer be made stays unmade."""
     found.used_at = state.clock.now()
@@ -635,7 +635,7 @@ async def _complete(
         actor=found.user_id,
         action="stepup.confirmed" if why is None else "stepup.void",
         subject=found.subject,
-        data={"step": found.step, "credential": credential} | ({"why": why} if why else {}),
+        data={"step": found.step, "credential": credential} | ({"why": why.in_lang(found.lang)} if why else {}),
         clock=state.clock,
     )
     return why
@@ -647,7 +647,9 @@ def _noted(session: AsyncSession, found: StepUpRequest, request: Request) -> str
     return announce.noted(session) if announce is not None else ""
 
 
-async def _announce(found: StepUpRequest, failed: bool, why: str | None, noted: str | None, request: Request) -> None:
+async def _announce(
+    found: StepUpRequest, failed: bool, why: Refusal | None, noted: str | None, request: Request
+) -> None:
     """After the commit of a decision (a 签发, an incident declared or closed): open boards read
     again now, here and on the other copies, and the bot's relay sends the card edits, rather
     than at the minute's refresh. A confirmed enrolment changes no board."""
@@ -660,11 +662,11 @@ async def _announce(found: StepUpRequest, failed: bool, why: str | None, noted: 
         hub.changed(change)
 
 
-def _answer(found: StepUpRequest, failed: bool, why: str | None) -> JSONResponse:
+def _answer(found: StepUpRequest, failed: bool, why: Refusal | None) -> JSONResponse:
     if failed:
         raise _refused("the answer was not accepted; nothing was decided", "验证未通过，没有作出任何决定。")
     if why is not None:
-        raise ApiError(409, "void", why)
+        raise ApiError(409, "void", why.en, message_zh=why.zh)
     # After confirming an enrolment the page goes back to where the person was adding one.
     next_page = "/security" if found.kind == stepup.ENROL else None
     return JSONResponse(

@@ -26,7 +26,7 @@ from records import outbox
 from records.clock import Clock
 from records.config import Settings
 from records.errors import DomainError
-from records.stepup import StepUpRequest
+from records.stepup import Refusal, StepUpRequest
 from server.board import BoardChange
 from zhiban import board_change
 from zhiban.board_wiring import NAMED_APART, as_change
@@ -38,8 +38,8 @@ from zhiban.wakeup import BOARD, OUTBOX, WakeBus
 log = logging.getLogger(__name__)
 
 
-async def complete(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> str | None:
-    """server.stepup.Completion: None when decided, else why not (in the request's language)."""
+async def complete(session: AsyncSession, request: StepUpRequest, credential: str, clock: Clock) -> Refusal | None:
+    """server.stepup.Completion: None when decided, else why not (in both languages)."""
     if request.kind == emergency_confirm.CLOSE:
         return await emergency_confirm.complete_close(session, request, credential, clock)
     if request.kind == emergency_confirm.DECLARE:
@@ -47,7 +47,7 @@ async def complete(session: AsyncSession, request: StepUpRequest, credential: st
     if request.kind != APPROVAL:
         # A request written by another version (a rolling upgrade): said as the page says it.
         log.warning("step-up request %s of unknown kind %r left undecided", request.id, request.kind)
-        return tr("stepup.unknown_kind", request.lang)
+        return Refusal.of(lambda lang: tr("stepup.unknown_kind", lang))
     try:
         # A savepoint: a refusal leaves nothing of the decision, while the request is still
         # marked used in the same transaction.
@@ -63,7 +63,8 @@ async def complete(session: AsyncSession, request: StepUpRequest, credential: st
                 at_position=request.step_position,
             )
     except DomainError as exc:
-        return refusal_text(exc.key, request.lang, exc.params)
+        key, params = exc.key, exc.params
+        return Refusal.of(lambda lang: refusal_text(key, lang, params))
     return None
 
 

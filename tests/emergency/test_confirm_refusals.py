@@ -37,7 +37,8 @@ async def _close_refused(db: Database, monkeypatch: pytest.MonkeyPatch, error: D
             user_id=OFFICER, kind=confirm.CLOSE, record_id=incident.id, subject=incident.code, lang=lang,
             created_at=CLOCK.now(), expires_at=CLOCK.now() + timedelta(minutes=5), details={"origin": "!duty:hs"},
         )  # fmt: skip
-        return await confirm.complete_close(session, request, "totp", CLOCK)
+        why = await confirm.complete_close(session, request, "totp", CLOCK)
+        return why.in_lang(lang) if why is not None else None
 
 
 @pytest.mark.parametrize(

@@ -229,3 +229,24 @@ async def test_approving_the_sign_off_from_the_board_goes_to_its_confirmation(
         done = await client.post(f"/confirm/{token}/totp", json={"code": app.at(clock.now())})
         assert done.status_code == 200, done.text
         assert await _decision(chat, code) == ("approved", "approve")
+
+
+async def test_a_sign_off_withdrawn_before_its_confirmation_is_refused_in_both_languages(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The drafter withdraws the 发文 while the signer's link is open: confirming then decides
+    nothing, and the page's Chinese and English lines each say why in their own language (the
+    reason used to come in the request's language only, Chinese on the English line)."""
+    clock = FrozenClock(T0)
+    async with _office(tmp_path, database_url, clock) as (chat, client):
+        code, token, _ = await _ask(chat)
+        await _sign_in(chat, client, SIGNER)
+        app = await _enrol(client, clock)
+        await chat.say(BOSS, f"!撤回 {code}")
+        clock.advance(timedelta(seconds=30))
+        void = await client.post(f"/confirm/{token}/totp", json={"code": app.at(clock.now())})
+        assert void.status_code == 409 and void.json()["error"] == "void", void.text
+        zh, en = void.json()["message_zh"], void.json()["message"]
+        assert code in zh and code in en, void.text
+        assert re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[\u4e00-\u9fff]", en), void.text
+        assert (await _decision(chat, code))[1] is None

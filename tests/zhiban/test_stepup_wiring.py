@@ -1,5 +1,5 @@
-"""What a confirmed step-up request answers when it cannot be done: a reason in the person's
-language (the page shows it as is), never a text key, and nothing decided."""
+"""What a confirmed step-up request answers when it cannot be done: a reason in both languages
+(the page shows its Chinese and its English line), never a text key, and nothing decided."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def _request(lang: str) -> StepUpRequest:
 async def test_an_unknown_kind_is_refused_in_the_persons_language(db: Database, lang: str, expected: str) -> None:
     async with db.transaction() as session:
         why = await complete(session, _request(lang), "totp", FrozenClock(T0))
-    assert why is not None and expected in why and "retired-kind" not in why
+    assert why is not None
+    said = why.in_lang(lang)
+    assert expected in said and "retired-kind" not in said
 
 
 def _approval_request(lang: str) -> StepUpRequest:
@@ -64,7 +66,9 @@ async def test_a_refusal_of_the_shared_layer_reads_as_text_not_as_its_key(
     monkeypatch.setattr(wiring.approvals, "decide", _refusing(DomainError("people.unknown", who="@gone:office.test")))
     async with db.transaction() as session:
         why = await complete(session, _approval_request(lang), "totp", FrozenClock(T0))
-    assert why is not None and why.startswith(expected) and "people.unknown" not in why
+    assert why is not None
+    said = why.in_lang(lang)
+    assert said.startswith(expected) and "people.unknown" not in said
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("zh", "未能完成"), ("en", "could not be completed")])
@@ -75,5 +79,21 @@ async def test_a_refusal_with_no_text_anywhere_reads_as_a_generic_one_and_is_log
     with caplog.at_level(logging.WARNING, logger=wiring.__name__):
         async with db.transaction() as session:
             why = await complete(session, _approval_request(lang), "totp", FrozenClock(T0))
-    assert why is not None and expected in why and "somewhere.new_rule" not in why
+    assert why is not None
+    said = why.in_lang(lang)
+    assert expected in said and "somewhere.new_rule" not in said
     assert "somewhere.new_rule" in caplog.text, "the missing text is logged for the developers"
+
+
+async def test_a_refusal_is_said_in_both_languages_whatever_the_request_language(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The /confirm page has a Chinese and an English line: a refusal fills each in its own
+    language (it used to be one text, in the request's language, on both lines)."""
+    monkeypatch.setattr(wiring.approvals, "decide", _refusing(DomainError("people.unknown", who="@gone:office.test")))
+    for lang in ("zh", "en"):
+        async with db.transaction() as session:
+            why = await complete(session, _approval_request(lang), "totp", FrozenClock(T0))
+        assert why is not None
+        assert why.zh.startswith("找不到用户 @gone:office.test"), why
+        assert why.en.startswith("No such user @gone:office.test"), why
