@@ -135,7 +135,12 @@ async def current_user(request: Request) -> str:
         async with state.db.reading() as session:
             user = await sessions.find(session, bearer, clock=state.clock)
         if user is None:
-            raise ApiError(401, "bad_token", "the widget's token is invalid or expired; sign in again")
+            raise ApiError(
+                401,
+                "bad_token",
+                "the widget's token is invalid or expired; sign in again",
+                message_zh="小组件的令牌无效或已过期，请重新登录。",
+            )
         state.limits.charge_user(user)
         return user
     raw = request.cookies.get(COOKIE)
@@ -148,8 +153,18 @@ async def current_user(request: Request) -> str:
         user = found if found == signed[0] else None
     if user is None:
         if raw:
-            raise ApiError(401, "bad_session", "the session cookie is invalid, expired or signed out; send !push again")
-        raise ApiError(401, "not_signed_in", "not signed in: send !push to Zhiban in chat and open the link")
+            raise ApiError(
+                401,
+                "bad_session",
+                "the session cookie is invalid, expired or signed out; send !push again",
+                message_zh="登录已失效或已退出，请在聊天中向值班助手发送 !推送 重新获取链接。",
+            )
+        raise ApiError(
+            401,
+            "not_signed_in",
+            "not signed in: send !push to Zhiban in chat and open the link",
+            message_zh="尚未登录：请在聊天中向值班助手发送 !推送 并打开链接。",
+        )
     state.limits.charge_user(user)
     return user
 

@@ -479,7 +479,7 @@ async def passkey_remove(
         await stepup.lock_person(session, user)
         row = await session.get(PasskeyCredential, passkey_id, with_for_update=True)
         if row is None or row.user_id != user:
-            raise ApiError(404, "not_found", "you have no such passkey")
+            raise ApiError(404, "not_found", "you have no such passkey", message_zh="没有找到这个通行密钥。")
         data: dict[str, object] = {"credential": row.credential_id}
         return await _remove(session, user, web_session, row, "stepup.passkey_remove", state, data)
 
@@ -490,7 +490,9 @@ async def totp_remove(user: User, web_session: WebSession, state: State) -> JSON
         await stepup.lock_person(session, user)
         row = await stepup.totp_of(session, user)
         if row is None or row.confirmed_at is None:
-            raise ApiError(404, "totp_off", "one-time codes are not on for this account")
+            raise ApiError(
+                404, "totp_off", "one-time codes are not on for this account", message_zh="这个账号没有开启动态验证码。"
+            )
         return await _remove(session, user, web_session, row, "stepup.totp_remove", state)
 
 

@@ -159,3 +159,17 @@ async def test_the_step_up_pages_are_limited_per_address(tmp_path: Path, databas
         assert (await client.get("/push/")).status_code != 429, "other pages are not counted here"
         clock.advance(timedelta(minutes=1))
         assert (await client.get("/security")).status_code == 401
+
+
+async def test_refusals_on_the_security_page_read_in_chinese_too(tmp_path: Path, database_url: str) -> None:
+    # The page shows message_zh on its Chinese line: an English-only refusal put English there.
+    clock = FrozenClock(T0)
+    async with _office(tmp_path, database_url, clock) as (chat, client):
+        stranger = await client.delete("/security/totp")
+        assert stranger.status_code == 401
+        assert "!推送" in stranger.json()["message_zh"]
+        await _sign_in(chat, client, SIGNER)
+        for missing in (await client.delete("/security/passkey/999"), await client.delete("/security/totp")):
+            assert missing.status_code == 404
+            body = missing.json()
+            assert body["message"] and body["message_zh"] and body["message_zh"] != body["message"]
