@@ -41,7 +41,7 @@ class FakeTranscriber:
 
     name = "fake"
 
-    def __init__(self, text: str = "防汛应急响应启动，请各单位立即到岗。", language: str = "zh") -> None:
+    def __init__(self, text: str = "防汛仓库今晚清点物资，值守人员八点前到岗。", language: str = "zh") -> None:
         self.text, self.language = text, language
         self.calls: list[int] = []
         self.prompts: list[Any] = []

@@ -56,10 +56,10 @@ def test_caps_are_checked_from_the_declared_info() -> None:
 
 
 def test_tokens_keep_office_words_whole_and_drop_punctuation() -> None:
-    tokens = service.tokenize("防汛应急响应启动，请各单位立即到岗！Backup generator OK.")
+    tokens = service.tokenize("防汛仓库今晚清点物资，值守人员八点前到岗！Spare pump OK.")
     assert tokens.startswith(" ") and tokens.endswith(" ")
     words = tokens.split()
-    assert {"防汛", "到岗", "backup", "generator", "ok"} <= set(words)
+    assert {"防汛", "到岗", "spare", "pump", "ok"} <= set(words)
     assert "，" not in words and "！" not in words
 
 
@@ -80,9 +80,9 @@ async def _done_note(
 
 async def test_search_finds_chinese_and_english_and_respects_visibility(db: Database) -> None:
     clock = FrozenClock(NOW)
-    flood = await _done_note(db, clock, "防汛应急响应启动，请各单位立即到岗。")
-    rain = await _done_note(db, clock, "暴雨预警已经升级为红色，今晚所有人员留守值班。", sender=BOB)
-    await _done_note(db, clock, "The backup generator has been tested.", sender=BOB)
+    flood = await _done_note(db, clock, "防汛仓库今晚清点物资，值守人员八点前到岗。")
+    rain = await _done_note(db, clock, "山区暴雨还在下，今晚全员留在局里值班。", sender=BOB)
+    await _done_note(db, clock, "The spare pump has been tested.", sender=BOB)
     elsewhere = await _done_note(db, clock, "另一个房间的防汛会议。", room="!other:localhost", sender=BOB)
     mine_elsewhere = await _done_note(db, clock, "我在别处说的防汛物资。", room="!other:localhost", sender=ALICE)
 
@@ -95,11 +95,11 @@ async def test_search_finds_chinese_and_english_and_respects_visibility(db: Data
 
         _, hits = await service.search(s, user=ALICE, room_id=ROOM, query="暴雨 值班")
         assert [h.code for h in hits] == [rain.code]
-        _, hits = await service.search(s, user=ALICE, room_id=ROOM, query="红色预警 到岗")
+        _, hits = await service.search(s, user=ALICE, room_id=ROOM, query="暴雨 到岗")
         assert hits == []  # every word must be there ("到岗" is not in the rain note)
 
-        _, hits = await service.search(s, user=ALICE, room_id=ROOM, query="Generator")
-        assert len(hits) == 1 and hits[0].text.startswith("The backup")
+        _, hits = await service.search(s, user=ALICE, room_id=ROOM, query="Pump")
+        assert len(hits) == 1 and hits[0].text.startswith("The spare")
         _, hits = await service.search(s, user=ALICE, room_id=ROOM, query="test")
         assert hits == []  # English matches whole words: "test" is not "tested"
         _, hits = await service.search(s, user=ALICE, room_id=ROOM, query="tested")
@@ -160,12 +160,12 @@ async def test_file_to_task_thread_as_progress_note(db: Database) -> None:
     clock = FrozenClock(NOW)
     async with db.transaction() as s:
         task = await tasks.create_task(
-            s, assigner=BOB, lead=ALICE, title="检查备用发电机", due_at=NOW + timedelta(days=2), clock=clock
+            s, assigner=BOB, lead=ALICE, title="检查应急水泵", due_at=NOW + timedelta(days=2), clock=clock
         )
         card = await outbox.enqueue(s, outbox.text_content("T card"), room_id=ROOM, ref=tasks.card_ref(task.id))
         card.event_id, card.sent_at = "$taskcard", NOW
         task_code = task.code
-    in_thread = await _done_note(db, clock, "发电机已经检查完毕，油量充足。", thread="$taskcard")
+    in_thread = await _done_note(db, clock, "水泵已经检查完毕，油量充足。", thread="$taskcard")
     outsider = await _done_note(db, clock, "我也来说一句。", thread="$taskcard", sender="@carol:localhost")
     unrelated = await _done_note(db, clock, "无关的线程。", thread="$something")
     async with db.transaction() as s:

@@ -73,7 +73,7 @@ def test_finalize_cleans_text_and_segments() -> None:
 @pytest.mark.parametrize(
     ("heard", "meant"),
     [
-        ("今晚所有人员立即到港", "今晚所有人员立即到岗"),
+        ("明早全体队员立即到港", "明早全体队员立即到岗"),
         ("十分钟内手报", "十分钟内首报"),
         ("半小时后蓄暴", "半小时后续报"),
         ("请尽快叙报", "请尽快续报"),

@@ -81,9 +81,9 @@ def test_a_span_that_would_cut_a_word_or_a_name_is_left_alone(lexicon: Lexicon) 
         "根据气象部门预报，今晚到明天有大到暴雨。",
         "我们已经联系了电力公司，预计两小时内恢复供电。",
         "张科长，你那边的材料准备好了吗？",
-        "一二三四五六七八九十。",
+        "三五七九，二四六八，共十组。",
         "请王建国到应急指挥中心报到。",
-        "The meeting moves to 3 pm in room 204.",
+        "The drill moves to 10 am in hall B.",
     ],
 )
 def test_correct_sentences_are_left_alone(lexicon: Lexicon, sentence: str) -> None:
