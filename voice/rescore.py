@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from voice.lexicon import CJK_RUN, MAX_WORD, Lexicon, fuzzy_syllable, syllables
 
-#: Spans made only of numerals are counting or quantities (一二三四五六七, 每两小时): any "word"
+#: Spans made only of numerals are counting or quantities (三五七九, 每两小时): any "word"
 #: that sounds like them is a worse guess than the numbers the model heard.
 _NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿")
 

@@ -92,7 +92,7 @@ def test_homophones_of_glossary_terms_are_fixed(heard: str, meant: str) -> None:
 @pytest.mark.parametrize(
     "sentence",
     [
-        "周五下午三点在二楼会议室召开防汛工作会议，请按时参加。",
+        "周四上午九点，防汛工作会议改到五楼小会议室，请准时到场。",
         "我们要采取相应的措施，在会上讨论。",  # 相应 ~ 响应, 会上 ~ 会商: common words stay
         "同志们，我们既要防汛又要抗旱。",  # 同志 ~ 通知, 既要 ~ 纪要
         "山上有落石，请落实封路。",  # both are office words: neither is rewritten
